@@ -1,0 +1,25 @@
+"""Entry point: page config, staff login, the role-based menu, then the chosen page. Nothing else."""
+
+import streamlit as st
+
+from ui import auth, layout
+from ui.navigation import build_navigation
+
+st.set_page_config(
+    page_title="Conférence régionale de l'ESS — Pays de la Loire",
+    page_icon=":material/diversity_3:",
+    layout="centered",
+    initial_sidebar_state="auto",
+)
+
+# Login and logout happen before st.navigation so the menu matches the session in this very run
+# (a st.rerun() right after login would lose the cookie the authenticator is writing).
+account = auth.current_account()
+if account is None:
+    account = auth.render_login_form()
+elif auth.render_logout_button(account):
+    account = None
+
+page = st.navigation(build_navigation(account))
+layout.render_sidebar(account)
+page.run()

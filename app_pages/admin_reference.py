@@ -1,0 +1,109 @@
+"""Administration: the reference data in the store, and reloading it from assets/."""
+
+import pandas as pd
+import streamlit as st
+
+from db.reference import load_reference_data
+from services import reference
+from services.formatting import format_figure, format_number
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+require(Permission.REFERENCE)
+st.title("Données de référence")
+
+summary = store.read(reference.store_summary)
+cols = st.columns(4)
+for col, (label, value) in zip(
+    cols * 2,
+    [
+        ("Thèmes", summary.themes),
+        ("Orientations", summary.orientations),
+        ("PTCE", summary.ptce),
+        ("Stands", summary.stands),
+        ("Départements", summary.departements),
+        ("Dispositifs", summary.support_schemes),
+        ("Contributions", summary.contributions),
+        ("Visites de stands", summary.visits),
+    ],
+    strict=True,
+):
+    col.metric(label, format_number(value))
+
+tabs = st.tabs(["Thèmes", "Orientations proposées", "PTCE", "Stands", "Dispositifs", "Chiffres clés"])
+with tabs[0]:
+    st.dataframe(
+        pd.DataFrame(
+            [{"N°": t.id, "Thème": t.label, "Libellé court": t.short_label, "Couleur": t.color} for t in store.themes()]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[1]:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Code": o.code, "Thème": o.theme_id, "Intitulé": o.title, "Statut": o.status}
+                for o in store.read(reference.list_orientations)
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[2]:
+    ptce = pd.DataFrame(store.read(reference.list_ptce))
+    st.dataframe(
+        ptce[["name", "carrier", "territory", "departement"]].rename(
+            columns={"name": "PTCE", "carrier": "Porteur", "territory": "Territoire", "departement": "Département"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[3]:
+    stands = pd.DataFrame(store.read(reference.list_stands))
+    st.dataframe(
+        stands[["position", "code", "name", "carrier", "theme_id", "active"]].rename(
+            columns={
+                "position": "Ordre",
+                "code": "Code",
+                "name": "Stand",
+                "carrier": "Porteur",
+                "theme_id": "Thème",
+                "active": "Ouvert",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[4]:
+    schemes = pd.DataFrame(store.read(reference.list_support_schemes))
+    st.dataframe(
+        schemes[["provider", "name", "description"]].rename(
+            columns={"provider": "Porteur", "name": "Dispositif", "description": "Description"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with tabs[5]:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Chiffre": f.label, "Valeur": format_figure(f.value, f.unit), "Année": f.year, "Source": f.source}
+                for f in store.key_figures()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Recharger depuis les fichiers")
+st.caption(
+    "Met à jour thèmes, départements, PTCE, dispositifs et chiffres clés depuis assets/reference ; "
+    "ajoute les orientations et stands manquants sans toucher à ceux déjà modifiés dans l'application."
+)
+if st.button("Recharger les données de référence", key="reference_reload"):
+    inserted = store.write(load_reference_data)
+    store.clear_shared_caches()
+    added = sum(inserted.values())
+    st.success(f"Données rechargées : {format_number(added)} élément(s) ajouté(s).")

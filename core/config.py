@@ -1,0 +1,92 @@
+"""One typed settings object for the whole app (environment first, then Streamlit secrets)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+DEFAULT_SQLITE_PATH = ROOT / "data" / "ess.db"
+
+# Values people copy from examples; refusing them keeps a demo key out of production.
+PLACEHOLDER_KEYS = {"changeme", "change-me", "secret", "random_signature_key", "xxx", "cookie_key"}
+MIN_COOKIE_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Settings read from ESS_* environment variables, falling back to .streamlit/secrets.toml."""
+
+    model_config = SettingsConfigDict(env_prefix="ESS_", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DEFAULT_SQLITE_PATH}")
+    cookie_key: str = Field(default="")
+    cookie_name: str = "ess_staff_auth"
+    cookie_expiry_days: float = 1.0
+    base_url: str = "http://localhost:8501"
+    # Login throttling: a handful of tries per window, per account and per browser session.
+    login_max_attempts: int = 5
+    login_window_seconds: int = 60
+    # Receipt-code based rights and retention (months) of personal fields.
+    personal_data_retention_months: int = 24
+    sqlite_busy_timeout_ms: int = 15000
+
+    @field_validator("cookie_key")
+    @classmethod
+    def _refuse_placeholder(cls, value: str) -> str:
+        if value and (value.strip().lower() in PLACEHOLDER_KEYS or len(value) < MIN_COOKIE_KEY_LENGTH):
+            raise ValueError(
+                f"ESS_COOKIE_KEY doit compter au moins {MIN_COOKIE_KEY_LENGTH} caractères aléatoires "
+                "(valeur d'exemple refusée)."
+            )
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def require_cookie_key(self) -> str:
+        """Return the cookie key, refusing to run the staff login without one."""
+        if not self.cookie_key:
+            raise RuntimeError("ESS_COOKIE_KEY manquant : lancez `make run` (qui le génère) ou définissez la variable.")
+        return self.cookie_key
+
+
+def _secrets_file_values(path: Path = SECRETS_FILE) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {k[4:].lower(): str(v) for k, v in data.items() if k.upper().startswith("ESS_")}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Environment wins over the secrets file; the result is read once per process."""
+    from_file = {k: v for k, v in _secrets_file_values().items() if f"ESS_{k.upper()}" not in os.environ}
+    return Settings(**from_file)  # type: ignore[arg-type]
+
+
+def generate_cookie_key() -> str:
+    """A fresh random key long enough for HS256."""
+    return secrets.token_urlsafe(48)
+
+
+def ensure_secrets_file(path: Path = SECRETS_FILE) -> bool:
+    """Write a generated ESS_COOKIE_KEY into the secrets file if none is set; True if written."""
+    if os.environ.get("ESS_COOKIE_KEY") or "cookie_key" in _secrets_file_values(path):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(existing)
+        if existing and not existing.endswith("\n"):
+            fh.write("\n")
+        fh.write(f'ESS_COOKIE_KEY = "{generate_cookie_key()}"\n')
+    path.chmod(0o600)
+    return True

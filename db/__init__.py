@@ -1,0 +1,1 @@
+"""The store: engine, sessions, migrations and reference data."""

@@ -1,0 +1,81 @@
+"""Every table of the store; importing this package registers them all on SQLModel.metadata."""
+
+from models.base import (
+    ActorType,
+    DisplayMode,
+    GroupStatus,
+    LinkRelation,
+    ModerationStatus,
+    OrientationStatus,
+    QuestionType,
+    Role,
+    Source,
+    Stance,
+    UTCDateTime,
+    utcnow,
+)
+from models.circuit import Stand, StandVisit
+from models.contribution import (
+    Contribution,
+    ContributionGroup,
+    ContributionGroupMember,
+    ContributionSupport,
+    ContributionTag,
+    Tag,
+)
+from models.orientation import Orientation, OrientationComment, OrientationLink, OrientationVersion
+from models.participant import Participant
+from models.questionnaire import (
+    Answer,
+    ImportBatch,
+    ImportMapping,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
+    QuestionnaireSection,
+)
+from models.reference import Departement, KeyFigure, Ptce, SupportScheme, Theme
+from models.staff import AuditEvent, LoginAttempt, StaffUser
+
+__all__ = [
+    "ActorType",
+    "Answer",
+    "AuditEvent",
+    "Contribution",
+    "ContributionGroup",
+    "ContributionGroupMember",
+    "ContributionSupport",
+    "ContributionTag",
+    "Departement",
+    "DisplayMode",
+    "GroupStatus",
+    "ImportBatch",
+    "ImportMapping",
+    "KeyFigure",
+    "LinkRelation",
+    "LoginAttempt",
+    "ModerationStatus",
+    "Orientation",
+    "OrientationComment",
+    "OrientationLink",
+    "OrientationStatus",
+    "OrientationVersion",
+    "Participant",
+    "Ptce",
+    "Question",
+    "QuestionType",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "QuestionnaireSection",
+    "Role",
+    "Source",
+    "StaffUser",
+    "Stance",
+    "Stand",
+    "StandVisit",
+    "SupportScheme",
+    "Tag",
+    "Theme",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,94 @@
+"""Contributions and what staff attach to them: supports, tags, duplicate groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import DisplayMode, GroupStatus, ModerationStatus, Source, UTCDateTime, utcnow
+
+
+class Contribution(SQLModel, table=True):
+    """One idea sent to the strategy, from any source."""
+
+    __table_args__ = (
+        # The filters of the live tallies and of the moderation queue.
+        Index("ix_contribution_theme_created", "theme_id", "created_at"),
+        Index("ix_contribution_status_created", "status", "created_at"),
+        Index("ix_contribution_source_created", "source", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Short code shown to the participant after saving, easy to read aloud.
+    receipt_code: str = Field(max_length=16, unique=True)
+    # Sent by the client with the submission; a retry with the same key returns the same row.
+    idempotency_key: str = Field(max_length=64, unique=True)
+    theme_id: int = Field(foreign_key="theme.id")
+    orientation_id: int | None = Field(default=None, foreign_key="orientation.id", index=True)
+    stance: str | None = Field(default=None, max_length=30)
+    title: str = Field(default="", max_length=120)
+    body: str
+    # Staff-made copy of the body with personal data masked; shown instead of body when set.
+    masked_body: str | None = None
+    source: str = Field(default=Source.CONFERENCE.value, max_length=20)
+    author_name: str = Field(default="", max_length=120)
+    organisation: str = Field(default="", max_length=200)
+    actor_type: str | None = Field(default=None, max_length=30, index=True)
+    departement: str | None = Field(default=None, foreign_key="departement.code", max_length=5, index=True)
+    display_mode: str = Field(default=DisplayMode.ANONYMOUS.value, max_length=20)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default=ModerationStatus.PENDING.value, max_length=20)
+    rejection_reason: str = ""
+    participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
+    stand_id: int | None = Field(default=None, foreign_key="stand.id", index=True)
+    ptce_id: int | None = Field(default=None, foreign_key="ptce.id", index=True)
+    response_id: int | None = Field(default=None, foreign_key="questionnaireresponse.id", index=True)
+    question_id: int | None = Field(default=None, foreign_key="question.id")
+    entered_by: str = Field(default="", max_length=60)
+    is_demo: bool = Field(default=False, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    personal_data_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ContributionSupport(SQLModel, table=True):
+    """'I agree with this one': a participant backs an existing contribution instead of repeating it."""
+
+    __table_args__ = (UniqueConstraint("contribution_id", "participant_id", name="uq_support_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    contribution_id: int = Field(foreign_key="contribution.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    is_demo: bool = False
+
+
+class Tag(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=60, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContributionTag(SQLModel, table=True):
+    contribution_id: int = Field(foreign_key="contribution.id", primary_key=True)
+    tag_id: int = Field(foreign_key="tag.id", primary_key=True, index=True)
+
+
+class ContributionGroup(SQLModel, table=True):
+    """Near-duplicate contributions of one theme, proposed by the app and confirmed by staff."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    theme_id: int = Field(foreign_key="theme.id", index=True)
+    representative_text: str
+    status: str = Field(default=GroupStatus.PROPOSED.value, max_length=20)
+    threshold: float | None = None
+    created_by: str = Field(default="", max_length=60)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ContributionGroupMember(SQLModel, table=True):
+    group_id: int = Field(foreign_key="contributiongroup.id", primary_key=True)
+    contribution_id: int = Field(foreign_key="contribution.id", primary_key=True, index=True)

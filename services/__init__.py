@@ -1,0 +1,1 @@
+"""The domain logic. Never imports streamlit; every function takes `session` as a keyword."""

@@ -1,0 +1,45 @@
+"""The audit trail of staff actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import AuditEvent
+
+
+def record_audit_event(
+    *,
+    session: Session,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Append one event; written in the caller's transaction so it commits with the change."""
+    session.add(
+        AuditEvent(
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=before,
+            after=after,
+        )
+    )
+
+
+def list_audit_events(
+    *, session: Session, entity_type: str | None = None, entity_id: str | int | None = None, limit: int = 200
+) -> list[AuditEvent]:
+    """Latest events first, optionally for one record."""
+    stmt = select(AuditEvent)
+    if entity_type is not None:
+        stmt = stmt.where(AuditEvent.entity_type == entity_type)
+    if entity_id is not None:
+        stmt = stmt.where(AuditEvent.entity_id == str(entity_id))
+    stmt = stmt.order_by(col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc()).limit(limit)
+    return list(session.exec(stmt).all())

@@ -1,0 +1,315 @@
+"""Staff accounts, password checks with throttling, and login-cookie revocation."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import bcrypt
+import jwt
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models import LoginAttempt, Role, StaffUser, utcnow
+from services.audit import record_audit_event
+from services.errors import NotFoundError, ValidationError
+
+# Same cost as streamlit-authenticator's Hasher, so its hashes and ours are interchangeable.
+BCRYPT_ROUNDS = 12
+MIN_PASSWORD_LENGTH = 12
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
+LOGIN_THROTTLED = "Trop de tentatives de connexion. Patientez {seconds} s avant de réessayer."
+
+ROLE_LABELS = {
+    Role.ORGANIZER.value: "Organisation (suivi en direct)",
+    Role.STAFF.value: "Équipe Région (modération, rédaction)",
+    Role.ADMIN.value: "Administration",
+}
+
+# Checked against when the username is unknown, so both cases cost one bcrypt check.
+_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(BCRYPT_ROUNDS))
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    """What the app needs to know about a logged-in staff member (no password hash)."""
+
+    id: int
+    username: str
+    name: str
+    email: str
+    role: str
+    active: bool
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> StaffAccount:
+        assert user.id is not None
+        return cls(user.id, user.username, user.name, user.email, user.role, user.active, user.last_login_at)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    ok: bool
+    message: str = ""
+    account: StaffAccount | None = None
+    retry_after_s: int = 0
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(BCRYPT_ROUNDS)).decode("ascii")
+
+
+def _password_matches(password: str, password_hash: bytes) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash)
+    except (ValueError, UnicodeEncodeError):
+        return False
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def check_password_rules(password: str) -> str | None:
+    """French message when a new password is too weak, else None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
+    if password.strip() != password:
+        return "Le mot de passe ne doit pas commencer ni finir par une espace."
+    if len(set(password)) < 5:
+        return "Le mot de passe est trop répétitif."
+    return None
+
+
+def generate_password() -> str:
+    """A random password for a first admin account (printed once)."""
+    return secrets.token_urlsafe(15)
+
+
+def _get_user(session: Session, username: str) -> StaffUser | None:
+    return session.exec(select(StaffUser).where(StaffUser.username == normalise_username(username))).first()
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    name: str = "",
+    email: str = "",
+    actor: str = "system",
+) -> StaffAccount:
+    """Create a staff account; refuses a bad username, role or weak password."""
+    username = normalise_username(username)
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = (
+            "L'identifiant doit compter 2 à 60 caractères : lettres minuscules, chiffres, point, tiret."
+        )
+    elif _get_user(session, username) is not None:
+        errors["username"] = "Cet identifiant existe déjà."
+    if role not in ROLE_LABELS:
+        errors["role"] = "Rôle inconnu : organizer, staff ou admin."
+    if (problem := check_password_rules(password)) is not None:
+        errors["password"] = problem
+    if len(name) > 120 or len(email) > 200:
+        errors["name"] = "Nom ou courriel trop long."
+    if errors:
+        raise ValidationError(errors)
+    user = StaffUser(
+        username=username,
+        name=name.strip() or username,
+        email=email.strip(),
+        password_hash=hash_password(password),
+        role=role,
+    )
+    session.add(user)
+    session.flush()
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="create_user",
+        entity_type="staffuser",
+        entity_id=user.id or "",
+        after={"username": username, "role": role},
+    )
+    return StaffAccount.of(user)
+
+
+def count_admins(*, session: Session) -> int:
+    stmt = select(func.count()).select_from(StaffUser).where(StaffUser.role == Role.ADMIN.value, StaffUser.active)
+    return int(session.exec(stmt).one())
+
+
+def list_users(*, session: Session) -> list[StaffAccount]:
+    return [StaffAccount.of(u) for u in session.exec(select(StaffUser).order_by(col(StaffUser.username))).all()]
+
+
+def get_account(*, session: Session, username: str) -> StaffAccount | None:
+    user = _get_user(session, username)
+    return StaffAccount.of(user) if user and user.active else None
+
+
+def _failures_since(session: Session, since: datetime, *, username: str | None, session_key: str | None) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False))
+    )
+    if username is not None:
+        stmt = stmt.where(LoginAttempt.username == username)
+    if session_key is not None:
+        stmt = stmt.where(LoginAttempt.session_key == session_key)
+    return int(session.exec(stmt).one())
+
+
+def _oldest_failure_since(
+    session: Session, since: datetime, *, username: str | None, session_key: str | None
+) -> datetime | None:
+    stmt = select(func.min(LoginAttempt.created_at)).where(
+        LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False)
+    )
+    if username is not None:
+        stmt = stmt.where(LoginAttempt.username == username)
+    if session_key is not None:
+        stmt = stmt.where(LoginAttempt.session_key == session_key)
+    value = session.exec(stmt).one()
+    if isinstance(value, str):  # SQLite aggregate bypasses the column type
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def attempt_login(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    session_key: str,
+    max_attempts: int = 5,
+    window_s: int = 60,
+    now: datetime | None = None,
+) -> LoginResult:
+    """Check a password, throttled per account and per browser session over a sliding window.
+
+    Unknown and known usernames get the same message and the same bcrypt cost. The lock is only
+    ever the window: once the failures age out, the account opens again, so an attacker can slow
+    an admin down while attacking but never lock the account for good (and `manage.py
+    reset-password` always works).
+    """
+    now = now or utcnow()
+    name = normalise_username(username)[:60]
+    since = now - timedelta(seconds=window_s)
+    for scope in ({"username": name, "session_key": None}, {"username": None, "session_key": session_key}):
+        if _failures_since(session, since, **scope) >= max_attempts:
+            oldest = _oldest_failure_since(session, since, **scope) or now
+            wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
+            return LoginResult(False, LOGIN_THROTTLED.format(seconds=wait), retry_after_s=wait)
+
+    user = _get_user(session, name) if name else None
+    stored = user.password_hash.encode("ascii") if user and user.active else _DUMMY_HASH
+    ok = _password_matches(password or "", stored) and user is not None and user.active
+    session.add(LoginAttempt(username=name, session_key=session_key[:64], succeeded=ok, created_at=now))
+    if not ok or user is None:
+        return LoginResult(False, LOGIN_FAILED)
+    user.last_login_at = now
+    session.add(user)
+    return LoginResult(True, account=StaffAccount.of(user))
+
+
+def revoke_login_cookies(*, session: Session, username: str, now: datetime | None = None) -> None:
+    """Refuse from now on every login cookie issued to this user so far (logout, password change)."""
+    user = _get_user(session, username)
+    if user is None:
+        return
+    user.tokens_valid_after = now or utcnow()
+    session.add(user)
+
+
+def change_password(
+    *, session: Session, username: str, new_password: str, actor: str, old_password: str | None = None
+) -> None:
+    """Set a new password (checking the old one when given) and revoke existing cookies."""
+    user = _get_user(session, username)
+    if user is None:
+        raise NotFoundError("Compte introuvable.")
+    if old_password is not None and not _password_matches(old_password, user.password_hash.encode("ascii")):
+        raise ValidationError({"old_password": "L'ancien mot de passe est incorrect."})
+    if (problem := check_password_rules(new_password)) is not None:
+        raise ValidationError({"new_password": problem})
+    now = utcnow()
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    user.tokens_valid_after = now
+    session.add(user)
+    record_audit_event(
+        session=session, actor=actor, action="change_password", entity_type="staffuser", entity_id=user.id or ""
+    )
+
+
+def update_user(
+    *, session: Session, username: str, actor: str, role: str | None = None, active: bool | None = None
+) -> StaffAccount:
+    """Change a user's role or active flag, never leaving the app without an active admin."""
+    user = _get_user(session, username)
+    if user is None:
+        raise NotFoundError("Compte introuvable.")
+    before = {"role": user.role, "active": user.active}
+    if role is not None:
+        if role not in ROLE_LABELS:
+            raise ValidationError({"role": "Rôle inconnu."})
+        user.role = role
+    if active is not None:
+        user.active = active
+    demotes_admin = (
+        before["role"] == Role.ADMIN.value and before["active"] and not (user.role == Role.ADMIN.value and user.active)
+    )
+    if demotes_admin and count_admins(session=session) <= 1:
+        raise ValidationError({"role": "Impossible : ce compte est le dernier administrateur actif."})
+    if before["active"] and not user.active:
+        user.tokens_valid_after = utcnow()
+    session.add(user)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="update_user",
+        entity_type="staffuser",
+        entity_id=user.id or "",
+        before=before,
+        after={"role": user.role, "active": user.active},
+    )
+    return StaffAccount.of(user)
+
+
+def account_from_cookie(
+    *, session: Session, token: str | None, cookie_key: str, expiry_days: float, now: datetime | None = None
+) -> StaffAccount | None:
+    """The account a streamlit-authenticator cookie stands for, or None if invalid, expired or revoked.
+
+    The library's JWT holds only the username and its expiry, set to issue time + expiry_days;
+    the issue time is derived from it and compared with the user's `tokens_valid_after`.
+    """
+    if not token:
+        return None
+    try:
+        claims: dict[str, Any] = jwt.decode(token, cookie_key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    username, exp = claims.get("username"), claims.get("exp_date")
+    if not isinstance(username, str) or not isinstance(exp, (int, float)):
+        return None
+    now = now or utcnow()
+    if exp <= now.timestamp():
+        return None
+    issued_at = exp - expiry_days * 86400
+    user = _get_user(session, username)
+    if user is None or not user.active or issued_at < user.tokens_valid_after.timestamp():
+        return None
+    return StaffAccount.of(user)

@@ -1,0 +1,25 @@
+"""Short codes people read aloud or type: receipts, passports, resume codes."""
+
+from __future__ import annotations
+
+import secrets
+
+# No 0/O, 1/I/L, 2/Z, 5/S, 8/B: letters and digits that are never confused when read or heard.
+READABLE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
+
+
+def readable_code(length: int = 8, *, group: int = 4) -> str:
+    """A random code such as 'K7QF-MC3R' (25^8 ≈ 1.5·10^11 values for length 8)."""
+    raw = "".join(secrets.choice(READABLE_ALPHABET) for _ in range(length))
+    return "-".join(raw[i : i + group] for i in range(0, length, group)) if group else raw
+
+
+def normalise_code(value: str) -> str:
+    """Accept what people type: lower case, spaces, missing dash."""
+    cleaned = "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
+
+
+def device_token() -> str:
+    """A secret, unguessable token identifying one phone (never shown to others)."""
+    return secrets.token_urlsafe(32)

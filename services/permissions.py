@@ -1,0 +1,25 @@
+"""Which role may do what: the menu and every page check the same table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from models import Role
+
+
+class Permission(StrEnum):
+    ACCOUNT = "account"  # own password
+    USERS = "users"  # staff accounts
+    REFERENCE = "reference"  # reference data
+
+
+_GRANTS: dict[str, frozenset[Permission]] = {
+    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT}),
+    Role.STAFF.value: frozenset({Permission.ACCOUNT}),
+    Role.ADMIN.value: frozenset(Permission),
+}
+
+
+def role_allows(role: str | None, permission: Permission) -> bool:
+    """True if `role` grants `permission`; an anonymous session (None) has none."""
+    return role is not None and permission in _GRANTS.get(role, frozenset())

@@ -1,0 +1,107 @@
+"""Shared fixtures: real SQLite files and a real PostgreSQL server, built from the real migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+# The app reads settings from the environment: give the test run its own key and no real DB.
+os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
+
+from core.config import get_settings  # noqa: E402
+from db.bootstrap import prepare_store  # noqa: E402
+from db.engine import build_engine, dispose_engines  # noqa: E402
+from tests.pg import running_server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One store migrated with Alembic and loaded with the reference data, copied by each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = build_engine(f"sqlite:///{path}")
+    prepare_store(engine)
+    engine.dispose()
+    return path
+
+
+def copy_sqlite(template: Path, dest: Path) -> None:
+    src = sqlite3.connect(template)
+    dst = sqlite3.connect(dest)
+    src.backup(dst)
+    dst.close()
+    src.close()
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    dest = tmp_path / "ess.db"
+    copy_sqlite(sqlite_template, dest)
+    return f"sqlite:///{dest}"
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = build_engine(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> Iterator[str]:
+    with running_server() as url:
+        admin = create_engine(f"{url}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("DROP DATABASE IF EXISTS ess_template"))
+            conn.execute(text("CREATE DATABASE ess_template"))
+        admin.dispose()
+        engine = build_engine(f"{url}/ess_template")
+        prepare_store(engine)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture
+def pg_engine(pg_base_url: str) -> Iterator[Engine]:
+    """A fresh database cloned from the migrated template, dropped after the test."""
+    name = f"ess_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{pg_base_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE ess_template'))
+    engine = build_engine(f"{pg_base_url}/{name}")
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_engine(request: pytest.FixtureRequest) -> Engine:
+    """The same store test, once on SQLite and once on PostgreSQL."""
+    fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
+    engine: Engine = request.getfixturevalue(fixture)
+    return engine
+
+
+@pytest.fixture
+def app_env(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the app (settings, engine cache, Streamlit caches) at this test's own SQLite store."""
+    import streamlit as st
+
+    monkeypatch.setenv("ESS_DATABASE_URL", sqlite_url)
+    get_settings.cache_clear()
+    dispose_engines()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield sqlite_url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    dispose_engines()
+    get_settings.cache_clear()

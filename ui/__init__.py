@@ -1,0 +1,1 @@
+"""The thin Streamlit-side layer: store access and caching, authentication, shared widgets."""

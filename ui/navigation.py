@@ -1,0 +1,58 @@
+"""The page registry: which pages exist, who sees them, and the menu built from the session's role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from services.auth import StaffAccount
+from services.permissions import Permission, role_allows
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    section: str
+    permission: Permission | None = None  # None: open to everyone, participants included
+    default: bool = False
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("app_pages/home.py", "Accueil", ":material/home:", "accueil", "Conférence", default=True),
+    PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "compte", "Équipe", Permission.ACCOUNT),
+    PageSpec(
+        "app_pages/admin_users.py",
+        "Comptes de l'équipe",
+        ":material/group:",
+        "comptes",
+        "Administration",
+        Permission.USERS,
+    ),
+    PageSpec(
+        "app_pages/admin_reference.py",
+        "Données de référence",
+        ":material/database:",
+        "referentiel",
+        "Administration",
+        Permission.REFERENCE,
+    ),
+)
+
+
+def visible_pages(account: StaffAccount | None) -> list[PageSpec]:
+    role = account.role if account else None
+    return [p for p in PAGES if p.permission is None or role_allows(role, p.permission)]
+
+
+def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]]:
+    """Only the pages this session may open are registered: any other URL falls back to the home page."""
+    sections: dict[str, list[st.Page]] = {}
+    for spec in visible_pages(account):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
+        )
+    return sections

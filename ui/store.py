@@ -1,0 +1,55 @@
+"""How pages reach the services: one engine per process, a session per call, short-lived caches."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from core.config import get_settings
+from db.engine import get_engine, session_scope
+from services import reference
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    return get_engine(url)
+
+
+def engine() -> Engine:
+    return _engine(get_settings().database_url)
+
+
+def read(fn: Callable[..., T], /, **kwargs: object) -> T:
+    """Run a read-only service function in its own session."""
+    with session_scope(engine()) as session:
+        return fn(session=session, **kwargs)
+
+
+def write(fn: Callable[..., T], /, **kwargs: object) -> T:
+    """Run a service function that writes; it is committed when this returns."""
+    with session_scope(engine(), write=True) as session:
+        return fn(session=session, **kwargs)
+
+
+# Reference data is the same for every user: safe in the shared cache. A short TTL keeps
+# several app processes in step after an admin edit (a local clear only reaches this one).
+@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
+def themes() -> list[reference.ThemeInfo]:
+    return read(reference.list_themes)
+
+
+@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
+def key_figures() -> list[reference.FigureInfo]:
+    return read(reference.list_key_figures)
+
+
+def clear_shared_caches() -> None:
+    """After an edit of reference data, so this process shows it at once."""
+    themes.clear()
+    key_figures.clear()
