@@ -1,0 +1,132 @@
+"""Browser fixtures: the real app served by `streamlit run` on a free port, driven by Debian's Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 900}
+
+
+@dataclass
+class LiveApp:
+    url: str
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "ESS_DATABASE_URL": self.database_url}
+
+    def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run manage.py against the same store as the served app."""
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), input=stdin, text=True,
+            capture_output=True, check=True,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = None) -> LiveApp:
+    """Start a fresh server process (fresh = no session has run app.py yet) and wait until healthy."""
+    port = _free_port()
+    env = {**os.environ, "ESS_DATABASE_URL": database_url, **(extra_env or {})}
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"le serveur s'est arrêté : {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:  # noqa: S310
+                if response.status == 200:
+                    return LiveApp(url, database_url, process, log)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("le serveur n'a pas répondu en 30 s")
+
+
+def stop_app(app: LiveApp) -> None:
+    app.process.terminate()
+    try:
+        app.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        app.process.kill()
+
+
+@pytest.fixture
+def live_app(sqlite_url: str, tmp_path: Path) -> Iterator[LiveApp]:
+    """A freshly started server on this test's own SQLite store."""
+    app = start_app(sqlite_url, tmp_path / "streamlit.log")
+    yield app
+    stop_app(app)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium introuvable : lancez `make test`, qui installe le paquet Debian `chromium`.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=LAPTOP, locale="fr-FR")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def wait_for_app(page: Page, timeout: float = 20_000) -> None:
+    """Wait until Streamlit has finished the current run (no 'running' indicator, main block present)."""
+    page.wait_for_selector("[data-testid=stMain]", timeout=timeout)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]')"
+        " || !document.querySelector('[data-testid=stStatusWidget]').innerText.includes('Running')",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)

@@ -1,0 +1,75 @@
+"""The app shell in a real browser: deep links on a fresh server, login, cookie, logout revocation."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import LAPTOP, LiveApp, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+STAFF_TITLES = ["Comptes de l'équipe", "Données de référence", "Mon compte"]
+PASSWORD = "un-mot-de-passe-solide-2016"
+
+
+def _login(page: Page, username: str, password: str) -> None:
+    field = page.get_by_role("textbox", name="Identifiant")
+    if not field.is_visible():
+        page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
+    page.get_by_role("textbox", name="Identifiant").fill(username)
+    page.get_by_role("textbox", name="Mot de passe").fill(password)
+    page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+    wait_for_app(page)
+
+
+@pytest.mark.parametrize("path", ["comptes", "referentiel", "compte"])
+def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: LiveApp, page: Page,
+                                                                         path: str) -> None:
+    page.goto(f"{live_app.url}/{path}")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Conférence régionale de l'économie sociale et solidaire")).to_be_visible()
+    body = page.locator("[data-testid=stMain]").inner_text()
+    for title in STAFF_TITLES:
+        assert title not in body
+    assert "admin" not in body.lower().split()
+
+
+def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, page: Page,
+                                                             browser: Browser) -> None:
+    live_app.manage("create-user", "claire", "--role", "admin", "--password-stdin", "--name", "Claire Martin",
+                    stdin=PASSWORD + "\n")
+    page.goto(live_app.url)
+    wait_for_app(page)
+    _login(page, "claire", "mauvais-mot-de-passe")
+    expect(page.get_by_text("Identifiant ou mot de passe incorrect.")).to_be_visible()
+
+    _login(page, "claire", PASSWORD)
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_text("Comptes de l'équipe")).to_be_visible()
+    page.wait_for_timeout(1000)  # the cookie component writes asynchronously
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ess_staff_auth")
+
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe")).to_be_visible()
+    page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name="Comptes de l'équipe")).to_be_visible()
+
+    page.get_by_role("button", name="Se déconnecter").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True)).to_be_visible()
+    page.reload()
+    wait_for_app(page)
+    assert "Comptes de l'équipe" not in page.locator("body").inner_text()
+
+    # An attacker who copied the cookie before the logout gets nothing from it.
+    thief = browser.new_context(viewport=LAPTOP)
+    thief.add_cookies([cookie])
+    stolen = thief.new_page()
+    stolen.goto(f"{live_app.url}/comptes")
+    wait_for_app(stolen)
+    assert "Comptes de l'équipe" not in stolen.locator("body").inner_text()
+    expect(stolen.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True)).to_be_visible()
+    thief.close()
