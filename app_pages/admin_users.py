@@ -14,23 +14,10 @@ from ui.auth import require
 account = require(Permission.USERS)
 st.title("Comptes de l'équipe")
 
-users = store.read(auth.list_users)
-table = pd.DataFrame(
-    [
-        {
-            "Identifiant": u.username,
-            "Nom": u.name,
-            "Courriel": u.email,
-            "Rôle": auth.ROLE_LABELS.get(u.role, u.role),
-            "Actif": "oui" if u.active else "non",
-            "Dernière connexion": format_datetime(u.last_login_at) if u.last_login_at else "—",
-        }
-        for u in users
-    ]
-)
-st.dataframe(table, hide_index=True, width="stretch")
 
-role_options = [r.value for r in Role]
+# Labels as options (no format_func lambda: session state must stay picklable).
+role_by_label = {auth.ROLE_LABELS[r.value]: r.value for r in Role}
+role_labels = list(role_by_label)
 
 st.subheader("Créer un compte")
 with st.form("users_create", clear_on_submit=False):
@@ -39,7 +26,7 @@ with st.form("users_create", clear_on_submit=False):
     )
     name = st.text_input("Nom affiché", key="users_new_name")
     email = st.text_input("Courriel (facultatif)", key="users_new_email")
-    role = st.selectbox("Rôle", role_options, format_func=lambda r: auth.ROLE_LABELS[r], key="users_new_role")
+    role_label = st.selectbox("Rôle", role_labels, key="users_new_role")
     password = st.text_input(
         "Mot de passe initial",
         type="password",
@@ -53,7 +40,7 @@ if created:
             auth.create_user,
             username=username,
             password=password,
-            role=role,
+            role=role_by_label[role_label],
             name=name,
             email=email,
             actor=account.username,
@@ -64,25 +51,48 @@ if created:
     else:
         st.success(f"Compte « {new.username} » créé.")
 
+users = store.read(auth.list_users)
+
 st.subheader("Modifier un compte")
 if users:
+    # The account is chosen outside the form so the role and status below follow the choice at once.
+    target = st.selectbox("Compte", [u.username for u in users], key="users_edit_target")
+    current = next(u for u in users if u.username == target)
     with st.form("users_update"):
-        target = st.selectbox("Compte", [u.username for u in users], key="users_edit_target")
-        current = next(u for u in users if u.username == target)
-        new_role = st.selectbox(
-            "Rôle",
-            role_options,
-            index=role_options.index(current.role),
-            format_func=lambda r: auth.ROLE_LABELS[r],
-            key="users_edit_role",
+        new_role_label = st.selectbox(
+            "Rôle", role_labels, index=role_labels.index(auth.ROLE_LABELS[current.role]), key=f"users_role_{target}"
         )
-        active = st.checkbox("Compte actif", value=current.active, key="users_edit_active")
+        active = st.checkbox("Compte actif", value=current.active, key=f"users_active_{target}")
         saved = st.form_submit_button("Enregistrer")
     if saved:
         try:
-            store.write(auth.update_user, username=target, role=new_role, active=active, actor=account.username)
+            store.write(
+                auth.update_user,
+                username=target,
+                role=role_by_label[new_role_label],
+                active=active,
+                actor=account.username,
+            )
         except ValidationError as exc:
             for message in exc.errors.values():
                 st.error(message)
         else:
             st.success("Compte mis à jour.")
+
+st.subheader("Comptes existants")
+users = store.read(auth.list_users)  # again: the forms above may just have changed it
+table = pd.DataFrame(
+    [
+        {
+            "Identifiant": u.username,
+            "Nom": u.name,
+            "Courriel": u.email,
+            "Rôle": auth.ROLE_LABELS.get(u.role, u.role),
+            "Actif": "oui" if u.active else "non",
+            "Dernière connexion": format_datetime(u.last_login_at) if u.last_login_at else "—",
+        }
+        for u in users
+    ],
+    columns=["Identifiant", "Nom", "Courriel", "Rôle", "Actif", "Dernière connexion"],
+)
+st.dataframe(table, hide_index=True, width="stretch")

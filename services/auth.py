@@ -271,7 +271,9 @@ def update_user(
     demotes_admin = (
         before["role"] == Role.ADMIN.value and before["active"] and not (user.role == Role.ADMIN.value and user.active)
     )
-    if demotes_admin and count_admins(session=session) <= 1:
+    session.add(user)
+    session.flush()  # count the admins as they are after this change
+    if demotes_admin and count_admins(session=session) == 0:
         raise ValidationError({"role": "Impossible : ce compte est le dernier administrateur actif."})
     if before["active"] and not user.active:
         user.tokens_valid_after = utcnow()

@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 # The app reads settings from the environment: give the test run its own key and no real DB.
 os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
 
-from core.config import get_settings  # noqa: E402
-from db.bootstrap import prepare_store  # noqa: E402
-from db.engine import build_engine, dispose_engines  # noqa: E402
-from tests.pg import running_server  # noqa: E402
+from core.config import get_settings
+from db.bootstrap import prepare_store
+from db.engine import build_engine, dispose_engines
+from tests.pg import running_server
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,7 @@ def test_datetimes_come_back_aware_and_naive_ones_are_refused(store_engine: Engi
     assert stored == moment
     assert stored.astimezone(UTC).hour == 12
     with pytest.raises(Exception, match="naive"), session_scope(store_engine, write=True) as session:
-        session.add(Tag(label="naif", created_at=datetime(2016, 6, 28, 14, 30)))  # noqa: DTZ001
+        session.add(Tag(label="naif", created_at=datetime(2016, 6, 28, 14, 30)))
         session.flush()
 
 
@@ -130,8 +130,9 @@ def test_the_same_submission_sent_by_racing_threads_is_stored_once(store_engine:
     def tap() -> None:
         barrier.wait()
         with session_scope(store_engine, write=True) as session:
-            draft = ContributionDraft(theme_id=2, body="Un double tap ne doit créer qu'une contribution.",
-                                      idempotency_key=key)
+            draft = ContributionDraft(
+                theme_id=2, body="Un double tap ne doit créer qu'une contribution.", idempotency_key=key
+            )
             codes.append(submit_contribution(session=session, draft=draft).receipt_code)
 
     threads = [threading.Thread(target=tap) for _ in range(10)]

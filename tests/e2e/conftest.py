@@ -43,8 +43,13 @@ class LiveApp:
     def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run manage.py against the same store as the served app."""
         return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env(), input=stdin, text=True,
-            capture_output=True, check=True,
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env(),
+            input=stdin,
+            text=True,
+            capture_output=True,
+            check=True,
         )
 
 
@@ -60,9 +65,23 @@ def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = N
     env = {**os.environ, "ESS_DATABASE_URL": database_url, **(extra_env or {})}
     handle = log.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -70,7 +89,7 @@ def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = N
         if process.poll() is not None:
             raise RuntimeError(f"le serveur s'est arrêté : {log.read_text(errors='replace')[-2000:]}")
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                 if response.status == 200:
                     return LiveApp(url, database_url, process, log)
         except OSError:

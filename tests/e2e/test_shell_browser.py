@@ -24,8 +24,7 @@ def _login(page: Page, username: str, password: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["comptes", "referentiel", "compte"])
-def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: LiveApp, page: Page,
-                                                                         path: str) -> None:
+def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: LiveApp, page: Page, path: str) -> None:
     page.goto(f"{live_app.url}/{path}")
     wait_for_app(page)
     expect(page.get_by_role("heading", name="Conférence régionale de l'économie sociale et solidaire")).to_be_visible()
@@ -35,10 +34,10 @@ def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: 
     assert "admin" not in body.lower().split()
 
 
-def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, page: Page,
-                                                             browser: Browser) -> None:
-    live_app.manage("create-user", "claire", "--role", "admin", "--password-stdin", "--name", "Claire Martin",
-                    stdin=PASSWORD + "\n")
+def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, page: Page, browser: Browser) -> None:
+    live_app.manage(
+        "create-user", "claire", "--role", "admin", "--password-stdin", "--name", "Claire Martin", stdin=PASSWORD + "\n"
+    )
     page.goto(live_app.url)
     wait_for_app(page)
     _login(page, "claire", "mauvais-mot-de-passe")

@@ -1,0 +1,181 @@
+"""Staff accounts, throttled password checks and cookie revocation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from db.engine import session_scope
+from models import AuditEvent, Role, utcnow
+from services import auth
+from services.errors import ValidationError
+
+KEY = "k" * 48
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def engine(sqlite_engine: Engine) -> Engine:
+    with session_scope(sqlite_engine, write=True) as session:
+        auth.create_user(
+            session=session, username="Claire", password=PASSWORD, role=Role.ADMIN.value, name="Claire Martin"
+        )
+        auth.create_user(session=session, username="org", password=PASSWORD, role=Role.ORGANIZER.value)
+    return sqlite_engine
+
+
+def login(engine: Engine, username: str, password: str, session_key: str = "s1", **kw: object) -> auth.LoginResult:
+    with session_scope(engine, write=True) as session:
+        return auth.attempt_login(session=session, username=username, password=password, session_key=session_key, **kw)  # type: ignore[arg-type]
+
+
+def token_for(username: str, issued: float, days: float = 1.0, key: str = KEY) -> str:
+    return jwt.encode({"username": username, "exp_date": issued + days * 86400}, key, algorithm="HS256")
+
+
+def test_create_user_normalises_and_audits(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        users = {u.username: u for u in auth.list_users(session=session)}
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "create_user")).all()
+    assert users["claire"].role == "admin" and users["claire"].name == "Claire Martin"
+    assert len(events) == 2
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "role", "field"),
+    [
+        ("claire", PASSWORD, "admin", "username"),  # exists
+        ("a b", PASSWORD, "staff", "username"),
+        ("x", PASSWORD, "staff", "username"),
+        ("bob", "court", "staff", "password"),
+        ("bob", "aaaaaaaaaaaaaaaa", "staff", "password"),
+        ("bob", PASSWORD, "superuser", "role"),
+    ],
+)
+def test_create_user_refuses_bad_input_in_french(
+    engine: Engine, username: str, password: str, role: str, field: str
+) -> None:
+    with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
+        auth.create_user(session=session, username=username, password=password, role=role)
+    assert field in err.value.errors
+
+
+def test_login_succeeds_case_insensitively_and_records_it(engine: Engine) -> None:
+    result = login(engine, " CLAIRE ", PASSWORD)
+    assert result.ok and result.account is not None and result.account.role == "admin"
+    with session_scope(engine) as session:
+        assert auth.get_account(session=session, username="claire").last_login_at is not None  # type: ignore[union-attr]
+
+
+def test_unknown_and_known_usernames_get_the_same_answer(engine: Engine) -> None:
+    wrong = login(engine, "claire", "pas-le-bon", session_key="a")
+    unknown = login(engine, "personne", "pas-le-bon", session_key="b")
+    assert wrong.message == unknown.message == auth.LOGIN_FAILED
+    assert not wrong.ok and not unknown.ok
+
+
+def test_failures_on_one_account_are_throttled_across_sessions(engine: Engine) -> None:
+    for i in range(5):
+        assert login(engine, "claire", "faux", session_key=f"attacker-{i}").message == auth.LOGIN_FAILED
+    blocked = login(engine, "claire", PASSWORD, session_key="legit")
+    assert not blocked.ok and "Patientez" in blocked.message and blocked.retry_after_s > 0
+    # An unknown username is throttled just the same: no hint that the account exists.
+    for i in range(5):
+        login(engine, "fantome", "faux", session_key=f"x-{i}")
+    assert "Patientez" in login(engine, "fantome", "faux", session_key="y").message
+
+
+def test_one_session_cannot_spray_many_accounts(engine: Engine) -> None:
+    for name in ["a1", "a2", "a3", "a4", "a5"]:
+        login(engine, name, "faux", session_key="spray")
+    assert "Patientez" in login(engine, "org", PASSWORD, session_key="spray").message
+    assert login(engine, "org", PASSWORD, session_key="another").ok
+
+
+def test_the_lock_lifts_once_the_window_has_passed(engine: Engine) -> None:
+    start = utcnow()
+    for i in range(5):
+        login(engine, "claire", "faux", session_key=f"k{i}", now=start)
+    assert not login(engine, "claire", PASSWORD, session_key="z", now=start + timedelta(seconds=30)).ok
+    later = login(engine, "claire", PASSWORD, session_key="z", now=start + timedelta(seconds=61))
+    assert later.ok
+
+
+def test_inactive_accounts_cannot_log_in(engine: Engine) -> None:
+    with session_scope(engine, write=True) as session:
+        auth.update_user(session=session, username="org", active=False, actor="claire")
+    assert login(engine, "org", PASSWORD).message == auth.LOGIN_FAILED
+
+
+def test_cookie_is_accepted_until_logout_then_refused(engine: Engine) -> None:
+    issued = utcnow().timestamp()
+    token = token_for("claire", issued)
+    with session_scope(engine) as session:
+        account = auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1)
+    assert account is not None and account.username == "claire"
+    with session_scope(engine, write=True) as session:
+        auth.revoke_login_cookies(session=session, username="claire")
+    with session_scope(engine) as session:
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+        fresh = token_for("claire", utcnow().timestamp() + 1)
+        assert auth.account_from_cookie(session=session, token=fresh, cookie_key=KEY, expiry_days=1) is not None
+
+
+def test_password_change_revokes_older_cookies(engine: Engine) -> None:
+    token = token_for("claire", utcnow().timestamp())
+    with session_scope(engine, write=True) as session:
+        auth.change_password(
+            session=session,
+            username="claire",
+            old_password=PASSWORD,
+            new_password="un-nouveau-mot-de-passe",
+            actor="claire",
+        )
+    with session_scope(engine) as session:
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+    assert login(engine, "claire", "un-nouveau-mot-de-passe").ok
+    assert not login(engine, "claire", PASSWORD, session_key="s2").ok
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        None,
+        "",
+        "pas-un-jwt",
+        token_for("claire", 0),  # expired long ago
+        token_for("claire", 10**10, key="une-autre-cle-" + "z" * 40),  # forged
+        token_for("inconnu", 10**10),
+        jwt.encode({"username": "claire"}, KEY, algorithm="HS256"),  # no expiry
+    ],
+)
+def test_bad_cookies_are_refused(engine: Engine, token: str | None) -> None:
+    with session_scope(engine) as session:
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+
+
+def test_old_password_must_match_when_given(engine: Engine) -> None:
+    with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
+        auth.change_password(
+            session=session,
+            username="claire",
+            old_password="faux",
+            new_password="un-nouveau-mot-de-passe",
+            actor="claire",
+        )
+    assert "old_password" in err.value.errors
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_disabled(engine: Engine) -> None:
+    for change in ({"role": "staff"}, {"active": False}):
+        with pytest.raises(ValidationError), session_scope(engine, write=True) as session:
+            auth.update_user(session=session, username="claire", actor="claire", **change)  # type: ignore[arg-type]
+    with session_scope(engine, write=True) as session:
+        auth.update_user(session=session, username="org", role="admin", actor="claire")
+        auth.update_user(session=session, username="claire", role="staff", actor="claire")
+    with session_scope(engine) as session:
+        assert auth.count_admins(session=session) == 1

@@ -1,0 +1,168 @@
+"""The command line, run as a user would: a real process on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ESS_DATABASE_URL": f"sqlite:///{db}"}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "ess.db"
+    result = run(path, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "Schéma à jour" in result.stdout
+    return path
+
+
+def count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def test_migrate_twice_adds_nothing_the_second_time(db: Path) -> None:
+    again = run(db, "migrate")
+    assert again.returncode == 0 and "rien de nouveau" in again.stdout
+    assert count(db, "SELECT count(*) FROM theme") == 5
+    assert count(db, "SELECT count(*) FROM question") > 0
+
+
+def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
+    ok = run(
+        db,
+        "create-user",
+        "anne",
+        "--role",
+        "staff",
+        "--password-stdin",
+        "--name",
+        "Anne",
+        "--email",
+        "anne@example.org",
+        stdin="un-mot-de-passe-long\n",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert count(db, "SELECT count(*) FROM staffuser WHERE username='anne' AND role='staff'") == 1
+    dup = run(db, "create-user", "anne", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n")
+    assert dup.returncode == 1
+    assert dup.stderr.strip().count("\n") == 0 and "existe déjà" in dup.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("create-user", "bob", "--role", "chef", "--password-stdin"),
+        ("create-user", "--role", "staff"),
+        ("inconnue",),
+        ("backup",),
+    ],
+)
+def test_bad_arguments_give_one_line_and_a_non_zero_exit(db: Path, args: tuple[str, ...]) -> None:
+    result = run(db, *args, stdin="")
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "erreur" in result.stderr
+
+
+def test_weak_password_is_refused_in_french(db: Path) -> None:
+    result = run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="court\n")
+    assert result.returncode == 1 and "au moins 12 caractères" in result.stderr
+
+
+def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Path) -> None:
+    first = run(db, "ensure-admin")
+    assert "mot de passe" in first.stdout
+    assert run(db, "ensure-admin").stdout == ""
+    assert count(db, "SELECT count(*) FROM staffuser WHERE role='admin'") == 1
+
+
+def test_seed_demo_is_marked_and_removable(db: Path) -> None:
+    seeded = run(db, "seed-demo")
+    assert seeded.returncode == 0 and "Journée de démonstration" in seeded.stdout
+    demo = count(db, "SELECT count(*) FROM contribution WHERE is_demo")
+    assert demo > 100
+    assert count(db, "SELECT count(*) FROM contribution WHERE NOT is_demo") == 0
+    assert count(db, "SELECT count(*) FROM standvisit") > 0
+    assert count(db, "SELECT count(*) FROM questionnaireresponse") == 40
+    assert "déjà là" in run(db, "seed-demo").stdout
+    removed = run(db, "seed-demo", "--remove")
+    assert removed.returncode == 0
+    for table in (
+        "contribution",
+        "participant",
+        "standvisit",
+        "questionnaireresponse",
+        "answer",
+        "contributionsupport",
+    ):
+        assert count(db, f"SELECT count(*) FROM {table}") == 0, table
+    assert count(db, "SELECT count(*) FROM theme") == 5
+
+
+def test_backup_under_write_load_is_consistent_and_restorable(db: Path, tmp_path: Path) -> None:
+    """A hot backup while another process writes: the copy passes integrity_check and reopens."""
+    script = (
+        "from db.engine import session_scope\n"
+        "from services.contributions import ContributionDraft, submit_contribution\n"
+        "for i in range(400):\n"
+        "    with session_scope(write=True) as s:\n"
+        "        submit_contribution(session=s, draft=ContributionDraft(theme_id=1 + i % 5,"
+        " body='Écriture pendant la sauvegarde numéro %d.' % i, idempotency_key='bk-%06d' % i))\n"
+    )
+    env = {**os.environ, "ESS_DATABASE_URL": f"sqlite:///{db}"}
+    writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    try:
+        dest = tmp_path / "copie.db"
+        result = run(db, "backup", str(dest))
+        assert result.returncode == 0, result.stderr
+        assert "intégrité : ok" in result.stdout
+    finally:
+        assert writer.wait(timeout=120) == 0
+    with sqlite3.connect(dest) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = conn.execute("SELECT count(*) FROM contribution").fetchone()[0]
+        keys = [r[0] for r in conn.execute("SELECT idempotency_key FROM contribution ORDER BY id")]
+    # The copy is a consistent snapshot: a prefix of the writer's sequence, nothing torn.
+    assert keys == [f"bk-{i:06d}" for i in range(copied)]
+    assert count(db, "SELECT count(*) FROM contribution") == 400
+    # Restore = put the file back in place of the store; the app reads it as is.
+    restored = tmp_path / "restauree.db"
+    dest.rename(restored)
+    check = run(restored, "migrate")
+    assert check.returncode == 0 and count(restored, "SELECT count(*) FROM contribution") == copied
+    # And a second backup onto an existing file is refused rather than overwritten.
+    again = run(db, "backup", str(restored))
+    assert again.returncode == 1 and "existe déjà" in again.stderr
+
+
+def test_backup_of_postgres_points_to_pg_dump(tmp_path: Path) -> None:
+    env = {**os.environ, "ESS_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/x"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "backup", str(tmp_path / "x")],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 1 and "pg_dump" in result.stderr
