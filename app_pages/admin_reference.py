@@ -6,6 +6,7 @@ import streamlit as st
 from db.reference import load_reference_data
 from services import reference
 from services.formatting import format_figure, format_number
+from services.labels import ORIENTATION_STATUS_LABELS, label
 from services.permissions import Permission
 from ui import store
 from ui.auth import require
@@ -15,7 +16,7 @@ st.title("Données de référence")
 
 summary = store.read(reference.store_summary)
 cols = st.columns(4)
-for col, (label, value) in zip(
+for col, (metric_label, value) in zip(
     cols * 2,
     [
         ("Thèmes", summary.themes),
@@ -29,8 +30,9 @@ for col, (label, value) in zip(
     ],
     strict=True,
 ):
-    col.metric(label, format_number(value))
+    col.metric(metric_label, format_number(value))
 
+theme_names = {t.id: t.short_label for t in store.themes()}
 tabs = st.tabs(["Thèmes", "Orientations proposées", "PTCE", "Stands", "Dispositifs", "Chiffres clés"])
 with tabs[0]:
     st.dataframe(
@@ -44,7 +46,12 @@ with tabs[1]:
     st.dataframe(
         pd.DataFrame(
             [
-                {"Code": o.code, "Thème": o.theme_id, "Intitulé": o.title, "Statut": o.status}
+                {
+                    "Code": o.code,
+                    "Thème": theme_names.get(o.theme_id, o.theme_id),
+                    "Intitulé": o.title,
+                    "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
+                }
                 for o in store.read(reference.list_orientations)
             ]
         ),
@@ -62,6 +69,8 @@ with tabs[2]:
     )
 with tabs[3]:
     stands = pd.DataFrame(store.read(reference.list_stands))
+    stands["theme_id"] = stands["theme_id"].map(theme_names)
+    stands["active"] = stands["active"].map({True: "oui", False: "non"})
     st.dataframe(
         stands[["position", "code", "name", "carrier", "theme_id", "active"]].rename(
             columns={

@@ -1,4 +1,4 @@
-"""Home: what the conference is, the five themes, key figures, the way in for each kind of user."""
+"""Home: what the conference is, the way in for each kind of user, the five themes, key figures."""
 
 import streamlit as st
 
@@ -7,8 +7,19 @@ from ui import store
 from ui.auth import current_account
 from ui.navigation import visible_pages
 
-st.title("Conférence régionale de l'économie sociale et solidaire")
-st.caption("Pays de la Loire · Angers · 28/06/2016 · organisée par l'État et la Région")
+st.title("Conférence régionale de l'ESS")
+st.caption("Économie sociale et solidaire · Pays de la Loire · Angers · 28/06/2016 · État et Région")
+
+# The participant's way in comes first: on a phone it must be visible without scrolling.
+with st.container(border=True):
+    st.markdown("**Vous participez à la conférence ?**")
+    st.write(
+        "Sans compte ni inscription, depuis votre téléphone : donnez votre avis sur les orientations "
+        "proposées et parcourez le circuit d'exposition. Les informations personnelles sont toujours facultatives."
+    )
+    for spec in visible_pages(None):
+        if not spec.default:
+            st.page_link(spec.path, label=spec.title, icon=spec.icon)
 
 st.write(
     "Première conférence régionale de l'ESS des Pays de la Loire, prévue par la loi du 31/07/2014 "
@@ -38,20 +49,11 @@ for theme in store.themes():
         st.markdown(f"**{theme.id}. {theme.label}**")
         st.caption(theme.description)
 
-st.subheader("Comment participer")
-left, right = st.columns(2)
-with left, st.container(border=True):
-    st.markdown("**Participantes et participants**")
-    st.write(
-        "Sans compte ni inscription : depuis votre téléphone, donnez votre avis sur les orientations "
-        "proposées et parcourez le circuit d'exposition. Les informations personnelles sont toujours facultatives."
-    )
-with right, st.container(border=True):
-    st.markdown("**Équipes de la Région, de l'État, de la CRESS et de l'organisation**")
-    account = current_account()
-    if account is None:
-        st.write("Connectez-vous dans « Espace équipe », dans le menu latéral.")
-    else:
-        for spec in visible_pages(account):
-            if spec.permission is not None:
-                st.page_link(spec.path, label=spec.title, icon=spec.icon)
+st.subheader("Équipes de la Région, de l'État, de la CRESS et de l'organisation")
+account = current_account()
+if account is None:
+    st.write("Connectez-vous dans « Espace équipe », dans le menu latéral (icône » en haut à gauche sur téléphone).")
+else:
+    for spec in visible_pages(account):
+        if spec.permission is not None:
+            st.page_link(spec.path, label=spec.title, icon=spec.icon)

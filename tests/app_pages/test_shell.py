@@ -12,7 +12,7 @@ from ui.navigation import PAGES
 pytestmark = pytest.mark.usefixtures("app_env")
 
 TITLES = {
-    "app_pages/home.py": "Conférence régionale de l'économie sociale et solidaire",
+    "app_pages/home.py": "Conférence régionale de l'ESS",
     "app_pages/account.py": "Mon compte",
     "app_pages/admin_users.py": "Comptes de l'équipe",
     "app_pages/admin_reference.py": "Données de référence",

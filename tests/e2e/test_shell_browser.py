@@ -27,7 +27,7 @@ def _login(page: Page, username: str, password: str) -> None:
 def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: LiveApp, page: Page, path: str) -> None:
     page.goto(f"{live_app.url}/{path}")
     wait_for_app(page)
-    expect(page.get_by_role("heading", name="Conférence régionale de l'économie sociale et solidaire")).to_be_visible()
+    expect(page.get_by_role("heading", name="Conférence régionale de l'ESS")).to_be_visible()
     body = page.locator("[data-testid=stMain]").inner_text()
     for title in STAFF_TITLES:
         assert title not in body

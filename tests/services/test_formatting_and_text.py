@@ -57,3 +57,22 @@ def test_readable_codes_avoid_ambiguous_characters() -> None:
         assert set(code.replace("-", "")) <= set(READABLE_ALPHABET)
         assert not set(code) & set("0O1IL2Z5S8B")
     assert normalise_code(" k7qf mc3r ") == "K7QF-MC3R"
+
+
+def test_every_stored_vocabulary_value_has_a_french_label() -> None:
+    from models import ActorType, DisplayMode, GroupStatus, ModerationStatus, OrientationStatus, Source, Stance
+    from services import labels
+
+    pairs = [
+        (Source, labels.SOURCE_LABELS),
+        (Stance, labels.STANCE_LABELS),
+        (ModerationStatus, labels.MODERATION_LABELS),
+        (OrientationStatus, labels.ORIENTATION_STATUS_LABELS),
+        (ActorType, labels.ACTOR_TYPE_LABELS),
+        (DisplayMode, labels.DISPLAY_MODE_LABELS),
+        (GroupStatus, labels.GROUP_STATUS_LABELS),
+    ]
+    for enum, mapping in pairs:
+        assert {e.value for e in enum} == set(mapping), enum
+    assert labels.label(labels.SOURCE_LABELS, "treasure_hunt") == "Chasse aux trésors"
+    assert labels.label(labels.SOURCE_LABELS, None) == "—"

@@ -1,0 +1,68 @@
+"""French labels of the domain's vocabularies: one place, used by every page and export."""
+
+from __future__ import annotations
+
+from models import ActorType, DisplayMode, GroupStatus, ModerationStatus, OrientationStatus, Source, Stance
+
+SOURCE_LABELS: dict[str, str] = {
+    Source.WORKSHOP: "Atelier",
+    Source.QUESTIONNAIRE: "Questionnaire aux acteurs",
+    Source.CONFERENCE: "Conférence",
+    Source.TREASURE_HUNT: "Chasse aux trésors",
+    Source.ONLINE: "En ligne",
+    Source.PAPER: "Papier",
+}
+
+STANCE_LABELS: dict[str, str] = {
+    Stance.SUPPORT: "Je soutiens",
+    Stance.SUPPORT_WITH_RESERVATIONS: "Je soutiens avec des réserves",
+    Stance.DISAGREEMENT: "Je ne suis pas d'accord",
+    Stance.NEW_PROPOSAL: "Je fais une nouvelle proposition",
+}
+
+MODERATION_LABELS: dict[str, str] = {
+    ModerationStatus.PENDING: "À modérer",
+    ModerationStatus.PUBLISHED: "Publiée",
+    ModerationStatus.REJECTED: "Rejetée",
+}
+
+ORIENTATION_STATUS_LABELS: dict[str, str] = {
+    OrientationStatus.PROPOSED: "Proposée",
+    OrientationStatus.RETAINED: "Retenue",
+    OrientationStatus.AMENDED: "Amendée",
+    OrientationStatus.NEW: "Nouvelle",
+    OrientationStatus.DROPPED: "Abandonnée",
+}
+
+ACTOR_TYPE_LABELS: dict[str, str] = {
+    ActorType.ASSOCIATION: "Association",
+    ActorType.COOPERATIVE: "Coopérative",
+    ActorType.MUTUAL: "Mutuelle",
+    ActorType.FOUNDATION: "Fondation",
+    ActorType.ESS_COMPANY: "Entreprise de l'ESS",
+    ActorType.NETWORK: "Réseau ou fédération",
+    ActorType.LOCAL_AUTHORITY: "Collectivité territoriale",
+    ActorType.PUBLIC_BODY: "État ou organisme public",
+    ActorType.CITIZEN: "Citoyen ou citoyenne",
+    ActorType.OTHER: "Autre",
+}
+
+DISPLAY_MODE_LABELS: dict[str, str] = {
+    DisplayMode.ANONYMOUS: "Anonyme",
+    DisplayMode.NAME: "Sous mon nom",
+    DisplayMode.ORGANISATION: "Au nom de mon organisation",
+}
+
+GROUP_STATUS_LABELS: dict[str, str] = {
+    GroupStatus.PROPOSED: "Proposé",
+    GroupStatus.CONFIRMED: "Confirmé",
+    GroupStatus.REFUSED: "Refusé",
+    GroupStatus.UNDONE: "Défait",
+}
+
+
+def label(mapping: dict[str, str], value: str | None, default: str = "—") -> str:
+    """The French label of a stored value, or `default` when there is none."""
+    if value is None:
+        return default
+    return mapping.get(value, value)
