@@ -57,7 +57,7 @@ pytest: $(STAMP) sysdeps-test
 test: lint typecheck pytest
 
 bench: $(STAMP) sysdeps-test
-	$(PY) -m bench.run
+	$(PY) -m bench.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
