@@ -3,7 +3,6 @@
 import streamlit as st
 
 from services import auth
-from services.errors import ValidationError
 from services.permissions import Permission
 from ui import store
 from ui.auth import require
@@ -28,16 +27,12 @@ if submitted:
     if new != confirm:
         st.error("Les deux saisies du nouveau mot de passe diffèrent.")
     else:
-        try:
-            store.write(
-                auth.change_password,
-                username=account.username,
-                new_password=new,
-                old_password=old,
-                actor=account.username,
-            )
-        except ValidationError as exc:
-            for message in exc.errors.values():
-                st.error(message)
-        else:
+        changed = store.write_or_report(
+            auth.change_password,
+            username=account.username,
+            new_password=new,
+            old_password=old,
+            actor=account.username,
+        )
+        if changed is not None:
             st.success("Mot de passe changé. Vos autres sessions devront se reconnecter.")

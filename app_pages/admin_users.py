@@ -5,7 +5,6 @@ import streamlit as st
 
 from models import Role
 from services import auth
-from services.errors import ValidationError
 from services.formatting import format_datetime
 from services.permissions import Permission
 from ui import store
@@ -35,20 +34,16 @@ with st.form("users_create", clear_on_submit=False):
     )
     created = st.form_submit_button("Créer le compte")
 if created:
-    try:
-        new = store.write(
-            auth.create_user,
-            username=username,
-            password=password,
-            role=role_by_label[role_label],
-            name=name,
-            email=email,
-            actor=account.username,
-        )
-    except ValidationError as exc:
-        for message in exc.errors.values():
-            st.error(message)
-    else:
+    new = store.write_or_report(
+        auth.create_user,
+        username=username,
+        password=password,
+        role=role_by_label[role_label],
+        name=name,
+        email=email,
+        actor=account.username,
+    )
+    if new is not None:
         st.success(f"Compte « {new.username} » créé.")
 
 users = store.read(auth.list_users)
@@ -65,18 +60,14 @@ if users:
         active = st.checkbox("Compte actif", value=current.active, key=f"users_active_{target}")
         saved = st.form_submit_button("Enregistrer")
     if saved:
-        try:
-            store.write(
-                auth.update_user,
-                username=target,
-                role=role_by_label[new_role_label],
-                active=active,
-                actor=account.username,
-            )
-        except ValidationError as exc:
-            for message in exc.errors.values():
-                st.error(message)
-        else:
+        updated = store.write_or_report(
+            auth.update_user,
+            username=target,
+            role=role_by_label[new_role_label],
+            active=active,
+            actor=account.username,
+        )
+        if updated is not None:
             st.success("Compte mis à jour.")
 
 st.subheader("Comptes existants")

@@ -235,7 +235,7 @@ def revoke_login_cookies(*, session: Session, username: str, now: datetime | Non
 
 def change_password(
     *, session: Session, username: str, new_password: str, actor: str, old_password: str | None = None
-) -> None:
+) -> StaffAccount:
     """Set a new password (checking the old one when given) and revoke existing cookies."""
     user = _get_user(session, username)
     if user is None:
@@ -252,6 +252,7 @@ def change_password(
     record_audit_event(
         session=session, actor=actor, action="change_password", entity_type="staffuser", entity_id=user.id or ""
     )
+    return StaffAccount.of(user)
 
 
 def update_user(

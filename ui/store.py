@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from core.config import get_settings
 from db.engine import get_engine, session_scope
 from services import reference
+from services.errors import ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -53,3 +54,16 @@ def clear_shared_caches() -> None:
     """After an edit of reference data, so this process shows it at once."""
     themes.clear()
     key_figures.clear()
+
+
+def write_or_report(fn: Callable[..., T], /, **kwargs: object) -> T | None:
+    """`write`, showing each French validation message instead of raising; None when refused.
+
+    Service messages are our own sentences (they never quote what the user typed), so st.error is safe.
+    """
+    try:
+        return write(fn, **kwargs)
+    except ValidationError as exc:
+        for message in exc.errors.values():
+            st.error(message)
+        return None
