@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     # Receipt-code based rights and retention (months) of personal fields.
     personal_data_retention_months: int = 24
     sqlite_busy_timeout_ms: int = 15000
+    # Participants' phones: the cookie holding the pseudonymous device token ("Mes contributions").
+    device_cookie_name: str = "ess_device"
+    device_cookie_days: int = 90
+    # Per-device rate limit on contributions (not per IP: the whole room shares the venue's address).
+    contribution_rate_max: int = 10
+    contribution_rate_window_seconds: int = 600
+    # Who participants ask, with their receipt code, to see or erase what they sent (privacy notice).
+    privacy_contact: str = "l'accueil de la conférence ou la mission ESS de la Région Pays de la Loire"
 
     @field_validator("cookie_key")
     @classmethod

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     ActorType,
     Contribution,
+    ContributionSupport,
     Departement,
     DisplayMode,
     ModerationStatus,
     Orientation,
+    Participant,
+    Ptce,
     Source,
     Stance,
+    Stand,
     Theme,
     utcnow,
 )
 from services.codes import readable_code
-from services.errors import ValidationError
+from services.errors import NotFoundError, ServiceError, ValidationError
+from services.participants import get_or_create_participant, participant_id_for_token
 from services.text import check_text
 
 BODY_MIN_CHARS = 20
@@ -71,6 +80,22 @@ class Receipt:
     duplicate: bool = False
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `max_count` contributions per device within `window_s` seconds (settings decide both)."""
+
+    max_count: int
+    window_s: int
+
+
+class RateLimitExceeded(ServiceError):
+    """A device sent too many contributions too quickly; `retry_after_s` says when it may send again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 def _validate(session: Session, draft: ContributionDraft) -> dict[str, str | int | None]:
     errors: dict[str, str] = {}
     body, problem = check_text(
@@ -115,6 +140,13 @@ def _validate(session: Session, draft: ContributionDraft) -> dict[str, str | int
         errors["author_name"] = "Indiquez votre nom pour apparaître sous votre nom, ou choisissez « anonyme »."
     elif draft.display_mode == DisplayMode.ORGANISATION.value and not organisation:
         errors["organisation"] = "Indiquez votre organisation pour contribuer en son nom, ou choisissez « anonyme »."
+    # Links checked here: left to the foreign keys, a bad id would look like a receipt-code collision below.
+    if draft.participant_id is not None and session.get(Participant, draft.participant_id) is None:
+        errors["participant_id"] = "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."
+    if draft.stand_id is not None and session.get(Stand, draft.stand_id) is None:
+        errors["stand_id"] = "Ce stand n'existe pas."
+    if draft.ptce_id is not None and session.get(Ptce, draft.ptce_id) is None:
+        errors["ptce_id"] = "Ce PTCE n'existe pas."
     if draft.status not in {s.value for s in ModerationStatus}:
         errors["status"] = "Statut de modération inconnu."
     key = draft.idempotency_key or ""
@@ -129,13 +161,41 @@ def _existing(session: Session, key: str) -> Contribution | None:
     return session.exec(select(Contribution).where(Contribution.idempotency_key == key)).first()
 
 
-def submit_contribution(*, session: Session, draft: ContributionDraft) -> Receipt:
+def _check_rate(session: Session, participant_id: int, limit: RateLimit) -> None:
+    now = utcnow()
+    since = now - timedelta(seconds=limit.window_s)
+    recent = session.exec(
+        select(func.count(), func.min(Contribution.created_at)).where(
+            Contribution.participant_id == participant_id, Contribution.created_at >= since
+        )
+    ).one()
+    count, oldest = int(recent[0]), recent[1]
+    if count < limit.max_count:
+        return
+    # Contributions are stored with aware datetimes; SQLite's MIN() hands back text.
+    if isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=now.tzinfo)
+    retry_after = limit.window_s - (now - oldest).total_seconds() if oldest else limit.window_s
+    minutes = max(1, math.ceil(retry_after / 60))
+    window_min = max(1, round(limit.window_s / 60))
+    raise RateLimitExceeded(
+        f"Vous avez déjà envoyé {count} contributions en {window_min} minutes depuis ce téléphone, "
+        f"le maximum prévu. Votre texte est conservé : vous pourrez l'envoyer dans {minutes} minute"
+        f"{'s' if minutes > 1 else ''}.",
+        retry_after_s=max(1, int(retry_after)),
+    )
+
+
+def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limit: RateLimit | None = None) -> Receipt:
     """Validate and store a contribution once per idempotency key; a retry returns the first receipt."""
     existing = _existing(session, draft.idempotency_key or "")
     if existing is not None:
         assert existing.id is not None
         return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
     clean = _validate(session, draft)
+    # After validation (so field messages come first) and after the idempotency check (a retry is never throttled).
+    if rate_limit is not None and draft.participant_id is not None:
+        _check_rate(session, draft.participant_id, rate_limit)
     assert draft.theme_id is not None  # checked by _validate
     now = draft.created_at or utcnow()
     for _ in range(5):
@@ -179,3 +239,253 @@ def submit_contribution(*, session: Session, draft: ContributionDraft) -> Receip
         assert row.id is not None
         return Receipt(row.id, row.receipt_code, row.created_at)
     raise RuntimeError("could not allocate a unique receipt code")
+
+
+# ---------------------------------------------------------------------------------------------
+# From a participant's phone: the device is the only identity (no account, nothing personal).
+
+
+def submit_from_device(
+    *, session: Session, device_token: str, draft: ContributionDraft, rate_limit: RateLimit | None = None
+) -> Receipt:
+    """A participant's submission: tied to the device (created on first use), throttled per device."""
+    # A retry of a submission already stored must answer with its receipt even if the device is now throttled.
+    existing = _existing(session, draft.idempotency_key or "")
+    if existing is not None:
+        assert existing.id is not None
+        return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
+    participant = get_or_create_participant(session=session, device_token=device_token)
+    return submit_contribution(
+        session=session, draft=replace(draft, participant_id=participant.id), rate_limit=rate_limit
+    )
+
+
+@dataclass(frozen=True)
+class SupportReceipt:
+    contribution_id: int
+    new: bool  # False when this device already supported it
+    supports: int  # supports the contribution now has
+
+
+# Contributions others may see and back before moderation; rejected ones are never offered.
+VISIBLE_STATUSES = (ModerationStatus.PUBLISHED.value, ModerationStatus.PENDING.value)
+
+
+def support_contribution(*, session: Session, device_token: str, contribution_id: int) -> SupportReceipt:
+    """'Je soutiens celle-ci': one support per device and contribution, never one's own."""
+    target = session.get(Contribution, contribution_id)
+    if target is None or target.status not in VISIBLE_STATUSES:
+        raise NotFoundError("Cette contribution n'est plus proposée au soutien.")
+    participant = get_or_create_participant(session=session, device_token=device_token)
+    if target.participant_id == participant.id:
+        raise ValidationError({"support": "C'est votre propre contribution : elle compte déjà."})
+    existing = session.exec(
+        select(ContributionSupport).where(
+            ContributionSupport.contribution_id == contribution_id,
+            ContributionSupport.participant_id == participant.id,
+        )
+    ).first()
+    new = False
+    if existing is None:
+        try:
+            with session.begin_nested():
+                session.add(ContributionSupport(contribution_id=contribution_id, participant_id=participant.id))
+                session.flush()
+            new = True
+        except IntegrityError:
+            pass  # a double tap: the first one counted
+    return SupportReceipt(contribution_id, new, _support_count(session, contribution_id))
+
+
+def _support_counts(session: Session, contribution_ids: list[int]) -> dict[int, int]:
+    if not contribution_ids:
+        return {}
+    rows = session.exec(
+        select(ContributionSupport.contribution_id, func.count())
+        .where(col(ContributionSupport.contribution_id).in_(contribution_ids))
+        .group_by(col(ContributionSupport.contribution_id))
+    ).all()
+    return {cid: int(n) for cid, n in rows}
+
+
+def _support_count(session: Session, contribution_id: int) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(ContributionSupport)
+            .where(ContributionSupport.contribution_id == contribution_id)
+        ).one()
+    )
+
+
+@dataclass(frozen=True)
+class OwnContribution:
+    """A contribution as its author sees it under « Mes contributions »."""
+
+    contribution_id: int
+    receipt_code: str
+    created_at: datetime
+    theme_label: str
+    orientation_title: str | None
+    stance: str | None
+    title: str
+    text: str
+    status: str
+    source: str
+    stand_name: str | None
+    supports: int
+
+
+@dataclass(frozen=True)
+class SupportedContribution:
+    contribution_id: int
+    theme_label: str
+    text: str
+    supported_at: datetime
+    supports: int
+
+
+def _shown_text(row: Contribution) -> str:
+    """The masked copy when staff made one (personal data removed), else the text as typed."""
+    return row.masked_body if row.masked_body is not None else row.body
+
+
+def list_device_contributions(*, session: Session, device_token: str) -> list[OwnContribution]:
+    """What this phone sent, newest first (nothing for an unknown device)."""
+    participant_id = participant_id_for_token(session=session, device_token=device_token)
+    if participant_id is None:
+        return []
+    rows = session.exec(
+        select(Contribution, Theme.short_label, Orientation.title, Stand.name)
+        .join(Theme, col(Theme.id) == col(Contribution.theme_id))
+        .outerjoin(Orientation, col(Orientation.id) == col(Contribution.orientation_id))
+        .outerjoin(Stand, col(Stand.id) == col(Contribution.stand_id))
+        .where(Contribution.participant_id == participant_id)
+        .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
+    ).all()
+    counts = _support_counts(session, [c.id for c, *_ in rows if c.id is not None])
+    return [
+        OwnContribution(
+            contribution_id=c.id or 0,
+            receipt_code=c.receipt_code,
+            created_at=c.created_at,
+            theme_label=theme_label,
+            orientation_title=orientation_title,
+            stance=c.stance,
+            title=c.title,
+            text=_shown_text(c),
+            status=c.status,
+            source=c.source,
+            stand_name=stand_name,
+            supports=counts.get(c.id or 0, 0),
+        )
+        for c, theme_label, orientation_title, stand_name in rows
+    ]
+
+
+def list_device_supports(*, session: Session, device_token: str) -> list[SupportedContribution]:
+    """The contributions this phone supported, newest support first."""
+    participant_id = participant_id_for_token(session=session, device_token=device_token)
+    if participant_id is None:
+        return []
+    rows = session.exec(
+        select(Contribution, Theme.short_label, ContributionSupport.created_at)
+        .join(ContributionSupport, col(ContributionSupport.contribution_id) == col(Contribution.id))
+        .join(Theme, col(Theme.id) == col(Contribution.theme_id))
+        .where(ContributionSupport.participant_id == participant_id)
+        .order_by(col(ContributionSupport.created_at).desc())
+    ).all()
+    counts = _support_counts(session, [c.id for c, *_ in rows if c.id is not None])
+    return [
+        SupportedContribution(c.id or 0, label, _shown_text(c), at, counts.get(c.id or 0, 0)) for c, label, at in rows
+    ]
+
+
+@dataclass(frozen=True)
+class StandContext:
+    """The stand a form was opened from (its QR code): sets the theme and the source « chasse aux trésors »."""
+
+    id: int
+    code: str
+    name: str
+    theme_id: int
+
+
+def find_open_stand(*, session: Session, code: str) -> StandContext | None:
+    """An active stand by its code as printed on its QR code, or None."""
+    cleaned = (code or "").strip().upper()
+    if not cleaned or len(cleaned) > 20:
+        return None
+    row = session.exec(select(Stand).where(Stand.code == cleaned, col(Stand.active))).first()
+    if row is None or row.id is None:
+        return None
+    return StandContext(row.id, row.code, row.name, row.theme_id)
+
+
+def count_contributions(*, session: Session) -> int:
+    """Every contribution received so far, whatever its source, except those moderation turned down."""
+    return int(
+        session.exec(
+            select(func.count()).select_from(Contribution).where(Contribution.status != ModerationStatus.REJECTED.value)
+        ).one()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staff bulk entry: paper forms and workshop notes, typed or pasted, with the very same rules.
+
+# What staff type in: contributions that reached them on paper, from the launch workshops or forms.
+BULK_SOURCES: tuple[str, ...] = (Source.WORKSHOP.value, Source.PAPER.value)
+
+_BLANK_LINES = re.compile(r"\n\s*\n")
+
+
+def split_pasted_text(text: str) -> list[str]:
+    """Cut pasted notes into contributions: one per paragraph, paragraphs separated by a blank line."""
+    normalised = (text or "").replace("\r\n", "\n").replace("\r", "\n")
+    return [part.strip() for part in _BLANK_LINES.split(normalised) if part.strip()]
+
+
+def batch_idempotency_key(batch_key: str, text: str) -> str:
+    """Same batch and same paragraph, same key: pasting or sending a batch twice stores each item once."""
+    digest = hashlib.sha256(f"{batch_key}\n{text.strip()}".encode()).hexdigest()
+    return f"lot-{digest[:40]}"
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    index: int
+    receipt: Receipt | None
+    errors: dict[str, str]
+
+
+def submit_batch(*, session: Session, drafts: list[ContributionDraft]) -> list[BatchItem]:
+    """Store every valid draft and report the refused ones with their messages; one bad item stops nothing."""
+    items: list[BatchItem] = []
+    for index, draft in enumerate(drafts):
+        try:
+            items.append(BatchItem(index, submit_contribution(session=session, draft=draft), {}))
+        except ValidationError as exc:
+            items.append(BatchItem(index, None, exc.errors))
+    return items
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    receipt_code: str
+    created_at: datetime
+    theme_label: str
+    source: str
+    text: str
+
+
+def list_entries_by(*, session: Session, entered_by: str, limit: int = 20) -> list[EntryRow]:
+    """The latest contributions a staff member typed in, to check a batch at a glance."""
+    rows = session.exec(
+        select(Contribution, Theme.short_label)
+        .join(Theme, col(Theme.id) == col(Contribution.theme_id))
+        .where(Contribution.entered_by == entered_by)
+        .order_by(col(Contribution.id).desc())
+        .limit(limit)
+    ).all()
+    return [EntryRow(c.receipt_code, c.created_at, label, c.source, c.body) for c, label in rows]

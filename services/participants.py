@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -9,6 +10,11 @@ from sqlmodel import Session, select
 
 from models import Participant, utcnow
 from services.codes import device_token, normalise_code, readable_code
+from services.errors import ValidationError
+
+# What services.codes.device_token() produces (43 URL-safe characters), with room for longer tokens.
+# Anything else (a hand-edited cookie, a truncated URL) is refused rather than stored.
+_DEVICE_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,38 @@ def find_participant_by_code(*, session: Session, public_code: str) -> Participa
     code = normalise_code(public_code)
     row = session.exec(select(Participant).where(Participant.public_code == code)).first()
     return _ref(row) if row else None
+
+
+def is_valid_device_token(value: object) -> bool:
+    """True if `value` has the shape of a token this app hands out (anything a browser sends is checked)."""
+    return isinstance(value, str) and _DEVICE_TOKEN.fullmatch(value) is not None
+
+
+def participant_id_for_token(*, session: Session, device_token: str) -> int | None:
+    """The participant id of a device, without writing anything (None for a device that never sent anything)."""
+    if not is_valid_device_token(device_token):
+        return None
+    return session.exec(select(Participant.id).where(Participant.device_token == device_token)).first()
+
+
+def get_or_create_participant(*, session: Session, device_token: str, is_demo: bool = False) -> ParticipantRef:
+    """The participant behind a browser's device token, created on its first contribution or support."""
+    if not is_valid_device_token(device_token):
+        raise ValidationError({"device_token": "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."})
+    row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
+    if row is not None:
+        return _ref(row)
+    for _ in range(5):
+        row = Participant(device_token=device_token, public_code=readable_code(8), is_demo=is_demo)
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            # A concurrent first submission from the same phone won, or the public code collided.
+            existing = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
+            if existing is not None:
+                return _ref(existing)
+            continue
+        return _ref(row)
+    raise RuntimeError("could not allocate a unique participant code")

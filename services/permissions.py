@@ -11,11 +11,12 @@ class Permission(StrEnum):
     ACCOUNT = "account"  # own password
     USERS = "users"  # staff accounts
     REFERENCE = "reference"  # reference data
+    BULK_ENTRY = "bulk_entry"  # typing in paper and workshop contributions
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
     Role.ORGANIZER.value: frozenset({Permission.ACCOUNT}),
-    Role.STAFF.value: frozenset({Permission.ACCOUNT}),
+    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY}),
     Role.ADMIN.value: frozenset(Permission),
 }
 
