@@ -23,7 +23,20 @@ class PageSpec:
 
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/home.py", "Accueil", ":material/home:", "accueil", "Conférence", default=True),
+    PageSpec("app_pages/contribute.py", "Contribuer", ":material/edit_note:", "contribuer", "Conférence"),
+    PageSpec(
+        "app_pages/my_contributions.py", "Mes contributions", ":material/inbox:", "mes-contributions", "Conférence"
+    ),
+    PageSpec("app_pages/join.py", "Rejoindre", ":material/qr_code_2:", "rejoindre", "Conférence"),
     PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "compte", "Équipe", Permission.ACCOUNT),
+    PageSpec(
+        "app_pages/bulk_entry.py",
+        "Saisie groupée",
+        ":material/keyboard:",
+        "saisie",
+        "Équipe",
+        Permission.BULK_ENTRY,
+    ),
     PageSpec(
         "app_pages/admin_users.py",
         "Comptes de l'équipe",

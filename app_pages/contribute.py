@@ -1,0 +1,402 @@
+"""Contribuer: a participant's idea for the strategy, from a phone, in under a minute, never lost.
+
+Everything a user typed is drawn with st.text or as a widget's own value, never as Markdown.
+The form is plain widgets (no st.form) so the orientations follow the chosen theme and similar
+contributions appear as soon as the text is committed; sending happens in a button callback,
+which is also where the fields may be cleared after a successful save. Every field keeps its value
+for the whole session (persist_state="session"): a participant who opens « Mes contributions » in
+mid-sentence finds the draft intact, and the theme and « À propos de vous » outlive the receipt screen.
+"""
+
+import logging
+import uuid
+
+import streamlit as st
+
+from core.config import get_settings
+from services import contributions, reference, similar
+from services.contributions import (
+    BODY_MAX_CHARS,
+    BODY_MIN_CHARS,
+    NAME_MAX_CHARS,
+    ORGANISATION_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    ContributionDraft,
+    RateLimit,
+    RateLimitExceeded,
+)
+from services.errors import ServiceError, ValidationError
+from services.formatting import format_datetime, format_number
+from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
+from ui import participant, store
+
+log = logging.getLogger(__name__)
+
+# Session keys of this page, all prefixed.
+K_THEME = "contribute_theme"
+K_ORIENTATION = "contribute_orientation"
+K_STANCE = "contribute_stance"
+K_BODY = "contribute_body"
+K_TITLE = "contribute_title"
+K_ACTOR = "contribute_actor"
+K_DEPT = "contribute_departement"
+K_NAME = "contribute_name"
+K_ORG = "contribute_organisation"
+K_DISPLAY = "contribute_display"
+K_IDEMPOTENCY = "contribute_idempotency_key"
+K_ERRORS = "contribute_errors"
+K_RECEIPT = "contribute_receipt"
+K_STAND = "contribute_stand"
+K_SUPPORT_NOTE = "contribute_support_note"
+
+# "Nothing chosen" options: a None option would show Streamlit's own (English) placeholder instead.
+NO_ORIENTATION = 0
+UNSAID = ""
+
+# Fields whose message is drawn next to their widget; any other message goes next to the button.
+FIELD_ERRORS = {"theme_id", "orientation_id", "stance", "body", "title", "author_name", "organisation"}
+ABOUT_YOU_ERRORS = {"actor_type", "departement", "display_mode", "author_name", "organisation"}
+TECHNICAL_ERROR = (
+    "Votre contribution n'a pas pu être enregistrée (incident technique). Votre texte est conservé : "
+    "réessayez dans un instant, elle ne sera jamais comptée deux fois."
+)
+
+
+def _errors() -> dict[str, str]:
+    return st.session_state.get(K_ERRORS) or {}
+
+
+def _show_error(field: str) -> None:
+    if message := _errors().get(field):
+        # Our own French messages (no user text inside): Markdown is safe here.
+        st.error(message, icon=":material/error:")
+
+
+def _forget_error(*fields: str) -> None:
+    """A field the participant changed no longer shows its old message."""
+    errors = dict(_errors())
+    for field in fields:
+        errors.pop(field, None)
+    st.session_state[K_ERRORS] = errors
+
+
+def _stand() -> contributions.StandContext | None:
+    """The stand whose QR code opened this form (?stand=CODE), looked up once per code and session."""
+    code = st.query_params.get("stand")
+    if not code:
+        return None
+    cached = st.session_state.get(K_STAND)
+    if not cached or cached.get("code_asked") != code:
+        found = store.read(contributions.find_open_stand, code=code)
+        cached = {"code_asked": code, "stand": None}
+        if found is not None:
+            cached["stand"] = {"id": found.id, "code": found.code, "name": found.name, "theme_id": found.theme_id}
+            # Opened from a stand: its theme is chosen already (the participant can still change it).
+            if st.session_state.get(K_THEME) is None:
+                st.session_state[K_THEME] = found.theme_id
+        st.session_state[K_STAND] = cached
+    stand = cached.get("stand")
+    return contributions.StandContext(**stand) if stand else None
+
+
+def _draft() -> ContributionDraft:
+    ss = st.session_state
+    stand = _stand()
+    orientation_id = ss.get(K_ORIENTATION) or None
+    return ContributionDraft(
+        theme_id=ss.get(K_THEME),
+        body=ss.get(K_BODY) or "",
+        title=ss.get(K_TITLE) or "",
+        orientation_id=orientation_id,
+        stance=ss.get(K_STANCE) if orientation_id is not None else None,
+        source="treasure_hunt" if stand else "conference",
+        stand_id=stand.id if stand else None,
+        actor_type=ss.get(K_ACTOR) or None,
+        departement=ss.get(K_DEPT) or None,
+        author_name=ss.get(K_NAME) or "",
+        organisation=ss.get(K_ORG) or "",
+        display_mode=ss.get(K_DISPLAY) or "anonymous",
+        idempotency_key=ss[K_IDEMPOTENCY],
+    )
+
+
+def _send() -> None:
+    """Button callback: store, then (and only then) show the receipt and empty the text fields."""
+    ss = st.session_state
+    settings = get_settings()
+    draft = _draft()
+    try:
+        receipt = store.write(
+            contributions.submit_from_device,
+            device_token=participant.device_token(),
+            draft=draft,
+            rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
+        )
+    except ValidationError as exc:
+        ss[K_ERRORS] = exc.errors
+        return
+    except (RateLimitExceeded, ServiceError) as exc:
+        ss[K_ERRORS] = {"form": exc.message}
+        return
+    except Exception:
+        log.exception("contribution not stored")
+        ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
+        return
+    ss[K_RECEIPT] = {
+        "code": receipt.receipt_code,
+        "created_at": receipt.created_at,
+        "duplicate": receipt.duplicate,
+        "body": draft.body.strip(),
+        "source": draft.source,
+    }
+    # The text fields start empty for the next idea; theme and "about you" stay, to save typing.
+    ss[K_BODY] = ""
+    ss[K_TITLE] = ""
+    ss[K_ORIENTATION] = NO_ORIENTATION
+    ss[K_STANCE] = None
+    ss[K_ERRORS] = {}
+    ss.pop(K_SUPPORT_NOTE, None)
+    # Renewed only now: until a save succeeds, every retry or double tap carries the same key.
+    ss[K_IDEMPOTENCY] = uuid.uuid4().hex
+
+
+def _support(contribution_id: int) -> None:
+    try:
+        result = store.write(
+            contributions.support_contribution, device_token=participant.device_token(), contribution_id=contribution_id
+        )
+    except ServiceError as exc:
+        st.session_state[K_SUPPORT_NOTE] = ("error", exc.message)
+        return
+    note = "Merci : votre soutien est enregistré." if result.new else "Vous soutenez déjà cette contribution."
+    st.session_state[K_SUPPORT_NOTE] = ("ok", note)
+
+
+def _new_contribution() -> None:
+    st.session_state.pop(K_RECEIPT, None)
+
+
+def _render_receipt(receipt: dict) -> None:
+    st.success("Contribution enregistrée. Merci !", icon=":material/check_circle:")
+    if receipt.get("duplicate"):
+        st.info("Elle avait déjà été reçue : voici son reçu, elle n'est comptée qu'une fois.")
+    with st.container(border=True):
+        # A code of the app's own alphabet (no user text): st.metric shows it large enough to read aloud.
+        st.metric("Votre code de reçu", str(receipt["code"]))
+        st.caption(
+            f"Reçue le {format_datetime(receipt['created_at'])} · {SOURCE_LABELS.get(str(receipt['source']), '')}. "
+            "Gardez ce code : il permet de consulter, corriger ou effacer votre contribution."
+        )
+        st.text(str(receipt["body"]))
+    st.button(
+        "Écrire une autre contribution",
+        type="primary",
+        width="stretch",
+        on_click=_new_contribution,
+        key="contribute_again",
+        icon=":material/add:",
+    )
+    st.page_link("app_pages/my_contributions.py", label="Voir mes contributions", icon=":material/inbox:")
+
+
+def _render_similar(theme_id: int | None, body: str) -> None:
+    found = store.read(
+        similar.find_similar_contributions, theme_id=theme_id, text=body, device_token=participant.device_token()
+    )
+    note = st.session_state.get(K_SUPPORT_NOTE)
+    if not found and not note:
+        return
+    if found:
+        st.markdown("**Des contributions proches existent déjà**")
+        st.caption(
+            "Si l'une d'elles dit ce que vous vouliez dire, soutenez-la : un soutien compte autant qu'une "
+            "contribution de plus. Vous pouvez aussi envoyer la vôtre."
+        )
+    for item in found:
+        with st.container(border=True, key=f"contribute_similar_{item.contribution_id}"):
+            if item.title:
+                st.text(item.title)
+            st.text(item.text if len(item.text) <= 240 else item.text[:240].rstrip() + "…")
+            supports = f"{format_number(item.supports)} soutien{'s' if item.supports > 1 else ''}"
+            if item.supported_by_me:
+                st.caption(f"{supports} · vous la soutenez")
+            else:
+                st.caption(supports)
+                st.button(
+                    "Je soutiens celle-ci",
+                    key=f"contribute_support_{item.contribution_id}",
+                    on_click=_support,
+                    args=(item.contribution_id,),
+                    icon=":material/thumb_up:",
+                )
+    if note:
+        kind, message = note
+        (st.success if kind == "ok" else st.warning)(message)
+
+
+settings = get_settings()
+token = participant.device_token()
+st.title("Contribuer")
+st.caption(
+    "Votre idée pour la stratégie régionale de l'ESS, en moins d'une minute. "
+    "Sans compte : rien de personnel n'est demandé."
+)
+
+receipt = st.session_state.get(K_RECEIPT)
+if receipt:
+    _render_receipt(receipt)
+    participant.remember_device()
+    st.stop()
+
+st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
+stand = _stand()
+if stand is not None:
+    with st.container(border=True):
+        st.caption("Chasse aux trésors · depuis le stand")
+        st.text(stand.name)  # typed by staff: shown as text
+elif st.query_params.get("stand"):
+    st.info("Ce stand n'est pas reconnu : votre contribution sera comptée avec celles de la conférence.")
+
+themes = store.themes()
+theme_by_id = {t.id: t for t in themes}
+# format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
+theme_labels = {t.id: t.short_label for t in themes}
+theme_id = st.pills(
+    "Thème *",
+    [t.id for t in themes],
+    format_func=theme_labels.__getitem__,
+    key=K_THEME,
+    persist_state="session",
+    on_change=_forget_error,
+    args=("theme_id", "orientation_id"),
+)
+if theme_id is not None and theme_id in theme_by_id:
+    st.caption(theme_by_id[theme_id].label)
+_show_error("theme_id")
+
+if theme_id is not None:
+    orientations = [o for o in store.read(reference.list_orientations, theme_id=theme_id) if o.presented]
+    titles = {o.id: o.title for o in orientations}
+    orientation_labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
+    if st.session_state.get(K_ORIENTATION) not in titles:
+        st.session_state[K_ORIENTATION] = (
+            NO_ORIENTATION  # the theme changed: its previous orientation no longer applies
+        )
+    orientation_id = st.selectbox(
+        "Orientation proposée concernée (facultatif)",
+        list(orientation_labels),
+        format_func=orientation_labels.__getitem__,
+        key=K_ORIENTATION,
+        persist_state="session",
+        on_change=_forget_error,
+        args=("orientation_id", "stance"),
+        help="Les orientations présentées en plénière ce matin, pour ce thème.",
+    )
+    _show_error("orientation_id")
+    if orientation_id:
+        st.pills(
+            "Votre position sur cette orientation",
+            list(STANCE_LABELS),
+            format_func=STANCE_LABELS.__getitem__,
+            key=K_STANCE,
+            persist_state="session",
+            on_change=_forget_error,
+            args=("stance",),
+        )
+        _show_error("stance")
+
+body = st.text_area(
+    "Votre contribution *",
+    key=K_BODY,
+    persist_state="session",
+    max_chars=BODY_MAX_CHARS,
+    height=140,
+    placeholder="Votre constat, votre idée, votre proposition…",
+    on_change=_forget_error,
+    args=("body",),
+)
+length = len((body or "").strip())
+counter = f"{format_number(length)} caractère{'s' if length > 1 else ''} · de {BODY_MIN_CHARS} à "
+counter += f"{format_number(BODY_MAX_CHARS)} caractères"
+if 0 < length < BODY_MIN_CHARS:
+    counter += f" · encore {BODY_MIN_CHARS - length} au moins"
+st.caption(counter)
+_show_error("body")
+
+st.text_input(
+    "Titre court (facultatif)",
+    key=K_TITLE,
+    persist_state="session",
+    max_chars=TITLE_MAX_CHARS,
+    on_change=_forget_error,
+    args=("title",),
+)
+_show_error("title")
+
+_render_similar(theme_id, body or "")
+
+about_errors = bool(ABOUT_YOU_ERRORS & set(_errors()))
+with st.expander("À propos de vous (facultatif)", expanded=about_errors, icon=":material/person:"):
+    st.selectbox(
+        "Vous êtes",
+        [UNSAID, *ACTOR_TYPE_LABELS],
+        format_func={UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}.__getitem__,
+        key=K_ACTOR,
+        persist_state="session",
+    )
+    _show_error("actor_type")
+    departements = dict(store.read(reference.list_departements))
+    departement_labels = {UNSAID: "Je préfère ne pas le dire"}
+    departement_labels |= {code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()}
+    st.selectbox(
+        "Votre département",
+        list(departement_labels),
+        format_func=departement_labels.__getitem__,
+        key=K_DEPT,
+        persist_state="session",
+    )
+    _show_error("departement")
+    st.text_input("Votre nom", key=K_NAME, persist_state="session", max_chars=NAME_MAX_CHARS, autocomplete="name")
+    _show_error("author_name")
+    st.text_input(
+        "Votre organisation",
+        key=K_ORG,
+        persist_state="session",
+        max_chars=ORGANISATION_MAX_CHARS,
+        autocomplete="organization",
+    )
+    _show_error("organisation")
+    st.radio(
+        "Comment apparaître à côté de votre contribution",
+        list(DISPLAY_MODE_LABELS),
+        format_func=DISPLAY_MODE_LABELS.__getitem__,
+        key=K_DISPLAY,
+        persist_state="session",
+        on_change=_forget_error,
+        args=("display_mode", "author_name", "organisation"),
+    )
+    _show_error("display_mode")
+
+st.caption(
+    "**Vos données.** La Région Pays de la Loire et l'État, organisateurs de la conférence, recueillent ces "
+    "contributions pour préparer la stratégie régionale de l'ESS. Le texte est conservé avec les travaux de la "
+    f"stratégie ; le nom, l'organisation, le type d'acteur et le département sont facultatifs et effacés au bout "
+    f"de {settings.personal_data_retention_months} mois. Pour consulter, corriger ou effacer une contribution, "
+    f"adressez-vous à {settings.privacy_contact} en donnant son code de reçu."
+)
+
+others = {k: v for k, v in _errors().items() if k not in FIELD_ERRORS | ABOUT_YOU_ERRORS}
+for message in others.values():
+    st.error(message, icon=":material/error:")
+if _errors() and not others:
+    st.error("Votre contribution n'est pas partie : corrigez le point signalé plus haut.", icon=":material/error:")
+st.button(
+    "Envoyer ma contribution",
+    type="primary",
+    width="stretch",
+    key="contribute_send",
+    on_click=_send,
+    icon=":material/send:",
+)
+st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+participant.remember_device()

@@ -1,0 +1,57 @@
+"""Mes contributions: what this phone sent, with receipt codes, found again after a reload (no account)."""
+
+import streamlit as st
+
+from core.config import get_settings
+from services import contributions
+from services.formatting import format_datetime, format_number
+from services.labels import MODERATION_LABELS, SOURCE_LABELS, STANCE_LABELS, label
+from ui import participant, store
+
+st.title("Mes contributions")
+st.caption(
+    "Ce que vous avez envoyé depuis ce téléphone, avec vos codes de reçu. Pas de compte : le téléphone est "
+    "reconnu par un identifiant anonyme gardé dans son navigateur."
+)
+
+token = participant.device_token()
+mine = store.read(contributions.list_device_contributions, device_token=token)
+supported = store.read(contributions.list_device_supports, device_token=token)
+
+if not mine:
+    st.info("Vous n'avez encore rien envoyé depuis ce téléphone.", icon=":material/inbox:")
+else:
+    st.caption(f"{format_number(len(mine))} contribution{'s' if len(mine) > 1 else ''}, la plus récente en premier.")
+for item in mine:
+    with st.container(border=True, key=f"mine_{item.contribution_id}"):
+        # The receipt code and the labels are the app's own words; what the participant wrote goes through st.text.
+        st.markdown(f"**{item.receipt_code}** · {label(MODERATION_LABELS, item.status)}")
+        origin = label(SOURCE_LABELS, item.source)
+        st.caption(f"{item.theme_label} · {origin} · {format_datetime(item.created_at)}")
+        if item.title:
+            st.text(item.title)
+        st.text(item.text)
+        if item.orientation_title:
+            stance = f" — {label(STANCE_LABELS, item.stance)}" if item.stance else ""
+            st.text(f"Orientation : {item.orientation_title}{stance}")
+        if item.stand_name:
+            st.text(f"Stand : {item.stand_name}")
+        if item.supports:
+            st.caption(
+                f"{format_number(item.supports)} soutien{'s' if item.supports > 1 else ''} d'autres participants"
+            )
+
+if supported:
+    st.subheader("Les contributions que vous soutenez")
+    for backed in supported:
+        with st.container(border=True, key=f"backed_{backed.contribution_id}"):
+            st.caption(f"{backed.theme_label} · soutenue le {format_datetime(backed.supported_at)}")
+            st.text(backed.text if len(backed.text) <= 400 else backed.text[:400].rstrip() + "…")
+            st.caption(f"{format_number(backed.supports)} soutien{'s' if backed.supports > 1 else ''} en tout")
+
+st.page_link("app_pages/contribute.py", label="Écrire une contribution", icon=":material/edit_note:")
+st.caption(
+    "Pour consulter, corriger ou effacer une contribution, adressez-vous à "
+    f"{get_settings().privacy_contact} en donnant son code de reçu."
+)
+participant.remember_device()

@@ -1,0 +1,58 @@
+"""The participant's phone, known only by a pseudonymous device token kept in a first-party cookie.
+
+Why a cookie rather than a query parameter: participants reach the app by scanning QR codes (the
+projector's, then a stand's, then the projector's again). Each scan opens a fresh URL that carries
+nothing of ours, so a token kept in the URL would be lost at every scan, and a link shared with a
+neighbour would hand over one's contributions. A cookie comes back with every scan and every reload,
+and stays out of links, screenshots and browser history.
+
+Streamlit reads cookies (`st.context.cookies`, sent with the session's first request) but cannot
+write one. A script of one constant line writes it through st.html(unsafe_allow_javascript=True):
+the only value placed in it is the token, which this module generated (or read back) and which must
+match [A-Za-z0-9_-]{32,64}, so nothing a user typed ever reaches it. Alternatives tried: an
+st.components.v2 component keeps an unpicklable object in session_state (refused by the app's
+enforceSerializableSessionState); extra_streamlit_components' CookieManager costs an iframe and an
+extra rerun per session. JavaScript-written cookies cannot be HttpOnly: the token only lets its
+holder see this phone's own contributions and send as this phone, and no text a user typed is ever
+rendered as HTML, which is what a script would need to steal it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from core.config import get_settings
+from services.codes import device_token as new_device_token
+from services.participants import is_valid_device_token
+
+TOKEN_KEY = "device_token"  # noqa: S105  (a session_state key, not a secret)
+
+
+def device_token() -> str:
+    """This browser's token: this session's, else the cookie's, else a new one (stored at the first contribution)."""
+    token = st.session_state.get(TOKEN_KEY)
+    if isinstance(token, str) and is_valid_device_token(token):
+        return token
+    from_cookie = st.context.cookies.get(get_settings().device_cookie_name)
+    token = from_cookie if is_valid_device_token(from_cookie) else new_device_token()
+    st.session_state[TOKEN_KEY] = token
+    return token
+
+
+def remember_device() -> None:
+    """Write the token into the cookie if the browser did not send it; call at the bottom of the page (no space)."""
+    settings = get_settings()
+    token = device_token()
+    if st.context.cookies.get(settings.device_cookie_name) == token or not is_valid_device_token(token):
+        return
+    max_age = int(settings.device_cookie_days) * 86400
+    cookie = f"{settings.device_cookie_name}={token}; Max-Age={max_age}; Path=/; SameSite=Lax"
+    # json.dumps makes a JavaScript string literal of it; Secure is added when the app is served over HTTPS.
+    st.html(
+        "<script>document.cookie = "
+        + json.dumps(cookie)
+        + ' + (window.location.protocol === "https:" ? "; Secure" : "");</script>',
+        unsafe_allow_javascript=True,
+    )
