@@ -172,9 +172,7 @@ def _check_rate(session: Session, participant_id: int, limit: RateLimit) -> None
     count, oldest = int(recent[0]), recent[1]
     if count < limit.max_count:
         return
-    # Contributions are stored with aware datetimes; SQLite's MIN() hands back text.
-    if isinstance(oldest, str):
-        oldest = datetime.fromisoformat(oldest).replace(tzinfo=now.tzinfo)
+    # MIN() keeps the column type, so `oldest` comes back as an aware datetime on SQLite too.
     retry_after = limit.window_s - (now - oldest).total_seconds() if oldest else limit.window_s
     minutes = max(1, math.ceil(retry_after / 60))
     window_min = max(1, round(limit.window_s / 60))
