@@ -1,0 +1,383 @@
+"""Importing questionnaire exports: real files in their real encodings, counts that add up, no duplicates."""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from db.engine import session_scope
+from models import Answer, Contribution, ImportBatch, QuestionnaireResponse, Theme
+from services import questionnaire_import as qi
+from services.errors import ValidationError
+from services.questionnaires import QuestionnaireInfo, contribution_key, get_questionnaire
+from tests.fixtures.questionnaire_files import FIXTURES, build_merged_header_xlsx
+
+
+@pytest.fixture
+def questionnaire(sqlite_engine: Engine) -> QuestionnaireInfo:
+    with session_scope(sqlite_engine) as session:
+        return get_questionnaire(session=session)
+
+
+def read(name: str) -> qi.UploadedTable:
+    return qi.read_table(filename=name, data=(FIXTURES / name).read_bytes())
+
+
+def proposed(questionnaire: QuestionnaireInfo, table: qi.UploadedTable) -> dict[str, str]:
+    return {h: p.target for h, p in qi.propose_mapping(questionnaire, table.headers).items()}
+
+
+def run_import(
+    engine: Engine, questionnaire: QuestionnaireInfo, table: qi.UploadedTable, **kw: object
+) -> qi.ImportReport:
+    mapping = kw.pop("mapping", None) or proposed(questionnaire, table)
+    with session_scope(engine, write=True) as session:
+        return qi.import_answers(
+            session=session,
+            questionnaire=questionnaire,
+            table=table,
+            mapping=mapping,  # type: ignore[arg-type]
+            created_by="anne",
+            **kw,  # type: ignore[arg-type]
+        )
+
+
+@pytest.fixture
+def session(sqlite_engine: Engine) -> Iterator[Session]:
+    with session_scope(sqlite_engine) as s:
+        yield s
+
+
+def count(session: Session, model: type, *where: object) -> int:
+    return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def test_semicolon_windows_1252_csv_with_accented_headers(questionnaire: QuestionnaireInfo) -> None:
+    table = read("acteurs_windows1252.csv")
+    assert (table.encoding, table.delimiter, table.file_kind) == ("Windows-1252", ";", "CSV")
+    assert table.headers[3] == "Département"
+    assert table.headers[4] == "Combien de salariés votre structure emploie-t-elle ?"
+    assert [r.line for r in table.rows] == [2, 3, 4, 5, 6, 7]
+    assert "100 000 €" in table.rows[5].cells[7]  # 0x80 is the euro sign in Windows-1252, not a Latin-1 control
+    mapping = proposed(questionnaire, table)
+    assert mapping == {
+        "Horodateur": "field:submitted_at",
+        "Nom de la structure": "field:organisation",
+        "Type de structure": "field:actor_type",
+        "Département": "field:departement",
+        "Combien de salariés votre structure emploie-t-elle ?": "q:q_structure_taille",
+        "Votre structure adhère-t-elle à un réseau ou une fédération de l'ESS ?": "q:q_structure_reseau",
+        "De 1 à 5, votre structure se sent-elle associée aux politiques publiques qui la concernent ?": (
+            "q:q_institutions_association"
+        ),
+        table.headers[7]: "q:q_institutions_proposition",
+        table.headers[8]: "q:q_emploi_proposition",
+        "Remarques": "",
+    }
+
+
+def test_utf8_bom_comma_csv_keeps_multiline_quoted_answers(questionnaire: QuestionnaireInfo) -> None:
+    table = read("acteurs_utf8_bom.csv")
+    assert (table.encoding, table.delimiter) == ("UTF-8 (avec BOM)", ",")
+    assert table.headers[0] == "Horodateur"  # no BOM left in the first header
+    first = table.rows[0].cells[5]
+    assert first.count("\n") == 2 and 'un "tiers-lieu" ouvert' in first
+    # A record spanning lines 2-4: the next one starts on line 5, as a text editor shows it.
+    assert [r.line for r in table.rows] == [2, 5, 6, 7]
+
+
+def test_xlsx_merged_two_row_header_and_empty_row(tmp_path: Path, questionnaire: QuestionnaireInfo) -> None:
+    table = qi.read_table(filename="export.xlsx", data=build_merged_header_xlsx(tmp_path / "export.xlsx").read_bytes())
+    assert table.file_kind == "XLSX" and table.sheet == "Réponses"
+    assert table.headers[:3] == (
+        "Horodatage",
+        "Organisation",
+        "Emploi / Comment les effectifs de votre structure ont-ils évolué au cours des trois dernières années ?",
+    )
+    assert [r.line for r in table.rows] == [3, 4, 6, 7] and table.blank_lines == 1
+    assert table.rows[0].cells[0] == "2016-06-09 09:30:00" and table.rows[0].cells[3] == "4"
+    assert set(proposed(questionnaire, table).values()) == {
+        "field:submitted_at",
+        "field:organisation",
+        "q:q_emploi_evolution",
+        "q:q_emploi_perennite",
+        "q:q_emploi_besoins",
+        "q:q_emploi_proposition",
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("Organisation;Idée\nCoopérative;Créer\n".encode("latin-1").replace(b"Cr", b"\x81Cr"), "Latin-1 (ISO-8859-1)"),
+        (codecs.BOM_UTF16_LE + "Organisation\tIdée\nCoopérative\tCréer\n".encode("utf-16-le"), "UTF-16"),
+        ("Organisation,Idée\nCoopérative,Créer\n".encode(), "UTF-8"),
+    ],
+)
+def test_encodings_are_told_apart(data: bytes, encoding: str) -> None:
+    table = qi.read_table(filename="export.csv", data=data)
+    assert table.encoding == encoding
+    assert table.headers == ("Organisation", "Idée")
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "message"),
+    [
+        ("vide.csv", b"", "vide"),
+        ("ancien.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, ".xlsx ou en CSV"),
+        ("gros.csv", b"a;b\n" * (qi.MAX_FILE_BYTES // 4 + 1), "Mo au plus"),
+        ("blanc.csv", b";;;\n\n", "en-tête"),
+        ("faux.xlsx", b"PK\x03\x04pas un classeur", "illisible"),
+    ],
+)
+def test_unreadable_files_are_refused_in_french(filename: str, data: bytes, message: str) -> None:
+    with pytest.raises(qi.ImportFileError, match=message):
+        qi.read_table(filename=filename, data=data)
+
+
+# --- import ----------------------------------------------------------------------------------
+
+
+def test_import_counts_add_up_and_every_rejection_says_where_and_why(
+    sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    report = run_import(sqlite_engine, questionnaire, read("acteurs_windows1252.csv"))
+    assert (report.rows_read, report.rows_imported, report.rows_duplicate, report.rows_rejected) == (6, 4, 0, 2)
+    assert report.adds_up and report.contributions == 5
+    rejected = [(p.line, p.column, p.value) for p in report.problems if p.kind == qi.KIND_REJECTED]
+    assert rejected == [
+        (4, "De 1 à 5, votre structure se sent-elle associée aux politiques publiques qui la concernent ?", "6"),
+        (6, "Département", "Bretagne"),
+    ]
+    assert all(p.reason for p in report.problems)
+    note = next(p for p in report.problems if p.kind == qi.KIND_NOTE)
+    assert note.line == 5 and note.value == "Non." and "sans devenir une contribution" in note.reason
+    assert "6 lignes lues : 4 importées, 0 déjà présentes, 2 rejetées" in report.summary()
+
+    with session_scope(sqlite_engine) as session:
+        batch = session.get(ImportBatch, report.batch_id)
+        assert batch is not None
+        assert (batch.rows_read, batch.rows_imported, batch.rows_duplicate, batch.rows_rejected) == (6, 4, 0, 2)
+        responses = session.exec(
+            select(QuestionnaireResponse).where(QuestionnaireResponse.import_batch_id == report.batch_id)
+        ).all()
+        by_org = {r.organisation: r for r in responses}
+        assert set(by_org) == {
+            "Ressourcerie du Maine",
+            "SCOP Les Ateliers du Val",
+            "Fédération des centres sociaux",
+            "Coopérative d'activité Ouest",
+        }
+        scop = by_org["SCOP Les Ateliers du Val"]
+        assert (scop.actor_type, scop.departement, scop.origin, scop.status) == (
+            "cooperative",
+            "49",
+            "import",
+            "submitted",
+        )
+        assert scop.submitted_at is not None and scop.submitted_at.isoformat() == "2016-06-03T07:00:00+00:00"
+        assert by_org["Fédération des centres sociaux"].departement == "85"  # from the postal code 85000
+
+        contributions = session.exec(select(Contribution).order_by(col(Contribution.id))).all()
+        assert len(contributions) == 5
+        themes = {t.id: t.code for t in session.exec(select(Theme)).all()}
+        first = contributions[0]
+        assert first.source == "questionnaire" and first.status == "pending" and first.display_mode == "anonymous"
+        assert themes[first.theme_id] == "institutions"
+        assert first.response_id == by_org["Ressourcerie du Maine"].id and first.question_id is not None
+        assert first.idempotency_key == contribution_key(
+            questionnaire.id, by_org["Ressourcerie du Maine"].fingerprint or "", "q_institutions_proposition"
+        )
+        assert len({c.receipt_code for c in contributions}) == 5
+        # Closed answers are stored for the statistics, typed.
+        scale = session.exec(
+            select(Answer.value_number).where(
+                Answer.response_id == scop.id,
+                Answer.question_id == questionnaire.question("q_institutions_association").id,
+            )
+        ).one()
+        assert scale == 3.0
+        assert count(session, Answer, col(Answer.value_choices).is_not(None)) == 0  # no JSON 'null' for text answers
+
+
+def test_multiple_choices_with_commas_inside_and_bad_email(
+    sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    report = run_import(sqlite_engine, questionnaire, read("acteurs_utf8_bom.csv"))
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (4, 3, 1)
+    [problem] = [p for p in report.problems if p.kind == qi.KIND_REJECTED]
+    assert (problem.line, problem.column, problem.value) == (6, "Adresse e-mail", "pas-une-adresse")
+    with session_scope(sqlite_engine) as session:
+        choices = session.exec(
+            select(Answer.value_choices).where(
+                Answer.question_id == questionnaire.question("q_institutions_dispositifs").id
+            )
+        ).all()
+        assert sorted(map(tuple, choices)) == sorted(  # type: ignore[arg-type]
+            [
+                ("DLA (dispositif local d'accompagnement)", "Portail ESSOR"),
+                ("Aucun de ces dispositifs",),
+                ("Portail ESSOR", "DASESS"),
+            ]
+        )
+        texts = session.exec(select(Contribution.body)).all()
+        assert any(t.count("\n") == 2 for t in texts)
+
+
+def test_wrong_column_count_lines_are_rejected_with_their_line(
+    sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    report = run_import(sqlite_engine, questionnaire, read("colonnes_decalees.csv"))
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (5, 3, 2)
+    shape = {p.line: p.reason for p in report.problems if p.kind == qi.KIND_REJECTED}
+    assert shape == {
+        3: "la ligne a 6 champs au lieu de 4 (séparateur ou guillemet en trop ou en moins ?)",
+        5: "la ligne a 3 champs au lieu de 4 (séparateur ou guillemet en trop ou en moins ?)",
+    }
+
+
+def test_xlsx_import_skips_the_empty_row_and_rejects_the_bad_scale(
+    tmp_path: Path, sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    table = qi.read_table(filename="export.xlsx", data=build_merged_header_xlsx(tmp_path / "e.xlsx").read_bytes())
+    report = run_import(sqlite_engine, questionnaire, table)
+    assert (report.rows_read, report.rows_imported, report.rows_rejected, report.blank_lines) == (4, 3, 1, 1)
+    assert [(p.line, p.value) for p in report.problems if p.kind == qi.KIND_REJECTED] == [(7, "9")]
+    assert report.contributions == 2
+    assert "1 ligne(s) vide(s) ignorée(s)" in report.summary()
+
+
+def test_reimport_of_the_same_file_imports_nothing(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    table = read("acteurs_windows1252.csv")
+    run_import(sqlite_engine, questionnaire, table)
+    again = run_import(sqlite_engine, questionnaire, table)
+    assert (again.rows_read, again.rows_imported, again.rows_duplicate, again.rows_rejected) == (6, 0, 4, 2)
+    assert again.adds_up and again.contributions == 0
+    duplicates = [p for p in again.problems if p.kind == qi.KIND_DUPLICATE]
+    assert [p.line for p in duplicates] == [2, 3, 5, 7] and all("déjà importée" in p.reason for p in duplicates)
+    with session_scope(sqlite_engine) as session:
+        assert count(session, QuestionnaireResponse, QuestionnaireResponse.origin == "import") == 4
+        assert count(session, Contribution) == 5
+
+
+def test_newer_export_with_the_earlier_rows_imports_only_the_new_ones(
+    sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    first = (FIXTURES / "acteurs_windows1252.csv").read_bytes()
+    run_import(sqlite_engine, questionnaire, qi.read_table(filename="export-1.csv", data=first))
+    # The next export: same rows, the bad ones fixed by hand, one new response, saved as UTF-8 this time.
+    newer = first.decode("cp1252").replace(";6;", ";5;").replace(";Bretagne;", ";49;")
+    new_row = (
+        "20/06/2016 09:00;Les Ecossolies;Association;44;10 à 49 salariés;Oui;4;"
+        "Un interlocuteur unique pour l'ESS dans chaque service de l'État.;;\r\n"
+    )
+    newer += new_row * 2  # sent twice by the respondent: the second is a duplicate of the first
+    report = run_import(sqlite_engine, questionnaire, qi.read_table(filename="export-2.csv", data=newer.encode()))
+    assert (report.rows_read, report.rows_imported, report.rows_duplicate, report.rows_rejected) == (8, 3, 5, 0)
+    assert any(p.reason == "identique à la ligne 8" for p in report.problems)
+    with session_scope(sqlite_engine) as session:
+        assert count(session, QuestionnaireResponse, QuestionnaireResponse.origin == "import") == 7
+
+
+def test_response_id_column_recognises_a_response_corrected_in_the_source_tool(
+    sqlite_engine: Engine, questionnaire: QuestionnaireInfo
+) -> None:
+    q = questionnaire.question("q_emploi_proposition").text
+    before = f"ID;{q}\n17;Former les dirigeants bénévoles à la fonction employeur.\n".encode()
+    after = f"ID;{q}\n17;Former les dirigeants bénévoles à la fonction d'employeur.\n18;Recruter mieux, ensemble.\n"
+    run_import(sqlite_engine, questionnaire, qi.read_table(filename="a.csv", data=before))
+    report = run_import(sqlite_engine, questionnaire, qi.read_table(filename="b.csv", data=after.encode()))
+    assert (report.rows_imported, report.rows_duplicate) == (1, 1)
+
+
+def test_dry_run_previews_without_writing(session: Session, questionnaire: QuestionnaireInfo) -> None:
+    table = read("acteurs_windows1252.csv")
+    report = qi.analyse_import(
+        session=session, questionnaire=questionnaire, table=table, mapping=proposed(questionnaire, table)
+    )
+    assert report.dry_run and (report.rows_imported, report.rows_rejected, report.contributions) == (4, 2, 5)
+    assert [p.status for p in report.preview] == [
+        "À importer",
+        "À importer",
+        "Rejetée",
+        "À importer",
+        "Rejetée",
+        "À importer",
+    ]
+    first = report.preview[0].values
+    assert first["Date de la réponse"] == "02/06/2016 10:15"
+    assert first["Type d'acteur"] == "Association"
+    assert first["Q4 q_institutions_association"] == "4"
+    assert first["Q3 q_structure_reseau"] == "Oui"
+    assert count(session, QuestionnaireResponse, QuestionnaireResponse.origin == "import") == 0
+    assert count(session, ImportBatch) == 0
+
+
+def test_a_mapping_that_sends_two_columns_to_one_question_is_refused(
+    session: Session, questionnaire: QuestionnaireInfo
+) -> None:
+    table = read("acteurs_windows1252.csv")
+    mapping = proposed(questionnaire, table) | {"Remarques": "q:q_emploi_proposition"}
+    problems = qi.check_mapping(questionnaire, mapping)
+    assert len(problems) == 1 and "toutes deux" in problems[0]
+    with pytest.raises(ValidationError):
+        qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping)
+    assert qi.check_mapping(questionnaire, dict.fromkeys(table.headers, "")) == [
+        "Aucune colonne n'est reliée à une question : il n'y aurait rien à importer."
+    ]
+
+
+def test_one_column_per_choice_exports(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    q = questionnaire.question("q_communication_publics")
+    data = (
+        f"Horodatage,{q.text} [Jeunes et étudiants],{q.text} [Élus locaux],{q.text} [Grand public]\n"
+        "2016-06-01 10:00:00,Oui,,Oui\n2016-06-02 10:00:00,,X,\n2016-06-03 10:00:00,peut-être,,\n"
+    ).encode()
+    table = qi.read_table(filename="limesurvey.csv", data=data)
+    mapping = proposed(questionnaire, table)
+    assert list(mapping.values())[1:] == [
+        "opt:q_communication_publics:Jeunes et étudiants",
+        "opt:q_communication_publics:Élus locaux",
+        "opt:q_communication_publics:Grand public",
+    ]
+    report = run_import(sqlite_engine, questionnaire, table, mapping=mapping)
+    assert (report.rows_imported, report.rows_rejected) == (2, 1)
+    with session_scope(sqlite_engine) as session:
+        stored = session.exec(select(Answer.value_choices).where(Answer.question_id == q.id)).all()
+    # In the questionnaire's order of choices, whatever the order of the columns.
+    assert sorted(map(tuple, stored)) == [("Jeunes et étudiants", "Grand public"), ("Élus locaux",)]  # type: ignore[arg-type]
+
+
+def test_saved_mapping_is_proposed_for_the_next_export(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    table = read("acteurs_windows1252.csv")
+    mapping = proposed(questionnaire, table) | {"Remarques": "field:respondent_name"}
+    run_import(sqlite_engine, questionnaire, table, mapping=mapping, save_as="Framaforms juin")
+    with session_scope(sqlite_engine) as session:
+        [saved] = qi.list_mappings(session=session, questionnaire_id=questionnaire.id)
+    assert saved.name == "Framaforms juin" and saved.columns["Remarques"] == "field:respondent_name"
+    # The next export spells a header differently (case, accents): the saved choice still applies.
+    again = qi.propose_mapping(questionnaire, ["REMARQUES", "Departement"], saved.columns)
+    assert again["REMARQUES"] == qi.Proposal("field:respondent_name", "correspondance enregistrée")
+    assert again["Departement"].target == "field:departement"
+    file_mapping = qi.read_mapping_file(qi.mapping_file(questionnaire, saved.columns))
+    assert file_mapping == saved.columns
+    assert qi.apply_mapping(["remarques"], file_mapping) == {"remarques": "field:respondent_name"}
+
+
+def test_report_csv_neutralises_formula_like_values(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    q = questionnaire.question("q_emploi_evolution").text
+    table = qi.read_table(filename="x.csv", data=f'Organisation;{q}\n=HYPERLINK("x");En hausse folle\n'.encode())
+    report = run_import(sqlite_engine, questionnaire, table)
+    text = qi.report_csv(report).decode("utf-8-sig")
+    assert text.splitlines()[0] == "Ligne;Type;Colonne;Valeur;Motif"
+    assert "En hausse folle" in text
+    assert "n'est pas l'une des réponses proposées" in text
