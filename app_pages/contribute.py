@@ -8,8 +8,10 @@ for the whole session (persist_state="session"): a participant who opens « Mes 
 mid-sentence finds the draft intact, and the theme and « À propos de vous » outlive the receipt screen.
 """
 
+import hashlib
 import logging
 import uuid
+from dataclasses import replace
 
 import streamlit as st
 
@@ -48,6 +50,7 @@ K_ERRORS = "contribute_errors"
 K_RECEIPT = "contribute_receipt"
 K_STAND = "contribute_stand"
 K_SUPPORT_NOTE = "contribute_support_note"
+K_LAST_SENT = "contribute_last_sent"
 
 # "Nothing chosen" options: a None option would show Streamlit's own (English) placeholder instead.
 NO_ORIENTATION = 0
@@ -120,11 +123,24 @@ def _draft() -> ContributionDraft:
     )
 
 
+def _fingerprint(draft: ContributionDraft) -> str:
+    what = (draft.theme_id, draft.body.strip(), draft.title.strip(), draft.orientation_id, draft.stance, draft.stand_id)
+    return hashlib.sha256(repr(what).encode()).hexdigest()
+
+
 def _send() -> None:
     """Button callback: store, then (and only then) show the receipt and empty the text fields."""
     ss = st.session_state
+    if ss.get(K_RECEIPT):
+        # A second tap that reached the server after the first was saved (measured: taps 100-200 ms apart
+        # both arrive). It carries the browser's state from before the save, text included: ignore it.
+        return
     settings = get_settings()
     draft = _draft()
+    last = ss.get(K_LAST_SENT)
+    if last and last["fingerprint"] == _fingerprint(draft):
+        # The same contribution sent again from this session: its first key, so the first receipt comes back.
+        draft = replace(draft, idempotency_key=last["key"])
     try:
         receipt = store.write(
             contributions.submit_from_device,
@@ -142,6 +158,7 @@ def _send() -> None:
         log.exception("contribution not stored")
         ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
         return
+    ss[K_LAST_SENT] = {"fingerprint": _fingerprint(draft), "key": draft.idempotency_key}
     ss[K_RECEIPT] = {
         "code": receipt.receipt_code,
         "created_at": receipt.created_at,
@@ -149,15 +166,20 @@ def _send() -> None:
         "body": draft.body.strip(),
         "source": draft.source,
     }
-    # The text fields start empty for the next idea; theme and "about you" stay, to save typing.
-    ss[K_BODY] = ""
-    ss[K_TITLE] = ""
-    ss[K_ORIENTATION] = NO_ORIENTATION
-    ss[K_STANCE] = None
+    _empty_text_fields()
     ss[K_ERRORS] = {}
     ss.pop(K_SUPPORT_NOTE, None)
     # Renewed only now: until a save succeeds, every retry or double tap carries the same key.
     ss[K_IDEMPOTENCY] = uuid.uuid4().hex
+
+
+def _empty_text_fields() -> None:
+    """The text fields start empty for the next idea; theme and « À propos de vous » stay, to save typing."""
+    ss = st.session_state
+    ss[K_BODY] = ""
+    ss[K_TITLE] = ""
+    ss[K_ORIENTATION] = NO_ORIENTATION
+    ss[K_STANCE] = None
 
 
 def _support(contribution_id: int) -> None:
@@ -174,6 +196,8 @@ def _support(contribution_id: int) -> None:
 
 def _new_contribution() -> None:
     st.session_state.pop(K_RECEIPT, None)
+    # Again: a late second tap may have brought the sent text back into the widgets' state.
+    _empty_text_fields()
 
 
 def _render_receipt(receipt: dict) -> None:
