@@ -12,11 +12,12 @@ class Permission(StrEnum):
     USERS = "users"  # staff accounts
     REFERENCE = "reference"  # reference data
     BULK_ENTRY = "bulk_entry"  # typing in paper and workshop contributions
+    QUESTIONNAIRE = "questionnaire"  # importing questionnaire answers, reading their results
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
     Role.ORGANIZER.value: frozenset({Permission.ACCOUNT}),
-    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY}),
+    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY, Permission.QUESTIONNAIRE}),
     Role.ADMIN.value: frozenset(Permission),
 }
 

@@ -382,6 +382,7 @@ def check_respondent(*, session: Session, respondent: Respondent) -> tuple[Respo
 # Answering online: a draft saved at every step, found again with its resume code, then sent.
 
 RESUME_CODE_LENGTH = 12  # 25^12 ≈ 6·10^16: a draft may hold a name or an e-mail, so not guessable
+DRAFT_RETENTION_DAYS = 60  # said in the privacy notice: drafts never sent are deleted after this
 
 
 @dataclass(frozen=True)
@@ -491,6 +492,8 @@ def save_draft(
         raise ValidationError({"form": "Cette réponse a déjà été envoyée : elle ne peut plus être modifiée."})
     now = utcnow()
     if row is None:
+        # Each new draft sweeps the abandoned ones: the notice's promise needs no scheduler.
+        purge_stale_drafts(session=session)
         row = _new_draft(session, questionnaire_id, now)
     if clean_respondent is not None:
         row.organisation = clean_respondent.organisation
@@ -628,7 +631,7 @@ def _receipt(
     )
 
 
-def purge_stale_drafts(*, session: Session, older_than_days: int = 60) -> int:
+def purge_stale_drafts(*, session: Session, older_than_days: int = DRAFT_RETENTION_DAYS) -> int:
     """Delete drafts nobody touched for `older_than_days` days (they may hold a name or an e-mail)."""
     limit = utcnow() - timedelta(days=older_than_days)
     is_stale = (col(QuestionnaireResponse.status) == ResponseStatus.DRAFT.value) & (

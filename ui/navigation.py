@@ -28,6 +28,9 @@ PAGES: tuple[PageSpec, ...] = (
         "app_pages/my_contributions.py", "Mes contributions", ":material/inbox:", "mes-contributions", "Conférence"
     ),
     PageSpec("app_pages/join.py", "Rejoindre", ":material/qr_code_2:", "rejoindre", "Conférence"),
+    PageSpec(
+        "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
+    ),
     PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "compte", "Équipe", Permission.ACCOUNT),
     PageSpec(
         "app_pages/bulk_entry.py",
@@ -36,6 +39,22 @@ PAGES: tuple[PageSpec, ...] = (
         "saisie",
         "Équipe",
         Permission.BULK_ENTRY,
+    ),
+    PageSpec(
+        "app_pages/import_questionnaire.py",
+        "Import du questionnaire",
+        ":material/upload_file:",
+        "import-questionnaire",
+        "Équipe",
+        Permission.QUESTIONNAIRE,
+    ),
+    PageSpec(
+        "app_pages/questionnaire_results.py",
+        "Résultats du questionnaire",
+        ":material/bar_chart:",
+        "resultats-questionnaire",
+        "Équipe",
+        Permission.QUESTIONNAIRE,
     ),
     PageSpec(
         "app_pages/admin_users.py",

@@ -1,0 +1,285 @@
+"""Import des réponses: an export from another survey tool → mapping → preview → import → report.
+
+Everything read from the file (column names, values, sheet name) is drawn with st.text or in a
+st.dataframe, never as Markdown: an export is written by whoever filled in the other tool.
+"""
+
+import hashlib
+import logging
+
+import pandas as pd
+import streamlit as st
+
+from services import questionnaire_import as qi
+from services import questionnaires as qs
+from services.errors import ServiceError, ValidationError
+from services.formatting import format_datetime, format_number
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+log = logging.getLogger(__name__)
+account = require(Permission.QUESTIONNAIRE)
+
+K_QUESTIONNAIRE = "imp_questionnaire"
+K_UPLOAD = "imp_upload"
+K_TABLE = "imp_table"  # (file fingerprint, UploadedTable)
+K_SAVED = "imp_saved_mapping"
+K_MAPPED_FOR = "imp_mapped_for"  # what the mapping widgets were last filled for
+K_PREVIEW = "imp_preview"  # (mapping fingerprint, ImportReport)
+K_SAVE_AS = "imp_save_as"
+K_REPORT = "imp_report"
+NO_SAVED = "Aucune : proposition d'après les noms de colonnes"
+
+
+def _map_key(index: int) -> str:
+    return f"imp_map_{index}"
+
+
+def _text_problem(message: str) -> None:
+    """A warning that quotes the file (a column name): drawn as plain text, not Markdown."""
+    with st.container(border=True):
+        st.text("⚠ " + message)
+
+
+def _table(upload: object) -> qi.UploadedTable | None:
+    data = upload.getvalue()  # type: ignore[attr-defined]
+    digest = hashlib.sha256(data).hexdigest()
+    cached = st.session_state.get(K_TABLE)
+    if cached and cached[0] == digest:
+        return cached[1]  # type: ignore[no-any-return]
+    st.session_state.pop(K_PREVIEW, None)
+    try:
+        table = qi.read_table(filename=upload.name, data=data)  # type: ignore[attr-defined]
+    except qi.ImportFileError as exc:
+        st.error(exc.message, icon=":material/error:")  # our sentence; it never quotes the file
+        return None
+    st.session_state[K_TABLE] = (digest, table)
+    return table
+
+
+def _import(questionnaire: qs.QuestionnaireInfo, table: qi.UploadedTable, mapping: dict[str, str]) -> None:
+    ss = st.session_state
+    try:
+        report = store.write(
+            qi.import_answers,
+            questionnaire=questionnaire,
+            table=table,
+            mapping=mapping,
+            created_by=account.username,
+            save_as=(ss.get(K_SAVE_AS) or "").strip() or None,
+        )
+    except ValidationError as exc:
+        ss[K_REPORT] = {"error": " ".join(exc.errors.values())}
+        return
+    except ServiceError as exc:
+        ss[K_REPORT] = {"error": exc.message}
+        return
+    except Exception:
+        log.exception("questionnaire import failed")
+        ss[K_REPORT] = {"error": "L'import a échoué (incident technique) : rien n'a été enregistré. Réessayez."}
+        return
+    ss[K_REPORT] = {"report": report, "mapping": mapping}
+    ss.pop(K_PREVIEW, None)
+    ss.pop(K_TABLE, None)
+    ss[K_UPLOAD + "_generation"] = ss.get(K_UPLOAD + "_generation", 0) + 1  # empties the uploader
+
+
+def _problems_frame(report: qi.ImportReport) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"Ligne": p.line, "Type": p.kind, "Colonne": p.column, "Valeur": p.value, "Motif": p.reason}
+            for p in report.problems
+        ],
+        columns=["Ligne", "Type", "Colonne", "Valeur", "Motif"],
+    )
+
+
+def _render_report(done: dict, questionnaire: qs.QuestionnaireInfo) -> None:
+    if "error" in done:
+        st.error(done["error"], icon=":material/error:")
+        return
+    report: qi.ImportReport = done["report"]
+    st.success(f"Import terminé. {report.summary()}", icon=":material/task_alt:")
+    if not report.adds_up:  # never expected: the counts are the promise of this page
+        st.error("Les comptes ne tombent pas juste : signalez-le à l'équipe technique.")
+    cols = st.columns(4)
+    for col, (label, value) in zip(
+        cols,
+        [
+            ("Lues", report.rows_read),
+            ("Importées", report.rows_imported),
+            ("Déjà présentes", report.rows_duplicate),
+            ("Rejetées", report.rows_rejected),
+        ],
+        strict=True,
+    ):
+        col.metric(label, format_number(value))
+    name = f"rapport-import-{report.batch_id or 0}.csv"
+    st.download_button(
+        "Télécharger le rapport (CSV)",
+        qi.report_csv(report),
+        file_name=name,
+        mime="text/csv",
+        key="imp_report_download",
+        icon=":material/download:",
+    )
+    st.download_button(
+        "Télécharger la correspondance (pour manage.py import-answers)",
+        qi.mapping_file(questionnaire, done["mapping"]),
+        file_name="correspondance.json",
+        mime="application/json",
+        key="imp_mapping_download",
+        icon=":material/data_object:",
+    )
+    if report.problems:
+        st.dataframe(_problems_frame(report), hide_index=True, width="stretch")
+    st.button("Importer un autre fichier", key="imp_again", on_click=_forget_report)
+
+
+def _forget_report() -> None:
+    st.session_state.pop(K_REPORT, None)
+
+
+st.title("Import des réponses au questionnaire")
+st.caption(
+    "Exports d'autres outils (LimeSurvey, Framaforms, Google Forms, Microsoft Forms, tableur) : CSV ou XLSX, "
+    f"{format_number(qi.MAX_FILE_BYTES // 1024 // 1024)} Mo au plus. Réimporter un export plus récent "
+    "n'ajoute que les nouvelles réponses."
+)
+
+summaries = store.read(qs.list_questionnaires)
+if not summaries:
+    st.info("Aucun questionnaire n'est défini.")
+    st.stop()
+titles = [s.title for s in summaries]
+by_title = {s.title: s.id for s in summaries}
+chosen = st.selectbox("Questionnaire", titles, key=K_QUESTIONNAIRE)
+questionnaire = store.read(qs.get_questionnaire, questionnaire_id=by_title[chosen or titles[0]])
+
+done = st.session_state.get(K_REPORT)
+if done:
+    _render_report(done, questionnaire)
+    st.stop()
+
+st.subheader("1. Le fichier")
+upload = st.file_uploader(
+    "Export des réponses (CSV ou XLSX)",
+    # .xls and .ods are accepted here only to be answered in French (save as .xlsx), not in Streamlit's English.
+    type=["csv", "txt", "tsv", "xlsx", "xls", "ods"],
+    key=f"{K_UPLOAD}_{st.session_state.get(K_UPLOAD + '_generation', 0)}",
+)
+table = _table(upload) if upload is not None else None
+if table is None:
+    batches = store.read(qi.list_batches, questionnaire_id=questionnaire.id)
+    if batches:
+        st.subheader("Derniers imports")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Date": format_datetime(b.created_at),
+                        "Fichier": b.filename,
+                        "Par": b.created_by,
+                        "Lues": b.rows_read,
+                        "Importées": b.rows_imported,
+                        "Déjà présentes": b.rows_duplicate,
+                        "Rejetées": b.rows_rejected,
+                    }
+                    for b in batches
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    st.stop()
+
+st.text(table.describe())
+
+st.subheader("2. La correspondance des colonnes")
+saved = store.read(qi.list_mappings, questionnaire_id=questionnaire.id)
+saved_by_name = {m.name: m.columns for m in saved}
+saved_name = st.selectbox("Partir d'une correspondance enregistrée", [NO_SAVED, *saved_by_name], key=K_SAVED)
+targets = qi.mapping_targets(questionnaire)
+target_labels = [t.label for t in targets]
+key_of_label = {t.label: t.key for t in targets}
+label_of_key = {t.key: t.label for t in targets}
+
+mapped_for = (st.session_state[K_TABLE][0], questionnaire.id, saved_name)
+proposals = qi.propose_mapping(questionnaire, table.headers, saved_by_name.get(saved_name or ""))
+if st.session_state.get(K_MAPPED_FOR) != mapped_for:
+    for index, header in enumerate(table.headers):
+        st.session_state[_map_key(index)] = label_of_key[proposals[header].target]
+    st.session_state[K_MAPPED_FOR] = mapped_for
+    st.session_state.pop(K_PREVIEW, None)
+
+st.caption(
+    "Chaque colonne va vers une question, vers un renseignement sur le répondant, ou est ignorée. "
+    "La proposition vient des noms de colonnes : vérifiez-la."
+)
+mapping: dict[str, str] = {}
+for index, header in enumerate(table.headers):
+    with st.container(border=True, key=f"imp_column_{index}"):
+        left, right = st.columns([2, 3])
+        with left:
+            st.text(header)
+            samples = table.samples(index)
+            st.text(
+                "Ex. : " + " | ".join(s if len(s) <= 40 else s[:39] + "…" for s in samples) if samples else "(vide)"
+            )
+        with right:
+            chosen_label = st.selectbox(
+                f"Correspondance de la colonne {index + 1}",
+                target_labels,
+                key=_map_key(index),
+                label_visibility="collapsed",
+            )
+            mapping[header] = key_of_label.get(chosen_label or "", qi.IGNORE)
+            if mapping[header] == proposals[header].target and proposals[header].target:
+                st.caption(f"Proposé : {proposals[header].reason}")
+
+problems = qi.check_mapping(questionnaire, mapping)
+for message in problems:
+    _text_problem(message)
+if problems:
+    st.stop()
+for note in qi.mapping_notes(questionnaire, mapping):
+    st.info(note, icon=":material/info:")  # our sentences, with question codes only
+
+st.subheader("3. L'aperçu")
+mapping_digest = hashlib.sha256(repr(sorted(mapping.items())).encode()).hexdigest()
+cached = st.session_state.get(K_PREVIEW)
+if not cached or cached[0] != (mapped_for, mapping_digest):
+    with st.spinner("Vérification de toutes les lignes…"):
+        preview = store.read(qi.analyse_import, questionnaire=questionnaire, table=table, mapping=mapping)
+    st.session_state[K_PREVIEW] = ((mapped_for, mapping_digest), preview)
+else:
+    preview = cached[1]
+st.info(preview.summary(), icon=":material/preview:")  # counts only
+st.caption(f"Les {format_number(len(preview.preview))} premières lignes, telles qu'elles seront enregistrées :")
+st.dataframe(
+    pd.DataFrame([{"Ligne": r.line, "État": r.status, **r.values} for r in preview.preview]),
+    hide_index=True,
+    width="stretch",
+)
+if preview.problems:
+    with st.expander(f"Lignes rejetées, remarques et doublons ({format_number(len(preview.problems))})"):
+        st.dataframe(_problems_frame(preview), hide_index=True, width="stretch")
+
+st.subheader("4. L'import")
+st.text_input(
+    "Enregistrer cette correspondance sous le nom (facultatif)",
+    key=K_SAVE_AS,
+    max_chars=120,
+    placeholder="Par exemple : Framaforms, export de juin",
+    help="Au prochain export du même formulaire, choisissez-la à l'étape 2.",
+)
+st.button(
+    f"Importer {format_number(preview.rows_imported)} réponse{'s' if preview.rows_imported > 1 else ''}",
+    type="primary",
+    key="imp_run",
+    on_click=_import,
+    args=(questionnaire, table, mapping),
+    disabled=preview.rows_imported == 0,
+    icon=":material/upload:",
+)

@@ -1,0 +1,162 @@
+"""Résultats du questionnaire: counts and charts per closed question, open answers with their contributions.
+
+Counting is done by the database (services.questionnaires.question_results: GROUP BY), so the page
+stays quick with thousands of imported responses. Open answers are drawn in a st.dataframe (plain text).
+"""
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from services import questionnaires as qs
+from services import reference
+from services.formatting import format_datetime, format_number, format_percent
+from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, label
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+require(Permission.QUESTIONNAIRE)
+
+K_QUESTIONNAIRE = "res_questionnaire"
+K_ACTOR = "res_actor"
+K_DEPT = "res_departement"
+EVERYONE = "Tous"
+SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space: 152 500 (as services.formatting)
+BAR_COLOR = "#0072B2"
+OPEN_LIMIT = 200
+
+
+def _bar_chart(result: qs.QuestionResult) -> go.Figure:
+    # Choices are typed by staff; Plotly reads a few HTML tags in labels, so they are escaped.
+    labels = [html.escape(c.label) for c in result.counts]
+    counts = [c.count for c in result.counts]
+    share = [c.count / result.answered if result.answered else 0 for c in result.counts]
+    figure = go.Figure(
+        go.Bar(
+            x=counts,
+            y=labels,
+            orientation="h",
+            marker_color=BAR_COLOR,
+            text=[f"{format_number(n)} · {format_percent(100 * s)}" for n, s in zip(counts, share, strict=True)],
+            textposition="auto",
+            hovertemplate="%{y} : %{x}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        separators=SEPARATORS,
+        height=60 + 34 * len(labels),
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"autorange": "reversed", "automargin": True},
+        xaxis={"title": None, "tickformat": "d"},
+        plot_bgcolor="white",
+    )
+    return figure
+
+
+st.title("Résultats du questionnaire")
+
+summaries = store.read(qs.list_questionnaires)
+if not summaries:
+    st.info("Aucun questionnaire n'est défini.")
+    st.stop()
+titles = [s.title for s in summaries]
+by_title = {s.title: s.id for s in summaries}
+chosen = st.selectbox("Questionnaire", titles, key=K_QUESTIONNAIRE)
+questionnaire_id = by_title[chosen or titles[0]]
+
+departements = dict(store.read(reference.list_departements))
+actor_options = [EVERYONE, *ACTOR_TYPE_LABELS.values()]
+actor_by_label = {v: k for k, v in ACTOR_TYPE_LABELS.items()}
+dept_options = [EVERYONE, *(f"{c} · {n}" if c != "HORS" else n for c, n in departements.items())]
+dept_by_label = {(f"{c} · {n}" if c != "HORS" else n): c for c, n in departements.items()}
+left, right = st.columns(2)
+actor_label = left.selectbox("Type d'acteur", actor_options, key=K_ACTOR)
+dept_label = right.selectbox("Département", dept_options, key=K_DEPT)
+filters = qs.ResultsFilter(actor_by_label.get(actor_label or ""), dept_by_label.get(dept_label or ""))
+
+overview = store.read(qs.results_overview, questionnaire_id=questionnaire_id, filters=filters)
+cols = st.columns(4)
+for col, (metric_label, value) in zip(
+    cols,
+    [
+        ("Réponses", overview.responses),
+        ("En ligne", overview.online),
+        ("Importées", overview.imported),
+        ("Contributions", overview.contributions),
+    ],
+    strict=True,
+):
+    col.metric(metric_label, format_number(value))
+if overview.drafts:
+    st.caption(f"{format_number(overview.drafts)} brouillon(s) en cours, non comptés.")
+
+results = store.read(qs.question_results, questionnaire_id=questionnaire_id, filters=filters)
+export_left, export_right = st.columns(2)
+export_left.download_button(
+    "Exporter les résultats (CSV)",
+    store.read(qs.export_results_csv, questionnaire_id=questionnaire_id, filters=filters),
+    file_name="resultats-questionnaire.csv",
+    mime="text/csv",
+    key="res_export_results",
+    icon=":material/download:",
+)
+export_right.download_button(
+    "Exporter les réponses (CSV)",
+    store.read(qs.export_responses_csv, questionnaire_id=questionnaire_id, filters=filters),
+    file_name="reponses-questionnaire.csv",
+    mime="text/csv",
+    key="res_export_responses",
+    icon=":material/download:",
+    help="Une ligne par réponse envoyée ; sans nom ni adresse électronique.",
+)
+
+if overview.responses == 0:
+    st.info("Aucune réponse envoyée pour ces critères.")
+    st.stop()
+
+section = None
+for number, result in enumerate(results, start=1):
+    q = result.question
+    if result.section_title != section:
+        section = result.section_title
+        st.subheader(section)
+    with st.container(border=True, key=f"res_question_{q.id}"):
+        st.markdown(f"**{number}. {q.text}**")  # written by the organisers, not by a respondent
+        answered = format_number(result.answered)
+        share = format_percent(100 * result.answered / overview.responses) if overview.responses else "—"
+        detail = f"{answered} répondant{'s' if result.answered > 1 else ''} ({share})"
+        if result.mean is not None:
+            detail += f" · moyenne {format_number(result.mean, 1)} sur 5"
+        if q.qtype == "multiple":
+            detail += " · plusieurs réponses possibles"
+        st.caption(detail)
+        if q.qtype == "open":
+            total, answers = store.read(qs.list_open_answers, question_id=q.id, filters=filters, limit=OPEN_LIMIT)
+            if not answers:
+                continue
+            if total > len(answers):
+                st.caption(f"Les {format_number(len(answers))} plus récentes sur {format_number(total)}.")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Réponse": a.text,
+                            "Contribution": a.receipt_code or "—",
+                            "Modération": label(MODERATION_LABELS, a.contribution_status, "—"),
+                            "Structure": a.organisation,
+                            "Type d'acteur": label(ACTOR_TYPE_LABELS, a.actor_type, ""),
+                            "Département": a.departement or "",
+                            "Envoyée le": format_datetime(a.submitted_at) if a.submitted_at else "",
+                        }
+                        for a in answers
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+                key=f"res_open_{q.id}",
+            )
+        elif result.answered:
+            st.plotly_chart(_bar_chart(result), key=f"res_chart_{q.id}", config={"displayModeBar": False}, theme=None)

@@ -1,0 +1,203 @@
+"""The questionnaire pages under AppTest: answer online (draft, resume, send), import a file, read the results."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import session_scope
+from models import Contribution, ImportMapping, QuestionnaireResponse
+from tests.app_pages.helpers import account, app_as, script, texts
+from tests.fixtures.questionnaire_files import FIXTURES
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+PUBLIC = "app_pages/questionnaire.py"
+IMPORT = "app_pages/import_questionnaire.py"
+RESULTS = "app_pages/questionnaire_results.py"
+IDEA = "Un guichet unique État-Région pour les dossiers de subvention des associations."
+
+
+def count(model: type, *where: object) -> int:
+    with session_scope() as session:
+        return int(session.exec(select(func.count()).select_from(model).where(*where)).one())  # type: ignore[arg-type]
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception
+    return at
+
+
+def answer_section(at: AppTest) -> None:
+    """A valid answer to every question on screen: first choice, 4 out of 5, oui, one idea."""
+    for radio in at.radio:
+        radio.set_value(4 if 4 in radio.options or "4" in radio.options else radio.options[0])
+    for multi in at.multiselect:
+        multi.set_value([multi.options[0]])
+    for area in at.text_area:
+        area.input(IDEA)
+
+
+def test_answer_online_section_by_section_leave_and_resume_then_send() -> None:
+    at = app_as(None).run()
+    at.switch_page(PUBLIC).run()
+    assert not at.exception and at.title[0].value == "Questionnaire aux acteurs"
+    assert "Vos données" in texts(at)
+    click(at, "qn_start")
+    assert "Étape 1 sur 7 · Votre structure" in at.get("progress")[0].proto.text
+
+    click(at, "qn_next")  # nothing answered: the required questions say so, next to themselves
+    assert [e.value for e in at.error].count("Cette question est obligatoire.") == 2
+    assert at.session_state["qn_step"] == 0
+
+    answer_section(at)
+    at.run()
+    click(at, "qn_next")
+    assert at.session_state["qn_step"] == 1 and not at.error
+    code = at.session_state["qn_resume_code"]
+    assert f"code de reprise : {code}" in texts(at)
+
+    at.text_area[0].input("Trop court")  # an open answer follows the contribution rules
+    at.run()
+    click(at, "qn_next")
+    assert "Votre réponse est trop court : 10 caractère(s), 20 au minimum." in [e.value for e in at.error]
+    assert at.text_area[0].value == "Trop court"  # what was typed stays
+    click(at, "qn_previous")
+    assert at.radio[0].value is not None  # section 1 answers kept while moving back
+    click(at, "qn_later")  # a refused answer elsewhere: back to its section, with its message
+    assert at.session_state["qn_step"] == 1 and at.text_area[0].value == "Trop court"
+    at.text_area[0].input(IDEA).run()
+    click(at, "qn_later")
+    assert [c.value for c in at.code] == [code]
+
+    # Later, on another phone: the code brings the answers back, at the first unfinished section.
+    other = app_as(None).run()
+    other.switch_page(PUBLIC).run()
+    other.text_input(key="qn_resume_input").input(code.replace("-", " ").lower()).run()
+    click(other, "qn_resume")
+    assert other.session_state["qn_step"] == 1
+    for step in range(1, 6):
+        answer_section(other)
+        other.run()
+        click(other, "qn_next")
+        assert other.session_state["qn_step"] == step + 1, [e.value for e in other.error]
+    other.text_input(key="qn_organisation").input("SCOP Les Ateliers du Val")
+    other.selectbox(key="qn_actor").set_value("Coopérative")
+    other.selectbox(key="qn_departement").set_value("49 · Maine-et-Loire")
+    other.text_input(key="qn_email").input("pas-une-adresse").run()
+    click(other, "qn_send")
+    assert "L'adresse électronique n'a pas la forme nom@domaine.fr." in [e.value for e in other.error]
+    other.text_input(key="qn_email").input("").run()
+    click(other, "qn_send")
+    assert "Merci : vos réponses sont enregistrées." in [s.value for s in other.success]
+    assert other.metric[0].value == code
+    assert count(QuestionnaireResponse, QuestionnaireResponse.status == "submitted") == 1
+    assert count(Contribution, Contribution.source == "questionnaire") == 5  # one per open question, all answered
+
+    # The first phone sends again: nothing doubles.
+    at.switch_page(PUBLIC).run()
+    assert count(Contribution) == 5
+
+
+def test_resume_with_an_unknown_code_says_so() -> None:
+    at = app_as(None).run()
+    at.switch_page(PUBLIC).run()
+    at.text_input(key="qn_resume_input").input("ACDE-FGHJ-KMNP").run()
+    click(at, "qn_resume")
+    assert "Ce code ne correspond à aucun brouillon" in texts(at)
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].upload(name, data, "text/csv").run()
+    assert not at.exception
+    return at
+
+
+def test_import_upload_mapping_preview_import_report() -> None:
+    at = app_as("staff").run()
+    at.switch_page(IMPORT).run()
+    assert not at.exception and at.title[0].value == "Import des réponses au questionnaire"
+    upload(at, "acteurs.csv", (FIXTURES / "acteurs_windows1252.csv").read_bytes())
+    content = texts(at)
+    assert "CSV · 10 colonnes · 6 lignes de réponses · encodage Windows-1252 · séparateur point-virgule" in content
+    assert "Département" in [t.value for t in at.text]  # the file's own column name, as plain text
+    assert at.selectbox(key="imp_map_3").value == "Répondant · Département"
+    assert at.selectbox(key="imp_map_9").value == "— Ignorer cette colonne —"
+    assert "6 lignes lues : 4 à importer, 0 déjà présentes, 2 rejetées" in content
+    preview = at.dataframe[0].value
+    assert list(preview["État"]) == ["À importer", "À importer", "Rejetée", "À importer", "Rejetée", "À importer"]
+
+    # Staff correct the proposal: "Remarques" goes to the respondent's name; the mapping is saved.
+    at.selectbox(key="imp_map_9").set_value("Répondant · Nom de la personne").run()
+    at.text_input(key="imp_save_as").input("Export Framaforms").run()
+    click(at, "imp_run")
+    assert "Import terminé. 6 lignes lues : 4 importées, 0 déjà présentes, 2 rejetées" in at.success[0].value
+    assert [m.value for m in at.metric] == ["6", "4", "0", "2"]
+    assert len(at.get("download_button")) == 2
+    report = at.dataframe[0].value
+    assert list(report["Ligne"]) == [4, 5, 6]
+    assert count(QuestionnaireResponse, QuestionnaireResponse.origin == "import") == 4
+    assert count(ImportMapping) == 1
+
+    # The same file again: the saved mapping is offered, and nothing new is imported.
+    click(at, "imp_again")
+    upload(at, "acteurs.csv", (FIXTURES / "acteurs_windows1252.csv").read_bytes())
+    at.selectbox(key="imp_saved_mapping").set_value("Export Framaforms").run()
+    assert at.selectbox(key="imp_map_9").value == "Répondant · Nom de la personne"
+    assert "0 à importer, 4 déjà présentes, 2 rejetées" in texts(at)
+    assert at.button(key="imp_run").disabled
+
+
+def test_file_text_is_never_markdown_and_bad_mappings_are_explained() -> None:
+    at = app_as("admin").run()
+    at.switch_page(IMPORT).run()
+    header = "**Gras** <b>balise</b> [lien](http://x)"
+    upload(at, "piege.csv", f"{header};Organisation\nvaleur;Asso\n".encode())
+    assert header in [t.value for t in at.text]
+    assert all(header not in m.value for m in at.markdown)
+    assert "Aucune colonne n'est reliée à une question" in " ".join(t.value for t in at.text)
+
+
+def test_unreadable_upload_is_refused_in_french() -> None:
+    at = app_as("staff").run()
+    at.switch_page(IMPORT).run()
+    at.file_uploader[0].upload("vieux.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "text/csv").run()
+    assert not at.exception
+    assert "Les classeurs .xls et .ods ne sont pas lus" in at.error[0].value
+
+
+def test_results_page_with_filters_and_exports() -> None:
+    from services import questionnaire_import as qi
+    from services import questionnaires as qs
+
+    with session_scope(write=True) as session:
+        questionnaire = qs.get_questionnaire(session=session)
+        table = qi.read_table(filename="a.csv", data=(FIXTURES / "acteurs_windows1252.csv").read_bytes())
+        mapping = {h: p.target for h, p in qi.propose_mapping(questionnaire, table.headers).items()}
+        qi.import_answers(session=session, questionnaire=questionnaire, table=table, mapping=mapping, created_by="t")
+    at = app_as("staff").run()
+    at.switch_page(RESULTS).run()
+    assert not at.exception and at.title[0].value == "Résultats du questionnaire"
+    assert [m.value for m in at.metric] == ["4", "0", "4", "5"]
+    assert len(at.get("plotly_chart")) == 3  # the three closed questions this export answers
+    assert "Un guichet unique État-Région" in " ".join(str(df.value) for df in at.dataframe)
+    at.selectbox(key="res_departement").set_value("49 · Maine-et-Loire").run()
+    assert not at.exception and at.metric[0].value == "1"
+    assert len(at.get("download_button")) == 2
+
+
+@pytest.mark.parametrize("path", [IMPORT, RESULTS])
+@pytest.mark.parametrize("role", [None, "organizer"])
+def test_staff_questionnaire_pages_are_guarded(path: str, role: str | None) -> None:
+    at = app_as(role).run()
+    with pytest.raises(ValueError):
+        at.switch_page(path)
+    direct = AppTest.from_file(script(path), default_timeout=30)
+    if role is not None:
+        direct.session_state["staff_account"] = account(role)
+    direct.run()
+    assert not direct.exception
+    assert not direct.title and "réservée aux équipes habilitées" in texts(direct)
