@@ -12,9 +12,11 @@ from db.bootstrap import prepare_store
 from db.engine import get_engine, session_scope
 from models import Role
 from services import auth, demo
+from services import questionnaire_import as qi
 from services.backup import backup_sqlite, sqlite_path_from_url
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_number
+from services.questionnaires import find_questionnaire
 
 
 class CommandError(Exception):
@@ -104,6 +106,51 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
         )
 
 
+def _read_file(path: str, what: str) -> bytes:
+    file = Path(path)
+    if not file.is_file():
+        raise CommandError(f"{what} introuvable : {path}")
+    if file.stat().st_size > qi.MAX_FILE_BYTES:
+        raise CommandError(f"{what} trop gros : {format_number(qi.MAX_FILE_BYTES // 1024 // 1024)} Mo au plus")
+    return file.read_bytes()
+
+
+def cmd_import_answers(args: argparse.Namespace) -> None:
+    data = _read_file(args.file, "fichier de réponses")
+    columns = qi.read_mapping_file(_read_file(args.mapping, "fichier de correspondance"))
+    table = qi.read_table(filename=Path(args.file).name, data=data)
+    mapping = qi.apply_mapping(table.headers, columns)
+    with session_scope(write=not args.dry_run) as session:
+        questionnaire = find_questionnaire(session=session, name=args.questionnaire)
+        problems = qi.check_mapping(questionnaire, mapping)
+        if problems:
+            raise CommandError(" ".join(problems))
+        if args.dry_run:
+            report = qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping)
+        else:
+            report = qi.import_answers(
+                session=session,
+                questionnaire=questionnaire,
+                table=table,
+                mapping=mapping,
+                created_by=args.by,
+                save_as=args.save_mapping,
+            )
+    print(table.describe())
+    missing = qi.missing_columns(table.headers, columns)
+    if missing:
+        print("Attention : colonnes de la correspondance absentes du fichier : " + " ; ".join(missing))
+    print(("Essai à blanc, rien n'est enregistré. " if args.dry_run else "") + report.summary())
+    if args.report:
+        Path(args.report).write_bytes(qi.report_csv(report))
+        print(f"Rapport écrit : {args.report} ({format_number(len(report.problems))} lignes).")
+    rejected = [p for p in report.problems if p.kind == qi.KIND_REJECTED]
+    for p in rejected[:20]:
+        print(f"  ligne {p.line}, colonne « {p.column} », valeur « {p.value} » : {p.reason}")
+    if len(rejected) > 20:
+        print(f"  … et {format_number(len(rejected) - 20)} autres (voir --report).")
+
+
 class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: erreur : {message}\n")
@@ -137,6 +184,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="sauvegarde à chaud de la base SQLite, vérifiée")
     p.add_argument("dest", help="fichier (ou dossier) de destination")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "import-answers", help="importe des réponses au questionnaire exportées d'un autre outil (CSV ou XLSX)"
+    )
+    p.add_argument("file", metavar="FICHIER", help="export CSV ou XLSX")
+    p.add_argument("--questionnaire", required=True, help="identifiant court (slug) ou titre du questionnaire")
+    p.add_argument(
+        "--mapping", required=True, metavar="CORRESPONDANCE", help="fichier JSON ou YAML : colonne → question ou champ"
+    )
+    p.add_argument("--report", metavar="RAPPORT.csv", help="écrit le rapport ligne par ligne (rejets, remarques)")
+    p.add_argument("--dry-run", action="store_true", help="vérifie et compte sans rien enregistrer")
+    p.add_argument("--save-mapping", metavar="NOM", help="enregistre aussi la correspondance sous ce nom")
+    p.add_argument("--by", default="manage.py", help="qui importe (nom de compte, pour l'historique)")
+    p.set_defaults(func=cmd_import_answers)
 
     p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
     p.add_argument("--remove", action="store_true")

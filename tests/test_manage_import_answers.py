@@ -1,0 +1,89 @@
+"""`manage.py import-answers`, run as staff would: a real process on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_sqlite
+from tests.fixtures.questionnaire_files import FIXTURES
+from tests.test_manage import run
+
+EXPORT = str(FIXTURES / "acteurs_windows1252.csv")
+MAPPING = str(FIXTURES / "correspondance_windows1252.yaml")
+
+
+@pytest.fixture
+def store(sqlite_template: Path, tmp_path: Path) -> Path:
+    """A migrated store (the suite's template, copied): each test runs only the command under test."""
+    path = tmp_path / "ess.db"
+    copy_sqlite(sqlite_template, path)
+    return path
+
+
+def count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql).fetchone()[0])
+
+
+def test_import_answers_then_again_imports_only_new_rows(store: Path, tmp_path: Path) -> None:
+    report = tmp_path / "rapport.csv"
+    args = ("import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", MAPPING)
+    first = run(store, *args, "--report", str(report), "--save-mapping", "Framaforms")
+    assert first.returncode == 0, first.stderr
+    assert "6 lignes lues : 4 importées, 0 déjà présentes, 2 rejetées" in first.stdout
+    assert "ligne 6, colonne « Département », valeur « Bretagne »" in first.stdout
+    lines = report.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "Ligne;Type;Colonne;Valeur;Motif" and len(lines) == 4
+    assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE origin='import'") == 4
+    assert count(store, "SELECT count(*) FROM contribution WHERE source='questionnaire'") == 5
+    assert count(store, "SELECT count(*) FROM importmapping WHERE name='Framaforms'") == 1
+
+    # By its title this time, as a dry run, then for real: nothing new either way.
+    title = "questionnaire aux acteurs de l'ess"
+    dry = run(store, "import-answers", EXPORT, "--questionnaire", title, "--mapping", MAPPING, "--dry-run")
+    assert dry.returncode == 0 and "Essai à blanc" in dry.stdout and "0 à importer, 4 déjà présentes" in dry.stdout
+    again = run(store, *args)
+    assert again.returncode == 0 and "0 importées, 4 déjà présentes, 2 rejetées" in again.stdout
+    assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE origin='import'") == 4
+    assert count(store, "SELECT count(*) FROM importbatch") == 2
+
+
+def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(store: Path, tmp_path: Path) -> None:
+    mapping = tmp_path / "correspondance.json"
+    columns = {
+        "Horodateur": "field:submitted_at",
+        "Quelle action la stratégie régionale devrait-elle porter pour "
+        "consolider ou créer des emplois dans l'ESS ?": "q:q_emploi_proposition",
+        "Colonne absente": "field:email",
+    }
+    mapping.write_text(json.dumps({"format": "ess-correspondance-import", "version": 1, "columns": columns}))
+    result = run(
+        store, "import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", str(mapping)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "colonnes de la correspondance absentes du fichier : Colonne absente" in result.stdout
+    assert "6 lignes lues : 2 importées, 0 déjà présentes, 4 rejetées" in result.stdout  # 4 rows: no emploi answer
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("import-answers", "absent.csv", "--questionnaire", "x", "--mapping", MAPPING), "introuvable : absent.csv"),
+        (("import-answers", EXPORT, "--questionnaire", "inconnu", "--mapping", MAPPING), "aucun questionnaire"),
+        (("import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", EXPORT), "columns"),
+        (("import-answers", EXPORT, "--mapping", MAPPING), "--questionnaire"),
+        (("import-answers", str(FIXTURES), "--questionnaire", "x", "--mapping", MAPPING), "introuvable"),
+    ],
+)
+def test_bad_arguments_give_one_french_line_and_a_non_zero_exit(
+    store: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = run(store, *args)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "erreur" in result.stderr and message in result.stderr
+    assert count(store, "SELECT count(*) FROM questionnaireresponse") == 0
