@@ -30,6 +30,10 @@ K_PREVIEW = "imp_preview"  # (mapping fingerprint, ImportReport)
 K_SAVE_AS = "imp_save_as"
 K_REPORT = "imp_report"
 NO_SAVED = "Aucune : proposition d'après les noms de colonnes"
+PROBLEM_COLUMNS = {
+    "Colonne": st.column_config.TextColumn("Colonne", width="medium"),
+    "Motif": st.column_config.TextColumn("Motif", width="large"),
+}
 
 
 def _map_key(index: int) -> str:
@@ -133,7 +137,7 @@ def _render_report(done: dict, questionnaire: qs.QuestionnaireInfo) -> None:
         icon=":material/data_object:",
     )
     if report.problems:
-        st.dataframe(_problems_frame(report), hide_index=True, width="stretch")
+        st.dataframe(_problems_frame(report), hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
     st.button("Importer un autre fichier", key="imp_again", on_click=_forget_report)
 
 
@@ -257,14 +261,18 @@ else:
     preview = cached[1]
 st.info(preview.summary(), icon=":material/preview:")  # counts only
 st.caption(f"Les {format_number(len(preview.preview))} premières lignes, telles qu'elles seront enregistrées :")
+preview_frame = pd.DataFrame(
+    [{"Ligne": r.line, "État": r.status, "Motif": r.reason, **r.values} for r in preview.preview]
+)
 st.dataframe(
-    pd.DataFrame([{"Ligne": r.line, "État": r.status, **r.values} for r in preview.preview]),
+    preview_frame.fillna(""),
     hide_index=True,
     width="stretch",
+    column_config={"Motif": st.column_config.TextColumn("Motif", width="large")},
 )
 if preview.problems:
     with st.expander(f"Lignes rejetées, remarques et doublons ({format_number(len(preview.problems))})"):
-        st.dataframe(_problems_frame(preview), hide_index=True, width="stretch")
+        st.dataframe(_problems_frame(preview), hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
 
 st.subheader("4. L'import")
 st.text_input(

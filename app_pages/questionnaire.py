@@ -18,6 +18,7 @@ from services.errors import NotFoundError, ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
 from ui import store
+from ui.scrolling import scroll_to_top_on_step
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,6 @@ def _question(q: qs.QuestionInfo, number: int) -> None:
             horizontal=True,
             key=key,
             persist_state="session",
-            captions=["pas du tout", "", "", "", "tout à fait"],
         )
     elif q.qtype == "yesno":
         st.radio(label, YESNO_OPTIONS, index=None, horizontal=True, key=key, persist_state="session")
@@ -304,6 +304,7 @@ st.title("Questionnaire aux acteurs")
 
 if ss.get(K_RECEIPT):
     _render_receipt(ss[K_RECEIPT])
+    scroll_to_top_on_step("receipt")
     st.stop()
 
 step = ss[K_STEP]
@@ -320,6 +321,7 @@ if step < 0:
         _show_error("resume")
         st.button("Reprendre", key="qn_resume", on_click=_resume, args=(questionnaire, departements))
     _privacy_notice()
+    scroll_to_top_on_step("welcome")
     st.stop()
 
 step = min(step, last)
@@ -398,3 +400,4 @@ right.button(
     args=(questionnaire, departements),
     icon=":material/bookmark:",
 )
+scroll_to_top_on_step(str(step))

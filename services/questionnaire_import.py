@@ -1119,6 +1119,7 @@ class PreviewRow:
     line: int
     status: str  # "À importer", "Déjà importée", "Rejetée"
     values: dict[str, str]  # column label → value as it will be stored
+    reason: str = ""  # why a row is refused or skipped (the first reason when there are several)
 
 
 @dataclass(frozen=True)
@@ -1242,7 +1243,11 @@ def _plan(session: Session, questionnaire: QuestionnaireInfo, table: UploadedTab
             )
             status = "À importer"
         if len(plan.preview) < PREVIEW_ROWS:
-            plan.preview.append(PreviewRow(row.line, status, _preview_values(questionnaire, row)))
+            why = row.problems[0] if row.problems else None
+            reason = f"{why.column} : {why.reason}" if why and why.column != "—" else (why.reason if why else "")
+            if status == "Déjà importée":
+                reason = plan.problems[-1].reason
+            plan.preview.append(PreviewRow(row.line, status, _preview_values(questionnaire, row), reason))
     plan.problems.sort(key=lambda p: (p.line, p.kind != KIND_REJECTED))
     return plan
 
