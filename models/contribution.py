@@ -18,6 +18,13 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_theme_created", "theme_id", "created_at"),
         Index("ix_contribution_status_created", "status", "created_at"),
         Index("ix_contribution_source_created", "source", "created_at"),
+        # Covering indexes of the live tallies (services/tallies.py), one per GROUP BY: theme first, then the
+        # grouped column, then every filtered column, so each count is read from the index alone, already
+        # in GROUP BY order (no table lookups, no sort), with or without a theme filter.
+        Index("ix_contribution_tally_source", "theme_id", "source", "status", "created_at"),
+        Index("ix_contribution_tally_departement", "theme_id", "departement", "status", "source", "created_at"),
+        Index("ix_contribution_tally_actor", "theme_id", "actor_type", "status", "source", "created_at"),
+        Index("ix_contribution_tally_stance", "theme_id", "orientation_id", "stance", "status", "source", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,589 @@
+"""Live tallies of the contributions and of the circuit: every count is a GROUP BY in the database.
+
+Nothing here loads contributions one by one: each function sends one aggregate query (or a few, one per
+theme) and returns a small DataFrame or plain objects whose size depends on the number of categories
+(themes, sources, orientations, time buckets), never on the number of contributions. The only texts read
+are the bounded sample behind the word counts (`WORDS_TEXTS_PER_THEME`) and the latest few contributions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
+from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, literal_column, type_coerce
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
+from sqlmodel import Session, col, select
+
+from models import Contribution, ModerationStatus, Orientation, Participant, Stance, Stand, StandVisit, Theme
+from services.formatting import PARIS
+from services.words import WordCount, count_words
+
+# Rejected contributions (spam, abuse) are out of every count; pending ones count until moderated.
+COUNTED_STATUSES: tuple[str, ...] = (ModerationStatus.PENDING.value, ModerationStatus.PUBLISHED.value)
+PUBLISHED: tuple[str, ...] = (ModerationStatus.PUBLISHED.value,)
+
+# The word counts read at most this many published texts per theme, newest first. It keeps what the
+# chart says current ("what the room is saying now": a whole conference day is a few hundred texts per
+# theme), and it bounds the work whatever the size of the table: at most 5 × 300 texts of at most
+# 2 000 characters (3 MB), counted in about 15 ms per theme, instead of a cost that grows with a
+# region-wide or national consultation.
+WORDS_TEXTS_PER_THEME = 300
+RECENT_MINUTES = 15
+# Time buckets: quarter hours for a day of conference, hours beyond (the page may regroup hours into days).
+QUARTER_HOUR_S = 900
+HOUR_S = 3600
+QUARTER_HOURS_UP_TO = timedelta(days=2)
+
+
+class Window(StrEnum):
+    """The time windows offered by the filters; resolved against the clock when a query runs."""
+
+    ALL = "all"
+    DAY = "day"
+    LAST_3H = "3h"
+    LAST_HOUR = "1h"
+
+
+@dataclass(frozen=True)
+class TallyFilter:
+    """What every tally follows. Empty tuples mean "all"; `until` is exclusive."""
+
+    theme_ids: tuple[int, ...] = ()
+    sources: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    statuses: tuple[str, ...] = COUNTED_STATUSES
+
+
+def window_bounds(window: str, *, day: date | None = None, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds of a window: a whole Paris day for DAY, the last hours for the others, none for ALL."""
+    if window == Window.DAY:
+        local_day = day or now.astimezone(PARIS).date()
+        start = datetime.combine(local_day, time(0), tzinfo=PARIS)
+        end = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=PARIS)
+        return start.astimezone(UTC), end.astimezone(UTC)
+    if window == Window.LAST_3H:
+        return now - timedelta(hours=3), None
+    if window == Window.LAST_HOUR:
+        return now - timedelta(hours=1), None
+    if window == Window.ALL:
+        return None, None
+    raise ValueError(f"unknown window: {window}")
+
+
+def make_filter(
+    *,
+    theme_ids: tuple[int, ...] = (),
+    sources: tuple[str, ...] = (),
+    window: str = Window.ALL,
+    day: date | None = None,
+    now: datetime | None = None,
+) -> TallyFilter:
+    """A filter from what the page's widgets say, the window resolved against `now` (the clock by default)."""
+    since, until = window_bounds(window, day=day, now=now or datetime.now(UTC))
+    return TallyFilter(theme_ids=tuple(sorted(theme_ids)), sources=tuple(sorted(sources)), since=since, until=until)
+
+
+def _scan_only(column: Any, dialect: str) -> Any:
+    """On SQLite, `+column`: the filter is checked while scanning but cannot pick the index.
+
+    Without statistics (no ANALYZE), SQLite takes any index whose first column is filtered, e.g.
+    (source, created_at) for a source filter, then reads every matching row from the table: seconds at a
+    million rows. Disqualifying the low-selectivity filters leaves the theme-led covering indexes
+    (ix_contribution_tally_*) as the only choice, which answer each tally from the index alone, in
+    GROUP BY order. PostgreSQL keeps statistics and has no unary + on text: columns stay as they are.
+    """
+    if dialect != "sqlite":
+        return column
+    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+
+
+def _where(
+    stmt: Any,
+    filters: TallyFilter,
+    *,
+    dialect: str,
+    statuses: tuple[str, ...] | None = None,
+    scan: bool = True,
+) -> Any:
+    """Apply the filter; `scan=False` leaves every column usable by an index (narrow, LIMIT-ed queries)."""
+
+    def c(column: Any) -> Any:
+        return _scan_only(col(column), dialect) if scan else col(column)
+
+    statuses = filters.statuses if statuses is None else statuses
+    if statuses:
+        stmt = stmt.where(c(Contribution.status).in_(statuses))
+    if filters.theme_ids:
+        stmt = stmt.where(col(Contribution.theme_id).in_(filters.theme_ids))
+    if filters.sources:
+        stmt = stmt.where(c(Contribution.source).in_(filters.sources))
+    if filters.since is not None:
+        stmt = stmt.where(c(Contribution.created_at) >= filters.since)
+    if filters.until is not None:
+        stmt = stmt.where(c(Contribution.created_at) < filters.until)
+    return stmt
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# ---------------------------------------------------------------------------------------------
+# What changed since the last look
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """Cheap fingerprint of the live data: part of the cache key, so a new row is seen at the next refresh."""
+
+    last_contribution_id: int
+    last_visit_id: int
+
+
+def data_version(*, session: Session) -> DataVersion:
+    """The highest contribution and stand-visit ids (two primary-key lookups, whatever the table size)."""
+    row = session.exec(
+        select(
+            select(func.max(Contribution.id)).scalar_subquery(),
+            select(func.max(StandVisit.id)).scalar_subquery(),
+        )
+    ).one()
+    return DataVersion(int(row[0] or 0), int(row[1] or 0))
+
+
+def last_contribution_at(*, session: Session) -> datetime | None:
+    """When the newest contribution arrived (one lookup in ix_contribution_created_at), None when there is none."""
+    return _as_utc(session.exec(select(func.max(Contribution.created_at))).one())
+
+
+# ---------------------------------------------------------------------------------------------
+# Counts by category
+
+
+def _theme_ids(session: Session, filters: TallyFilter) -> list[int]:
+    stmt = select(Theme.id).order_by(col(Theme.position), col(Theme.id))
+    if filters.theme_ids:
+        stmt = stmt.where(col(Theme.id).in_(filters.theme_ids))
+    return [int(t) for t in session.exec(stmt).all()]
+
+
+def theme_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+    """One row per theme of the filter, in theme order: theme_id, published, pending, total (zeros kept)."""
+    # Grouped by source too: the GROUP BY then follows ix_contribution_tally_source and needs no sort.
+    stmt = select(Contribution.theme_id, Contribution.source, Contribution.status, func.count())
+    rows = session.exec(
+        _where(stmt, filters, dialect=_dialect(session)).group_by(
+            col(Contribution.theme_id), col(Contribution.source), col(Contribution.status)
+        )
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for theme_id, _source, status, n in rows:
+        by_status = counts.setdefault(int(theme_id), {})
+        by_status[str(status)] = by_status.get(str(status), 0) + int(n)
+    records = []
+    for theme_id in _theme_ids(session, filters):
+        by_status = counts.get(theme_id, {})
+        published = by_status.get(ModerationStatus.PUBLISHED.value, 0)
+        pending = by_status.get(ModerationStatus.PENDING.value, 0)
+        records.append({"theme_id": theme_id, "published": published, "pending": pending, "total": published + pending})
+    return pd.DataFrame(records, columns=["theme_id", "published", "pending", "total"]).astype("int64")
+
+
+class Dimension(StrEnum):
+    """The categories a tally can be split by (besides the theme)."""
+
+    SOURCE = "source"
+    DEPARTEMENT = "departement"
+    ACTOR_TYPE = "actor_type"
+
+
+_DIMENSION_COLUMNS = {
+    Dimension.SOURCE: Contribution.source,
+    Dimension.DEPARTEMENT: Contribution.departement,
+    Dimension.ACTOR_TYPE: Contribution.actor_type,
+}
+NOT_GIVEN = ""  # the key of contributions that left an optional field (département, actor type) empty
+
+
+def dimension_tallies(*, session: Session, filters: TallyFilter, dimension: Dimension) -> pd.DataFrame:
+    """Counts by `dimension` and theme: columns key, theme_id, count (empty field → key ""), largest first."""
+    column = col(_DIMENSION_COLUMNS[Dimension(dimension)])
+    # Theme first: the order of the covering index ix_contribution_tally_<dimension>, so no sort.
+    rows = session.exec(
+        _where(select(Contribution.theme_id, column, func.count()), filters, dialect=_dialect(session)).group_by(
+            col(Contribution.theme_id), column
+        )
+    ).all()
+    frame = pd.DataFrame(
+        [(NOT_GIVEN if key is None else str(key), int(theme_id), int(n)) for theme_id, key, n in rows],
+        columns=["key", "theme_id", "count"],
+    )
+    if frame.empty:
+        return frame.astype({"key": "object", "theme_id": "int64", "count": "int64"})
+    totals = frame.groupby("key")["count"].transform("sum")
+    return (
+        frame.assign(_total=totals)
+        .sort_values(["_total", "key", "theme_id"], ascending=[False, True, True])
+        .drop(columns="_total")
+        .reset_index(drop=True)
+    )
+
+
+def source_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+    """Counts by source (workshop, questionnaire, conference, treasure hunt, online, paper) and theme."""
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.SOURCE)
+
+
+def departement_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+    """Counts by département and theme ("" when the contributor did not say)."""
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.DEPARTEMENT)
+
+
+def actor_type_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+    """Counts by actor type and theme ("" when the contributor did not say)."""
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.ACTOR_TYPE)
+
+
+def recent_count(
+    *, session: Session, filters: TallyFilter, minutes: int = RECENT_MINUTES, now: datetime | None = None
+) -> int:
+    """Contributions of the filter received in the last `minutes` (the room's current pace)."""
+    since = (now or datetime.now(UTC)) - timedelta(minutes=minutes)
+    if filters.since is not None:
+        since = max(since, filters.since)
+    # Indexable: a quarter hour of rows is found through created_at, whatever the table size.
+    stmt = _where(select(func.count()).select_from(Contribution), filters, dialect=_dialect(session), scan=False)
+    stmt = stmt.where(col(Contribution.created_at) >= since)
+    return int(session.exec(stmt).one())
+
+
+# ---------------------------------------------------------------------------------------------
+# Over time
+
+
+@dataclass(frozen=True)
+class TimeSeries:
+    """Counts per time bucket and theme: columns bucket (UTC, aware), theme_id, count; oldest first."""
+
+    bucket_s: int
+    frame: pd.DataFrame
+    first: datetime | None = None
+    last: datetime | None = None
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _bucket(session: Session, bucket_s: int) -> ColumnElement[Any]:
+    """The bucket holding created_at, computed by the database (SQLite: text; PostgreSQL: epoch seconds)."""
+    if _dialect(session) == "sqlite":
+        # SQLite keeps created_at as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): cutting the text is a quarter
+        # cheaper than strftime('%s') over a million rows. 'YYYY-MM-DD HH' for hours, plus the quarter
+        # number (0–3) after 'YYYY-MM-DD HH:' for quarter hours; _bucket_start() reads both back.
+        created = col(Contribution.created_at)
+        if bucket_s == HOUR_S:
+            return func.substr(created, 1, 13)
+        minute = cast(func.substr(created, 15, 2), Integer)
+        return func.substr(created, 1, 14).op("||")(minute.op("/")(literal_column("15")))
+    # A constant, not a parameter: GROUP BY must repeat the expression exactly (PostgreSQL checks).
+    seconds: ColumnElement[Any] = literal_column(str(int(bucket_s)))
+    epoch = cast(func.floor(func.extract("epoch", col(Contribution.created_at))), BigInteger)
+    # The raw operators: SQLAlchemy's "/" would turn this into a true (float) division.
+    return type_coerce(epoch.op("/")(seconds).op("*")(seconds), BigInteger)
+
+
+def _bucket_start(value: int | str) -> datetime:
+    if isinstance(value, int):
+        return datetime.fromtimestamp(value, UTC)
+    if len(value) == len("2016-06-28 14"):
+        return datetime.fromisoformat(f"{value}:00").replace(tzinfo=UTC)
+    hour, quarter = value[:13], int(value[14:])
+    return datetime.fromisoformat(f"{hour}:{quarter * 15:02d}").replace(tzinfo=UTC)
+
+
+def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None = None) -> TimeSeries:
+    """Contributions per quarter hour (per hour beyond two days of data) and theme, for the chart over time."""
+    # The bucket size follows the span of the whole store (two lookups in ix_contribution_created_at);
+    # the window, when there is one, bounds it.
+    first, last = session.exec(
+        select(
+            select(func.min(Contribution.created_at)).scalar_subquery(),
+            select(func.max(Contribution.created_at)).scalar_subquery(),
+        )
+    ).one()
+    first, last = _as_utc(first), _as_utc(last)
+    if first is not None and filters.since is not None:
+        first = max(first, filters.since)
+    if last is not None and filters.until is not None:
+        last = min(last, filters.until)
+    empty = pd.DataFrame(
+        {
+            "bucket": pd.Series([], dtype="datetime64[s, UTC]"),
+            "theme_id": pd.Series([], dtype="int64"),
+            "count": pd.Series([], dtype="int64"),
+        }
+    )
+    if first is None or last is None:
+        return TimeSeries(bucket_s or QUARTER_HOUR_S, empty)
+    if bucket_s is None:
+        bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
+    bucket = _bucket(session, bucket_s).label("bucket")
+    rows = session.exec(
+        _where(select(bucket, Contribution.theme_id, func.count()), filters, dialect=_dialect(session))
+        .group_by(literal_column("bucket"), col(Contribution.theme_id))
+        .order_by(literal_column("bucket"), col(Contribution.theme_id))
+    ).all()
+    if not rows:
+        return TimeSeries(bucket_s, empty, first, last)
+    frame = pd.DataFrame(
+        [(_bucket_start(b), int(t), int(n)) for b, t, n in rows], columns=["bucket", "theme_id", "count"]
+    )
+    frame["bucket"] = frame["bucket"].astype("datetime64[s, UTC]")
+    # SQLite's text buckets sort like the times they stand for, but say so rather than rely on it.
+    return TimeSeries(bucket_s, frame.sort_values(["bucket", "theme_id"], ignore_index=True), first, last)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stances on the proposed orientations
+
+
+@dataclass(frozen=True)
+class OrientationStances:
+    """What the room says of one orientation, and how much it divides it."""
+
+    orientation_id: int
+    code: str
+    theme_id: int
+    title: str
+    support: int = 0
+    reservations: int = 0
+    disagreement: int = 0
+    new_proposal: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.support + self.reservations + self.disagreement + self.new_proposal
+
+    @property
+    def net_support(self) -> float | None:
+        """Share of supports (with or without reservations) minus share of disagreements, in points (−100…100)."""
+        if not self.total:
+            return None
+        return 100.0 * (self.support + self.reservations - self.disagreement) / self.total
+
+    @property
+    def controversy(self) -> float:
+        """How much it divides the room: (for + against) ** (smaller side / larger side); 0 when one side is empty.
+
+        A large, even split scores highest; a lopsided or tiny one scores low (the measure used to sort
+        "controversial" discussions). New proposals are neither for nor against and do not move it.
+        """
+        pro = self.support + self.reservations
+        against = self.disagreement
+        if not pro or not against:
+            return 0.0
+        return float((pro + against) ** (min(pro, against) / max(pro, against)))
+
+
+_STANCE_FIELDS = {
+    Stance.SUPPORT.value: "support",
+    Stance.SUPPORT_WITH_RESERVATIONS.value: "reservations",
+    Stance.DISAGREEMENT.value: "disagreement",
+    Stance.NEW_PROPOSAL.value: "new_proposal",
+}
+
+
+def orientation_stances(*, session: Session, filters: TallyFilter) -> list[OrientationStances]:
+    """Every orientation of the filter's themes that was presented or got a stance, the most divisive first."""
+    stmt = select(Contribution.theme_id, Contribution.orientation_id, Contribution.stance, func.count())
+    rows = session.exec(
+        _where(stmt, filters, dialect=_dialect(session))
+        .where(col(Contribution.orientation_id).is_not(None), col(Contribution.stance).is_not(None))
+        .group_by(col(Contribution.theme_id), col(Contribution.orientation_id), col(Contribution.stance))
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for _theme_id, orientation_id, stance, n in rows:
+        if stance in _STANCE_FIELDS:
+            counts.setdefault(int(orientation_id), {})[_STANCE_FIELDS[stance]] = int(n)
+    listed = select(Orientation).order_by(col(Orientation.theme_id), col(Orientation.position), col(Orientation.code))
+    if filters.theme_ids:
+        listed = listed.where(col(Orientation.theme_id).in_(filters.theme_ids))
+    result = [
+        OrientationStances(o.id or 0, o.code, o.theme_id, o.title, **counts.get(o.id or 0, {}))
+        for o in session.exec(listed).all()
+        if o.presented or (o.id or 0) in counts
+    ]
+    return sorted(result, key=lambda s: (-s.controversy, -s.total, s.code))
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+
+def _shown_text() -> ColumnElement[str]:
+    """The masked copy when staff made one (personal data removed), else the text as sent."""
+    return func.coalesce(col(Contribution.masked_body), col(Contribution.body))
+
+
+def top_words(
+    *, session: Session, filters: TallyFilter, top: int = 10, texts_per_theme: int = WORDS_TEXTS_PER_THEME
+) -> pd.DataFrame:
+    """The words used by the most recent published contributions of each theme: theme_id, word, count, rank."""
+    records: list[tuple[int, str, int, int]] = []
+    for theme_id in _theme_ids(session, filters):
+        # One indexed query per theme (theme_id, created_at), newest first, bounded: see WORDS_TEXTS_PER_THEME.
+        stmt = _where(
+            select(Contribution.title, _shown_text()).where(Contribution.theme_id == theme_id),
+            filters,
+            dialect=_dialect(session),
+            statuses=PUBLISHED,
+            scan=False,
+        )
+        texts = session.exec(stmt.order_by(col(Contribution.created_at).desc()).limit(texts_per_theme)).all()
+        words: list[WordCount] = count_words((f"{title}\n{body}" for title, body in texts), top=top)
+        records.extend((theme_id, w.word, w.count, rank) for rank, w in enumerate(words, start=1))
+    return pd.DataFrame(records, columns=["theme_id", "word", "count", "rank"]).astype(
+        {"theme_id": "int64", "word": "object", "count": "int64", "rank": "int64"}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Latest contributions
+
+
+@dataclass(frozen=True)
+class LatestContribution:
+    """A contribution as the room may see it: the text to show as plain text, never as markup."""
+
+    contribution_id: int
+    created_at: datetime
+    theme_id: int
+    source: str
+    status: str
+    title: str
+    text: str
+    author: str  # "" for anonymous (or erased); a name or an organisation when the author chose so
+
+
+def _author(display_mode: str, name: str, organisation: str, erased: datetime | None) -> str:
+    if erased is not None:
+        return ""
+    if display_mode == "name":
+        return name
+    if display_mode == "organisation":
+        return organisation
+    return ""
+
+
+def latest_contributions(
+    *, session: Session, filters: TallyFilter, limit: int = 20, published_only: bool = True
+) -> list[LatestContribution]:
+    """The newest contributions of the filter; only published (moderated) ones unless asked otherwise."""
+    c = Contribution
+    stmt = _where(
+        select(  # type: ignore[call-overload]  # more columns than sqlmodel's select() overloads spell out
+            c.id,
+            c.created_at,
+            c.theme_id,
+            c.source,
+            c.status,
+            c.title,
+            _shown_text(),
+            c.display_mode,
+            c.author_name,
+            c.organisation,
+            c.personal_data_erased_at,
+        ),
+        filters,
+        dialect=_dialect(session),
+        statuses=PUBLISHED if published_only else None,
+        scan=False,
+    )
+    rows = session.exec(stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit)).all()
+    return [
+        LatestContribution(
+            int(cid or 0), created, int(theme_id), source, status, title, text, _author(mode, name, org, erased)
+        )
+        for cid, created, theme_id, source, status, title, text, mode, name, org, erased in rows
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The circuit (treasure hunt)
+
+
+@dataclass(frozen=True)
+class CircuitSummary:
+    """The exhibition circuit at a glance, for the filter's themes and time window."""
+
+    visits: int
+    hunters: int  # participants with at least one visit
+    treasures_found: int  # participants who found the treasure (not split by theme: the treasure is the circuit's)
+    stands_open: int
+    stands_visited: int
+    by_theme: pd.DataFrame = field(default_factory=pd.DataFrame)  # theme_id, visits (every theme, zeros kept)
+    by_stand: pd.DataFrame = field(default_factory=pd.DataFrame)  # code, name, theme_id, visits (most visited first)
+
+
+def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary:
+    """Visits per theme and per stand, hunters and treasures found (the source filter does not apply)."""
+
+    def visit_filter(stmt: Any) -> Any:
+        if filters.theme_ids:
+            stmt = stmt.where(col(Stand.theme_id).in_(filters.theme_ids))
+        if filters.since is not None:
+            stmt = stmt.where(col(StandVisit.created_at) >= filters.since)
+        if filters.until is not None:
+            stmt = stmt.where(col(StandVisit.created_at) < filters.until)
+        return stmt
+
+    joined = select(Stand.code, Stand.name, Stand.theme_id, func.count(col(StandVisit.id))).join(
+        StandVisit, col(StandVisit.stand_id) == col(Stand.id)
+    )
+    per_stand = session.exec(
+        visit_filter(joined).group_by(col(Stand.id), col(Stand.code), col(Stand.name), col(Stand.theme_id))
+    ).all()
+    by_stand = pd.DataFrame(
+        [(code, name, int(theme_id), int(n)) for code, name, theme_id, n in per_stand],
+        columns=["code", "name", "theme_id", "visits"],
+    ).astype({"code": "object", "name": "object", "theme_id": "int64", "visits": "int64"})
+    by_stand = by_stand.sort_values(["visits", "code"], ascending=[False, True]).reset_index(drop=True)
+    per_theme = by_stand.groupby("theme_id")["visits"].sum().to_dict()  # at most a few dozen stands
+    by_theme = pd.DataFrame(
+        [(t, int(per_theme.get(t, 0))) for t in _theme_ids(session, filters)], columns=["theme_id", "visits"]
+    ).astype("int64")
+
+    hunters = session.exec(
+        visit_filter(
+            select(func.count(func.distinct(StandVisit.participant_id))).join(
+                Stand, col(Stand.id) == col(StandVisit.stand_id)
+            )
+        )
+    ).one()
+    treasures = select(func.count()).select_from(Participant).where(col(Participant.treasure_found_at).is_not(None))
+    if filters.since is not None:
+        treasures = treasures.where(col(Participant.treasure_found_at) >= filters.since)
+    if filters.until is not None:
+        treasures = treasures.where(col(Participant.treasure_found_at) < filters.until)
+    stands_open = select(func.count()).select_from(Stand).where(col(Stand.active))
+    if filters.theme_ids:
+        stands_open = stands_open.where(col(Stand.theme_id).in_(filters.theme_ids))
+    return CircuitSummary(
+        visits=int(by_stand["visits"].sum()),
+        hunters=int(hunters),
+        treasures_found=int(session.exec(treasures).one()),
+        stands_open=int(session.exec(stands_open).one()),
+        stands_visited=int((by_stand["visits"] > 0).sum()),
+        by_theme=by_theme,
+        by_stand=by_stand,
+    )
