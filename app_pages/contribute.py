@@ -259,168 +259,184 @@ def _render_similar(theme_id: int | None, body: str) -> None:
 
 
 settings = get_settings()
-token = participant.device_token()
+
+
+def _form() -> None:
+
+    receipt = st.session_state.get(K_RECEIPT)
+    if receipt:
+        _render_receipt(receipt)
+        return
+
+    st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
+    stand = _stand()
+    if stand is not None:
+        with st.container(border=True):
+            st.caption("Chasse aux trésors · depuis le stand")
+            st.text(stand.name)  # typed by staff: shown as text
+    elif st.query_params.get("stand"):
+        st.info("Ce stand n'est pas reconnu : votre contribution sera comptée avec celles de la conférence.")
+
+    themes = store.themes()
+    theme_by_id = {t.id: t for t in themes}
+    # format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
+    theme_labels = {t.id: t.short_label for t in themes}
+    theme_id = st.pills(
+        "Thème *",
+        [t.id for t in themes],
+        format_func=theme_labels.__getitem__,
+        key=K_THEME,
+        persist_state="session",
+        on_change=_forget_error,
+        args=("theme_id", "orientation_id"),
+    )
+    if theme_id is not None and theme_id in theme_by_id:
+        st.caption(theme_by_id[theme_id].label)
+    _show_error("theme_id")
+
+    if theme_id is not None:
+        orientations = [o for o in store.read(reference.list_orientations, theme_id=theme_id) if o.presented]
+        titles = {o.id: o.title for o in orientations}
+        orientation_labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
+        if st.session_state.get(K_ORIENTATION) not in titles:
+            st.session_state[K_ORIENTATION] = (
+                NO_ORIENTATION  # the theme changed: its previous orientation no longer applies
+            )
+        orientation_id = st.selectbox(
+            "Orientation proposée concernée (facultatif)",
+            list(orientation_labels),
+            format_func=orientation_labels.__getitem__,
+            key=K_ORIENTATION,
+            persist_state="session",
+            on_change=_forget_error,
+            args=("orientation_id", "stance"),
+            help="Les orientations présentées en plénière ce matin, pour ce thème.",
+        )
+        _show_error("orientation_id")
+        if orientation_id:
+            st.pills(
+                "Votre position sur cette orientation",
+                list(STANCE_LABELS),
+                format_func=STANCE_LABELS.__getitem__,
+                key=K_STANCE,
+                persist_state="session",
+                on_change=_forget_error,
+                args=("stance",),
+            )
+            _show_error("stance")
+
+    body = st.text_area(
+        "Votre contribution *",
+        key=K_BODY,
+        persist_state="session",
+        max_chars=BODY_MAX_CHARS,
+        height=140,
+        placeholder="Votre constat, votre idée, votre proposition…",
+        on_change=_forget_error,
+        args=("body",),
+    )
+    length = len((body or "").strip())
+    counter = f"{format_number(length)} caractère{'s' if length > 1 else ''} · de {BODY_MIN_CHARS} à "
+    counter += f"{format_number(BODY_MAX_CHARS)} caractères"
+    if 0 < length < BODY_MIN_CHARS:
+        counter += f" · encore {BODY_MIN_CHARS - length} au moins"
+    st.caption(counter)
+    _show_error("body")
+
+    # Right under the text, where the eyes are when it is committed.
+    _render_similar(theme_id, body or "")
+
+    st.text_input(
+        "Titre court (facultatif)",
+        key=K_TITLE,
+        persist_state="session",
+        max_chars=TITLE_MAX_CHARS,
+        on_change=_forget_error,
+        args=("title",),
+    )
+    _show_error("title")
+
+    about_errors = bool(ABOUT_YOU_ERRORS & set(_errors()))
+    with st.expander("À propos de vous (facultatif)", expanded=about_errors, icon=":material/person:"):
+        st.selectbox(
+            "Vous êtes",
+            [UNSAID, *ACTOR_TYPE_LABELS],
+            format_func={UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}.__getitem__,
+            key=K_ACTOR,
+            persist_state="session",
+        )
+        _show_error("actor_type")
+        departements = dict(store.read(reference.list_departements))
+        departement_labels = {UNSAID: "Je préfère ne pas le dire"}
+        departement_labels |= {
+            code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()
+        }
+        st.selectbox(
+            "Votre département",
+            list(departement_labels),
+            format_func=departement_labels.__getitem__,
+            key=K_DEPT,
+            persist_state="session",
+        )
+        _show_error("departement")
+        st.text_input("Votre nom", key=K_NAME, persist_state="session", max_chars=NAME_MAX_CHARS, autocomplete="name")
+        _show_error("author_name")
+        st.text_input(
+            "Votre organisation",
+            key=K_ORG,
+            persist_state="session",
+            max_chars=ORGANISATION_MAX_CHARS,
+            autocomplete="organization",
+        )
+        _show_error("organisation")
+        st.radio(
+            "Comment apparaître à côté de votre contribution",
+            list(DISPLAY_MODE_LABELS),
+            format_func=DISPLAY_MODE_LABELS.__getitem__,
+            key=K_DISPLAY,
+            persist_state="session",
+            on_change=_forget_error,
+            args=("display_mode", "author_name", "organisation"),
+        )
+        _show_error("display_mode")
+
+    st.caption(
+        "**Vos données.** La Région Pays de la Loire et l'État, organisateurs de la conférence, recueillent ces "
+        "contributions pour préparer la stratégie régionale de l'ESS. Le texte est conservé avec les travaux de la "
+        f"stratégie ; le nom, l'organisation, le type d'acteur et le département sont facultatifs et effacés au bout "
+        f"de {settings.personal_data_retention_months} mois. Pour consulter, corriger ou effacer une contribution, "
+        f"adressez-vous à {settings.privacy_contact} en donnant son code de reçu."
+    )
+
+    st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+
+    # « Envoyer » is pinned to the bottom of the screen: always within a thumb's reach, and nothing drawn
+    # above (suggestions appearing when the text is committed, a message going away) can slide another
+    # element under the finger between touchstart and click. Measured: with the button in the flow, a
+    # tap in the benchmark landed on a suggestion that had just appeared.
+    with st.bottom:
+        others = {k: v for k, v in _errors().items() if k not in FIELD_ERRORS | ABOUT_YOU_ERRORS}
+        for message in others.values():
+            st.error(message, icon=":material/error:")
+        if _errors() and not others:
+            st.error(
+                "Votre contribution n'est pas partie : corrigez le point signalé plus haut.", icon=":material/error:"
+            )
+        st.button(
+            "Envoyer ma contribution",
+            type="primary",
+            width="stretch",
+            key="contribute_send",
+            on_click=_send,
+            icon=":material/send:",
+        )
+
+
+participant.device_token()
 st.title("Contribuer")
 st.caption(
     "Votre idée pour la stratégie régionale de l'ESS, en moins d'une minute. "
     "Sans compte : rien de personnel n'est demandé."
 )
-
-receipt = st.session_state.get(K_RECEIPT)
-if receipt:
-    _render_receipt(receipt)
-    participant.remember_device()
-    st.stop()
-
-st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
-stand = _stand()
-if stand is not None:
-    with st.container(border=True):
-        st.caption("Chasse aux trésors · depuis le stand")
-        st.text(stand.name)  # typed by staff: shown as text
-elif st.query_params.get("stand"):
-    st.info("Ce stand n'est pas reconnu : votre contribution sera comptée avec celles de la conférence.")
-
-themes = store.themes()
-theme_by_id = {t.id: t for t in themes}
-# format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
-theme_labels = {t.id: t.short_label for t in themes}
-theme_id = st.pills(
-    "Thème *",
-    [t.id for t in themes],
-    format_func=theme_labels.__getitem__,
-    key=K_THEME,
-    persist_state="session",
-    on_change=_forget_error,
-    args=("theme_id", "orientation_id"),
-)
-if theme_id is not None and theme_id in theme_by_id:
-    st.caption(theme_by_id[theme_id].label)
-_show_error("theme_id")
-
-if theme_id is not None:
-    orientations = [o for o in store.read(reference.list_orientations, theme_id=theme_id) if o.presented]
-    titles = {o.id: o.title for o in orientations}
-    orientation_labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
-    if st.session_state.get(K_ORIENTATION) not in titles:
-        st.session_state[K_ORIENTATION] = (
-            NO_ORIENTATION  # the theme changed: its previous orientation no longer applies
-        )
-    orientation_id = st.selectbox(
-        "Orientation proposée concernée (facultatif)",
-        list(orientation_labels),
-        format_func=orientation_labels.__getitem__,
-        key=K_ORIENTATION,
-        persist_state="session",
-        on_change=_forget_error,
-        args=("orientation_id", "stance"),
-        help="Les orientations présentées en plénière ce matin, pour ce thème.",
-    )
-    _show_error("orientation_id")
-    if orientation_id:
-        st.pills(
-            "Votre position sur cette orientation",
-            list(STANCE_LABELS),
-            format_func=STANCE_LABELS.__getitem__,
-            key=K_STANCE,
-            persist_state="session",
-            on_change=_forget_error,
-            args=("stance",),
-        )
-        _show_error("stance")
-
-body = st.text_area(
-    "Votre contribution *",
-    key=K_BODY,
-    persist_state="session",
-    max_chars=BODY_MAX_CHARS,
-    height=140,
-    placeholder="Votre constat, votre idée, votre proposition…",
-    on_change=_forget_error,
-    args=("body",),
-)
-length = len((body or "").strip())
-counter = f"{format_number(length)} caractère{'s' if length > 1 else ''} · de {BODY_MIN_CHARS} à "
-counter += f"{format_number(BODY_MAX_CHARS)} caractères"
-if 0 < length < BODY_MIN_CHARS:
-    counter += f" · encore {BODY_MIN_CHARS - length} au moins"
-st.caption(counter)
-_show_error("body")
-
-st.text_input(
-    "Titre court (facultatif)",
-    key=K_TITLE,
-    persist_state="session",
-    max_chars=TITLE_MAX_CHARS,
-    on_change=_forget_error,
-    args=("title",),
-)
-_show_error("title")
-
-_render_similar(theme_id, body or "")
-
-about_errors = bool(ABOUT_YOU_ERRORS & set(_errors()))
-with st.expander("À propos de vous (facultatif)", expanded=about_errors, icon=":material/person:"):
-    st.selectbox(
-        "Vous êtes",
-        [UNSAID, *ACTOR_TYPE_LABELS],
-        format_func={UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}.__getitem__,
-        key=K_ACTOR,
-        persist_state="session",
-    )
-    _show_error("actor_type")
-    departements = dict(store.read(reference.list_departements))
-    departement_labels = {UNSAID: "Je préfère ne pas le dire"}
-    departement_labels |= {code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()}
-    st.selectbox(
-        "Votre département",
-        list(departement_labels),
-        format_func=departement_labels.__getitem__,
-        key=K_DEPT,
-        persist_state="session",
-    )
-    _show_error("departement")
-    st.text_input("Votre nom", key=K_NAME, persist_state="session", max_chars=NAME_MAX_CHARS, autocomplete="name")
-    _show_error("author_name")
-    st.text_input(
-        "Votre organisation",
-        key=K_ORG,
-        persist_state="session",
-        max_chars=ORGANISATION_MAX_CHARS,
-        autocomplete="organization",
-    )
-    _show_error("organisation")
-    st.radio(
-        "Comment apparaître à côté de votre contribution",
-        list(DISPLAY_MODE_LABELS),
-        format_func=DISPLAY_MODE_LABELS.__getitem__,
-        key=K_DISPLAY,
-        persist_state="session",
-        on_change=_forget_error,
-        args=("display_mode", "author_name", "organisation"),
-    )
-    _show_error("display_mode")
-
-st.caption(
-    "**Vos données.** La Région Pays de la Loire et l'État, organisateurs de la conférence, recueillent ces "
-    "contributions pour préparer la stratégie régionale de l'ESS. Le texte est conservé avec les travaux de la "
-    f"stratégie ; le nom, l'organisation, le type d'acteur et le département sont facultatifs et effacés au bout "
-    f"de {settings.personal_data_retention_months} mois. Pour consulter, corriger ou effacer une contribution, "
-    f"adressez-vous à {settings.privacy_contact} en donnant son code de reçu."
-)
-
-others = {k: v for k, v in _errors().items() if k not in FIELD_ERRORS | ABOUT_YOU_ERRORS}
-for message in others.values():
-    st.error(message, icon=":material/error:")
-if _errors() and not others:
-    st.error("Votre contribution n'est pas partie : corrigez le point signalé plus haut.", icon=":material/error:")
-st.button(
-    "Envoyer ma contribution",
-    type="primary",
-    width="stretch",
-    key="contribute_send",
-    on_click=_send,
-    icon=":material/send:",
-)
-st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+_form()
 participant.remember_device()
