@@ -13,11 +13,12 @@ class Permission(StrEnum):
     REFERENCE = "reference"  # reference data
     BULK_ENTRY = "bulk_entry"  # typing in paper and workshop contributions
     QUESTIONNAIRE = "questionnaire"  # importing questionnaire answers, reading their results
+    LIVE = "live"  # live tallies: the organisers' dashboard and the room's screen
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
-    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT}),
-    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY, Permission.QUESTIONNAIRE}),
+    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE}),
+    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY, Permission.QUESTIONNAIRE, Permission.LIVE}),
     Role.ADMIN.value: frozenset(Permission),
 }
 

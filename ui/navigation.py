@@ -31,6 +31,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
     ),
+    PageSpec(
+        "app_pages/dashboard.py", "Tableau de bord", ":material/monitoring:", "direct", "En direct", Permission.LIVE
+    ),
+    PageSpec(
+        "app_pages/projector.py", "Écran de la salle", ":material/tv:", "projecteur", "En direct", Permission.LIVE
+    ),
     PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "compte", "Équipe", Permission.ACCOUNT),
     PageSpec(
         "app_pages/bulk_entry.py",

@@ -1,0 +1,237 @@
+"""En direct: what the room is saying, for the organisers' laptops. Refreshes itself every 2 s."""
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from services.formatting import format_datetime, format_number, to_paris
+from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, SOURCE_LABELS, label
+from services.permissions import Permission
+from services.tallies import NOT_GIVEN, LatestContribution, Window
+from ui import charts, store
+from ui import tallies as live
+from ui.auth import require
+
+require(Permission.LIVE)
+st.set_page_config(layout="wide")
+
+WINDOW_LABELS = {
+    Window.ALL.value: "Depuis le début",
+    Window.DAY.value: "Une journée",
+    Window.LAST_3H.value: "Les 3 dernières heures",
+    Window.LAST_HOUR.value: "La dernière heure",
+}
+NOT_GIVEN_LABEL = "Non renseigné"
+STANCE_COLUMNS = [
+    "Orientation",
+    "Soutiens",
+    "Avec réserves",
+    "Désaccords",
+    "Nouvelles propositions",
+    "Total",
+    "Soutien net",
+]
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+
+
+def _chart(spec: charts.Spec, key: str, *, toolbar: bool = True) -> None:
+    # A stable key per chart: each refresh updates the chart in place (no remount, no flicker).
+    config = PLOTLY_CONFIG if toolbar else {"displayModeBar": False}
+    st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None)
+
+
+themes = store.themes()
+theme_names = {t.id: t.short_label for t in themes}
+departement_labels = {**live.departement_labels(), NOT_GIVEN: NOT_GIVEN_LABEL}
+actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
+
+st.title("En direct")
+st.caption(
+    "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
+    "La page se met à jour seule toutes les 2 secondes ; les filtres s'appliquent à tous les graphiques."
+)
+
+# Filters: outside the live fragment, so changing one redraws the whole page once.
+f_themes, f_sources, f_window, f_day = st.columns([3, 3, 2, 2])
+theme_ids = f_themes.multiselect(
+    "Thèmes",
+    options=[t.id for t in themes],
+    format_func=theme_names.__getitem__,
+    placeholder="Tous les thèmes",
+    key="direct_themes",
+)
+sources = f_sources.multiselect(
+    "Origines",
+    options=list(SOURCE_LABELS),
+    format_func=SOURCE_LABELS.__getitem__,
+    placeholder="Toutes les origines",
+    key="direct_sources",
+)
+window = f_window.selectbox(
+    "Période", options=list(WINDOW_LABELS), format_func=WINDOW_LABELS.__getitem__, key="direct_window"
+)
+day = f_day.date_input(
+    "Jour",
+    value=live.last_activity_day(),
+    format="DD/MM/YYYY",
+    disabled=window != Window.DAY.value,
+    key="direct_day",
+    help="Pour la période « Une journée » (heure de Paris).",
+)
+selection = live.Selection(
+    theme_ids=tuple(theme_ids),
+    sources=tuple(sources),
+    window=window,
+    day=day if window == Window.DAY.value else None,
+)
+shown_themes = [t for t in themes if not theme_ids or t.id in theme_ids]
+
+
+def _latest_cards(items: list[LatestContribution]) -> None:
+    if not items:
+        st.text("Aucune contribution à afficher pour ces filtres.")
+        return
+    for item in items:
+        with st.container(border=True):
+            # Everything a participant typed (title, text, name) is drawn as plain text, never as Markdown.
+            meta = " · ".join(
+                [
+                    format_datetime(item.created_at),
+                    theme_names.get(item.theme_id, "?"),
+                    label(SOURCE_LABELS, item.source),
+                    label(MODERATION_LABELS, item.status),
+                    item.author or "Anonyme",
+                ]
+            )
+            st.text(meta)
+            if item.title:
+                st.text(item.title)
+            st.text(item.text)
+
+
+@st.fragment(run_every=live.REFRESH_S)
+def live_panel(selection: live.Selection) -> None:
+    """Everything that moves: one version read, then cached tallies (see ui/tallies.py)."""
+    version = live.version()
+    board = live.dashboard_board(selection, version)
+    by_theme = board.by_theme
+    cols = st.columns(5)
+    cols[0].metric("Contributions", format_number(int(by_theme["total"].sum())))
+    cols[1].metric("Publiées", format_number(int(by_theme["published"].sum())))
+    cols[2].metric("À modérer", format_number(int(by_theme["pending"].sum())))
+    cols[3].metric("Dernier quart d'heure", format_number(board.recent))
+    cols[4].metric("Mis à jour à", to_paris(datetime.now(UTC)).strftime("%H:%M:%S"))
+
+    left, right = st.columns([2, 3], gap="large")
+    with left:
+        st.subheader("Par thème")
+        _chart(charts.themes_bar(by_theme, themes), "direct_chart_themes")
+    with right:
+        st.subheader("Au fil du temps")
+        _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time")
+
+    by_source, by_departement, by_actor = st.columns(3, gap="large")
+    with by_source:
+        st.subheader("Par origine")
+        order = list(sources or SOURCE_LABELS)
+        spec = charts.category_bar(board.by_source, shown_themes, labels=SOURCE_LABELS, order=order)
+        _chart(spec, "direct_chart_sources")
+    with by_departement:
+        st.subheader("Par département")
+        order = list(departement_labels)
+        spec = charts.category_bar(board.by_departement, shown_themes, labels=departement_labels, order=order)
+        _chart(spec, "direct_chart_departements")
+    with by_actor:
+        st.subheader("Par type d'acteur")
+        _chart(charts.category_bar(board.by_actor_type, shown_themes, labels=actor_labels), "direct_chart_actors")
+
+    st.subheader("Les orientations proposées : ce qu'en dit la salle")
+    st.caption(
+        "Les plus clivantes d'abord (autant de soutiens que de désaccords, et nombreux). Soutien net : part des "
+        "soutiens, avec ou sans réserves, moins part des désaccords, en points ; les nouvelles propositions "
+        "comptent dans le total sans pencher d'un côté."
+    )
+    stances = board.stances
+    _chart(charts.stances_chart(stances), "direct_chart_stances")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Orientation": f"{s.code} · {s.title}",
+                    "Soutiens": format_number(s.support),
+                    "Avec réserves": format_number(s.reservations),
+                    "Désaccords": format_number(s.disagreement),
+                    "Nouvelles propositions": format_number(s.new_proposal),
+                    "Total": format_number(s.total),
+                    "Soutien net": "—" if s.net_support is None else f"{s.net_support:+.0f}".replace("-", "−"),
+                }
+                for s in stances
+            ],
+            columns=STANCE_COLUMNS,
+        ),
+        hide_index=True,
+        width="stretch",
+        height=250,
+        key="direct_table_stances",
+    )
+
+    st.subheader("Les mots qui reviennent")
+    st.caption(
+        f"Dans les {format_number(live.WORDS_TEXTS_PER_THEME)} dernières contributions publiées de chaque thème, "
+        "sans les mots outils ; nombre de contributions qui emploient chaque mot (recompté toutes les 20 s)."
+    )
+    words = live.top_words(selection)
+    # Three abreast at most: on a laptop narrower columns would leave the words no room.
+    columns = [column for start in range(0, len(shown_themes), 3) for column in st.columns(3, gap="medium")]
+    for column, theme in zip(columns, shown_themes, strict=False):
+        with column:
+            st.text(theme.short_label)
+            spec = charts.words_chart(words[words["theme_id"] == theme.id].head(8), theme, height=300, title=False)
+            _chart(spec, f"direct_chart_words_{theme.id}", toolbar=False)
+
+    st.subheader("Le circuit d'exposition")
+    circuit = board.circuit
+    cols = st.columns(4)
+    cols[0].metric("Visites de stands", format_number(circuit.visits))
+    cols[1].metric("Chasseurs de trésors", format_number(circuit.hunters))
+    cols[2].metric("Trésors trouvés", format_number(circuit.treasures_found))
+    cols[3].metric("Stands visités", f"{format_number(circuit.stands_visited)} / {format_number(circuit.stands_open)}")
+    per_theme, per_stand = st.columns(2, gap="large")
+    with per_theme:
+        st.caption("Visites par thème")
+        _chart(charts.circuit_themes_bar(circuit, shown_themes), "direct_chart_circuit")
+    with per_stand:
+        st.caption("Les stands les plus visités")
+        _chart(charts.stands_bar(circuit, themes), "direct_chart_stands")
+
+    st.subheader("Dernières contributions")
+    include_pending = st.toggle(
+        "Inclure celles qui attendent la modération (jamais sur l'écran de la salle)", key="direct_pending"
+    )
+    with st.container(height=520):
+        _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
+
+
+live_panel(selection)
+
+with st.expander("Écran de la salle (projecteur)"):
+    st.write(
+        "Une page plein écran en gros caractères, sans menu : le thème, les mots qui reviennent, les orientations, "
+        "le QR code pour contribuer et les dernières contributions publiées (jamais celles qui attendent la "
+        "modération). Ouvrez-la sur l'ordinateur relié au projecteur, puis passez en plein écran (touche F11)."
+    )
+    codes = ["", *(t.code for t in themes)]
+    names = {"": "Tous les thèmes, l'un après l'autre", **{t.code: t.short_label for t in themes}}
+    pick, every = st.columns(2)
+    code = pick.selectbox("Thème affiché", codes, format_func=names.__getitem__, key="direct_screen_theme")
+    seconds = every.number_input(
+        "Changer de thème toutes les (secondes)",
+        min_value=5,
+        max_value=600,
+        value=20,
+        step=5,
+        key="direct_screen_every",
+    )
+    query = f"theme={code}" if code else f"rotation={int(seconds)}"
+    st.link_button("Ouvrir l'écran de la salle", f"projecteur?{query}", icon=":material/tv:")

@@ -1,0 +1,110 @@
+"""Écran de la salle: the live tallies on the projector, readable from the back of the room.
+
+Full width, large type, no menu and no login widget in view; one theme at a time (in turn, or the one
+given by ?theme=<code>), its words and its orientations, the QR code to contribute, and the latest
+*published* contributions only: nothing that awaits moderation ever reaches this screen.
+"""
+
+import re
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from core.config import get_settings
+from services.formatting import format_number
+from services.permissions import Permission
+from services.qrcodes import page_url, short_address
+from services.reference import ThemeInfo
+from ui import charts, store
+from ui import tallies as live
+from ui.auth import require
+
+require(Permission.LIVE)
+st.set_page_config(layout="wide", initial_sidebar_state="collapsed")
+
+DEFAULT_ROTATION_S = 20
+LATEST_SHOWN = 2
+LATEST_CHARS = 220
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "css" / "projector.css"
+
+themes = store.themes()
+
+# Our own CSS (no user text in it): hides Streamlit's chrome and the sidebar with its login and logout
+# widgets, uses the whole screen, sets sizes that read at 10 m. The only variable part is each theme's
+# colour, used once it is checked to be #rrggbb.
+theme_rules = "\n".join(
+    f".st-key-screen_theme_{t.id} {{ border-left: 18px solid {t.color}; }}"
+    for t in themes
+    if HEX_COLOR.fullmatch(t.color)
+)
+st.html(f"<style>{CSS_FILE.read_text(encoding='utf-8')}\n{theme_rules}</style>")
+
+
+def _rotation(params: dict[str, str]) -> tuple[ThemeInfo | None, int]:
+    """The fixed theme (?theme=code) or None to rotate, and the rotation period (?rotation=s, 5–600)."""
+    fixed = next((t for t in themes if t.code == params.get("theme")), None)
+    try:
+        seconds = int(params.get("rotation", DEFAULT_ROTATION_S))
+    except ValueError:
+        seconds = DEFAULT_ROTATION_S
+    return fixed, min(max(seconds, 5), 600)
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LATEST_CHARS else text[: LATEST_CHARS - 1].rstrip() + "…"
+
+
+@st.fragment(run_every=live.REFRESH_S)
+def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
+    now = time.time()
+    # From the clock, not from session state: every screen in the room shows the same theme.
+    index = themes.index(fixed) if fixed else int(now // rotation_s) % len(themes)
+    theme = themes[index]
+    version = live.version()
+    board = live.screen_board(theme.id, version, LATEST_SHOWN)
+    row = board.by_theme[board.by_theme["theme_id"] == theme.id]
+    on_theme = int(row["total"].iloc[0]) if not row.empty else 0
+
+    with st.container(key="screen_kicker"):
+        turn = "" if fixed else f" · thème suivant dans {int(rotation_s - now % rotation_s)} s"
+        st.text(f"Conférence régionale de l'ESS · en direct · thème {index + 1} sur {len(themes)}{turn}")
+    with st.container(key=f"screen_theme_{theme.id}"):
+        st.text(theme.label)
+
+    words_col, stances_col, side = st.columns([8, 12, 6], gap="large")
+    with words_col, st.container(key="screen_heading"):
+        st.text("Les mots qui reviennent")
+        words = live.top_words(live.Selection(theme_ids=(theme.id,)), top=7)
+        spec = charts.words_chart(words, theme, big=True, height=520, title=False)
+        st.plotly_chart(charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None)
+    with stances_col, st.container(key="screen_heading_stances"):
+        st.text("Les orientations proposées")
+        # Constant HTML (colours and names are ours): Plotly would fold this legend onto four lines.
+        st.html(charts.stance_keys_html())
+        spec = charts.stances_chart(board.stances, big=True, legend=False, title_chars=30, height=470)
+        st.plotly_chart(charts.figure(spec), key="screen_chart_stances", config={"staticPlot": True}, theme=None)
+    with side:
+        with st.container(key="screen_numbers"):
+            st.metric("Contributions sur ce thème", format_number(on_theme))
+            st.metric("Toutes thématiques", format_number(int(board.by_theme["total"].sum())))
+        url = page_url(get_settings().base_url, "contribuer")
+        with st.container(key="screen_join"):
+            st.image(live.qr_png(url), width=280)
+            st.text(f"Contribuez : {short_address(url)}")
+
+    with st.container(key="screen_heading_latest"):
+        st.text("Dernières contributions publiées")
+    with st.container(key="screen_latest"):
+        if not board.latest:
+            st.text("Les premières contributions publiées sur ce thème s'afficheront ici.")
+        for column, item in zip(st.columns(LATEST_SHOWN, gap="large"), board.latest, strict=False):
+            with column, st.container(border=True):
+                # Participant text: plain text only, never Markdown or HTML.
+                st.text(_excerpt(f"{item.title} — {item.text}" if item.title else item.text))
+
+
+fixed_theme, rotation = _rotation(st.query_params.to_dict())
+screen(fixed_theme, rotation)

@@ -1,0 +1,237 @@
+"""The live pages under AppTest: the organisers' dashboard and the room's screen, for every role."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import update
+from streamlit.testing.v1 import AppTest
+
+from db.engine import session_scope
+from models import Contribution
+from services.contributions import ContributionDraft, submit_contribution
+from services.permissions import Permission, role_allows
+from tests.app_pages.helpers import ROLES, account, app_as, script, texts
+from ui import tallies as live
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+DASHBOARD = "app_pages/dashboard.py"
+PROJECTOR = "app_pages/projector.py"
+PUBLISHED = "Des conventions pluriannuelles d'objectifs plutôt que des appels à projets d'un an."
+PENDING = "Un texte pasencoremodere qui attend la modération et ne doit jamais aller à l'écran."
+MARKUP = "**gras** [clic](javascript:alert(1)) <img src=x onerror=alert(1)> : du texte, rien d'autre."
+CHARTS_ON_DASHBOARD = 13  # themes, time, 3 categories, stances, 5 × words, circuit per theme, stands
+
+
+def add(body: str, *, theme: int = 1, status: str = "published", source: str = "conference", **extra: object) -> int:
+    with session_scope(write=True) as session:
+        receipt = submit_contribution(
+            session=session,
+            draft=ContributionDraft(
+                theme_id=theme,
+                body=body,
+                idempotency_key=uuid.uuid4().hex,
+                status=status,
+                source=source,
+                created_at=datetime(2016, 6, 28, 9, 30, tzinfo=UTC),
+                **extra,  # type: ignore[arg-type]
+            ),
+        )
+    return receipt.contribution_id
+
+
+@pytest.fixture
+def day() -> None:
+    add(PUBLISHED, theme=1)
+    add(PENDING, theme=1, status="pending")
+    add("Mieux faire connaître les scop et les coopératives d'activité.", theme=2, source="workshop")
+    add("Une contribution rejetée par la modération ne compte jamais.", theme=3, status="rejected")
+
+
+def open_page(role: str | None, path: str, query: dict[str, str] | None = None) -> AppTest:
+    at = app_as(role).run()
+    if query:
+        at.query_params.update(query)
+    at.switch_page(path).run()
+    assert not at.exception
+    return at
+
+
+def headline(at: AppTest) -> list[str]:
+    return [str(m.value) for m in at.metric][:4]
+
+
+def specs(at: AppTest) -> str:
+    """Every chart's Plotly spec, as readable text (JSON escapes undone)."""
+    return "\n".join(json.dumps(json.loads(el.proto.spec), ensure_ascii=False) for el in at.get("plotly_chart"))
+
+
+def markup_rendering(at: AppTest) -> str:
+    """What went through elements that render Markdown or HTML (never user text)."""
+    parts = [
+        str(el.value) for kind in ("title", "header", "subheader", "markdown", "caption") for el in getattr(at, kind)
+    ]
+    parts += [str(el.value) for kind in ("success", "error", "warning", "info") for el in getattr(at, kind)]
+    parts += [el.proto.body for el in at.get("html")]
+    parts += [str(m.label) for m in at.metric]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may open them
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path", [DASHBOARD, PROJECTOR])
+def test_live_pages_for_every_role(role: str | None, path: str, day: None) -> None:
+    at = app_as(role).run()
+    if not role_allows(role, Permission.LIVE):
+        with pytest.raises(ValueError):  # not even registered for this session
+            at.switch_page(path)
+        return
+    at.switch_page(path).run()
+    assert not at.exception
+    if path == DASHBOARD:
+        assert "En direct" in [t.value for t in at.title]
+        # 3 counted (the rejected one never), 2 published, 1 awaiting moderation.
+        assert headline(at) == ["3", "2", "1", "0"]
+        assert len(at.get("plotly_chart")) == CHARTS_ON_DASHBOARD
+    else:
+        assert not at.title  # large type of its own, no page title
+        assert len(at.get("plotly_chart")) == 2
+
+
+@pytest.mark.parametrize("role", [None, "nobody"])
+@pytest.mark.parametrize("path", [DASHBOARD, PROJECTOR])
+def test_live_pages_guard_themselves_when_run_directly(role: str | None, path: str) -> None:
+    at = AppTest.from_file(script(path), default_timeout=30)
+    if role is not None:
+        at.session_state["staff_account"] = account(role)
+    at.run()
+    assert not at.exception
+    assert not at.get("plotly_chart") and not at.metric
+    assert "réservée aux équipes habilitées" in texts(at)
+
+
+# ---------------------------------------------------------------------------------------------
+# The dashboard
+
+
+def test_filters_apply_to_every_tally(day: None) -> None:
+    at = open_page("organizer", DASHBOARD)
+    at.multiselect(key="direct_themes").set_value([2]).run()
+    assert not at.exception
+    assert headline(at) == ["1", "1", "0", "0"]
+    assert len(at.get("plotly_chart")) == CHARTS_ON_DASHBOARD - 4  # one theme's words instead of five
+    at.multiselect(key="direct_themes").set_value([]).run()
+    at.multiselect(key="direct_sources").set_value(["conference"]).run()
+    assert headline(at) == ["2", "1", "1", "0"]
+    at.selectbox(key="direct_window").set_value("1h").run()  # the day was in 2016: nothing in the last hour
+    assert not at.exception
+    assert headline(at) == ["0", "0", "0", "0"]
+    assert "Aucune contribution sur cette période" in specs(at)
+    at.selectbox(key="direct_window").set_value("day").run()  # the day of the latest contribution by default
+    assert headline(at) == ["2", "1", "1", "0"]
+    assert at.date_input(key="direct_day").value.isoformat() == "2016-06-28"
+
+
+def test_a_new_contribution_shows_at_the_next_refresh_and_a_moderation_within_the_ttl(day: None) -> None:
+    at = open_page("staff", DASHBOARD)
+    assert headline(at)[0] == "3"
+    add("Une nouvelle idée arrivée d'un autre téléphone pendant la plénière.", theme=4)
+    at.run()  # what the fragment's timer does: the data version changed, so the cache is not used
+    assert headline(at)[:2] == ["4", "3"]
+    with session_scope(write=True) as session:  # a moderator rejects it: no new id, the TTL bounds the delay
+        session.execute(
+            update(Contribution).where(Contribution.body.startswith("Une nouvelle")).values(status="rejected")
+        )
+    live.clear()  # what a write in this process does (other processes wait for the TTL)
+    at.run()
+    assert headline(at)[:2] == ["3", "2"]
+    assert live.TTL_S <= 3 and live.REFRESH_S + 0.5 < 3  # a new contribution within 3 s, a moderation within 5 s
+
+
+def test_latest_contributions_are_plain_text_and_pending_ones_only_on_request(day: None) -> None:
+    add(MARKUP, theme=3)
+    at = open_page("organizer", DASHBOARD)
+    shown = [str(t.value) for t in at.text]
+    assert PUBLISHED in shown and MARKUP in shown
+    assert PENDING not in shown
+    rendered = markup_rendering(at)
+    assert "javascript" not in rendered and "onerror" not in rendered and "**gras**" not in rendered
+    assert "<img" not in specs(at) and "javascript:" not in specs(at)
+    at.toggle(key="direct_pending").set_value(True).run()
+    assert not at.exception
+    assert PENDING in [str(t.value) for t in at.text]
+    assert "pasencoremodere" not in specs(at)  # words come from published texts only, whatever the toggle
+
+
+def test_charts_use_the_theme_colours_and_french_numbers(day: None) -> None:
+    with session_scope(write=True) as session:  # enough to need a thousands separator
+        for n in range(1200):
+            submit_contribution(
+                session=session,
+                draft=ContributionDraft(
+                    theme_id=4,
+                    body=f"Contribution numéro {n} sur la coopération entre structures du territoire.",
+                    idempotency_key=uuid.uuid4().hex,
+                    status="published",
+                ),
+            )
+    at = open_page("admin", DASHBOARD)
+    assert headline(at)[0] == "1\u202f203"
+    themes_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert themes_chart["layout"]["separators"] == ",\u202f"
+    colors = {c for trace in themes_chart["data"] for c in (trace.get("marker", {}).get("color") or []) if c}
+    assert {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00"} <= colors
+    assert "1\u202f200" in specs(at)
+
+
+def test_the_dashboard_links_to_the_room_screen(day: None) -> None:
+    at = open_page("organizer", DASHBOARD)
+    at.selectbox(key="direct_screen_theme").set_value("emploi").run()
+    assert not at.exception
+    assert at.get("link_button")[0].proto.url == "projecteur?theme=emploi"
+
+
+# ---------------------------------------------------------------------------------------------
+# The room's screen
+
+
+def test_projector_shows_one_theme_and_only_published_text(day: None) -> None:
+    add(MARKUP, theme=1)
+    at = open_page("organizer", PROJECTOR, {"theme": "institutions"})
+    shown = "\n".join(str(t.value) for t in at.text)
+    assert "Acteurs de l'ESS et institutions publiques : une relation privilégiée ?" in shown
+    assert MARKUP[:60] in shown or PUBLISHED[:60] in shown  # the two newest published texts of the theme
+    everything = "\n".join([shown, markup_rendering(at), specs(at), str([m.value for m in at.metric])])
+    assert "pasencoremodere" not in everything and "attend la modération" not in everything
+    assert "javascript:" not in markup_rendering(at) and "<img" not in specs(at)
+    assert [str(m.value) for m in at.metric] == ["3", "4"]  # on this theme (2 published + 1 pending), all themes
+    assert "contribuer" in shown  # the join address under the QR code
+    assert at.get("imgs") or at.get("image")
+
+
+def test_projector_rotates_through_the_themes_from_the_clock(day: None) -> None:
+    at = open_page("staff", PROJECTOR, {"rotation": "5"})
+    kicker = str(at.text[0].value)
+    assert "thème suivant dans" in kicker and " sur 5" in kicker
+    labels = {
+        "Acteurs de l'ESS et institutions publiques : une relation privilégiée ?",
+        "Un mode d'entreprendre à essaimer et développer",
+        "Soutien et développement de l'emploi",
+        "Coopération, mutualisation et mise en réseau au profit des territoires",
+        "Communication et promotion de l'ESS",
+    }
+    assert labels & {str(t.value) for t in at.text}
+
+
+def test_projector_hides_the_sidebar_and_its_login_widgets(day: None) -> None:
+    at = open_page("organizer", PROJECTOR, {"theme": "emploi"})
+    css = "\n".join(el.proto.body for el in at.get("html"))
+    assert '[data-testid="stSidebar"]' in css and "display: none" in css
+    assert "border-left: 18px solid #009E73" in css  # the theme's colour, from the themes table

@@ -1,0 +1,139 @@
+"""The live figures: valid Plotly (checked here, skipped at each refresh), theme colours, French numbers and times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from services.reference import ThemeInfo
+from services.tallies import CircuitSummary, OrientationStances, TimeSeries
+from ui import charts
+
+THEMES = [
+    ThemeInfo(1, "institutions", "Acteurs de l'ESS et institutions publiques", "Institutions <b>", "#0072B2", ""),
+    ThemeInfo(2, "entreprendre", "Un mode d'entreprendre", "Entreprendre", "#E69F00", ""),
+]
+COLORS = {"#0072B2", "#E69F00"}
+
+
+def by_theme() -> pd.DataFrame:
+    return pd.DataFrame({"theme_id": [1, 2], "published": [1200, 3], "pending": [34, 0], "total": [1234, 3]})
+
+
+def series(bucket_s: int = 900) -> TimeSeries:
+    frame = pd.DataFrame(
+        {
+            "bucket": pd.to_datetime(
+                [datetime(2016, 6, 28, 6, 0, tzinfo=UTC), datetime(2016, 6, 28, 6, 30, tzinfo=UTC)]
+            ),
+            "theme_id": [1, 2],
+            "count": [5, 2],
+        }
+    )
+    frame["bucket"] = frame["bucket"].astype("datetime64[s, UTC]")
+    return TimeSeries(bucket_s, frame)
+
+
+def stances() -> list[OrientationStances]:
+    return [
+        OrientationStances(1, "T1-O1", 1, "Simplifier l'accès aux aides <script>", 3, 1, 2, 2),
+        OrientationStances(2, "T2-O1", 2, "Faire connaître le modèle coopératif", 0, 0, 0, 0),
+    ]
+
+
+def circuit() -> CircuitSummary:
+    return CircuitSummary(
+        visits=1500,
+        hunters=300,
+        treasures_found=12,
+        stands_open=15,
+        stands_visited=2,
+        by_theme=pd.DataFrame({"theme_id": [1, 2], "visits": [1000, 500]}),
+        by_stand=pd.DataFrame(
+            {
+                "code": ["S01", "S04"],
+                "name": ["Le portail ESSOR", "Les Ecossolies"],
+                "theme_id": [1, 2],
+                "visits": [1000, 500],
+            }
+        ),
+    )
+
+
+SPECS = {
+    "themes": lambda: charts.themes_bar(by_theme(), THEMES),
+    "time-quarters": lambda: charts.time_chart(series(), THEMES),
+    "time-empty": lambda: charts.time_chart(TimeSeries(900, series().frame.iloc[0:0]), THEMES),
+    "sources": lambda: charts.category_bar(
+        pd.DataFrame({"key": ["conference", "conference", "online"], "theme_id": [1, 2, 1], "count": [1000, 234, 1]}),
+        THEMES,
+        labels={"conference": "Conférence", "online": "En ligne"},
+        order=["conference", "online", "paper"],
+    ),
+    "stances": lambda: charts.stances_chart(stances()),
+    "stances-big": lambda: charts.stances_chart(stances(), big=True, legend=False, title_chars=20),
+    "words": lambda: charts.words_chart(pd.DataFrame({"word": ["emploi", "PTCE"], "count": [1500, 2]}), THEMES[0]),
+    "words-empty": lambda: charts.words_chart(pd.DataFrame({"word": [], "count": []}), THEMES[1], big=True),
+    "circuit": lambda: charts.circuit_themes_bar(circuit(), THEMES),
+    "stands": lambda: charts.stands_bar(circuit(), THEMES),
+}
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_spec_passes_plotly_validation(name: str) -> None:
+    spec = SPECS[name]()
+    go.Figure(spec)  # raises on any unknown or invalid property
+    assert spec["layout"]["separators"] == ",\u202f"  # 14,5 and 152 500
+    assert charts.figure(spec).to_dict()["layout"]["height"] == spec["layout"]["height"]
+
+
+def _texts(spec: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for trace in spec["data"]:
+        found += [str(t) for t in trace.get("text", []) or []]
+        found += [str(y) for y in trace.get("y", []) or []]
+    found += [str(a.get("text", "")) for a in spec["layout"].get("annotations", [])]
+    return found
+
+
+def test_numbers_are_french_and_theme_colours_are_the_themes_table() -> None:
+    spec = charts.themes_bar(by_theme(), THEMES)
+    assert "  1\u202f234" in _texts(spec)
+    bars = [t for t in spec["data"] if t["type"] == "bar" and t.get("showlegend") is False]
+    assert {c for t in bars for c in t["marker"]["color"]} == COLORS
+    sources = SPECS["sources"]()
+    assert [t["marker"]["color"] for t in sources["data"] if t["type"] == "bar"] == ["#0072B2", "#E69F00"]
+    assert "  1\u202f234" in _texts(sources)
+    assert "En ligne" in _texts(sources) and "paper" in _texts(sources)  # every category shown, even at zero
+
+
+def test_stored_text_is_escaped_before_plotly_reads_its_tags() -> None:
+    everything = " ".join(_texts(charts.themes_bar(by_theme(), THEMES)) + _texts(charts.stances_chart(stances())))
+    assert "<b>" not in everything and "<script>" not in everything
+    assert "Institutions &lt;b&gt;" in everything
+    assert "&lt;script&gt;" in everything
+
+
+def test_time_chart_is_in_paris_time_with_every_quarter_hour() -> None:
+    spec = charts.time_chart(series(), THEMES)
+    cumul = [t for t in spec["data"] if t.get("stackgroup")]
+    assert cumul[0]["x"] == ["2016-06-28 08:00", "2016-06-28 08:15", "2016-06-28 08:30"]  # UTC+2, gap filled
+    assert cumul[0]["y"] == [5, 5, 5] and cumul[1]["y"] == [0, 0, 2]
+    assert [t["line"]["color"] for t in cumul] == ["#0072B2", "#E69F00"]
+    assert spec["layout"]["yaxis2"]["title"]["text"] == "Par quart d'heure"
+    assert "%d/%m" in spec["layout"]["xaxis"]["tickformat"]
+
+
+def test_stances_diverge_with_new_proposals_split_around_zero() -> None:
+    spec = charts.stances_chart(stances())
+    values = {(t["name"], t.get("showlegend", True)): t["x"] for t in spec["data"]}
+    assert values[("Soutien", True)] == [3]
+    assert values[("Désaccord", True)] == [-2]
+    assert values[("Nouvelle proposition", True)] == [1.0] and values[("Nouvelle proposition", False)] == [-1.0]
+    net = [a["text"] for a in spec["layout"]["annotations"] if a.get("yref") == "y"]
+    assert net == ["+25"]  # (3 + 1 - 2) / 8; the orientation nobody spoke about is left out
+    assert "Soutien" in charts.stance_keys_html() and "<script" not in charts.stance_keys_html()

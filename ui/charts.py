@@ -1,0 +1,554 @@
+"""Plotly figures of the live tallies: theme colours from the themes table, French numbers and dates.
+
+Figures are written as plain Plotly specs (dicts) and wrapped without validation (`figure()`): plotly's
+validated object model costs 20–80 ms per figure, more than every query of the page together, and the
+live pages redraw a dozen figures every two seconds. tests/ui/test_charts.py validates every spec once
+with plotly's own validation instead.
+
+Every stored text placed in a figure (theme and orientation titles, stand names, words) goes through
+`_safe`: Plotly reads a few HTML tags in labels, and reference data is typed by staff.
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from services.formatting import PARIS, format_number
+from services.reference import ThemeInfo
+from services.tallies import HOUR_S, QUARTER_HOUR_S, CircuitSummary, OrientationStances, TimeSeries
+
+Spec = dict[str, Any]
+
+# Decimal comma and narrow no-break space between thousands: 152 500, 14,5 (as services.formatting).
+SEPARATORS = ",\u202f"
+FONT = '"Source Sans", "Source Sans Pro", "Helvetica Neue", Arial, sans-serif'
+INK = "#1a1a1a"
+GRID = "#e3e3e3"
+MUTED = "#8a8a8a"
+# Stances on a diverging scale that reads without colour vision (blue / red, light for the nuanced ones).
+STANCE_COLORS = {
+    "support": "#1f5aa6",
+    "reservations": "#8db7e0",
+    "new_proposal": "#c8c8c8",
+    "disagreement": "#c0392b",
+}
+STANCE_NAMES = {
+    "support": "Soutien",
+    "reservations": "Soutien avec réserves",
+    "new_proposal": "Nouvelle proposition",
+    "disagreement": "Désaccord",
+}
+# Shorter, for the room's screen where the legend shares one line at a large size.
+STANCE_SHORT_NAMES = {**STANCE_NAMES, "reservations": "Avec réserves", "new_proposal": "Autre proposition"}
+FONT_SIZE = 14
+# The room's screen: letters about 3 cm high on a 3 m wide image, readable from the back of the room.
+BIG_FONT = 30
+
+
+def figure(spec: Spec) -> go.Figure:
+    """The spec as a Figure for st.plotly_chart, skipping plotly's per-property validation (see above)."""
+    return go.Figure(spec, _validate=False)
+
+
+def stance_keys_html(*, size: int = BIG_FONT - 4) -> str:
+    """The stances' colour keys as constant HTML (no stored text in it), for a legend outside the chart."""
+    keys = "".join(
+        f'<span style="display:inline-block;margin-right:1.2em;white-space:nowrap">'
+        f'<span style="display:inline-block;width:0.8em;height:0.8em;background:{STANCE_COLORS[key]};'
+        f'margin-right:0.35em;vertical-align:-0.05em"></span>{html.escape(STANCE_SHORT_NAMES[key])}</span>'
+        for key in ("support", "reservations", "new_proposal", "disagreement")
+    )
+    return f'<div style="font-size:{size}px;color:{INK};line-height:1.5">{keys}</div>'
+
+
+def _safe(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _wrap(text: str, width: int, lines: int = 2) -> str:
+    """At most `lines` lines of about `width` characters (Plotly's <br>), the last one cut with "…"."""
+    parts = textwrap.wrap(" ".join(text.split()), width) or [""]
+    if len(parts) > lines:
+        parts = [*parts[: lines - 1], _cut(" ".join(parts[lines - 1 :]), width)]
+    return "<br>".join(_safe(p) for p in parts)
+
+
+def _axis(**extra: Any) -> Spec:
+    return {"showgrid": False, "zeroline": False, "ticks": "", "showline": False, "automargin": True, **extra}
+
+
+def _label_margin(labels: Sequence[str], size: int) -> int:
+    """Room for the category labels on the left, from their length.
+
+    Plotly's automargin measures the labels before the web font has loaded and then cuts them; an
+    estimate from the longest line (Source Sans: about 0.5 em per character) does not depend on that.
+    """
+    longest = max((len(line) for label in labels for line in html.unescape(label).split("<br>")), default=0)
+    return min(int(longest * size * 0.48) + 14, 420)
+
+
+def _layout(
+    *,
+    height: int,
+    big: bool = False,
+    legend: bool = True,
+    totals: bool = False,
+    labels: Sequence[str] = (),
+    **extra: Any,
+) -> Spec:
+    """Shared look; `totals` leaves room on the right for the numbers after the bars, `labels` on the left."""
+    size = BIG_FONT if big else FONT_SIZE
+    layout: Spec = {
+        "height": height,
+        "separators": SEPARATORS,
+        # No template: the default one costs time and colours; everything is set here.
+        "template": {},
+        "font": {"family": FONT, "size": size, "color": INK},
+        "margin": {
+            "l": _label_margin(labels, size) if labels else 8,
+            "r": (90 if big else 48) if totals else 8,
+            "t": 36 if legend else 8,
+            "b": 8,
+        },
+        "showlegend": legend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": size}},
+        "hoverlabel": {"font": {"size": size, "family": FONT}},
+        # Keeps what a user did (zoom, legend clicks) through the live refreshes.
+        "uirevision": "live",
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": _axis(),
+        "yaxis": _axis(),
+    }
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(layout.get(key), dict):
+            layout[key] = {**layout[key], **value}
+        else:
+            layout[key] = value
+    return layout
+
+
+def _message(text: str) -> Spec:
+    return {
+        "text": text,
+        "showarrow": False,
+        "x": 0.5,
+        "y": 0.5,
+        "xref": "paper",
+        "yref": "paper",
+        "font": {"color": MUTED},
+    }
+
+
+def _totals(labels: Sequence[str], totals: Sequence[int], *, big: bool = False) -> Spec:
+    """The total at the end of each horizontal bar, as a French number."""
+    return {
+        "type": "scatter",
+        "mode": "text",
+        "x": list(totals),
+        "y": list(labels),
+        "text": [f"  {format_number(n)}" for n in totals],
+        "textposition": "middle right",
+        "textfont": {"size": BIG_FONT if big else FONT_SIZE + 1, "color": INK},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "cliponaxis": False,
+    }
+
+
+def _hbar(labels: Sequence[str], values: Sequence[float], color: str | Sequence[str], **extra: Any) -> Spec:
+    return {
+        "type": "bar",
+        "orientation": "h",
+        "y": list(labels),
+        "x": list(values),
+        "marker": {"color": color if isinstance(color, str) else list(color), "line": {"width": 0}},
+        **extra,
+    }
+
+
+def _value_axis(top: float, factor: float = 1.2) -> Spec:
+    return _axis(showticklabels=False, range=[0, max(top, 1) * factor])
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, height: int = 300) -> Spec:
+    """Contributions per theme, published (solid) and awaiting moderation (light), total at the end."""
+    by_id = {t.id: t for t in themes}
+    rows = [r for r in frame.itertuples() if r.theme_id in by_id]
+    labels = [_safe(by_id[r.theme_id].short_label) for r in rows]
+    colors = [by_id[r.theme_id].color for r in rows]
+    totals = [int(r.total) for r in rows]
+    pending = _hbar(
+        labels,
+        [int(r.pending) for r in rows],
+        colors,
+        name="À modérer",
+        hovertemplate="%{y} : %{x:,d} à modérer<extra></extra>",
+    )
+    pending["marker"].update(opacity=0.35, pattern={"shape": "/", "fgcolor": "#ffffff"})
+    published = _hbar(
+        labels,
+        [int(r.published) for r in rows],
+        colors,
+        name="Publiées",
+        hovertemplate="%{y} : %{x:,d} publiées<extra></extra>",
+    )
+    published["showlegend"] = pending["showlegend"] = False
+    # Legend keys in grey: the bars themselves carry the theme colours.
+    keys = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "x": [None],
+            "y": [None],
+            "name": name,
+            "marker": marker,
+            "hoverinfo": "skip",
+        }
+        for name, marker in (
+            ("Publiées", {"color": "#555555"}),
+            ("À modérer", {"color": "#555555", "opacity": 0.35, "pattern": {"shape": "/", "fgcolor": "#ffffff"}}),
+        )
+    ]
+    data = [published, pending, _totals(labels, totals), *keys]
+    layout = _layout(
+        height=height,
+        totals=True,
+        labels=labels,
+        barmode="stack",
+        bargap=0.25,
+        yaxis={"autorange": "reversed"},
+        xaxis=_value_axis(max(totals, default=0), 1.18),
+    )
+    return {"data": data, "layout": layout}
+
+
+def _complete(frame: pd.DataFrame, theme_ids: Sequence[int], bucket: timedelta) -> pd.DataFrame:
+    """Bucket × theme counts with every bucket of the span present (zeros), in Paris time."""
+    table = frame.pivot_table(index="bucket", columns="theme_id", values="count", aggfunc="sum", fill_value=0)
+    table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq=bucket), fill_value=0)
+    table = table.reindex(columns=list(theme_ids), fill_value=0)
+    table.index = table.index.tz_convert(PARIS)
+    return table
+
+
+def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int = 420) -> Spec:
+    """Cumulative contributions per theme (stacked areas) above the count per quarter hour, hour or day."""
+    frame = series.frame
+    if frame.empty:
+        layout = _layout(height=height, legend=False, annotations=[_message("Aucune contribution sur cette période")])
+        layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
+        return {"data": [], "layout": layout}
+    table = _complete(frame, [t.id for t in themes], timedelta(seconds=series.bucket_s))
+    daily = False
+    unit = "Par quart d'heure" if series.bucket_s == QUARTER_HOUR_S else f"Par {series.bucket_s // 60} min"
+    if series.bucket_s == HOUR_S:
+        unit = "Par heure"
+        if len(table) > 24 * 14:
+            # Beyond two weeks hours are too thin to see: whole (Paris) days instead.
+            table, unit, daily = table.resample("D").sum(), "Par jour", True
+    cumulative = table.cumsum()
+    x = table.index.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M").tolist()
+    when = "%{x|%d/%m/%Y}" if daily else "%{x|%d/%m/%Y %H:%M}"
+    data: list[Spec] = []
+    for theme in themes:
+        name = _safe(theme.short_label)
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": cumulative[theme.id].tolist(),
+                "name": name,
+                "legendgroup": name,
+                "stackgroup": "cumul",
+                "mode": "lines",
+                "line": {"color": theme.color, "width": 1},
+                "fillcolor": theme.color,
+                "hovertemplate": f"{name}<br>{when} : %{{y:,d}} au total<extra></extra>",
+            }
+        )
+    for theme in themes:
+        name = _safe(theme.short_label)
+        data.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": table[theme.id].tolist(),
+                "yaxis": "y2",
+                "name": name,
+                "legendgroup": name,
+                "showlegend": False,
+                "marker": {"color": theme.color, "line": {"width": 0}},
+                "hovertemplate": f"{name}<br>{when} : %{{y:,d}}<extra></extra>",
+            }
+        )
+    layout = _layout(
+        height=height,
+        barmode="stack",
+        bargap=0.1,
+        xaxis=_axis(
+            type="date", anchor="y2", tickformat="%d/%m/%Y" if daily else "%d/%m %H:%M", showline=True, linecolor=GRID
+        ),
+        yaxis=_axis(domain=[0.42, 1.0], title={"text": "Cumul"}, showgrid=True, gridcolor=GRID, tickformat=",d"),
+        yaxis2=_axis(domain=[0.0, 0.34], title={"text": unit}, showgrid=True, gridcolor=GRID, tickformat=",d"),
+    )
+    return {"data": data, "layout": layout}
+
+
+def category_bar(
+    frame: pd.DataFrame,
+    themes: Sequence[ThemeInfo],
+    *,
+    labels: dict[str, str],
+    order: Sequence[str] | None = None,
+    row_height: int = 46,
+) -> Spec:
+    """Counts per category (source, département, actor type), each bar split in theme colours.
+
+    The category is written above its bar rather than beside it: these charts sit three abreast on a
+    laptop, where labels such as « Questionnaire aux acteurs » would leave the bars no room.
+    """
+    seen = list(dict.fromkeys(frame["key"]))
+    keys = list(order) if order is not None else seen
+    keys += [k for k in seen if k not in keys]
+    names = [_safe(labels.get(k, k)) for k in keys]
+    table = frame.pivot_table(index="key", columns="theme_id", values="count", aggfunc="sum", fill_value=0)
+    table = table.reindex(index=keys, columns=[t.id for t in themes], fill_value=0)
+    data = [
+        _hbar(
+            names,
+            table[theme.id].astype(int).tolist(),
+            theme.color,
+            name=_safe(theme.short_label),
+            hovertemplate=f"%{{y}} · {_safe(theme.short_label)} : %{{x:,d}}<extra></extra>",
+        )
+        for theme in themes
+    ]
+    totals = table.sum(axis=1).astype(int).tolist()
+    data.append(_totals(names, totals))
+    annotations = [
+        {
+            "text": name,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": name,
+            "yref": "y",
+            "yanchor": "bottom",
+            "yshift": row_height * 0.2,
+            "showarrow": False,
+            "font": {"size": FONT_SIZE, "color": INK},
+        }
+        for name in names
+    ]
+    layout = _layout(
+        height=row_height * max(len(keys), 1) + 20,
+        totals=True,
+        legend=False,
+        barmode="stack",
+        bargap=0.55,
+        annotations=annotations,
+        margin={"t": 22},
+        yaxis={"autorange": "reversed", "showticklabels": False},
+        xaxis=_value_axis(max(totals, default=0), 1.05),
+    )
+    return {"data": data, "layout": layout}
+
+
+def stances_chart(
+    stances: Sequence[OrientationStances],
+    *,
+    big: bool = False,
+    legend: bool = True,
+    title_chars: int = 46,
+    height: int | None = None,
+) -> Spec:
+    """One diverging bar per orientation: supports right, disagreements left, new proposals halved around
+    zero (they are neither); the net support in the right margin. Most divisive on top, as given."""
+    rows = [s for s in stances if s.total] or list(stances)
+    if big:
+        labels = [_wrap(f"{s.code} · {s.title}", title_chars) for s in rows]
+    else:
+        labels = [_safe(f"{s.code} · {_cut(s.title, title_chars)}") for s in rows]
+    size = BIG_FONT if big else FONT_SIZE
+    names = STANCE_SHORT_NAMES if big else STANCE_NAMES
+
+    def bar(key: str, values: list[float], counts: list[int], *, key_shown: bool = True) -> Spec:
+        return _hbar(
+            labels,
+            values,
+            STANCE_COLORS[key],
+            name=names[key],
+            legendgroup=key,
+            showlegend=key_shown,
+            customdata=counts,
+            text=[format_number(n) if n and key_shown else "" for n in counts],
+            textposition="inside",
+            insidetextanchor="middle",
+            textangle=0,
+            textfont={"color": "#ffffff" if key in ("support", "disagreement") else INK},
+            hovertemplate=f"{STANCE_NAMES[key]} : %{{customdata:,d}}<extra></extra>",
+        )
+
+    proposals = [s.new_proposal for s in rows]
+    data = [
+        bar("support", [s.support for s in rows], [s.support for s in rows]),
+        bar("reservations", [s.reservations for s in rows], [s.reservations for s in rows]),
+        bar("new_proposal", [n / 2 for n in proposals], proposals),
+        bar("new_proposal", [-n / 2 for n in proposals], proposals, key_shown=False),
+        bar("disagreement", [-s.disagreement for s in rows], [s.disagreement for s in rows]),
+    ]
+    extent = max([max(s.support + s.reservations, s.disagreement) + s.new_proposal / 2 for s in rows] + [1])
+    annotations = [
+        {
+            "x": 1.0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": label,
+            "yref": "y",
+            "text": "—" if s.net_support is None else f"{s.net_support:+.0f}".replace("-", "−"),
+            "showarrow": False,
+            "font": {"size": size + 1, "color": INK},
+        }
+        for label, s in zip(labels, rows, strict=True)
+    ]
+    annotations.append(
+        {
+            "x": 1.0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": 1.0,
+            "yref": "paper",
+            "yanchor": "bottom",
+            "text": "Net",
+            "showarrow": False,
+            "font": {"color": MUTED, "size": size - 2},
+        }
+    )
+    if not rows:
+        annotations = [_message("Aucune orientation pour ces filtres")]
+    layout = _layout(
+        height=height or 70 + (110 if big else 34) * max(len(rows), 1),
+        big=big,
+        labels=labels,
+        legend={"font": {"size": size}},
+        showlegend=legend,
+        barmode="relative",
+        bargap=0.3,
+        annotations=annotations,
+        margin={"r": 100 if big else 48},
+        yaxis={"autorange": "reversed"},
+        xaxis=_axis(
+            showticklabels=False,
+            range=[-extent * 1.05, extent * 1.05],
+            zeroline=True,
+            zerolinecolor=INK,
+            zerolinewidth=1,
+        ),
+    )
+    return {"data": data, "layout": layout}
+
+
+def words_chart(
+    words: pd.DataFrame, theme: ThemeInfo, *, big: bool = False, height: int = 320, title: bool = True
+) -> Spec:
+    """The words used by the most contributions of one theme, longest bar on top."""
+    labels = [_safe(w) for w in words["word"]]
+    counts = [int(n) for n in words["count"]]
+    data: list[Spec] = []
+    annotations: list[Spec] = []
+    if labels:
+        data = [
+            _hbar(labels, counts, theme.color, hovertemplate="%{y} : %{x:,d} contributions<extra></extra>"),
+            _totals(labels, counts, big=big),
+        ]
+    else:
+        annotations = [_message("Pas encore de texte publié")]
+    layout = _layout(
+        height=height,
+        big=big,
+        legend=False,
+        totals=True,
+        labels=labels,
+        bargap=0.2,
+        annotations=annotations,
+        yaxis={"autorange": "reversed", "visible": bool(labels)},
+        xaxis=_value_axis(max(counts, default=0), 1.25),
+    )
+    if title:
+        layout["title"] = {"text": _safe(theme.short_label), "x": 0, "font": {"color": INK}}
+        layout["margin"]["t"] = 40
+    return {"data": data, "layout": layout}
+
+
+def circuit_themes_bar(summary: CircuitSummary, themes: Sequence[ThemeInfo], *, height: int = 260) -> Spec:
+    """Stand visits per theme."""
+    by_id = {t.id: t for t in themes}
+    rows = [r for r in summary.by_theme.itertuples() if r.theme_id in by_id]
+    labels = [_safe(by_id[r.theme_id].short_label) for r in rows]
+    visits = [int(r.visits) for r in rows]
+    data = [
+        _hbar(
+            labels,
+            visits,
+            [by_id[r.theme_id].color for r in rows],
+            hovertemplate="%{y} : %{x:,d} visites<extra></extra>",
+        ),
+        _totals(labels, visits),
+    ]
+    layout = _layout(
+        height=height,
+        legend=False,
+        totals=True,
+        labels=labels,
+        yaxis={"autorange": "reversed"},
+        xaxis=_value_axis(max(visits, default=0)),
+    )
+    return {"data": data, "layout": layout}
+
+
+def stands_bar(summary: CircuitSummary, themes: Sequence[ThemeInfo], *, top: int = 8, height: int = 300) -> Spec:
+    """The most visited stands, in the colour of their theme."""
+    colors = {t.id: t.color for t in themes}
+    rows = summary.by_stand.head(top)
+    labels = [_safe(f"{r.code} · {_cut(r.name, 34)}") for r in rows.itertuples()]
+    visits = [int(v) for v in rows["visits"]]
+    data: list[Spec] = []
+    annotations: list[Spec] = []
+    if labels:
+        data = [
+            _hbar(
+                labels,
+                visits,
+                [colors.get(int(t), MUTED) for t in rows["theme_id"]],
+                hovertemplate="%{y} : %{x:,d} visites<extra></extra>",
+            ),
+            _totals(labels, visits),
+        ]
+    else:
+        annotations = [_message("Aucune visite de stand pour l'instant")]
+    layout = _layout(
+        height=height,
+        legend=False,
+        totals=True,
+        labels=labels,
+        annotations=annotations,
+        yaxis={"autorange": "reversed", "visible": bool(labels)},
+        xaxis=_value_axis(max(visits, default=0)),
+    )
+    return {"data": data, "layout": layout}

@@ -1,0 +1,186 @@
+"""The live pages' thin cache in front of services/tallies.py, shared by every session of this process.
+
+Aggregates are the same for every organiser, so one process computes each at most once per data change:
+- the cached boards are keyed by the filters *and* by the store's data version (highest contribution
+  and stand-visit ids, two primary-key lookups per refresh): a new contribution, written by this process
+  or by any other one sharing the database, changes the key and shows at the very next refresh;
+- a short time-to-live (TTL_S) bounds what the version cannot see: moderation (a status change),
+  corrections, deletions, and on PostgreSQL a commit that lands after a higher id was already seen.
+  Several app processes on one PostgreSQL database therefore never disagree for longer than that.
+A board's queries run side by side on a small thread pool: the database drivers release the GIL while
+a query runs, so a cold board costs about its slowest query rather than the sum of all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from db.engine import session_scope
+from services import qrcodes, reference, tallies
+from services.formatting import PARIS
+from services.tallies import (
+    CircuitSummary,
+    DataVersion,
+    Dimension,
+    LatestContribution,
+    OrientationStances,
+    TallyFilter,
+    TimeSeries,
+    Window,
+)
+from ui import store
+
+WORDS_TEXTS_PER_THEME = tallies.WORDS_TEXTS_PER_THEME
+
+# The live fragments rerun this often; with the version in the cache key a new contribution appears
+# after at most one interval plus the time to query (within the 3 s promised to organisers).
+REFRESH_S = 2.0
+# Upper bound on the age of anything the data version does not reveal (see the module docstring).
+TTL_S = 3
+# Words move slowly and cost the most to count per row read: recounted at most this often.
+WORDS_TTL_S = 20
+# A few filter combinations per open page, times a few data versions in flight.
+MAX_ENTRIES = 32
+# Queries of one board in flight at once (each on its own pooled connection).
+PARALLEL_QUERIES = 3
+
+_pool = ThreadPoolExecutor(max_workers=PARALLEL_QUERIES, thread_name_prefix="tallies")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the filters say; resolved into a TallyFilter (dates against the clock) when a query runs."""
+
+    theme_ids: tuple[int, ...] = ()
+    sources: tuple[str, ...] = ()
+    window: str = Window.ALL
+    day: date | None = None
+
+    def filters(self) -> TallyFilter:
+        return tallies.make_filter(theme_ids=self.theme_ids, sources=self.sources, window=self.window, day=self.day)
+
+
+@dataclass(frozen=True)
+class DashboardBoard:
+    """Everything the organisers' page draws that must follow each new contribution."""
+
+    by_theme: pd.DataFrame
+    by_source: pd.DataFrame
+    by_departement: pd.DataFrame
+    by_actor_type: pd.DataFrame
+    recent: int
+    series: TimeSeries
+    stances: list[OrientationStances]
+    circuit: CircuitSummary
+
+
+@dataclass(frozen=True)
+class ScreenBoard:
+    """What the room's screen shows of one theme (and the totals of all themes)."""
+
+    by_theme: pd.DataFrame
+    recent: int
+    stances: list[OrientationStances]
+    latest: list[LatestContribution]
+
+
+def _read_all(calls: dict[str, tuple[Callable[..., Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Run service reads side by side, each in its own session; the engine is resolved here, in the script."""
+    engine = store.engine()
+
+    def run(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        with session_scope(engine) as session:
+            return fn(session=session, **kwargs)
+
+    futures = {name: _pool.submit(run, fn, kwargs) for name, (fn, kwargs) in calls.items()}
+    return {name: future.result() for name, future in futures.items()}
+
+
+def version() -> DataVersion:
+    """Read at every refresh, never cached: it is what lets the boards below be reused safely."""
+    return store.read(tallies.data_version)
+
+
+# The data version is an ordinary (hashed) argument of every board: it is part of the cache key.
+
+
+@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
+def dashboard_board(selection: Selection, version: DataVersion) -> DashboardBoard:
+    filters = selection.filters()
+    # The slowest query (over time: a sort in SQLite) first, so the others fill the remaining workers.
+    parts = _read_all(
+        {
+            "series": (tallies.time_series, {"filters": filters}),
+            "by_theme": (tallies.theme_tallies, {"filters": filters}),
+            "by_source": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.SOURCE}),
+            "by_departement": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.DEPARTEMENT}),
+            "by_actor_type": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.ACTOR_TYPE}),
+            "stances": (tallies.orientation_stances, {"filters": filters}),
+            "circuit": (tallies.circuit_summary, {"filters": filters}),
+            "recent": (tallies.recent_count, {"filters": filters}),
+        }
+    )
+    return DashboardBoard(**parts)
+
+
+@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
+def screen_board(theme_id: int, version: DataVersion, latest: int = 2) -> ScreenBoard:
+    every_theme = TallyFilter()
+    theme = TallyFilter(theme_ids=(theme_id,))
+    parts = _read_all(
+        {
+            "by_theme": (tallies.theme_tallies, {"filters": every_theme}),
+            "recent": (tallies.recent_count, {"filters": every_theme}),
+            "stances": (tallies.orientation_stances, {"filters": theme}),
+            # The room only ever sees published (moderated) texts.
+            "latest": (tallies.latest_contributions, {"filters": theme, "limit": latest, "published_only": True}),
+        }
+    )
+    return ScreenBoard(**parts)
+
+
+@st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
+def latest(
+    selection: Selection, version: DataVersion, limit: int = 20, published_only: bool = True
+) -> list[LatestContribution]:
+    return store.read(
+        tallies.latest_contributions, filters=selection.filters(), limit=limit, published_only=published_only
+    )
+
+
+@st.cache_data(ttl=WORDS_TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
+def top_words(selection: Selection, top: int = 10) -> pd.DataFrame:
+    """Words per theme: not keyed by the version, recounted every WORDS_TTL_S at most whatever the traffic."""
+    return store.read(tallies.top_words, filters=selection.filters(), top=top)
+
+
+@st.cache_data(ttl=TTL_S, max_entries=4, show_spinner=False)
+def last_activity_day() -> date:
+    """The Paris day of the newest contribution (today when there is none): the default day to look at."""
+    moment = store.read(tallies.last_contribution_at) or datetime.now(UTC)
+    return moment.astimezone(PARIS).date()
+
+
+@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
+def departement_labels() -> dict[str, str]:
+    """'44 · Loire-Atlantique', … in the reference order (reference data: the 60 s TTL of ui.store)."""
+    rows = store.read(reference.list_departements)
+    return {code: f"{code} · {name}" if code.isdigit() else name for code, name in rows}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def qr_png(url: str) -> bytes:
+    return qrcodes.qr_png(url)
+
+
+def clear() -> None:
+    """After a write in this process that the version does not reveal (a moderation), show it at once here."""
+    for fn in (dashboard_board, screen_board, latest, top_words, last_activity_day):
+        fn.clear()
