@@ -36,8 +36,10 @@ left, right = st.columns([1, 1], gap="large", vertical_alignment="center")
 with left:
     st.image(_qr(url), width="stretch")
 with right:
-    st.markdown("### Scannez le QR code avec l'appareil photo de votre téléphone, ou tapez :")
-    st.markdown(f"# {address}")
-    st.markdown("### Sans compte, sans inscription, en moins d'une minute.")
+    st.markdown("#### Scannez le QR code avec l'appareil photo de votre téléphone, ou tapez :")
+    # One unbroken line in its column: a long address gets a smaller heading rather than a break mid-word.
+    level = "#" if len(address) <= 20 else "##" if len(address) <= 28 else "###" if len(address) <= 38 else "####"
+    st.markdown(f"{level} {address}")
+    st.markdown("**Sans compte, sans inscription, en moins d'une minute.**")
     st.caption("Choisissez un thème, écrivez votre idée, envoyez : un code de reçu vous confirme qu'elle est arrivée.")
     _running_count()
