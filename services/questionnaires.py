@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import delete, func, true
+from sqlalchemy import delete, func, null, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -461,7 +461,8 @@ def _store_answers(
         if row is None:
             row = Answer(response_id=response_id, question_id=question.id)
         for name, column_value in answer_columns(question, value).items():
-            setattr(row, name, column_value)
+            # A None bound to the JSON column is stored as the JSON text 'null': null() is SQL NULL.
+            setattr(row, name, null() if column_value is None and name == "value_choices" else column_value)
         session.add(row)
     session.flush()
 

@@ -106,6 +106,12 @@ def test_draft_resume_and_send(sqlite_engine: Engine, questionnaire: qs.Question
     assert theme.code == "institutions" and contribution.response_id == response.id
     assert (contribution.organisation, contribution.departement) == ("SCOP Les Ateliers du Val", "49")
     assert response.status == "submitted" and response.consent_at is not None
+    with session_scope(sqlite_engine) as session:
+        raw = session.connection().exec_driver_sql(
+            "SELECT count(*) FROM answer a JOIN question q ON q.id = a.question_id "
+            "WHERE q.qtype != 'multiple' AND a.value_choices IS NOT NULL"
+        )
+        assert raw.scalar() == 0  # SQL NULL, not the JSON text 'null', outside multiple choices
 
 
 def test_a_draft_keeps_valid_answers_and_refuses_bad_ones(
