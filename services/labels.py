@@ -66,3 +66,25 @@ def label(mapping: dict[str, str], value: str | None, default: str = "—") -> s
     if value is None:
         return default
     return mapping.get(value, value)
+
+
+# Staff actions as the audit trail of a contribution shows them.
+AUDIT_ACTION_LABELS: dict[str, str] = {
+    "contribution.publish": "Publiée",
+    "contribution.reject": "Rejetée",
+    "contribution.requeue": "Remise à modérer",
+    "contribution.theme": "Thème changé",
+    "contribution.tags": "Étiquettes",
+    "contribution.mask": "Données personnelles masquées",
+}
+
+# Fields of a contribution named in the audit trail.
+FIELD_LABELS: dict[str, str] = {
+    "status": "statut",
+    "rejection_reason": "motif",
+    "theme_id": "thème",
+    "orientation_id": "orientation",
+    "stance": "position",
+    "tags": "étiquettes",
+    "masked_body": "texte masqué",
+}

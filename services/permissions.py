@@ -14,11 +14,22 @@ class Permission(StrEnum):
     BULK_ENTRY = "bulk_entry"  # typing in paper and workshop contributions
     QUESTIONNAIRE = "questionnaire"  # importing questionnaire answers, reading their results
     LIVE = "live"  # live tallies: the organisers' dashboard and the room's screen
+    MODERATION = "moderation"  # publish, reject, retheme, tag and mask contributions
+    BACKLOG = "backlog"  # how many contributions wait for moderation, per theme (organisers too)
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
-    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE}),
-    Role.STAFF.value: frozenset({Permission.ACCOUNT, Permission.BULK_ENTRY, Permission.QUESTIONNAIRE, Permission.LIVE}),
+    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE, Permission.BACKLOG}),
+    Role.STAFF.value: frozenset(
+        {
+            Permission.ACCOUNT,
+            Permission.BULK_ENTRY,
+            Permission.QUESTIONNAIRE,
+            Permission.LIVE,
+            Permission.MODERATION,
+            Permission.BACKLOG,
+        }
+    ),
     Role.ADMIN.value: frozenset(Permission),
 }
 

@@ -63,6 +63,22 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.QUESTIONNAIRE,
     ),
     PageSpec(
+        "app_pages/moderation.py",
+        "Modération",
+        ":material/fact_check:",
+        "moderation",
+        "Équipe",
+        Permission.MODERATION,
+    ),
+    PageSpec(
+        "app_pages/moderation_backlog.py",
+        "File de modération",
+        ":material/pending_actions:",
+        "file-moderation",
+        "En direct",
+        Permission.BACKLOG,
+    ),
+    PageSpec(
         "app_pages/admin_users.py",
         "Comptes de l'équipe",
         ":material/group:",

@@ -1,0 +1,260 @@
+"""Modération: the queue of new contributions, oldest first; bulk decisions; personal data; the audit trail.
+
+Keyboard first: the selection is a multiselect (type a receipt code, Entrée), actions are buttons reached
+with Tab. Actions run in callbacks, so the selection is cleared once a decision is stored. Every text a
+participant typed is drawn with st.text or inside a dataframe, never as markdown.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from services import moderation, reference
+from services.errors import ServiceError, ValidationError
+from services.formatting import format_datetime, format_number
+from services.labels import (
+    AUDIT_ACTION_LABELS,
+    FIELD_LABELS,
+    MODERATION_LABELS,
+    SOURCE_LABELS,
+    label,
+)
+from services.moderation import PERSONAL_DATA_KINDS, QueueFilter
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+account = require(Permission.MODERATION)
+
+K_THEME = "moderation_theme"
+K_SOURCE = "moderation_source"
+K_STAND = "moderation_stand"
+K_STATUS = "moderation_status"
+K_SELECTION = "moderation_selection"
+K_REASON = "moderation_reason"
+K_NEW_THEME = "moderation_new_theme"
+K_TAGS = "moderation_tags"
+K_FEEDBACK = "moderation_feedback"
+K_FOCUS = "moderation_focus"
+K_MASKED = "moderation_masked_text"
+ALL = ""  # "no filter": a None option would show Streamlit's own (English) placeholder
+
+themes = store.themes()
+theme_labels = {ALL: "Tous les thèmes"} | {str(t.id): f"{t.id}. {t.short_label}" for t in themes}
+source_labels = {ALL: "Toutes les origines"} | dict(SOURCE_LABELS)
+stands = store.read(reference.list_stands)
+stand_labels = {ALL: "Tous les stands"} | {str(s["id"]): f"{s['code']} · {s['name']}" for s in stands}
+status_labels = {ALL: "Tous les statuts"} | dict(MODERATION_LABELS)
+
+
+def _filters() -> QueueFilter:
+    ss = st.session_state
+    theme, stand = ss.get(K_THEME) or ALL, ss.get(K_STAND) or ALL
+    return QueueFilter(
+        theme_id=int(theme) if theme else None,
+        source=ss.get(K_SOURCE) or None,
+        stand_id=int(stand) if stand else None,
+        status=ss.get(K_STATUS, "pending") or None,
+    )
+
+
+def _run(fn, done: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Run one staff action on the selection; keep a French summary (our words only) for the next run."""
+    ss = st.session_state
+    try:
+        changed = store.write(fn, contribution_ids=list(ss.get(K_SELECTION) or []), actor=account.username, **kwargs)
+    except ValidationError as exc:
+        ss[K_FEEDBACK] = ("error", list(exc.errors.values()))
+        return
+    except ServiceError as exc:
+        ss[K_FEEDBACK] = ("error", [exc.message])
+        return
+    ss[K_FEEDBACK] = ("success", [done.format(n=format_number(int(changed)))])
+    ss[K_SELECTION] = []
+
+
+def _publish() -> None:
+    _run(moderation.publish, "Contributions publiées : {n}.")
+
+
+def _reject() -> None:
+    reason = st.session_state.get(K_REASON) or ""
+    _run(moderation.reject, "Contributions rejetées : {n}.", reason=reason)
+    if st.session_state[K_FEEDBACK][0] == "success":
+        st.session_state[K_REASON] = ""
+
+
+def _requeue() -> None:
+    _run(moderation.return_to_queue, "Contributions remises à modérer : {n}.")
+
+
+def _retheme() -> None:
+    new_theme = st.session_state.get(K_NEW_THEME) or ALL
+    if not new_theme:
+        st.session_state[K_FEEDBACK] = ("error", ["Choisissez le nouveau thème."])
+        return
+    _run(moderation.change_theme, "Contributions changées de thème : {n}.", theme_id=int(new_theme))
+
+
+def _tag() -> None:
+    labels = moderation.split_tags(st.session_state.get(K_TAGS) or "")
+    _run(moderation.add_tags, "Étiquettes ajoutées : {n}.", labels=labels)
+    if st.session_state[K_FEEDBACK][0] == "success":
+        st.session_state[K_TAGS] = ""
+
+
+def _mask_selection() -> None:
+    _run(moderation.mask_automatically, "Contributions masquées automatiquement : {n}.")
+
+
+def _select_all(ids: list[int]) -> None:
+    st.session_state[K_SELECTION] = ids
+
+
+st.title("Modération")
+st.caption(
+    "Les contributions arrivées, les plus anciennes d'abord. Sélectionnez-en une ou plusieurs (tapez le code du "
+    "reçu puis Entrée), puis publiez, rejetez avec un motif, changez le thème, ajoutez des étiquettes ou masquez "
+    "les données personnelles. Chaque action est inscrite à l'historique de la contribution."
+)
+
+backlog = store.read(moderation.backlog_by_theme)
+cols = st.columns(len(backlog) or 1)
+for column, row in zip(cols, backlog, strict=False):
+    column.metric(f"{row.theme_id}. {row.theme_label}", format_number(row.pending), help="À modérer")
+
+f1, f2, f3, f4 = st.columns(4)
+f1.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
+f2.selectbox("Origine", list(source_labels), format_func=source_labels.__getitem__, key=K_SOURCE)
+f3.selectbox("Stand", list(stand_labels), format_func=stand_labels.__getitem__, key=K_STAND)
+st.session_state.setdefault(K_STATUS, "pending")
+f4.selectbox("Statut", list(status_labels), format_func=status_labels.__getitem__, key=K_STATUS)
+
+queue = store.read(moderation.list_queue, filters=_filters())
+by_id = {item.contribution_id: item for item in queue}
+if feedback := st.session_state.pop(K_FEEDBACK, None):
+    kind, messages = feedback
+    for message in messages:
+        (st.success if kind == "success" else st.error)(message)
+
+if not queue:
+    st.info("Aucune contribution ne correspond à ces filtres.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Reçu": i.receipt_code,
+                    "Reçue le": format_datetime(i.created_at),
+                    "Thème": i.theme_label,
+                    "Origine": label(SOURCE_LABELS, i.source),
+                    "Stand": i.stand_name or "",
+                    "Statut": label(MODERATION_LABELS, i.status),
+                    "Titre": i.title,
+                    "Texte": i.text,
+                    "Étiquettes": ", ".join(i.tags),
+                    "Données personnelles": ", ".join(PERSONAL_DATA_KINDS[k] for k in i.flags)
+                    + (" (masquées)" if i.masked and i.flags else ""),
+                }
+                for i in queue
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    shown = format_number(len(queue))
+    more = " (les 500 premières)" if len(queue) >= moderation.QUEUE_LIMIT else ""
+    st.caption(f"{shown} contribution{'s' if len(queue) > 1 else ''} affichée{'s' if len(queue) > 1 else ''}{more}.")
+
+    choice_labels = {i.contribution_id: f"{i.receipt_code} · {i.theme_label}" for i in queue}
+    # Stale ids (already decided, filtered out) would make the widget fail: keep only those still listed.
+    st.session_state[K_SELECTION] = [cid for cid in st.session_state.get(K_SELECTION) or [] if cid in choice_labels]
+    st.multiselect(
+        "Sélection",
+        list(choice_labels),
+        format_func=choice_labels.__getitem__,
+        key=K_SELECTION,
+        placeholder="Tapez un code de reçu",
+    )
+    st.button("Tout sélectionner", key="moderation_all", on_click=_select_all, args=(list(choice_labels),))
+    selected = len(st.session_state.get(K_SELECTION) or [])
+    with st.container(border=True):
+        st.caption(f"Actions sur la sélection ({format_number(selected)})")
+        a1, a2, a3 = st.columns(3)
+        a1.button("Publier", key="moderation_publish", type="primary", on_click=_publish, disabled=not selected)
+        a2.button("Remettre à modérer", key="moderation_requeue", on_click=_requeue, disabled=not selected)
+        a3.button(
+            "Masquer les données personnelles", key="moderation_mask", on_click=_mask_selection, disabled=not selected
+        )
+        r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
+        r1.text_input("Motif du rejet", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
+        r2.button("Rejeter", key="moderation_reject", on_click=_reject, disabled=not selected)
+        t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
+        new_theme_labels = {ALL: "Choisissez le thème"} | {str(t.id): f"{t.id}. {t.label}" for t in themes}
+        t1.selectbox("Nouveau thème", list(new_theme_labels), format_func=new_theme_labels.__getitem__, key=K_NEW_THEME)
+        t2.button("Changer le thème", key="moderation_retheme", on_click=_retheme, disabled=not selected)
+        g1, g2 = st.columns([3, 1], vertical_alignment="bottom")
+        g1.text_input("Étiquettes (séparées par des virgules)", key=K_TAGS)
+        g2.button("Ajouter", key="moderation_tag", on_click=_tag, disabled=not selected)
+
+    st.subheader("Examiner une contribution")
+    if st.session_state.get(K_FOCUS) not in choice_labels:
+        st.session_state[K_FOCUS] = queue[0].contribution_id
+    focus = st.selectbox("Contribution", list(choice_labels), format_func=choice_labels.__getitem__, key=K_FOCUS)
+    item = by_id[focus]
+    st.caption(
+        f"Reçue le {format_datetime(item.created_at)} · {label(SOURCE_LABELS, item.source)} · "
+        f"{label(MODERATION_LABELS, item.status)}"
+    )
+    if item.title:
+        st.text(item.title)
+    st.text(item.body)
+    if item.rejection_reason:
+        st.caption("Motif du rejet :")
+        st.text(item.rejection_reason)
+    if item.tags:
+        st.caption("Étiquettes :")
+        st.text(", ".join(item.tags))
+    if item.flags:
+        st.warning(
+            "Données personnelles repérées : " + ", ".join(PERSONAL_DATA_KINDS[k] for k in item.flags) + ".",
+            icon=":material/privacy_tip:",
+        )
+    with st.form("moderation_mask_form", border=False):
+        proposed = item.text if item.masked else moderation.mask_personal_data(item.body)
+        masked = st.text_area(
+            "Texte publié (données personnelles masquées)", value=proposed, key=f"{K_MASKED}_{focus}", height=120
+        )
+        save = st.form_submit_button("Enregistrer le texte masqué")
+    if save and (
+        store.write_or_report(
+            moderation.set_masked_text, contribution_id=focus, masked_text=masked, actor=account.username
+        )
+        is not None
+    ):
+        st.success("Texte masqué enregistré.")
+
+    st.caption("Historique")
+    history = store.read(moderation.contribution_history, contribution_id=focus)
+    if history:
+
+        def _fields(values: dict) -> str:
+            return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {'' if v is None else v}" for k, v in values.items())
+
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Date": format_datetime(h.at),
+                        "Par": h.actor,
+                        "Action": label(AUDIT_ACTION_LABELS, h.action),
+                        "Avant": _fields(h.before),
+                        "Après": _fields(h.after),
+                    }
+                    for h in history
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption("Aucune action pour l'instant.")
