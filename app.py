@@ -20,6 +20,7 @@ if account is None:
 elif auth.render_logout_button(account):
     account = None
 
-page = st.navigation(build_navigation(account))
+# expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
+page = st.navigation(build_navigation(account), expanded=True)
 layout.render_sidebar(account)
 page.run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,10 @@ from core.config import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+# SQLite has one writer at a time. Queueing this process's writers on a lock (instead of letting
+# them poll in SQLite's busy handler) wakes the next one as soon as the lock is free and keeps a
+# loaded machine from starving a writer past busy_timeout. Other processes still meet busy_timeout.
+_sqlite_write_locks: dict[int, threading.RLock] = {}
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -39,6 +44,8 @@ def build_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = F
         kwargs["poolclass"] = StaticPool
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Readers are many (one per browser session rerun); writers queue on the lock below.
+        kwargs |= {"pool_size": 20, "max_overflow": 40, "pool_timeout": 60}
     engine = create_engine(url, echo=echo, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -61,6 +68,7 @@ def build_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = F
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    _sqlite_write_locks[id(engine)] = threading.RLock()
     return engine
 
 
@@ -91,7 +99,8 @@ def session_scope(engine: Engine | None = None, *, write: bool = False) -> Itera
     """
     engine = engine or get_engine()
     bind = engine.execution_options(sqlite_begin="IMMEDIATE") if write else engine
-    with Session(bind, expire_on_commit=False) as session:
+    write_lock = _sqlite_write_locks.get(id(engine)) if write else None
+    with write_lock or contextlib.nullcontext(), Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -39,7 +39,7 @@ class Question(SQLModel, table=True):
     code: str = Field(max_length=40)
     text: str
     qtype: str = Field(max_length=20)
-    choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    choices: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     required: bool = False
     position: int = 0
 
@@ -89,7 +89,7 @@ class Answer(SQLModel, table=True):
     question_id: int = Field(foreign_key="question.id", index=True)
     value_text: str | None = None
     value_number: float | None = None
-    value_choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    value_choices: list[str] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
 
 
 class ImportMapping(SQLModel, table=True):
@@ -100,5 +100,5 @@ class ImportMapping(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     questionnaire_id: int = Field(foreign_key="questionnaire.id", index=True)
     name: str = Field(max_length=120)
-    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    mapping: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(none_as_null=True)))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -53,6 +53,6 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=60)
     entity_type: str = Field(max_length=40)
     entity_id: str = Field(default="", max_length=60)
-    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True)))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -27,6 +27,9 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
+# The 2-core machines are shared with other test runs: waits are generous, never the thing measured.
+DEFAULT_TIMEOUT_MS = 20_000
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 LAPTOP = {"width": 1280, "height": 900}
 
 
@@ -124,9 +127,15 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def _context(browser: Browser, **options: object) -> BrowserContext:
+    context = browser.new_context(**options)  # type: ignore[arg-type]
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    return context
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=LAPTOP, locale="fr-FR")
+    context = _context(browser, viewport=LAPTOP, locale="fr-FR")
     pg = context.new_page()
     yield pg
     context.close()
@@ -134,7 +143,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def phone(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
+    context = _context(browser, viewport=PHONE, locale="fr-FR", is_mobile=True, has_touch=True)
     pg = context.new_page()
     yield pg
     context.close()
