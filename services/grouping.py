@@ -1,0 +1,390 @@
+"""Near-duplicate contributions of one theme: proposed by TF-IDF similarity (scikit-learn), decided by staff.
+
+A confirmed group only adds rows (the group and its members): every contribution stays, with its author,
+its supports and its stance, and undoing a group gives them back their own place in the draft.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from models import (
+    Contribution,
+    ContributionGroup,
+    ContributionGroupMember,
+    ContributionSupport,
+    GroupStatus,
+    ModerationStatus,
+    utcnow,
+)
+from services.audit import record_audit_event
+from services.errors import NotFoundError, ValidationError
+from services.similar import match_key
+from services.text import check_text
+
+# Cosine similarity in %, see _neighbours. Staff move it; the default is tuned on the French test fixture.
+DEFAULT_THRESHOLD = 60
+_BLOCK = 1000
+MIN_THRESHOLD = 20
+MAX_THRESHOLD = 100
+MAX_GROUP_SIZE = 200
+REPRESENTATIVE_MAX_CHARS = 2000
+ENTITY = "group"
+GROUPABLE_STATUSES = (ModerationStatus.PENDING.value, ModerationStatus.PUBLISHED.value)
+
+
+def _neighbours(keys: Sequence[str], threshold: float) -> list[tuple[float, int, int]]:
+    """Pairs (similarity in %, i, j) with i < j at or above `threshold`, best first.
+
+    Cosine similarity of TF-IDF vectors of character 3–4-grams within words (scikit-learn): a typo or
+    a plural changes a few n-grams only, so reworded duplicates stay close. The sparse product is done
+    by blocks of rows, so memory stays bounded whatever the theme's size.
+    """
+    vectors = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32
+    ).fit_transform(keys)
+    cutoff = threshold / 100
+    pairs: list[tuple[float, int, int]] = []
+    for start in range(0, len(keys), _BLOCK):
+        block = (vectors[start : start + _BLOCK] @ vectors.T).toarray()
+        rows, cols = np.nonzero(block >= cutoff - 1e-6)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            i = start + r
+            if i < c:
+                pairs.append((round(float(block[r, c]) * 100, 1), i, c))
+    return sorted(pairs, key=lambda p: (-p[0], p[1], p[2]))
+
+
+def cluster_texts(texts: Sequence[str], threshold: float) -> list[list[int]]:
+    """Indexes of `texts` grouped by similarity (pairs at or above `threshold` %), groups of two or more.
+
+    Texts are normalised by `match_key` (case, accents, punctuation, French stop words). The best pairs
+    are joined first, and two clusters merge only if every member of the smaller one is itself close to
+    the larger one's first member: a chain of small rewordings cannot drift into one huge group.
+    """
+    keys = [match_key(t) for t in texts]
+    usable = [i for i, k in enumerate(keys) if k]
+    if len(usable) < 2:
+        return []
+    close: dict[int, set[int]] = {}
+    pairs = []
+    for score, a, b in _neighbours([keys[i] for i in usable], threshold):
+        i, j = usable[a], usable[b]
+        close.setdefault(i, set()).add(j)
+        close.setdefault(j, set()).add(i)
+        pairs.append((score, i, j))
+    root_of = {i: i for i in usable}
+    members: dict[int, list[int]] = {i: [i] for i in usable}
+    for _, i, j in pairs:
+        a, b = root_of[i], root_of[j]
+        if a == b:
+            continue
+        if len(members[a]) < len(members[b]) or (len(members[a]) == len(members[b]) and b < a):
+            a, b = b, a
+        if len(members[a]) + len(members[b]) > MAX_GROUP_SIZE:
+            continue
+        if not all(m in close.get(a, set()) for m in members[b]):
+            continue
+        for m in members[b]:
+            root_of[m] = a
+        members[a].extend(members.pop(b))
+    return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: m[0])
+
+
+def _check_threshold(threshold: float) -> float:
+    if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
+        raise ValidationError({"threshold": f"Le seuil va de {MIN_THRESHOLD} à {MAX_THRESHOLD}."})
+    return float(threshold)
+
+
+def _confirmed_members(session: Session, theme_id: int) -> set[int]:
+    return set(
+        session.exec(
+            select(ContributionGroupMember.contribution_id)
+            .join(ContributionGroup, col(ContributionGroup.id) == col(ContributionGroupMember.group_id))
+            .where(ContributionGroup.theme_id == theme_id, ContributionGroup.status == GroupStatus.CONFIRMED.value)
+        ).all()
+    )
+
+
+def propose_groups(*, session: Session, theme_id: int, threshold: float = DEFAULT_THRESHOLD, actor: str) -> int:
+    """Replace the theme's pending proposals by fresh ones at `threshold`; returns how many groups were proposed.
+
+    Contributions already in a confirmed group are left out; confirmed, refused and undone groups are kept.
+    """
+    threshold = _check_threshold(threshold)
+    stale = list(
+        session.exec(
+            select(ContributionGroup.id).where(
+                ContributionGroup.theme_id == theme_id, ContributionGroup.status == GroupStatus.PROPOSED.value
+            )
+        ).all()
+    )
+    if stale:
+        session.exec(delete(ContributionGroupMember).where(col(ContributionGroupMember.group_id).in_(stale)))
+        session.exec(delete(ContributionGroup).where(col(ContributionGroup.id).in_(stale)))
+    taken = _confirmed_members(session, theme_id)
+    rows = [
+        (cid, title, masked if masked is not None else body)
+        for cid, title, body, masked in session.exec(
+            select(Contribution.id, Contribution.title, Contribution.body, Contribution.masked_body)
+            .where(Contribution.theme_id == theme_id, col(Contribution.status).in_(GROUPABLE_STATUSES))
+            .order_by(col(Contribution.created_at), col(Contribution.id))
+        ).all()
+        if cid is not None and cid not in taken
+    ]
+    refused = {
+        frozenset(_member_ids(session, gid))
+        for gid in session.exec(
+            select(ContributionGroup.id).where(
+                ContributionGroup.theme_id == theme_id, ContributionGroup.status == GroupStatus.REFUSED.value
+            )
+        ).all()
+        if gid is not None
+    }
+    clusters = [
+        cluster
+        for cluster in cluster_texts([f"{title} {text}" for _, title, text in rows], threshold)
+        if frozenset(rows[i][0] for i in cluster) not in refused
+    ]
+    now = utcnow()
+    for cluster in clusters:
+        # The representative is the earliest text: the idea as it first came in (staff can rewrite it).
+        group = ContributionGroup(
+            theme_id=theme_id,
+            representative_text=rows[cluster[0]][2],
+            status=GroupStatus.PROPOSED.value,
+            threshold=threshold,
+            created_by=actor,
+            created_at=now,
+        )
+        session.add(group)
+        session.flush()
+        session.add_all(ContributionGroupMember(group_id=group.id or 0, contribution_id=rows[i][0]) for i in cluster)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="group.propose",
+        entity_type=ENTITY,
+        entity_id=f"theme-{theme_id}",
+        before={"proposals": len(stale)},
+        after={"proposals": len(clusters), "threshold": threshold},
+    )
+    session.flush()
+    return len(clusters)
+
+
+@dataclass(frozen=True)
+class MemberView:
+    contribution_id: int
+    receipt_code: str
+    created_at: datetime
+    source: str
+    status: str
+    stance: str | None
+    orientation_id: int | None
+    text: str
+    supports: int
+    named: bool  # the author chose to appear under a name or an organisation
+
+
+@dataclass(frozen=True)
+class GroupView:
+    id: int
+    theme_id: int
+    status: str
+    representative_text: str
+    threshold: float | None
+    created_by: str
+    created_at: datetime
+    decided_at: datetime | None
+    members: tuple[MemberView, ...]
+
+    @property
+    def supports(self) -> int:
+        return sum(m.supports for m in self.members)
+
+    @property
+    def stances(self) -> Counter[str]:
+        return Counter(m.stance for m in self.members if m.stance)
+
+    @property
+    def sources(self) -> Counter[str]:
+        return Counter(m.source for m in self.members)
+
+
+def list_groups(*, session: Session, theme_id: int | None = None, statuses: Sequence[str] = ()) -> list[GroupView]:
+    """Groups (largest first) with their members, supports and stances."""
+    stmt = select(ContributionGroup).order_by(col(ContributionGroup.id))
+    if theme_id is not None:
+        stmt = stmt.where(ContributionGroup.theme_id == theme_id)
+    if statuses:
+        stmt = stmt.where(col(ContributionGroup.status).in_(list(statuses)))
+    groups = list(session.exec(stmt).all())
+    if not groups:
+        return []
+    pairs = session.exec(
+        select(ContributionGroupMember.group_id, Contribution)
+        .join(Contribution, col(Contribution.id) == col(ContributionGroupMember.contribution_id))
+        .where(col(ContributionGroupMember.group_id).in_([g.id for g in groups]))
+        .order_by(col(Contribution.created_at), col(Contribution.id))
+    ).all()
+    ids = list({c.id for _, c in pairs})
+    supports = dict(
+        session.exec(
+            select(ContributionSupport.contribution_id, func.count())
+            .where(col(ContributionSupport.contribution_id).in_(ids))
+            .group_by(col(ContributionSupport.contribution_id))
+        ).all()
+    )
+    members: dict[int, list[MemberView]] = {}
+    for gid, c in pairs:
+        members.setdefault(gid, []).append(
+            MemberView(
+                contribution_id=c.id or 0,
+                receipt_code=c.receipt_code,
+                created_at=c.created_at,
+                source=c.source,
+                status=c.status,
+                stance=c.stance,
+                orientation_id=c.orientation_id,
+                text=c.masked_body if c.masked_body is not None else c.body,
+                supports=int(supports.get(c.id or 0, 0)),
+                named=c.display_mode != "anonymous",
+            )
+        )
+    views = [
+        GroupView(
+            g.id or 0,
+            g.theme_id,
+            g.status,
+            g.representative_text,
+            g.threshold,
+            g.created_by,
+            g.created_at,
+            g.decided_at,
+            tuple(members.get(g.id or 0, [])),
+        )
+        for g in groups
+    ]
+    return sorted(views, key=lambda v: (-len(v.members), v.id))
+
+
+def _group(session: Session, group_id: int) -> ContributionGroup:
+    group = session.get(ContributionGroup, group_id)
+    if group is None:
+        raise NotFoundError("Ce groupe n'existe plus : relancez la proposition.")
+    return group
+
+
+def _member_ids(session: Session, group_id: int) -> list[int]:
+    return sorted(
+        session.exec(
+            select(ContributionGroupMember.contribution_id).where(ContributionGroupMember.group_id == group_id)
+        ).all()
+    )
+
+
+def confirm_group(
+    *,
+    session: Session,
+    group_id: int,
+    actor: str,
+    member_ids: Sequence[int] | None = None,
+    representative_text: str | None = None,
+) -> GroupView:
+    """Confirm a proposed group, optionally with edited members and representative text; nothing is deleted."""
+    group = _group(session, group_id)
+    if group.status != GroupStatus.PROPOSED.value:
+        raise ValidationError({"group": "Seul un groupe proposé peut être confirmé."})
+    before_members = _member_ids(session, group_id)
+    wanted = sorted(dict.fromkeys(member_ids)) if member_ids is not None else before_members
+    if len(wanted) < 2:
+        raise ValidationError({"members": "Un groupe réunit au moins deux contributions."})
+    rows = session.exec(select(Contribution).where(col(Contribution.id).in_(wanted))).all()
+    if len(rows) != len(wanted) or any(r.theme_id != group.theme_id for r in rows):
+        raise ValidationError({"members": "Toutes les contributions d'un groupe sont du même thème."})
+    if taken := _confirmed_members(session, group.theme_id) & set(wanted):
+        codes = ", ".join(sorted(r.receipt_code for r in rows if r.id in taken))
+        raise ValidationError({"members": f"Déjà dans un groupe confirmé : {codes}."})
+    text = group.representative_text
+    if representative_text is not None:
+        text, problem = check_text(
+            representative_text, label="Le texte représentatif", min_chars=5, max_chars=REPRESENTATIVE_MAX_CHARS
+        )
+        if problem:
+            raise ValidationError({"representative_text": problem})
+    for cid in set(before_members) - set(wanted):
+        link = session.get(ContributionGroupMember, (group_id, cid))
+        if link is not None:
+            session.delete(link)
+    session.add_all(
+        ContributionGroupMember(group_id=group_id, contribution_id=cid) for cid in set(wanted) - set(before_members)
+    )
+    before = {"status": group.status, "members": before_members, "representative_text": group.representative_text}
+    group.status = GroupStatus.CONFIRMED.value
+    group.representative_text = text
+    group.decided_at = utcnow()
+    session.add(group)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="group.confirm",
+        entity_type=ENTITY,
+        entity_id=group_id,
+        before=before,
+        after={"status": group.status, "members": wanted, "representative_text": text},
+    )
+    session.flush()
+    return next(g for g in list_groups(session=session, theme_id=group.theme_id) if g.id == group_id)
+
+
+def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> None:
+    group = _group(session, group_id)
+    if group.status != expected:
+        raise ValidationError({"group": "Ce groupe a déjà changé d'état : rechargez la page."})
+    before = {"status": group.status}
+    group.status = status
+    group.decided_at = utcnow()
+    session.add(group)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action=action,
+        entity_type=ENTITY,
+        entity_id=group_id,
+        before=before,
+        after={"status": status, "members": _member_ids(session, group_id)},
+    )
+
+
+def refuse_group(*, session: Session, group_id: int, actor: str) -> None:
+    """These are not duplicates: the proposal is kept as refused (and not proposed again while it stands)."""
+    _decide(
+        session,
+        group_id,
+        actor,
+        expected=GroupStatus.PROPOSED.value,
+        status=GroupStatus.REFUSED.value,
+        action="group.refuse",
+    )
+
+
+def undo_group(*, session: Session, group_id: int, actor: str) -> None:
+    """Undo a confirmed group: its members count on their own again; links to the group stop counting."""
+    _decide(
+        session,
+        group_id,
+        actor,
+        expected=GroupStatus.CONFIRMED.value,
+        status=GroupStatus.UNDONE.value,
+        action="group.undo",
+    )
