@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,31 +12,24 @@ from sqlmodel import Session, col, select
 from models import Contribution, ContributionSupport
 from services.contributions import VISIBLE_STATUSES
 from services.participants import participant_id_for_token
-from services.text import fold
+from services.words import words_of
 
 # Below this many characters a text says too little to compare (and every short text looks alike).
 MIN_QUERY_CHARS = 20
-# token_set_ratio on folded words without stop words: on the demo set, reworded duplicates score 62–80
-# and unrelated contributions of the same theme stay at or under 59.
-MIN_SCORE = 62.0
+# token_set_ratio on the words that matter: on the demo set, reworded duplicates of one theme score
+# 61-83, closely related ideas 60-61, unrelated contributions 59 at most.
+MIN_SCORE = 60.0
 MAX_SUGGESTIONS = 3
-# Only the most recent contributions of the theme are compared: bounded work per keystroke-commit.
+# Only the most recent contributions of the theme are compared: bounded work per committed text.
 MAX_CANDIDATES = 3000
-
-# Words that carry no idea of their own (French function words, and "ESS", present everywhere here).
-_STOP_WORDS_TEXT = (
-    "les des une dans pour par sur avec sans que qui quoi est sont pas plus mais ont aux ces cette ils elles "
-    "nous vous leur leurs tout tous toutes faut faire etre avoir comme bien tres trop aussi encore deja "
-    "entre dont donc car alors ess cela ceci son ses notre nos votre vos meme peu afin"
-)
-_STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-_WORD = re.compile(r"[a-z0-9]+")
+# Present in nearly every contribution here: a word that counts in the word cloud, not for likeness.
+_EVERYWHERE = frozenset({"ess"})
 
 
 @lru_cache(maxsize=50_000)
 def match_key(text: str) -> str:
-    """The words that matter in a text, folded (case and accents) for comparison; cached, it is pure."""
-    return " ".join(w for w in _WORD.findall(fold(text)) if len(w) >= 3 and w not in _STOP_WORDS)
+    """The words that matter in a text (services.words: folded, stop words out); cached, it is pure."""
+    return " ".join(key for _, key in words_of(text) if key not in _EVERYWHERE)
 
 
 @dataclass(frozen=True)
