@@ -28,6 +28,7 @@ from models import (
     Theme,
     utcnow,
 )
+from services.circuit import award_treasure_if_complete
 from services.codes import readable_code
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.participants import get_or_create_participant, participant_id_for_token
@@ -253,9 +254,12 @@ def submit_from_device(
         assert existing.id is not None
         return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
     participant = get_or_create_participant(session=session, device_token=device_token)
-    return submit_contribution(
+    receipt = submit_contribution(
         session=session, draft=replace(draft, participant_id=participant.id), rate_limit=rate_limit
     )
+    # A contribution can be the last step of the treasure hunt: the organisers' count moves at once.
+    award_treasure_if_complete(session=session, participant_id=participant.id)
+    return receipt
 
 
 @dataclass(frozen=True)

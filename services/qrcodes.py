@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
+from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import segno
+from PIL import Image, ImageDraw, ImageFont
+
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
 def page_url(base_url: str, url_path: str, **query: str) -> str:
@@ -30,4 +36,103 @@ def qr_png(data: str, *, scale: int = 12, border: int = 2) -> bytes:
     code = segno.make(data, error="m", micro=False)
     buffer = io.BytesIO()
     code.save(buffer, kind="png", scale=scale, border=border, dark="#000000", light="#ffffff")
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The stands' posters: one A4 page per stand, drawn with Pillow (already a dependency, through segno's
+# PNG writer and Streamlit) rather than a PDF library: a poster is one image per page.
+
+A4_PX = (1240, 1754)  # A4 at 150 dpi
+POSTER_DPI = 150
+_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+_FONT_BOLD = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
+
+
+@dataclass(frozen=True)
+class PosterStand:
+    code: str
+    name: str
+    theme_label: str
+    theme_color: str
+    position: int
+
+
+def stand_url(base_url: str, code: str) -> str:
+    """What a stand's QR code holds: the stand page with its code, e.g. https://ess.example/stand?code=S01."""
+    return page_url(base_url, "stand", code=code)
+
+
+def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _FONT_BOLD if bold else _FONT
+    try:
+        return ImageFont.truetype(path, size)
+    except OSError:
+        return ImageFont.load_default(size=size)  # Pillow's own font, when DejaVu is not installed
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and draw.textlength(f"{lines[-1]} {word}", font=font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
+def stand_poster(stand: PosterStand, base_url: str) -> Image.Image:
+    """One A4 poster: theme band, stand name, the QR code, and the address to type if the camera fails."""
+    width, height = A4_PX
+    page = Image.new("RGB", A4_PX, "white")
+    draw = ImageDraw.Draw(page)
+    color = stand.theme_color if _HEX.fullmatch(stand.theme_color or "") else "#444444"
+    draw.rectangle([0, 0, width, 150], fill=color)
+    draw.text((70, 45), f"Chasse aux trésors · stand n° {stand.position}", font=_font(44, bold=True), fill="white")
+    y = 210
+    draw.text((70, y), stand.theme_label, font=_font(38), fill=color)
+    y += 70
+    name_font = _font(64, bold=True)
+    for line in _wrap(draw, stand.name, name_font, width - 140)[:3]:
+        draw.text((70, y), line, font=name_font, fill="black")
+        y += 80
+    url = stand_url(base_url, stand.code)
+    # A whole number of pixels per module: resampling would make some modules thinner than others.
+    modules = int(segno.make(url, error="m", micro=False).symbol_size(scale=1, border=2)[0])
+    qr = Image.open(io.BytesIO(qr_png(url, scale=max(4, min(900, height - y - 380) // modules), border=2)))
+    side = qr.width
+    page.paste(qr, ((width - side) // 2, y + 40))
+    y += side + 90
+    draw.text(
+        (width // 2, y),
+        "Scannez avec l'appareil photo de votre téléphone, ou tapez :",
+        font=_font(34),
+        fill="#333333",
+        anchor="ma",
+    )
+    size = 52
+    address = short_address(url)
+    address_font = _font(size, bold=True)
+    while draw.textlength(address, font=address_font) > width - 120 and size > 24:
+        size -= 4
+        address_font = _font(size, bold=True)
+    draw.text((width // 2, y + 70), address, font=address_font, fill="black", anchor="ma")
+    draw.rectangle([0, height - 40, width, height], fill=color)
+    return page
+
+
+def stand_poster_png(stand: PosterStand, base_url: str) -> bytes:
+    """The stand's QR code alone, as a PNG (for a screen, a badge, a slide)."""
+    return qr_png(stand_url(base_url, stand.code), scale=16, border=2)
+
+
+def stand_posters_pdf(stands: list[PosterStand], base_url: str) -> bytes:
+    """Every stand's A4 poster in one PDF, one page per stand, in circuit order."""
+    if not stands:
+        raise ValueError("no stand to print")
+    pages = [stand_poster(s, base_url) for s in stands]
+    buffer = io.BytesIO()
+    pages[0].save(
+        buffer, "PDF", resolution=POSTER_DPI, save_all=True, append_images=pages[1:], title="Stands du circuit"
+    )
     return buffer.getvalue()

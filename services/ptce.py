@@ -1,0 +1,138 @@
+"""The PTCE catalogue: the eight pôles the Région supports, with their stands and contributions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import ColumnElement, func, or_
+from sqlmodel import Session, col, select
+
+from models import Contribution, Departement, ModerationStatus, Ptce, Stand
+from services.audit import record_audit_event
+from services.errors import NotFoundError, ValidationError
+
+EDITABLE_FIELDS = ("name", "carrier", "territory", "departement", "description", "support", "lat", "lon")
+# Where the region's départements sit on the offline map (their préfecture), for labels only.
+DEPARTEMENT_LABEL_POSITIONS = {
+    "44": (47.22, -1.55),
+    "49": (47.47, -0.55),
+    "53": (48.07, -0.77),
+    "72": (48.00, 0.20),
+    "85": (46.67, -1.43),
+}
+
+
+@dataclass(frozen=True)
+class PtceCard:
+    id: int
+    code: str
+    name: str
+    carrier: str
+    territory: str
+    departement: str
+    departement_name: str
+    description: str
+    support: str
+    lat: float | None
+    lon: float | None
+    stands: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of open stands
+    contributions: int = 0  # tagged with the PTCE or made at one of its stands, rejected ones left out
+    latest: list[str] = field(default_factory=list)  # a few published texts (masked where staff masked them)
+
+
+def _linked(ptce_ids: list[int]) -> ColumnElement[bool]:
+    return or_(col(Contribution.ptce_id).in_(ptce_ids), col(Stand.ptce_id).in_(ptce_ids))
+
+
+def list_ptce_catalogue(*, session: Session, departement: str | None = None, latest: int = 3) -> list[PtceCard]:
+    """The catalogue, optionally for one département, with linked stands and contribution counts (GROUP BY)."""
+    stmt = select(Ptce, Departement.name).join(Departement, col(Departement.code) == col(Ptce.departement))
+    if departement:
+        stmt = stmt.where(col(Ptce.departement) == departement)
+    rows = session.exec(stmt.order_by(col(Ptce.departement), col(Ptce.name))).all()
+    ids = [p.id for p, _ in rows if p.id is not None]
+    stands: dict[int, list[tuple[str, str]]] = {}
+    for ptce_id, code, name in session.exec(
+        select(Stand.ptce_id, Stand.code, Stand.name)
+        .where(col(Stand.ptce_id).in_(ids), col(Stand.active))
+        .order_by(col(Stand.position))
+    ).all():
+        if ptce_id is not None:
+            stands.setdefault(int(ptce_id), []).append((code, name))
+    # A contribution counts for a PTCE if tagged with it, or else if made at one of its stands.
+    owner = func.coalesce(Contribution.ptce_id, Stand.ptce_id)
+    counted = (
+        select(owner, func.count())
+        .select_from(Contribution)
+        .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
+    )
+    counted = counted.where(_linked(ids), col(Contribution.status) != ModerationStatus.REJECTED.value)
+    counts = {int(k): int(n) for k, n in session.exec(counted.group_by(owner)).all() if k is not None}
+    texts: dict[int, list[str]] = {}
+    if latest:
+        shown = func.coalesce(Contribution.masked_body, Contribution.body)
+        published = (
+            select(owner, shown)
+            .select_from(Contribution)
+            .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
+            .where(_linked(ids), col(Contribution.status) == ModerationStatus.PUBLISHED.value)
+            .order_by(col(Contribution.created_at).desc())
+            .limit(latest * max(len(ids), 1) * 4)
+        )
+        for key, text in session.exec(published).all():
+            bucket = texts.setdefault(int(key), [])
+            if len(bucket) < latest:
+                bucket.append(str(text))
+    return [
+        PtceCard(
+            id=p.id,
+            code=p.code,
+            name=p.name,
+            carrier=p.carrier,
+            territory=p.territory,
+            departement=p.departement,
+            departement_name=dep_name,
+            description=p.description,
+            support=p.support,
+            lat=p.lat,
+            lon=p.lon,
+            stands=stands.get(p.id, []),
+            contributions=counts.get(p.id, 0),
+            latest=texts.get(p.id, []),
+        )
+        for p, dep_name in rows
+        if p.id is not None
+    ]
+
+
+def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], actor: str) -> None:
+    """Staff edit one PTCE of the catalogue (audited)."""
+    row = session.get(Ptce, ptce_id)
+    if row is None:
+        raise NotFoundError("Ce PTCE n'existe plus.")
+    errors: dict[str, str] = {}
+    changes = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+    for key in ("name", "carrier", "territory"):
+        if key in changes and not str(changes[key] or "").strip():
+            errors[key] = "Ce champ est obligatoire."
+    if "departement" in changes and session.get(Departement, str(changes["departement"])) is None:
+        errors["departement"] = "Département inconnu."
+    for key, low, high in (("lat", 41.0, 52.0), ("lon", -6.0, 10.0)):
+        value = changes.get(key)
+        if value is not None and not (low <= float(str(value)) <= high):
+            errors[key] = "Coordonnée hors de France métropolitaine."
+    if errors:
+        raise ValidationError(errors)
+    before = {k: getattr(row, k) for k in changes}
+    for key, value in changes.items():
+        setattr(row, key, value.strip() if isinstance(value, str) else value)
+    session.add(row)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="ptce.update",
+        entity_type="ptce",
+        entity_id=ptce_id,
+        before=before,
+        after={k: getattr(row, k) for k in changes},
+    )
