@@ -16,10 +16,13 @@ class Permission(StrEnum):
     LIVE = "live"  # live tallies: the organisers' dashboard and the room's screen
     MODERATION = "moderation"  # publish, reject, retheme, tag and mask contributions
     BACKLOG = "backlog"  # how many contributions wait for moderation, per theme (organisers too)
+    CIRCUIT = "circuit"  # the treasure hunt's live traffic and the welcome desk's treasure check
+    STANDS = "stands"  # create, edit, reorder and import the circuit's stands; print their QR posters
+    CATALOGUE = "catalogue"  # edit the PTCE catalogue
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
-    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE, Permission.BACKLOG}),
+    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE, Permission.BACKLOG, Permission.CIRCUIT}),
     Role.STAFF.value: frozenset(
         {
             Permission.ACCOUNT,
@@ -28,6 +31,8 @@ _GRANTS: dict[str, frozenset[Permission]] = {
             Permission.LIVE,
             Permission.MODERATION,
             Permission.BACKLOG,
+            Permission.CIRCUIT,
+            Permission.CATALOGUE,
         }
     ),
     Role.ADMIN.value: frozenset(Permission),

@@ -28,6 +28,10 @@ PAGES: tuple[PageSpec, ...] = (
         "app_pages/my_contributions.py", "Mes contributions", ":material/inbox:", "mes-contributions", "Conférence"
     ),
     PageSpec("app_pages/join.py", "Rejoindre", ":material/qr_code_2:", "rejoindre", "Conférence"),
+    PageSpec("app_pages/circuit.py", "Chasse aux trésors", ":material/map:", "circuit", "Conférence"),
+    PageSpec("app_pages/stand.py", "Stand", ":material/storefront:", "stand", "Conférence"),
+    PageSpec("app_pages/passport.py", "Mon passeport", ":material/badge:", "passeport", "Conférence"),
+    PageSpec("app_pages/ptce.py", "Les PTCE", ":material/hub:", "ptce", "Conférence"),
     PageSpec(
         "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
     ),
@@ -77,6 +81,22 @@ PAGES: tuple[PageSpec, ...] = (
         "file-moderation",
         "En direct",
         Permission.BACKLOG,
+    ),
+    PageSpec(
+        "app_pages/circuit_live.py",
+        "Circuit en direct",
+        ":material/route:",
+        "circuit-direct",
+        "En direct",
+        Permission.CIRCUIT,
+    ),
+    PageSpec(
+        "app_pages/admin_stands.py",
+        "Stands du circuit",
+        ":material/storefront:",
+        "stands",
+        "Administration",
+        Permission.STANDS,
     ),
     PageSpec(
         "app_pages/admin_users.py",

@@ -1,0 +1,90 @@
+"""Un stand: the page a stand's QR code opens (/stand?code=S01), on a phone, without an account.
+
+Every text of a stand is typed by staff (or imported): drawn with st.text, never as Markdown.
+"""
+
+import streamlit as st
+
+from services import circuit as circuit_service
+from services.errors import NotFoundError
+from ui import circuit, participant, store
+
+K_NOTE = "stand_note"
+
+
+def _visit(code: str) -> None:
+    try:
+        result = store.write(circuit_service.visit_stand, device_token=participant.device_token(), stand_code=code)
+    except NotFoundError:
+        st.session_state[K_NOTE] = "closed"
+        return
+    st.session_state[K_NOTE] = "treasure" if result.treasure_just_found else ("new" if result.new else "again")
+
+
+participant.device_token()
+code = circuit_service.normalise_stand_code(st.query_params.get("code"))
+stand = circuit.stand_page(code) if code else None
+
+if stand is None:
+    st.title("Stand introuvable")
+    st.warning(
+        "Ce code de stand n'existe pas ou ce stand est fermé pour le moment. "
+        "Pas d'inquiétude : retrouvez tous les stands ouverts sur le plan du circuit.",
+        icon=":material/explore:",
+    )
+    st.page_link("app_pages/circuit.py", label="Voir le plan du circuit", icon=":material/map:")
+    st.page_link("app_pages/passport.py", label="Mon passeport", icon=":material/badge:")
+    st.stop()
+
+st.caption(f"Chasse aux trésors · stand n° {stand.position}")
+circuit.theme_band(stand.theme_color, stand.theme_short_label)
+with st.container(border=True):
+    st.text(stand.name)
+    if stand.experience:
+        st.text(stand.experience)
+    if stand.carrier:
+        st.caption("Porté par")
+        st.text(stand.carrier)
+if stand.description:
+    st.text(stand.description)
+if stand.question:
+    with st.container(border=True):
+        st.caption("La question de ce stand")
+        st.text(stand.question)
+if stand.ptce_name:
+    st.caption("Une expérience d'un pôle territorial de coopération économique (PTCE)")
+    st.text(stand.ptce_name)
+
+note = st.session_state.pop(K_NOTE, None)
+visited = store.read(circuit_service.has_visited, device_token=participant.device_token(), stand_code=stand.code)
+if note == "treasure":
+    st.balloons()
+    st.success(
+        "Bravo, vous avez trouvé le trésor ! Ouvrez votre passeport pour voir votre code.", icon=":material/star:"
+    )
+elif note == "closed":
+    st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
+elif visited:
+    st.success(
+        "Visite enregistrée dans votre passeport." if note != "again" else "Ce stand était déjà dans votre passeport.",
+        icon=":material/check_circle:",
+    )
+if not visited:
+    st.button(
+        "J'ai visité ce stand",
+        type="primary",
+        width="stretch",
+        key="stand_visit",
+        on_click=_visit,
+        args=(stand.code,),
+        icon=":material/where_to_vote:",
+    )
+st.page_link(
+    "app_pages/contribute.py",
+    label="Contribuer depuis ce stand",
+    icon=":material/edit_note:",
+    query_params={"stand": stand.code},
+)
+st.page_link("app_pages/passport.py", label="Mon passeport", icon=":material/badge:")
+st.page_link("app_pages/circuit.py", label="Plan du circuit", icon=":material/map:")
+participant.remember_device()

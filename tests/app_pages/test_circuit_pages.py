@@ -1,0 +1,132 @@
+"""The treasure-hunt pages under AppTest: stand, passport, circuit, PTCE, the organisers' and admins' pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from db.engine import session_scope
+from models import AuditEvent, Stand, StandVisit
+from services import circuit
+from services.codes import device_token
+from tests.app_pages.helpers import app_as, texts
+
+pytestmark = pytest.mark.usefixtures("app_env")
+XSS_NAME = "Stand <img src=x onerror=alert(1)> **gras**"
+
+
+def open_page(
+    path: str, *, role: str | None = None, token: str | None = None, query: dict[str, str] | None = None
+) -> AppTest:
+    at = app_as(role)
+    if token is not None:
+        at.session_state["device_token"] = token
+    at.run()
+    if query:
+        at.query_params.update(query)
+    at.switch_page(path).run()
+    assert not at.exception
+    return at
+
+
+def visits() -> list[StandVisit]:
+    with session_scope() as session:
+        return list(session.exec(select(StandVisit)).all())
+
+
+def test_the_stand_page_records_one_visit_and_offers_to_contribute() -> None:
+    token = device_token()
+    at = open_page("app_pages/stand.py", token=token, query={"code": "s04"})
+    content = texts(at)
+    assert "Les Ecossolies et leur incubateur" in content
+    assert "De quel accompagnement un porteur de projet" in content
+    at.button(key="stand_visit").click().run()
+    assert not at.exception
+    assert "Visite enregistrée dans votre passeport." in texts(at)
+    assert not [b for b in at.button if b.key == "stand_visit"]  # the button is gone once visited
+    assert len(visits()) == 1
+    # The query (?stand=S04) is checked in the browser test: AppTest's page_link proto does not carry it.
+    assert ("Contribuer depuis ce stand", "contribuer") in [
+        (el.proto.label, el.proto.page) for el in at.get("page_link")
+    ]
+
+
+@pytest.mark.parametrize("code", ["S99", "", "<script>alert(1)</script>"])
+def test_an_unknown_stand_code_is_a_friendly_message(code: str) -> None:
+    at = open_page("app_pages/stand.py", query={"code": code} if code else None)
+    assert "Stand introuvable" in [t.value for t in at.title]
+    assert "plan du circuit" in texts(at)
+
+
+def test_stand_texts_are_drawn_as_text_never_markdown() -> None:
+    with session_scope(write=True) as session:
+        stand = session.exec(select(Stand).where(Stand.code == "S01")).one()
+        stand.name = XSS_NAME
+        session.add(stand)
+    at = open_page("app_pages/stand.py", query={"code": "S01"})
+    assert XSS_NAME in [t.value for t in at.text]
+    assert "onerror" not in "\n".join(str(m.value) for m in at.markdown)
+
+
+def test_the_passport_shows_progress_then_the_treasure_and_restores_by_code() -> None:
+    token = device_token()
+    with session_scope(write=True) as session:
+        for code in ("S01", "S04", "S07", "S10"):
+            circuit.visit_stand(session=session, device_token=token, stand_code=code)
+    at = open_page("app_pages/passport.py", token=token)
+    assert [t.value for t in at.title] == ["Mon passeport"]
+    content = texts(at)
+    assert "Thèmes couverts : 4 sur 5" in str(at.get("progress")[0].proto)
+    assert "Il vous reste : 1 thème à découvrir et une contribution à envoyer." in content
+    code = next(m.value for m in at.metric if m.label == "Code de votre passeport")
+
+    # A new phone restores it with the code.
+    other = open_page("app_pages/passport.py", token=device_token())
+    other.text_input(key="passport_restore_code").input(code.lower()).run()
+    other.button(key="passport_restore").click().run()
+    assert not other.exception
+    assert "Passeport retrouvé : il est maintenant sur ce téléphone." in texts(other)
+    assert other.session_state["device_token"] == token
+    assert next(m.value for m in other.metric if m.label == "Stands visités") == "4"
+
+
+def test_the_circuit_and_ptce_pages_render_offline_with_every_ptce() -> None:
+    at = open_page("app_pages/circuit.py")
+    assert not at.exception and len(at.dataframe) == 5
+    ptce = open_page("app_pages/ptce.py")
+    assert len(ptce.get("plotly_chart")) == 1
+    assert "Association Les Ecossolies" in texts(ptce)
+    ptce.selectbox(key="ptce_departement").set_value("85").run()
+    assert not ptce.exception
+    content = texts(ptce)
+    assert "Association Icroacoa" in content and "Les Ecossolies" not in content
+
+
+@pytest.mark.parametrize(("role", "allowed"), [(None, False), ("organizer", True), ("staff", True), ("admin", True)])
+def test_the_circuit_view_is_for_organisers(role: str | None, allowed: bool) -> None:
+    at = app_as(role).run()
+    if not allowed:
+        with pytest.raises(ValueError):
+            at.switch_page("app_pages/circuit_live.py")
+        return
+    at.switch_page("app_pages/circuit_live.py").run()
+    assert not at.exception
+    assert "Stands jamais visités" in [m.label for m in at.metric]
+
+
+@pytest.mark.parametrize("role", [None, "organizer", "staff"])
+def test_stand_management_is_for_admins_only(role: str | None) -> None:
+    at = app_as(role).run()
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/admin_stands.py")
+
+
+def test_an_admin_moves_a_stand_and_it_is_audited() -> None:
+    at = open_page("app_pages/admin_stands.py", role="admin")
+    at.selectbox(key="admin_stands_move").set_value("S03").run()
+    at.button(key="admin_stands_up").click().run()
+    assert not at.exception
+    with session_scope() as session:
+        assert session.exec(select(Stand.position).where(Stand.code == "S03")).one() == 2
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "stand.move")).first() is not None
