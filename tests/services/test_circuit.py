@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import io
+import re
 import uuid
 
 import pytest
+import segno
+from PIL import Image
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.engine import session_scope
-from models import Stand, StandVisit
-from services import circuit, contributions
+from models import AuditEvent, Stand, StandVisit
+from services import circuit, contributions, qrcodes
 from services.codes import device_token
 from services.contributions import ContributionDraft
-from services.errors import NotFoundError
+from services.errors import NotFoundError, ValidationError
 
 BODY = "Un guichet unique pour les structures de l'ESS qui cherchent un financement."
 ONE_PER_THEME = ("S01", "S04", "S07", "S10", "S13")
@@ -121,3 +125,108 @@ def test_a_lost_passport_is_restored_from_its_short_code(sqlite_engine: Engine) 
         restored = circuit.restore_passport(session=session, public_code=code.lower().replace("-", ""))
     assert restored == old_phone
     assert [s.code for s in passport(sqlite_engine, restored).visited] == ["S03"]
+
+
+CSV = (
+    "code;name;theme;experience;position;ptce\n"
+    "S01;Le portail ESSOR, nouvelle version;institutions;Un site unique;1;\n"  # update
+    "S20;Un tiers-lieu rural;cooperation;Un lieu partagé;20;machecoul\n"  # create
+    "S21;;emploi;;;\n"  # no name
+    "S22;Un stand;inconnu;;;\n"  # unknown theme
+    "S 23!;Un stand;emploi;;;\n"  # bad code
+    "S24;Un stand;emploi;;douze;\n"  # bad position
+    "S25;Un stand;emploi;;;nulle-part\n"  # unknown PTCE
+    "S20;Encore lui;emploi;;;\n"  # twice in the file
+)
+
+
+def test_a_csv_import_saves_good_rows_and_reports_each_bad_one(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine, write=True) as session:
+        report = circuit.import_stands_csv(session=session, content=CSV.encode("utf-8-sig"), actor="admin")
+    assert (report.created, report.updated) == (1, 1)
+    assert [r.line for r in report.rejected] == [4, 5, 6, 7, 8, 9]
+    assert "nom du stand est obligatoire" in report.rejected[0].reasons
+    assert "Thème inconnu" in report.rejected[1].reasons
+    assert "Code de stand invalide" in report.rejected[2].reasons
+    assert "position" in report.rejected[3].reasons
+    assert "PTCE inconnu" in report.rejected[4].reasons
+    assert "deux fois" in report.rejected[5].reasons
+    with session_scope(sqlite_engine) as session:
+        page = circuit.get_stand_page(session=session, code="S20")
+        assert page is not None and page.ptce_code == "machecoul" and page.position == 20
+        assert circuit.get_stand_page(session=session, code="S01").name == "Le portail ESSOR, nouvelle version"  # type: ignore[union-attr]
+        actions = [e.action for e in session.exec(select(AuditEvent)).all()]
+    assert actions.count("stand.create") == 1 and actions.count("stand.update") == 1 and "stand.import" in actions
+
+
+def test_a_csv_without_the_required_columns_is_refused_whole(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine, write=True) as session, pytest.raises(ValidationError):
+        circuit.import_stands_csv(session=session, content=b"nom,theme\nA,emploi\n", actor="admin")
+
+
+def test_admins_create_edit_and_reorder_stands(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine, write=True) as session:
+        new_id = circuit.save_stand(
+            session=session, values=circuit.StandValues(code="s30", name="Nouveau", theme="emploi"), actor="admin"
+        )
+        with pytest.raises(ValidationError) as taken:
+            circuit.save_stand(
+                session=session, values=circuit.StandValues(code="S01", name="Doublon", theme="emploi"), actor="admin"
+            )
+        assert "déjà ce code" in taken.value.errors["code"]
+        circuit.move_stand(session=session, stand_id=new_id, offset=-1, actor="admin")
+    with session_scope(sqlite_engine) as session:
+        order = [s.code for s in circuit.list_circuit(session=session)]
+    assert order[-2:] == ["S30", "S15"] and len(order) == 16
+
+
+def test_circuit_traffic_counts_visits_conversion_unreached_and_treasures(sqlite_engine: Engine) -> None:
+    hunters = [device_token() for _ in range(3)]
+    for token in hunters:
+        visit(sqlite_engine, token, "S01")
+    visit(sqlite_engine, hunters[0], "S04")
+    contribute(sqlite_engine, hunters[0], "S01")
+    for code in ONE_PER_THEME:
+        visit(sqlite_engine, hunters[1], code)
+    contribute(sqlite_engine, hunters[1], "S13")  # S01 was already in its passport: 3 + 1 + 4 visits
+    with session_scope(sqlite_engine) as session:
+        traffic = circuit.circuit_traffic(session=session)
+    by_code = {s.code: s for s in traffic.stands}
+    assert by_code["S01"].visits == 3 and by_code["S01"].contributions == 1 and by_code["S01"].converted == 1
+    assert by_code["S01"].conversion == pytest.approx(1 / 3)
+    assert by_code["S02"].visits == 0 and by_code["S02"].conversion is None
+    assert "S02" in [s.code for s in traffic.unreached] and "S04" not in [s.code for s in traffic.unreached]
+    assert traffic.hunters == 3 and traffic.treasures_found == 1
+    assert sum(traffic.visits_by_theme.values()) == sum(n for _, n in traffic.visits_by_quarter) == 8
+
+
+def test_the_poster_sheet_has_one_page_per_stand_and_each_qr_holds_its_stand_url(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        stands = circuit.poster_stands(session=session)
+    pdf = qrcodes.stand_posters_pdf(stands, "https://ess.example/")
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == len(stands) == 15
+    png = qrcodes.stand_poster_png(stands[0], "https://ess.example/")
+    assert qrcodes.stand_url("https://ess.example/", "S01") == "https://ess.example/stand?code=S01"
+    assert read_qr_matrix(png) == segno_matrix("https://ess.example/stand?code=S01")
+    assert read_qr_matrix(png) != segno_matrix("https://ess.example/stand?code=S02")
+
+
+def segno_matrix(data: str) -> list[list[bool]]:
+    return [[bool(v) for v in row] for row in segno.make(data, error="m", micro=False).matrix]
+
+
+def read_qr_matrix(png: bytes) -> list[list[bool]]:
+    """The module grid read back from the image's pixels (finder pattern gives the module size)."""
+    image = Image.open(io.BytesIO(png)).convert("L")
+    width, _ = image.size
+    pixels = image.load()
+    assert pixels is not None
+    # First dark pixel on the diagonal is the finder's corner; the finder is 7 modules wide.
+    start = next(i for i in range(width) if pixels[i, i] < 128)
+    end = next(i for i in range(start, width) if pixels[i, start] >= 128)
+    module = (end - start) / 7
+    count = round((width - 2 * start) / module)
+    return [
+        [pixels[int(start + (c + 0.5) * module), int(start + (r + 0.5) * module)] < 128 for c in range(count)]
+        for r in range(count)
+    ]
