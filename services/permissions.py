@@ -16,6 +16,9 @@ class Permission(StrEnum):
     LIVE = "live"  # live tallies: the organisers' dashboard and the room's screen
     MODERATION = "moderation"  # publish, reject, retheme, tag and mask contributions
     BACKLOG = "backlog"  # how many contributions wait for moderation, per theme (organisers too)
+    GROUPING = "grouping"  # confirm, edit, refuse or undo groups of near-duplicate contributions
+    DRAFTING = "drafting"  # edit the orientations of the strategy, link them to their sources
+    EXPORTS = "exports"  # download the draft strategy and the contributions
     CIRCUIT = "circuit"  # the treasure hunt's live traffic and the welcome desk's treasure check
     STANDS = "stands"  # create, edit, reorder and import the circuit's stands; print their QR posters
     CATALOGUE = "catalogue"  # edit the PTCE catalogue
@@ -31,6 +34,9 @@ _GRANTS: dict[str, frozenset[Permission]] = {
             Permission.LIVE,
             Permission.MODERATION,
             Permission.BACKLOG,
+            Permission.GROUPING,
+            Permission.DRAFTING,
+            Permission.EXPORTS,
             Permission.CIRCUIT,
             Permission.CATALOGUE,
         }

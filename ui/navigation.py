@@ -75,6 +75,14 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.MODERATION,
     ),
     PageSpec(
+        "app_pages/exports.py",
+        "Exports",
+        ":material/download:",
+        "exports",
+        "Équipe",
+        Permission.EXPORTS,
+    ),
+    PageSpec(
         "app_pages/moderation_backlog.py",
         "File de modération",
         ":material/pending_actions:",

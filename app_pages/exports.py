@@ -1,0 +1,118 @@
+"""Exports: the draft strategy (Word, Markdown) and the contributions (Excel, CSV), anonymised by default.
+
+Files are built on demand (a button), kept for this session only, and handed over with download buttons
+that do not rerun the page. A full internal export is an explicit choice and goes to the audit trail.
+"""
+
+from datetime import datetime
+
+import streamlit as st
+
+from services import data_export, strategy_document
+from services.formatting import PARIS
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+account = require(Permission.EXPORTS)
+
+K_FULL = "exports_full"
+K_REJECTED = "exports_rejected"
+K_SEPARATOR = "exports_separator"
+K_FILES = "exports_files"
+SEPARATORS = {"semicolon": "Point-virgule (Excel en français)", "comma": "Virgule"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _stamp() -> str:
+    return datetime.now(PARIS).strftime("%Y%m%d-%H%M")
+
+
+st.title("Exports")
+st.caption(
+    "Le projet de stratégie pour la relecture et la publication, les contributions pour l'analyse. "
+    "Par défaut, tout est anonymisé : aucun nom ni organisation des personnes restées anonymes, "
+    "données personnelles masquées."
+)
+
+st.subheader("Projet de stratégie")
+st.caption(
+    "Page de titre, contexte et chiffres clés, puis par thème les orientations avec leur statut, le nombre "
+    "et l'origine des contributions qui les appuient et quelques citations anonymisées ; annexe des sources."
+)
+left, right = st.columns(2)
+if left.button("Préparer le document Word", key="exports_make_docx", icon=":material/description:"):
+    st.session_state.setdefault(K_FILES, {})["docx"] = store.read(strategy_document.strategy_docx)
+if right.button("Préparer le Markdown", key="exports_make_md", icon=":material/article:"):
+    st.session_state.setdefault(K_FILES, {})["md"] = store.read(strategy_document.strategy_markdown).encode("utf-8")
+files = st.session_state.get(K_FILES) or {}
+if "docx" in files:
+    left.download_button(
+        "Télécharger le document Word",
+        files["docx"],
+        file_name=f"strategie-ess-projet-{_stamp()}.docx",
+        mime=DOCX,
+        key="exports_get_docx",
+        on_click="ignore",
+        type="primary",
+    )
+if "md" in files:
+    right.download_button(
+        "Télécharger le Markdown",
+        files["md"],
+        file_name=f"strategie-ess-projet-{_stamp()}.md",
+        mime="text/markdown",
+        key="exports_get_md",
+        on_click="ignore",
+    )
+
+st.subheader("Données des contributions")
+st.caption(
+    "Excel : une feuille de synthèse, une feuille par thème et une par origine, avec filtres et en-têtes figés. "
+    "CSV : UTF-8 avec BOM, séparateur au choix."
+)
+full = st.toggle(
+    "Export interne complet (noms, organisations et textes tels que saisis)",
+    key=K_FULL,
+    help="Réservé à l'équipe : ce fichier contient des données personnelles. Son téléchargement est journalisé.",
+)
+if full:
+    st.warning("Export interne : ne pas diffuser. Le téléchargement est inscrit au journal.", icon=":material/lock:")
+include_rejected = st.checkbox("Inclure les contributions rejetées", key=K_REJECTED)
+separator = st.radio(
+    "Séparateur du CSV", list(SEPARATORS), format_func=SEPARATORS.__getitem__, key=K_SEPARATOR, horizontal=True
+)
+options = {"anonymised": not full, "include_rejected": include_rejected}
+suffix = "interne" if full else "anonyme"
+left, right = st.columns(2)
+if left.button("Préparer le fichier Excel", key="exports_make_xlsx", icon=":material/table_view:"):
+    with st.spinner("Préparation du fichier Excel…"):
+        st.session_state.setdefault(K_FILES, {})["xlsx"] = (store.read(data_export.excel_export, **options), suffix)
+    store.write(data_export.record_export, actor=account.username, kind="xlsx", **options)
+if right.button("Préparer le fichier CSV", key="exports_make_csv", icon=":material/csv:"):
+    data = store.read(data_export.csv_export, semicolon=separator == "semicolon", **options)
+    st.session_state.setdefault(K_FILES, {})["csv"] = (data, suffix)
+    store.write(data_export.record_export, actor=account.username, kind="csv", **options)
+files = st.session_state.get(K_FILES) or {}
+if "xlsx" in files:
+    data, kind = files["xlsx"]
+    left.download_button(
+        "Télécharger le fichier Excel",
+        data,
+        file_name=f"contributions-{kind}-{_stamp()}.xlsx",
+        mime=XLSX,
+        key="exports_get_xlsx",
+        on_click="ignore",
+        type="primary",
+    )
+if "csv" in files:
+    data, kind = files["csv"]
+    right.download_button(
+        "Télécharger le fichier CSV",
+        data,
+        file_name=f"contributions-{kind}-{_stamp()}.csv",
+        mime="text/csv",
+        key="exports_get_csv",
+        on_click="ignore",
+    )

@@ -1,0 +1,255 @@
+"""The draft strategy as a document: Word (python-docx) and Markdown, built from one anonymised plan.
+
+Title page, context and key figures, then per theme each orientation with its status, how many
+contributions stand behind it and where they come from, a few anonymised quotes; an annex of sources.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from models import Contribution, ModerationStatus, Orientation, Theme, utcnow
+from services import drafting
+from services.exports import xml_safe
+from services.formatting import format_datetime, format_figure, format_number
+from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
+from services.moderation import mask_personal_data
+from services.reference import list_key_figures
+
+QUOTES_PER_ORIENTATION = 3
+QUOTE_MAX_CHARS = 280
+TITLE = "Stratégie régionale de l'économie sociale et solidaire"
+SUBTITLE = "Pays de la Loire — projet issu de la conférence régionale de l'ESS (Angers, 28/06/2016)"
+CONTEXT = (
+    "La loi du 31 juillet 2014 relative à l'économie sociale et solidaire prévoit une conférence régionale de "
+    "l'ESS, organisée par l'État et la Région. Celle du 28 juin 2016 à Angers a soumis aux acteurs des "
+    "propositions d'orientations, thème par thème, après des ateliers de lancement et un questionnaire. "
+    "Les contributions recueillies (ateliers, questionnaire, conférence et chasse aux trésors) ont servi à "
+    "retenir, amender, compléter ou abandonner ces orientations. La stratégie vaut pour cinq ans ; elle "
+    "nourrit aussi le volet ESS du schéma régional de développement économique (SRDEII)."
+)
+
+
+@dataclass
+class OrientationPlan:
+    code: str
+    title: str
+    body: str
+    status: str
+    sources: int = 0
+    by_source: Counter[str] = field(default_factory=Counter)
+    by_stance: Counter[str] = field(default_factory=Counter)
+    quotes: list[str] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ThemePlan:
+    number: int
+    label: str
+    orientations: list[OrientationPlan]
+
+
+@dataclass
+class StrategyPlan:
+    generated_at: datetime
+    figures: list[str]
+    themes: list[ThemePlan]
+    contributions_by_source: Counter[str]
+    total_contributions: int
+
+
+def _quote(text: str) -> str:
+    text = " ".join(mask_personal_data(text).split())
+    return text if len(text) <= QUOTE_MAX_CHARS else text[: QUOTE_MAX_CHARS - 1].rstrip() + "…"
+
+
+def build_plan(*, session: Session) -> StrategyPlan:
+    """Everything the document says, anonymised: counts, origins, stances and quotes per orientation."""
+    themes = session.exec(select(Theme).order_by(col(Theme.position), col(Theme.id))).all()
+    orientations = session.exec(select(Orientation).order_by(col(Orientation.position), col(Orientation.id))).all()
+    sources = drafting.orientation_sources_many(session=session, orientation_ids=[o.id or 0 for o in orientations])
+    counts = session.exec(
+        select(Contribution.source, func.count())
+        .where(col(Contribution.status) != ModerationStatus.REJECTED.value)
+        .group_by(col(Contribution.source))
+    ).all()
+    by_source: Counter[str] = Counter({s: int(n) for s, n in counts})
+    plans: list[ThemePlan] = []
+    for number, theme in enumerate(themes, start=1):
+        items = []
+        for o in (o for o in orientations if o.theme_id == theme.id):
+            rows = sources.get(o.id or 0, [])
+            summary = drafting.summarise(rows)
+            published = [r for r in rows if r.status == ModerationStatus.PUBLISHED.value]
+            quotes = list(dict.fromkeys(_quote(r.text) for r in published))[:QUOTES_PER_ORIENTATION]
+            items.append(
+                OrientationPlan(
+                    code=o.code,
+                    title=o.title,
+                    body=o.body,
+                    status=o.status,
+                    sources=summary.total,
+                    by_source=summary.by_source,
+                    by_stance=summary.by_stance,
+                    quotes=quotes,
+                    receipts=[r.receipt_code for r in rows],
+                )
+            )
+        plans.append(ThemePlan(number, theme.label, items))
+    figures = [f"{f.label} : {format_figure(f.value, f.unit)}" for f in list_key_figures(session=session)]
+    return StrategyPlan(utcnow(), figures, plans, by_source, sum(by_source.values()))
+
+
+def _origins(counter: Counter[str]) -> str:
+    if not counter:
+        return "aucune"
+    return ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in counter.most_common())
+
+
+def _stances(counter: Counter[str]) -> str:
+    return ", ".join(f"{label(STANCE_LABELS, s)} : {format_number(n)}" for s, n in counter.most_common())
+
+
+def _status(status: str) -> str:
+    return label(ORIENTATION_STATUS_LABELS, status)
+
+
+def docx_bytes(plan: StrategyPlan) -> bytes:
+    """The Word document of the draft strategy; every text goes through xml_safe first."""
+    doc = Document()
+    doc.styles["Normal"].font.name = "Calibri"
+    doc.styles["Normal"].font.size = Pt(11)
+    title = doc.add_paragraph()
+    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = title.add_run(TITLE)
+    run.bold = True
+    run.font.size = Pt(26)
+    subtitle = doc.add_paragraph(SUBTITLE)
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    meta = doc.add_paragraph(
+        f"Document de travail — version du {format_datetime(plan.generated_at)} — contributions anonymisées"
+    )
+    meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    doc.add_page_break()  # type: ignore[no-untyped-call]
+
+    doc.add_heading("Contexte", level=1)
+    doc.add_paragraph(CONTEXT)
+    total = format_number(plan.total_contributions)
+    doc.add_paragraph(f"{total} contributions retenues pour l'analyse : {_origins(plan.contributions_by_source)}.")
+    if plan.figures:
+        doc.add_heading("Chiffres clés", level=2)
+        for figure in plan.figures:
+            doc.add_paragraph(xml_safe(figure), style="List Bullet")
+
+    for theme in plan.themes:
+        doc.add_heading(xml_safe(f"Thème {theme.number} — {theme.label}"), level=1)
+        if not theme.orientations:
+            doc.add_paragraph("Aucune orientation pour ce thème.")
+        for o in theme.orientations:
+            doc.add_heading(xml_safe(f"{o.code} · {o.title}"), level=2)
+            status = doc.add_paragraph()
+            status.add_run("Statut : ").bold = True
+            status.add_run(_status(o.status))
+            if o.body:
+                doc.add_paragraph(xml_safe(o.body))
+            backing = doc.add_paragraph()
+            backing.add_run("Contributions : ").bold = True
+            backing.add_run(f"{format_number(o.sources)} ({_origins(o.by_source)})")
+            if o.by_stance:
+                stances = doc.add_paragraph()
+                stances.add_run("Positions exprimées : ").bold = True
+                stances.add_run(_stances(o.by_stance))
+            for quote in o.quotes:
+                doc.add_paragraph(xml_safe(f"« {quote} »"), style="Quote")
+
+    doc.add_page_break()  # type: ignore[no-untyped-call]
+    doc.add_heading("Annexe — sources", level=1)
+    doc.add_paragraph(
+        "Contributions par origine (hors contributions rejetées), puis les reçus des contributions liées à "
+        "chaque orientation : ils permettent de retrouver chaque source dans l'export des données."
+    )
+    table = doc.add_table(rows=1, cols=2)
+    table.style = "Table Grid"
+    table.rows[0].cells[0].text = "Origine"
+    table.rows[0].cells[1].text = "Contributions"
+    for source, n in plan.contributions_by_source.most_common():
+        cells = table.add_row().cells
+        cells[0].text = label(SOURCE_LABELS, source)
+        cells[1].text = format_number(n)
+    for theme in plan.themes:
+        for o in theme.orientations:
+            if o.receipts:
+                doc.add_paragraph(xml_safe(f"{o.code} : {', '.join(o.receipts)}"))
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def md_escape(text: str) -> str:
+    """User text made inert in Markdown: every character with a Markdown meaning is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(xml_safe(text).split()))
+
+
+def markdown_text(plan: StrategyPlan) -> str:
+    """The same document as Markdown (text typed by people is escaped, never interpreted)."""
+    out = [
+        f"# {TITLE}",
+        "",
+        f"*{SUBTITLE}*",
+        "",
+        f"Document de travail — version du {format_datetime(plan.generated_at)} — contributions anonymisées.",
+        "",
+        "## Contexte",
+        "",
+        CONTEXT,
+        "",
+        f"{format_number(plan.total_contributions)} contributions retenues pour l'analyse : "
+        f"{_origins(plan.contributions_by_source)}.",
+        "",
+    ]
+    if plan.figures:
+        out += ["### Chiffres clés", "", *[f"- {md_escape(f)}" for f in plan.figures], ""]
+    for theme in plan.themes:
+        out += [f"## Thème {theme.number} — {md_escape(theme.label)}", ""]
+        for o in theme.orientations:
+            out += [f"### {md_escape(o.code)} · {md_escape(o.title)}", "", f"**Statut :** {_status(o.status)}", ""]
+            if o.body:
+                out += [md_escape(o.body), ""]
+            out += [f"**Contributions :** {format_number(o.sources)} ({_origins(o.by_source)})", ""]
+            if o.by_stance:
+                out += [f"**Positions exprimées :** {_stances(o.by_stance)}", ""]
+            out += [f"> « {md_escape(q)} »\n" for q in o.quotes]
+    out += ["## Annexe — sources", "", "| Origine | Contributions |", "|---|---|"]
+    out += [
+        f"| {label(SOURCE_LABELS, s)} | {format_number(n)} |" for s, n in plan.contributions_by_source.most_common()
+    ]
+    out.append("")
+    for theme in plan.themes:
+        for o in theme.orientations:
+            if o.receipts:
+                out.append(f"- {md_escape(o.code)} : {md_escape(', '.join(o.receipts))}")
+    return "\n".join(out) + "\n"
+
+
+def strategy_docx(*, session: Session) -> bytes:
+    """The draft strategy as a Word file."""
+    return docx_bytes(build_plan(session=session))
+
+
+def strategy_markdown(*, session: Session) -> str:
+    """The draft strategy as Markdown."""
+    return markdown_text(build_plan(session=session))
