@@ -1,0 +1,101 @@
+"""The treasure hunt on a phone (390 × 844) in headless Chromium, starting from the stand's printed QR code."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from db.engine import build_engine, session_scope
+from models import Contribution, Participant, Stand, StandVisit
+from services import qrcodes
+from tests.e2e.conftest import LiveApp, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+BODY = "Un annuaire régional des aides à l'ESS, tenu à jour par la CRESS et ouvert à tous."
+
+
+def scanned_url(app: LiveApp, code: str, name: str) -> str:
+    """What a phone camera reads on the stand's QR code (generated for this server's address)."""
+    stand = qrcodes.PosterStand(code=code, name=name, theme_label="", theme_color="#000000", position=1)
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qrcodes.stand_poster_png(stand, app.url))))
+    assert len(found) == 1
+    return str(found[0].text)
+
+
+def visit(page: Page, app: LiveApp, code: str) -> None:
+    url = scanned_url(app, code, code)
+    assert url == f"{app.url}/stand?code={code}"
+    page.goto(url)
+    wait_for_app(page)
+    page.get_by_role("button", name="J'ai visité ce stand").click()
+    wait_for_app(page)
+
+
+def db(app: LiveApp):  # type: ignore[no-untyped-def]
+    return build_engine(app.database_url)
+
+
+def test_scan_visit_contribute_and_find_the_treasure(live_app: LiveApp, phone: Page) -> None:
+    visit(phone, live_app, "S01")
+    expect(phone.get_by_text("Le portail ESSOR")).to_be_visible()
+    expect(phone.get_by_text("Visite enregistrée dans votre passeport.")).to_be_visible()
+    expect(phone.get_by_role("button", name="J'ai visité ce stand")).to_have_count(0)
+
+    # A second scan of the same stand records nothing new.
+    phone.goto(f"{live_app.url}/stand?code=S01")
+    wait_for_app(phone)
+    expect(phone.get_by_text("Visite enregistrée dans votre passeport.")).to_be_visible()
+
+    # Contribute from the stand: its theme is chosen, the source is the treasure hunt.
+    phone.get_by_role("link", name="Contribuer depuis ce stand").click()
+    wait_for_app(phone)
+    expect(phone.get_by_text("Chasse aux trésors · depuis le stand")).to_be_visible()
+    expect(phone.get_by_role("radio", name="Relations avec les institutions")).to_be_checked()
+    phone.get_by_test_id("stTextArea").locator("textarea").fill(BODY)
+    phone.get_by_role("button", name="Envoyer ma contribution").click()
+    wait_for_app(phone)
+    expect(phone.get_by_text("Contribution enregistrée. Merci !")).to_be_visible()
+
+    phone.goto(f"{live_app.url}/passeport")
+    wait_for_app(phone)
+    expect(phone.get_by_text("Thèmes couverts : 1 sur 5")).to_be_visible()
+    expect(phone.get_by_text("Il vous reste : 4 thèmes à découvrir.")).to_be_visible()
+
+    for code in ("S04", "S07", "S10"):
+        visit(phone, live_app, code)
+    visit(phone, live_app, "S13")
+    expect(phone.get_by_text("Bravo, vous avez trouvé le trésor !", exact=False)).to_be_visible()
+
+    phone.goto(f"{live_app.url}/passeport")
+    wait_for_app(phone)
+    expect(phone.get_by_text("Bravo ! Vous avez trouvé le trésor de l'ESS.")).to_be_visible()
+    treasure = phone.get_by_test_id("stMetric").filter(has_text="Votre code trésor")
+    shown = treasure.get_by_test_id("stMetricValue").inner_text().strip()
+
+    engine = db(live_app)
+    try:
+        with session_scope(engine) as session:
+            (contribution,) = session.exec(select(Contribution)).all()
+            s01 = session.exec(select(Stand).where(Stand.code == "S01")).one()
+            assert contribution.source == "treasure_hunt" and contribution.stand_id == s01.id
+            assert len(session.exec(select(StandVisit)).all()) == 5
+            (hunter,) = session.exec(select(Participant)).all()
+            assert hunter.treasure_code == shown and hunter.treasure_found_at is not None
+    finally:
+        engine.dispose()
+
+
+def test_an_unknown_stand_code_is_a_friendly_page(live_app: LiveApp, phone: Page) -> None:
+    phone.goto(f"{live_app.url}/stand?code=NOPE")
+    wait_for_app(phone)
+    expect(phone.get_by_role("heading", name="Stand introuvable")).to_be_visible()
+    phone.get_by_role("link", name="Voir le plan du circuit").click()
+    wait_for_app(phone)
+    expect(phone.get_by_role("heading", name="Le circuit de la chasse aux trésors")).to_be_visible()
+    expect(phone.get_by_test_id("stException")).to_have_count(0)
