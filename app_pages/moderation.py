@@ -8,7 +8,7 @@ participant typed is drawn with st.text or inside a dataframe, never as markdown
 import pandas as pd
 import streamlit as st
 
-from services import moderation, reference
+from services import drafting, moderation, reference
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import (
@@ -16,6 +16,7 @@ from services.labels import (
     FIELD_LABELS,
     MODERATION_LABELS,
     SOURCE_LABELS,
+    STANCE_LABELS,
     label,
 )
 from services.moderation import PERSONAL_DATA_KINDS, QueueFilter
@@ -36,6 +37,7 @@ K_TAGS = "moderation_tags"
 K_FEEDBACK = "moderation_feedback"
 K_FOCUS = "moderation_focus"
 K_MASKED = "moderation_masked_text"
+FED_VIA = {"stance": "Position du participant", "link": "Lien de l'équipe", "group": "Groupe lié"}
 ALL = ""  # "no filter": a None option would show Streamlit's own (English) placeholder
 
 themes = store.themes()
@@ -232,6 +234,24 @@ else:
         is not None
     ):
         st.success("Texte masqué enregistré.")
+
+    fed = store.read(drafting.contribution_orientations, contribution_id=focus)
+    if fed:
+        st.caption("Orientations nourries par cette contribution")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Orientation": f"{f.code} · {f.title}",
+                        "Par": FED_VIA[f.via],
+                        "Position": label(STANCE_LABELS, f.stance, ""),
+                    }
+                    for f in fed
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
 
     st.caption("Historique")
     history = store.read(moderation.contribution_history, contribution_id=focus)

@@ -527,3 +527,44 @@ def contribution_orientations(*, session: Session, contribution_id: int) -> list
         if o.id not in fed or via == "link":
             fed[o.id or 0] = FedOrientation(o.id or 0, o.code, o.title, via, link.relation, c.stance)
     return sorted(fed.values(), key=lambda f: f.code)
+
+
+@dataclass(frozen=True)
+class ThemeContribution:
+    contribution_id: int
+    receipt_code: str
+    source: str
+    stance: str | None
+    orientation_code: str | None
+    group_id: int | None  # its confirmed group, if any
+    text: str
+
+
+def theme_contributions(*, session: Session, theme_id: int, limit: int = 2000) -> list[ThemeContribution]:
+    """The theme's contributions that count (published or pending), with their confirmed group, oldest first."""
+    grouped = dict(
+        session.exec(
+            select(ContributionGroupMember.contribution_id, ContributionGroupMember.group_id)
+            .join(ContributionGroup, col(ContributionGroup.id) == col(ContributionGroupMember.group_id))
+            .where(ContributionGroup.theme_id == theme_id, ContributionGroup.status == GroupStatus.CONFIRMED.value)
+        ).all()
+    )
+    rows = session.exec(
+        select(Contribution, Orientation.code)
+        .outerjoin(Orientation, col(Orientation.id) == col(Contribution.orientation_id))
+        .where(Contribution.theme_id == theme_id, col(Contribution.status) != ModerationStatus.REJECTED.value)
+        .order_by(col(Contribution.created_at), col(Contribution.id))
+        .limit(limit)
+    ).all()
+    return [
+        ThemeContribution(
+            c.id or 0,
+            c.receipt_code,
+            c.source,
+            c.stance,
+            code,
+            grouped.get(c.id or 0),
+            c.masked_body if c.masked_body is not None else c.body,
+        )
+        for c, code in rows
+    ]

@@ -347,7 +347,7 @@ def confirm_group(
     return next(g for g in list_groups(session=session, theme_id=group.theme_id) if g.id == group_id)
 
 
-def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> None:
+def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> bool:
     group = _group(session, group_id)
     if group.status != expected:
         raise ValidationError({"group": "Ce groupe a déjà changé d'état : rechargez la page."})
@@ -364,11 +364,12 @@ def _decide(session: Session, group_id: int, actor: str, *, expected: str, statu
         before=before,
         after={"status": status, "members": _member_ids(session, group_id)},
     )
+    return True
 
 
-def refuse_group(*, session: Session, group_id: int, actor: str) -> None:
+def refuse_group(*, session: Session, group_id: int, actor: str) -> bool:
     """These are not duplicates: the proposal is kept as refused (and not proposed again while it stands)."""
-    _decide(
+    return _decide(
         session,
         group_id,
         actor,
@@ -378,9 +379,9 @@ def refuse_group(*, session: Session, group_id: int, actor: str) -> None:
     )
 
 
-def undo_group(*, session: Session, group_id: int, actor: str) -> None:
+def undo_group(*, session: Session, group_id: int, actor: str) -> bool:
     """Undo a confirmed group: its members count on their own again; links to the group stop counting."""
-    _decide(
+    return _decide(
         session,
         group_id,
         actor,

@@ -75,6 +75,22 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.MODERATION,
     ),
     PageSpec(
+        "app_pages/grouping.py",
+        "Regroupement",
+        ":material/join_inner:",
+        "regroupement",
+        "Équipe",
+        Permission.GROUPING,
+    ),
+    PageSpec(
+        "app_pages/drafting.py",
+        "Rédaction",
+        ":material/edit_document:",
+        "redaction",
+        "Équipe",
+        Permission.DRAFTING,
+    ),
+    PageSpec(
         "app_pages/exports.py",
         "Exports",
         ":material/download:",

@@ -1,0 +1,256 @@
+"""Rédaction: per theme, the contributions and their groups beside the draft orientations.
+
+Each orientation: edit (a new version each time), status, order, sources (by origin and stance), links
+to contributions and confirmed groups, history with a readable diff, comments between staff. Everything
+typed by people or staff is drawn as text, in dataframes or in a code block, never as markdown.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from services import drafting, grouping
+from services.formatting import format_datetime, format_number
+from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+account = require(Permission.DRAFTING)
+
+K_THEME = "drafting_theme"
+K_FOCUS = "drafting_focus"
+K_FEEDBACK = "drafting_feedback"
+RELATIONS = {"supports": "Appuie l'orientation", "questions": "Questionne l'orientation"}
+VIA = {"stance": "Position du participant", "link": "Lien de l'équipe", "group": "Groupe lié"}
+
+themes = store.themes()
+theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
+status_labels = dict(ORIENTATION_STATUS_LABELS)
+
+
+def _done(message: str) -> None:
+    st.session_state[K_FEEDBACK] = message
+
+
+def _move(orientation_id: int, offset: int) -> None:
+    store.write(drafting.move_orientation, orientation_id=orientation_id, offset=offset, actor=account.username)
+
+
+st.set_page_config(layout="wide")
+st.title("Rédaction")
+theme_id = st.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
+if message := st.session_state.pop(K_FEEDBACK, None):
+    st.success(message)
+
+orientations = store.read(drafting.list_orientations, theme_id=theme_id)
+sources = store.read(drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations])
+contributions = store.read(drafting.theme_contributions, theme_id=theme_id)
+groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"])
+
+left, right = st.columns(2, gap="large")
+with left:
+    st.subheader("Contributions du thème")
+    st.caption(
+        f"{format_number(len(contributions))} contributions, dont "
+        f"{format_number(sum(1 for c in contributions if c.group_id))} dans {format_number(len(groups))} groupe(s)."
+    )
+    if groups:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Groupe": f"G{g.id}",
+                        "Contributions": len(g.members),
+                        "Soutiens": g.supports,
+                        "Texte représentatif": g.representative_text,
+                    }
+                    for g in groups
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    alone = [c for c in contributions if c.group_id is None]
+    if alone:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Reçu": c.receipt_code,
+                        "Origine": label(SOURCE_LABELS, c.source),
+                        "Orientation": c.orientation_code or "",
+                        "Position": label(STANCE_LABELS, c.stance, ""),
+                        "Texte": c.text,
+                    }
+                    for c in alone
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            height=400,
+        )
+with right:
+    st.subheader("Projet d'orientations")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Code": o.code,
+                    "Titre": o.title,
+                    "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
+                    "Version": o.version,
+                    "Sources": len(sources.get(o.id, [])),
+                }
+                for o in orientations
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    with st.expander("Ajouter une orientation"), st.form("drafting_new", clear_on_submit=True):
+        new_title = st.text_input("Titre", max_chars=drafting.TITLE_MAX_CHARS, key="drafting_new_title")
+        new_body = st.text_area("Texte", key="drafting_new_body")
+        if st.form_submit_button("Ajouter"):
+            added = store.write_or_report(
+                drafting.add_orientation, theme_id=theme_id, title=new_title, body=new_body, actor=account.username
+            )
+            if added is not None:
+                st.session_state[K_FOCUS] = added.id
+                _done(f"Orientation {added.code} ajoutée.")
+                st.rerun()
+
+if not orientations:
+    st.info("Aucune orientation pour ce thème : ajoutez-en une.")
+    st.stop()
+
+st.divider()
+focus_labels = {o.id: f"{o.code} · {o.title}" for o in orientations}
+if st.session_state.get(K_FOCUS) not in focus_labels:
+    st.session_state[K_FOCUS] = orientations[0].id
+focus_id = st.selectbox("Orientation", list(focus_labels), format_func=focus_labels.__getitem__, key=K_FOCUS)
+current = next(o for o in orientations if o.id == focus_id)
+up, down, _ = st.columns([1, 1, 4])
+up.button("Monter", key="drafting_up", on_click=_move, args=(focus_id, -1), icon=":material/arrow_upward:")
+down.button("Descendre", key="drafting_down", on_click=_move, args=(focus_id, 1), icon=":material/arrow_downward:")
+
+edit, traced, link, history, comments = st.tabs(["Texte", "Sources", "Lier", "Historique", "Commentaires"])
+with edit, st.form(f"drafting_edit_{focus_id}_{current.version}"):
+    title = st.text_input("Titre", value=current.title, max_chars=drafting.TITLE_MAX_CHARS)
+    body = st.text_area("Texte", value=current.body, height=200)
+    status = st.selectbox(
+        "Statut",
+        list(status_labels),
+        index=list(status_labels).index(current.status),
+        format_func=status_labels.__getitem__,
+    )
+    note = st.text_input("Note de version (facultatif)", max_chars=drafting.NOTE_MAX_CHARS)
+    if st.form_submit_button("Enregistrer une nouvelle version", type="primary"):
+        saved = store.write_or_report(
+            drafting.edit_orientation,
+            orientation_id=focus_id,
+            title=title,
+            body=body,
+            status=status,
+            note=note,
+            actor=account.username,
+        )
+        if saved is not None:
+            _done(f"Version {saved.version} enregistrée.")
+            st.rerun()
+
+with traced:
+    rows = sources.get(focus_id, [])
+    summary = drafting.summarise(rows)
+    st.caption(
+        f"{format_number(summary.total)} contribution(s) · "
+        + (
+            ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in summary.by_source.most_common())
+            or "—"
+        )
+    )
+    if summary.by_stance:
+        st.caption(
+            "Positions : "
+            + ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in summary.by_stance.most_common())
+        )
+    if rows:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Reçu": r.receipt_code,
+                        "Origine": label(SOURCE_LABELS, r.source),
+                        "Stand": r.stand_name or "",
+                        "Position": label(STANCE_LABELS, r.stance, ""),
+                        "Lien": label(RELATIONS, r.relation, ""),
+                        "Par": VIA[r.via] + (f" G{r.group_id}" if r.group_id else ""),
+                        "Texte": r.text,
+                    }
+                    for r in rows
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        links = {r.link_id: f"{r.receipt_code} ({VIA[r.via]})" for r in rows if r.link_id}
+        if links:
+            with st.form("drafting_unlink"):
+                chosen = st.selectbox("Retirer un lien", list(links), format_func=links.__getitem__)
+                if st.form_submit_button("Retirer"):
+                    store.write_or_report(drafting.unlink_source, link_id=chosen, actor=account.username)
+                    _done("Lien retiré.")
+                    st.rerun()
+
+with link, st.form("drafting_link", clear_on_submit=True):
+    contribution_labels = {c.contribution_id: f"{c.receipt_code}" for c in contributions if c.group_id is None}
+    group_labels = {g.id: f"G{g.id} ({len(g.members)})" for g in groups}
+    picked = st.multiselect("Contributions", list(contribution_labels), format_func=contribution_labels.__getitem__)
+    picked_groups = st.multiselect("Groupes confirmés", list(group_labels), format_func=group_labels.__getitem__)
+    relation = st.radio("Lien", list(RELATIONS), format_func=RELATIONS.__getitem__, horizontal=True)
+    if st.form_submit_button("Lier à l'orientation", type="primary"):
+        n = store.write_or_report(
+            drafting.link_sources,
+            orientation_id=focus_id,
+            contribution_ids=picked,
+            group_ids=picked_groups,
+            relation=relation,
+            actor=account.username,
+        )
+        if n is not None:
+            _done(f"Liens ajoutés : {format_number(n)}.")
+            st.rerun()
+
+with history:
+    versions = store.read(drafting.list_versions, orientation_id=focus_id)
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Version": v.version,
+                    "Date": format_datetime(v.created_at),
+                    "Par": v.edited_by,
+                    "Statut": label(ORIENTATION_STATUS_LABELS, v.status),
+                    "Note": v.note,
+                }
+                for v in versions
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    numbers = [v.version for v in versions]
+    if len(numbers) > 1:
+        a, b = st.columns(2)
+        old = a.selectbox("De la version", numbers, index=1, key=f"drafting_old_{focus_id}")
+        new = b.selectbox("À la version", numbers, index=0, key=f"drafting_new_{focus_id}")
+        diff = store.read(drafting.diff_versions, orientation_id=focus_id, old=old, new=new)
+        st.code(diff or "Aucune différence.", language="diff")
+
+with comments:
+    for c in store.read(drafting.list_comments, orientation_id=focus_id):
+        st.text(f"{format_datetime(c.created_at)} · {c.author}\n{c.body}")
+    with st.form(f"drafting_comment_{focus_id}", clear_on_submit=True):
+        text = st.text_area("Commentaire pour l'équipe", max_chars=drafting.COMMENT_MAX_CHARS)
+        sent = st.form_submit_button("Publier le commentaire")
+    if sent and store.write_or_report(drafting.add_comment, orientation_id=focus_id, body=text, actor=account.username):
+        st.rerun()

@@ -1,0 +1,155 @@
+"""Regroupement: the app proposes groups of near-duplicate contributions per theme; staff decide on each.
+
+Confirming keeps every member (authors, supports, stances) behind one representative text; a group can be
+edited before it is confirmed, refused, or undone later. Texts people typed are shown in dataframes only.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from services import grouping
+from services.formatting import format_datetime, format_number
+from services.labels import GROUP_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
+from services.permissions import Permission
+from ui import store
+from ui.auth import require
+
+account = require(Permission.GROUPING)
+
+K_THEME = "grouping_theme"
+K_THRESHOLD = "grouping_threshold"
+K_STATUS = "grouping_status"
+K_FEEDBACK = "grouping_feedback"
+MAX_SHOWN = 30
+
+themes = store.themes()
+theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
+status_labels = dict(GROUP_STATUS_LABELS)
+
+
+def _feedback(kind: str, message: str) -> None:
+    st.session_state[K_FEEDBACK] = (kind, message)
+
+
+def _propose() -> None:
+    ss = st.session_state
+    n = store.write_or_report(
+        grouping.propose_groups, theme_id=ss[K_THEME], threshold=float(ss[K_THRESHOLD]), actor=account.username
+    )
+    if n is not None:
+        _feedback("success", f"Groupes proposés : {format_number(n)}.")
+        ss[K_STATUS] = "proposed"
+
+
+def _confirm(group_id: int) -> None:
+    ss = st.session_state
+    view = store.write_or_report(
+        grouping.confirm_group,
+        group_id=group_id,
+        member_ids=list(ss.get(f"grouping_members_{group_id}") or []),
+        representative_text=ss.get(f"grouping_text_{group_id}") or "",
+        actor=account.username,
+    )
+    if view is not None:
+        _feedback("success", f"Groupe G{group_id} confirmé : {format_number(len(view.members))} contributions.")
+
+
+def _refuse(group_id: int) -> None:
+    if store.write_or_report(grouping.refuse_group, group_id=group_id, actor=account.username) is None:
+        return
+    _feedback("success", f"Groupe G{group_id} refusé : ses contributions restent séparées.")
+
+
+def _undo(group_id: int) -> None:
+    if store.write_or_report(grouping.undo_group, group_id=group_id, actor=account.username) is None:
+        return
+    _feedback("success", f"Groupe G{group_id} défait : chaque contribution compte de nouveau seule.")
+
+
+st.title("Regroupement")
+st.caption(
+    "L'application propose des groupes de contributions très proches dans un même thème (texte comparé sans "
+    "accents, ponctuation ni mots vides). Confirmez, modifiez ou refusez chaque groupe : rien n'est supprimé, "
+    "chaque contribution garde son auteur, ses soutiens et sa position."
+)
+left, right = st.columns([2, 1])
+theme_id = left.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
+right.slider(
+    "Seuil de similarité (%)",
+    min_value=grouping.MIN_THRESHOLD,
+    max_value=grouping.MAX_THRESHOLD,
+    value=int(grouping.DEFAULT_THRESHOLD),
+    step=5,
+    key=K_THRESHOLD,
+    help="Plus haut : seulement des textes presque identiques. Plus bas : des reformulations plus libres.",
+)
+st.button("Proposer des groupes", key="grouping_propose", type="primary", on_click=_propose, icon=":material/hub:")
+if feedback := st.session_state.pop(K_FEEDBACK, None):
+    (st.success if feedback[0] == "success" else st.error)(feedback[1])
+
+st.session_state.setdefault(K_STATUS, "proposed")
+status = st.segmented_control(
+    "Groupes", list(status_labels), format_func=status_labels.__getitem__, key=K_STATUS, required=True
+)
+groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=[status or "proposed"])
+if not groups:
+    st.info("Aucun groupe dans cet état pour ce thème.")
+st.caption(
+    f"{format_number(len(groups))} groupe(s)"
+    + (f", les {MAX_SHOWN} plus grands affichés." if len(groups) > MAX_SHOWN else ".")
+)
+for group in groups[:MAX_SHOWN]:
+    title = (
+        f"G{group.id} · {format_number(len(group.members))} contributions · {format_number(group.supports)} soutiens"
+    )
+    with st.expander(title, expanded=group.status == "proposed"):
+        origins = ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in group.sources.most_common())
+        stances = ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in group.stances.most_common())
+        st.caption(f"Origines : {origins}" + (f" · Positions : {stances}" if stances else ""))
+        if group.decided_at:
+            st.caption(f"Décidé le {format_datetime(group.decided_at)}")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Reçu": m.receipt_code,
+                        "Origine": label(SOURCE_LABELS, m.source),
+                        "Position": label(STANCE_LABELS, m.stance, ""),
+                        "Soutiens": m.supports,
+                        "Texte": m.text,
+                    }
+                    for m in group.members
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+        if group.status == "proposed":
+            member_labels = {m.contribution_id: m.receipt_code for m in group.members}
+            st.multiselect(
+                "Contributions à garder dans le groupe",
+                list(member_labels),
+                default=list(member_labels),
+                format_func=member_labels.__getitem__,
+                key=f"grouping_members_{group.id}",
+            )
+            st.text_area(
+                "Texte représentatif",
+                value=group.representative_text,
+                key=f"grouping_text_{group.id}",
+                max_chars=grouping.REPRESENTATIVE_MAX_CHARS,
+            )
+            a, b = st.columns(2)
+            a.button(
+                "Confirmer le groupe",
+                key=f"grouping_confirm_{group.id}",
+                type="primary",
+                on_click=_confirm,
+                args=(group.id,),
+            )
+            b.button("Refuser", key=f"grouping_refuse_{group.id}", on_click=_refuse, args=(group.id,))
+        else:
+            st.caption("Texte représentatif :")
+            st.text(group.representative_text)
+            if group.status == "confirmed":
+                st.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
