@@ -55,8 +55,8 @@ right.metric("Contributions", format_number(card.contributions))
 st.subheader("Les cinq thèmes")
 done = set(card.themes_covered)
 for theme in themes:
-    mark = "✅" if theme.id in done else "⬜"
-    st.text(f"{mark} {theme.short_label}")
+    # Plain characters every phone font has (headless browsers and old phones may lack emoji).
+    st.text(f"✓ {theme.short_label}" if theme.id in done else f"○ {theme.short_label} · à découvrir")
 
 if not card.complete:
     still = []

@@ -3,6 +3,8 @@
 Every text of a stand is typed by staff (or imported): drawn with st.text, never as Markdown.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from services import circuit as circuit_service
@@ -10,6 +12,7 @@ from services.errors import NotFoundError
 from ui import circuit, participant, store
 
 K_NOTE = "stand_note"
+CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "circuit.css"
 
 
 def _visit(code: str) -> None:
@@ -36,25 +39,18 @@ if stand is None:
     st.page_link("app_pages/passport.py", label="Mon passeport", icon=":material/badge:")
     st.stop()
 
+st.html(f"<style>{CSS_FILE.read_text(encoding='utf-8')}</style>")  # our own file: no user text in it
 st.caption(f"Chasse aux trésors · stand n° {stand.position}")
 circuit.theme_band(stand.theme_color, stand.theme_short_label)
-with st.container(border=True):
+with st.container(key="stand_name"):
     st.text(stand.name)
-    if stand.experience:
-        st.text(stand.experience)
-    if stand.carrier:
-        st.caption("Porté par")
-        st.text(stand.carrier)
-if stand.description:
-    st.text(stand.description)
-if stand.question:
-    with st.container(border=True):
-        st.caption("La question de ce stand")
-        st.text(stand.question)
-if stand.ptce_name:
-    st.caption("Une expérience d'un pôle territorial de coopération économique (PTCE)")
-    st.text(stand.ptce_name)
+if stand.experience:
+    st.text(stand.experience)
+if stand.carrier:
+    st.caption("Porté par")
+    st.text(stand.carrier)
 
+# The stand's one action first, within a thumb's reach before any long text.
 note = st.session_state.pop(K_NOTE, None)
 visited = store.read(circuit_service.has_visited, device_token=participant.device_token(), stand_code=stand.code)
 if note == "treasure":
@@ -79,12 +75,21 @@ if not visited:
         args=(stand.code,),
         icon=":material/where_to_vote:",
     )
+if stand.question:
+    with st.container(border=True):
+        st.caption("La question de ce stand")
+        st.text(stand.question)
 st.page_link(
     "app_pages/contribute.py",
     label="Contribuer depuis ce stand",
     icon=":material/edit_note:",
     query_params={"stand": stand.code},
 )
+if stand.description:
+    st.text(stand.description)
+if stand.ptce_name:
+    st.caption("Une expérience d'un pôle territorial de coopération économique (PTCE)")
+    st.text(stand.ptce_name)
 st.page_link("app_pages/passport.py", label="Mon passeport", icon=":material/badge:")
 st.page_link("app_pages/circuit.py", label="Plan du circuit", icon=":material/map:")
 participant.remember_device()
