@@ -23,9 +23,7 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE, start_app, stop_
 def _store(directory: Path) -> str:
     url = f"sqlite:///{directory / 'ess.db'}"
     env = {"ESS_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    subprocess.run([sys.executable, "manage.py", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     return url
 
 
