@@ -10,10 +10,12 @@ import streamlit as st
 
 from services import ptce, reference
 from services.formatting import format_number
-from ui import store
+from services.permissions import Permission, role_allows
+from ui import auth, store
 
 K_DEPT = "ptce_departement"
 ALL = ""
+NONE = ""
 
 st.title("Les PTCE de la région")
 st.caption(
@@ -92,3 +94,38 @@ for card in cards:
             st.text(text if len(text) <= 240 else text[:240].rstrip() + "…")
 if not cards:
     st.info("Aucun PTCE soutenu par la Région dans ce département.")
+
+# Staff (Région) keep the catalogue up to date and link contributions to a PTCE.
+account = auth.current_account()
+if account is not None and role_allows(account.role, Permission.CATALOGUE):
+    st.divider()
+    st.subheader("Équipe : tenir le catalogue")
+    every = store.read(ptce.list_ptce_catalogue, latest=0)
+    by_code = {c.code: c for c in every}
+    names = {c.code: f"{c.departement} · {c.code}" for c in every}
+    with st.expander("Modifier un PTCE", icon=":material/edit:"):
+        chosen_code = st.selectbox("PTCE", list(names), format_func=names.__getitem__, key="ptce_edit_code")
+        card = by_code[chosen_code]
+        with st.form(f"ptce_edit_{chosen_code}"):
+            values = {
+                "name": st.text_input("Nom", value=card.name, max_chars=160),
+                "carrier": st.text_input("Porteur", value=card.carrier, max_chars=200),
+                "territory": st.text_input("Territoire", value=card.territory, max_chars=200),
+                "description": st.text_area("Ce qu'il fait", value=card.description),
+                "support": st.text_area("Soutien reçu", value=card.support),
+                "lat": st.number_input("Latitude", value=card.lat or 47.4, format="%.4f"),
+                "lon": st.number_input("Longitude", value=card.lon or -1.0, format="%.4f"),
+            }
+            saved = st.form_submit_button("Enregistrer")
+        if saved and store.write_or_report(ptce.update_ptce, ptce_id=card.id, values=values, actor=account.username):
+            st.success("PTCE enregistré.")
+    with st.expander("Rattacher une contribution à un PTCE", icon=":material/link:"):
+        with st.form("ptce_tag", clear_on_submit=True):
+            receipt = st.text_input("Code de reçu de la contribution", max_chars=12, placeholder="K7QF-MC3R")
+            options = {NONE: "Aucun (retirer le lien)", **{c.code: c.name for c in every}}
+            target = st.selectbox("PTCE", list(options), format_func=options.__getitem__)
+            tagged = st.form_submit_button("Rattacher")
+        if tagged and store.write_or_report(
+            ptce.tag_contribution_with_ptce, receipt_code=receipt, ptce_code=target or None, actor=account.username
+        ):
+            st.success("Lien enregistré.")

@@ -105,8 +105,8 @@ def list_ptce_catalogue(*, session: Session, departement: str | None = None, lat
     ]
 
 
-def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], actor: str) -> None:
-    """Staff edit one PTCE of the catalogue (audited)."""
+def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], actor: str) -> int:
+    """Staff edit one PTCE of the catalogue (audited); returns its id."""
     row = session.get(Ptce, ptce_id)
     if row is None:
         raise NotFoundError("Ce PTCE n'existe plus.")
@@ -136,3 +136,32 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
         before=before,
         after={k: getattr(row, k) for k in changes},
     )
+    return ptce_id
+
+
+def tag_contribution_with_ptce(*, session: Session, receipt_code: str, ptce_code: str | None, actor: str) -> int:
+    """Link a contribution (found by its receipt code) to a PTCE, or unlink it with None (audited); its id."""
+    code = "".join(ch for ch in (receipt_code or "").upper() if ch.isalnum())
+    code = f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+    contribution = session.exec(select(Contribution).where(col(Contribution.receipt_code) == code)).first()
+    if contribution is None:
+        raise ValidationError({"receipt_code": "Aucune contribution ne porte ce code de reçu."})
+    ptce_id = None
+    if ptce_code:
+        ptce_id = session.exec(select(Ptce.id).where(col(Ptce.code) == ptce_code)).first()
+        if ptce_id is None:
+            raise ValidationError({"ptce": "Ce PTCE n'existe plus."})
+    before = {"ptce_id": contribution.ptce_id}
+    contribution.ptce_id = ptce_id
+    session.add(contribution)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="contribution.tag_ptce",
+        entity_type="contribution",
+        entity_id=contribution.id or "",
+        before=before,
+        after={"ptce_id": ptce_id},
+    )
+    assert contribution.id is not None
+    return contribution.id

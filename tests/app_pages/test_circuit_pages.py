@@ -130,3 +130,17 @@ def test_an_admin_moves_a_stand_and_it_is_audited() -> None:
     with session_scope() as session:
         assert session.exec(select(Stand.position).where(Stand.code == "S03")).one() == 2
         assert session.exec(select(AuditEvent).where(AuditEvent.action == "stand.move")).first() is not None
+
+
+@pytest.mark.parametrize(("role", "shown"), [(None, False), ("organizer", False), ("staff", True), ("admin", True)])
+def test_only_staff_see_the_catalogue_editing_on_the_ptce_page(role: str | None, shown: bool) -> None:
+    at = open_page("app_pages/ptce.py", role=role)
+    assert ("Équipe : tenir le catalogue" in [h.value for h in at.subheader]) is shown
+
+
+def test_staff_edit_a_ptce_from_its_page() -> None:
+    at = open_page("app_pages/ptce.py", role="staff")
+    at.text_area[0].input("Un pôle qui relie les acteurs du territoire.").run()
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    assert not at.exception
+    assert "PTCE enregistré." in texts(at)
