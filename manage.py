@@ -11,7 +11,7 @@ from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import get_engine, session_scope
 from models import Role
-from services import auth, demo
+from services import auth, demo, privacy
 from services import questionnaire_import as qi
 from services.backup import backup_sqlite, sqlite_path_from_url
 from services.errors import ServiceError, ValidationError
@@ -151,6 +151,17 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
         print(f"  … et {format_number(len(rejected) - 20)} autres (voir --report).")
 
 
+def cmd_purge_personal_data(args: argparse.Namespace) -> None:
+    months = args.months if args.months is not None else get_settings().personal_data_retention_months
+    with session_scope(write=True) as session:
+        report = privacy.purge_personal_data(session=session, retention_months=months, dry_run=args.dry_run)
+    prefix = "Essai à blanc, rien n'est effacé : " if args.dry_run else "Données personnelles effacées : "
+    print(
+        f"{prefix}{format_number(report.contributions)} contribution(s) et "
+        f"{format_number(report.responses)} réponse(s) au questionnaire de plus de {months} mois."
+    )
+
+
 class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: erreur : {message}\n")
@@ -198,6 +209,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-mapping", metavar="NOM", help="enregistre aussi la correspondance sous ce nom")
     p.add_argument("--by", default="manage.py", help="qui importe (nom de compte, pour l'historique)")
     p.set_defaults(func=cmd_import_answers)
+
+    p = sub.add_parser(
+        "purge-personal-data",
+        help="efface noms, organisations et courriels au-delà de la durée de conservation (les textes restent)",
+    )
+    p.add_argument("--months", type=int, help="durée de conservation en mois (par défaut : le réglage de l'app)")
+    p.add_argument("--dry-run", action="store_true", help="compte sans rien effacer")
+    p.set_defaults(func=cmd_purge_personal_data)
 
     p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
     p.add_argument("--remove", action="store_true")

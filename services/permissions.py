@@ -19,6 +19,7 @@ class Permission(StrEnum):
     GROUPING = "grouping"  # confirm, edit, refuse or undo groups of near-duplicate contributions
     DRAFTING = "drafting"  # edit the orientations of the strategy, link them to their sources
     EXPORTS = "exports"  # download the draft strategy and the contributions
+    PRIVACY = "privacy"  # access and erasure requests by receipt code
     CIRCUIT = "circuit"  # the treasure hunt's live traffic and the welcome desk's treasure check
     STANDS = "stands"  # create, edit, reorder and import the circuit's stands; print their QR posters
     CATALOGUE = "catalogue"  # edit the PTCE catalogue
@@ -37,6 +38,7 @@ _GRANTS: dict[str, frozenset[Permission]] = {
             Permission.GROUPING,
             Permission.DRAFTING,
             Permission.EXPORTS,
+            Permission.PRIVACY,
             Permission.CIRCUIT,
             Permission.CATALOGUE,
         }

@@ -99,6 +99,14 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.EXPORTS,
     ),
     PageSpec(
+        "app_pages/privacy.py",
+        "Données personnelles",
+        ":material/shield_person:",
+        "donnees-personnelles",
+        "Équipe",
+        Permission.PRIVACY,
+    ),
+    PageSpec(
         "app_pages/moderation_backlog.py",
         "File de modération",
         ":material/pending_actions:",
