@@ -51,16 +51,19 @@ def _neighbours(keys: Sequence[str], threshold: float) -> list[tuple[float, int,
     vectors = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32
     ).fit_transform(keys)
-    cutoff = threshold / 100
-    pairs: list[tuple[float, int, int]] = []
+    cutoff = threshold / 100 - 1e-6
+    found_i, found_j, found_s = [], [], []
     for start in range(0, len(keys), _BLOCK):
         block = (vectors[start : start + _BLOCK] @ vectors.T).toarray()
-        rows, cols = np.nonzero(block >= cutoff - 1e-6)
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            i = start + r
-            if i < c:
-                pairs.append((round(float(block[r, c]) * 100, 1), i, c))
-    return sorted(pairs, key=lambda p: (-p[0], p[1], p[2]))
+        rows, cols = np.nonzero(block >= cutoff)
+        upper = start + rows < cols  # each pair once, never a text with itself
+        found_i.append(start + rows[upper])
+        found_j.append(cols[upper])
+        found_s.append(block[rows[upper], cols[upper]])
+    i, j, score = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
+    order = np.lexsort((j, i, -score))  # best first, then by position: the same input, the same groups
+    percent = np.round(score[order].astype(np.float64) * 100, 1)
+    return list(zip(percent.tolist(), i[order].tolist(), j[order].tolist(), strict=True))
 
 
 def cluster_texts(texts: Sequence[str], threshold: float) -> list[list[int]]:
