@@ -35,10 +35,10 @@ STANCE_COLUMNS = [
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def _chart(spec: charts.Spec, key: str, *, toolbar: bool = True) -> None:
-    # A stable key per chart: each refresh updates the chart in place (no remount, no flicker).
+def _chart(spec: charts.Spec, key: str, alt: str, *, toolbar: bool = True) -> None:
+    # A stable key per chart; a chart whose figure did not change is left as it is on screen.
     config = PLOTLY_CONFIG if toolbar else {"displayModeBar": False}
-    st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None)
+    st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None, alt=alt)
 
 
 themes = store.themes()
@@ -126,25 +126,26 @@ def live_panel(selection: live.Selection) -> None:
     left, right = st.columns([2, 3], gap="large")
     with left:
         st.subheader("Par thème")
-        _chart(charts.themes_bar(by_theme, themes), "direct_chart_themes")
+        _chart(charts.themes_bar(by_theme, themes), "direct_chart_themes", "Contributions par thème")
     with right:
         st.subheader("Au fil du temps")
-        _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time")
+        _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
 
     by_source, by_departement, by_actor = st.columns(3, gap="large")
     with by_source:
         st.subheader("Par origine")
         order = list(sources or SOURCE_LABELS)
         spec = charts.category_bar(board.by_source, shown_themes, labels=SOURCE_LABELS, order=order)
-        _chart(spec, "direct_chart_sources")
+        _chart(spec, "direct_chart_sources", "Contributions par origine")
     with by_departement:
         st.subheader("Par département")
         order = list(departement_labels)
         spec = charts.category_bar(board.by_departement, shown_themes, labels=departement_labels, order=order)
-        _chart(spec, "direct_chart_departements")
+        _chart(spec, "direct_chart_departements", "Contributions par département")
     with by_actor:
         st.subheader("Par type d'acteur")
-        _chart(charts.category_bar(board.by_actor_type, shown_themes, labels=actor_labels), "direct_chart_actors")
+        spec = charts.category_bar(board.by_actor_type, shown_themes, labels=actor_labels)
+        _chart(spec, "direct_chart_actors", "Contributions par type d'acteur")
 
     st.subheader("Les orientations proposées : ce qu'en dit la salle")
     st.caption(
@@ -153,7 +154,7 @@ def live_panel(selection: live.Selection) -> None:
         "comptent dans le total sans pencher d'un côté."
     )
     stances = board.stances
-    _chart(charts.stances_chart(stances), "direct_chart_stances")
+    _chart(charts.stances_chart(stances), "direct_chart_stances", "Positions sur les orientations proposées")
     st.dataframe(
         pd.DataFrame(
             [
@@ -188,22 +189,26 @@ def live_panel(selection: live.Selection) -> None:
         with column:
             st.text(theme.short_label)
             spec = charts.words_chart(words[words["theme_id"] == theme.id].head(8), theme, height=300, title=False)
-            _chart(spec, f"direct_chart_words_{theme.id}", toolbar=False)
+            _chart(spec, f"direct_chart_words_{theme.id}", f"Mots qui reviennent : {theme.short_label}", toolbar=False)
 
     st.subheader("Le circuit d'exposition")
     circuit = board.circuit
     cols = st.columns(4)
     cols[0].metric("Visites de stands", format_number(circuit.visits))
     cols[1].metric("Chasseurs de trésors", format_number(circuit.hunters))
-    cols[2].metric("Trésors trouvés", format_number(circuit.treasures_found))
+    cols[2].metric(
+        "Trésors trouvés",
+        format_number(circuit.treasures_found),
+        help="Le trésor est celui de tout le circuit : ce nombre suit la période, pas le filtre des thèmes.",
+    )
     cols[3].metric("Stands visités", f"{format_number(circuit.stands_visited)} / {format_number(circuit.stands_open)}")
     per_theme, per_stand = st.columns(2, gap="large")
     with per_theme:
         st.caption("Visites par thème")
-        _chart(charts.circuit_themes_bar(circuit, shown_themes), "direct_chart_circuit")
+        _chart(charts.circuit_themes_bar(circuit, shown_themes), "direct_chart_circuit", "Visites de stands par thème")
     with per_stand:
         st.caption("Les stands les plus visités")
-        _chart(charts.stands_bar(circuit, themes), "direct_chart_stands")
+        _chart(charts.stands_bar(circuit, themes), "direct_chart_stands", "Les stands les plus visités")
 
     st.subheader("Dernières contributions")
     include_pending = st.toggle(

@@ -70,7 +70,10 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
 
     with st.container(key="screen_kicker"):
         turn = "" if fixed else f" · thème suivant dans {int(rotation_s - now % rotation_s)} s"
-        st.text(f"Conférence régionale de l'ESS · en direct · thème {index + 1} sur {len(themes)}{turn}")
+        pace = (
+            f" · {format_number(board.recent)} contribution{'s' if board.recent > 1 else ''} ces 15 dernières minutes"
+        )
+        st.text(f"Conférence régionale de l'ESS · en direct · thème {index + 1} sur {len(themes)}{turn}{pace}")
     with st.container(key=f"screen_theme_{theme.id}"):
         st.text(theme.label)
 
@@ -79,13 +82,17 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
         st.text("Les mots qui reviennent")
         words = live.top_words(live.Selection(theme_ids=(theme.id,)), top=7)
         spec = charts.words_chart(words, theme, big=True, height=520, title=False)
-        st.plotly_chart(charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None)
+        st.plotly_chart(
+            charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None, alt="Mots"
+        )
     with stances_col, st.container(key="screen_heading_stances"):
         st.text("Les orientations proposées")
         # Constant HTML (colours and names are ours): Plotly would fold this legend onto four lines.
         st.html(charts.stance_keys_html())
         spec = charts.stances_chart(board.stances, big=True, legend=False, title_chars=30, height=470)
-        st.plotly_chart(charts.figure(spec), key="screen_chart_stances", config={"staticPlot": True}, theme=None)
+        st.plotly_chart(
+            charts.figure(spec), key="screen_chart_stances", config={"staticPlot": True}, theme=None, alt="Orientations"
+        )
     with side:
         with st.container(key="screen_numbers"):
             st.metric("Contributions sur ce thème", format_number(on_theme))

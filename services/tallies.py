@@ -14,12 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
-from sqlalchemy import BigInteger, ColumnElement, Integer, cast, func, literal_column, type_coerce
+from sqlalchemy import ColumnElement, func, literal_column
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlmodel import Session, col, select
 
 from models import Contribution, ModerationStatus, Orientation, Participant, Stance, Stand, StandVisit, Theme
+from models.contribution import QUARTER_KEY_SQL
 from services.formatting import PARIS
 from services.words import WordCount, count_words
 
@@ -134,6 +135,16 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
+def _rows(session: Session, stmt: Any) -> list[Any]:
+    """Rows of a column query, through SQLAlchemy Core: aggregates need none of the ORM's bookkeeping."""
+    return list(session.connection().execute(stmt).all())
+
+
+def _frame(**columns: tuple[list[Any], str]) -> pd.DataFrame:
+    """A DataFrame from plain lists with explicit dtypes (object for text: no Arrow conversion to pay)."""
+    return pd.DataFrame({name: pd.Series(values, dtype=dtype) for name, (values, dtype) in columns.items()})
+
+
 # ---------------------------------------------------------------------------------------------
 # What changed since the last look
 
@@ -148,18 +159,19 @@ class DataVersion:
 
 def data_version(*, session: Session) -> DataVersion:
     """The highest contribution and stand-visit ids (two primary-key lookups, whatever the table size)."""
-    row = session.exec(
+    row = _rows(
+        session,
         select(
             select(func.max(Contribution.id)).scalar_subquery(),
             select(func.max(StandVisit.id)).scalar_subquery(),
-        )
-    ).one()
+        ),
+    )[0]
     return DataVersion(int(row[0] or 0), int(row[1] or 0))
 
 
 def last_contribution_at(*, session: Session) -> datetime | None:
     """When the newest contribution arrived (one lookup in ix_contribution_created_at), None when there is none."""
-    return _as_utc(session.exec(select(func.max(Contribution.created_at))).one())
+    return _as_utc(_rows(session, select(func.max(Contribution.created_at)))[0][0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,29 +182,32 @@ def _theme_ids(session: Session, filters: TallyFilter) -> list[int]:
     stmt = select(Theme.id).order_by(col(Theme.position), col(Theme.id))
     if filters.theme_ids:
         stmt = stmt.where(col(Theme.id).in_(filters.theme_ids))
-    return [int(t) for t in session.exec(stmt).all()]
+    return [int(row[0]) for row in _rows(session, stmt)]
 
 
 def theme_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
     """One row per theme of the filter, in theme order: theme_id, published, pending, total (zeros kept)."""
     # Grouped by source too: the GROUP BY then follows ix_contribution_tally_source and needs no sort.
     stmt = select(Contribution.theme_id, Contribution.source, Contribution.status, func.count())
-    rows = session.exec(
+    rows = _rows(
+        session,
         _where(stmt, filters, dialect=_dialect(session)).group_by(
             col(Contribution.theme_id), col(Contribution.source), col(Contribution.status)
-        )
-    ).all()
+        ),
+    )
     counts: dict[int, dict[str, int]] = {}
     for theme_id, _source, status, n in rows:
         by_status = counts.setdefault(int(theme_id), {})
         by_status[str(status)] = by_status.get(str(status), 0) + int(n)
-    records = []
-    for theme_id in _theme_ids(session, filters):
-        by_status = counts.get(theme_id, {})
-        published = by_status.get(ModerationStatus.PUBLISHED.value, 0)
-        pending = by_status.get(ModerationStatus.PENDING.value, 0)
-        records.append({"theme_id": theme_id, "published": published, "pending": pending, "total": published + pending})
-    return pd.DataFrame(records, columns=["theme_id", "published", "pending", "total"]).astype("int64")
+    theme_ids = _theme_ids(session, filters)
+    published = [counts.get(t, {}).get(ModerationStatus.PUBLISHED.value, 0) for t in theme_ids]
+    pending = [counts.get(t, {}).get(ModerationStatus.PENDING.value, 0) for t in theme_ids]
+    return _frame(
+        theme_id=(theme_ids, "int64"),
+        published=(published, "int64"),
+        pending=(pending, "int64"),
+        total=([a + b for a, b in zip(published, pending, strict=True)], "int64"),
+    )
 
 
 class Dimension(StrEnum):
@@ -215,23 +230,22 @@ def dimension_tallies(*, session: Session, filters: TallyFilter, dimension: Dime
     """Counts by `dimension` and theme: columns key, theme_id, count (empty field → key ""), largest first."""
     column = col(_DIMENSION_COLUMNS[Dimension(dimension)])
     # Theme first: the order of the covering index ix_contribution_tally_<dimension>, so no sort.
-    rows = session.exec(
+    rows = _rows(
+        session,
         _where(select(Contribution.theme_id, column, func.count()), filters, dialect=_dialect(session)).group_by(
             col(Contribution.theme_id), column
-        )
-    ).all()
-    frame = pd.DataFrame(
-        [(NOT_GIVEN if key is None else str(key), int(theme_id), int(n)) for theme_id, key, n in rows],
-        columns=["key", "theme_id", "count"],
+        ),
     )
-    if frame.empty:
-        return frame.astype({"key": "object", "theme_id": "int64", "count": "int64"})
-    totals = frame.groupby("key")["count"].transform("sum")
-    return (
-        frame.assign(_total=totals)
-        .sort_values(["_total", "key", "theme_id"], ascending=[False, True, True])
-        .drop(columns="_total")
-        .reset_index(drop=True)
+    triples = [(NOT_GIVEN if key is None else str(key), int(theme_id), int(n)) for theme_id, key, n in rows]
+    totals: dict[str, int] = {}
+    for key, _theme, n in triples:
+        totals[key] = totals.get(key, 0) + n
+    # A few dozen rows at most: ordered here rather than by a second pass in the database.
+    triples.sort(key=lambda t: (-totals[t[0]], t[0], t[1]))
+    return _frame(
+        key=([t[0] for t in triples], "object"),
+        theme_id=([t[1] for t in triples], "int64"),
+        count=([t[2] for t in triples], "int64"),
     )
 
 
@@ -260,7 +274,7 @@ def recent_count(
     # Indexable: a quarter hour of rows is found through created_at, whatever the table size.
     stmt = _where(select(func.count()).select_from(Contribution), filters, dialect=_dialect(session), scan=False)
     stmt = stmt.where(col(Contribution.created_at) >= since)
-    return int(session.exec(stmt).one())
+    return int(_rows(session, stmt)[0][0])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -285,72 +299,75 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
 
 
 def _bucket(session: Session, bucket_s: int) -> ColumnElement[Any]:
-    """The bucket holding created_at, computed by the database (SQLite: text; PostgreSQL: epoch seconds)."""
+    """The bucket holding created_at, computed by the database.
+
+    SQLite: the quarter-hour key of the expression index ix_contribution_tally_quarter (models/contribution.py),
+    written exactly as there so the GROUP BY reads that index in order instead of sorting every row; hours are
+    summed from quarters afterwards. PostgreSQL: the bucket's start (its hash aggregate needs no index).
+    """
     if _dialect(session) == "sqlite":
-        # SQLite keeps created_at as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): cutting the text is a quarter
-        # cheaper than strftime('%s') over a million rows. 'YYYY-MM-DD HH' for hours, plus the quarter
-        # number (0–3) after 'YYYY-MM-DD HH:' for quarter hours; _bucket_start() reads both back.
-        created = col(Contribution.created_at)
-        if bucket_s == HOUR_S:
-            return func.substr(created, 1, 13)
-        minute = cast(func.substr(created, 15, 2), Integer)
-        return func.substr(created, 1, 14).op("||")(minute.op("/")(literal_column("15")))
-    # A constant, not a parameter: GROUP BY must repeat the expression exactly (PostgreSQL checks).
-    seconds: ColumnElement[Any] = literal_column(str(int(bucket_s)))
-    epoch = cast(func.floor(func.extract("epoch", col(Contribution.created_at))), BigInteger)
-    # The raw operators: SQLAlchemy's "/" would turn this into a true (float) division.
-    return type_coerce(epoch.op("/")(seconds).op("*")(seconds), BigInteger)
+        return literal_column(QUARTER_KEY_SQL.replace("created_at", "contribution.created_at"))
+    # date_bin (PostgreSQL 14+) works on absolute time, whatever the session's time zone, and on timestamps:
+    # about three times cheaper than arithmetic on EXTRACT(epoch), which is numeric since PostgreSQL 14.
+    # Constants, not parameters: GROUP BY must repeat the expression exactly (PostgreSQL checks).
+    return func.date_bin(
+        literal_column(f"INTERVAL '{int(bucket_s)} seconds'"),
+        col(Contribution.created_at),
+        literal_column("TIMESTAMPTZ '2000-01-01 00:00:00+00'"),
+    )
 
 
-def _bucket_start(value: int | str) -> datetime:
-    if isinstance(value, int):
-        return datetime.fromtimestamp(value, UTC)
-    if len(value) == len("2016-06-28 14"):
-        return datetime.fromisoformat(f"{value}:00").replace(tzinfo=UTC)
-    hour, quarter = value[:13], int(value[14:])
-    return datetime.fromisoformat(f"{hour}:{quarter * 15:02d}").replace(tzinfo=UTC)
+def _bucket_start(value: datetime | str, bucket_s: int) -> datetime:
+    """The UTC start of a bucket from what the database returned (a quarter key, or a timestamp)."""
+    if isinstance(value, str):  # 'YYYY-MM-DD HH:q', q = quarter number 0–3
+        moment = datetime.fromisoformat(f"{value[:13]}:{int(value[14:]) * 15:02d}").replace(tzinfo=UTC)
+    else:
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(int(moment.timestamp()) // bucket_s * bucket_s, UTC)
 
 
 def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None = None) -> TimeSeries:
     """Contributions per quarter hour (per hour beyond two days of data) and theme, for the chart over time."""
     # The bucket size follows the span of the whole store (two lookups in ix_contribution_created_at);
     # the window, when there is one, bounds it.
-    first, last = session.exec(
+    first, last = _rows(
+        session,
         select(
             select(func.min(Contribution.created_at)).scalar_subquery(),
             select(func.max(Contribution.created_at)).scalar_subquery(),
-        )
-    ).one()
+        ),
+    )[0]
     first, last = _as_utc(first), _as_utc(last)
     if first is not None and filters.since is not None:
         first = max(first, filters.since)
     if last is not None and filters.until is not None:
         last = min(last, filters.until)
-    empty = pd.DataFrame(
-        {
-            "bucket": pd.Series([], dtype="datetime64[s, UTC]"),
-            "theme_id": pd.Series([], dtype="int64"),
-            "count": pd.Series([], dtype="int64"),
-        }
-    )
+    empty = _frame(bucket=([], "datetime64[s, UTC]"), theme_id=([], "int64"), count=([], "int64"))
     if first is None or last is None:
         return TimeSeries(bucket_s or QUARTER_HOUR_S, empty)
     if bucket_s is None:
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
-    bucket = _bucket(session, bucket_s).label("bucket")
-    rows = session.exec(
-        _where(select(bucket, Contribution.theme_id, func.count()), filters, dialect=_dialect(session))
-        .group_by(literal_column("bucket"), col(Contribution.theme_id))
-        .order_by(literal_column("bucket"), col(Contribution.theme_id))
-    ).all()
+    bucket = _bucket(session, bucket_s)
+    # Theme first, as in the SQLite index.
+    rows = _rows(
+        session,
+        _where(select(Contribution.theme_id, bucket, func.count()), filters, dialect=_dialect(session)).group_by(
+            col(Contribution.theme_id), bucket
+        ),
+    )
     if not rows:
         return TimeSeries(bucket_s, empty, first, last)
-    frame = pd.DataFrame(
-        [(_bucket_start(b), int(t), int(n)) for b, t, n in rows], columns=["bucket", "theme_id", "count"]
+    counts: dict[tuple[datetime, int], int] = {}
+    for theme_id, key, n in rows:  # one row per theme and quarter (SQLite) or bucket (PostgreSQL)
+        point = (_bucket_start(key, bucket_s), int(theme_id))
+        counts[point] = counts.get(point, 0) + int(n)
+    points = sorted(counts.items())
+    frame = _frame(
+        bucket=([p[0][0] for p in points], "datetime64[s, UTC]"),
+        theme_id=([p[0][1] for p in points], "int64"),
+        count=([p[1] for p in points], "int64"),
     )
-    frame["bucket"] = frame["bucket"].astype("datetime64[s, UTC]")
-    # SQLite's text buckets sort like the times they stand for, but say so rather than rely on it.
-    return TimeSeries(bucket_s, frame.sort_values(["bucket", "theme_id"], ignore_index=True), first, last)
+    return TimeSeries(bucket_s, frame, first, last)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,11 +423,12 @@ _STANCE_FIELDS = {
 def orientation_stances(*, session: Session, filters: TallyFilter) -> list[OrientationStances]:
     """Every orientation of the filter's themes that was presented or got a stance, the most divisive first."""
     stmt = select(Contribution.theme_id, Contribution.orientation_id, Contribution.stance, func.count())
-    rows = session.exec(
+    rows = _rows(
+        session,
         _where(stmt, filters, dialect=_dialect(session))
         .where(col(Contribution.orientation_id).is_not(None), col(Contribution.stance).is_not(None))
-        .group_by(col(Contribution.theme_id), col(Contribution.orientation_id), col(Contribution.stance))
-    ).all()
+        .group_by(col(Contribution.theme_id), col(Contribution.orientation_id), col(Contribution.stance)),
+    )
     counts: dict[int, dict[str, int]] = {}
     for _theme_id, orientation_id, stance, n in rows:
         if stance in _STANCE_FIELDS:
@@ -449,11 +467,14 @@ def top_words(
             statuses=PUBLISHED,
             scan=False,
         )
-        texts = session.exec(stmt.order_by(col(Contribution.created_at).desc()).limit(texts_per_theme)).all()
+        texts = _rows(session, stmt.order_by(col(Contribution.created_at).desc()).limit(texts_per_theme))
         words: list[WordCount] = count_words((f"{title}\n{body}" for title, body in texts), top=top)
         records.extend((theme_id, w.word, w.count, rank) for rank, w in enumerate(words, start=1))
-    return pd.DataFrame(records, columns=["theme_id", "word", "count", "rank"]).astype(
-        {"theme_id": "int64", "word": "object", "count": "int64", "rank": "int64"}
+    return _frame(
+        theme_id=([r[0] for r in records], "int64"),
+        word=([r[1] for r in records], "object"),
+        count=([r[2] for r in records], "int64"),
+        rank=([r[3] for r in records], "int64"),
     )
 
 
@@ -509,7 +530,7 @@ def latest_contributions(
         statuses=PUBLISHED if published_only else None,
         scan=False,
     )
-    rows = session.exec(stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit)).all()
+    rows = _rows(session, stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit))
     return [
         LatestContribution(
             int(cid or 0), created, int(theme_id), source, status, title, text, _author(mode, name, org, erased)
@@ -550,26 +571,31 @@ def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary
     joined = select(Stand.code, Stand.name, Stand.theme_id, func.count(col(StandVisit.id))).join(
         StandVisit, col(StandVisit.stand_id) == col(Stand.id)
     )
-    per_stand = session.exec(
-        visit_filter(joined).group_by(col(Stand.id), col(Stand.code), col(Stand.name), col(Stand.theme_id))
-    ).all()
-    by_stand = pd.DataFrame(
-        [(code, name, int(theme_id), int(n)) for code, name, theme_id, n in per_stand],
-        columns=["code", "name", "theme_id", "visits"],
-    ).astype({"code": "object", "name": "object", "theme_id": "int64", "visits": "int64"})
-    by_stand = by_stand.sort_values(["visits", "code"], ascending=[False, True]).reset_index(drop=True)
-    per_theme = by_stand.groupby("theme_id")["visits"].sum().to_dict()  # at most a few dozen stands
-    by_theme = pd.DataFrame(
-        [(t, int(per_theme.get(t, 0))) for t in _theme_ids(session, filters)], columns=["theme_id", "visits"]
-    ).astype("int64")
+    per_stand = _rows(
+        session,
+        visit_filter(joined).group_by(col(Stand.id), col(Stand.code), col(Stand.name), col(Stand.theme_id)),
+    )
+    stands = sorted(((str(c), str(n), int(t), int(v)) for c, n, t, v in per_stand), key=lambda r: (-r[3], r[0]))
+    by_stand = _frame(
+        code=([r[0] for r in stands], "object"),
+        name=([r[1] for r in stands], "object"),
+        theme_id=([r[2] for r in stands], "int64"),
+        visits=([r[3] for r in stands], "int64"),
+    )
+    per_theme: dict[int, int] = {}
+    for _code, _name, theme_id, visits in stands:  # a few dozen stands at most
+        per_theme[theme_id] = per_theme.get(theme_id, 0) + visits
+    theme_ids = _theme_ids(session, filters)
+    by_theme = _frame(theme_id=(theme_ids, "int64"), visits=([per_theme.get(t, 0) for t in theme_ids], "int64"))
 
-    hunters = session.exec(
+    hunters = _rows(
+        session,
         visit_filter(
             select(func.count(func.distinct(StandVisit.participant_id))).join(
                 Stand, col(Stand.id) == col(StandVisit.stand_id)
             )
-        )
-    ).one()
+        ),
+    )[0][0]
     treasures = select(func.count()).select_from(Participant).where(col(Participant.treasure_found_at).is_not(None))
     if filters.since is not None:
         treasures = treasures.where(col(Participant.treasure_found_at) >= filters.since)
@@ -579,11 +605,11 @@ def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary
     if filters.theme_ids:
         stands_open = stands_open.where(col(Stand.theme_id).in_(filters.theme_ids))
     return CircuitSummary(
-        visits=int(by_stand["visits"].sum()),
+        visits=sum(r[3] for r in stands),
         hunters=int(hunters),
-        treasures_found=int(session.exec(treasures).one()),
-        stands_open=int(session.exec(stands_open).one()),
-        stands_visited=int((by_stand["visits"] > 0).sum()),
+        treasures_found=int(_rows(session, treasures)[0][0]),
+        stands_open=int(_rows(session, stands_open)[0][0]),
+        stands_visited=sum(1 for r in stands if r[3] > 0),
         by_theme=by_theme,
         by_stand=by_stand,
     )

@@ -14,7 +14,8 @@ from __future__ import annotations
 import html
 import textwrap
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 import pandas as pd
@@ -238,32 +239,45 @@ def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, height: int 
     return {"data": data, "layout": layout}
 
 
-def _complete(frame: pd.DataFrame, theme_ids: Sequence[int], bucket: timedelta) -> pd.DataFrame:
-    """Bucket × theme counts with every bucket of the span present (zeros), in Paris time."""
-    table = frame.pivot_table(index="bucket", columns="theme_id", values="count", aggfunc="sum", fill_value=0)
-    table = table.reindex(pd.date_range(table.index.min(), table.index.max(), freq=bucket), fill_value=0)
-    table = table.reindex(columns=list(theme_ids), fill_value=0)
-    table.index = table.index.tz_convert(PARIS)
-    return table
+def _series_table(series: TimeSeries, theme_ids: Sequence[int]) -> tuple[list[str], dict[int, list[int]], str, bool]:
+    """Counts per theme for every bucket of the span (zeros filled), labelled in Paris time.
+
+    Plain Python over the buckets: pandas' pivot and resample cost more than the queries behind them at
+    each refresh. Beyond two weeks, hours become whole Paris days (then only days are walked through).
+    """
+    step = series.bucket_s
+    counts: dict[tuple[int, int], int] = {}
+    frame = series.frame
+    seconds = frame["bucket"].astype("int64").tolist()  # datetime64[s]: epoch seconds
+    for start, theme_id, n in zip(seconds, frame["theme_id"].tolist(), frame["count"].tolist(), strict=True):
+        counts[(start, theme_id)] = counts.get((start, theme_id), 0) + n
+    first = min(start for start, _ in counts)
+    last = max(start for start, _ in counts)
+    unit = "Par quart d'heure" if step == QUARTER_HOUR_S else "Par heure" if step == HOUR_S else f"Par {step // 60} min"
+    rows: dict[int, list[int]] = {}
+    if step == HOUR_S and (last - first) // step + 1 > 24 * 14:
+        first_day = datetime.fromtimestamp(first, PARIS).date()
+        days = (datetime.fromtimestamp(last, PARIS).date() - first_day).days + 1
+        rows = {t: [0] * days for t in theme_ids}
+        for (start, theme_id), n in counts.items():
+            if theme_id in rows:
+                rows[theme_id][(datetime.fromtimestamp(start, PARIS).date() - first_day).days] += n
+        labels = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
+        return labels, rows, "Par jour", True
+    starts = range(first, last + step, step)
+    labels = [datetime.fromtimestamp(start, PARIS).strftime("%Y-%m-%d %H:%M") for start in starts]
+    rows = {t: [counts.get((start, t), 0) for start in starts] for t in theme_ids}
+    return labels, rows, unit, False
 
 
 def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int = 420) -> Spec:
     """Cumulative contributions per theme (stacked areas) above the count per quarter hour, hour or day."""
-    frame = series.frame
-    if frame.empty:
+    if series.frame.empty:
         layout = _layout(height=height, legend=False, annotations=[_message("Aucune contribution sur cette période")])
         layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
         return {"data": [], "layout": layout}
-    table = _complete(frame, [t.id for t in themes], timedelta(seconds=series.bucket_s))
-    daily = False
-    unit = "Par quart d'heure" if series.bucket_s == QUARTER_HOUR_S else f"Par {series.bucket_s // 60} min"
-    if series.bucket_s == HOUR_S:
-        unit = "Par heure"
-        if len(table) > 24 * 14:
-            # Beyond two weeks hours are too thin to see: whole (Paris) days instead.
-            table, unit, daily = table.resample("D").sum(), "Par jour", True
-    cumulative = table.cumsum()
-    x = table.index.strftime("%Y-%m-%d" if daily else "%Y-%m-%d %H:%M").tolist()
+    x, table, unit, daily = _series_table(series, [t.id for t in themes])
+    cumulative = {theme_id: list(accumulate(values)) for theme_id, values in table.items()}
     when = "%{x|%d/%m/%Y}" if daily else "%{x|%d/%m/%Y %H:%M}"
     data: list[Spec] = []
     for theme in themes:
@@ -272,7 +286,7 @@ def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int =
             {
                 "type": "scatter",
                 "x": x,
-                "y": cumulative[theme.id].tolist(),
+                "y": cumulative[theme.id],
                 "name": name,
                 "legendgroup": name,
                 "stackgroup": "cumul",
@@ -288,7 +302,7 @@ def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int =
             {
                 "type": "bar",
                 "x": x,
-                "y": table[theme.id].tolist(),
+                "y": table[theme.id],
                 "yaxis": "y2",
                 "name": name,
                 "legendgroup": name,
@@ -323,23 +337,25 @@ def category_bar(
     The category is written above its bar rather than beside it: these charts sit three abreast on a
     laptop, where labels such as « Questionnaire aux acteurs » would leave the bars no room.
     """
-    seen = list(dict.fromkeys(frame["key"]))
+    counts: dict[tuple[str, int], int] = {}
+    for key, theme_id, n in frame.itertuples(index=False):
+        counts[(key, int(theme_id))] = counts.get((key, int(theme_id)), 0) + int(n)
+    seen = list(dict.fromkeys(key for key, _ in counts))
     keys = list(order) if order is not None else seen
     keys += [k for k in seen if k not in keys]
     names = [_safe(labels.get(k, k)) for k in keys]
-    table = frame.pivot_table(index="key", columns="theme_id", values="count", aggfunc="sum", fill_value=0)
-    table = table.reindex(index=keys, columns=[t.id for t in themes], fill_value=0)
+    table = {theme.id: [counts.get((k, theme.id), 0) for k in keys] for theme in themes}
     data = [
         _hbar(
             names,
-            table[theme.id].astype(int).tolist(),
+            table[theme.id],
             theme.color,
             name=_safe(theme.short_label),
             hovertemplate=f"%{{y}} · {_safe(theme.short_label)} : %{{x:,d}}<extra></extra>",
         )
         for theme in themes
     ]
-    totals = table.sum(axis=1).astype(int).tolist()
+    totals = [sum(column[i] for column in table.values()) for i in range(len(keys))]
     data.append(_totals(names, totals))
     annotations = [
         {
