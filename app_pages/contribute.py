@@ -221,6 +221,9 @@ def _render_receipt(receipt: dict) -> None:
         icon=":material/add:",
     )
     st.page_link("app_pages/my_contributions.py", label="Voir mes contributions", icon=":material/inbox:")
+    if receipt.get("source") == "treasure_hunt":
+        # Back to the hunt: the passport counts this contribution (and may hold the treasure now).
+        st.page_link("app_pages/passport.py", label="Mon passeport de la chasse aux trésors", icon=":material/badge:")
 
 
 def _render_similar(theme_id: int | None, body: str) -> None:

@@ -62,7 +62,7 @@ def test_scan_visit_contribute_and_find_the_treasure(live_app: LiveApp, phone: P
     wait_for_app(phone)
     expect(phone.get_by_text("Contribution enregistrée. Merci !")).to_be_visible()
 
-    phone.goto(f"{live_app.url}/passeport")
+    phone.get_by_role("link", name="Mon passeport de la chasse aux trésors").click()
     wait_for_app(phone)
     expect(phone.get_by_text("Thèmes couverts : 1 sur 5")).to_be_visible()
     expect(phone.get_by_text("Il vous reste : 4 thèmes à découvrir.")).to_be_visible()
