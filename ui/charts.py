@@ -187,7 +187,26 @@ def _value_axis(top: float, factor: float = 1.2) -> Spec:
 # ---------------------------------------------------------------------------------------------
 
 
-def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, height: int = 300) -> Spec:
+def _labels_above(names: Sequence[str], row_height: int) -> list[Spec]:
+    """Each category written above its bar (narrow columns leave no room for labels beside the bars)."""
+    return [
+        {
+            "text": name,
+            "x": 0,
+            "xref": "paper",
+            "xanchor": "left",
+            "y": name,
+            "yref": "y",
+            "yanchor": "bottom",
+            "yshift": row_height * 0.2,
+            "showarrow": False,
+            "font": {"size": FONT_SIZE, "color": INK},
+        }
+        for name in names
+    ]
+
+
+def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, row_height: int = 54) -> Spec:
     """Contributions per theme, published (solid) and awaiting moderation (light), total at the end."""
     by_id = {t.id: t for t in themes}
     rows = [r for r in frame.itertuples() if r.theme_id in by_id]
@@ -223,18 +242,18 @@ def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, height: int 
         }
         for name, marker in (
             ("Publiées", {"color": "#555555"}),
-            ("À modérer", {"color": "#555555", "opacity": 0.35, "pattern": {"shape": "/", "fgcolor": "#ffffff"}}),
+            ("À modérer", {"color": "#b5b5b5", "pattern": {"shape": "/", "fgcolor": "#ffffff", "solidity": 0.3}}),
         )
     ]
     data = [published, pending, _totals(labels, totals), *keys]
     layout = _layout(
-        height=height,
+        height=row_height * max(len(rows), 1) + 56,
         totals=True,
-        labels=labels,
         barmode="stack",
-        bargap=0.25,
-        yaxis={"autorange": "reversed"},
-        xaxis=_value_axis(max(totals, default=0), 1.18),
+        bargap=0.5,
+        annotations=_labels_above(labels, row_height),
+        yaxis={"autorange": "reversed", "showticklabels": False},
+        xaxis=_value_axis(max(totals, default=0), 1.05),
     )
     return {"data": data, "layout": layout}
 
@@ -357,21 +376,7 @@ def category_bar(
     ]
     totals = [sum(column[i] for column in table.values()) for i in range(len(keys))]
     data.append(_totals(names, totals))
-    annotations = [
-        {
-            "text": name,
-            "x": 0,
-            "xref": "paper",
-            "xanchor": "left",
-            "y": name,
-            "yref": "y",
-            "yanchor": "bottom",
-            "yshift": row_height * 0.2,
-            "showarrow": False,
-            "font": {"size": FONT_SIZE, "color": INK},
-        }
-        for name in names
-    ]
+    annotations = _labels_above(names, row_height)
     layout = _layout(
         height=row_height * max(len(keys), 1) + 20,
         totals=True,

@@ -1,0 +1,423 @@
+"""Live tallies: each query through the app's service against the same GROUP BY written by hand, side by side,
+and full reruns of the organisers' page (AppTest, every chart) at 100 000 and 1 000 000 contributions.
+
+Rerun alone: `.venv/bin/python -m bench.run tallies` (about 10 minutes, mostly seeding).
+
+- Stores: SQLite files of 100 000 and 1 000 000 synthetic contributions, and a throwaway PostgreSQL
+  server (tests/pg.py) with 1 000 000; seeded with SQLAlchemy Core inserts in batches, built by the real
+  migrations (so with the indexes of migration 0002). SQLite gets no ANALYZE (the app never runs it);
+  PostgreSQL gets VACUUM ANALYZE, as its autovacuum would after such a load.
+- Queries: median of 7 runs, app and hand-written SQL interleaved. « App » is what a page's read costs:
+  a pooled session, the service's SQLAlchemy statement, its result turned into the frame or objects the
+  page gets. « SQL à la main » is the same query typed as SQL on an open sqlite3 / psycopg connection,
+  rows fetched. Two filter sets: none, and theme 2 + source « conférence » + the conference day.
+- Page: `AppTest` of app.py as an organiser on « En direct » (13 charts), median of 5 reruns each:
+  « à froid » with every cache cleared (what the first viewer pays), « nouvelle contribution » with one
+  contribution added before each rerun (the live case: every board recomputed, words and reference data
+  still cached), « sans changement » (cached boards).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "x" * 40)
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from bench.seed_synthetic import seed_contributions
+from core.config import get_settings
+from db.bootstrap import prepare_store
+from db.engine import build_engine, dispose_engines, session_scope
+from services import tallies
+from services.contributions import ContributionDraft, submit_contribution
+from services.formatting import format_number
+from services.tallies import Dimension, TallyFilter, Window
+from services.words import count_words
+
+ROOT = Path(__file__).resolve().parent.parent
+TITLE = "Décomptes en direct : requêtes de l'application contre SQL écrit à la main, rerun de la page « En direct »"
+# ESS_BENCH_TALLIES_ROWS=2000 runs the whole thing on tiny stores (a check of the benchmark itself).
+_QUICK = int(os.environ.get("ESS_BENCH_TALLIES_ROWS", "0"))
+SQLITE_SIZES = (_QUICK,) if _QUICK else (100_000, 1_000_000)
+PG_SIZE = _QUICK or 1_000_000
+QUERY_RUNS = 7
+PAGE_RUNS = 5
+TARGET_RATIO = 2.0
+TARGET_PAGE_S = {100_000: 0.3, 1_000_000: 1.5}
+
+GROUP_BY_QUERIES = (
+    "par thème",
+    "par origine",
+    "par département",
+    "par type d'acteur",
+    "au fil du temps",
+    "orientations",
+    "circuit",
+)
+LOOKUPS = ("dernier quart d'heure", "20 dernières publiées", "version des données")
+ALL = TallyFilter()
+NARROW = tallies.make_filter(theme_ids=(2,), sources=("conference",), window=Window.DAY, day=date(2016, 6, 28))
+FILTERS = {"aucun filtre": ALL, "thème 2 · conférence · 28/06/2016": NARROW}
+
+
+def _ms(seconds: float) -> str:
+    return format_number(seconds * 1000, 1 if seconds < 0.1 else 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The same queries, typed by hand
+
+
+def _where(dialect: str, f: TallyFilter, *, scan: bool = True, statuses: tuple[str, ...] | None = None) -> str:
+    plus = "+" if dialect == "sqlite" and scan else ""
+    parts = [f"{plus}status IN ({', '.join(repr(s) for s in (statuses or f.statuses))})"]
+    if f.theme_ids:
+        parts.append(f"theme_id IN ({', '.join(str(t) for t in f.theme_ids)})")
+    if f.sources:
+        parts.append(f"{plus}source IN ({', '.join(repr(s) for s in f.sources)})")
+    if f.since is not None:
+        parts.append(f"{plus}created_at >= {_time(dialect, f.since)}")
+    if f.until is not None:
+        parts.append(f"{plus}created_at < {_time(dialect, f.until)}")
+    return " AND ".join(parts)
+
+
+def _time(dialect: str, moment: datetime) -> str:
+    utc = moment.astimezone(UTC)
+    if dialect == "sqlite":
+        return f"'{utc.replace(tzinfo=None).strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+    return f"'{utc.isoformat()}'::timestamptz"
+
+
+def _bucket(dialect: str, f: TallyFilter) -> str:
+    if dialect == "sqlite":  # quarter hours, summed into hours in Python when the span is long
+        return (
+            "(substr(contribution.created_at, 1, 14) || (CAST(substr(contribution.created_at, 15, 2) AS INTEGER) / 15))"
+        )
+    seconds = 900 if f.since is not None else 3600  # the day window: quarter hours; everything: hours
+    return f"date_bin(INTERVAL '{seconds} seconds', created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00')"
+
+
+def raw_queries(dialect: str, f: TallyFilter) -> dict[str, list[str]]:
+    w = _where(dialect, f)
+    published = _where(dialect, f, scan=False, statuses=("published",))
+    visits = ["1 = 1"]
+    if f.theme_ids:
+        visits.append(f"stand.theme_id IN ({', '.join(str(t) for t in f.theme_ids)})")
+    if f.since is not None:
+        visits.append(f"standvisit.created_at >= {_time(dialect, f.since)}")
+    if f.until is not None:
+        visits.append(f"standvisit.created_at < {_time(dialect, f.until)}")
+    v = " AND ".join(visits)
+    themes = "SELECT id FROM theme ORDER BY position, id"
+    return {
+        "par thème": [
+            f"SELECT theme_id, source, status, count(*) FROM contribution WHERE {w} GROUP BY theme_id, source, status",
+            themes,
+        ],
+        "par origine": [f"SELECT theme_id, source, count(*) FROM contribution WHERE {w} GROUP BY theme_id, source"],
+        "par département": [
+            f"SELECT theme_id, departement, count(*) FROM contribution WHERE {w} GROUP BY theme_id, departement"
+        ],
+        "par type d'acteur": [
+            f"SELECT theme_id, actor_type, count(*) FROM contribution WHERE {w} GROUP BY theme_id, actor_type"
+        ],
+        "au fil du temps": [
+            "SELECT (SELECT min(created_at) FROM contribution), (SELECT max(created_at) FROM contribution)",
+            f"SELECT theme_id, {_bucket(dialect, f)} AS bucket, count(*) FROM contribution WHERE {w} "
+            "GROUP BY theme_id, bucket",
+        ],
+        "orientations": [
+            f"SELECT theme_id, orientation_id, stance, count(*) FROM contribution WHERE {w} "
+            "AND orientation_id IS NOT NULL AND stance IS NOT NULL GROUP BY theme_id, orientation_id, stance",
+            "SELECT * FROM orientation ORDER BY theme_id, position, code",
+        ],
+        "dernier quart d'heure": [
+            f"SELECT count(*) FROM contribution WHERE {_where(dialect, f, scan=False)} "
+            f"AND created_at >= {_time(dialect, datetime.now(UTC).replace(microsecond=0))}"
+        ],
+        "20 dernières publiées": [
+            "SELECT id, created_at, theme_id, source, status, title, coalesce(masked_body, body), display_mode, "
+            f"author_name, organisation, personal_data_erased_at FROM contribution WHERE {published} "
+            "ORDER BY created_at DESC, id DESC LIMIT 20"
+        ],
+        "circuit": [
+            "SELECT stand.code, stand.name, stand.theme_id, count(standvisit.id) FROM stand JOIN standvisit "
+            f"ON standvisit.stand_id = stand.id WHERE {v} GROUP BY stand.id, stand.code, stand.name, stand.theme_id",
+            themes,
+            "SELECT count(DISTINCT standvisit.participant_id) FROM standvisit JOIN stand "
+            f"ON stand.id = standvisit.stand_id WHERE {v}",
+            "SELECT count(*) FROM participant WHERE treasure_found_at IS NOT NULL",
+            "SELECT count(*) FROM stand WHERE active",
+        ],
+        "version des données": ["SELECT (SELECT max(id) FROM contribution), (SELECT max(id) FROM standvisit)"],
+    }
+
+
+def raw_words(dialect: str, f: TallyFilter) -> Callable[[Any], object]:
+    """The words' text fetch typed by hand (5 indexed LIMIT queries), then the same counting in Python."""
+    published = _where(dialect, f, scan=False, statuses=("published",))
+    theme_ids = list(f.theme_ids) or [1, 2, 3, 4, 5]
+
+    def run(cursor: Any) -> object:
+        counted = []
+        for theme_id in theme_ids:
+            cursor.execute(
+                f"SELECT title, coalesce(masked_body, body) FROM contribution WHERE theme_id = {theme_id} "
+                f"AND {published} ORDER BY created_at DESC LIMIT {tallies.WORDS_TEXTS_PER_THEME}"
+            )
+            counted.append(count_words(f"{title}\n{body}" for title, body in cursor.fetchall()))
+        return counted
+
+    return run
+
+
+APP: dict[str, Callable[..., Any]] = {
+    "par thème": tallies.theme_tallies,
+    "par origine": lambda **kw: tallies.dimension_tallies(dimension=Dimension.SOURCE, **kw),
+    "par département": lambda **kw: tallies.dimension_tallies(dimension=Dimension.DEPARTEMENT, **kw),
+    "par type d'acteur": lambda **kw: tallies.dimension_tallies(dimension=Dimension.ACTOR_TYPE, **kw),
+    "au fil du temps": tallies.time_series,
+    "orientations": tallies.orientation_stances,
+    "dernier quart d'heure": tallies.recent_count,
+    "20 dernières publiées": tallies.latest_contributions,
+    "circuit": tallies.circuit_summary,
+    "version des données": lambda *, session, filters: tallies.data_version(session=session),
+    "mots (5 × 300 textes)": tallies.top_words,
+}
+
+
+def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    raw = connect_raw()
+    cursor = raw.cursor()
+    try:
+        for filter_name, f in FILTERS.items():
+            hand = raw_queries(dialect, f)
+            for name, fn in APP.items():
+
+                def app_call(fn: Callable[..., Any] = fn, f: TallyFilter = f) -> None:
+                    with session_scope(engine) as session:
+                        fn(session=session, filters=f)
+
+                if name in hand:
+
+                    def raw_call(sqls: list[str] = hand[name]) -> None:
+                        for sql in sqls:
+                            cursor.execute(sql)
+                            cursor.fetchall()
+
+                else:
+                    words = raw_words(dialect, f)
+
+                    def raw_call(words: Callable[[Any], object] = words) -> None:
+                        words(cursor)
+
+                app_call(), raw_call()  # warm the caches of both sides
+                app_times, raw_times = [], []
+                for _ in range(QUERY_RUNS):
+                    start = time.perf_counter()
+                    raw_call()
+                    raw_times.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    app_call()
+                    app_times.append(time.perf_counter() - start)
+                rows.append(
+                    {
+                        "filter": filter_name,
+                        "query": name,
+                        "raw": statistics.median(raw_times),
+                        "app": statistics.median(app_times),
+                    }
+                )
+    finally:
+        cursor.close()
+        raw.close()
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# The page
+
+
+def measure_page(database_url: str) -> dict[str, float]:
+    import streamlit as st
+
+    from tests.app_pages.helpers import app_as
+
+    os.environ["ESS_DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    dispose_engines()
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = app_as("organizer", timeout=120).run()
+    at.switch_page("app_pages/dashboard.py").run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 13
+
+    def timed(before: Callable[[], None]) -> float:
+        times = []
+        for _ in range(PAGE_RUNS):
+            before()
+            start = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - start)
+            assert not at.exception, at.exception
+        return statistics.median(times)
+
+    def add_one() -> None:
+        with session_scope(write=True) as session:
+            submit_contribution(
+                session=session,
+                draft=ContributionDraft(
+                    theme_id=3,
+                    body="Une contribution de plus pendant la mesure, pour changer la version des données.",
+                    idempotency_key=uuid.uuid4().hex,
+                ),
+            )
+
+    def clear_caches() -> None:
+        st.cache_data.clear()
+
+    result = {
+        "froid": timed(clear_caches),
+        "nouvelle": timed(add_one),
+        "chaud": timed(lambda: None),
+    }
+    st.cache_data.clear()
+    dispose_engines()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _seed(engine: Engine, n: int) -> float:
+    prepare_store(engine)
+    start = time.perf_counter()
+    seed_contributions(engine, n)
+    return time.perf_counter() - start
+
+
+def run(work_dir: Path) -> str:
+    sections: list[str] = []
+    query_rows: list[dict[str, Any]] = []
+    pages: list[tuple[str, int, dict[str, float], float]] = []
+    seeding: list[str] = []
+
+    for n in SQLITE_SIZES:
+        path = work_dir / f"tallies-{n}.db"
+        engine = build_engine(f"sqlite:///{path}")
+        seeded = _seed(engine, n)
+        seeding.append(f"SQLite {format_number(n)} : {seeded:.0f} s")
+        print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
+        for row in measure_queries(engine, "sqlite", lambda path=path: sqlite3.connect(path)):
+            query_rows.append({"engine": "SQLite", "rows": n, "load": os.getloadavg()[0], **row})
+        naive = sqlite3.connect(path)
+        start = time.perf_counter()
+        naive.execute(
+            "SELECT theme_id, source, count(*) FROM contribution WHERE status IN ('pending', 'published') "
+            "AND source IN ('conference') GROUP BY theme_id, source"
+        ).fetchall()
+        naive_s = time.perf_counter() - start
+        naive.close()
+        seeding.append(
+            f"SQLite {format_number(n)}, la même requête « par origine » filtrée sur une origine mais sans le "
+            f"`+` devant status et source : {_ms(naive_s)} ms (SQLite, sans statistiques, prend alors l'index "
+            "(source, created_at) et lit chaque ligne dans la table)"
+        )
+        engine.dispose()
+        load = os.getloadavg()[0]
+        pages.append(("SQLite", n, measure_page(f"sqlite:///{path}"), load))
+        print(f"  SQLite {n}: page {pages[-1][2]}", flush=True)
+
+    from tests.pg import running_server
+
+    with running_server() as base:
+        admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE ess_bench"))
+        admin.dispose()
+        url = f"{base}/ess_bench"
+        engine = build_engine(url)
+        seeded = _seed(engine, PG_SIZE)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        seeding.append(f"PostgreSQL {format_number(PG_SIZE)} : {seeded:.0f} s (puis VACUUM ANALYZE)")
+        print(f"  PostgreSQL {PG_SIZE}: seeded in {seeded:.0f} s", flush=True)
+        import psycopg
+
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+        for row in measure_queries(engine, "postgresql", lambda: psycopg.connect(dsn)):
+            query_rows.append({"engine": "PostgreSQL", "rows": PG_SIZE, "load": os.getloadavg()[0], **row})
+        engine.dispose()
+        load = os.getloadavg()[0]
+        pages.append(("PostgreSQL", PG_SIZE, measure_page(url), load))
+        print(f"  PostgreSQL {PG_SIZE}: page {pages[-1][2]}", flush=True)
+        dispose_engines()
+
+    # -----------------------------------------------------------------------------------------
+    sections.append(
+        "Cibles : requêtes de l'application à moins de 2× le même GROUP BY écrit à la main ; rerun complet de la "
+        "page (AppTest, tous les graphiques) sous 300 ms à 100 000 contributions et sous 1,5 s à 1 000 000."
+    )
+    lines = [
+        "| Base | Lignes | Page « En direct » à froid | après une nouvelle contribution | sans changement | "
+        "Cible | Charge (1 min) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for engine_name, n, page, load in pages:
+        target = TARGET_PAGE_S.get(n)
+        lines.append(
+            f"| {engine_name} | {format_number(n)} | {_ms(page['froid'])} ms | {_ms(page['nouvelle'])} ms | "
+            f"{_ms(page['chaud'])} ms | {'< ' + _ms(target) + ' ms' if target else '—'} | "
+            f"{format_number(load, 2)} |"
+        )
+    sections.append("\n".join(lines))
+    lines = [
+        "| Base | Lignes | Filtre | Requête | SQL à la main | App | Ratio |",
+        "|---|---:|---|---|---:|---:|---:|",
+    ]
+    for r in query_rows:
+        lines.append(
+            f"| {r['engine']} | {format_number(r['rows'])} | {r['filter']} | {r['query']} | {_ms(r['raw'])} ms | "
+            f"{_ms(r['app'])} ms | {format_number(r['app'] / r['raw'], 2)}× |"
+        )
+    sections.append("\n".join(lines))
+    tallies_only = [r for r in query_rows if r["query"] in GROUP_BY_QUERIES]
+    worst_tally = max(tallies_only, key=lambda r: r["app"] / r["raw"])
+    over = [r for r in tallies_only if r["app"] / r["raw"] > TARGET_RATIO]
+    lookups = [r for r in query_rows if r["query"] in LOOKUPS]
+    sections.append(
+        f"Décomptes (GROUP BY : {', '.join(GROUP_BY_QUERIES)}) : plus grand ratio "
+        f"{format_number(worst_tally['app'] / worst_tally['raw'], 2)}× ({worst_tally['engine']}, "
+        f"{format_number(worst_tally['rows'])} lignes, {worst_tally['query']}, {worst_tally['filter']})"
+        + (
+            " ; au-delà de 2× : "
+            + "; ".join(f"{r['engine']} {format_number(r['rows'])} {r['query']} ({r['filter']})" for r in over)
+            if over
+            else " : tous sous 2×."
+        )
+        + f" Lectures ponctuelles ({', '.join(LOOKUPS)}) : la requête prend moins d'une milliseconde, l'application "
+        f"au plus {_ms(max(r['app'] for r in lookups))} ms ; leur ratio mesure le coût fixe d'une lecture par "
+        "l'application (session du pool, construction de la requête SQLAlchemy), pas la base."
+    )
+    sections.append(
+        "Notes : la seule différence entre les deux colonnes est le chemin Python (session du pool, SQLAlchemy, "
+        "résultat mis en DataFrame ou en objets) ; au-dessus de quelques millisecondes de requête, le ratio tend "
+        "vers 1, et sur les requêtes de moins d'une milliseconde il mesure surtout ce coût fixe. La page lance les "
+        "requêtes d'un tableau en parallèle (3 à la fois) : à froid elle coûte à peu près sa requête la plus lente "
+        "plus le dessin. En direct, chaque processus recalcule au plus une fois par nouvelle donnée, quel que soit "
+        "le nombre d'organisateurs connectés. Durées d'alimentation : " + " ; ".join(seeding) + "."
+    )
+    return "\n\n".join(sections)
