@@ -158,7 +158,19 @@ def _send() -> None:
         log.exception("contribution not stored")
         ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
         return
-    ss[K_LAST_SENT] = {"fingerprint": _fingerprint(draft), "key": draft.idempotency_key}
+    ss[K_LAST_SENT] = {
+        "fingerprint": _fingerprint(draft),
+        "key": draft.idempotency_key,
+        # What the next contribution starts from (see _new_contribution).
+        "kept": {
+            K_THEME: draft.theme_id,
+            K_ACTOR: draft.actor_type or UNSAID,
+            K_DEPT: draft.departement or UNSAID,
+            K_NAME: draft.author_name,
+            K_ORG: draft.organisation,
+            K_DISPLAY: draft.display_mode,
+        },
+    }
     ss[K_RECEIPT] = {
         "code": receipt.receipt_code,
         "created_at": receipt.created_at,
@@ -195,7 +207,13 @@ def _support(contribution_id: int) -> None:
 
 
 def _new_contribution() -> None:
-    st.session_state.pop(K_RECEIPT, None)
+    ss = st.session_state
+    ss.pop(K_RECEIPT, None)
+    # The theme and « À propos de vous » are set again from the contribution just sent rather than trusted
+    # to have survived the receipt screen: under load (benchmark, 30 phones) a theme was seen to be lost there.
+    last = ss.get(K_LAST_SENT) or {}
+    for key, value in (last.get("kept") or {}).items():
+        ss[key] = value
     # Again: a late second tap may have brought the sent text back into the widgets' state.
     _empty_text_fields()
 

@@ -94,6 +94,22 @@ def test_a_contribution_gets_its_receipt_once_stored_and_the_form_starts_again()
     assert at.button_group(key="contribute_theme").value == 1  # the theme stays for the next idea
 
 
+def test_a_new_contribution_starts_from_the_theme_and_about_you_just_sent() -> None:
+    at = fill(open_page("app_pages/contribute.py"), theme=4)
+    at.selectbox(key="contribute_departement").set_value("85").run()
+    at.text_input(key="contribute_organisation").input("Icroacoa").run()
+    send(at)
+    # Whatever the receipt screen did to the widgets' state, « Écrire une autre » sets them again.
+    at.session_state["contribute_theme"] = None
+    at.session_state["contribute_departement"] = ""
+    at.button(key="contribute_again").click().run()
+    assert not at.exception
+    assert at.button_group(key="contribute_theme").value == 4
+    assert at.selectbox(key="contribute_departement").value == "85"
+    assert at.text_input(key="contribute_organisation").value == "Icroacoa"
+    assert at.text_area(key="contribute_body").value == ""
+
+
 def test_the_idempotency_key_lives_until_a_save_succeeds_so_a_replay_is_stored_once() -> None:
     at = open_page("app_pages/contribute.py")
     key = at.session_state["contribute_idempotency_key"]
