@@ -15,6 +15,7 @@ Both run on a store that already holds 2 000 contributions (a busy conference da
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import random
 import statistics
@@ -168,17 +169,20 @@ def _page_server_time(url: str) -> dict[str, list[float]]:
 # would (not on a stored element handle, which React may have replaced meanwhile). The clock stops when
 # the receipt code is in the page: timing in the page leaves out the test driver's own round trips.
 TAP_JS = """
-(button) => new Promise((resolve) => {
+(button, expected) => new Promise((resolve) => {
   const box = button.getBoundingClientRect();
   const x = box.left + box.width / 2, y = box.top + box.height / 2;
   const t0 = performance.now();
-  const observer = new MutationObserver(() => {
+  // The receipt of *this* contribution: its code, next to the very text just sent (never a stale one).
+  const check = () => {
     const code = document.querySelector('[data-testid=stMetricValue]');
-    if (code && code.getBoundingClientRect().height > 0) {
-      observer.disconnect();
-      resolve({ ms: performance.now() - t0, code: code.innerText.trim() });
-    }
-  });
+    if (!code || code.getBoundingClientRect().height === 0) return;
+    const texts = [...document.querySelectorAll('[data-testid=stText]')].map((e) => e.innerText.trim());
+    if (!texts.includes(expected)) return;
+    observer.disconnect();
+    resolve({ ms: performance.now() - t0, code: code.innerText.trim() });
+  };
+  const observer = new MutationObserver(check);
   observer.observe(document.body, { subtree: true, childList: true, characterData: true });
   if (document.activeElement) document.activeElement.blur();
   setTimeout(() => {
@@ -191,6 +195,22 @@ TAP_JS = """
   setTimeout(() => { observer.disconnect(); resolve({ ms: null }); }, 60000);
 })
 """
+
+
+def _wire_time(frames: list[tuple[float, str, str]], code: str) -> float | None:
+    """From the click's message to the message carrying the receipt code, as the network layer saw them."""
+    for index, (at, direction, payload) in enumerate(frames):
+        if direction == "recv" and code.encode() in _decode(payload):
+            sent = [t for t, d, _ in frames[:index] if d == "sent"]
+            return at - sent[-1] if sent else None
+    return None
+
+
+def _decode(payload: str) -> bytes:
+    try:
+        return base64.b64decode(payload, validate=False)
+    except ValueError:
+        return payload.encode()
 
 
 def _rss_mb(pid: int) -> float:
@@ -206,6 +226,8 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE
 
     latencies: list[float] = []
+    wire: list[float] = []
+    frames: dict[int, list[tuple[float, str, str]]] = {}
     driver: list[float] = []
     receipts: list[str] = []
     failures: list[str] = []
@@ -224,9 +246,24 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         async def open_phone(n: int) -> Any:
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
             page = await context.new_page()
-            page.set_default_timeout(60_000)
-            await page.goto(f"{base_url}/contribuer")
-            await page.get_by_role("radio", name=THEMES[n % 5]).click()
+            page.set_default_timeout(120_000)
+            # The browser's network layer timestamps every websocket frame: the wire, without the renderer.
+            cdp = await context.new_cdp_session(page)
+            await cdp.send("Network.enable")
+            frames[n] = []
+            cdp.on("Network.webSocketFrameSent", lambda e, n=n: frames[n].append((e["timestamp"], "sent", "")))
+            cdp.on(
+                "Network.webSocketFrameReceived",
+                lambda e, n=n: frames[n].append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
+            )
+            for attempt in (1, 2):
+                try:
+                    await page.goto(f"{base_url}/contribuer", wait_until="domcontentloaded")
+                    await page.get_by_role("radio", name=THEMES[n % 5]).click()
+                    break
+                except Exception:
+                    if attempt == 2:
+                        raise
             await wait_idle(page)
             return page
 
@@ -235,7 +272,11 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         await warm.context.close()
         await asyncio.sleep(2)
         rss["idle"] = _rss_mb(pid)
-        pages = await asyncio.gather(*(open_phone(n) for n in range(PHONES)))
+        # Phones arrive a few at a time (loading Streamlit's bundle in 30 tabs at once only measures
+        # Chromium on 2 cores); the wave of contributions below starts for all of them together.
+        pages: list[Any] = []
+        for first in range(0, PHONES, 5):
+            pages += await asyncio.gather(*(open_phone(n) for n in range(first, min(first + 5, PHONES))))
         await asyncio.sleep(2)
         rss["open"] = _rss_mb(pid)
         rng = random.Random(30)
@@ -249,11 +290,14 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
                     await page.get_by_test_id("stTextArea").locator("textarea").fill(text)
                     button = page.get_by_role("button", name="Envoyer ma contribution")
                     await button.scroll_into_view_if_needed()
+                    mark = len(frames[n])
                     started = time.perf_counter()
-                    seen = await button.evaluate(TAP_JS)
+                    seen = await button.evaluate(TAP_JS, text)
                     if seen.get("ms") is not None:
                         await page.get_by_test_id("stMetricValue").wait_for(state="visible")
                         driver.append(time.perf_counter() - started)
+                        if (on_wire := _wire_time(frames[n][mark:], seen["code"])) is not None:
+                            wire.append(on_wire)
                     if seen.get("ms") is None:
                         missed = seen.get("missed")
                         raise TimeoutError(
@@ -270,6 +314,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
                     state = f"message : {shown[0][:80]!r}" if shown else f"texte encore là : {left == text}"
                     failures.append(f"téléphone {n}, envoi {k} : {exc} ({state})"[:220])
                     await page.reload()
+                    await page.get_by_role("radio", name=THEMES[n % 5]).click()
                     await wait_idle(page)
 
         started = time.perf_counter()
@@ -279,6 +324,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         await browser.close()
     return {
         "latencies": latencies,
+        "wire": wire,
         "driver": driver,
         "receipts": receipts,
         "failures": failures,
@@ -309,7 +355,7 @@ def _live(url: str, work_dir: Path, think: tuple[float, float]) -> dict[str, Any
 
 
 def _wave_rows(name: str, live: dict[str, Any]) -> list[str]:
-    lat, drv, rss = live["latencies"], live["driver"], live["rss"]
+    lat, drv, rss, wire = live["latencies"], live["driver"], live["rss"], live["wire"] or [float("nan")]
     expected = PHONES * PER_PHONE
     per_open = (rss["open"] - rss["idle"]) / PHONES
     per_after = (rss["after"] - rss["idle"]) / PHONES
@@ -320,6 +366,8 @@ def _wave_rows(name: str, live: dict[str, Any]) -> list[str]:
         f"| Appui → reçu affiché, max | {_ms(max(lat))} ms | |",
         f"| Le même vu par le pilote Playwright, p50 / p95 | {_ms(_quantile(drv, 0.5))} / "
         f"{_ms(_quantile(drv, 0.95))} ms | |",
+        f"| Message du clic → message du reçu, sur le réseau (serveur + réseau, sans le rendu), p50 / p95 "
+        f"| {_ms(_quantile(wire, 0.5))} / {_ms(_quantile(wire, 0.95))} ms | |",
         f"| Reçus affichés / envois | {len(live['receipts'])} / {expected} | {expected} |",
         f"| Lignes enregistrées | {live['stored']} | {expected} |",
         f"| Contributions perdues (reçu affiché, ligne absente) | {live['lost']} | 0 |",
