@@ -1,6 +1,7 @@
 """En direct: what the room is saying, for the organisers' laptops. Refreshes itself every 2 s."""
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +16,8 @@ from ui.auth import require
 
 require(Permission.LIVE)
 st.set_page_config(layout="wide")
+# Our own constant CSS (no data in it): see the file.
+st.html(f"<style>{(Path(__file__).resolve().parent.parent / 'assets' / 'css' / 'live.css').read_text()}</style>")
 
 WINDOW_LABELS = {
     Window.ALL.value: "Depuis le début",

@@ -57,16 +57,18 @@ def _excerpt(text: str) -> str:
     return text if len(text) <= LATEST_CHARS else text[: LATEST_CHARS - 1].rstrip() + "…"
 
 
+def _current(fixed: ThemeInfo | None, rotation_s: int, now: float) -> int:
+    """The theme on screen, from the clock rather than session state: every screen in the room agrees."""
+    return themes.index(fixed) if fixed else int(now // rotation_s) % len(themes)
+
+
 @st.fragment(run_every=live.REFRESH_S)
 def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
+    """Everything that moves, except the numbers beside the QR code (their own fragment)."""
     now = time.time()
-    # From the clock, not from session state: every screen in the room shows the same theme.
-    index = themes.index(fixed) if fixed else int(now // rotation_s) % len(themes)
+    index = _current(fixed, rotation_s, now)
     theme = themes[index]
-    version = live.version()
-    board = live.screen_board(theme.id, version, LATEST_SHOWN)
-    row = board.by_theme[board.by_theme["theme_id"] == theme.id]
-    on_theme = int(row["total"].iloc[0]) if not row.empty else 0
+    board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)
 
     with st.container(key="screen_kicker"):
         turn = "" if fixed else f" · thème suivant dans {int(rotation_s - now % rotation_s)} s"
@@ -77,7 +79,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     with st.container(key=f"screen_theme_{theme.id}"):
         st.text(theme.label)
 
-    words_col, stances_col, side = st.columns([8, 12, 6], gap="large")
+    words_col, stances_col = st.columns([8, 12], gap="large")
     with words_col, st.container(key="screen_heading"):
         st.text("Les mots qui reviennent")
         words = live.top_words(live.Selection(theme_ids=(theme.id,)), top=7)
@@ -93,14 +95,6 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
         st.plotly_chart(
             charts.figure(spec), key="screen_chart_stances", config={"staticPlot": True}, theme=None, alt="Orientations"
         )
-    with side:
-        with st.container(key="screen_numbers"):
-            st.metric("Contributions sur ce thème", format_number(on_theme))
-            st.metric("Toutes thématiques", format_number(int(board.by_theme["total"].sum())))
-        url = page_url(get_settings().base_url, "contribuer")
-        with st.container(key="screen_join"):
-            st.image(live.qr_png(url), width=280)
-            st.text(f"Contribuez : {short_address(url)}")
 
     with st.container(key="screen_heading_latest"):
         st.text("Dernières contributions publiées")
@@ -113,5 +107,25 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
                 st.text(_excerpt(f"{item.title} — {item.text}" if item.title else item.text))
 
 
+@st.fragment(run_every=live.REFRESH_S)
+def numbers(fixed: ThemeInfo | None, rotation_s: int) -> None:
+    theme = themes[_current(fixed, rotation_s, time.time())]
+    board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)  # the same cache entry as screen()
+    row = board.by_theme[board.by_theme["theme_id"] == theme.id]
+    with st.container(key="screen_numbers"):
+        st.metric("Contributions sur ce thème", format_number(int(row["total"].iloc[0]) if not row.empty else 0))
+        st.metric("Toutes thématiques", format_number(int(board.by_theme["total"].sum())))
+
+
 fixed_theme, rotation = _rotation(st.query_params.to_dict())
-screen(fixed_theme, rotation)
+main, side = st.columns([21, 5], gap="large")
+with main:
+    screen(fixed_theme, rotation)
+with side:
+    numbers(fixed_theme, rotation)
+    # Outside the fragments: the QR code is drawn once, not reloaded at every refresh (no blink), and kept
+    # as PNG so that its modules stay sharp.
+    url = page_url(get_settings().base_url, "contribuer")
+    with st.container(key="screen_join"):
+        st.image(live.qr_png(url), width="stretch", output_format="PNG")
+        st.text(f"Contribuez : {short_address(url)}")
