@@ -213,6 +213,31 @@ def _decode(payload: str) -> bytes:
         return payload.encode()
 
 
+def _renice_browsers(server_pid: int, value: int = 10) -> int:
+    """Lower the CPU priority of this process's descendants except the server: the phones' share of the
+    2 cores, not the server's, is what a real room would not have (each phone has its own processor)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    reniced, stack = 0, list(children.get(os.getpid(), []))
+    while stack:
+        pid = stack.pop()
+        if pid == server_pid:
+            continue
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, value)
+            reniced += 1
+        except OSError:
+            pass
+        stack.extend(children.get(pid, []))
+    return reniced
+
+
 def _rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -242,6 +267,8 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        # Renderers fork from the zygotes reniced here, so every phone opened later runs at nice 10.
+        _renice_browsers(pid)
 
         async def open_phone(n: int) -> Any:
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
@@ -277,6 +304,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         pages: list[Any] = []
         for first in range(0, PHONES, 5):
             pages += await asyncio.gather(*(open_phone(n) for n in range(first, min(first + 5, PHONES))))
+        _renice_browsers(pid)
         await asyncio.sleep(2)
         rss["open"] = _rss_mb(pid)
         rng = random.Random(30)
@@ -415,8 +443,10 @@ def run(work_dir: Path) -> str:
             "(serveur réel)",
             "",
             f"Chaque téléphone (390 × 844) attend {think[0]:.1f} à {think[1]:.1f} s entre deux envois. Les 30 "
-            "pages Chromium, le pilote et le serveur se partagent les 2 cœurs : un téléphone réel a son "
-            "propre processeur.",
+            "pages Chromium et le serveur se partagent les 2 cœurs, alors qu'un vrai téléphone a son propre "
+            "processeur : Chromium tourne donc en priorité basse (nice 10), le serveur en priorité normale. "
+            "« Dans la page » inclut le rendu par ces 30 pages ; « sur le réseau » est le temps entre le "
+            "message du clic et celui qui porte le reçu, horodatés par la couche réseau de Chromium.",
             "",
             "| Mesure | Valeur | Cible |",
             "|---|---|---|",
