@@ -1,7 +1,8 @@
 """Live tallies: each query through the app's service against the same GROUP BY written by hand, side by side,
 and full reruns of the organisers' page (AppTest, every chart) at 100 000 and 1 000 000 contributions.
 
-Rerun alone: `.venv/bin/python -m bench.run tallies` (about 10 minutes, mostly seeding).
+Rerun alone: `.venv/bin/python -m bench.run tallies` (15 to 25 minutes on 2 cores, mostly seeding; with
+ESS_BENCH_TALLIES_KEEP=dir the SQLite stores are kept and reused, see below).
 
 - Stores: SQLite files of 100 000 and 1 000 000 synthetic contributions, and a throwaway PostgreSQL
   server (tests/pg.py) with 1 000 000; seeded with SQLAlchemy Core inserts in batches, built by the real
@@ -49,6 +50,10 @@ TITLE = "Décomptes en direct : requêtes de l'application contre SQL écrit à 
 # ESS_BENCH_TALLIES_ROWS=2000 runs the whole thing on tiny stores (a check of the benchmark itself).
 _QUICK = int(os.environ.get("ESS_BENCH_TALLIES_ROWS", "0"))
 SQLITE_SIZES = (_QUICK,) if _QUICK else (100_000, 1_000_000)
+# ESS_BENCH_TALLIES_KEEP=/some/dir keeps the seeded SQLite stores there and reuses them next time (a rerun
+# on a quieter machine then costs minutes, not the quarter hour of seeding). The page measurements add
+# a few contributions to them; negligible at these sizes.
+KEEP_DIR = Path(os.environ["ESS_BENCH_TALLIES_KEEP"]) if os.environ.get("ESS_BENCH_TALLIES_KEEP") else None
 PG_SIZE = _QUICK or 1_000_000
 QUERY_RUNS = 7
 PAGE_RUNS = 5
@@ -315,12 +320,21 @@ def run(work_dir: Path) -> str:
     pages: list[tuple[str, int, dict[str, float], float]] = []
     seeding: list[str] = []
 
+    if KEEP_DIR is not None:
+        KEEP_DIR.mkdir(parents=True, exist_ok=True)
     for n in SQLITE_SIZES:
-        path = work_dir / f"tallies-{n}.db"
+        path = (KEEP_DIR or work_dir) / f"tallies-{n}.db"
         engine = build_engine(f"sqlite:///{path}")
-        seeded = _seed(engine, n)
-        seeding.append(f"SQLite {format_number(n)} : {seeded:.0f} s")
-        print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
+        ready = KEEP_DIR is not None and (KEEP_DIR / f"tallies-{n}.ok").exists()
+        if ready:
+            prepare_store(engine)  # brings a kept store to the current migrations
+            seeding.append(f"SQLite {format_number(n)} : store gardé d'une mesure précédente")
+        else:
+            seeded = _seed(engine, n)
+            seeding.append(f"SQLite {format_number(n)} : {seeded:.0f} s")
+            print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
+            if KEEP_DIR is not None:
+                (KEEP_DIR / f"tallies-{n}.ok").write_text("seeded\n")
         for row in measure_queries(engine, "sqlite", lambda path=path: sqlite3.connect(path)):
             query_rows.append({"engine": "SQLite", "rows": n, "load": os.getloadavg()[0], **row})
         naive = sqlite3.connect(path)

@@ -358,8 +358,12 @@ def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None 
     if not rows:
         return TimeSeries(bucket_s, empty, first, last)
     counts: dict[tuple[datetime, int], int] = {}
+    starts: dict[Any, datetime] = {}  # each key comes back once per theme: parsed once
     for theme_id, key, n in rows:  # one row per theme and quarter (SQLite) or bucket (PostgreSQL)
-        point = (_bucket_start(key, bucket_s), int(theme_id))
+        start = starts.get(key)
+        if start is None:
+            start = starts[key] = _bucket_start(key, bucket_s)
+        point = (start, int(theme_id))
         counts[point] = counts.get(point, 0) + int(n)
     points = sorted(counts.items())
     frame = _frame(
