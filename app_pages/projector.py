@@ -25,7 +25,7 @@ st.set_page_config(layout="wide", initial_sidebar_state="collapsed")
 
 DEFAULT_ROTATION_S = 20
 LATEST_SHOWN = 2
-LATEST_CHARS = 220
+LATEST_CHARS = 170
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "css" / "projector.css"
 
@@ -71,11 +71,9 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)
 
     with st.container(key="screen_kicker"):
-        turn = "" if fixed else f" · thème suivant dans {int(rotation_s - now % rotation_s)} s"
-        pace = (
-            f" · {format_number(board.recent)} contribution{'s' if board.recent > 1 else ''} ces 15 dernières minutes"
-        )
-        st.text(f"Conférence régionale de l'ESS · en direct · thème {index + 1} sur {len(themes)}{turn}{pace}")
+        turn = "" if fixed else f" · suivant dans {int(rotation_s - now % rotation_s)} s"
+        pace = f"{format_number(board.recent)} contribution{'s' if board.recent > 1 else ''} ces 15 dernières minutes"
+        st.text(f"En direct · thème {index + 1} sur {len(themes)}{turn} · {pace}")
     with st.container(key=f"screen_theme_{theme.id}"):
         st.text(theme.label)
 
@@ -83,7 +81,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     with words_col, st.container(key="screen_heading"):
         st.text("Les mots qui reviennent")
         words = live.top_words(live.Selection(theme_ids=(theme.id,)), top=7)
-        spec = charts.words_chart(words, theme, big=True, height=520, title=False)
+        spec = charts.words_chart(words, theme, big=True, height=460, title=False)
         st.plotly_chart(
             charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None, alt="Mots"
         )
@@ -91,7 +89,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
         st.text("Les orientations proposées")
         # Constant HTML (colours and names are ours): Plotly would fold this legend onto four lines.
         st.html(charts.stance_keys_html())
-        spec = charts.stances_chart(board.stances, big=True, legend=False, title_chars=30, height=470)
+        spec = charts.stances_chart(board.stances, big=True, legend=False, title_chars=30, height=410)
         st.plotly_chart(
             charts.figure(spec), key="screen_chart_stances", config={"staticPlot": True}, theme=None, alt="Orientations"
         )
@@ -118,7 +116,7 @@ def numbers(fixed: ThemeInfo | None, rotation_s: int) -> None:
 
 
 fixed_theme, rotation = _rotation(st.query_params.to_dict())
-main, side = st.columns([21, 5], gap="large")
+main, side = st.columns([20, 6], gap="large")
 with main:
     screen(fixed_theme, rotation)
 with side:
@@ -128,4 +126,4 @@ with side:
     url = page_url(get_settings().base_url, "contribuer")
     with st.container(key="screen_join"):
         st.image(live.qr_png(url), width="stretch", output_format="PNG")
-        st.text(f"Contribuez : {short_address(url)}")
+        st.text(f"Contribuez depuis votre téléphone :\n{short_address(url)}")

@@ -219,7 +219,7 @@ def test_projector_shows_one_theme_and_only_published_text(day: None) -> None:
 def test_projector_rotates_through_the_themes_from_the_clock(day: None) -> None:
     at = open_page("staff", PROJECTOR, {"rotation": "5"})
     kicker = str(at.text[0].value)
-    assert "thème suivant dans" in kicker and " sur 5" in kicker
+    assert "suivant dans" in kicker and " sur 5" in kicker and "ces 15 dernières minutes" in kicker
     labels = {
         "Acteurs de l'ESS et institutions publiques : une relation privilégiée ?",
         "Un mode d'entreprendre à essaimer et développer",
