@@ -91,6 +91,33 @@ def test_the_passport_shows_progress_then_the_treasure_and_restores_by_code() ->
     assert next(m.value for m in other.metric if m.label == "Stands visités") == "4"
 
 
+def test_wrong_restore_codes_are_throttled_per_session_and_the_typed_code_stays() -> None:
+    token = device_token()
+    with session_scope(write=True) as session:
+        circuit.visit_stand(session=session, device_token=token, stand_code="S01")
+    code = next(
+        m.value for m in open_page("app_pages/passport.py", token=token).metric if m.label == "Code de votre passeport"
+    )
+
+    guesser = open_page("app_pages/passport.py", token=device_token())
+    for attempt in range(5):
+        guesser.text_input(key="passport_restore_code").input(f"AAAA-AAA{attempt + 3}").run()
+        guesser.button(key="passport_restore").click().run()
+        assert "Aucun passeport ne porte ce code." in texts(guesser)
+    # The sixth try, even with the right code, waits: the window counts failures, not successes.
+    guesser.text_input(key="passport_restore_code").input(code).run()
+    guesser.button(key="passport_restore").click().run()
+    assert not guesser.exception
+    assert any(e.value.startswith("Trop d'essais avec des codes inconnus. Réessayez dans") for e in guesser.error)
+    assert guesser.text_input(key="passport_restore_code").value == code
+    assert guesser.session_state["device_token"] != token
+    # Another session is not held back by this one's mistakes.
+    owner = open_page("app_pages/passport.py", token=device_token())
+    owner.text_input(key="passport_restore_code").input(code).run()
+    owner.button(key="passport_restore").click().run()
+    assert owner.session_state["device_token"] == token
+
+
 def test_the_circuit_and_ptce_pages_render_offline_with_every_ptce() -> None:
     at = open_page("app_pages/circuit.py")
     assert not at.exception and len(at.dataframe) == 5
