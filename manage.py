@@ -13,7 +13,7 @@ from db.engine import get_engine, session_scope
 from models import Role
 from services import auth, demo, privacy
 from services import questionnaire_import as qi
-from services.backup import backup_sqlite, sqlite_path_from_url
+from services.backup import backup_sqlite, restore_sqlite, sqlite_path_from_url
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_number
 from services.questionnaires import find_questionnaire
@@ -87,6 +87,15 @@ def cmd_backup(args: argparse.Namespace) -> None:
         f"Sauvegarde écrite : {report.destination} ({format_number(report.bytes)} octets, "
         f"{format_number(report.contributions)} contributions, intégrité : {report.integrity})."
     )
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    target = sqlite_path_from_url(get_settings().database_url)
+    report = restore_sqlite(Path(args.backup), target, replace=args.remplacer)
+    if report.replaced_copy is not None:
+        print(f"Base remplacée gardée dans : {report.replaced_copy}")
+    counts = ", ".join(f"{table} {format_number(n)}" for table, n in report.counts.items())
+    print(f"Base restaurée : {report.target} (intégrité : ok ; {counts}). Relancez l'application (make run).")
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
@@ -195,6 +204,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backup", help="sauvegarde à chaud de la base SQLite, vérifiée")
     p.add_argument("dest", help="fichier (ou dossier) de destination")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "restore", help="remet une sauvegarde SQLite vérifiée à la place de la base (application arrêtée)"
+    )
+    p.add_argument("backup", metavar="SAUVEGARDE", help="fichier écrit par `manage.py backup`")
+    p.add_argument(
+        "--remplacer",
+        action="store_true",
+        help="remplace la base existante (une copie horodatée de celle-ci est gardée à côté)",
+    )
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser(
         "import-answers", help="importe des réponses au questionnaire exportées d'un autre outil (CSV ou XLSX)"

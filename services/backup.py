@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -60,3 +62,108 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
         raise ServiceError(f"La copie ne passe pas le contrôle d'intégrité : {integrity}")
     tmp.rename(destination)
     return BackupReport(destination, integrity, int(count), destination.stat().st_size)
+
+
+# Tables whose row counts a restore reports (and the tests compare before and after).
+COUNTED_TABLES = ("contribution", "participant", "standvisit", "contributionsupport", "questionnaireresponse")
+# SQLite's "dead-man switch" byte in the -shm file: every open WAL connection holds a shared lock on it
+# (unix VFS: UNIX_SHM_BASE 120 + SQLITE_SHM_NLOCK 8). An exclusive lock on it succeeds only if no
+# process has the database open.
+_SHM_DMS_BYTE = 128
+
+
+@dataclass(frozen=True)
+class RestoreReport:
+    target: Path
+    replaced_copy: Path | None
+    counts: dict[str, int]
+
+
+def store_counts(path: Path) -> dict[str, int]:
+    """Row counts of the main tables of a SQLite store (read-only)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        return {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in COUNTED_TABLES if t in names}
+    finally:
+        conn.close()
+
+
+def store_in_use(path: Path) -> bool:
+    """True when another process (a running app) has this SQLite store open."""
+    shm = path.with_name(path.name + "-shm")
+    try:
+        handle = shm.open("r+b")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+        except OSError:
+            return True
+        fcntl.lockf(handle, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
+        return False
+
+
+def _check(path: Path, what: str) -> None:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            integrity = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            has_table = conn.execute("SELECT 1 FROM sqlite_master WHERE name='contribution'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ServiceError(f"{what} illisible : ce n'est pas une base SQLite valide ({exc}).") from exc
+    if integrity != "ok":
+        raise ServiceError(f"{what} ne passe pas le contrôle d'intégrité : {integrity}")
+    if not has_table:
+        raise ServiceError(f"{what} ne contient pas de contributions : ce n'est pas une base de l'application.")
+
+
+def _copy(source: Path, destination: Path) -> None:
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
+    try:
+        dst = sqlite3.connect(destination, timeout=30)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def restore_sqlite(backup: Path, target: Path, *, replace: bool = False) -> RestoreReport:
+    """Put a checked backup in place of the store; the replaced store is first copied aside.
+
+    Refused while a process has the store open (the app would keep writing to what it has cached),
+    and refused over an existing store unless `replace` is given. The copy goes through SQLite's
+    backup API, which writes the target in one transaction and takes care of its WAL, so a crash
+    midway leaves the old store whole.
+    """
+    if not backup.is_file():
+        raise ServiceError(f"Sauvegarde introuvable : {backup}")
+    _check(backup, "La sauvegarde")
+    replaced_copy: Path | None = None
+    if target.exists():
+        if store_in_use(target):
+            raise ServiceError(
+                f"La base {target} est ouverte par l'application en service : "
+                "arrêtez-la, puis relancez la restauration."
+            )
+        if not replace:
+            raise ServiceError(
+                f"La base {target} existe déjà. Pour la remplacer par la sauvegarde, ajoutez --remplacer "
+                "(une copie de la base remplacée sera gardée à côté)."
+            )
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        replaced_copy = target.with_name(f"{target.stem}-remplacee-{stamp}{target.suffix}")
+        if replaced_copy.exists():
+            raise ServiceError(f"La copie de sécurité existe déjà : {replaced_copy}")
+        _copy(target, replaced_copy)
+        _check(replaced_copy, "La copie de la base remplacée")
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    _copy(backup, target)
+    _check(target, "La base restaurée")
+    return RestoreReport(target, replaced_copy, store_counts(target))
