@@ -156,6 +156,36 @@ def test_personal_data_is_flagged_and_masked() -> None:
     assert moderation.detect_personal_data("En 2016, 152 500 emplois dans l'ESS, 14 % de l'emploi privé.") == []
 
 
+# Names of third parties without a civility, beside towns, organisations and capitals that start a sentence.
+# Each text with the names that must be flagged, and nothing else.
+NAMES_FIXTURE: list[tuple[str, list[str]]] = [
+    ("Claire Dubois nous a aidés à monter la coopérative à Saint-Nazaire.", ["Claire Dubois"]),
+    ("Bonjour, Jean-Pierre Le Goff anime le réseau à La Roche-sur-Yon.", ["Jean-Pierre Le Goff"]),
+    (
+        "Merci à Sophie MARTIN et à Mohamed Benali de France Active Pays de la Loire.",
+        ["Sophie MARTIN", "Mohamed Benali"],
+    ),
+    ("Anne Marie Dupont, trésorière, peut témoigner.", ["Anne Marie Dupont"]),
+    ("Nantes Métropole et Saint-Nazaire Agglomération financent les tiers-lieux.", []),
+    ("La Roche-sur-Yon, Les Herbiers et Château-Gontier manquent de lieux.", []),
+    ("Pôle Emploi, la CRESS et Familles Rurales doivent travailler ensemble.", []),
+    ("Les Pays de la Loire comptent 152 500 emplois dans l'ESS. Nous voulons plus.", []),
+    ("Au Mans, Le Mans Métropole soutient Emmaüs et les Restos du Cœur.", []),
+    (
+        "Développer l'ESS en Vendée : Marie-Claire Pineau connaît les acteurs de Sainte-Luce-sur-Loire.",
+        ["Marie-Claire Pineau"],
+    ),
+]
+
+
+def test_names_of_third_parties_are_flagged_without_a_civility_and_towns_are_not() -> None:
+    found = [[h.text for h in moderation.detect_personal_data(text) if h.kind == "name"] for text, _ in NAMES_FIXTURE]
+    expected = [names for _, names in NAMES_FIXTURE]
+    assert found == expected
+    assert "Claire Dubois" not in moderation.mask_personal_data(NAMES_FIXTURE[0][0])
+    assert "Saint-Nazaire" in moderation.mask_personal_data(NAMES_FIXTURE[0][0])
+
+
 def test_masking_keeps_the_text_as_typed_and_shows_the_masked_copy(sqlite_engine: Engine) -> None:
     cid = add(sqlite_engine, PERSONAL)
     item = run(sqlite_engine, moderation.get_item, contribution_id=cid)
