@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, layout
+from ui import auth, layout, store
 from ui.navigation import build_navigation
 
 st.set_page_config(
@@ -12,15 +12,17 @@ st.set_page_config(
     initial_sidebar_state="auto",
 )
 
-# Login and logout happen before st.navigation so the menu matches the session in this very run
-# (a st.rerun() right after login would lose the cookie the authenticator is writing).
-account = auth.current_account()
-if account is None:
-    account = auth.render_login_form()
-elif auth.render_logout_button(account):
-    account = None
+# A store that cannot be reached (disk full, database restarting) gives a French message and a retry.
+with store.storage_faults_reported():
+    # Login and logout happen before st.navigation so the menu matches the session in this very run
+    # (a st.rerun() right after login would lose the cookie the authenticator is writing).
+    account = auth.current_account()
+    if account is None:
+        account = auth.render_login_form()
+    elif auth.render_logout_button(account):
+        account = None
 
-# expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
-page = st.navigation(build_navigation(account), expanded=True)
-layout.render_sidebar(account)
-page.run()
+    # expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
+    page = st.navigation(build_navigation(account), expanded=True)
+    layout.render_sidebar(account)
+    page.run()

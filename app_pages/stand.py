@@ -21,6 +21,9 @@ def _visit(code: str) -> None:
     except NotFoundError:
         st.session_state[K_NOTE] = "closed"
         return
+    except store.STORAGE_ERRORS:  # disk full, database restarting: nothing written, the button stays
+        st.session_state[K_NOTE] = "unavailable"
+        return
     st.session_state[K_NOTE] = "treasure" if result.treasure_just_found else ("new" if result.new else "again")
 
 
@@ -60,6 +63,11 @@ if note == "treasure":
     )
 elif note == "closed":
     st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
+elif note == "unavailable":
+    st.error(
+        "La visite n'a pas pu être enregistrée (incident technique). Touchez de nouveau le bouton dans un instant.",
+        icon=":material/error:",
+    )
 elif visited:
     st.success(
         "Visite enregistrée dans votre passeport." if note != "again" else "Ce stand était déjà dans votre passeport.",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 import streamlit as st
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from core.config import get_settings
 from db.engine import get_engine, session_scope
@@ -15,6 +19,20 @@ from services.errors import ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Faults of the store itself, not of the request: disk full or read-only, database server stopped or
+# restarting, every pooled connection busy. The transaction was rolled back, so nothing is half-written
+# and the same action can simply be tried again.
+STORAGE_ERRORS = (OperationalError, InterfaceError, PoolTimeoutError)
+WRITE_FAILED = (
+    "L'enregistrement est momentanément impossible (incident technique) : rien n'a été enregistré et votre "
+    "saisie est conservée. Réessayez dans un instant."
+)
+UNAVAILABLE = (
+    "Le service est momentanément indisponible (incident technique). Ce que vous avez envoyé et dont vous "
+    "avez reçu la confirmation est conservé ; ce que vous étiez en train d'écrire aussi. Réessayez dans un instant."
+)
 
 
 @st.cache_resource(show_spinner=False)
@@ -67,3 +85,21 @@ def write_or_report(fn: Callable[..., T], /, **kwargs: object) -> T | None:
         for message in exc.errors.values():
             st.error(message)
         return None
+    except STORAGE_ERRORS as exc:
+        log.error("write refused by the store: %s", exc)
+        st.error(WRITE_FAILED, icon=":material/error:")
+        return None
+
+
+@contextmanager
+def storage_faults_reported() -> Iterator[None]:
+    """Around a whole page run: a store that cannot be reached gives a French message and a retry, not a trace.
+
+    Widget values live in session state, so whatever the user was typing is drawn again on the next run.
+    """
+    try:
+        yield
+    except STORAGE_ERRORS as exc:
+        log.error("store unavailable: %s", exc)
+        st.error(UNAVAILABLE, icon=":material/cloud_off:")
+        st.button("Réessayer", key="store_unavailable_retry", type="primary", icon=":material/refresh:")
