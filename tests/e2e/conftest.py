@@ -158,3 +158,38 @@ def wait_for_app(page: Page, timeout: float = 20_000) -> None:
         timeout=timeout,
     )
     page.wait_for_timeout(300)
+
+
+STAFF_PASSWORD = "un-mot-de-passe-solide-2016"
+
+
+def staff_login(page: Page, app: LiveApp, username: str, *, role: str = "staff", menu_entry: str) -> None:
+    """Create a staff account on the served store, sign in from the home page, wait for `menu_entry`."""
+    app.manage(
+        "create-user", username, "--role", role, "--password-stdin", "--name", username.title(),
+        stdin=STAFF_PASSWORD + "\n",
+    )  # fmt: skip
+    page.goto(app.url)
+    expect(page.get_by_role("heading", name="Conférence régionale de l'ESS")).to_be_visible()
+    wait_for_app(page)
+    if not page.get_by_role("textbox", name="Identifiant").is_visible():
+        page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
+    page.get_by_role("textbox", name="Identifiant").fill(username)
+    page.get_by_role("textbox", name="Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+    wait_for_app(page)
+    expect(page.get_by_test_id("stSidebarNav").get_by_text(menu_entry, exact=True)).to_be_visible()
+
+
+def open_menu_page(page: Page, title: str) -> None:
+    """Open a page from the side menu and wait for its heading."""
+    heading = page.get_by_role("heading", name=title, exact=True)
+    for _ in range(3):  # on a saturated machine a click can land during a rerun and be dropped: click again
+        page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+        wait_for_app(page, timeout=40_000)
+        try:
+            expect(heading).to_be_visible()
+            return
+        except AssertionError:
+            continue
+    expect(heading).to_be_visible()

@@ -13,7 +13,7 @@ from sqlmodel import select
 from db.engine import build_engine, session_scope
 from models import Contribution, Participant, Stand, StandVisit
 from services import qrcodes
-from tests.e2e.conftest import LiveApp, wait_for_app
+from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +99,34 @@ def test_an_unknown_stand_code_is_a_friendly_page(live_app: LiveApp, phone: Page
     wait_for_app(phone)
     expect(phone.get_by_role("heading", name="Le circuit de la chasse aux trésors")).to_be_visible()
     expect(phone.get_by_test_id("stException")).to_have_count(0)
+
+
+STANDS_CSV = (
+    "code;name;theme;experience;position\n"
+    "S30;Un tiers-lieu rural;cooperation;Un lieu partagé à la campagne;30\n"
+    "S31;;emploi;;\n"
+    "S32;Un stand;inconnu;;\n"
+)
+
+
+def test_an_admin_imports_stands_from_a_csv_file_and_reads_the_rejected_rows(live_app: LiveApp, page: Page) -> None:
+    staff_login(page, live_app, "camille", role="admin", menu_entry="Stands du circuit")
+    open_menu_page(page, "Stands du circuit")
+    main = page.get_by_test_id("stMain")
+    main.get_by_role("tab", name="Import CSV").click()
+    main.locator("input[type=file]").set_input_files(
+        files=[{"name": "stands.csv", "mimeType": "text/csv", "buffer": STANDS_CSV.encode("utf-8-sig")}]
+    )
+    main.get_by_role("button", name="Importer").click()
+    wait_for_app(page)
+    expect(main.get_by_text("1 stand(s) créé(s), 0 mis à jour, 2 ligne(s) refusée(s).")).to_be_visible()
+    panel = main.get_by_role("tabpanel", name="Import CSV")
+    expect(panel.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(main.get_by_role("button", name="Télécharger le rapport des lignes refusées")).to_be_visible()
+    engine = db(live_app)
+    try:
+        with session_scope(engine) as session:
+            created = session.exec(select(Stand).where(Stand.code.in_(["S30", "S31", "S32"]))).all()  # type: ignore[attr-defined]
+            assert [(s.code, s.name) for s in created] == [("S30", "Un tiers-lieu rural")]
+    finally:
+        engine.dispose()

@@ -12,11 +12,10 @@ from playwright.sync_api import Page, expect
 from db.engine import build_engine, session_scope
 from services import contributions
 from services.contributions import ContributionDraft
-from tests.e2e.conftest import LiveApp, wait_for_app
+from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "un-mot-de-passe-solide-2016"
 SLOW = 20_000
 TEXTS = [
     "Créer un guichet unique pour les aides régionales aux associations de l'ESS.",
@@ -37,30 +36,7 @@ def seed(app: LiveApp) -> None:
 
 
 def login(page: Page, app: LiveApp) -> None:
-    app.manage("create-user", "anne", "--role", "staff", "--password-stdin", "--name", "Anne", stdin=PASSWORD + "\n")
-    page.goto(app.url)
-    expect(page.get_by_role("heading", name="Conférence régionale de l'ESS")).to_be_visible(timeout=SLOW)
-    wait_for_app(page)
-    if not page.get_by_role("textbox", name="Identifiant").is_visible():
-        page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
-    page.get_by_role("textbox", name="Identifiant").fill("anne")
-    page.get_by_role("textbox", name="Mot de passe").fill(PASSWORD)
-    page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
-    wait_for_app(page)
-    expect(page.get_by_test_id("stSidebarNav").get_by_text("Rédaction", exact=True)).to_be_visible(timeout=SLOW)
-
-
-def open_page(page: Page, title: str) -> None:
-    heading = page.get_by_role("heading", name=title, exact=True)
-    for _ in range(3):  # on a saturated machine a click can land during a rerun and be dropped: click again
-        page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
-        wait_for_app(page, timeout=40_000)
-        try:
-            expect(heading).to_be_visible(timeout=SLOW)
-            return
-        except AssertionError:
-            continue
-    expect(heading).to_be_visible(timeout=SLOW)
+    staff_login(page, app, "anne", menu_entry="Rédaction")
 
 
 def test_moderate_group_draft_and_download_the_word_file(live_app: LiveApp, page: Page) -> None:
@@ -68,14 +44,14 @@ def test_moderate_group_draft_and_download_the_word_file(live_app: LiveApp, page
     login(page, live_app)
     main = page.get_by_test_id("stMain")
 
-    open_page(page, "Modération")
+    open_menu_page(page, "Modération")
     main.get_by_role("button", name="Tout sélectionner").click()
     wait_for_app(page)
     main.get_by_role("button", name="Publier", exact=True).click()
     wait_for_app(page)
     expect(main.get_by_text("Contributions publiées : 4.")).to_be_visible(timeout=SLOW)
 
-    open_page(page, "Regroupement")
+    open_menu_page(page, "Regroupement")
     main.get_by_role("button", name="Proposer des groupes").click()
     wait_for_app(page)
     expect(main.get_by_text("Groupes proposés : 1.")).to_be_visible(timeout=SLOW)
@@ -83,14 +59,14 @@ def test_moderate_group_draft_and_download_the_word_file(live_app: LiveApp, page
     wait_for_app(page)
     expect(main.get_by_text("confirmé : 3 contributions", exact=False)).to_be_visible(timeout=SLOW)
 
-    open_page(page, "Rédaction")
+    open_menu_page(page, "Rédaction")
     form = main.get_by_test_id("stForm").filter(has_text="Enregistrer une nouvelle version")
     form.get_by_role("textbox", name="Titre").fill(NEW_TITLE)
     form.get_by_role("button", name="Enregistrer une nouvelle version").click()
     wait_for_app(page)
     expect(main.get_by_text("Version 2 enregistrée.")).to_be_visible(timeout=SLOW)
 
-    open_page(page, "Exports")
+    open_menu_page(page, "Exports")
     main.get_by_role("button", name="Préparer le document Word").click()
     wait_for_app(page)
     with page.expect_download() as download:

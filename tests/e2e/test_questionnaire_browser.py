@@ -7,28 +7,17 @@ import sqlite3
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveApp, wait_for_app
+from tests.e2e.conftest import LiveApp, staff_login, wait_for_app
 from tests.fixtures.questionnaire_files import FIXTURES
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "un-mot-de-passe-solide-2016"
 # A fresh server's first runs import the whole app: on a busy two-core machine that exceeds the 5 s default.
 SLOW = 20_000
 
 
 def login(page: Page, app: LiveApp, username: str) -> None:
-    app.manage("create-user", username, "--role", "staff", "--password-stdin", "--name", "Anne", stdin=PASSWORD + "\n")
-    page.goto(app.url)
-    expect(page.get_by_role("heading", name="Conférence régionale de l'ESS")).to_be_visible(timeout=SLOW)
-    wait_for_app(page)
-    if not page.get_by_role("textbox", name="Identifiant").is_visible():
-        page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
-    page.get_by_role("textbox", name="Identifiant").fill(username)
-    page.get_by_role("textbox", name="Mot de passe").fill(PASSWORD)
-    page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
-    wait_for_app(page)
-    expect(page.get_by_test_id("stSidebarNav").get_by_text("Import du questionnaire")).to_be_visible(timeout=SLOW)
+    staff_login(page, app, username, menu_entry="Import du questionnaire")
 
 
 def test_upload_mapping_preview_import_report(live_app: LiveApp, page: Page) -> None:

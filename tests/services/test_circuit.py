@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import zxingcpp
@@ -53,78 +54,100 @@ def visits(engine: Engine) -> int:
         return int(session.exec(select(func.count()).select_from(StandVisit)).one())
 
 
-def test_a_second_scan_of_the_same_stand_records_nothing_new(sqlite_engine: Engine) -> None:
+def test_a_second_scan_of_the_same_stand_records_nothing_new(store_engine: Engine) -> None:
     token = device_token()
-    first = visit(sqlite_engine, token, "S01")
-    again = visit(sqlite_engine, token, " s01 ")
+    first = visit(store_engine, token, "S01")
+    again = visit(store_engine, token, " s01 ")
     assert first.new and not again.new
     assert first.public_code == again.public_code
-    assert visits(sqlite_engine) == 1
-    with session_scope(sqlite_engine) as session:
+    assert visits(store_engine) == 1
+    with session_scope(store_engine) as session:
         assert circuit.has_visited(session=session, device_token=token, stand_code="S01")
         assert not circuit.has_visited(session=session, device_token=token, stand_code="S02")
         assert not circuit.has_visited(session=session, device_token=device_token(), stand_code="S01")
 
 
-def test_unknown_or_closed_stands_are_refused_and_not_found(sqlite_engine: Engine) -> None:
-    with session_scope(sqlite_engine, write=True) as session:
+def test_concurrent_scans_record_each_visit_exactly_once(store_engine: Engine) -> None:
+    """Ten phones × the same four stands, every scan sent twice at once (a double tap): 40 visits, no error."""
+    tokens = [device_token() for _ in range(10)]
+    for token in tokens:  # the passports exist first, as after the hunter's first page
+        visit(store_engine, token, "S15")
+    jobs = [(token, code) for token in tokens for code in ("S01", "S04", "S07", "S10")] * 2
+    errors: list[BaseException] = []
+
+    def scan(job: tuple[str, str]) -> bool:
+        try:
+            return visit(store_engine, *job).new
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+            raise
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        new = list(pool.map(scan, jobs))
+    assert errors == []
+    assert sum(new) == 40  # each (phone, stand) is new exactly once, the twin scan says "already visited"
+    assert visits(store_engine) == 50
+
+
+def test_unknown_or_closed_stands_are_refused_and_not_found(store_engine: Engine) -> None:
+    with session_scope(store_engine, write=True) as session:
         stand = session.exec(select(Stand).where(Stand.code == "S02")).one()
         stand.active = False
         session.add(stand)
-    with session_scope(sqlite_engine) as session:
+    with session_scope(store_engine) as session:
         for code in ("S99", "S02", "", "<script>", "S01" * 10):
             assert circuit.get_stand_page(session=session, code=code) is None
         page = circuit.get_stand_page(session=session, code="s01")
         assert page is not None and page.code == "S01" and page.theme_short_label
     with pytest.raises(NotFoundError):
-        visit(sqlite_engine, device_token(), "S02")
-    assert visits(sqlite_engine) == 0
+        visit(store_engine, device_token(), "S02")
+    assert visits(store_engine) == 0
 
 
-def test_the_treasure_needs_every_theme_and_a_contribution(sqlite_engine: Engine) -> None:
+def test_the_treasure_needs_every_theme_and_a_contribution(store_engine: Engine) -> None:
     token = device_token()
-    empty = passport(sqlite_engine, token)
+    empty = passport(store_engine, token)
     assert empty.public_code is None and empty.themes_total == 5 and not empty.complete
     for code in ONE_PER_THEME[:4]:
-        assert not visit(sqlite_engine, token, code).treasure_just_found
-    contribute(sqlite_engine, token)
-    midway = passport(sqlite_engine, token)
+        assert not visit(store_engine, token, code).treasure_just_found
+    contribute(store_engine, token)
+    midway = passport(store_engine, token)
     assert len(midway.themes_covered) == 4 and len(midway.missing_theme_ids) == 1
     assert midway.contributions == 1 and not midway.complete
     assert [s.code for s in midway.visited] == list(ONE_PER_THEME[:4])
     assert "S13" in [s.code for s in midway.remaining]
 
-    last = visit(sqlite_engine, token, ONE_PER_THEME[4])
+    last = visit(store_engine, token, ONE_PER_THEME[4])
     assert last.treasure_just_found
-    done = passport(sqlite_engine, token)
+    done = passport(store_engine, token)
     assert done.complete and done.treasure_code and done.treasure_found_at is not None
-    assert not visit(sqlite_engine, token, "S14").treasure_just_found  # found once only
-    assert passport(sqlite_engine, token).treasure_code == done.treasure_code
-    with session_scope(sqlite_engine) as session:
+    assert not visit(store_engine, token, "S14").treasure_just_found  # found once only
+    assert passport(store_engine, token).treasure_code == done.treasure_code
+    with session_scope(store_engine) as session:
         check = circuit.check_treasure_code(session=session, code=done.treasure_code.lower().replace("-", " "))
         assert check is not None and check.public_code == done.public_code
         assert circuit.check_treasure_code(session=session, code="T-AAAAAA") is None
 
 
-def test_every_theme_without_a_contribution_is_not_yet_the_treasure(sqlite_engine: Engine) -> None:
+def test_every_theme_without_a_contribution_is_not_yet_the_treasure(store_engine: Engine) -> None:
     token = device_token()
     for code in ONE_PER_THEME:
-        visit(sqlite_engine, token, code)
-    assert not passport(sqlite_engine, token).complete
-    contribute(sqlite_engine, token, "S07")  # the contribution completes it: awarded when it is stored
-    with session_scope(sqlite_engine) as session:
+        visit(store_engine, token, code)
+    assert not passport(store_engine, token).complete
+    contribute(store_engine, token, "S07")  # the contribution completes it: awarded when it is stored
+    with session_scope(store_engine) as session:
         assert circuit.check_treasure_code(session=session, code="nothing") is None
-    assert passport(sqlite_engine, token).complete
+    assert passport(store_engine, token).complete
 
 
-def test_a_lost_passport_is_restored_from_its_short_code(sqlite_engine: Engine) -> None:
+def test_a_lost_passport_is_restored_from_its_short_code(store_engine: Engine) -> None:
     old_phone = device_token()
-    code = visit(sqlite_engine, old_phone, "S03").public_code
-    with session_scope(sqlite_engine) as session:
+    code = visit(store_engine, old_phone, "S03").public_code
+    with session_scope(store_engine) as session:
         assert circuit.restore_passport(session=session, public_code="ZZZZ-ZZZZ") is None
         restored = circuit.restore_passport(session=session, public_code=code.lower().replace("-", ""))
     assert restored == old_phone
-    assert [s.code for s in passport(sqlite_engine, restored).visited] == ["S03"]
+    assert [s.code for s in passport(store_engine, restored).visited] == ["S03"]
 
 
 CSV = (
@@ -180,16 +203,16 @@ def test_admins_create_edit_and_reorder_stands(sqlite_engine: Engine) -> None:
     assert order[-2:] == ["S30", "S15"] and len(order) == 16
 
 
-def test_circuit_traffic_counts_visits_conversion_unreached_and_treasures(sqlite_engine: Engine) -> None:
+def test_circuit_traffic_counts_visits_conversion_unreached_and_treasures(store_engine: Engine) -> None:
     hunters = [device_token() for _ in range(3)]
     for token in hunters:
-        visit(sqlite_engine, token, "S01")
-    visit(sqlite_engine, hunters[0], "S04")
-    contribute(sqlite_engine, hunters[0], "S01")
+        visit(store_engine, token, "S01")
+    visit(store_engine, hunters[0], "S04")
+    contribute(store_engine, hunters[0], "S01")
     for code in ONE_PER_THEME:
-        visit(sqlite_engine, hunters[1], code)
-    contribute(sqlite_engine, hunters[1], "S13")  # S01 was already in its passport: 3 + 1 + 4 visits
-    with session_scope(sqlite_engine) as session:
+        visit(store_engine, hunters[1], code)
+    contribute(store_engine, hunters[1], "S13")  # S01 was already in its passport: 3 + 1 + 4 visits
+    with session_scope(store_engine) as session:
         traffic = circuit.circuit_traffic(session=session)
     by_code = {s.code: s for s in traffic.stands}
     assert by_code["S01"].visits == 3 and by_code["S01"].contributions == 1 and by_code["S01"].converted == 1
