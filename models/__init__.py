@@ -21,6 +21,7 @@ from models.contribution import (
     ContributionGroupMember,
     ContributionSupport,
     ContributionTag,
+    ContributionTally,
     Tag,
 )
 from models.orientation import Orientation, OrientationComment, OrientationLink, OrientationVersion
@@ -46,6 +47,7 @@ __all__ = [
     "ContributionGroupMember",
     "ContributionSupport",
     "ContributionTag",
+    "ContributionTally",
     "Departement",
     "DisplayMode",
     "GroupStatus",

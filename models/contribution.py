@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DDL, Index, UniqueConstraint, event
+from sqlalchemy import DDL, BigInteger, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from models.base import DisplayMode, GroupStatus, ModerationStatus, Source, UTCDateTime, utcnow
@@ -76,6 +76,32 @@ event.listen(
         f"(theme_id, {QUARTER_KEY_SQL}, status, source, created_at)"
     ).execute_if(dialect="sqlite"),
 )
+
+
+class ContributionTally(SQLModel, table=True):
+    """Contributions counted per time bucket and category, kept by the database itself.
+
+    Triggers of migration 0004 add or remove one row's worth in the same transaction as every insert,
+    update (of a counted column) or delete on contribution, so the live tallies (services/tallies.py) read
+    a few thousand of these rows instead of every contribution. One row per `family` (what key1/key2 hold),
+    `width` (bucket size in seconds), `bucket` (UTC epoch seconds // width), theme, source and status:
+    - base: no key; widths 900 (quarter hours), 3600, 86400;
+    - departement / actor_type: key1 is the field ('' when empty); widths 3600 and 86400;
+    - stance: key1 is the orientation id as text, key2 the stance (only rows with both); 3600 and 86400.
+    Counts may fall to 0 (rows are kept); readers skip zero sums. Never written by the application.
+    """
+
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    family: str = Field(primary_key=True, max_length=12)
+    width: int = Field(primary_key=True)
+    bucket: int = Field(primary_key=True, sa_type=BigInteger)
+    theme_id: int = Field(primary_key=True)
+    source: str = Field(primary_key=True, max_length=20)
+    status: str = Field(primary_key=True, max_length=20)
+    key1: str = Field(primary_key=True, max_length=30)
+    key2: str = Field(primary_key=True, max_length=30)
+    n: int = 0
 
 
 class ContributionSupport(SQLModel, table=True):

@@ -1,9 +1,13 @@
 """Live tallies of the contributions and of the circuit: every count is a GROUP BY in the database.
 
-Nothing here loads contributions one by one: each function sends one aggregate query (or a few, one per
-theme) and returns a small DataFrame or plain objects whose size depends on the number of categories
-(themes, sources, orientations, time buckets), never on the number of contributions. The only texts read
-are the bounded sample behind the word counts (`WORDS_TEXTS_PER_THEME`) and the latest few contributions.
+Nothing here loads contributions one by one. The counts by theme, source, département, actor type, stance
+and time bucket read the rollup `contributiontally` (models.contribution.ContributionTally), which the
+database's own triggers keep exact in the same transaction as every write: a few thousand rows per
+month of data, whatever the number of contributions. A time window is split into whole days, then whole
+hours (and quarter hours for the time series) read from the rollup, and the ragged ends of a « last hour »
+window (less than an hour each) counted from the contribution rows through the created_at index.
+The only texts read are the bounded sample behind the word counts (`WORDS_TEXTS_PER_THEME`) and the
+latest few contributions.
 """
 
 from __future__ import annotations
@@ -14,13 +18,21 @@ from enum import StrEnum
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
-from sqlalchemy import ColumnElement, func, literal_column
-from sqlalchemy.sql import operators
-from sqlalchemy.sql.expression import UnaryExpression
+from sqlalchemy import ColumnElement, func, literal, literal_column
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from models import Contribution, ModerationStatus, Orientation, Participant, Stance, Stand, StandVisit, Theme
-from models.contribution import QUARTER_KEY_SQL
+from models import (
+    Contribution,
+    ContributionTally,
+    ModerationStatus,
+    Orientation,
+    Participant,
+    Stance,
+    Stand,
+    StandVisit,
+    Theme,
+)
 from services.formatting import PARIS
 from services.words import WordCount, count_words
 
@@ -38,6 +50,7 @@ RECENT_MINUTES = 15
 # Time buckets: quarter hours for a day of conference, hours beyond (the page may regroup hours into days).
 QUARTER_HOUR_S = 900
 HOUR_S = 3600
+DAY_S = 86400
 QUARTER_HOURS_UP_TO = timedelta(days=2)
 
 
@@ -90,44 +103,30 @@ def make_filter(
     return TallyFilter(theme_ids=tuple(sorted(theme_ids)), sources=tuple(sorted(sources)), since=since, until=until)
 
 
-def _scan_only(column: Any, dialect: str) -> Any:
-    """On SQLite, `+column`: the filter is checked while scanning but cannot pick the index.
-
-    Without statistics (no ANALYZE), SQLite takes any index whose first column is filtered, e.g.
-    (source, created_at) for a source filter, then reads every matching row from the table: seconds at a
-    million rows. Disqualifying the low-selectivity filters leaves the theme-led covering indexes
-    (ix_contribution_tally_*) as the only choice, which answer each tally from the index alone, in
-    GROUP BY order. PostgreSQL keeps statistics and has no unary + on text: columns stay as they are.
-    """
-    if dialect != "sqlite":
-        return column
-    return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
-
-
 def _where(
     stmt: Any,
     filters: TallyFilter,
     *,
-    dialect: str,
     statuses: tuple[str, ...] | None = None,
-    scan: bool = True,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    table: Any = Contribution,
 ) -> Any:
-    """Apply the filter; `scan=False` leaves every column usable by an index (narrow, LIMIT-ed queries)."""
-
-    def c(column: Any) -> Any:
-        return _scan_only(col(column), dialect) if scan else col(column)
-
+    """Apply the filter to contribution rows (or to rollup rows: `table`); `since`/`until` narrow its window."""
     statuses = filters.statuses if statuses is None else statuses
     if statuses:
-        stmt = stmt.where(c(Contribution.status).in_(statuses))
+        stmt = stmt.where(col(table.status).in_(statuses))
     if filters.theme_ids:
-        stmt = stmt.where(col(Contribution.theme_id).in_(filters.theme_ids))
+        stmt = stmt.where(col(table.theme_id).in_(filters.theme_ids))
     if filters.sources:
-        stmt = stmt.where(c(Contribution.source).in_(filters.sources))
-    if filters.since is not None:
-        stmt = stmt.where(c(Contribution.created_at) >= filters.since)
-    if filters.until is not None:
-        stmt = stmt.where(c(Contribution.created_at) < filters.until)
+        stmt = stmt.where(col(table.source).in_(filters.sources))
+    if table is Contribution:
+        since = filters.since if since is None else since
+        until = filters.until if until is None else until
+        if since is not None:
+            stmt = stmt.where(col(Contribution.created_at) >= since)
+        if until is not None:
+            stmt = stmt.where(col(Contribution.created_at) < until)
     return stmt
 
 
@@ -143,6 +142,118 @@ def _rows(session: Session, stmt: Any) -> list[Any]:
 def _frame(**columns: tuple[list[Any], str]) -> pd.DataFrame:
     """A DataFrame from plain lists with explicit dtypes (object for text: no Arrow conversion to pay)."""
     return pd.DataFrame({name: pd.Series(values, dtype=dtype) for name, (values, dtype) in columns.items()})
+
+
+# ---------------------------------------------------------------------------------------------
+# The rollup (contributiontally, kept by triggers: see db/migrations/versions/0004)
+
+# Bucket sizes of each family of rollup rows, largest first (models.contribution.ContributionTally).
+_WIDTHS: dict[str, tuple[int, ...]] = {
+    "base": (DAY_S, HOUR_S, QUARTER_HOUR_S),
+    "departement": (DAY_S, HOUR_S),
+    "actor_type": (DAY_S, HOUR_S),
+    "stance": (DAY_S, HOUR_S),
+}
+Piece = tuple[int, int | None, int | None]  # width, first bucket (inclusive), last bucket (exclusive); None: open
+Span = tuple[datetime | None, datetime | None]  # [since, until) of contribution rows; None: open
+
+
+def _moment(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _cover(since: datetime | None, until: datetime | None, widths: tuple[int, ...]) -> tuple[list[Piece], list[Span]]:
+    """Split [since, until) into whole buckets of the widths, largest first, and the ragged ends left over.
+
+    A bucket k of width w holds the rows whose created_at, truncated to the second, lies in [k·w, (k+1)·w).
+    """
+    if since is not None and until is not None and since >= until:
+        return [], []
+    if not widths:
+        return [], [(since, until)]
+    width = widths[0]
+    first = last = None
+    if since is not None:
+        seconds = since.timestamp()
+        first = -(-int(seconds) // width) if seconds == int(seconds) else int(seconds) // width + 1
+    if until is not None:
+        last = int(until.timestamp()) // width
+    if first is not None and last is not None and first >= last:
+        return _cover(since, until, widths[1:])
+    pieces: list[Piece] = [(width, first, last)]
+    spans: list[Span] = []
+    for lo, hi in (
+        (since, None if first is None else _moment(first * width)),
+        (None if last is None else _moment(last * width), until),
+    ):
+        if lo is not None and hi is not None and lo < hi:
+            more_pieces, more_spans = _cover(lo, hi, widths[1:])
+            pieces += more_pieces
+            spans += more_spans
+    return pieces, spans
+
+
+def _epoch_bucket(session: Session, width: int) -> ColumnElement[Any]:
+    """The bucket of a contribution row, computed exactly as the triggers of migration 0004 do."""
+    if _dialect(session) == "sqlite":
+        return literal_column(f"CAST(strftime('%s', substr(contribution.created_at, 1, 19)) AS INTEGER) / {int(width)}")
+    return literal_column(f"CAST(floor(extract(epoch FROM contribution.created_at)) AS BIGINT) / {int(width)}")
+
+
+def _raw_key(session: Session, family: str, name: str, width: int) -> Any:
+    """The contribution-row expression of one rollup column (for the ragged ends of a window)."""
+    if name == "bucket":
+        return _epoch_bucket(session, width)
+    if name == "key1":
+        if family == "stance":
+            return col(Contribution.orientation_id)
+        return func.coalesce(col(getattr(Contribution, family)), "")
+    if name == "key2":
+        return col(Contribution.stance) if family == "stance" else literal("")
+    return col(getattr(Contribution, name))
+
+
+def _rollup_counts(
+    session: Session,
+    filters: TallyFilter,
+    family: str,
+    group: tuple[str, ...],
+    *,
+    widths: tuple[int, ...] | None = None,
+) -> dict[tuple[Any, ...], int]:
+    """Counts of the filter's contributions grouped by `group` (rollup column names), zero sums left out.
+
+    Whole buckets come from the rollup (a range of its primary key per width); the ragged ends of the
+    window, if any, from the contribution rows. Keys come back as the rollup holds them (key1 as text).
+    """
+    T = ContributionTally
+    pieces, spans = _cover(filters.since, filters.until, widths or _WIDTHS[family])
+    counts: dict[tuple[Any, ...], int] = {}
+
+    def add(rows: list[Any]) -> None:
+        for *key, n in rows:
+            k = tuple(key)
+            counts[k] = counts.get(k, 0) + int(n)
+
+    columns = [getattr(T, name) for name in group]
+    for width, first, last in pieces:
+        stmt = core_select(*columns, func.sum(col(T.n))).where(col(T.family) == family, col(T.width) == width)
+        if first is not None:
+            stmt = stmt.where(col(T.bucket) >= first)
+        if last is not None:
+            stmt = stmt.where(col(T.bucket) < last)
+        add(_rows(session, _where(stmt, filters, table=T).group_by(*columns)))
+    for since, until in spans:
+        raw = [_raw_key(session, family, name, (widths or (0,))[-1]) for name in group]
+        stmt = _where(core_select(*raw, func.count()), filters, since=since, until=until)
+        if family == "stance":
+            stmt = stmt.where(col(Contribution.orientation_id).is_not(None), col(Contribution.stance).is_not(None))
+        rows = _rows(session, stmt.group_by(*raw))
+        if "key1" in group and family == "stance":
+            at = group.index("key1")
+            rows = [(*r[:at], str(r[at]), *r[at + 1 :]) for r in rows]
+        add(rows)
+    return {key: n for key, n in counts.items() if n}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,18 +298,9 @@ def _theme_ids(session: Session, filters: TallyFilter) -> list[int]:
 
 def theme_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
     """One row per theme of the filter, in theme order: theme_id, published, pending, total (zeros kept)."""
-    # Grouped by source too: the GROUP BY then follows ix_contribution_tally_source and needs no sort.
-    stmt = select(Contribution.theme_id, Contribution.source, Contribution.status, func.count())
-    rows = _rows(
-        session,
-        _where(stmt, filters, dialect=_dialect(session)).group_by(
-            col(Contribution.theme_id), col(Contribution.source), col(Contribution.status)
-        ),
-    )
     counts: dict[int, dict[str, int]] = {}
-    for theme_id, _source, status, n in rows:
-        by_status = counts.setdefault(int(theme_id), {})
-        by_status[str(status)] = by_status.get(str(status), 0) + int(n)
+    for (theme_id, status), n in _rollup_counts(session, filters, "base", ("theme_id", "status")).items():
+        counts.setdefault(int(theme_id), {})[str(status)] = n
     theme_ids = _theme_ids(session, filters)
     published = [counts.get(t, {}).get(ModerationStatus.PUBLISHED.value, 0) for t in theme_ids]
     pending = [counts.get(t, {}).get(ModerationStatus.PENDING.value, 0) for t in theme_ids]
@@ -218,24 +320,22 @@ class Dimension(StrEnum):
     ACTOR_TYPE = "actor_type"
 
 
-_DIMENSION_COLUMNS = {
-    Dimension.SOURCE: Contribution.source,
-    Dimension.DEPARTEMENT: Contribution.departement,
-    Dimension.ACTOR_TYPE: Contribution.actor_type,
+# Which rollup family answers each dimension, and under which column.
+_DIMENSION_KEYS = {
+    Dimension.SOURCE: ("base", "source"),
+    Dimension.DEPARTEMENT: ("departement", "key1"),
+    Dimension.ACTOR_TYPE: ("actor_type", "key1"),
 }
 NOT_GIVEN = ""  # the key of contributions that left an optional field (département, actor type) empty
 
 
 def dimension_tallies(*, session: Session, filters: TallyFilter, dimension: Dimension) -> pd.DataFrame:
     """Counts by `dimension` and theme: columns key, theme_id, count (empty field → key ""), largest first."""
-    column = col(_DIMENSION_COLUMNS[Dimension(dimension)])
-    # Theme first: the order of the covering index ix_contribution_tally_<dimension>, so no sort.
-    rows = _rows(
-        session,
-        _where(select(Contribution.theme_id, column, func.count()), filters, dialect=_dialect(session)).group_by(
-            col(Contribution.theme_id), column
-        ),
-    )
+    family, column = _DIMENSION_KEYS[Dimension(dimension)]
+    rows = [
+        (theme_id, key, n)
+        for (theme_id, key), n in _rollup_counts(session, filters, family, ("theme_id", column)).items()
+    ]
     triples = [(NOT_GIVEN if key is None else str(key), int(theme_id), int(n)) for theme_id, key, n in rows]
     totals: dict[str, int] = {}
     for key, _theme, n in triples:
@@ -271,9 +371,8 @@ def recent_count(
     since = (now or datetime.now(UTC)) - timedelta(minutes=minutes)
     if filters.since is not None:
         since = max(since, filters.since)
-    # Indexable: a quarter hour of rows is found through created_at, whatever the table size.
-    stmt = _where(select(func.count()).select_from(Contribution), filters, dialect=_dialect(session), scan=False)
-    stmt = stmt.where(col(Contribution.created_at) >= since)
+    # A quarter hour of rows found through created_at, whatever the table size.
+    stmt = _where(select(func.count()).select_from(Contribution), filters, since=since)
     return int(_rows(session, stmt)[0][0])
 
 
@@ -298,34 +397,6 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _bucket(session: Session, bucket_s: int) -> ColumnElement[Any]:
-    """The bucket holding created_at, computed by the database.
-
-    SQLite: the quarter-hour key of the expression index ix_contribution_tally_quarter (models/contribution.py),
-    written exactly as there so the GROUP BY reads that index in order instead of sorting every row; hours are
-    summed from quarters afterwards. PostgreSQL: the bucket's start (its hash aggregate needs no index).
-    """
-    if _dialect(session) == "sqlite":
-        return literal_column(QUARTER_KEY_SQL.replace("created_at", "contribution.created_at"))
-    # date_bin (PostgreSQL 14+) works on absolute time, whatever the session's time zone, and on timestamps:
-    # about three times cheaper than arithmetic on EXTRACT(epoch), which is numeric since PostgreSQL 14.
-    # Constants, not parameters: GROUP BY must repeat the expression exactly (PostgreSQL checks).
-    return func.date_bin(
-        literal_column(f"INTERVAL '{int(bucket_s)} seconds'"),
-        col(Contribution.created_at),
-        literal_column("TIMESTAMPTZ '2000-01-01 00:00:00+00'"),
-    )
-
-
-def _bucket_start(value: datetime | str, bucket_s: int) -> datetime:
-    """The UTC start of a bucket from what the database returned (a quarter key, or a timestamp)."""
-    if isinstance(value, str):  # 'YYYY-MM-DD HH:q', q = quarter number 0–3
-        moment = datetime.fromisoformat(f"{value[:13]}:{int(value[14:]) * 15:02d}").replace(tzinfo=UTC)
-    else:
-        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromtimestamp(int(moment.timestamp()) // bucket_s * bucket_s, UTC)
-
-
 def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None = None) -> TimeSeries:
     """Contributions per quarter hour (per hour beyond two days of data) and theme, for the chart over time."""
     # The bucket size follows the span of the whole store (two lookups in ix_contribution_created_at);
@@ -347,24 +418,15 @@ def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None 
         return TimeSeries(bucket_s or QUARTER_HOUR_S, empty)
     if bucket_s is None:
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
-    bucket = _bucket(session, bucket_s)
-    # Theme first, as in the SQLite index.
-    rows = _rows(
-        session,
-        _where(select(Contribution.theme_id, bucket, func.count()), filters, dialect=_dialect(session)).group_by(
-            col(Contribution.theme_id), bucket
-        ),
-    )
-    if not rows:
-        return TimeSeries(bucket_s, empty, first, last)
+    if bucket_s not in _WIDTHS["base"]:
+        raise ValueError(f"no rollup of {bucket_s} s buckets")
     counts: dict[tuple[datetime, int], int] = {}
-    starts: dict[Any, datetime] = {}  # each key comes back once per theme: parsed once
-    for theme_id, key, n in rows:  # one row per theme and quarter (SQLite) or bucket (PostgreSQL)
-        start = starts.get(key)
-        if start is None:
-            start = starts[key] = _bucket_start(key, bucket_s)
-        point = (start, int(theme_id))
-        counts[point] = counts.get(point, 0) + int(n)
+    for (theme_id, bucket), n in _rollup_counts(
+        session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,)
+    ).items():
+        counts[(_moment(int(bucket) * bucket_s), int(theme_id))] = n
+    if not counts:
+        return TimeSeries(bucket_s, empty, first, last)
     points = sorted(counts.items())
     frame = _frame(
         bucket=([p[0][0] for p in points], "datetime64[s, UTC]"),
@@ -426,24 +488,20 @@ _STANCE_FIELDS = {
 
 def orientation_stances(*, session: Session, filters: TallyFilter) -> list[OrientationStances]:
     """Every orientation of the filter's themes that was presented or got a stance, the most divisive first."""
-    stmt = select(Contribution.theme_id, Contribution.orientation_id, Contribution.stance, func.count())
-    rows = _rows(
-        session,
-        _where(stmt, filters, dialect=_dialect(session))
-        .where(col(Contribution.orientation_id).is_not(None), col(Contribution.stance).is_not(None))
-        .group_by(col(Contribution.theme_id), col(Contribution.orientation_id), col(Contribution.stance)),
-    )
     counts: dict[int, dict[str, int]] = {}
-    for _theme_id, orientation_id, stance, n in rows:
+    for (orientation_id, stance), n in _rollup_counts(session, filters, "stance", ("key1", "key2")).items():
         if stance in _STANCE_FIELDS:
-            counts.setdefault(int(orientation_id), {})[_STANCE_FIELDS[stance]] = int(n)
-    listed = select(Orientation).order_by(col(Orientation.theme_id), col(Orientation.position), col(Orientation.code))
+            counts.setdefault(int(orientation_id), {})[_STANCE_FIELDS[stance]] = n
+    o = Orientation
+    listed = core_select(col(o.id), col(o.code), col(o.theme_id), col(o.title), col(o.presented)).order_by(
+        col(o.theme_id), col(o.position), col(o.code)
+    )
     if filters.theme_ids:
-        listed = listed.where(col(Orientation.theme_id).in_(filters.theme_ids))
+        listed = listed.where(col(o.theme_id).in_(filters.theme_ids))
     result = [
-        OrientationStances(o.id or 0, o.code, o.theme_id, o.title, **counts.get(o.id or 0, {}))
-        for o in session.exec(listed).all()
-        if o.presented or (o.id or 0) in counts
+        OrientationStances(int(oid or 0), code, int(theme_id), title, **counts.get(int(oid or 0), {}))
+        for oid, code, theme_id, title, presented in _rows(session, listed)
+        if presented or int(oid or 0) in counts
     ]
     return sorted(result, key=lambda s: (-s.controversy, -s.total, s.code))
 
@@ -467,9 +525,7 @@ def top_words(
         stmt = _where(
             select(Contribution.title, _shown_text()).where(Contribution.theme_id == theme_id),
             filters,
-            dialect=_dialect(session),
             statuses=PUBLISHED,
-            scan=False,
         )
         texts = _rows(session, stmt.order_by(col(Contribution.created_at).desc()).limit(texts_per_theme))
         words: list[WordCount] = count_words((f"{title}\n{body}" for title, body in texts), top=top)
@@ -530,9 +586,7 @@ def latest_contributions(
             c.personal_data_erased_at,
         ),
         filters,
-        dialect=_dialect(session),
         statuses=PUBLISHED if published_only else None,
-        scan=False,
     )
     rows = _rows(session, stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit))
     return [

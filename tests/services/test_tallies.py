@@ -6,7 +6,6 @@ moderation), three stand visits and one treasure found; each test states what th
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -14,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -507,50 +506,3 @@ def test_last_hour_window_against_the_seeded_clock(seeded: Store) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Fast at any size: what SQLite is asked to do
-
-
-def _captured(engine: Engine, run: Any) -> list[tuple[str, Any]]:
-    statements: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        if "GROUP BY" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    return statements
-
-
-@pytest.mark.parametrize(
-    "filters",
-    [EVERYTHING, TallyFilter(theme_ids=(2,), sources=("conference",), since=at(0), until=at(23))],
-    ids=["unfiltered", "theme-source-day"],
-)
-def test_sqlite_counts_are_read_from_covering_indexes_in_group_order(
-    sqlite_engine: Engine, filters: TallyFilter
-) -> None:
-    """Every GROUP BY reads one covering index in order: no table rows, no sort (the quarter hours through
-    the expression index of migration 0003)."""
-
-    with session_scope(sqlite_engine, write=True) as session:  # the time series needs one row to query
-        draft = ContributionDraft(theme_id=2, body=ROWS["c1"].body, idempotency_key=uuid.uuid4().hex, created_at=at(9))
-        submit_contribution(session=session, draft=draft)
-
-    def run() -> None:
-        with session_scope(sqlite_engine) as session:
-            tallies.theme_tallies(session=session, filters=filters)
-            for dimension in Dimension:
-                tallies.dimension_tallies(session=session, filters=filters, dimension=dimension)
-            tallies.orientation_stances(session=session, filters=filters)
-            tallies.time_series(session=session, filters=filters, bucket_s=tallies.HOUR_S)
-
-    statements = _captured(sqlite_engine, run)
-    assert len(statements) == 6
-    with sqlite_engine.connect() as conn:
-        for statement, parameters in statements:
-            plan = " | ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
-            assert re.search(r"USING (COVERING )?INDEX ix_contribution_tally_\w+", plan), plan
-            assert "TEMP B-TREE" not in plan, plan
