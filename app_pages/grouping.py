@@ -21,6 +21,14 @@ K_THRESHOLD = "grouping_threshold"
 K_STATUS = "grouping_status"
 K_FEEDBACK = "grouping_feedback"
 MAX_SHOWN = 30
+REP_TYPED = "typed"
+ACTION_LABELS = {
+    "group.confirm": "Confirmé",
+    "group.refuse": "Refusé",
+    "group.undo": "Défait",
+    "group.edit": "Modifié",
+    "group.edit.undo": "Modification annulée",
+}
 
 themes = store.themes()
 theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
@@ -41,17 +49,45 @@ def _propose() -> None:
         ss[K_STATUS] = "proposed"
 
 
-def _confirm(group_id: int) -> None:
+def _edits(group_id: int) -> dict[str, object]:
+    """What staff set in a group's edit widgets, as keyword arguments of grouping.edit_group."""
     ss = st.session_state
-    view = store.write_or_report(
-        grouping.confirm_group,
-        group_id=group_id,
-        member_ids=list(ss.get(f"grouping_members_{group_id}") or []),
-        representative_text=ss.get(f"grouping_text_{group_id}") or "",
-        actor=account.username,
-    )
+    source = ss.get(f"grouping_rep_{group_id}", REP_TYPED)
+    return {
+        "member_ids": list(ss.get(f"grouping_members_{group_id}") or []),
+        "add_receipt_codes": grouping.split_receipt_codes(ss.get(f"grouping_add_{group_id}") or ""),
+        "representative_text": (ss.get(f"grouping_text_{group_id}") or "") if source == REP_TYPED else None,
+        "representative_member_id": None if source == REP_TYPED else int(source),
+    }
+
+
+def _forget_widgets(group_id: int) -> None:
+    """After a change, the widgets show the group as stored."""
+    for name in ("members", "add", "rep", "text"):
+        st.session_state.pop(f"grouping_{name}_{group_id}", None)
+
+
+def _save(group_id: int) -> None:
+    view = store.write_or_report(grouping.edit_group, group_id=group_id, actor=account.username, **_edits(group_id))
     if view is not None:
-        _feedback("success", f"Groupe G{group_id} confirmé : {format_number(len(view.members))} contributions.")
+        _forget_widgets(group_id)
+        _feedback("success", f"Groupe G{group_id} modifié : {format_number(len(view.members))} contributions.")
+
+
+def _undo_edit(group_id: int) -> None:
+    view = store.write_or_report(grouping.undo_last_edit, group_id=group_id, actor=account.username)
+    if view is not None:
+        _forget_widgets(group_id)
+        _feedback("success", f"Dernière modification du groupe G{group_id} annulée.")
+
+
+def _confirm(group_id: int) -> None:
+    # The edits first (audited as such), then the decision.
+    if store.write_or_report(grouping.edit_group, group_id=group_id, actor=account.username, **_edits(group_id)):
+        view = store.write_or_report(grouping.confirm_group, group_id=group_id, actor=account.username)
+        if view is not None:
+            _forget_widgets(group_id)
+            _feedback("success", f"Groupe G{group_id} confirmé : {format_number(len(view.members))} contributions.")
 
 
 def _refuse(group_id: int) -> None:
@@ -124,7 +160,7 @@ for group in groups[:MAX_SHOWN]:
             hide_index=True,
             width="stretch",
         )
-        if group.status == "proposed":
+        if group.status in grouping.EDITABLE_STATUSES:
             member_labels = {m.contribution_id: m.receipt_code for m in group.members}
             st.multiselect(
                 "Contributions à garder dans le groupe",
@@ -133,23 +169,70 @@ for group in groups[:MAX_SHOWN]:
                 format_func=member_labels.__getitem__,
                 key=f"grouping_members_{group.id}",
             )
-            st.text_area(
+            st.text_input(
+                "Ajouter des contributions du thème (codes de reçu, séparés par des virgules)",
+                key=f"grouping_add_{group.id}",
+                placeholder="K7QF-MC3R, AB34-CD67",
+                max_chars=grouping.RECEIPT_CODES_MAX * 11,
+            )
+            rep_labels = {REP_TYPED: "Le texte ci-dessous"} | {
+                str(m.contribution_id): f"Le texte de {m.receipt_code}" for m in group.members
+            }
+            st.selectbox(
                 "Texte représentatif",
+                list(rep_labels),
+                format_func=rep_labels.__getitem__,
+                key=f"grouping_rep_{group.id}",
+            )
+            st.text_area(
+                "Texte représentatif (rédigé par l'équipe)",
                 value=group.representative_text,
                 key=f"grouping_text_{group.id}",
                 max_chars=grouping.REPRESENTATIVE_MAX_CHARS,
             )
-            a, b = st.columns(2)
-            a.button(
-                "Confirmer le groupe",
-                key=f"grouping_confirm_{group.id}",
-                type="primary",
-                on_click=_confirm,
-                args=(group.id,),
-            )
-            b.button("Refuser", key=f"grouping_refuse_{group.id}", on_click=_refuse, args=(group.id,))
+            a, b, c = st.columns(3)
+            if group.status == "proposed":
+                a.button(
+                    "Confirmer le groupe",
+                    key=f"grouping_confirm_{group.id}",
+                    type="primary",
+                    on_click=_confirm,
+                    args=(group.id,),
+                )
+                c.button("Refuser", key=f"grouping_refuse_{group.id}", on_click=_refuse, args=(group.id,))
+            else:
+                c.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
+            b.button("Enregistrer les modifications", key=f"grouping_save_{group.id}", on_click=_save, args=(group.id,))
+            history = store.read(grouping.group_history, group_id=group.id)
+            if any(h.action == "group.edit" and not h.undone for h in history):
+                st.button(
+                    "Annuler la dernière modification",
+                    key=f"grouping_undo_edit_{group.id}",
+                    on_click=_undo_edit,
+                    args=(group.id,),
+                    icon=":material/undo:",
+                )
         else:
             st.caption("Texte représentatif :")
             st.text(group.representative_text)
-            if group.status == "confirmed":
-                st.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
+            history = store.read(grouping.group_history, group_id=group.id)
+        if history:
+            st.caption("Historique du groupe")
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            "Date": format_datetime(h.at),
+                            "Par": h.actor,
+                            "Action": ACTION_LABELS.get(h.action, h.action) + (" (annulée depuis)" if h.undone else ""),
+                            "Contributions avant": len(h.before.get("members", [])) or None,
+                            "Contributions après": len(h.after.get("members", [])) or None,
+                            "Texte représentatif avant": h.before.get("representative_text", ""),
+                            "Texte représentatif après": h.after.get("representative_text", ""),
+                        }
+                        for h in history
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )

@@ -6,10 +6,12 @@ its supports and its stance, and undoing a group gives them back their own place
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
@@ -25,7 +27,8 @@ from models import (
     ModerationStatus,
     utcnow,
 )
-from services.audit import record_audit_event
+from services.audit import list_audit_events, record_audit_event
+from services.codes import normalise_code
 from services.errors import NotFoundError, ValidationError
 from services.similar import match_key
 from services.text import check_text
@@ -296,6 +299,45 @@ def _member_ids(session: Session, group_id: int) -> list[int]:
     )
 
 
+def _check_members(session: Session, group: ContributionGroup, wanted: Sequence[int]) -> list[Contribution]:
+    """The contributions `wanted` in `group`: two at least, of its theme, in no other confirmed group."""
+    if len(wanted) < 2:
+        raise ValidationError({"members": "Un groupe réunit au moins deux contributions."})
+    rows = list(session.exec(select(Contribution).where(col(Contribution.id).in_(list(wanted)))).all())
+    if len(rows) != len(wanted) or any(r.theme_id != group.theme_id for r in rows):
+        raise ValidationError({"members": "Toutes les contributions d'un groupe sont du même thème."})
+    others = _confirmed_members(session, group.theme_id) - (
+        set(_member_ids(session, group.id or 0)) if group.status == GroupStatus.CONFIRMED.value else set()
+    )
+    if taken := others & set(wanted):
+        codes = ", ".join(sorted(r.receipt_code for r in rows if r.id in taken))
+        raise ValidationError({"members": f"Déjà dans un groupe confirmé : {codes}."})
+    return rows
+
+
+def _check_representative(text: str) -> str:
+    clean, problem = check_text(text, label="Le texte représentatif", min_chars=5, max_chars=REPRESENTATIVE_MAX_CHARS)
+    if problem:
+        raise ValidationError({"representative_text": problem})
+    return clean
+
+
+def _set_members(session: Session, group_id: int, before: Sequence[int], wanted: Sequence[int]) -> None:
+    """Only the links change: the contributions, their supports and stances stay as they are."""
+    for cid in set(before) - set(wanted):
+        link = session.get(ContributionGroupMember, (group_id, cid))
+        if link is not None:
+            session.delete(link)
+    session.add_all(
+        ContributionGroupMember(group_id=group_id, contribution_id=cid) for cid in set(wanted) - set(before)
+    )
+
+
+def _view(session: Session, group: ContributionGroup) -> GroupView:
+    session.flush()
+    return next(g for g in list_groups(session=session, theme_id=group.theme_id) if g.id == group.id)
+
+
 def confirm_group(
     *,
     session: Session,
@@ -310,28 +352,11 @@ def confirm_group(
         raise ValidationError({"group": "Seul un groupe proposé peut être confirmé."})
     before_members = _member_ids(session, group_id)
     wanted = sorted(dict.fromkeys(member_ids)) if member_ids is not None else before_members
-    if len(wanted) < 2:
-        raise ValidationError({"members": "Un groupe réunit au moins deux contributions."})
-    rows = session.exec(select(Contribution).where(col(Contribution.id).in_(wanted))).all()
-    if len(rows) != len(wanted) or any(r.theme_id != group.theme_id for r in rows):
-        raise ValidationError({"members": "Toutes les contributions d'un groupe sont du même thème."})
-    if taken := _confirmed_members(session, group.theme_id) & set(wanted):
-        codes = ", ".join(sorted(r.receipt_code for r in rows if r.id in taken))
-        raise ValidationError({"members": f"Déjà dans un groupe confirmé : {codes}."})
+    _check_members(session, group, wanted)
     text = group.representative_text
     if representative_text is not None:
-        text, problem = check_text(
-            representative_text, label="Le texte représentatif", min_chars=5, max_chars=REPRESENTATIVE_MAX_CHARS
-        )
-        if problem:
-            raise ValidationError({"representative_text": problem})
-    for cid in set(before_members) - set(wanted):
-        link = session.get(ContributionGroupMember, (group_id, cid))
-        if link is not None:
-            session.delete(link)
-    session.add_all(
-        ContributionGroupMember(group_id=group_id, contribution_id=cid) for cid in set(wanted) - set(before_members)
-    )
+        text = _check_representative(representative_text)
+    _set_members(session, group_id, before_members, wanted)
     before = {"status": group.status, "members": before_members, "representative_text": group.representative_text}
     group.status = GroupStatus.CONFIRMED.value
     group.representative_text = text
@@ -346,8 +371,137 @@ def confirm_group(
         before=before,
         after={"status": group.status, "members": wanted, "representative_text": text},
     )
-    session.flush()
-    return next(g for g in list_groups(session=session, theme_id=group.theme_id) if g.id == group_id)
+    return _view(session, group)
+
+
+EDITABLE_STATUSES = (GroupStatus.PROPOSED.value, GroupStatus.CONFIRMED.value)
+RECEIPT_CODES_MAX = 50
+
+
+def split_receipt_codes(text: str) -> list[str]:
+    """« k7qf mc3r ; AB12-CD34 » → ['K7QF-MC3R', 'AB12-CD34']: commas, semicolons or lines between codes."""
+    return [code for part in re.split(r"[,;\n]", text or "") if (code := normalise_code(part))]
+
+
+def _codes_to_ids(session: Session, codes: Sequence[str]) -> list[int]:
+    # Normalised codes hold only letters, digits and dashes: safe to quote back in a message.
+    wanted = list(dict.fromkeys(code for c in codes if (code := normalise_code(c))))
+    if len(wanted) > RECEIPT_CODES_MAX:
+        raise ValidationError({"add": f"{RECEIPT_CODES_MAX} codes de reçu au plus à la fois."})
+    if not wanted:
+        return []
+    found = {
+        code: (cid, status)
+        for code, cid, status in session.exec(
+            select(Contribution.receipt_code, Contribution.id, Contribution.status).where(
+                col(Contribution.receipt_code).in_(wanted)
+            )
+        ).all()
+    }
+    if missing := [c for c in wanted if c not in found]:
+        raise ValidationError({"add": f"Code de reçu inconnu : {', '.join(missing)}."})
+    if rejected := [c for c in wanted if found[c][1] not in GROUPABLE_STATUSES]:
+        raise ValidationError({"add": f"Contribution rejetée, à remettre d'abord à modérer : {', '.join(rejected)}."})
+    return [int(found[c][0] or 0) for c in wanted]
+
+
+def edit_group(
+    *,
+    session: Session,
+    group_id: int,
+    actor: str,
+    member_ids: Sequence[int] | None = None,
+    add_receipt_codes: Sequence[str] = (),
+    representative_text: str | None = None,
+    representative_member_id: int | None = None,
+) -> GroupView:
+    """Edit a proposed or confirmed group in place: keep some members, add others by receipt code, rewrite the
+    representative text or take a member's text as it. Audited with the state before and after; undoable."""
+    group = _group(session, group_id)
+    if group.status not in EDITABLE_STATUSES:
+        raise ValidationError({"group": "Seul un groupe proposé ou confirmé peut être modifié."})
+    before_members = _member_ids(session, group_id)
+    kept = list(member_ids) if member_ids is not None else before_members
+    wanted = sorted(set(kept) | set(_codes_to_ids(session, add_receipt_codes)))
+    rows = {r.id: r for r in _check_members(session, group, wanted)}
+    text = group.representative_text
+    if representative_member_id is not None:
+        member = rows.get(representative_member_id)
+        if member is None:
+            raise ValidationError({"representative": "Le texte représentatif vient d'une contribution du groupe."})
+        text = _check_representative(member.masked_body if member.masked_body is not None else member.body)
+    elif representative_text is not None:
+        text = _check_representative(representative_text)
+    if wanted == before_members and text == group.representative_text:
+        return _view(session, group)
+    _set_members(session, group_id, before_members, wanted)
+    before = {"members": before_members, "representative_text": group.representative_text}
+    group.representative_text = text
+    session.add(group)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="group.edit",
+        entity_type=ENTITY,
+        entity_id=group_id,
+        before=before,
+        after={"members": wanted, "representative_text": text, "representative_member_id": representative_member_id},
+    )
+    return _view(session, group)
+
+
+@dataclass(frozen=True)
+class GroupChange:
+    event_id: int
+    at: datetime
+    actor: str
+    action: str  # group.propose is not here: only what happened to this group
+    before: dict[str, Any]
+    after: dict[str, Any]
+    undone: bool  # an edit reverted since by « Annuler la dernière modification »
+
+
+def group_history(*, session: Session, group_id: int) -> list[GroupChange]:
+    """Every staff decision and edit on one group, latest first."""
+    events = list_audit_events(session=session, entity_type=ENTITY, entity_id=group_id)
+    undone = {e.after.get("undoes") for e in events if e.action == "group.edit.undo" and e.after}
+    return [
+        GroupChange(e.id or 0, e.created_at, e.actor, e.action, e.before or {}, e.after or {}, e.id in undone)
+        for e in events
+    ]
+
+
+def undo_last_edit(*, session: Session, group_id: int, actor: str) -> GroupView:
+    """Put back the members and representative text the latest edit not yet undone replaced (itself audited)."""
+    group = _group(session, group_id)
+    if group.status not in EDITABLE_STATUSES:
+        raise ValidationError({"group": "Seul un groupe proposé ou confirmé peut être modifié."})
+    target = next(
+        (c for c in group_history(session=session, group_id=group_id) if c.action == "group.edit" and not c.undone),
+        None,
+    )
+    if target is None:
+        raise ValidationError({"group": "Aucune modification de ce groupe à annuler."})
+    current = _member_ids(session, group_id)
+    if current != target.after.get("members") or group.representative_text != target.after.get("representative_text"):
+        raise ValidationError({"group": "Ce groupe a changé depuis cette modification : rechargez la page."})
+    wanted = sorted(int(i) for i in target.before.get("members", []))
+    _check_members(session, group, wanted)
+    _set_members(session, group_id, current, wanted)
+    text = str(target.before.get("representative_text", group.representative_text))
+    before = {"members": current, "representative_text": group.representative_text}
+    group.representative_text = text
+    session.add(group)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="group.edit.undo",
+        entity_type=ENTITY,
+        entity_id=group_id,
+        before=before,
+        after={"members": wanted, "representative_text": text, "undoes": target.event_id},
+    )
+    return _view(session, group)
 
 
 def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> bool:

@@ -9,8 +9,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
-from models import ContributionGroup, Orientation, OrientationComment
-from services import contributions
+from models import Contribution, ContributionGroup, Orientation, OrientationComment
+from services import contributions, grouping
 from services.contributions import ContributionDraft
 from tests.app_pages.helpers import app_as, texts
 
@@ -69,6 +69,51 @@ def test_propose_then_confirm_a_group_with_an_edited_text() -> None:
     assert not at.exception
     assert "défait" in texts(at)
     assert len(ids) == 3
+
+
+def test_a_confirmed_group_is_edited_on_the_page_and_the_edit_undone() -> None:
+    ids = [add(t) for t in DUPLICATES]
+    extra = add("Développer les achats publics responsables auprès des entreprises d'insertion.")
+    add("Un texte d'un autre thème sur un guichet unique des aides aux associations.", theme_id=2)
+    with session_scope() as session:
+        code = session.get(Contribution, extra)
+        assert code is not None
+        extra_code = code.receipt_code
+    at = open_as("staff", GROUPING)
+    at.button(key="grouping_propose").click().run()
+    with session_scope() as session:
+        group = session.exec(select(ContributionGroup)).one()
+    assert group.id is not None
+    at.button(key=f"grouping_confirm_{group.id}").click().run()
+    assert not at.exception
+    at.segmented_control(key="grouping_status").set_value("confirmed").run()
+    # Take the first member out, add another contribution by its receipt code typed in lower case.
+    at.multiselect(key=f"grouping_members_{group.id}").set_value(ids[1:]).run()
+    at.text_input(key=f"grouping_add_{group.id}").input(extra_code.lower()).run()
+    at.selectbox(key=f"grouping_rep_{group.id}").set_value(str(ids[2])).run()
+    at.button(key=f"grouping_save_{group.id}").click().run()
+    assert not at.exception
+    assert f"Groupe G{group.id} modifié : 3 contributions." in texts(at)
+    with session_scope() as session:
+        stored = grouping.list_groups(session=session, theme_id=1, statuses=["confirmed"])[0]
+        assert sorted(m.contribution_id for m in stored.members) == sorted([*ids[1:], extra])
+        assert stored.representative_text == DUPLICATES[2]
+    # The history is on the page, and the edit can be undone.
+    actions = [a for df in at.dataframe if "Action" in df.value.columns for a in df.value["Action"]]
+    assert actions[:2] == ["Modifié", "Confirmé"]
+    at.button(key=f"grouping_undo_edit_{group.id}").click().run()
+    assert not at.exception
+    assert f"Dernière modification du groupe G{group.id} annulée." in texts(at)
+    with session_scope() as session:
+        stored = grouping.list_groups(session=session, theme_id=1, statuses=["confirmed"])[0]
+        assert sorted(m.contribution_id for m in stored.members) == sorted(ids)
+    # A code from another theme is refused with a French message, and nothing changes.
+    with session_scope() as session:
+        other = session.exec(select(Contribution).where(Contribution.theme_id == 2)).one()
+    at.text_input(key=f"grouping_add_{group.id}").input(other.receipt_code).run()
+    at.button(key=f"grouping_save_{group.id}").click().run()
+    assert not at.exception
+    assert "Toutes les contributions d'un groupe sont du même thème." in [e.value for e in at.error]
 
 
 def test_drafting_edits_make_versions_with_a_diff_and_user_text_stays_text() -> None:

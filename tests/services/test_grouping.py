@@ -156,3 +156,64 @@ def test_refused_groups_are_not_proposed_again_and_members_stay_in_one_confirmed
         run(sqlite_engine, grouping.confirm_group, group_id=extra_id, member_ids=[member_ids[0]], actor="anne")
     with pytest.raises(ValidationError):
         run(sqlite_engine, grouping.confirm_group, group_id=again.id, actor="anne")  # already confirmed
+
+
+def test_a_confirmed_group_is_edited_in_place_audited_and_each_edit_undone(store_engine: Engine) -> None:
+    ids = seed(store_engine)
+    with session_scope(store_engine, write=True) as session:
+        person = participants.get_or_create_participant(session=session, device_token=device_token())
+        session.add(ContributionSupport(contribution_id=ids["guichet"][3], participant_id=person.id or 0))
+        codes = {cid: code for cid, code in session.exec(select(Contribution.id, Contribution.receipt_code)).all()}
+    run(store_engine, grouping.propose_groups, theme_id=1, actor="anne")
+    group = run(store_engine, grouping.list_groups, theme_id=1)[0]
+    run(store_engine, grouping.confirm_group, group_id=group.id, actor="anne")
+    # Take one member out, add a distinct one by its receipt code, take another member's text as representative.
+    kept = ids["guichet"][1:]
+    added = ids["distinct"][0]
+    edited = run(
+        store_engine,
+        grouping.edit_group,
+        group_id=group.id,
+        member_ids=kept,
+        add_receipt_codes=[f" {codes[added].lower()} "],
+        representative_member_id=ids["guichet"][3],
+        actor="paul",
+    )
+    assert edited.status == "confirmed"
+    assert sorted(m.contribution_id for m in edited.members) == sorted([*kept, added])
+    assert edited.representative_text == GUICHET[3]
+    assert edited.supports == 1  # the member's support still counts in the group
+    # A second edit rewrites the text only.
+    run(store_engine, grouping.edit_group, group_id=group.id, representative_text="Un guichet unique.", actor="paul")
+    history = run(store_engine, grouping.group_history, group_id=group.id)
+    assert [c.action for c in history] == ["group.edit", "group.edit", "group.confirm"]
+    assert (history[0].actor, history[0].before["representative_text"]) == ("paul", GUICHET[3])
+    assert history[1].before["members"] == sorted(ids["guichet"])
+    assert history[1].after["members"] == sorted([*kept, added])
+
+    # Undo twice: back to the group as confirmed, each undo audited; nothing was ever deleted.
+    run(store_engine, grouping.undo_last_edit, group_id=group.id, actor="anne")
+    back = run(store_engine, grouping.undo_last_edit, group_id=group.id, actor="anne")
+    assert sorted(m.contribution_id for m in back.members) == sorted(ids["guichet"])
+    assert back.representative_text == GUICHET[0] and back.status == "confirmed"
+    history = run(store_engine, grouping.group_history, group_id=group.id)
+    assert [c.action for c in history[:2]] == ["group.edit.undo", "group.edit.undo"]
+    assert all(c.undone for c in history if c.action == "group.edit")
+    with pytest.raises(ValidationError):
+        run(store_engine, grouping.undo_last_edit, group_id=group.id, actor="anne")
+    with session_scope(store_engine) as session:
+        assert session.exec(select(func.count()).select_from(Contribution)).one() == 12
+        assert session.exec(select(func.count()).select_from(ContributionSupport)).one() == 1
+
+    # Refused: an unknown code, a contribution of another theme, fewer than two members, an undone group.
+    with pytest.raises(ValidationError) as unknown:
+        run(store_engine, grouping.edit_group, group_id=group.id, add_receipt_codes=["ZZZZ-ZZZZ"], actor="paul")
+    assert "ZZZZ-ZZZZ" in unknown.value.errors["add"]
+    with pytest.raises(ValidationError):
+        other = codes[ids["other_theme"][0]]
+        run(store_engine, grouping.edit_group, group_id=group.id, add_receipt_codes=[other], actor="paul")
+    with pytest.raises(ValidationError):
+        run(store_engine, grouping.edit_group, group_id=group.id, member_ids=ids["guichet"][:1], actor="paul")
+    run(store_engine, grouping.undo_group, group_id=group.id, actor="paul")
+    with pytest.raises(ValidationError):
+        run(store_engine, grouping.edit_group, group_id=group.id, representative_text="Un autre texte.", actor="paul")
