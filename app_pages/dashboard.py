@@ -183,9 +183,9 @@ def live_panel(selection: live.Selection) -> None:
     st.subheader("Les mots qui reviennent")
     st.caption(
         f"Dans les {format_number(live.WORDS_TEXTS_PER_THEME)} dernières contributions publiées de chaque thème, "
-        "sans les mots outils ; nombre de contributions qui emploient chaque mot (recompté toutes les 20 s)."
+        "sans les mots outils ; nombre de contributions qui emploient chaque mot (recompté à chaque publication)."
     )
-    words = live.top_words(selection)
+    words = live.top_words(selection, live.published_counts(by_theme))
     # Three abreast at most: on a laptop narrower columns would leave the words no room.
     columns = [column for start in range(0, len(shown_themes), 3) for column in st.columns(3, gap="medium")]
     for column, theme in zip(columns, shown_themes, strict=False):

@@ -80,7 +80,8 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     words_col, stances_col = st.columns([8, 12], gap="large")
     with words_col, st.container(key="screen_heading"):
         st.text("Les mots qui reviennent")
-        words = live.top_words(live.Selection(theme_ids=(theme.id,)), top=7)
+        published = live.published_counts(board.by_theme, (theme.id,))
+        words = live.top_words(live.Selection(theme_ids=(theme.id,)), published, top=7)
         spec = charts.words_chart(words, theme, big=True, height=460, title=False)
         st.plotly_chart(
             charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None, alt="Mots"

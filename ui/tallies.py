@@ -7,8 +7,11 @@ Aggregates are the same for every organiser, so one process computes each at mos
 - a short time-to-live (TTL_S) bounds what the version cannot see: moderation (a status change),
   corrections, deletions, and on PostgreSQL a commit that lands after a higher id was already seen.
   Several app processes on one PostgreSQL database therefore never disagree for longer than that.
-A board's queries run side by side on a small thread pool: the database drivers release the GIL while
-a query runs, so a cold board costs about its slowest query rather than the sum of all of them.
+The counts read the rollup kept by the database (services/tallies.py): a few milliseconds each whatever
+the number of contributions. They share one session; the circuit's counts, read from the visit rows, run
+beside them on a small thread pool (the database drivers release the GIL while a query runs).
+Words are recounted only when the published counts they come from change (or after WORDS_TTL_S, for
+edits of a published text), never because a contribution awaiting moderation arrived.
 """
 
 from __future__ import annotations
@@ -44,12 +47,12 @@ WORDS_TEXTS_PER_THEME = tallies.WORDS_TEXTS_PER_THEME
 REFRESH_S = 2.0
 # Upper bound on the age of anything the data version does not reveal (see the module docstring).
 TTL_S = 3
-# Words move slowly and cost the most to count per row read: recounted at most this often.
+# Upper bound on the age of the words after an edit of an already published text (masking).
 WORDS_TTL_S = 20
 # A few filter combinations per open page, times a few data versions in flight.
 MAX_ENTRIES = 32
-# Queries of one board in flight at once (each on its own pooled connection).
-PARALLEL_QUERIES = 3
+# Groups of queries of one board in flight at once (each group on its own pooled connection).
+PARALLEL_QUERIES = 2
 
 _pool = ThreadPoolExecutor(max_workers=PARALLEL_QUERIES, thread_name_prefix="tallies")
 
@@ -91,16 +94,22 @@ class ScreenBoard:
     latest: list[LatestContribution]
 
 
-def _read_all(calls: dict[str, tuple[Callable[..., Any], dict[str, Any]]]) -> dict[str, Any]:
-    """Run service reads side by side, each in its own session; the engine is resolved here, in the script."""
+Calls = dict[str, tuple[Callable[..., Any], dict[str, Any]]]
+
+
+def _read_all(*groups: Calls) -> dict[str, Any]:
+    """Run each group of service reads in one session, groups side by side; the engine is resolved here."""
     engine = store.engine()
 
-    def run(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+    def run(calls: Calls) -> dict[str, Any]:
         with session_scope(engine) as session:
-            return fn(session=session, **kwargs)
+            return {name: fn(session=session, **kwargs) for name, (fn, kwargs) in calls.items()}
 
-    futures = {name: _pool.submit(run, fn, kwargs) for name, (fn, kwargs) in calls.items()}
-    return {name: future.result() for name, future in futures.items()}
+    futures = [_pool.submit(run, calls) for calls in groups[1:]]
+    parts = run(groups[0])  # the first group in this thread: one hand-off fewer
+    for future in futures:
+        parts |= future.result()
+    return parts
 
 
 def version() -> DataVersion:
@@ -114,7 +123,6 @@ def version() -> DataVersion:
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
 def dashboard_board(selection: Selection, version: DataVersion) -> DashboardBoard:
     filters = selection.filters()
-    # The slowest query (over time: a sort in SQLite) first, so the others fill the remaining workers.
     parts = _read_all(
         {
             "series": (tallies.time_series, {"filters": filters}),
@@ -123,9 +131,9 @@ def dashboard_board(selection: Selection, version: DataVersion) -> DashboardBoar
             "by_departement": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.DEPARTEMENT}),
             "by_actor_type": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.ACTOR_TYPE}),
             "stances": (tallies.orientation_stances, {"filters": filters}),
-            "circuit": (tallies.circuit_summary, {"filters": filters}),
             "recent": (tallies.recent_count, {"filters": filters}),
-        }
+        },
+        {"circuit": (tallies.circuit_summary, {"filters": filters})},
     )
     return DashboardBoard(**parts)
 
@@ -141,7 +149,7 @@ def screen_board(theme_id: int, version: DataVersion, latest: int = 2) -> Screen
             "stances": (tallies.orientation_stances, {"filters": theme}),
             # The room only ever sees published (moderated) texts.
             "latest": (tallies.latest_contributions, {"filters": theme, "limit": latest, "published_only": True}),
-        }
+        },
     )
     return ScreenBoard(**parts)
 
@@ -155,10 +163,19 @@ def latest(
     )
 
 
+# `published` (the published counts per theme the page just read) is part of the cache key.
+
+
 @st.cache_data(ttl=WORDS_TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def top_words(selection: Selection, top: int = 10) -> pd.DataFrame:
-    """Words per theme: not keyed by the version, recounted every WORDS_TTL_S at most whatever the traffic."""
+def top_words(selection: Selection, published: tuple[int, ...], top: int = 10) -> pd.DataFrame:
+    """Words per theme, recounted when a text is published or unpublished, not when one awaits moderation."""
     return store.read(tallies.top_words, filters=selection.filters(), top=top)
+
+
+def published_counts(by_theme: pd.DataFrame, theme_ids: tuple[int, ...] = ()) -> tuple[int, ...]:
+    """The published counts of a board's themes (all of them, or `theme_ids`): the key of the words' cache."""
+    rows = by_theme if not theme_ids else by_theme[by_theme["theme_id"].isin(theme_ids)]
+    return tuple(int(n) for n in rows["published"].tolist())
 
 
 @st.cache_data(ttl=TTL_S, max_entries=4, show_spinner=False)
