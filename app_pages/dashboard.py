@@ -195,7 +195,7 @@ def live_panel(selection: live.Selection) -> None:
             _chart(spec, f"direct_chart_words_{theme.id}", f"Mots qui reviennent : {theme.short_label}", toolbar=False)
 
     st.subheader("Le circuit d'exposition")
-    circuit = board.circuit
+    circuit = live.circuit(selection, version.last_visit_id)
     cols = st.columns(4)
     cols[0].metric("Visites de stands", format_number(circuit.visits))
     cols[1].metric("Chasseurs de trésors", format_number(circuit.hunters))
