@@ -1,21 +1,26 @@
-"""Live tallies: each query through the app's service against the same GROUP BY written by hand, side by side,
+"""Live tallies: each query through the app's service beside the same counts typed by hand, side by side,
 and full reruns of the organisers' page (AppTest, every chart) at 100 000 and 1 000 000 contributions.
 
 Rerun alone: `.venv/bin/python -m bench.run tallies` (15 to 25 minutes on 2 cores, mostly seeding; with
-ESS_BENCH_TALLIES_KEEP=dir the SQLite stores are kept and reused, see below).
+ESS_BENCH_TALLIES_KEEP=dir the SQLite stores are kept and reused, and migrated if the schema moved on;
+with ESS_TEST_PG_URL pointing at a server of one's own, its seeded `ess_bench` database is reused too).
 
 - Stores: SQLite files of 100 000 and 1 000 000 synthetic contributions, and a throwaway PostgreSQL
-  server (tests/pg.py) with 1 000 000; seeded with SQLAlchemy Core inserts in batches, built by the real
-  migrations (so with the indexes of migration 0002). SQLite gets no ANALYZE (the app never runs it);
-  PostgreSQL gets VACUUM ANALYZE, as its autovacuum would after such a load.
-- Queries: median of 7 runs, app and hand-written SQL interleaved. « App » is what a page's read costs:
-  a pooled session, the service's SQLAlchemy statement, its result turned into the frame or objects the
-  page gets. « SQL à la main » is the same query typed as SQL on an open sqlite3 / psycopg connection,
-  rows fetched. Two filter sets: none, and theme 2 + source « conférence » + the conference day.
+  server (tests/pg.py) with 1 000 000; seeded with SQLAlchemy Core inserts in batches into a store built by
+  the real migrations up to 0003, then migrated to the head (0004 backfills the rollup `contributiontally`
+  that its triggers keep from then on). SQLite gets no ANALYZE (the app never runs it); PostgreSQL gets
+  VACUUM ANALYZE, as its autovacuum would after such a load.
+- Queries: median of 7 runs, the three sides interleaved. « App » is what a page's read costs: a pooled
+  session, the service's SQLAlchemy statements (over the rollup), their result turned into the frame or
+  objects the page gets. « GROUP BY direct » is the count one would type without the rollup, over the
+  contribution rows (served by the covering indexes of migration 0002), on an open sqlite3 / psycopg
+  connection. « SQL de l'app rejoué » replays on that raw connection exactly the statements and
+  parameters the app sent (captured from SQLAlchemy): like against like, only the Python path differs.
+  Two filter sets: none, and theme 2 + source « conférence » + the conference day.
 - Page: `AppTest` of app.py as an organiser on « En direct » (13 charts), median of 5 reruns each:
   « à froid » with every cache cleared (what the first viewer pays), « nouvelle contribution » with one
-  contribution added before each rerun (the live case: every board recomputed, words and reference data
-  still cached), « sans changement » (cached boards).
+  contribution added before each rerun (the live case: the board recomputed; words, circuit and reference
+  data still cached as their keys did not move), « sans changement » (cached boards).
 """
 
 from __future__ import annotations
@@ -32,16 +37,19 @@ from typing import Any
 
 os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "x" * 40)
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
 from bench.seed_synthetic import seed_contributions
 from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
+from db.migrate import upgrade_schema
+from db.reference import load_reference_data
 from services import tallies
 from services.contributions import ContributionDraft, submit_contribution
 from services.formatting import format_number
+from services.questionnaires import load_shipped_questionnaires
 from services.tallies import Dimension, TallyFilter, Window
 from services.words import count_words
 
@@ -202,6 +210,22 @@ APP: dict[str, Callable[..., Any]] = {
 }
 
 
+def _captured(engine: Engine, call: Callable[[], None]) -> list[tuple[str, Any]]:
+    """Every statement (and its parameters, as the driver gets them) that one app call sends, BEGIN aside."""
+    sent: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            sent.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    return sent
+
+
 def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     raw = connect_raw()
@@ -229,11 +253,22 @@ def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]
                         words(cursor)
 
                 app_call(), raw_call()  # warm the caches of both sides
-                app_times, raw_times = [], []
+                sent = _captured(engine, app_call)
+
+                def same_sql_call(sent: list[tuple[str, Any]] = sent) -> None:
+                    for statement, parameters in sent:
+                        cursor.execute(statement, parameters)
+                        cursor.fetchall()
+
+                same_sql_call()
+                app_times, raw_times, same_times = [], [], []
                 for _ in range(QUERY_RUNS):
                     start = time.perf_counter()
                     raw_call()
                     raw_times.append(time.perf_counter() - start)
+                    start = time.perf_counter()
+                    same_sql_call()
+                    same_times.append(time.perf_counter() - start)
                     start = time.perf_counter()
                     app_call()
                     app_times.append(time.perf_counter() - start)
@@ -242,6 +277,8 @@ def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]
                         "filter": filter_name,
                         "query": name,
                         "raw": statistics.median(raw_times),
+                        "same": statistics.median(same_times),
+                        "statements": len(sent),
                         "app": statistics.median(app_times),
                     }
                 )
@@ -307,11 +344,18 @@ def measure_page(database_url: str) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _seed(engine: Engine, n: int) -> float:
-    prepare_store(engine)
+def _seed(engine: Engine, n: int) -> tuple[float, float]:
+    """Seed a store as it was before the rollup, then migrate it: seeding time, and the backfill's (0004)."""
+    upgrade_schema(engine, "0003")
+    with session_scope(engine, write=True) as session:
+        load_reference_data(session=session)
+        load_shipped_questionnaires(session=session)
     start = time.perf_counter()
     seed_contributions(engine, n)
-    return time.perf_counter() - start
+    seeded = time.perf_counter() - start
+    start = time.perf_counter()
+    prepare_store(engine)
+    return seeded, time.perf_counter() - start
 
 
 def run(work_dir: Path) -> str:
@@ -330,9 +374,12 @@ def run(work_dir: Path) -> str:
             prepare_store(engine)  # brings a kept store to the current migrations
             seeding.append(f"SQLite {format_number(n)} : store gardé d'une mesure précédente")
         else:
-            seeded = _seed(engine, n)
-            seeding.append(f"SQLite {format_number(n)} : {seeded:.0f} s")
-            print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
+            seeded, backfill = _seed(engine, n)
+            seeding.append(
+                f"SQLite {format_number(n)} : {seeded:.0f} s, puis migration 0004 (remplissage des cumuls) "
+                f"{backfill:.0f} s"
+            )
+            print(f"  SQLite {n}: seeded in {seeded:.0f} s, backfilled in {backfill:.0f} s", flush=True)
             if KEEP_DIR is not None:
                 (KEEP_DIR / f"tallies-{n}.ok").write_text("seeded\n")
         for row in measure_queries(engine, "sqlite", lambda path=path: sqlite3.connect(path)):
@@ -360,15 +407,25 @@ def run(work_dir: Path) -> str:
     with running_server() as base:
         admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE ess_bench"))
+            # With ESS_TEST_PG_URL (a server of one's own), a store seeded by a previous run is reused.
+            kept = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'ess_bench'")).first() is not None
+            if not kept:
+                conn.execute(text("CREATE DATABASE ess_bench"))
         admin.dispose()
         url = f"{base}/ess_bench"
         engine = build_engine(url)
-        seeded = _seed(engine, PG_SIZE)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-        seeding.append(f"PostgreSQL {format_number(PG_SIZE)} : {seeded:.0f} s (puis VACUUM ANALYZE)")
-        print(f"  PostgreSQL {PG_SIZE}: seeded in {seeded:.0f} s", flush=True)
+        if kept:
+            prepare_store(engine)
+            seeding.append(f"PostgreSQL {format_number(PG_SIZE)} : base gardée d'une mesure précédente")
+        else:
+            seeded, backfill = _seed(engine, PG_SIZE)
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+            seeding.append(
+                f"PostgreSQL {format_number(PG_SIZE)} : {seeded:.0f} s, puis migration 0004 {backfill:.0f} s "
+                "et VACUUM ANALYZE"
+            )
+            print(f"  PostgreSQL {PG_SIZE}: seeded in {seeded:.0f} s, backfilled in {backfill:.0f} s", flush=True)
         import psycopg
 
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -399,39 +456,53 @@ def run(work_dir: Path) -> str:
         )
     sections.append("\n".join(lines))
     lines = [
-        "| Base | Lignes | Filtre | Requête | SQL à la main | App | Ratio |",
-        "|---|---:|---|---|---:|---:|---:|",
+        "| Base | Lignes | Filtre | Requête | GROUP BY direct sur contribution, à la main | App | Ratio app / direct "
+        "| SQL de l'app rejoué à la main (requêtes) | Ratio app / même SQL |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in query_rows:
         lines.append(
             f"| {r['engine']} | {format_number(r['rows'])} | {r['filter']} | {r['query']} | {_ms(r['raw'])} ms | "
-            f"{_ms(r['app'])} ms | {format_number(r['app'] / r['raw'], 2)}× |"
+            f"{_ms(r['app'])} ms | {format_number(r['app'] / r['raw'], 2)}× | {_ms(r['same'])} ms "
+            f"({r['statements']}) | {format_number(r['app'] / r['same'], 2)}× |"
         )
     sections.append("\n".join(lines))
+
+    def summary(rows: list[dict[str, Any]], base: str) -> str:
+        worst = max(rows, key=lambda r: r["app"] / r[base])
+        over = [r for r in rows if r["app"] / r[base] > TARGET_RATIO]
+        text = (
+            f"plus grand ratio {format_number(worst['app'] / worst[base], 2)}× ({worst['engine']}, "
+            f"{format_number(worst['rows'])} lignes, {worst['query']}, {worst['filter']})"
+        )
+        if over:
+            return (
+                text
+                + " ; au-delà de 2× : "
+                + "; ".join(f"{r['engine']} {format_number(r['rows'])} {r['query']} ({r['filter']})" for r in over)
+            )
+        return text + " ; tous sous 2×"
+
     tallies_only = [r for r in query_rows if r["query"] in GROUP_BY_QUERIES]
-    worst_tally = max(tallies_only, key=lambda r: r["app"] / r["raw"])
-    over = [r for r in tallies_only if r["app"] / r["raw"] > TARGET_RATIO]
     lookups = [r for r in query_rows if r["query"] in LOOKUPS]
     sections.append(
-        f"Décomptes (GROUP BY : {', '.join(GROUP_BY_QUERIES)}) : plus grand ratio "
-        f"{format_number(worst_tally['app'] / worst_tally['raw'], 2)}× ({worst_tally['engine']}, "
-        f"{format_number(worst_tally['rows'])} lignes, {worst_tally['query']}, {worst_tally['filter']})"
-        + (
-            " ; au-delà de 2× : "
-            + "; ".join(f"{r['engine']} {format_number(r['rows'])} {r['query']} ({r['filter']})" for r in over)
-            if over
-            else " : tous sous 2×."
-        )
-        + f" Lectures ponctuelles ({', '.join(LOOKUPS)}) : la requête prend moins d'une milliseconde, l'application "
-        f"au plus {_ms(max(r['app'] for r in lookups))} ms ; leur ratio mesure le coût fixe d'une lecture par "
-        "l'application (session du pool, construction de la requête SQLAlchemy), pas la base."
+        f"Décomptes ({', '.join(GROUP_BY_QUERIES)}), application contre le GROUP BY direct sur les contributions : "
+        f"{summary(tallies_only, 'raw')}. Application contre exactement le même SQL rejoué à la main : "
+        f"{summary(tallies_only, 'same')}. Lectures ponctuelles ({', '.join(LOOKUPS)}) : la requête prend moins "
+        f"d'une milliseconde, l'application au plus {_ms(max(r['app'] for r in lookups))} ms ; leur ratio mesure le "
+        "coût fixe d'une lecture par l'application (session du pool, BEGIN, construction de la requête "
+        "SQLAlchemy), pas la base."
     )
     sections.append(
-        "Notes : la seule différence entre les deux colonnes est le chemin Python (session du pool, SQLAlchemy, "
-        "résultat mis en DataFrame ou en objets) ; au-dessus de quelques millisecondes de requête, le ratio tend "
-        "vers 1, et sur les requêtes de moins d'une milliseconde il mesure surtout ce coût fixe. La page lance les "
-        "requêtes d'un tableau en parallèle (3 à la fois) : à froid elle coûte à peu près sa requête la plus lente "
-        "plus le dessin. En direct, chaque processus recalcule au plus une fois par nouvelle donnée, quel que soit "
-        "le nombre d'organisateurs connectés. Durées d'alimentation : " + " ; ".join(seeding) + "."
+        "Les colonnes : « GROUP BY direct » est la requête que l'on écrirait sans cumuls, sur les lignes de "
+        "contribution (avec les index couvrants de la migration 0002) ; « App » lit les cumuls "
+        "`contributiontally` tenus par les déclencheurs de la migration 0004 ; « SQL de l'app rejoué » envoie, sur "
+        "une connexion sqlite3 / psycopg ouverte, exactement les requêtes et paramètres que l'application a "
+        "envoyés (capturés par SQLAlchemy), ce qui compare à chose égale : la différence restante est le chemin "
+        "Python (session du pool, SQLAlchemy, résultat mis en DataFrame ou en objets). La page lance les "
+        "requêtes d'un tableau en parallèle (3 à la fois). En direct, chaque processus recalcule au plus une fois "
+        "par nouvelle donnée, quel que soit le nombre d'organisateurs connectés. Durées d'alimentation : "
+        + " ; ".join(seeding)
+        + "."
     )
     return "\n\n".join(sections)
