@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func
+from sqlalchemy import Table, func, insert
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -40,6 +43,7 @@ TITLE_MAX_CHARS = 120
 NAME_MAX_CHARS = 120
 ORGANISATION_MAX_CHARS = 200
 IDEMPOTENCY_KEY_MAX = 64
+T = TypeVar("T")
 
 
 @dataclass
@@ -97,7 +101,56 @@ class RateLimitExceeded(ServiceError):
         self.retry_after_s = retry_after_s
 
 
-def _validate(session: Session, draft: ContributionDraft) -> dict[str, str | int | None]:
+class _Known:
+    """session.get with a memo: a batch checks the same theme, orientation and département thousands of times."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.memo: dict[tuple[type, object], object] = {}
+
+    def get(self, model: type[T], key: object) -> T | None:
+        if (model, key) not in self.memo:
+            self.memo[(model, key)] = self.session.get(model, key)
+        return cast("T | None", self.memo[(model, key)])
+
+
+def check_author_fields(
+    *,
+    session: Session,
+    name: str,
+    organisation: str,
+    actor_type: str | None,
+    departement: str | None,
+    known: _Known | None = None,
+) -> tuple[str, str, dict[str, str]]:
+    """Who writes, as every form asks it (contribution, questionnaire): cleaned name and organisation, and a
+    French message per refused field (keys `name`, `organisation`, `actor_type`, `departement`)."""
+    known = known or _Known(session)
+    errors: dict[str, str] = {}
+    clean_name, problem = check_text(name, label="Le nom", max_chars=NAME_MAX_CHARS, required=False)
+    if problem:
+        errors["name"] = problem
+    clean_organisation, problem = check_text(
+        organisation, label="L'organisation", max_chars=ORGANISATION_MAX_CHARS, required=False
+    )
+    if problem:
+        errors["organisation"] = problem
+    if actor_type is not None and actor_type not in _ACTOR_TYPES:
+        errors["actor_type"] = "Type d'acteur inconnu."
+    if departement is not None and known.get(Departement, departement) is None:
+        errors["departement"] = "Département inconnu."
+    return clean_name, clean_organisation, errors
+
+
+_ACTOR_TYPES = frozenset(a.value for a in ActorType)
+_STANCES = frozenset(s.value for s in Stance)
+_SOURCES = frozenset(s.value for s in Source)
+_DISPLAY_MODES = frozenset(d.value for d in DisplayMode)
+_STATUSES = frozenset(s.value for s in ModerationStatus)
+
+
+def _validate(session: Session, draft: ContributionDraft, known: _Known | None = None) -> dict[str, str]:
+    known = known or _Known(session)
     errors: dict[str, str] = {}
     body, problem = check_text(
         draft.body, label="Le texte de la contribution", min_chars=BODY_MIN_CHARS, max_chars=BODY_MAX_CHARS
@@ -107,48 +160,45 @@ def _validate(session: Session, draft: ContributionDraft) -> dict[str, str | int
     title, problem = check_text(draft.title, label="Le titre", max_chars=TITLE_MAX_CHARS, required=False)
     if problem:
         errors["title"] = problem
-    name, problem = check_text(draft.author_name, label="Le nom", max_chars=NAME_MAX_CHARS, required=False)
-    if problem:
-        errors["author_name"] = problem
-    organisation, problem = check_text(
-        draft.organisation, label="L'organisation", max_chars=ORGANISATION_MAX_CHARS, required=False
+    name, organisation, author_errors = check_author_fields(
+        session=session,
+        name=draft.author_name,
+        organisation=draft.organisation,
+        actor_type=draft.actor_type,
+        departement=draft.departement,
+        known=known,
     )
-    if problem:
-        errors["organisation"] = problem
+    errors |= {("author_name" if k == "name" else k): v for k, v in author_errors.items()}
 
-    theme = session.get(Theme, draft.theme_id) if isinstance(draft.theme_id, int) else None
+    theme = known.get(Theme, draft.theme_id) if isinstance(draft.theme_id, int) else None
     if theme is None:
         errors["theme_id"] = "Choisissez l'une des cinq thématiques."
     orientation = None
     if draft.orientation_id is not None:
-        orientation = session.get(Orientation, draft.orientation_id) if isinstance(draft.orientation_id, int) else None
+        orientation = known.get(Orientation, draft.orientation_id) if isinstance(draft.orientation_id, int) else None
         if orientation is None or (theme is not None and orientation.theme_id != theme.id):
             errors["orientation_id"] = "Cette orientation n'existe pas pour la thématique choisie."
     if draft.stance is not None:
-        if draft.stance not in {s.value for s in Stance}:
+        if draft.stance not in _STANCES:
             errors["stance"] = "Position inconnue."
         elif draft.orientation_id is None and draft.stance != Stance.NEW_PROPOSAL.value:
             errors["stance"] = "Choisissez l'orientation sur laquelle vous prenez position."
-    if draft.source not in {s.value for s in Source}:
+    if draft.source not in _SOURCES:
         errors["source"] = "Origine de la contribution inconnue."
-    if draft.actor_type is not None and draft.actor_type not in {a.value for a in ActorType}:
-        errors["actor_type"] = "Type d'acteur inconnu."
-    if draft.departement is not None and session.get(Departement, draft.departement) is None:
-        errors["departement"] = "Département inconnu."
-    if draft.display_mode not in {d.value for d in DisplayMode}:
+    if draft.display_mode not in _DISPLAY_MODES:
         errors["display_mode"] = "Mode d'affichage inconnu."
     elif draft.display_mode == DisplayMode.NAME.value and not name:
         errors["author_name"] = "Indiquez votre nom pour apparaître sous votre nom, ou choisissez « anonyme »."
     elif draft.display_mode == DisplayMode.ORGANISATION.value and not organisation:
         errors["organisation"] = "Indiquez votre organisation pour contribuer en son nom, ou choisissez « anonyme »."
     # Links checked here: left to the foreign keys, a bad id would look like a receipt-code collision below.
-    if draft.participant_id is not None and session.get(Participant, draft.participant_id) is None:
+    if draft.participant_id is not None and known.get(Participant, draft.participant_id) is None:
         errors["participant_id"] = "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."
-    if draft.stand_id is not None and session.get(Stand, draft.stand_id) is None:
+    if draft.stand_id is not None and known.get(Stand, draft.stand_id) is None:
         errors["stand_id"] = "Ce stand n'existe pas."
-    if draft.ptce_id is not None and session.get(Ptce, draft.ptce_id) is None:
+    if draft.ptce_id is not None and known.get(Ptce, draft.ptce_id) is None:
         errors["ptce_id"] = "Ce PTCE n'existe pas."
-    if draft.status not in {s.value for s in ModerationStatus}:
+    if draft.status not in _STATUSES:
         errors["status"] = "Statut de modération inconnu."
     key = draft.idempotency_key or ""
     if not (8 <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isascii():
@@ -156,6 +206,35 @@ def _validate(session: Session, draft: ContributionDraft) -> dict[str, str | int
     if errors:
         raise ValidationError(errors)
     return {"body": body, "title": title, "author_name": name, "organisation": organisation}
+
+
+def _row_values(draft: ContributionDraft, clean: dict[str, str], now: datetime) -> dict[str, Any]:
+    """The columns of a validated draft's row (receipt code aside): one place for the single and batch paths."""
+    return {
+        "idempotency_key": draft.idempotency_key,
+        "theme_id": draft.theme_id,
+        "orientation_id": draft.orientation_id,
+        "stance": draft.stance,
+        "title": clean["title"],
+        "body": clean["body"],
+        "source": draft.source,
+        "author_name": clean["author_name"],
+        "organisation": clean["organisation"],
+        "actor_type": draft.actor_type,
+        "departement": draft.departement,
+        "display_mode": draft.display_mode,
+        "consent_at": now if draft.consent else None,
+        "status": draft.status,
+        "participant_id": draft.participant_id,
+        "stand_id": draft.stand_id,
+        "ptce_id": draft.ptce_id,
+        "response_id": draft.response_id,
+        "question_id": draft.question_id,
+        "entered_by": draft.entered_by,
+        "is_demo": draft.is_demo,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _existing(session: Session, key: str) -> Contribution | None:
@@ -198,32 +277,7 @@ def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limi
     assert draft.theme_id is not None  # checked by _validate
     now = draft.created_at or utcnow()
     for _ in range(5):
-        row = Contribution(
-            receipt_code=readable_code(8),
-            idempotency_key=draft.idempotency_key,
-            theme_id=draft.theme_id,
-            orientation_id=draft.orientation_id,
-            stance=draft.stance,
-            title=str(clean["title"]),
-            body=str(clean["body"]),
-            source=draft.source,
-            author_name=str(clean["author_name"]),
-            organisation=str(clean["organisation"]),
-            actor_type=draft.actor_type,
-            departement=draft.departement,
-            display_mode=draft.display_mode,
-            consent_at=now if draft.consent else None,
-            status=draft.status,
-            participant_id=draft.participant_id,
-            stand_id=draft.stand_id,
-            ptce_id=draft.ptce_id,
-            response_id=draft.response_id,
-            question_id=draft.question_id,
-            entered_by=draft.entered_by,
-            is_demo=draft.is_demo,
-            created_at=now,
-            updated_at=now,
-        )
+        row = Contribution(receipt_code=readable_code(8), **_row_values(draft, clean, now))
         try:
             with session.begin_nested():
                 session.add(row)
@@ -461,15 +515,92 @@ class BatchItem:
     errors: dict[str, str]
 
 
-def submit_batch(*, session: Session, drafts: list[ContributionDraft]) -> list[BatchItem]:
-    """Store every valid draft and report the refused ones with their messages; one bad item stops nothing."""
-    items: list[BatchItem] = []
+_BATCH_CHUNK = 500  # IN (...) lists and insert batches
+
+
+def submit_batch(*, session: Session, drafts: Sequence[ContributionDraft]) -> list[BatchItem]:
+    """Store every valid draft and report the refused ones with their messages; one bad item stops nothing.
+
+    The rules of submit_contribution, item by item (same validation, same idempotency: a key already stored,
+    or met earlier in the batch, answers with the first receipt), but the rows go in with one insert per
+    chunk: staff bulk entry and the questionnaire import store thousands of contributions at once.
+    """
+    known = _Known(session)
+    items: list[BatchItem | None] = [None] * len(drafts)
+    valid: list[tuple[int, ContributionDraft, dict[str, str]]] = []
     for index, draft in enumerate(drafts):
         try:
-            items.append(BatchItem(index, submit_contribution(session=session, draft=draft), {}))
+            valid.append((index, draft, _validate(session, draft, known)))
         except ValidationError as exc:
-            items.append(BatchItem(index, None, exc.errors))
-    return items
+            items[index] = BatchItem(index, None, exc.errors)
+    for start in range(0, len(valid), _BATCH_CHUNK):
+        chunk = valid[start : start + _BATCH_CHUNK]
+        receipts = _store_chunk(session, [(draft, clean) for _, draft, clean in chunk])
+        for (index, _, _), receipt in zip(chunk, receipts, strict=True):
+            items[index] = BatchItem(index, receipt, {})
+    return [item for item in items if item is not None]
+
+
+def _stored_receipts(session: Session, keys: Sequence[str]) -> dict[str, Receipt]:
+    table = _contribution_table()
+    rows = session.execute(
+        core_select(table.c.idempotency_key, table.c.id, table.c.receipt_code, table.c.created_at).where(
+            table.c.idempotency_key.in_(list(keys))
+        )
+    ).all()
+    return {key: Receipt(cid, code, created, duplicate=True) for key, cid, code, created in rows}
+
+
+def _store_chunk(session: Session, drafts: list[tuple[ContributionDraft, dict[str, str]]]) -> list[Receipt]:
+    """Insert the validated drafts whose key is new, in one statement; a receipt for each draft, in order."""
+    table = _contribution_table()
+    for _attempt in range(5):
+        already = _stored_receipts(session, [d.idempotency_key for d, _ in drafts])
+        new: dict[str, dict[str, Any]] = {}
+        for draft, clean in drafts:
+            if draft.idempotency_key not in already and draft.idempotency_key not in new:
+                new[draft.idempotency_key] = _row_values(draft, clean, draft.created_at or utcnow())
+        codes = _fresh_receipt_codes(session, len(new))
+        params = [{**values, "receipt_code": code} for values, code in zip(new.values(), codes, strict=True)]
+        try:
+            with session.begin_nested():
+                ids = list(
+                    session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), params)
+                    if params
+                    else []
+                )
+        except IntegrityError:
+            continue  # a phone took one of these codes, or sent one of these keys, meanwhile: look again
+        stored = {
+            p["idempotency_key"]: Receipt(i, p["receipt_code"], p["created_at"])
+            for p, i in zip(params, ids, strict=True)
+        }
+        receipts: list[Receipt] = []
+        for draft, _ in drafts:
+            key = draft.idempotency_key
+            receipt = already.get(key) or stored[key]
+            receipts.append(receipt)
+            stored[key] = replace(receipt, duplicate=True)  # the same key again in this batch: a retry
+        return receipts
+    raise RuntimeError("could not allocate unique receipt codes")
+
+
+def _contribution_table() -> Table:
+    table = Contribution.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _fresh_receipt_codes(session: Session, count: int) -> list[str]:
+    """`count` receipt codes drawn like submit_contribution's and not taken yet."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        wanted = {readable_code(8) for _ in range(count - len(codes))}
+        taken = set(
+            session.exec(select(Contribution.receipt_code).where(col(Contribution.receipt_code).in_(wanted))).all()
+        )
+        codes |= wanted - taken
+    return list(codes)[:count]
 
 
 @dataclass(frozen=True)

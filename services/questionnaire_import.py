@@ -22,6 +22,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -34,13 +35,11 @@ import yaml
 from openpyxl.utils.cell import range_boundaries  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 from sqlalchemy import Table, insert, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from models import (
     ActorType,
     Answer,
-    Contribution,
     Departement,
     DisplayMode,
     ImportBatch,
@@ -51,8 +50,7 @@ from models import (
     Source,
     utcnow,
 )
-from services.codes import readable_code
-from services.contributions import NAME_MAX_CHARS, ORGANISATION_MAX_CHARS
+from services.contributions import NAME_MAX_CHARS, ORGANISATION_MAX_CHARS, ContributionDraft, submit_batch
 from services.errors import ServiceError, ValidationError
 from services.exports import csv_bytes
 from services.formatting import PARIS, format_date, format_datetime, format_number
@@ -82,6 +80,7 @@ ANSWER_MAX_CHARS = 10_000  # an open answer longer than this is a pasted documen
 REF_MAX_CHARS = 100
 PREVIEW_ROWS = 20
 _CHUNK = 500  # IN (...) lists and insert batches
+log = logging.getLogger(__name__)
 
 
 class ImportFileError(ServiceError):
@@ -1372,7 +1371,7 @@ def _store(
         # column is stored as the JSON text 'null', not as SQL NULL.
         plain_answers: list[dict[str, Any]] = []
         choice_answers: list[dict[str, Any]] = []
-        contribution_rows: list[dict[str, Any]] = []
+        contribution_rows: list[ContributionDraft] = []
         for row, response_id, params in zip(chunk, ids, response_params, strict=True):
             for code, value in row.answers.items():
                 q = by_code[code]
@@ -1389,7 +1388,7 @@ def _store(
                     and OPEN_MIN_CHARS <= len(value) <= OPEN_MAX_CHARS
                 ):
                     contribution_rows.append(
-                        _contribution_params(
+                        _contribution_draft(
                             questionnaire_id=questionnaire.id,
                             row=row,
                             question=q,
@@ -1397,7 +1396,6 @@ def _store(
                             response_id=response_id,
                             response=params,
                             created_by=created_by,
-                            now=now,
                         )
                     )
         for batch_answers in (plain_answers, choice_answers):
@@ -1407,7 +1405,7 @@ def _store(
     return contribution_count
 
 
-def _contribution_params(
+def _contribution_draft(
     *,
     questionnaire_id: int,
     row: ConvertedRow,
@@ -1416,73 +1414,35 @@ def _contribution_params(
     response_id: int,
     response: dict[str, Any],
     created_by: str,
-    now: datetime,
-) -> dict[str, Any]:
-    submitted = response["submitted_at"]
-    return {
-        "idempotency_key": contribution_key(questionnaire_id, row.fingerprint, question.code),
-        "theme_id": question.theme_id,
-        "orientation_id": None,
-        "stance": None,
-        "title": "",
-        "body": text,
-        "source": Source.QUESTIONNAIRE.value,
-        "author_name": "",
-        "organisation": response["organisation"],
-        "actor_type": response["actor_type"],
-        "departement": response["departement"],
-        "display_mode": DisplayMode.ANONYMOUS.value,
-        "consent_at": submitted,
-        "status": ModerationStatus.PENDING.value,
-        "response_id": response_id,
-        "question_id": question.id,
-        "entered_by": created_by[:60],
-        "is_demo": False,
-        "created_at": submitted,
-        "updated_at": now,
-    }
-
-
-def _insert_contributions(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Contributions of imported answers, in bulk.
-
-    services.contributions.submit_contribution stores one contribution per call (about 1 ms each,
-    so 20 s for the open answers of 10 000 responses). The rules it checks hold here by
-    construction: the text was checked with the same limits (OPEN_MIN/MAX_CHARS = BODY_MIN/MAX_CHARS,
-    no control characters), the theme is the question's section's, the département and actor type
-    were converted to known values, the display is anonymous, the idempotency key is derived from
-    the response fingerprint. Receipt codes are drawn the same way and kept unique.
-    """
-    if not rows:
-        return 0
-    keys = [r["idempotency_key"] for r in rows]
-    existing = set(
-        session.exec(select(Contribution.idempotency_key).where(col(Contribution.idempotency_key).in_(keys))).all()
+) -> ContributionDraft:
+    """An open answer as a contribution: anonymous, dated when the person answered, keyed by the answer."""
+    return ContributionDraft(
+        idempotency_key=contribution_key(questionnaire_id, row.fingerprint, question.code),
+        theme_id=question.theme_id,
+        body=text,
+        source=Source.QUESTIONNAIRE.value,
+        organisation=response["organisation"],
+        actor_type=response["actor_type"],
+        departement=response["departement"],
+        display_mode=DisplayMode.ANONYMOUS.value,
+        status=ModerationStatus.PENDING.value,
+        response_id=response_id,
+        question_id=question.id,
+        entered_by=created_by[:60],
+        created_at=response["submitted_at"],
     )
-    rows = [r for r in rows if r["idempotency_key"] not in existing]
-    for _attempt in range(5):
-        codes = _fresh_receipt_codes(session, len(rows))
-        try:
-            with session.begin_nested():
-                session.execute(
-                    insert(_table(Contribution)),
-                    [{**r, "receipt_code": code} for r, code in zip(rows, codes, strict=True)],
-                )
-        except IntegrityError:
-            continue  # a phone took one of these codes meanwhile: draw again
-        return len(rows)
-    raise RuntimeError("could not allocate unique receipt codes")
 
 
-def _fresh_receipt_codes(session: Session, count: int) -> list[str]:
-    codes: set[str] = set()
-    while len(codes) < count:
-        wanted = {readable_code(8) for _ in range(count - len(codes))}
-        taken = set(
-            session.exec(select(Contribution.receipt_code).where(col(Contribution.receipt_code).in_(wanted))).all()
-        )
-        codes |= wanted - taken
-    return list(codes)[:count]
+def _insert_contributions(session: Session, drafts: list[ContributionDraft]) -> int:
+    """The contributions of imported answers, through the batch path of services.contributions (the rules,
+    receipt codes and idempotency of every other contribution); returns how many are new."""
+    items = submit_batch(session=session, drafts=drafts)
+    # The converters applied the same text limits, so a refusal here would be a bug in one of them: the
+    # answer itself is stored all the same, only its contribution is missing, and the log says which.
+    for item in items:
+        if item.errors:
+            log.error("imported answer not turned into a contribution: %s", sorted(item.errors))
+    return sum(1 for item in items if item.receipt is not None and not item.receipt.duplicate)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
-    ActorType,
     Answer,
     Contribution,
-    Departement,
     Question,
     Questionnaire,
     QuestionnaireResponse,
@@ -34,9 +32,8 @@ from services.codes import normalise_code, readable_code
 from services.contributions import (
     BODY_MAX_CHARS,
     BODY_MIN_CHARS,
-    NAME_MAX_CHARS,
-    ORGANISATION_MAX_CHARS,
     ContributionDraft,
+    check_author_fields,
     submit_contribution,
 )
 from services.errors import NotFoundError, ValidationError
@@ -354,15 +351,14 @@ class Respondent:
 
 def check_respondent(*, session: Session, respondent: Respondent) -> tuple[Respondent, dict[str, str]]:
     """The cleaned respondent fields and a French message per refused field."""
-    errors: dict[str, str] = {}
-    organisation, problem = check_text(
-        respondent.organisation, label="L'organisation", max_chars=ORGANISATION_MAX_CHARS, required=False
+    name, organisation, author_errors = check_author_fields(
+        session=session,
+        name=respondent.respondent_name,
+        organisation=respondent.organisation,
+        actor_type=respondent.actor_type,
+        departement=respondent.departement,
     )
-    if problem:
-        errors["organisation"] = problem
-    name, problem = check_text(respondent.respondent_name, label="Le nom", max_chars=NAME_MAX_CHARS, required=False)
-    if problem:
-        errors["respondent_name"] = problem
+    errors = {("respondent_name" if k == "name" else k): v for k, v in author_errors.items()}
     email, problem = check_text(
         respondent.email, label="L'adresse électronique", max_chars=EMAIL_MAX_CHARS, required=False
     )
@@ -370,10 +366,6 @@ def check_respondent(*, session: Session, respondent: Respondent) -> tuple[Respo
         errors["email"] = problem
     elif email and not _EMAIL.match(email):
         errors["email"] = "L'adresse électronique n'a pas la forme nom@domaine.fr."
-    if respondent.actor_type is not None and respondent.actor_type not in {a.value for a in ActorType}:
-        errors["actor_type"] = "Type d'acteur inconnu."
-    if respondent.departement is not None and session.get(Departement, respondent.departement) is None:
-        errors["departement"] = "Département inconnu."
     clean = Respondent(organisation, respondent.actor_type, respondent.departement, name, email)
     return clean, errors
 

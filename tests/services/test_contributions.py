@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -497,3 +498,40 @@ def test_a_batch_stores_the_valid_items_reports_the_others_and_never_twice(sqlit
         entries = contributions.list_entries_by(session=session, entered_by="lea")
         rows = session.exec(select(Contribution.source).where(col(Contribution.entered_by) == "lea")).all()
     assert len(entries) == 2 and set(rows) == {"workshop"}
+
+
+def test_a_batch_stores_rows_exactly_as_one_by_one_submits_would(store_engine: Engine) -> None:
+    """The batch path (staff entry, questionnaire import) and submit_contribution store the same row."""
+    when = utcnow() - timedelta(days=3)
+    fields: dict[str, Any] = {
+        "title": "  Un titre  ",
+        "source": "questionnaire",
+        "organisation": "Coopérative Idéal",
+        "actor_type": "cooperative",
+        "departement": "44",
+        "display_mode": "organisation",
+        "created_at": when,
+        "entered_by": "lea",
+    }
+    single = submit(store_engine, draft(idempotency_key="single-0001", **fields))
+    repeated = draft(idempotency_key="batch-0001", **fields)
+    with session_scope(store_engine, write=True) as session:
+        items = contributions.submit_batch(
+            session=session, drafts=[repeated, draft(body="court"), repeated, draft(idempotency_key="single-0001")]
+        )
+    first, refused, again, retry = items
+    assert first.receipt is not None and RECEIPT.match(first.receipt.receipt_code) and not first.receipt.duplicate
+    assert refused.receipt is None and "body" in refused.errors
+    # The same key twice in one batch, or a key stored before: the first receipt, marked as a retry.
+    assert again.receipt == replace(first.receipt, duplicate=True)
+    assert retry.receipt is not None and (retry.receipt.receipt_code, retry.receipt.duplicate) == (
+        single.receipt_code,
+        True,
+    )
+    with session_scope(store_engine) as session:
+        rows = {r.idempotency_key: r for r in session.exec(select(Contribution)).all()}
+    assert len(rows) == 2
+    skip = {"id", "receipt_code", "idempotency_key"}
+    one, batch = rows["single-0001"].model_dump(exclude=skip), rows["batch-0001"].model_dump(exclude=skip)
+    assert batch == one
+    assert (batch["title"], batch["status"], batch["created_at"]) == ("Un titre", "pending", when)
