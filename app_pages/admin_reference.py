@@ -8,16 +8,14 @@ from services import reference
 from services.formatting import format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, label
 from services.permissions import Permission
-from ui import store
+from ui import layout, store
 from ui.auth import require
 
 require(Permission.REFERENCE)
 st.title("Données de référence")
 
 summary = store.read(reference.store_summary)
-cols = st.columns(4)
-for col, (metric_label, value) in zip(
-    cols * 2,
+layout.metric_row(
     [
         ("Thèmes", summary.themes),
         ("Orientations", summary.orientations),
@@ -28,9 +26,8 @@ for col, (metric_label, value) in zip(
         ("Contributions", summary.contributions),
         ("Visites de stands", summary.visits),
     ],
-    strict=True,
-):
-    col.metric(metric_label, format_number(value))
+    per_row=4,
+)
 
 theme_names = {t.id: t.short_label for t in store.themes()}
 tabs = st.tabs(["Thèmes", "Orientations proposées", "PTCE", "Stands", "Dispositifs", "Chiffres clés"])

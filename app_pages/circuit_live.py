@@ -5,9 +5,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from services import circuit
-from services.formatting import format_datetime, format_number, format_percent, to_paris
+from services.formatting import format_datetime, format_percent, to_paris
 from services.permissions import Permission
-from ui import auth, store
+from ui import auth, layout, store
 
 auth.require(Permission.CIRCUIT)
 REFRESH_S = 5
@@ -20,11 +20,14 @@ def _live() -> None:
     traffic = store.read(circuit.circuit_traffic)
     themes = store.themes()
     names = {t.id: t.short_label for t in themes}
-    a, b, c, d = st.columns(4)
-    a.metric("Visites", format_number(sum(s.visits for s in traffic.stands)))
-    b.metric("Chasseurs", format_number(traffic.hunters))
-    c.metric("Trésors trouvés", format_number(traffic.treasures_found))
-    d.metric("Stands jamais visités", format_number(len(traffic.unreached)))
+    layout.metric_row(
+        [
+            ("Visites", sum(s.visits for s in traffic.stands)),
+            ("Chasseurs", traffic.hunters),
+            ("Trésors trouvés", traffic.treasures_found),
+            ("Stands jamais visités", len(traffic.unreached)),
+        ]
+    )
 
     left, right = st.columns(2)
     with left:

@@ -15,7 +15,7 @@ from services import questionnaires as qs
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.permissions import Permission
-from ui import store
+from ui import layout, store
 from ui.auth import require
 
 log = logging.getLogger(__name__)
@@ -107,18 +107,14 @@ def _render_report(done: dict, questionnaire: qs.QuestionnaireInfo) -> None:
     st.success(f"Import terminé. {report.summary()}", icon=":material/task_alt:")
     if not report.adds_up:  # never expected: the counts are the promise of this page
         st.error("Les comptes ne tombent pas juste : signalez-le à l'équipe technique.")
-    cols = st.columns(4)
-    for col, (label, value) in zip(
-        cols,
+    layout.metric_row(
         [
             ("Lues", report.rows_read),
             ("Importées", report.rows_imported),
             ("Déjà présentes", report.rows_duplicate),
             ("Rejetées", report.rows_rejected),
-        ],
-        strict=True,
-    ):
-        col.metric(label, format_number(value))
+        ]
+    )
     name = f"rapport-import-{report.batch_id or 0}.csv"
     st.download_button(
         "Télécharger le rapport (CSV)",

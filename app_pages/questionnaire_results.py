@@ -15,7 +15,7 @@ from services import reference
 from services.formatting import format_datetime, format_number, format_percent
 from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, label
 from services.permissions import Permission
-from ui import store
+from ui import layout, store
 from ui.auth import require
 
 require(Permission.QUESTIONNAIRE)
@@ -78,18 +78,14 @@ dept_label = right.selectbox("Département", dept_options, key=K_DEPT)
 filters = qs.ResultsFilter(actor_by_label.get(actor_label or ""), dept_by_label.get(dept_label or ""))
 
 overview = store.read(qs.results_overview, questionnaire_id=questionnaire_id, filters=filters)
-cols = st.columns(4)
-for col, (metric_label, value) in zip(
-    cols,
+layout.metric_row(
     [
         ("Réponses", overview.responses),
         ("En ligne", overview.online),
         ("Importées", overview.imported),
         ("Contributions", overview.contributions),
-    ],
-    strict=True,
-):
-    col.metric(metric_label, format_number(value))
+    ]
+)
 if overview.drafts:
     st.caption(f"{format_number(overview.drafts)} brouillon(s) en cours, non comptés.")
 

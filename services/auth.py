@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from models import LoginAttempt, Role, StaffUser, utcnow
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
+from services.text import check_text
 
 # Same cost as streamlit-authenticator's Hasher, so its hashes and ours are interchangeable.
 BCRYPT_ROUNDS = 12
@@ -118,8 +119,12 @@ def create_user(
         errors["role"] = "Rôle inconnu : organizer, staff ou admin."
     if (problem := check_password_rules(password)) is not None:
         errors["password"] = problem
-    if len(name) > 120 or len(email) > 200:
-        errors["name"] = "Nom ou courriel trop long."
+    name, problem = check_text(name, label="Le nom", max_chars=120, required=False)
+    if problem:
+        errors["name"] = problem
+    email, problem = check_text(email, label="Le courriel", max_chars=200, required=False)
+    if problem:
+        errors["email"] = problem
     if errors:
         raise ValidationError(errors)
     user = StaffUser(
@@ -206,6 +211,10 @@ def attempt_login(
     """
     now = now or utcnow()
     name = normalise_username(username)[:60]
+    # A name no account can have (control characters, lone surrogates, other alphabets) is looked up as
+    # one shared unknown name: it must cost the same bcrypt check, and never reach the database as typed.
+    if not USERNAME_RE.match(name):
+        name = "?" if name else ""
     since = now - timedelta(seconds=window_s)
     for scope in ({"username": name, "session_key": None}, {"username": None, "session_key": session_key}):
         if _failures_since(session, since, **scope) >= max_attempts:

@@ -20,6 +20,7 @@ from services.codes import readable_code
 from services.errors import NotFoundError, ValidationError
 from services.participants import find_participant_by_code, get_or_create_participant, participant_id_for_token
 from services.qrcodes import PosterStand
+from services.text import check_text, has_forbidden_characters
 
 
 def record_stand_visit(
@@ -416,6 +417,13 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
 STAND_CODE = re.compile(r"[A-Z0-9-]{1,20}")
 CSV_COLUMNS = ("code", "name", "experience", "carrier", "theme", "description", "question", "position", "ptce")
 TEXT_LIMITS = {"name": 160, "experience": 300, "carrier": 200, "description": 2000, "question": 500}
+TEXT_LABELS = {
+    "name": "Le nom du stand",
+    "experience": "L'expérience présentée",
+    "carrier": "Le porteur",
+    "description": "La description",
+    "question": "La question",
+}
 
 
 @dataclass(frozen=True)
@@ -462,9 +470,11 @@ def check_stand_values(session: Session, values: StandValues) -> tuple[dict[str,
         errors["theme"] = "Thème inconnu : indiquez le code d'un des cinq thèmes."
     if not values.name.strip():
         errors["name"] = "Le nom du stand est obligatoire."
+    texts: dict[str, str] = {}
     for key, limit in TEXT_LIMITS.items():
-        if len(getattr(values, key).strip()) > limit:
-            errors[key] = f"Texte trop long ({limit} caractères au plus)."
+        texts[key], problem = check_text(getattr(values, key), label=TEXT_LABELS[key], max_chars=limit, required=False)
+        if problem and key not in errors:
+            errors[key] = problem
     position = 0
     if values.position.strip():
         try:
@@ -480,12 +490,12 @@ def check_stand_values(session: Session, values: StandValues) -> tuple[dict[str,
             errors["ptce"] = "PTCE inconnu : indiquez le code d'un des huit PTCE, ou laissez vide."
     columns = {
         "code": code,
-        "name": values.name.strip(),
+        "name": texts["name"],
         "theme_id": theme_id,
-        "experience": values.experience.strip(),
-        "carrier": values.carrier.strip(),
-        "description": values.description.strip(),
-        "question": values.question.strip(),
+        "experience": texts["experience"],
+        "carrier": texts["carrier"],
+        "description": texts["description"],
+        "question": texts["question"],
         "position": position,
         "ptce_id": ptce_id,
         "active": values.active,
@@ -560,18 +570,32 @@ def move_stand(*, session: Session, stand_id: int, offset: int, actor: str) -> N
 
 def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandImportReport:
     """Create or update stands from a CSV (UTF-8, ',' or ';'); bad rows are reported, good rows still saved."""
-    text = content.decode("utf-8-sig", errors="replace")
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {"file": "Ce fichier n'est pas en UTF-8 : enregistrez-le au format « CSV UTF-8 » puis importez-le."}
+        ) from None
+    if "\x00" in text:
+        raise ValidationError({"file": "Ce fichier n'est pas un texte CSV (il contient des octets nuls)."})
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","  # French spreadsheets export with ';'
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    try:
+        # Parsed whole before anything is saved: a malformed line refuses the file, never half of it.
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+        records = list(reader)
+    except csv.Error:
+        raise ValidationError(
+            {"file": "Ce fichier CSV est mal formé (guillemet non fermé ou cellule démesurée) : corrigez-le."}
+        ) from None
     missing = [c for c in ("code", "name", "theme") if c not in header]
     if missing:
         raise ValidationError({"file": "Colonnes obligatoires absentes : " + ", ".join(missing) + "."})
     created = updated = 0
     rejected: list[RejectedRow] = []
     seen: set[str] = set()
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in enumerate(records, start=2):
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
         fields: dict[str, Any] = {k: row.get(k, "") for k in CSV_COLUMNS}
         values = StandValues(**fields)
@@ -580,7 +604,8 @@ def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandI
         if code in seen and not errors:
             errors["code"] = "Ce code apparaît deux fois dans le fichier."
         if errors:
-            rejected.append(RejectedRow(line, code[:20], " ; ".join(errors.values())))
+            shown = "" if has_forbidden_characters(code) else code[:20]  # the report is shown and downloaded
+            rejected.append(RejectedRow(line, shown, " ; ".join(errors.values())))
             continue
         seen.add(code)
         existing = session.exec(select(Stand).where(col(Stand.code) == code)).first()

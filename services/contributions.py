@@ -504,7 +504,8 @@ def split_pasted_text(text: str) -> list[str]:
 
 def batch_idempotency_key(batch_key: str, text: str) -> str:
     """Same batch and same paragraph, same key: pasting or sending a batch twice stores each item once."""
-    digest = hashlib.sha256(f"{batch_key}\n{text.strip()}".encode()).hexdigest()
+    # surrogatepass: a pasted lone surrogate must reach the validation (and its French message), not crash here.
+    digest = hashlib.sha256(f"{batch_key}\n{text.strip()}".encode("utf-8", "surrogatepass")).hexdigest()
     return f"lot-{digest[:40]}"
 
 

@@ -27,6 +27,7 @@ from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.formatting import format_datetime
 from services.moderation import mask_personal_data
+from services.text import has_forbidden_characters
 
 CODE_MAX_CHARS = 64
 
@@ -72,7 +73,7 @@ class PersonalData:
 
 def _rows(session: Session, code: str) -> tuple[Participant | None, list[Contribution], list[QuestionnaireResponse]]:
     cleaned = (code or "").strip()
-    if not cleaned or len(cleaned) > CODE_MAX_CHARS:
+    if not cleaned or len(cleaned) > CODE_MAX_CHARS or has_forbidden_characters(cleaned):
         raise ValidationError({"code": "Indiquez un code de reçu, un code de reprise ou un jeton d'appareil."})
     participant = session.exec(select(Participant).where(Participant.device_token == cleaned)).first()
     contributions: dict[int, Contribution] = {}

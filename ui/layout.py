@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from services.auth import ROLE_LABELS, StaffAccount
+from services.formatting import format_number
 
 
 def render_sidebar(account: StaffAccount | None) -> None:
@@ -13,3 +14,12 @@ def render_sidebar(account: StaffAccount | None) -> None:
         st.sidebar.caption("Connecté·e en tant que")
         st.sidebar.text(f"{account.name} — {ROLE_LABELS.get(account.role, account.role)}")
     st.sidebar.caption("Conférence régionale de l'ESS · Pays de la Loire · Angers, 28/06/2016")
+
+
+def metric_row(items: list[tuple[str, int]], *, per_row: int | None = None) -> None:
+    """Counts side by side in French form (152 500), `per_row` to a row (all on one row by default)."""
+    width = per_row or len(items)
+    for start in range(0, len(items), width):
+        chunk = items[start : start + width]
+        for column, (label, value) in zip(st.columns(width), chunk, strict=False):
+            column.metric(label, format_number(value))
