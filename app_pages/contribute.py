@@ -16,7 +16,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.config import get_settings
-from services import contributions, reference, similar
+from services import contributions, notices, reference, similar
 from services.contributions import (
     BODY_MAX_CHARS,
     BODY_MIN_CHARS,
@@ -421,13 +421,7 @@ def _form() -> None:
         )
         _show_error("display_mode")
 
-    st.caption(
-        "**Vos données.** La Région Pays de la Loire et l'État, organisateurs de la conférence, recueillent ces "
-        "contributions pour préparer la stratégie régionale de l'ESS. Le texte est conservé avec les travaux de la "
-        f"stratégie ; le nom, l'organisation, le type d'acteur et le département sont facultatifs et effacés au bout "
-        f"de {settings.personal_data_retention_months} mois. Pour consulter, corriger ou effacer une contribution, "
-        f"adressez-vous à {settings.privacy_contact} en donnant son code de reçu."
-    )
+    st.caption(notices.contribution_notice(settings))
 
     st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
 

@@ -12,8 +12,8 @@ import streamlit as st
 
 from core.config import get_settings
 from models import utcnow
+from services import notices, reference
 from services import questionnaires as qs
-from services import reference
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
@@ -222,16 +222,7 @@ def _show_error(field: str) -> None:
 
 
 def _privacy_notice() -> None:
-    settings = get_settings()
-    st.caption(
-        "**Vos données.** L'État et la Région des Pays de la Loire recueillent ces réponses, avec la CRESS, pour "
-        "préparer la stratégie régionale de l'ESS ; vos propositions écrites deviennent des contributions, "
-        "publiées sans votre nom. Le nom, l'adresse électronique, l'organisation, le type d'acteur et le "
-        "département sont facultatifs et effacés au bout de "
-        f"{settings.personal_data_retention_months} mois ; un brouillon jamais envoyé est effacé au bout de "
-        f"{qs.DRAFT_RETENTION_DAYS} jours. Pour consulter, corriger ou effacer vos réponses, adressez-vous à "
-        f"{settings.privacy_contact} en donnant votre code de reprise."
-    )
+    st.caption(notices.questionnaire_notice(get_settings(), draft_retention_days=qs.DRAFT_RETENTION_DAYS))
 
 
 def _question(q: qs.QuestionInfo, number: int) -> None:
