@@ -434,18 +434,42 @@ def edit_group(
         text = _check_representative(representative_text)
     if wanted == before_members and text == group.representative_text:
         return _view(session, group)
-    _set_members(session, group_id, before_members, wanted)
-    before = {"members": before_members, "representative_text": group.representative_text}
+    return _rewrite(
+        session,
+        group,
+        actor=actor,
+        action="group.edit",
+        current=before_members,
+        wanted=wanted,
+        text=text,
+        note={"representative_member_id": representative_member_id},
+    )
+
+
+def _rewrite(
+    session: Session,
+    group: ContributionGroup,
+    *,
+    actor: str,
+    action: str,
+    current: list[int],
+    wanted: list[int],
+    text: str,
+    note: dict[str, Any],
+) -> GroupView:
+    """Set the members and representative text of `group`, audited with the state before and after."""
+    _set_members(session, group.id or 0, current, wanted)
+    before = {"members": current, "representative_text": group.representative_text}
     group.representative_text = text
     session.add(group)
     record_audit_event(
         session=session,
         actor=actor,
-        action="group.edit",
+        action=action,
         entity_type=ENTITY,
-        entity_id=group_id,
+        entity_id=group.id or 0,
         before=before,
-        after={"members": wanted, "representative_text": text, "representative_member_id": representative_member_id},
+        after={"members": wanted, "representative_text": text, **note},
     )
     return _view(session, group)
 
@@ -487,21 +511,17 @@ def undo_last_edit(*, session: Session, group_id: int, actor: str) -> GroupView:
         raise ValidationError({"group": "Ce groupe a changé depuis cette modification : rechargez la page."})
     wanted = sorted(int(i) for i in target.before.get("members", []))
     _check_members(session, group, wanted)
-    _set_members(session, group_id, current, wanted)
     text = str(target.before.get("representative_text", group.representative_text))
-    before = {"members": current, "representative_text": group.representative_text}
-    group.representative_text = text
-    session.add(group)
-    record_audit_event(
-        session=session,
+    return _rewrite(
+        session,
+        group,
         actor=actor,
         action="group.edit.undo",
-        entity_type=ENTITY,
-        entity_id=group_id,
-        before=before,
-        after={"members": wanted, "representative_text": text, "undoes": target.event_id},
+        current=current,
+        wanted=wanted,
+        text=text,
+        note={"undoes": target.event_id},
     )
-    return _view(session, group)
 
 
 def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> bool:
