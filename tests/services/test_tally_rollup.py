@@ -5,7 +5,9 @@ made directly on the contribution rows, on SQLite and on PostgreSQL, for windows
 
 from __future__ import annotations
 
+import random
 import re
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import bindparam, delete, event, text, update
+from sqlalchemy import bindparam, delete, event, func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -314,3 +316,44 @@ def test_the_migration_counts_the_contributions_already_there(store_engine: Engi
     _apply(store_engine, ("theme", 0, 3), orientations)
     _check(store_engine, TallyFilter())
     _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=5), until=BASE + timedelta(hours=30)))
+
+
+def test_concurrent_writers_neither_deadlock_nor_lose_a_count(store_engine: Engine) -> None:
+    """Four writers at once, each sending several contributions and publishing a batch in one transaction."""
+    orientations = _orientations(store_engine)
+    errors: list[BaseException] = []
+
+    def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(6):
+                with session_scope(store_engine, write=True) as session:
+                    for theme in rng.sample([1, 2, 3], 3):  # themes in a different order in each transaction
+                        submit_contribution(
+                            session=session,
+                            draft=ContributionDraft(
+                                theme_id=theme,
+                                body="Plusieurs écritures en même temps, un seul décompte juste.",
+                                idempotency_key=uuid.uuid4().hex,
+                                departement=rng.choice(DEPARTEMENTS),
+                                orientation_id=orientations[theme],
+                                stance=rng.choice(STANCES),
+                                created_at=BASE + timedelta(minutes=rng.randint(0, 40)),
+                            ),
+                        )
+                    pending = session.exec(select(Contribution.id).where(Contribution.status == "pending")).all()
+                    chosen = rng.sample(sorted(int(i) for i in pending), min(3, len(pending)))
+                    moderation.publish(session=session, contribution_ids=chosen[::-1], actor=f"w{seed}")
+        except BaseException as exc:  # reported from the test's thread, below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    _check(store_engine, TallyFilter())
+    _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=7, seconds=30), until=BASE + timedelta(hours=1)))
+    with store_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Contribution)).scalar() == 4 * 6 * 3
