@@ -235,3 +235,25 @@ def test_projector_hides_the_sidebar_and_its_login_widgets(day: None) -> None:
     css = "\n".join(el.proto.body for el in at.get("html"))
     assert '[data-testid="stSidebar"]' in css and "display: none" in css
     assert "border-left: 18px solid #009E73" in css  # the theme's colour, from the themes table
+
+
+def test_words_are_recounted_for_a_publication_not_for_a_pending_contribution(
+    day: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[object] = []
+    real = live.tallies.top_words
+
+    def counting(**kwargs: object) -> object:  # the real count, noted
+        counted.append(kwargs["filters"])
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live.tallies, "top_words", counting)
+    at = open_page("organizer", DASHBOARD)
+    assert len(counted) == 1
+    add("Une monnaie locale complémentaire pour les territoires ruraux.", theme=5, status="pending")
+    at.run()
+    assert not at.exception and len(counted) == 1  # the board moved, the words did not need to
+    add("La monnaie locale soutient les commerces de proximité.", theme=5)
+    at.run()  # published: counted again at once, not after the words' time-to-live
+    assert len(counted) == 2
+    assert "monnaie" in specs(at)
