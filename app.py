@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, layout, store
+from ui import auth, errors, layout, store
 from ui.navigation import build_navigation
 
 st.set_page_config(
@@ -12,8 +12,9 @@ st.set_page_config(
     initial_sidebar_state="auto",
 )
 
-# A store that cannot be reached (disk full, database restarting) gives a French message and a retry.
-with store.storage_faults_reported():
+# A store that cannot be reached (disk full, database restarting) gives a French message and a retry;
+# any other unexpected error a French message too, its trace only in the server's log.
+with errors.unexpected_errors_reported(), store.storage_faults_reported():
     # Login and logout happen before st.navigation so the menu matches the session in this very run
     # (a st.rerun() right after login would lose the cookie the authenticator is writing).
     account = auth.current_account()

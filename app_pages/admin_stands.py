@@ -9,7 +9,7 @@ from services.circuit import StandValues
 from services.errors import ValidationError
 from services.permissions import Permission
 from services.qrcodes import stand_poster_png, stand_url
-from ui import auth, circuit, store
+from ui import auth, circuit, store, uploads
 
 account = auth.require(Permission.STANDS)
 NEW = ""
@@ -124,6 +124,8 @@ with tab_import:
         "jour ; les lignes refusées sont listées avec leur raison, les autres sont enregistrées."
     )
     upload = st.file_uploader("Fichier des stands", type=["csv"], key="admin_stands_upload")
+    if upload is not None and uploads.refuse_if_too_big(upload, circuit_service.MAX_STAND_FILE_BYTES):
+        upload = None
     if upload is not None and st.button("Importer", key="admin_stands_import", type="primary"):
         try:
             report = store.write(circuit_service.import_stands_csv, content=upload.getvalue(), actor=account.username)

@@ -15,7 +15,7 @@ from services import questionnaires as qs
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.permissions import Permission
-from ui import layout, store
+from ui import layout, store, uploads
 from ui.auth import require
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ def _text_problem(message: str) -> None:
 
 
 def _table(upload: object) -> qi.UploadedTable | None:
+    if uploads.refuse_if_too_big(upload, qi.MAX_FILE_BYTES):
+        return None
     data = upload.getvalue()  # type: ignore[attr-defined]
     digest = hashlib.sha256(data).hexdigest()
     cached = st.session_state.get(K_TABLE)

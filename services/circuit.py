@@ -416,6 +416,7 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
 
 STAND_CODE = re.compile(r"[A-Z0-9-]{1,20}")
 CSV_COLUMNS = ("code", "name", "experience", "carrier", "theme", "description", "question", "position", "ptce")
+MAX_STAND_FILE_BYTES = 1024 * 1024  # a circuit of a few dozen stands is a few kilobytes
 TEXT_LIMITS = {"name": 160, "experience": 300, "carrier": 200, "description": 2000, "question": 500}
 TEXT_LABELS = {
     "name": "Le nom du stand",
@@ -570,6 +571,8 @@ def move_stand(*, session: Session, stand_id: int, offset: int, actor: str) -> N
 
 def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandImportReport:
     """Create or update stands from a CSV (UTF-8, ',' or ';'); bad rows are reported, good rows still saved."""
+    if len(content) > MAX_STAND_FILE_BYTES:
+        raise ValidationError({"file": "Ce fichier est trop gros pour une liste de stands : 1 Mo au plus."})
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
