@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench venv sysdeps-test secrets migrate clean help
+.PHONY: run test lint typecheck pytest bench venv sysdeps-test node-deps secrets migrate clean help
 
 help:
 	@echo "make run   - installe, migre, crée un premier admin si besoin et lance l'application (PORT=$(PORT))"
@@ -44,6 +44,24 @@ sysdeps-test:
 	  fi; \
 	fi
 
+# axe-core (the accessibility audit the browser tests inject), pinned in package-lock.json; `npm ci` runs
+# again only when the lock file is newer than the installed tree. Debian's nodejs/npm installed if missing.
+NODE_STAMP := node_modules/.package-lock.json
+
+node-deps: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installation des paquets Debian : nodejs npm"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else \
+	    echo "Paquets manquants : nodejs npm — lancez : sudo apt-get update && sudo apt-get install -y nodejs npm"; exit 1; \
+	  fi; \
+	fi
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $(NODE_STAMP)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -51,7 +69,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy core models db services
 
-pytest: $(STAMP) sysdeps-test
+pytest: $(STAMP) sysdeps-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
@@ -60,4 +78,4 @@ bench: $(STAMP) sysdeps-test
 	$(PY) -m bench.run $(BENCH)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules
