@@ -1,0 +1,164 @@
+"""Hostile text on every page that shows user text, and in every export: always plain text, never Markdown.
+
+Under AppTest each page is rendered for the roles that open it; every element Streamlit would hand
+to its Markdown renderer (markdown, captions, headings, alerts, widget, tab, expander and metric
+labels, radio options) must hold none of the payloads, and the pages that show user text must show it
+in a plain-text element or a dataframe cell. The exports are opened and read back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from markdown_it import MarkdownIt
+from openpyxl import load_workbook
+from streamlit.testing.v1 import AppTest
+
+from db.engine import session_scope
+from services import data_export, strategy_document
+from tests.app_pages.helpers import app_as
+from tests.fixtures.hostile import FRAGMENTS, HOSTILE, PAYLOADS, SHORT, STAND_CODE, HostileStore, seed_hostile_store
+from ui.navigation import PAGES
+
+pytestmark = pytest.mark.usefixtures("app_env")
+
+MARKDOWN_KINDS = {"markdown", "caption", "title", "header", "subheader", "latex", "error", "warning", "info", "success"}
+# Pages where the seeded text must be visible, as plain text or a table cell (path → role that sees it).
+SHOWS_USER_TEXT = {
+    "app_pages/my_contributions.py": None,
+    "app_pages/ptce.py": None,
+    "app_pages/stand.py": None,
+    "app_pages/moderation.py": "admin",
+    "app_pages/grouping.py": "admin",
+    "app_pages/drafting.py": "admin",
+    "app_pages/bulk_entry.py": "staff",
+    "app_pages/questionnaire_results.py": "admin",
+    "app_pages/admin_stands.py": "admin",
+}
+
+
+def markdown_strings(at: AppTest) -> list[str]:
+    """Every string this run hands to Streamlit's Markdown renderer."""
+    found: list[str] = []
+    for node in at._tree:
+        kind = getattr(node, "type", "")
+        if kind in MARKDOWN_KINDS:
+            found.append(str(node.value))  # type: ignore[union-attr]
+        label = getattr(node, "label", None)
+        if isinstance(label, str):
+            found.append(label)
+        if kind == "radio":
+            found.extend(str(o) for o in node.options)  # type: ignore[union-attr]
+        help_text = getattr(getattr(node, "proto", None), "help", None)
+        if isinstance(help_text, str):
+            found.append(help_text)
+    return found
+
+
+def plain_strings(at: AppTest) -> str:
+    """Text drawn as text: st.text, st.code, dataframe cells, metric values, select options and input values."""
+    parts: list[str] = []
+    for node in at._tree:
+        kind = getattr(node, "type", "")
+        if kind in ("text", "code"):
+            parts.append(str(node.value))  # type: ignore[union-attr]
+        elif kind in ("dataframe", "table"):
+            parts.append(node.value.to_csv())  # type: ignore[union-attr]
+        elif kind in ("selectbox", "multiselect"):
+            parts.extend(str(o) for o in node.options)  # type: ignore[union-attr]
+        elif kind in ("text_area", "text_input"):
+            parts.append(str(node.value or ""))  # type: ignore[union-attr]
+    return "\n".join(parts)
+
+
+def render(role: str | None, path: str, store: HostileStore) -> AppTest:
+    at = app_as(role)
+    at.session_state["device_token"] = store.device_token
+    if path == "app_pages/stand.py":
+        at.query_params["code"] = STAND_CODE
+    at.run()
+    at.switch_page(path).run()
+    assert not at.exception, (path, role, at.exception)
+    return at
+
+
+@pytest.fixture
+def store() -> HostileStore:
+    return seed_hostile_store()
+
+
+def test_every_page_draws_user_text_as_plain_text_only(store: HostileStore) -> None:
+    problems: list[str] = []
+    for spec in PAGES:
+        roles = ["admin"] if spec.permission else [None, "admin"]
+        if spec.path == "app_pages/bulk_entry.py":
+            roles = ["staff"]  # it lists what this staff member typed in
+        for role in roles:
+            at = render(role, spec.path, store)
+            for text in markdown_strings(at):
+                if hits := [f for f in FRAGMENTS if f in text]:
+                    problems.append(f"{spec.url_path} ({role or 'anonyme'}) : Markdown avec {hits} : {text[:120]!r}")
+            if SHOWS_USER_TEXT.get(spec.path, "absent") == role:
+                shown = plain_strings(at)
+                if SHORT not in shown and HOSTILE not in shown:
+                    problems.append(f"{spec.url_path} ({role or 'anonyme'}) : le texte saisi n'apparaît pas")
+    assert problems == []
+
+
+def test_every_export_keeps_user_text_literal(store: HostileStore) -> None:
+    with session_scope() as session:
+        docx = strategy_document.strategy_docx(session=session)
+        markdown = strategy_document.strategy_markdown(session=session)
+        xlsx = data_export.excel_export(session=session)
+        csv_data = data_export.csv_export(session=session, semicolon=True)
+
+    # Word: the text is in the document's XML as characters, no field codes, no hyperlinks, no images.
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        body = archive.read("word/document.xml").decode("utf-8")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+        assert "<w:hyperlink" not in body and "<w:fldSimple" not in body and "<w:drawing" not in body
+        assert not [n for n in archive.namelist() if n.startswith("word/media/")]
+
+    # Markdown: rendered by a CommonMark renderer, the payloads stay text: no link, image, raw HTML or emphasis.
+    html = MarkdownIt("commonmark").render(markdown)
+    assert "alert(1)" in html
+    for tag in ("<a ", "<img", "<script", "<strong>gras", "<em>x"):
+        assert tag not in html, tag
+
+    # Excel and CSV: every cell that holds user text reads back as typed, or neutralised when formula-like.
+    book = load_workbook(io.BytesIO(xlsx))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any(HOSTILE in c.value for c in cells)
+    assert not [c for c in cells if c.data_type == "f" or str(c.value).startswith("=")]
+    assert not [c for c in cells if c.hyperlink is not None]
+    rows = list(csv.reader(io.StringIO(csv_data.decode("utf-8-sig")), delimiter=";"))
+    flat = [cell for row in rows for cell in row]
+    assert any(HOSTILE in cell for cell in flat)
+    assert not [cell for cell in flat if cell[:1] in ("=", "+", "-", "@")]
+    assert all(p in "".join(flat) for p in PAYLOADS)
+    json.dumps(flat)  # every cell is a well-formed string
+
+
+def test_the_detector_sees_every_markdown_place_and_every_plain_place() -> None:
+    """The control for the page test above: user text put where Markdown renders is found, and plain text too."""
+    script = f"""
+import streamlit as st
+X = {HOSTILE!r}
+st.markdown(X)
+st.caption(X)
+st.error(X)
+with st.expander(X):
+    st.checkbox(X)
+st.radio("Choix", [X])
+st.metric(X, 1)
+st.text(X)
+st.selectbox("Liste", [X])
+"""
+    at = AppTest.from_string(script).run()
+    assert not at.exception
+    assert sum(HOSTILE in s for s in markdown_strings(at)) == 7
+    assert plain_strings(at).count(HOSTILE) == 2
