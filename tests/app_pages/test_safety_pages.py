@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
+from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
 from models import Stand
@@ -82,3 +83,42 @@ def test_an_unexpected_error_shows_a_french_message_and_no_trace(app_env: str) -
     assert not at.exception and not at.error
     with sqlite3.connect(Path(app_env.removeprefix("sqlite:///"))) as db:
         assert db.execute("SELECT body FROM contribution WHERE id = ?", (cid,)).fetchone() == (draft.body,)
+
+
+def _login(at: AppTest, username: str, password: str) -> str:
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    at.button[0].click().run()
+    assert not at.exception
+    return texts(at)
+
+
+def test_staff_login_is_throttled_per_account_and_per_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three tries here (five by default): a guesser is slowed per account and per session, in French."""
+    from core.config import get_settings
+    from services import auth
+
+    monkeypatch.setenv("ESS_LOGIN_MAX_ATTEMPTS", "3")
+    get_settings.cache_clear()
+    with session_scope(write=True) as session:
+        auth.create_user(session=session, username="lea", password="mot-de-passe-de-lea", role="admin")
+        auth.create_user(session=session, username="paul", password="mot-de-passe-de-paul", role="staff")
+
+    attacker = app_as(None).run()
+    for _ in range(3):
+        assert "Identifiant ou mot de passe incorrect." in _login(attacker, "lea", "devine-t-on")
+    # Even the right password is refused now, in this session and for this account, without a bcrypt check.
+    assert "Trop de tentatives de connexion. Patientez" in _login(attacker, "lea", "mot-de-passe-de-lea")
+    assert "Trop de tentatives de connexion. Patientez" in _login(attacker, "paul", "mot-de-passe-de-paul")
+    assert "staff_account" not in attacker.session_state
+    # AppTest gives every session the same id, so « another browser » is shown through the service itself:
+    # the account is locked from anywhere, another account from another browser is not.
+    with session_scope(write=True) as session:
+        elsewhere = auth.attempt_login(
+            session=session, username="lea", password="mot-de-passe-de-lea", session_key="autre", max_attempts=3
+        )
+        colleague = auth.attempt_login(
+            session=session, username="paul", password="mot-de-passe-de-paul", session_key="autre", max_attempts=3
+        )
+    assert not elsewhere.ok and elsewhere.retry_after_s > 0
+    assert colleague.ok  # the lock on « lea » itself lifts when the window has passed (tests/services/test_auth.py)
