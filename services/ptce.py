@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, func, or_
@@ -10,7 +11,16 @@ from sqlmodel import Session, col, select
 from models import Contribution, Departement, ModerationStatus, Ptce, Stand
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
+from services.text import check_text
 
+# field → (French label, max characters, required)
+TEXT_FIELDS = {
+    "name": ("Le nom", 160, True),
+    "carrier": ("Le porteur", 200, True),
+    "territory": ("Le territoire", 200, True),
+    "description": ("La description", 4000, False),
+    "support": ("Le soutien reçu", 4000, False),
+}
 EDITABLE_FIELDS = ("name", "carrier", "territory", "departement", "description", "support", "lat", "lon")
 # Where the region's départements sit on the offline map (their préfecture), for labels only.
 DEPARTEMENT_LABEL_POSITIONS = {
@@ -112,20 +122,30 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
         raise NotFoundError("Ce PTCE n'existe plus.")
     errors: dict[str, str] = {}
     changes = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
-    for key in ("name", "carrier", "territory"):
-        if key in changes and not str(changes[key] or "").strip():
-            errors[key] = "Ce champ est obligatoire."
+    for key, (label, limit, required) in TEXT_FIELDS.items():
+        if key in changes:
+            changes[key], problem = check_text(str(changes[key] or ""), label=label, max_chars=limit, required=required)
+            if problem:
+                errors[key] = problem
     if "departement" in changes and session.get(Departement, str(changes["departement"])) is None:
         errors["departement"] = "Département inconnu."
     for key, low, high in (("lat", 41.0, 52.0), ("lon", -6.0, 10.0)):
         value = changes.get(key)
-        if value is not None and not (low <= float(str(value)) <= high):
+        if value is None:
+            continue
+        try:
+            number = float(str(value).replace(",", "."))
+        except ValueError:
+            number = math.nan
+        if not low <= number <= high:  # NaN and infinities fail this too
             errors[key] = "Coordonnée hors de France métropolitaine."
+        else:
+            changes[key] = number
     if errors:
         raise ValidationError(errors)
     before = {k: getattr(row, k) for k in changes}
     for key, value in changes.items():
-        setattr(row, key, value.strip() if isinstance(value, str) else value)
+        setattr(row, key, value)
     session.add(row)
     record_audit_event(
         session=session,

@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from db.engine import session_scope
-from models import Contribution, Orientation, OrientationComment, StaffUser, Stand, Tag
-from services import auth, circuit, contributions, drafting, moderation, privacy
+from models import Contribution, Orientation, OrientationComment, Ptce, StaffUser, Stand, Tag
+from services import auth, circuit, contributions, drafting, moderation, privacy, ptce
 from services import questionnaire_import as qi
 from services import questionnaires as qs
 from services.contributions import ContributionDraft
@@ -388,3 +388,22 @@ def test_login_and_account_names_never_crash(
             assert user.name == (cleaned(name) or user.username)
     else:
         assert snapshot(sqlite_engine) == before
+
+
+@FUZZ
+@given(name=any_text, description=any_text, lat=st.one_of(any_text, st.floats(allow_nan=True, allow_infinity=True)))
+@example(name=" Pôle <b>x</b> :red[y] ", description="Deux\r\nlignes", lat="47,2")
+def test_the_ptce_catalogue_is_edited_exactly_or_refused(
+    sqlite_engine: Engine, name: str, description: str, lat: object
+) -> None:
+    with session_scope(sqlite_engine) as session:
+        ptce_id = session.execute(select(Ptce.id).order_by(Ptce.id)).scalars().first()
+    values = {"name": name, "description": description, "lat": lat}
+    _, error = attempt(sqlite_engine, ptce.update_ptce, ptce_id=ptce_id, values=values, actor="lea")
+    if lat == "47,2":
+        assert error is None  # the explicit example takes the "stored" branch
+    if error is None:
+        with session_scope(sqlite_engine) as session:
+            row = session.get(Ptce, ptce_id)
+            assert row is not None and (row.name, row.description) == (cleaned(name), cleaned(description))
+            assert row.lat is not None and 41.0 <= row.lat <= 52.0
