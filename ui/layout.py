@@ -6,9 +6,11 @@ import streamlit as st
 
 from services.auth import ROLE_LABELS, StaffAccount
 from services.formatting import format_number
+from ui import language
 
 
 def render_sidebar(account: StaffAccount | None) -> None:
+    language.declare_french()
     if account is not None:
         # st.text, not markdown: a name is typed by an admin and must never be interpreted.
         st.sidebar.caption("Connecté·e en tant que")
