@@ -34,7 +34,7 @@ address = re.sub(r"([\\`*_{}\[\]()#+!|<>~])", r"\\\1", short_address(url))
 st.title("Participez à la stratégie régionale de l'ESS")
 left, right = st.columns([1, 1], gap="large", vertical_alignment="center")
 with left:
-    st.image(_qr(url), width="stretch")
+    st.image(_qr(url), width="stretch", alt=f"QR code vers {short_address(url)}")
 with right:
     st.markdown("#### Scannez le QR code avec l'appareil photo de votre téléphone, ou tapez :")
     # One unbroken line in its column: a long address gets a smaller heading rather than a break mid-word.

@@ -126,5 +126,5 @@ with side:
     # as PNG so that its modules stay sharp.
     url = page_url(get_settings().base_url, "contribuer")
     with st.container(key="screen_join"):
-        st.image(live.qr_png(url), width="stretch", output_format="PNG")
+        st.image(live.qr_png(url), width="stretch", output_format="PNG", alt="QR code pour contribuer")
         st.text(f"Contribuez depuis votre téléphone :\n{short_address(url)}")

@@ -154,11 +154,18 @@ def visible_pages(account: StaffAccount | None) -> list[PageSpec]:
     return [p for p in PAGES if p.permission is None or role_allows(role, p.permission)]
 
 
-def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]]:
-    """Only the pages this session may open are registered: any other URL falls back to the home page."""
+def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] | list[st.Page]:
+    """Only the pages this session may open are registered: any other URL falls back to the home page.
+
+    A single section (a participant's menu) is handed over as a plain list: Streamlit then draws a plain
+    <ul> of <li>, where its section headers would put <div>s inside the <ul> (an invalid list for screen
+    readers, axe-core's `list` rule).
+    """
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(account):
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
         )
+    if len(sections) == 1:
+        return next(iter(sections.values()))
     return sections
