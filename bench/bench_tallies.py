@@ -25,13 +25,14 @@ with ESS_TEST_PG_URL pointing at a server of one's own, its seeded `ess_bench` d
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import statistics
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "x" * 40)
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
-from bench.seed_synthetic import seed_contributions
+from bench.seed_synthetic import DAY_HOURS, DAY_START, seed_contributions
 from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
@@ -317,7 +318,11 @@ def measure_page(database_url: str) -> dict[str, float]:
             assert not at.exception, at.exception
         return statistics.median(times)
 
+    added = itertools.count(1)
+
     def add_one() -> None:
+        # Dated at the end of the seeded conference day, as if the day went on: a date of today would
+        # stretch the chart over time from 2016 to now (thousands of empty days drawn).
         with session_scope(write=True) as session:
             submit_contribution(
                 session=session,
@@ -325,6 +330,7 @@ def measure_page(database_url: str) -> dict[str, float]:
                     theme_id=3,
                     body="Une contribution de plus pendant la mesure, pour changer la version des données.",
                     idempotency_key=uuid.uuid4().hex,
+                    created_at=DAY_START + timedelta(hours=DAY_HOURS, seconds=next(added)),
                 ),
             )
 
@@ -409,6 +415,13 @@ def run(work_dir: Path) -> str:
         with admin.connect() as conn:
             # With ESS_TEST_PG_URL (a server of one's own), a store seeded by a previous run is reused.
             kept = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'ess_bench'")).first() is not None
+            if kept:
+                probe = create_engine(f"{base}/ess_bench")
+                with probe.connect() as bench_conn:
+                    kept = (bench_conn.execute(text("SELECT count(*) FROM contribution")).scalar() or 0) >= PG_SIZE
+                probe.dispose()
+                if not kept:
+                    conn.execute(text("DROP DATABASE ess_bench WITH (FORCE)"))
             if not kept:
                 conn.execute(text("CREATE DATABASE ess_bench"))
         admin.dispose()
@@ -499,8 +512,9 @@ def run(work_dir: Path) -> str:
         "`contributiontally` tenus par les déclencheurs de la migration 0004 ; « SQL de l'app rejoué » envoie, sur "
         "une connexion sqlite3 / psycopg ouverte, exactement les requêtes et paramètres que l'application a "
         "envoyés (capturés par SQLAlchemy), ce qui compare à chose égale : la différence restante est le chemin "
-        "Python (session du pool, SQLAlchemy, résultat mis en DataFrame ou en objets). La page lance les "
-        "requêtes d'un tableau en parallèle (3 à la fois). En direct, chaque processus recalcule au plus une fois "
+        "Python (session du pool, SQLAlchemy, résultat mis en DataFrame ou en objets). La page lit les "
+        "décomptes d'un tableau dans une seule session ; le circuit et les mots ont chacun leur cache (clés : la "
+        "plus haute visite, les nombres de textes publiés). En direct, chaque processus recalcule au plus une fois "
         "par nouvelle donnée, quel que soit le nombre d'organisateurs connectés. Durées d'alimentation : "
         + " ; ".join(seeding)
         + "."
