@@ -149,22 +149,27 @@ async def _open_dashboard(page: Any, base_url: str) -> None:
 
 
 async def _login(page: Any, base_url: str, username: str) -> None:
+    """Sign in from the home page; once more if a busy machine dropped a tap during a rerun."""
     from tests.e2e.phones import wait_idle
 
-    await page.goto(base_url)
-    await wait_idle(page)
-    field_ = page.get_by_role("textbox", name="Identifiant")
-    if not await field_.is_visible():
-        await page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
-    await field_.fill(username)
-    await page.get_by_role("textbox", name="Mot de passe").fill(PASSWORD)
-    await page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
-    # The login cookie is written by a component after the run: a deep link before it lands is anonymous.
-    deadline = time.monotonic() + 60
-    while not any(c["name"] == "ess_staff_auth" for c in await page.context.cookies()):
-        if time.monotonic() > deadline:
+    for attempt in (1, 2, 3):
+        await page.goto(base_url)
+        await page.get_by_role("heading", name="Conférence régionale de l'ESS").wait_for(state="visible")
+        await wait_idle(page)
+        field_ = page.get_by_role("textbox", name="Identifiant")
+        if not await field_.is_visible():
+            await page.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True).click()
+        await field_.fill(username)
+        await page.get_by_role("textbox", name="Mot de passe").fill(PASSWORD)
+        await page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
+        # The login cookie is written by a component after the run: a deep link before it lands is anonymous.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any(c["name"] == "ess_staff_auth" for c in await page.context.cookies()):
+                return
+            await page.wait_for_timeout(200)
+        if attempt == 3:
             raise TimeoutError("cookie de connexion jamais écrit")
-        await page.wait_for_timeout(200)
 
 
 def _clock_age(shown: str) -> float | None:
@@ -193,6 +198,12 @@ async def _organiser(n: int, page: Any, base_url: str, m: Measures, until: float
                 m.clock_age.append(age)
         except Exception as exc:
             m.failures.append(f"organisateur {n} : {str(exc).splitlines()[0][:160]}")
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds used so far by a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _sample_rss(pid: int, m: Measures, started: float, until: float) -> None:
@@ -240,6 +251,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
         _renice_browsers(pid)
         marks["open"] = _rss_mb(pid)
         marks["load_start"] = os.getloadavg()[0]
+        marks["cpu_start"] = _cpu_s(pid)
 
         started = time.monotonic()
         until = started + DURATION_S
@@ -250,6 +262,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
             *(_organiser(n, pg, base_url, m, until) for n, pg in enumerate(organisers)),
         )
         marks["wall"] = time.monotonic() - started
+        marks["server_cpu"] = (_cpu_s(pid) - marks["cpu_start"]) / marks["wall"]
         marks["load_end"] = os.getloadavg()[0]
         marks["after"] = _rss_mb(pid)
         # Any page showing Streamlit's exception box counts as an error.
@@ -262,12 +275,19 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
 
 def run(work_dir: Path) -> str:
     sys.path.insert(0, str(ROOT))
-    from bench.bench_submit import BACKGROUND, _ms, _quantile
+    from bench.bench_submit import BACKGROUND, _ms, _quantile, _server_times
     from tests.e2e.conftest import start_app, stop_app
 
     url, stands = _prepare(work_dir)
     log = work_dir / "streamlit.log"
-    app = start_app(url, log, extra_env={"ESS_COOKIE_KEY": "bench-cookie-key-" + "w" * 40})
+    probe = work_dir / "probe.tsv"
+    env = {
+        "ESS_COOKIE_KEY": "bench-cookie-key-" + "w" * 40,
+        # bench/probe/sitecustomize.py: the server's own timestamps of each « Envoyer » (see bench_submit).
+        "PYTHONPATH": str(ROOT / "bench" / "probe"),
+        "ESS_BENCH_PROBE": str(probe),
+    }
+    app = start_app(url, log, extra_env=env)
     try:
         m, marks = asyncio.run(_session(app.url, app.process.pid, stands))
     finally:
@@ -277,6 +297,7 @@ def run(work_dir: Path) -> str:
         codes = {r[0] for r in conn.execute("SELECT receipt_code FROM contribution")}
         visits = int(conn.execute("SELECT count(*) FROM standvisit").fetchone()[0])
     lost = len(set(m.receipts) - codes)
+    server = _server_times(probe, set(m.receipts))["total"]
 
     everything = [s for values in m.timings.values() for s in values]
     p95_all = _quantile(everything, 0.95) if everything else float("nan")
@@ -305,6 +326,11 @@ def run(work_dir: Path) -> str:
             f"| **toutes interactions** | {len(everything)} | {_ms(statistics.median(everything))} | "
             f"**{_ms(p95_all)}** | {_ms(max(everything))} |"
         )
+    if server:
+        lines.append(
+            f"| … dont, dans le serveur, message du clic reçu → reçu envoyé | {len(server)} | "
+            f"{_ms(statistics.median(server))} | {_ms(_quantile(server, 0.95))} | {_ms(max(server))} |"
+        )
     if m.clock_age:
         lines.append(
             f"| âge de l'horloge « Mis à jour à » du tableau de bord (s, résolution 1 s) | {len(m.clock_age)} | "
@@ -321,6 +347,7 @@ def run(work_dir: Path) -> str:
         f"| Échecs côté navigateur | {len(m.failures)} |",
         f"| Encadrés d'exception Streamlit sur les pages à la fin | {marks['exception_boxes']:.0f} |",
         f"| Erreurs dans le journal du serveur (Traceback) | {server_errors} |",
+        f"| CPU du serveur pendant l'essai | {marks['server_cpu'] * 100:.0f} % d'un cœur |",
         f"| Mémoire serveur : une session chauffée / 50 sessions ouvertes | {marks['idle']:.0f} Mo / "
         f"{marks['open']:.0f} Mo |",
         f"| Mémoire serveur pendant l'essai : min / max / fin | {min(rss_values):.0f} / {max(rss_values):.0f} / "
