@@ -1,4 +1,4 @@
-"""The app shell in a real browser: deep links on a fresh server, login, cookie, logout revocation."""
+"""The app shell in a real browser: login, cookie, logout revocation (deep links: test_access_browser.py)."""
 
 from __future__ import annotations
 
@@ -24,19 +24,8 @@ def _login(page: Page, username: str, password: str) -> None:
     wait_for_app(page)
 
 
-@pytest.mark.parametrize("spec", STAFF_PAGES, ids=lambda p: p.url_path)
-def test_anonymous_deep_link_on_a_fresh_server_shows_no_staff_content(live_app: LiveApp, page: Page, spec) -> None:  # type: ignore[no-untyped-def]
-    """Each staff page, opened by its URL as the very first request of a freshly started server."""
-    page.goto(f"{live_app.url}/{spec.url_path}")
-    wait_for_app(page)
-    expect(page.get_by_role("heading", name="Conférence régionale de l'ESS")).to_be_visible()
-    body = page.locator("[data-testid=stMain]").inner_text()
-    for other in STAFF_PAGES:
-        assert other.title not in body
-    assert (
-        page.get_by_test_id("stSidebarNav").count() == 0
-        or spec.title not in page.get_by_test_id("stSidebarNav").inner_text()
-    )
+# Deep links to every page, for every role, on a freshly started server: tests/e2e/test_access_browser.py
+# (one server for all URL × role pairs instead of one server per page).
 
 
 def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, page: Page, browser: Browser) -> None:
