@@ -16,6 +16,7 @@ st.title("Circuit en direct")
 
 
 @st.fragment(run_every=REFRESH_S)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def _live() -> None:
     traffic = store.read(circuit.circuit_traffic)
     themes = store.themes()

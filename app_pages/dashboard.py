@@ -114,6 +114,7 @@ def _latest_cards(items: list[LatestContribution]) -> None:
 
 
 @st.fragment(run_every=live.REFRESH_S)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def live_panel(selection: live.Selection) -> None:
     """Everything that moves: one version read, then cached tallies (see ui/tallies.py)."""
     version = live.version()

@@ -22,6 +22,7 @@ def _qr(url: str) -> bytes:
 
 # The projector refreshes the count on its own; only this fragment reruns, not the page.
 @st.fragment(run_every=5)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def _running_count() -> None:
     count = store.read(contributions.count_contributions)
     st.metric("Contributions déjà reçues", format_number(count))

@@ -16,6 +16,7 @@ st.caption("Contributions reçues par thème et par statut de modération ; la p
 
 
 @st.fragment(run_every=10)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def _counts() -> None:
     backlog = store.read(moderation.backlog_by_theme)
     total = sum(r.pending for r in backlog)

@@ -63,6 +63,7 @@ def _current(fixed: ThemeInfo | None, rotation_s: int, now: float) -> int:
 
 
 @st.fragment(run_every=live.REFRESH_S)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     """Everything that moves, except the numbers beside the QR code (their own fragment)."""
     now = time.time()
@@ -107,6 +108,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
 
 
 @st.fragment(run_every=live.REFRESH_S)
+@store.storage_faults_reported(retry=False)  # the database may be restarting
 def numbers(fixed: ThemeInfo | None, rotation_s: int) -> None:
     theme = themes[_current(fixed, rotation_s, time.time())]
     board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)  # the same cache entry as screen()

@@ -92,14 +92,17 @@ def write_or_report(fn: Callable[..., T], /, **kwargs: object) -> T | None:
 
 
 @contextmanager
-def storage_faults_reported() -> Iterator[None]:
+def storage_faults_reported(*, retry: bool = True) -> Iterator[None]:
     """Around a whole page run: a store that cannot be reached gives a French message and a retry, not a trace.
 
     Widget values live in session state, so whatever the user was typing is drawn again on the next run.
+    Also a decorator for the self-refreshing fragments (`retry=False`: their next refresh is the retry,
+    and a fragment's rerun does not pass through app.py's guard).
     """
     try:
         yield
     except STORAGE_ERRORS as exc:
         log.error("store unavailable: %s", exc)
         st.error(UNAVAILABLE, icon=":material/cloud_off:")
-        st.button("Réessayer", key="store_unavailable_retry", type="primary", icon=":material/refresh:")
+        if retry:
+            st.button("Réessayer", key="store_unavailable_retry", type="primary", icon=":material/refresh:")

@@ -1,5 +1,7 @@
 """PostgreSQL stopped then restarted under a served app: a French message meanwhile, recovery on its own, nothing lost.
 
+A participant sends from a phone while an organiser watches the self-refreshing live dashboard.
+
 The test runs its own throwaway cluster (tests/pg.py `own_cluster`), never the one the other tests share.
 """
 
@@ -14,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from db.bootstrap import prepare_store
 from db.engine import build_engine
-from tests.e2e.conftest import LiveApp, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import LiveApp, staff_login, start_app, stop_app, wait_for_app
 from tests.pg import Cluster, own_cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -64,8 +66,15 @@ def receipt_for(phone: Page, body: str) -> str:
     return phone.get_by_test_id("stMetricValue").inner_text().strip()
 
 
-def test_postgres_stopped_then_restarted(outage_app: tuple[Cluster, LiveApp], phone: Page) -> None:
+def test_postgres_stopped_then_restarted(outage_app: tuple[Cluster, LiveApp], phone: Page, page: Page) -> None:
     cluster, app = outage_app
+    # An organiser watches the live dashboard, which refreshes itself every 2 s.
+    staff_login(page, app, "orga", role="organizer", menu_entry="Tableau de bord")
+    page.get_by_test_id("stSidebarNav").get_by_text("Tableau de bord", exact=True).click()
+    expect(page.get_by_role("heading", name="En direct")).to_be_visible(timeout=60_000)
+    board_down = page.get_by_text("Le service est momentanément indisponible")
+    contributions_count = page.get_by_test_id("stMetric").filter(has_text="Contributions").first
+
     phone.goto(f"{app.url}/contribuer")
     wait_for_app(phone, timeout=60_000)
     phone.get_by_role("radio", name="Emploi").click()
@@ -85,8 +94,15 @@ def test_postgres_stopped_then_restarted(outage_app: tuple[Cluster, LiveApp], ph
         body = phone.locator("[data-testid=stMain]").inner_text()
         assert ENGLISH_ERROR not in body and "Traceback" not in body and "psycopg" not in body
         assert not phone.get_by_test_id("stMetricValue").is_visible()
+        # The dashboard's next refresh says so too, in French, in place of the numbers.
+        expect(board_down).to_be_visible(timeout=60_000)
+        assert ENGLISH_ERROR not in page.locator("[data-testid=stMain]").inner_text()
     finally:
         cluster.start()
+
+    # The dashboard comes back by itself at a later refresh.
+    expect(board_down).to_have_count(0, timeout=60_000)
+    expect(contributions_count).to_be_visible()
 
     # No restart of the app: its pool (pre_ping) reconnects. The text typed before is still there.
     retry = phone.get_by_role("button", name="Réessayer")
