@@ -10,7 +10,14 @@ READABLE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 
 def readable_code(length: int = 8, *, group: int = 4) -> str:
     """A random code such as 'K7QF-MC3R' (25^8 ≈ 1.5·10^11 values for length 8)."""
-    raw = "".join(secrets.choice(READABLE_ALPHABET) for _ in range(length))
+    # One draw from the OS per code, not one per character (an import draws tens of thousands of receipts):
+    # a uniform number below 25^length read as `length` base-25 digits is a uniform code.
+    n = secrets.randbelow(len(READABLE_ALPHABET) ** length)
+    digits = []
+    for _ in range(length):
+        n, r = divmod(n, len(READABLE_ALPHABET))
+        digits.append(READABLE_ALPHABET[r])
+    raw = "".join(digits)
     return "-".join(raw[i : i + group] for i in range(0, length, group)) if group else raw
 
 

@@ -565,16 +565,14 @@ def _store_chunk(session: Session, drafts: list[tuple[ContributionDraft, dict[st
         params = [{**values, "receipt_code": code} for values, code in zip(new.values(), codes, strict=True)]
         try:
             with session.begin_nested():
-                ids = list(
-                    session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), params)
-                    if params
-                    else []
-                )
+                if params:
+                    # A plain executemany: with RETURNING in parameter order, SQLite gets one INSERT per row.
+                    session.execute(insert(table), params)
         except IntegrityError:
             continue  # a phone took one of these codes, or sent one of these keys, meanwhile: look again
         stored = {
-            p["idempotency_key"]: Receipt(i, p["receipt_code"], p["created_at"])
-            for p, i in zip(params, ids, strict=True)
+            key: replace(receipt, duplicate=False)
+            for key, receipt in _stored_receipts(session, [p["idempotency_key"] for p in params]).items()
         }
         receipts: list[Receipt] = []
         for draft, _ in drafts:
