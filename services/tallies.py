@@ -456,18 +456,18 @@ def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None 
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
     if bucket_s not in _WIDTHS["base"]:
         raise ValueError(f"no rollup of {bucket_s} s buckets")
-    counts: dict[tuple[datetime, int], int] = {}
-    for (theme_id, bucket), n in _rollup_counts(
-        session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,)
-    ).items():
-        counts[(_moment(int(bucket) * bucket_s), int(theme_id))] = n
+    counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,))
     if not counts:
         return TimeSeries(bucket_s, empty, first, last)
-    points = sorted(counts.items())
-    frame = _frame(
-        bucket=([p[0][0] for p in points], "datetime64[s, UTC]"),
-        theme_id=([p[0][1] for p in points], "int64"),
-        count=([p[1] for p in points], "int64"),
+    # Oldest first, then by theme; bucket starts as epoch seconds turned into datetimes by numpy, at once.
+    points = sorted((int(bucket) * bucket_s, int(theme_id), n) for (theme_id, bucket), n in counts.items())
+    starts = np.array([p[0] for p in points], dtype=np.int64).astype("datetime64[s]")
+    frame = pd.DataFrame(
+        {
+            "bucket": pd.Series(starts).dt.tz_localize(UTC),
+            "theme_id": np.array([p[1] for p in points], dtype=np.int64),
+            "count": np.array([p[2] for p in points], dtype=np.int64),
+        }
     )
     return TimeSeries(bucket_s, frame, first, last)
 
