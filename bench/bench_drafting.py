@@ -2,8 +2,8 @@
 
 Targets from issue 7: grouping under 10 s, the Excel export under 30 s. Contributions are seeded with
 SQLAlchemy Core from the demo texts, each rewritten with typos, so near-duplicates are realistic.
-The export is compared in the same run with a raw baseline (sqlite3 rows written as the same sheets, no
-labels, masking or neutralisation) and with the app's rows written by XlsxWriter, the writer used before.
+The export is compared in the same run with a raw baseline: sqlite3 rows written by the same writer
+(XlsxWriter, constant memory) as the same sheets, with no labels, masking or neutralisation.
 Run alone: `python -m bench.run drafting`.
 """
 
@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import random
 import sqlite3
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +22,6 @@ from typing import Any
 import openpyxl
 import xlsxwriter  # type: ignore[import-untyped]
 import yaml
-from rustpy_xlsxwriter import FastExcel
 from sqlalchemy import insert, select
 
 from db.bootstrap import prepare_store
@@ -108,13 +106,11 @@ def run(work_dir: Path) -> str:
         measured = pool.apply(_measure_export, (url,))
     data = measured["data"]
     query_s, export_s, export_cpu, peak_mb = (measured[k] for k in ("query_s", "export_s", "export_cpu", "peak_mb"))
-    xw_s, xw_cpu = measured["xw_s"], measured["xw_cpu"]
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     sheets = len(book.sheetnames)
     print(f"  export: {export_s:.1f} s ({len(data) / 1e6:.1f} MB, {sheets} sheets)", flush=True)
     raw_s, raw_cpu = _raw_baseline(work_dir / "export.db")
     print(f"  raw baseline: {raw_s:.1f} s", flush=True)
-    print(f"  XlsxWriter, same rows: {xw_s:.1f} s", flush=True)
     return "\n".join(
         [
             f"Charge moyenne (1 min) au départ du regroupement : {load:.2f} ; "
@@ -125,15 +121,13 @@ def run(work_dir: Path) -> str:
             f"| Proposition de groupes (TF-IDF scikit-learn, un thème) | {format_number(GROUPING_N)} contributions "
             f"| {grouping_s:.1f} s | {grouping_cpu:.1f} s | < 10 s | {groups} groupes, le plus grand de "
             f"{max(sizes, default=0)} |",
-            f"| Export Excel anonymisé de l'application (rust_xlsxwriter) | {format_number(EXPORT_N)} contributions "
+            f"| Export Excel anonymisé de l'application (XlsxWriter) | {format_number(EXPORT_N)} contributions "
             f"| {export_s:.1f} s | {export_cpu:.1f} s | < 30 s | lecture, libellés, masquage et neutralisation "
             f"{query_s:.1f} s ; {len(data) / 1e6:.1f} Mo, {sheets} feuilles (synthèse, 5 thèmes, 6 origines) ; "
             f"mémoire maximale du processus d'export {peak_mb:.0f} Mo, dont {measured['base_mb']:.0f} Mo "
             "avant l'export (Python et bibliothèques) |",
-            f"| Référence brute : sqlite3 + les mêmes feuilles, sans libellés, masquage ni neutralisation "
-            f"| {format_number(EXPORT_N)} contributions | {raw_s:.1f} s | {raw_cpu:.1f} s | | |",
-            f"| Les mêmes lignes de l'application écrites par XlsxWriter (Python, constant_memory) "
-            f"| {format_number(EXPORT_N)} contributions | {xw_s:.1f} s | {xw_cpu:.1f} s | | ancien moteur |",
+            f"| Référence brute : sqlite3 + les mêmes feuilles par XlsxWriter, sans libellés, masquage ni "
+            f"neutralisation | {format_number(EXPORT_N)} contributions | {raw_s:.1f} s | {raw_cpu:.1f} s | | |",
             "",
             "Relancer seul : `python -m bench.run drafting`.",
         ]
@@ -141,7 +135,7 @@ def run(work_dir: Path) -> str:
 
 
 def _measure_export(url: str) -> dict[str, Any]:
-    """The app's Excel export timed in this (child) process, then the same rows through XlsxWriter."""
+    """The app's Excel export timed in this (child) process."""
     engine = build_engine(url)
     base_mb = _high_water_mb()
     started, cpu = time.perf_counter(), time.process_time()
@@ -152,7 +146,6 @@ def _measure_export(url: str) -> dict[str, Any]:
     export_s, export_cpu = time.perf_counter() - started, time.process_time() - cpu
     peak_mb = _high_water_mb()
     engine.dispose()
-    xw_s, xw_cpu = _xlsxwriter_same_rows(table)
     return {
         "data": data,
         "query_s": query_s,
@@ -160,8 +153,6 @@ def _measure_export(url: str) -> dict[str, Any]:
         "export_cpu": export_cpu,
         "peak_mb": peak_mb,
         "base_mb": base_mb,
-        "xw_s": xw_s,
-        "xw_cpu": xw_cpu,
     }
 
 
@@ -190,35 +181,18 @@ def _raw_baseline(db: Path) -> tuple[float, float]:
     for i, row in enumerate(rows):
         by_sheet.setdefault(f"t{row[2]}", []).append(i)
         by_sheet.setdefault(f"s{row[3]}", []).append(i)
-    book = FastExcel(io.BytesIO()).freeze(row=1)
-    book.sheet("Synthèse", [{"a": "b"}])
+    book = xlsxwriter.Workbook(io.BytesIO(), {"constant_memory": True, "strings_to_formulas": False})
+    book.add_worksheet("Synthèse").write_string(0, 0, "b")
     for name, indexes in by_sheet.items():
-        book.sheet(name, (dict(zip(header, rows[i], strict=True)) for i in indexes), autofilter=True)
-    book.save()
-    return time.perf_counter() - started, time.process_time() - cpu
-
-
-def _xlsxwriter_same_rows(table: data_export.ExportTable) -> tuple[float, float]:
-    """The writer the app used before: XlsxWriter in constant memory, every row into its two sheets."""
-    started, cpu = time.perf_counter(), time.process_time()
-    with tempfile.TemporaryDirectory() as tmp:
-        book = xlsxwriter.Workbook(f"{tmp}/x.xlsx", {"constant_memory": True, "strings_to_formulas": False})
-        book.add_worksheet("Synthèse")
-        sheets: dict[str, tuple[object, list[int]]] = {}
-        for key in sorted({f"t{t}" for t in table.theme_of} | {f"s{s}" for s in table.source_of}):
-            ws = book.add_worksheet(key[:31])
-            ws.write_row(0, 0, table.header)
-            ws.freeze_panes(1, 0)
-            sheets[key] = (ws, [0])
-        for row, theme, source in zip(table.rows, table.theme_of, table.source_of, strict=True):
-            for ws, last in (sheets[f"t{theme}"], sheets[f"s{source}"]):
-                last[0] += 1
-                for c, value in enumerate(row):
-                    if isinstance(value, int):
-                        ws.write_number(last[0], c, value)  # type: ignore[attr-defined]
-                    elif value:
-                        ws.write_string(last[0], c, value)  # type: ignore[attr-defined]
-        for ws, last in sheets.values():
-            ws.autofilter(0, 0, max(last[0], 1), len(table.header) - 1)  # type: ignore[attr-defined]
-        book.close()
+        ws = book.add_worksheet(name)
+        ws.write_row(0, 0, header)
+        ws.freeze_panes(1, 0)
+        for r, i in enumerate(indexes, start=1):
+            for c, value in enumerate(rows[i]):
+                if isinstance(value, int):
+                    ws.write_number(r, c, value)
+                elif value:
+                    ws.write_string(r, c, value)
+        ws.autofilter(0, 0, max(len(indexes), 1), len(header) - 1)
+    book.close()
     return time.perf_counter() - started, time.process_time() - cpu

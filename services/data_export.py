@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rustpy_xlsxwriter import FastExcel, Format
+import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from sqlalchemy import func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -245,53 +245,67 @@ def excel_export(*, session: Session, anonymised: bool = True, include_rejected:
 def excel_bytes(table: ExportTable) -> bytes:
     """Write `table` as .xlsx: a summary sheet, one sheet per theme, one per origin; filters, frozen headers.
 
-    rust_xlsxwriter (through rustpy-xlsxwriter) writes the cells and the XML in native code, each sheet in
-    constant memory. XlsxWriter, pure Python, spent about 80 % of the time of a 100 000-row export in its
-    per-cell writing: the same rows took 4 times less CPU here (bench/bench_drafting.py). The rows, made safe
-    once by contribution_table, are shared by each row's theme sheet and origin sheet.
+    XlsxWriter in constant-memory mode: each sheet's rows go to its own temporary file as they are written,
+    so the workbook never holds the cells in memory. The rows, made safe once by contribution_table
+    (formula-neutralised, XML-cleaned), are each written to their theme's sheet and their origin's sheet,
+    one cell type at a time (write_string/write_number: XlsxWriter never guesses a formula or a URL).
     """
     header, rows = table.header, table.rows
-    by_sheet: dict[str, list[int]] = {}
-    for i, (theme, source) in enumerate(zip(table.theme_of, table.source_of, strict=True)):
-        by_sheet.setdefault(f"t:{theme}", []).append(i)
-        by_sheet.setdefault(f"s:{source}", []).append(i)
-
-    def records(indexes: list[int]) -> Iterator[dict[str, object]]:
-        for i in indexes:
-            yield dict(zip(header, rows[i], strict=True))
-
     buffer = io.BytesIO()
-    book = FastExcel(buffer).freeze(row=1)
-    summary = list(_summary_rows(table))
-    book.sheet(
-        "Synthèse",
-        [dict(zip(summary[0], (safe_cell(v) for v in row), strict=True)) for row in summary[1:]],
-        column_widths=[40.0, 30.0],
-        header_format=Format().set_bold(),
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
     )
+    title_format = book.add_format({"bold": True})
+    header_format = book.add_format({"bold": True, "bg_color": "#E8EEF4", "text_wrap": True})
+    summary_sheet = book.add_worksheet("Synthèse")
+    summary_sheet.set_column(0, 0, 40)
+    summary_sheet.set_column(1, 1, 30)
+    for r, row in enumerate(_summary_rows(table)):
+        for c, value in enumerate(row):
+            _write(summary_sheet, r, c, safe_cell(value), title_format if r == 0 else None)
     used = {"synthèse"}
-    bold = Format().set_bold().set_background_color("#E8EEF4").set_text_wrap()
-    widths = [float(_WIDTHS.get(name, 14)) for name in header]
-    keys = [f"t:{t}" for t in sorted(set(table.theme_of))] + [f"s:{s}" for s in sorted(set(table.source_of))]
-    for key in keys:
-        title = key[2:] if key.startswith("t:") else f"Origine - {key[2:]}"
-        book.sheet(
-            _sheet_name(title, used),
-            records(by_sheet[key]),
-            column_widths=widths,
-            header_format=bold,
-            autofilter=True,
-        )
-    if not keys:  # nothing to export: still one sheet with the column titles
-        book.sheet(
-            _sheet_name("Contributions", used),
-            [dict.fromkeys(header, "")],
-            column_widths=widths,
-            header_format=bold,
-            autofilter=True,
-        )
-    book.save()
+
+    def new_sheet(title: str) -> list[object]:
+        sheet = book.add_worksheet(_sheet_name(title, used))
+        for c, name in enumerate(header):
+            sheet.set_column(c, c, _WIDTHS.get(name, 14))
+            sheet.write_string(0, c, name, header_format)
+        sheet.freeze_panes(1, 0)
+        return [sheet, 0]  # the sheet and its last written row
+
+    sheets: dict[str, list[object]] = {}
+    for theme in sorted(set(table.theme_of)):
+        sheets[f"t:{theme}"] = new_sheet(theme)
+    for source in sorted(set(table.source_of)):
+        sheets[f"s:{source}"] = new_sheet(f"Origine - {source}")
+    if not sheets:  # nothing to export: still one sheet with the column titles
+        sheets["empty"] = new_sheet("Contributions")
+    for row, theme, source in zip(rows, table.theme_of, table.source_of, strict=True):
+        for target in (sheets[f"t:{theme}"], sheets[f"s:{source}"]):
+            sheet, r = target[0], int(target[1]) + 1  # type: ignore[call-overload]
+            target[1] = r
+            for c, value in enumerate(row):
+                _write(sheet, r, c, value)
+    for sheet, last in sheets.values():
+        sheet.autofilter(0, 0, max(int(last), 1), len(header) - 1)  # type: ignore[attr-defined,call-overload]
+    book.close()
     return buffer.getvalue()
+
+
+def _write(sheet: object, r: int, c: int, value: object, cell_format: object | None = None) -> None:
+    """One cell, typed explicitly: numbers as numbers, everything else as text; empty cells skipped."""
+    if isinstance(value, bool):
+        sheet.write_string(r, c, "oui" if value else "non", cell_format)  # type: ignore[attr-defined]
+    elif isinstance(value, int | float):
+        sheet.write_number(r, c, value, cell_format)  # type: ignore[attr-defined]
+    elif value is not None and value != "":
+        sheet.write_string(r, c, str(value), cell_format)  # type: ignore[attr-defined]
 
 
 def record_export(*, session: Session, actor: str, kind: str, anonymised: bool, include_rejected: bool) -> None:
