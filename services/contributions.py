@@ -43,6 +43,8 @@ TITLE_MAX_CHARS = 120
 NAME_MAX_CHARS = 120
 ORGANISATION_MAX_CHARS = 200
 IDEMPOTENCY_KEY_MAX = 64
+# A text sent again from the same phone on the same theme within this window is the same contribution.
+RESEND_WINDOW = timedelta(hours=2)
 T = TypeVar("T")
 
 
@@ -241,6 +243,25 @@ def _existing(session: Session, key: str) -> Contribution | None:
     return session.exec(select(Contribution).where(Contribution.idempotency_key == key)).first()
 
 
+def _resent(session: Session, draft: ContributionDraft, body: str) -> Contribution | None:
+    """The same text on the same theme from the same phone within RESEND_WINDOW: the one already stored.
+
+    The idempotency key covers a retry from the same form. This covers the text sent again from a new form:
+    the server restarted before the receipt reached the phone (the form's key lived in the lost session),
+    or a participant who did not see the receipt and pasted the text again. It is counted once.
+    """
+    return session.exec(
+        select(Contribution)
+        .where(
+            Contribution.participant_id == draft.participant_id,
+            Contribution.theme_id == draft.theme_id,
+            Contribution.body == body,
+            Contribution.created_at >= utcnow() - RESEND_WINDOW,
+        )
+        .limit(1)
+    ).first()
+
+
 def _check_rate(session: Session, participant_id: int, limit: RateLimit) -> None:
     now = utcnow()
     since = now - timedelta(seconds=limit.window_s)
@@ -271,6 +292,9 @@ def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limi
         assert existing.id is not None
         return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
     clean = _validate(session, draft)
+    if draft.participant_id is not None and (resent := _resent(session, draft, clean["body"])) is not None:
+        assert resent.id is not None
+        return Receipt(resent.id, resent.receipt_code, resent.created_at, duplicate=True)
     # After validation (so field messages come first) and after the idempotency check (a retry is never throttled).
     if rate_limit is not None and draft.participant_id is not None:
         _check_rate(session, draft.participant_id, rate_limit)

@@ -197,6 +197,27 @@ def test_simultaneous_double_taps_store_one_row(store_engine: Engine) -> None:
     assert count(store_engine, Participant) == 1
 
 
+def test_the_same_text_sent_again_from_a_new_form_is_counted_once(store_engine: Engine) -> None:
+    """After a server restart the form's key is gone: the same phone sending the same text gets its receipt."""
+    token = device_token()
+    first = from_device(store_engine, token, draft(idempotency_key="before-crash-01"))
+    again = from_device(store_engine, token, draft(idempotency_key="after-restart-01", body=f"  {BODY}\n"))
+    assert again.duplicate and again.receipt_code == first.receipt_code
+    # Another theme, another text or another phone is another contribution.
+    other_theme = from_device(store_engine, token, draft(idempotency_key="other-theme-01", theme_id=2))
+    other_phone = from_device(store_engine, device_token(), draft(idempotency_key="other-phone-01"))
+    assert not other_theme.duplicate and not other_phone.duplicate
+    assert count(store_engine) == 3
+    # Long after, the same words are a new contribution (someone insisting at the end of the day).
+    with session_scope(store_engine, write=True) as session:
+        row = session.get(Contribution, first.contribution_id)
+        assert row is not None
+        row.created_at = utcnow() - contributions.RESEND_WINDOW - timedelta(minutes=1)
+        session.add(row)
+    later = from_device(store_engine, token, draft(idempotency_key="much-later-001"))
+    assert not later.duplicate and count(store_engine) == 4
+
+
 # --- the device: a participant without an account -------------------------------------------------------
 
 
@@ -243,10 +264,10 @@ def test_the_same_new_device_on_many_threads_is_one_participant(store_engine: En
 def test_the_rate_limit_is_per_device_with_a_friendly_message(sqlite_engine: Engine) -> None:
     limit = RateLimit(max_count=3, window_s=600)
     phone, neighbour = device_token(), device_token()
-    for _ in range(3):
-        from_device(sqlite_engine, phone, draft(), rate_limit=limit)
+    for n in range(3):
+        from_device(sqlite_engine, phone, draft(body=f"{BODY} Idée {n}."), rate_limit=limit)
     with pytest.raises(RateLimitExceeded) as caught:
-        from_device(sqlite_engine, phone, draft(), rate_limit=limit)
+        from_device(sqlite_engine, phone, draft(body=f"{BODY} Idée 4."), rate_limit=limit)
     assert "3 contributions en 10 minutes" in caught.value.message
     assert "Votre texte est conservé" in caught.value.message
     assert 0 < caught.value.retry_after_s <= 600
@@ -278,10 +299,10 @@ def test_contributions_older_than_the_window_do_not_count(sqlite_engine: Engine)
         participant = participants.get_or_create_participant(session=session, device_token=phone)
     for _ in range(2):
         submit(sqlite_engine, draft(participant_id=participant.id, created_at=utcnow() - timedelta(minutes=30)))
-    from_device(sqlite_engine, phone, draft(), rate_limit=limit)
-    from_device(sqlite_engine, phone, draft(), rate_limit=limit)
+    from_device(sqlite_engine, phone, draft(body=f"{BODY} Idée 1."), rate_limit=limit)
+    from_device(sqlite_engine, phone, draft(body=f"{BODY} Idée 2."), rate_limit=limit)
     with pytest.raises(RateLimitExceeded):
-        from_device(sqlite_engine, phone, draft(), rate_limit=limit)
+        from_device(sqlite_engine, phone, draft(body=f"{BODY} Idée 3."), rate_limit=limit)
 
 
 # --- supports --------------------------------------------------------------------------------------------
