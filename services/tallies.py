@@ -682,14 +682,12 @@ def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary
     theme_ids = _theme_ids(session, filters)
     by_theme = _frame(theme_id=(theme_ids, "int64"), visits=([per_theme.get(t, 0) for t in theme_ids], "int64"))
 
-    hunters = _rows(
-        session,
-        visit_filter(
-            select(func.count(func.distinct(StandVisit.participant_id))).join(
-                Stand, col(Stand.id) == col(StandVisit.stand_id)
-            )
-        ),
-    )[0][0]
+    # The three single figures in one round trip (scalar subqueries): each read has a fixed cost.
+    hunters = visit_filter(
+        select(func.count(func.distinct(StandVisit.participant_id))).join(
+            Stand, col(Stand.id) == col(StandVisit.stand_id)
+        )
+    )
     treasures = select(func.count()).select_from(Participant).where(col(Participant.treasure_found_at).is_not(None))
     if filters.since is not None:
         treasures = treasures.where(col(Participant.treasure_found_at) >= filters.since)
@@ -698,11 +696,14 @@ def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary
     stands_open = select(func.count()).select_from(Stand).where(col(Stand.active))
     if filters.theme_ids:
         stands_open = stands_open.where(col(Stand.theme_id).in_(filters.theme_ids))
+    figures = _rows(
+        session, select(hunters.scalar_subquery(), treasures.scalar_subquery(), stands_open.scalar_subquery())
+    )[0]
     return CircuitSummary(
         visits=sum(r[3] for r in stands),
-        hunters=int(hunters),
-        treasures_found=int(_rows(session, treasures)[0][0]),
-        stands_open=int(_rows(session, stands_open)[0][0]),
+        hunters=int(figures[0]),
+        treasures_found=int(figures[1]),
+        stands_open=int(figures[2]),
         stands_visited=sum(1 for r in stands if r[3] > 0),
         by_theme=by_theme,
         by_stand=by_stand,
