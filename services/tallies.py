@@ -650,25 +650,60 @@ class CircuitSummary:
     by_stand: pd.DataFrame = field(default_factory=pd.DataFrame)  # code, name, theme_id, visits (most visited first)
 
 
-def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary:
-    """Visits per theme and per stand, hunters and treasures found (the source filter does not apply)."""
+@functools.cache
+def _circuit_statements(themed: bool, since: bool, until: bool) -> tuple[Any, Any]:
+    """The circuit's two statements for one filter shape, built once (values bound at execution).
+
+    The visits per stand (a GROUP BY), and the three single figures (hunters, treasures found, open
+    stands) as scalar subqueries of one SELECT: one round trip each, whatever the number of figures.
+    """
 
     def visit_filter(stmt: Any) -> Any:
-        if filters.theme_ids:
-            stmt = stmt.where(col(Stand.theme_id).in_(filters.theme_ids))
-        if filters.since is not None:
-            stmt = stmt.where(col(StandVisit.created_at) >= filters.since)
-        if filters.until is not None:
-            stmt = stmt.where(col(StandVisit.created_at) < filters.until)
+        if themed:
+            stmt = stmt.where(col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
+        if since:
+            stmt = stmt.where(col(StandVisit.created_at) >= bindparam("since"))
+        if until:
+            stmt = stmt.where(col(StandVisit.created_at) < bindparam("until"))
         return stmt
 
-    joined = select(Stand.code, Stand.name, Stand.theme_id, func.count(col(StandVisit.id))).join(
-        StandVisit, col(StandVisit.stand_id) == col(Stand.id)
+    per_stand = visit_filter(
+        core_select(col(Stand.code), col(Stand.name), col(Stand.theme_id), func.count(col(StandVisit.id))).join(
+            StandVisit, col(StandVisit.stand_id) == col(Stand.id)
+        )
+    ).group_by(col(Stand.id), col(Stand.code), col(Stand.name), col(Stand.theme_id))
+    hunters = visit_filter(
+        core_select(func.count(func.distinct(StandVisit.participant_id))).join(
+            Stand, col(Stand.id) == col(StandVisit.stand_id)
+        )
     )
-    per_stand = _rows(
-        session,
-        visit_filter(joined).group_by(col(Stand.id), col(Stand.code), col(Stand.name), col(Stand.theme_id)),
+    found = col(Participant.treasure_found_at)
+    treasures = core_select(func.count()).select_from(Participant).where(found.is_not(None))
+    if since:
+        treasures = treasures.where(found >= bindparam("since"))
+    if until:
+        treasures = treasures.where(found < bindparam("until"))
+    stands_open = core_select(func.count()).select_from(Stand).where(col(Stand.active))
+    if themed:
+        stands_open = stands_open.where(col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
+    figures = core_select(hunters.scalar_subquery(), treasures.scalar_subquery(), stands_open.scalar_subquery())
+    return per_stand, figures
+
+
+def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary:
+    """Visits per theme and per stand, hunters and treasures found (the source filter does not apply)."""
+    per_stand_stmt, figures_stmt = _circuit_statements(
+        bool(filters.theme_ids), filters.since is not None, filters.until is not None
     )
+    values: dict[str, Any] = {}
+    if filters.theme_ids:
+        values["theme_ids"] = list(filters.theme_ids)
+    if filters.since is not None:
+        values["since"] = filters.since
+    if filters.until is not None:
+        values["until"] = filters.until
+    connection = session.connection()
+    per_stand = connection.execute(per_stand_stmt, values).all()
     stands = sorted(((str(c), str(n), int(t), int(v)) for c, n, t, v in per_stand), key=lambda r: (-r[3], r[0]))
     by_stand = _frame(
         code=([r[0] for r in stands], "object"),
@@ -681,24 +716,7 @@ def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary
         per_theme[theme_id] = per_theme.get(theme_id, 0) + visits
     theme_ids = _theme_ids(session, filters)
     by_theme = _frame(theme_id=(theme_ids, "int64"), visits=([per_theme.get(t, 0) for t in theme_ids], "int64"))
-
-    # The three single figures in one round trip (scalar subqueries): each read has a fixed cost.
-    hunters = visit_filter(
-        select(func.count(func.distinct(StandVisit.participant_id))).join(
-            Stand, col(Stand.id) == col(StandVisit.stand_id)
-        )
-    )
-    treasures = select(func.count()).select_from(Participant).where(col(Participant.treasure_found_at).is_not(None))
-    if filters.since is not None:
-        treasures = treasures.where(col(Participant.treasure_found_at) >= filters.since)
-    if filters.until is not None:
-        treasures = treasures.where(col(Participant.treasure_found_at) < filters.until)
-    stands_open = select(func.count()).select_from(Stand).where(col(Stand.active))
-    if filters.theme_ids:
-        stands_open = stands_open.where(col(Stand.theme_id).in_(filters.theme_ids))
-    figures = _rows(
-        session, select(hunters.scalar_subquery(), treasures.scalar_subquery(), stands_open.scalar_subquery())
-    )[0]
+    figures = connection.execute(figures_stmt, values).one()
     return CircuitSummary(
         visits=sum(r[3] for r in stands),
         hunters=int(figures[0]),
