@@ -59,10 +59,7 @@ UNSAID = ""
 # Fields whose message is drawn next to their widget; any other message goes next to the button.
 FIELD_ERRORS = {"theme_id", "orientation_id", "stance", "body", "title", "author_name", "organisation"}
 ABOUT_YOU_ERRORS = {"actor_type", "departement", "display_mode", "author_name", "organisation"}
-TECHNICAL_ERROR = (
-    "Votre contribution n'a pas pu être enregistrée (incident technique). Votre texte est conservé : "
-    "réessayez dans un instant, elle ne sera jamais comptée deux fois."
-)
+TECHNICAL_ERROR = store.CONTRIBUTION_NOT_SAVED
 
 
 def _errors() -> dict[str, str]:

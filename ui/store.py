@@ -29,6 +29,12 @@ WRITE_FAILED = (
     "L'enregistrement est momentanément impossible (incident technique) : rien n'a été enregistré et votre "
     "saisie est conservée. Réessayez dans un instant."
 )
+# The contribution form's message when a save fails for a technical reason (here, not in the page module,
+# so tests can import it without running the page).
+CONTRIBUTION_NOT_SAVED = (
+    "Votre contribution n'a pas pu être enregistrée (incident technique). Votre texte est conservé : "
+    "réessayez dans un instant, elle ne sera jamais comptée deux fois."
+)
 UNAVAILABLE = (
     "Le service est momentanément indisponible (incident technique). Ce que vous avez envoyé et dont vous "
     "avez reçu la confirmation est conservé ; ce que vous étiez en train d'écrire aussi. Réessayez dans un instant."

@@ -16,7 +16,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from app_pages.contribute import TECHNICAL_ERROR
 from core.config import get_settings
 from db.engine import dispose_engines
 from tests.app_pages.helpers import texts
@@ -24,6 +23,7 @@ from tests.app_pages.test_contribute import fill, open_page, send
 from tests.conftest import copy_sqlite
 from tests.e2e.conftest import _free_port
 from tests.faults import fill_disk, free_disk, remount, small_disk
+from ui.store import CONTRIBUTION_NOT_SAVED as TECHNICAL_ERROR
 from ui.store import UNAVAILABLE
 
 BODY = "Mutualiser un poste de comptable entre trois petites associations du même quartier."
