@@ -29,6 +29,8 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
+from bench.bench_submit import _quantile
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Chasse aux trésors : 30 chasseurs × 10 stands, du scan à la page, visites perdues"
 HUNTERS = 30
@@ -37,13 +39,27 @@ THINK_S = tuple(float(v) for v in os.environ.get("ESS_BENCH_CIRCUIT_THINK", "15,
 TARGET_P95_S = 1.5
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
+
+
+async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> tuple[float, float]:
+    """A hunter at a stand: open the URL of its QR code, wait for its page, tap « J'ai visité ».
+
+    Returns (scan → stand page on screen, tap → confirmation on screen) in seconds.
+    """
+    from services.qrcodes import stand_url
+
+    started = time.perf_counter()
+    await page.goto(stand_url(base_url, code))
+    await page.get_by_text(name, exact=True).first.wait_for(state="visible")
+    button = page.get_by_role("button", name="J'ai visité ce stand")
+    await button.wait_for(state="visible")
+    scanned = time.perf_counter() - started
+    started = time.perf_counter()
+    await button.click()
+    await page.get_by_text("Visite enregistrée dans votre passeport.").wait_for(state="visible")
+    return scanned, time.perf_counter() - started
 
 
 def _prepare_store(path: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -103,16 +119,9 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
             for code, name in rng.sample(stands, STANDS_EACH):
                 await asyncio.sleep(rng.uniform(*THINK_S))
                 try:
-                    started = time.perf_counter()
-                    await page.goto(stand_url(base_url, code))
-                    await page.get_by_text(name, exact=True).first.wait_for(state="visible")
-                    button = page.get_by_role("button", name="J'ai visité ce stand")
-                    await button.wait_for(state="visible")
-                    scan.append(time.perf_counter() - started)
-                    started = time.perf_counter()
-                    await button.click()
-                    await page.get_by_text("Visite enregistrée dans votre passeport.").wait_for(state="visible")
-                    tap.append(time.perf_counter() - started)
+                    scanned, tapped = await scan_and_visit(page, base_url, code, name)
+                    scan.append(scanned)
+                    tap.append(tapped)
                     confirmed += 1
                 except Exception as exc:  # a phone that fails is counted, not fatal to the run
                     failures.append(f"chasseur {n}, stand {code} : {str(exc).splitlines()[0][:160]}")

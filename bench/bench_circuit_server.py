@@ -20,17 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.bench_submit import _quantile
+
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Chasse aux trésors : temps serveur par scan, 30 chasseurs × 10 stands sur la base"
 PAGE_SCANS = 60
 HUNTERS = 30
 STANDS_EACH = 10
 TARGET_P95_S = 1.5
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _row(label: str, values: list[float]) -> str:

@@ -119,7 +119,7 @@ async def _participant(n: int, page: Any, base_url: str, m: Measures, until: flo
 async def _hunter(
     n: int, page: Any, base_url: str, m: Measures, until: float, *, stands: list[tuple[str, str]]
 ) -> None:
-    from services.qrcodes import stand_url
+    from bench.bench_circuit import scan_and_visit
 
     rng = random.Random(2000 + n)
     walk = rng.uniform(0, WALKING_S[1])  # hunters do not all reach their first stand together
@@ -128,16 +128,9 @@ async def _hunter(
             return
         walk = rng.uniform(*WALKING_S)
         try:
-            started = time.perf_counter()
-            await page.goto(stand_url(base_url, code))
-            await page.get_by_text(name, exact=True).first.wait_for(state="visible")
-            button = page.get_by_role("button", name="J'ai visité ce stand")
-            await button.wait_for(state="visible")
-            m.add("scan d'un stand → page du stand", time.perf_counter() - started)
-            started = time.perf_counter()
-            await button.click()
-            await page.get_by_text("Visite enregistrée dans votre passeport.").wait_for(state="visible")
-            m.add("appui « J'ai visité » → confirmation", time.perf_counter() - started)
+            scanned, tapped = await scan_and_visit(page, base_url, code, name)
+            m.add("scan d'un stand → page du stand", scanned)
+            m.add("appui « J'ai visité » → confirmation", tapped)
             m.visits += 1
         except Exception as exc:
             m.failures.append(f"chasseur {n}, stand {code} : {str(exc).splitlines()[0][:160]}")

@@ -117,6 +117,18 @@ def live_app(sqlite_url: str, tmp_path: Path) -> Iterator[LiveApp]:
     stop_app(app)
 
 
+@pytest.fixture(scope="module")
+def module_app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """One freshly started server for a whole test module, on its own copy of the migrated store."""
+    from tests.conftest import copy_sqlite
+
+    folder = tmp_path_factory.mktemp("module-app")
+    copy_sqlite(sqlite_template, folder / "ess.db")
+    app = start_app(f"sqlite:///{folder / 'ess.db'}", folder / "streamlit.log")
+    yield app
+    stop_app(app)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():

@@ -8,15 +8,12 @@ table-driven loop over URL × role rather than a server per case.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page
 
 from services.auth import StaffAccount
-from tests.conftest import copy_sqlite
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LAPTOP, LiveApp, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LAPTOP, LiveApp, wait_for_app
 from tests.e2e.test_shell_browser import _login
 from ui.navigation import PAGES, PageSpec, visible_pages
 
@@ -55,12 +52,8 @@ MARKERS = {
 
 
 @pytest.fixture(scope="module")
-def app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    folder = tmp_path_factory.mktemp("access")
-    copy_sqlite(sqlite_template, folder / "ess.db")
-    live = start_app(f"sqlite:///{folder / 'ess.db'}", folder / "streamlit.log")
-    yield live
-    stop_app(live)
+def app(module_app: LiveApp) -> LiveApp:
+    return module_app
 
 
 def _marker_shown(page: Page, spec: PageSpec) -> bool:

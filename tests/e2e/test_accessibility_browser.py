@@ -9,14 +9,12 @@ for the exact element concerned; each is explained in docs/RELIABILITY.md.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import copy_sqlite
-from tests.e2e.conftest import PHONE, ROOT, LiveApp, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import PHONE, ROOT, LiveApp, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -37,12 +35,8 @@ STREAMLIT_EXCLUSIONS: tuple[tuple[str, str], ...] = ()
 
 
 @pytest.fixture(scope="module")
-def app(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    folder = tmp_path_factory.mktemp("a11y")
-    copy_sqlite(sqlite_template, folder / "ess.db")
-    live = start_app(f"sqlite:///{folder / 'ess.db'}", folder / "streamlit.log")
-    yield live
-    stop_app(live)
+def app(module_app: LiveApp) -> LiveApp:
+    return module_app
 
 
 @pytest.fixture(scope="module")
