@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from db.engine import build_engine, session_scope
 from models import Contribution
-from tests.e2e.conftest import LAPTOP, PHONE, LiveApp, wait_for_app
+from tests.e2e.conftest import LAPTOP, PHONE, LiveApp, open_menu_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -185,8 +185,7 @@ def test_markup_in_a_contribution_is_stored_as_typed_and_never_runs(
     staff.get_by_role("textbox", name="Mot de passe").fill(PASSWORD)
     staff.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     wait_for_app(staff)
-    staff.get_by_test_id("stSidebarNav").get_by_text("Saisie groupée").click()
-    wait_for_app(staff)
+    open_menu_page(staff, "Saisie groupée")
     staff.get_by_role("combobox", name="Thème").click()
     staff.get_by_role("option", name="1. Acteurs de l'ESS", exact=False).click()
     wait_for_app(staff)

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from db.bootstrap import prepare_store
 from db.engine import build_engine
-from tests.e2e.conftest import LiveApp, staff_login, start_app, stop_app, wait_for_app
+from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, start_app, stop_app, wait_for_app
 from tests.pg import Cluster, own_cluster
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -70,8 +70,7 @@ def test_postgres_stopped_then_restarted(outage_app: tuple[Cluster, LiveApp], ph
     cluster, app = outage_app
     # An organiser watches the live dashboard, which refreshes itself every 2 s.
     staff_login(page, app, "orga", role="organizer", menu_entry="Tableau de bord")
-    page.get_by_test_id("stSidebarNav").get_by_text("Tableau de bord", exact=True).click()
-    expect(page.get_by_role("heading", name="En direct")).to_be_visible(timeout=60_000)
+    open_menu_page(page, "Tableau de bord", "En direct")
     board_down = page.get_by_text("Le service est momentanément indisponible")
     contributions_count = page.get_by_test_id("stMetric").filter(has_text="Contributions").first
 

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveApp, staff_login, wait_for_app
+from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, wait_for_app
 from tests.fixtures.questionnaire_files import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -22,9 +22,7 @@ def login(page: Page, app: LiveApp, username: str) -> None:
 
 def test_upload_mapping_preview_import_report(live_app: LiveApp, page: Page) -> None:
     login(page, live_app, "anne")
-    page.get_by_test_id("stSidebarNav").get_by_text("Import du questionnaire").click()
-    wait_for_app(page)
-    expect(page.get_by_role("heading", name="Import des réponses au questionnaire")).to_be_visible(timeout=SLOW)
+    open_menu_page(page, "Import du questionnaire", "Import des réponses au questionnaire")
 
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(
         str(FIXTURES / "acteurs_windows1252.csv")

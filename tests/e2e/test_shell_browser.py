@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LAPTOP, LiveApp, wait_for_app
+from tests.e2e.conftest import LAPTOP, LiveApp, open_menu_page, wait_for_app
 from ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
@@ -46,9 +46,7 @@ def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, 
     page.reload()
     wait_for_app(page)
     expect(page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe")).to_be_visible()
-    page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe").click()
-    wait_for_app(page)
-    expect(page.get_by_role("heading", name="Comptes de l'équipe")).to_be_visible()
+    open_menu_page(page, "Comptes de l'équipe")
 
     page.get_by_role("button", name="Se déconnecter").click()
     wait_for_app(page)
