@@ -22,6 +22,7 @@ from models.contribution import (
     ContributionSupport,
     ContributionTag,
     ContributionTally,
+    ContributionTallyPause,
     Tag,
 )
 from models.orientation import Orientation, OrientationComment, OrientationLink, OrientationVersion
@@ -48,6 +49,7 @@ __all__ = [
     "ContributionSupport",
     "ContributionTag",
     "ContributionTally",
+    "ContributionTallyPause",
     "Departement",
     "DisplayMode",
     "GroupStatus",

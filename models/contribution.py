@@ -88,7 +88,8 @@ class ContributionTally(SQLModel, table=True):
     - base: no key; widths 900 (quarter hours), 3600, 86400;
     - departement / actor_type: key1 is the field ('' when empty); widths 3600 and 86400;
     - stance: key1 is the orientation id as text, key2 the stance (only rows with both); 3600 and 86400.
-    Counts may fall to 0 (rows are kept); readers skip zero sums. Never written by the application.
+    Counts may fall to 0 (rows are kept); readers skip zero sums. The application writes it in one place only:
+    a bulk writer that paused the triggers counts its own rows (services.tally_rollup, migration 0005).
     """
 
     __table_args__ = {"sqlite_with_rowid": False}
@@ -102,6 +103,19 @@ class ContributionTally(SQLModel, table=True):
     key1: str = Field(primary_key=True, max_length=30)
     key2: str = Field(primary_key=True, max_length=30)
     n: int = 0
+
+
+class ContributionTallyPause(SQLModel, table=True):
+    """A bulk write that counts its own contributions in the rollup (services.tally_rollup, migration 0005).
+
+    Used on SQLite: the row lives inside the writer's transaction (inserted after BEGIN IMMEDIATE, deleted before
+    COMMIT), and the triggers skip the contributions whose id is above `above_id`. PostgreSQL pauses with a
+    transaction-local setting instead; the table exists there too, always empty.
+    """
+
+    __tablename__ = "contributiontally_pause"
+
+    above_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
 
 
 class ContributionSupport(SQLModel, table=True):

@@ -70,6 +70,7 @@ from services.questionnaires import (
     contribution_key,
     display_answer,
 )
+from services.tally_rollup import paused_rollup
 from services.text import fold, has_forbidden_characters
 
 # The server refuses uploads above 20 MB (.streamlit/config.toml); the service checks again, for the CLI.
@@ -1285,9 +1286,16 @@ def import_answers(
     session.add(batch)
     session.flush()
     assert batch.id is not None
-    made = _store(
-        session=session, questionnaire=questionnaire, rows=plan.new, batch_id=batch.id, created_by=created_by, now=now
-    )
+    # Thousands of contributions: counted in the rollup once at the end rather than row by row by its triggers.
+    with paused_rollup(session=session):
+        made = _store(
+            session=session,
+            questionnaire=questionnaire,
+            rows=plan.new,
+            batch_id=batch.id,
+            created_by=created_by,
+            now=now,
+        )
     session.execute(
         update(ImportBatch)
         .where(col(ImportBatch.id) == batch.id)

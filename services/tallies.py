@@ -158,10 +158,10 @@ def _frame(**columns: tuple[list[Any], str]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------
-# The rollup (contributiontally, kept by triggers: see db/migrations/versions/0004)
+# The rollup (contributiontally, kept by triggers: see db/migrations/versions/0004 and 0005)
 
 # Bucket sizes of each family of rollup rows, largest first (models.contribution.ContributionTally).
-_WIDTHS: dict[str, tuple[int, ...]] = {
+ROLLUP_WIDTHS: dict[str, tuple[int, ...]] = {
     "base": (DAY_S, HOUR_S, QUARTER_HOUR_S),
     "departement": (DAY_S, HOUR_S),
     "actor_type": (DAY_S, HOUR_S),
@@ -213,13 +213,16 @@ def _epoch_bucket(session: Session, width: int) -> ColumnElement[Any]:
     return literal_column(f"CAST(floor(extract(epoch FROM contribution.created_at)) AS BIGINT) / {int(width)}")
 
 
-def _raw_key(session: Session, family: str, name: str, width: int) -> Any:
-    """The contribution-row expression of one rollup column (for the ragged ends of a window)."""
+def rollup_column(session: Session, family: str, name: str, width: int) -> Any:
+    """The contribution-row expression of one rollup column: the ragged ends of a window here, the batch
+    upserts of services.tally_rollup."""
     if name == "bucket":
         return _epoch_bucket(session, width)
     if name == "key1":
         if family == "stance":
             return col(Contribution.orientation_id)
+        if family == "base":
+            return literal("")
         return func.coalesce(col(getattr(Contribution, family)), "")
     if name == "key2":
         return col(Contribution.stance) if family == "stance" else literal("")
@@ -263,7 +266,7 @@ def _rollup_counts(
     Whole buckets come from the rollup (a range of its primary key per width); the ragged ends of the
     window, if any, from the contribution rows. Keys come back as the rollup holds them (key1 as text).
     """
-    pieces, spans = _cover(filters.since, filters.until, widths or _WIDTHS[family])
+    pieces, spans = _cover(filters.since, filters.until, widths or ROLLUP_WIDTHS[family])
     counts: dict[tuple[Any, ...], int] = {}
 
     def add(rows: list[Any]) -> None:
@@ -277,7 +280,7 @@ def _rollup_counts(
         values |= {"statuses": filters.statuses, "theme_ids": filters.theme_ids, "sources": filters.sources}
         add(list(session.connection().execute(stmt, values).all()))
     for since, until in spans:
-        raw = [_raw_key(session, family, name, (widths or (0,))[-1]) for name in group]
+        raw = [rollup_column(session, family, name, (widths or (0,))[-1]) for name in group]
         stmt = _where(core_select(*raw, func.count()), filters, since=since, until=until)
         if family == "stance":
             stmt = stmt.where(col(Contribution.orientation_id).is_not(None), col(Contribution.stance).is_not(None))
@@ -454,7 +457,7 @@ def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None 
         return TimeSeries(bucket_s or QUARTER_HOUR_S, empty)
     if bucket_s is None:
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
-    if bucket_s not in _WIDTHS["base"]:
+    if bucket_s not in ROLLUP_WIDTHS["base"]:
         raise ValueError(f"no rollup of {bucket_s} s buckets")
     counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,))
     if not counts:

@@ -1,6 +1,7 @@
 """The rollup behind the live tallies stays exact: after random sequences of writes (submissions, moderation,
-theme changes, edits of counted fields, erasure, grouping, deletions), every tally read from it equals the same count
-made directly on the contribution rows, on SQLite and on PostgreSQL, for windows cut anywhere.
+theme changes, edits of counted fields, erasure, grouping, deletions, bulk batches that pause the triggers and count
+themselves), every tally read from it equals the same count made directly on the contribution rows, on SQLite and on
+PostgreSQL, for windows cut anywhere.
 """
 
 from __future__ import annotations
@@ -16,16 +17,20 @@ import pytest
 from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import bindparam, delete, event, func, text, update
+from sqlalchemy import bindparam, delete, event, func, inspect, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
 from models import Contribution, ContributionGroupMember, Orientation, UTCDateTime
 from services import grouping, moderation, privacy, tallies
-from services.contributions import ContributionDraft, submit_contribution
+from services import questionnaire_import as qi
+from services.contributions import ContributionDraft, submit_batch, submit_contribution
+from services.questionnaires import get_questionnaire
 from services.tallies import Dimension, TallyFilter
+from services.tally_rollup import PAUSE_SETTING, paused_rollup
+from tests.fixtures.questionnaire_files import FIXTURES
 
 BASE = datetime(2016, 6, 28, 6, 0, tzinfo=UTC)
 SPAN_S = 3 * 86400
@@ -57,8 +62,16 @@ insert = st.tuples(
     moments,
 )
 pick = st.integers(0, 10_000)  # which existing contribution (modulo how many there are)
+# A bulk batch under paused_rollup: new contributions (the first through submit_contribution, the others through
+# submit_batch in a nested pause), then inside the pause one more write on an older row (counted by the triggers)
+# or on a row of the batch (counted at the end of the pause), or none.
+BATCH_WRITES = (None, "publish old", "theme old", "delete old", "reject new", "move new", "delete new")
+batch = st.tuples(
+    st.just("batch"), st.lists(insert, min_size=1, max_size=6), st.sampled_from(BATCH_WRITES), pick, moments
+)
 operation = st.one_of(
     insert,
+    batch,
     st.tuples(st.just("publish"), pick),
     st.tuples(st.just("reject"), pick),
     st.tuples(st.just("requeue"), pick),
@@ -80,26 +93,56 @@ def _orientations(engine: Engine) -> dict[int, int]:
     return first
 
 
+def _draft(op: tuple[Any, ...], orientations: dict[int, int]) -> ContributionDraft:
+    _, theme, source, status, dep, actor, oriented, stance, when = op
+    return ContributionDraft(
+        theme_id=theme,
+        body="Une contribution tirée au hasard pour vérifier les cumuls.",
+        idempotency_key=uuid.uuid4().hex,
+        source=source,
+        status=status,
+        departement=dep,
+        actor_type=actor,
+        orientation_id=orientations[theme] if oriented else None,
+        stance=stance if oriented else None,
+        created_at=when,
+    )
+
+
+def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientations: dict[int, int]) -> None:
+    _, inserts, write, which, when = op
+    with paused_rollup(session=session):
+        submit_contribution(session=session, draft=_draft(inserts[0], orientations))
+        with paused_rollup(session=session):  # nested: joins the outer pause, counted once at its end
+            submit_batch(session=session, drafts=[_draft(i, orientations) for i in inserts[1:]])
+        if write is None or (write.endswith("old") and not ids):
+            return
+        if write.endswith("old"):
+            target = ids[which % len(ids)]
+        else:
+            new = session.exec(select(Contribution.id).where(Contribution.id > max(ids, default=0))).all()
+            target = sorted(int(i) for i in new)[which % len(new)]
+        if write.startswith("publish"):
+            moderation.publish(session=session, contribution_ids=[target], actor="test")
+        elif write.startswith("theme"):
+            moderation.change_theme(session=session, contribution_ids=[target], theme_id=1 + which % 3, actor="test")
+        elif write.startswith("reject"):
+            moderation.reject(session=session, contribution_ids=[target], actor="test", reason="hors sujet")
+        elif write.startswith("move"):
+            session.execute(update(Contribution).where(Contribution.id == target).values(created_at=when))
+        else:
+            session.execute(delete(ContributionGroupMember).where(ContributionGroupMember.contribution_id == target))
+            session.execute(delete(Contribution).where(Contribution.id == target))
+
+
 def _apply(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) -> None:
     with session_scope(engine, write=True) as session:
         ids = [int(i) for i in session.exec(select(Contribution.id).order_by(Contribution.id)).all()]
         if op[0] == "insert":
-            _, theme, source, status, dep, actor, oriented, stance, when = op
-            submit_contribution(
-                session=session,
-                draft=ContributionDraft(
-                    theme_id=theme,
-                    body="Une contribution tirée au hasard pour vérifier les cumuls.",
-                    idempotency_key=uuid.uuid4().hex,
-                    source=source,
-                    status=status,
-                    departement=dep,
-                    actor_type=actor,
-                    orientation_id=orientations[theme] if oriented else None,
-                    stance=stance if oriented else None,
-                    created_at=when,
-                ),
-            )
+            submit_contribution(session=session, draft=_draft(op, orientations))
+            return
+        if op[0] == "batch":
+            _write_batch(session, op, ids, orientations)
             return
         if op[0] == "group":  # staff group near-duplicates of a theme (no counted field changes)
             grouping.propose_groups(session=session, theme_id=op[1], actor="test")
@@ -261,6 +304,7 @@ def test_every_tally_read_from_the_rollup_equals_the_direct_count(
             session.execute(delete(Contribution))
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM contributiontally WHERE n <> 0")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM contributiontally_pause")).scalar() == 0
         for op in ops:
             _apply(engine, op, orientations)
         _check(engine, TallyFilter())
@@ -366,3 +410,211 @@ def test_concurrent_writers_neither_deadlock_nor_lose_a_count(store_engine: Engi
     _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=7, seconds=30), until=BASE + timedelta(hours=1)))
     with store_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Contribution)).scalar() == 4 * 6 * 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk batches that pause the triggers (services.tally_rollup, migration 0005)
+
+
+def _tally(engine: Engine) -> dict[tuple[Any, ...], int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT family, width, bucket, theme_id, source, status, key1, key2, n FROM contributiontally")
+        )
+        return {tuple(r[:-1]): int(r[-1]) for r in rows if r[-1]}
+
+
+def _paused_anywhere(engine: Engine) -> list[Any]:
+    """Pause rows (SQLite) and the pause setting as a new transaction sees it (PostgreSQL): nothing, outside a batch."""
+    with engine.connect() as conn:
+        left = list(conn.execute(text("SELECT above_id FROM contributiontally_pause")).all())
+        if engine.dialect.name == "postgresql":
+            setting = conn.execute(text("SELECT current_setting(:name, true)"), {"name": PAUSE_SETTING}).scalar()
+            left += [setting] if setting else []
+    return left
+
+
+def _batch_drafts(orientations: dict[int, int], n: int, day: int = 0) -> list[ContributionDraft]:
+    return [
+        _draft(
+            (
+                "insert",
+                1 + i % 3,
+                SOURCES[i % 3],
+                STATUSES[i % 3],
+                DEPARTEMENTS[i % 3],
+                ACTORS[(i + 1) % 3],
+                i % 2 == 0,
+                STANCES[i % 4],
+                BASE + timedelta(days=day, minutes=7 * i, microseconds=999_999 * (i % 2)),
+            ),
+            orientations,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("fails_in", ["the block", "the batch upsert"])
+def test_a_paused_batch_that_fails_leaves_no_contribution_no_count_and_no_pause(
+    store_engine: Engine, fails_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orientations = _orientations(store_engine)
+    _apply(
+        store_engine,
+        ("batch", [("insert", 2, "online", "published", "44", None, True, "support", BASE)], None, 0, BASE),
+        orientations,
+    )
+    _apply(store_engine, ("insert", 3, "workshop", "pending", None, "citizen", False, "support", BASE), orientations)
+    before = _tally(store_engine)
+    if fails_in == "the batch upsert":
+        from services import tally_rollup
+
+        real = tally_rollup._count_batch
+
+        def count_then_fail(*args: Any) -> None:
+            real(*args)
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(tally_rollup, "_count_batch", count_then_fail)
+    with (
+        pytest.raises(RuntimeError, match="boom"),
+        session_scope(store_engine, write=True) as session,
+        paused_rollup(session=session),
+    ):
+        submit_batch(session=session, drafts=_batch_drafts(orientations, 40))
+        if fails_in == "the block":
+            raise RuntimeError("boom")
+    monkeypatch.undo()
+    assert _tally(store_engine) == before
+    with store_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Contribution)).scalar() == 2
+    assert _paused_anywhere(store_engine) == []
+    # The triggers count the next ordinary write, and the next batch counts itself.
+    _apply(store_engine, ("insert", 1, "conference", "pending", "85", None, True, "disagreement", BASE), orientations)
+    with session_scope(store_engine, write=True) as session, paused_rollup(session=session):
+        submit_batch(session=session, drafts=_batch_drafts(orientations, 40))
+    _check(store_engine, TallyFilter())
+    _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=50), until=BASE + timedelta(hours=3)))
+
+
+def test_a_commit_inside_a_paused_batch_is_refused(store_engine: Engine) -> None:
+    """Committing half-way would leave the batch uncounted (and on SQLite commit the pause for every writer)."""
+    orientations = _orientations(store_engine)
+    with (
+        pytest.raises(RuntimeError, match="commit inside paused_rollup"),
+        session_scope(store_engine, write=True) as session,
+        paused_rollup(session=session),
+    ):
+        submit_batch(session=session, drafts=_batch_drafts(orientations, 5))
+        session.commit()
+    with store_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Contribution)).scalar() == 0
+    assert _tally(store_engine) == {}
+    assert _paused_anywhere(store_engine) == []
+
+
+def test_the_questionnaire_import_counts_its_contributions_in_the_rollup(store_engine: Engine) -> None:
+    """import_answers inserts under paused_rollup: the rollup matches the rows, and a reimport adds nothing."""
+    orientations = _orientations(store_engine)
+    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
+    with session_scope(store_engine) as session:
+        questionnaire = get_questionnaire(session=session)
+    table = qi.read_table(filename="acteurs_windows1252.csv", data=(FIXTURES / "acteurs_windows1252.csv").read_bytes())
+    mapping = {h: p.target for h, p in qi.propose_mapping(questionnaire, table.headers).items()}
+    for imported in (True, False):
+        with session_scope(store_engine, write=True) as session:
+            report = qi.import_answers(
+                session=session, questionnaire=questionnaire, table=table, mapping=mapping, created_by="anne"
+            )
+        assert (report.contributions > 0) is imported, report.summary()
+        _check(store_engine, TallyFilter())
+    assert _paused_anywhere(store_engine) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("first", ["the paused batch", "the ordinary writer"])
+def test_postgresql_a_concurrent_ordinary_writer_keeps_its_triggers(pg_engine: Engine, first: str) -> None:
+    """The pause is this transaction's only: another writer's contribution is counted by its own trigger.
+
+    Writers queue on 0004's advisory lock: the ordinary writer waits for the batch's commit, or the batch waits
+    for the writer's commit before reading its mark (else the writer's row, above a stale mark, would count twice).
+    """
+    orientations = _orientations(pg_engine)
+    holding, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def paused_batch() -> None:
+        try:
+            with session_scope(pg_engine, write=True) as session, paused_rollup(session=session):
+                submit_batch(session=session, drafts=_batch_drafts(orientations, 30))
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    def ordinary_writer() -> None:
+        try:
+            with session_scope(pg_engine, write=True) as session:
+                draft = _batch_drafts(orientations, 1, day=1)[0]
+                submit_contribution(session=session, draft=draft)
+                holding.set()
+                release.wait(10)
+        except BaseException as exc:
+            errors.append(exc)
+
+    one, other = (paused_batch, ordinary_writer) if first == "the paused batch" else (ordinary_writer, paused_batch)
+    threads = [threading.Thread(target=one), threading.Thread(target=other)]
+    threads[0].start()
+    assert holding.wait(10)
+    threads[1].start()
+    threads[1].join(0.5)
+    assert threads[1].is_alive()  # waiting for the advisory lock held by the first transaction
+    release.set()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    with pg_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Contribution)).scalar() == 31
+    _check(pg_engine, TallyFilter())
+    _check(pg_engine, TallyFilter(since=BASE + timedelta(minutes=20), until=BASE + timedelta(days=1, hours=1)))
+    assert _paused_anywhere(pg_engine) == []
+
+
+def _triggers(engine: Engine) -> dict[str, str]:
+    """The definitions of the rollup's triggers and trigger functions."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name"))
+        else:
+            rows = conn.execute(
+                text(
+                    "SELECT tgname, pg_get_triggerdef(t.oid) || ' ' || pg_get_functiondef(tgfoid) FROM pg_trigger t "
+                    "WHERE tgrelid = 'contribution'::regclass AND NOT tgisinternal ORDER BY tgname"
+                )
+            )
+        return {name: sql for name, sql in rows}
+
+
+def test_downgrading_the_pause_restores_the_triggers_of_0004(store_engine: Engine) -> None:
+    cfg = alembic_config()
+    with store_engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+    restored = _triggers(store_engine)
+    with store_engine.connect() as conn:
+        assert "contributiontally_pause" not in inspect(conn).get_table_names()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+        command.upgrade(cfg, "0004")
+    assert _triggers(store_engine) == restored
+    assert len(restored) == (3 if store_engine.dialect.name == "sqlite" else 2)
+    orientations = _orientations(store_engine)
+    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
+    upgrade_schema(store_engine)
+    assert _triggers(store_engine) != restored
+    _apply(
+        store_engine,
+        ("batch", [("insert", 1, "online", "pending", None, None, False, "support", BASE)], "publish old", 0, BASE),
+        orientations,
+    )
+    _check(store_engine, TallyFilter())
