@@ -1,9 +1,12 @@
 """contribution tally rollup: a bulk writer may pause the per-row triggers and count its batch itself
 
-The triggers of 0004 make about 9 upserts per inserted contribution; a questionnaire import of 25 000
-contributions spends most of its time there. Here the triggers learn to skip the contributions of a batch
-in progress, and the batch writer (services.tally_rollup.paused_rollup) counts them at the end, in the same
-transaction, with one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per family and bucket width.
+The triggers of 0004 make about 9 upserts per inserted contribution. Here they learn to skip the contributions
+of a batch in progress, and the batch writer (services.tally_rollup.paused_rollup) counts them at the end, in the
+same transaction, with one INSERT … SELECT … GROUP BY … ON CONFLICT DO UPDATE per family and bucket width.
+Measured on the questionnaire import (25 000 contributions): PostgreSQL 33 s instead of 37-45 s (a plpgsql call
+and 9 upserts per row saved). On SQLite the triggers' work is small; what their mere presence costs is a
+statement journal per INSERT statement, which a paused trigger still costs: bulk writers insert many rows per
+statement instead (services.contributions._insert_rows).
 
 What a pause is: a mark, the highest contribution id when the pause starts. The triggers skip a row whose
 id is above the mark (inserted by the pausing transaction after the pause began); the writer counts exactly
