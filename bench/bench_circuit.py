@@ -12,9 +12,16 @@ Before the hunt, the phones arrive five at a time and open the circuit map once 
 entrance): that first opening, with an empty cache, is timed and reported on its own row. A cold load makes
 Chromium compile Streamlit's 5 MB bundle (2,5 s of CPU, 1,5 to 2 s on a quiet machine for one phone), which a
 real phone does on its own processor; 30 of them in the same minute on these 2 cores measure Chromium only.
-Pause between two stands: 15 to 45 s (reading a poster, talking with the carrier and walking to the next
-stand take a minute or more in life), so the 30 hunters open about one stand page a second together.
-ESS_BENCH_CIRCUIT_THINK=1,4 sets another pause (the earlier stress pace was 1 to 4 s).
+Two paces, each on its own server and store:
+- « circuit », the target: 60 to 120 s between two stands (reading a poster, talking with the carrier and
+  walking to the next stand; in life a visit takes several minutes), so 30 hunters open about one stand page
+  every 3 s together;
+- « rapide », 15 to 45 s, several times any plausible pace (about one stand page a second), reported as a
+  stress test.
+ESS_BENCH_CIRCUIT_WAVES=circuit runs only some paces; ESS_BENCH_CIRCUIT_THINK=1,4 runs one custom pace.
+Besides the time on screen, the network layer of each phone (CDP) timestamps its websocket frames: from the
+page's first message to the server to the message that carries the stand's name, the part of a scan spent
+in the server and on the wire, without the rendering by 30 Chromium pages sharing two cores.
 The 30 Chromium pages run at nice 10 and the server at normal priority, as in bench_submit: a real phone
 renders on its own processor, not on the server's two cores.
 """
@@ -39,7 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Chasse aux trésors : 30 chasseurs × 10 stands, du scan à la page, visites perdues"
 HUNTERS = 30
 STANDS_EACH = 10
-THINK_S = tuple(float(v) for v in os.environ.get("ESS_BENCH_CIRCUIT_THINK", "15,45").split(","))
+ALL_WAVES: tuple[tuple[str, tuple[float, float]], ...] = (("circuit", (60.0, 120.0)), ("rapide", (15.0, 45.0)))
+if os.environ.get("ESS_BENCH_CIRCUIT_THINK"):
+    _low, _high = (float(v) for v in os.environ["ESS_BENCH_CIRCUIT_THINK"].split(","))
+    WAVES: tuple[tuple[str, tuple[float, float]], ...] = (("personnalisé", (_low, _high)),)
+else:
+    _chosen = [w for w in os.environ.get("ESS_BENCH_CIRCUIT_WAVES", "").split(",") if w]
+    WAVES = tuple(w for w in ALL_WAVES if not _chosen or w[0] in _chosen)
 TARGET_P95_S = 1.5
 CIRCUIT_HEADING = "Le circuit de la chasse aux trésors"
 
@@ -93,7 +106,23 @@ def _stored_visits(url: str) -> int:
     return total
 
 
-async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -> dict[str, Any]:
+def _wire_scan(frames: list[tuple[float, str, str]], name: str) -> float | None:
+    """First frame sent after the navigation → first frame received that carries the stand's name."""
+    from bench.bench_submit import _decode
+
+    sent = next((at for at, direction, _ in frames if direction == "sent"), None)
+    if sent is None:
+        return None
+    wanted = name.encode()
+    for at, direction, payload in frames:
+        if direction == "recv" and at >= sent and wanted in _decode(payload):
+            return at - sent
+    return None
+
+
+async def _hunt(
+    base_url: str, stands: list[tuple[str, str]], server_pid: int, think: tuple[float, float]
+) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
     from bench.bench_submit import _renice_browsers
@@ -102,7 +131,9 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
 
     scan: list[float] = []
     tap: list[float] = []
+    wire: list[float] = []
     first_open: list[float] = []
+    frames: dict[int, list[tuple[float, str, str]]] = {}
     confirmed = 0
     failures: list[str] = []
     async with async_playwright() as p:
@@ -122,6 +153,15 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
             page = await context.new_page()
             page.set_default_timeout(60_000)
+            # The browser's network layer timestamps every websocket frame: the wire, without the renderer.
+            cdp = await context.new_cdp_session(page)
+            await cdp.send("Network.enable")
+            frames[n] = []
+            cdp.on("Network.webSocketFrameSent", lambda e, n=n: frames[n].append((e["timestamp"], "sent", "")))
+            cdp.on(
+                "Network.webSocketFrameReceived",
+                lambda e, n=n: frames[n].append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
+            )
             started = time.perf_counter()
             await page.goto(f"{base_url}/circuit")
             await page.get_by_role("heading", name=CIRCUIT_HEADING).wait_for(state="visible")
@@ -139,9 +179,12 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
             nonlocal confirmed
             rng = random.Random(n)
             for code, name in rng.sample(stands, STANDS_EACH):
-                await asyncio.sleep(rng.uniform(*THINK_S))
+                await asyncio.sleep(rng.uniform(*think))
                 try:
+                    mark = len(frames[n])
                     scanned, tapped = await scan_and_visit(page, base_url, code, name)
+                    if (on_wire := _wire_scan(frames[n][mark:], name)) is not None:
+                        wire.append(on_wire)
                     scan.append(scanned)
                     tap.append(tapped)
                     confirmed += 1
@@ -156,6 +199,7 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
     return {
         "scan": scan,
         "tap": tap,
+        "wire": wire,
         "first_open": first_open,
         "confirmed": confirmed,
         "failures": failures,
@@ -163,15 +207,15 @@ async def _hunt(base_url: str, stands: list[tuple[str, str]], server_pid: int) -
     }
 
 
-def run(work_dir: Path) -> str:
+def _wave(work_dir: Path, name: str, think: tuple[float, float]) -> tuple[str, bool]:
     from tests.e2e.conftest import start_app, stop_app
 
-    url, stands = _prepare_store(work_dir / "ess.db")
-    log = work_dir / "streamlit.log"
+    url, stands = _prepare_store(work_dir / f"{name}.db")
+    log = work_dir / f"streamlit-{name}.log"
     app = start_app(url, log, extra_env={"ESS_COOKIE_KEY": "bench-cookie-key-" + "y" * 40})
     try:
         load_before = os.getloadavg()[0]
-        result = asyncio.run(_hunt(app.url, stands, app.process.pid))
+        result = asyncio.run(_hunt(app.url, stands, app.process.pid, think))
         load_after = os.getloadavg()[0]
     finally:
         stop_app(app)
@@ -179,11 +223,12 @@ def run(work_dir: Path) -> str:
     scan, tap = result["scan"], result["tap"]
     lost = max(0, result["confirmed"] - stored)
     p95 = _quantile(scan, 0.95) if scan else float("nan")
-    verdict = "tenu" if scan and p95 < TARGET_P95_S and lost == 0 and not result["failures"] else "NON TENU"
+    met = bool(scan) and p95 < TARGET_P95_S and lost == 0 and not result["failures"]
     lines = [
-        f"{HUNTERS} sessions Chromium (390 × 844) en même temps, {STANDS_EACH} stands chacune parmi {len(stands)}, "
-        f"pause de {THINK_S[0]:.0f} à {THINK_S[1]:.0f} s entre deux stands (Chromium en priorité basse, "
-        f"nice 10, le serveur en priorité normale) ; durée de la chasse : "
+        f"### Rythme « {name} » : pause de {think[0]:.0f} à {think[1]:.0f} s entre deux stands",
+        "",
+        f"{HUNTERS} sessions Chromium (390 × 844) en même temps, {STANDS_EACH} stands chacune parmi {len(stands)} "
+        f"(Chromium en priorité basse, nice 10, le serveur en priorité normale) ; durée de la chasse : "
         f"{result['wall']:.0f} s ; charge moyenne (1 min) : {load_before:.2f} avant, {load_after:.2f} après.",
         "",
         "| mesure (ms) | n | médiane | p95 | max |",
@@ -192,6 +237,7 @@ def run(work_dir: Path) -> str:
     for label, values in (
         ("arrivée : première ouverture du plan du circuit (cache vide, 5 téléphones à la fois)", result["first_open"]),
         ("scan → page du stand affichée", scan),
+        ("… dont serveur et réseau : premier message de la page → message portant le nom du stand", result["wire"]),
         ("appui « J'ai visité » → confirmation", tap),
     ):
         if values:
@@ -206,10 +252,22 @@ def run(work_dir: Path) -> str:
         f"visites perdues : {lost} ; échecs côté téléphone : {len(result['failures'])} ; "
         f"erreurs serveur (Traceback) : {log.read_text(errors='replace').count('Traceback')}.",
         "",
-        f"Objectif : p95 scan → page < {TARGET_P95_S:.1f} s et 0 visite perdue : **{verdict}**.",
-        "",
-        "Les 30 Chromium tournent sur la même machine que le serveur : quand la charge dépasse largement le "
-        "nombre de cœurs, les délais mesurés sont surtout ceux des navigateurs et des autres processus.",
+        f"p95 scan → page < {TARGET_P95_S:.1f} s et 0 visite perdue : **{'tenu' if met else 'NON TENU'}**.",
     ]
     lines += [f"- {f}" for f in result["failures"][:10]]
-    return "\n".join(lines)
+    return "\n".join(lines), met
+
+
+def run(work_dir: Path) -> str:
+    sections = [_wave(work_dir, name, think) for name, think in WAVES]
+    target = WAVES[0][0]
+    lines = [section for section, _ in sections]
+    lines += [
+        f"Objectif, au rythme « {target} » : p95 scan → page < {TARGET_P95_S:.1f} s et 0 visite perdue : "
+        f"**{'tenu' if sections[0][1] else 'NON TENU'}**.",
+        "",
+        "Les 30 Chromium tournent sur la même machine que le serveur : un scan y coûte 0,7 à 0,9 s de processeur "
+        "à Chromium (chargement de l'application Streamlit, même en cache) contre 0,06 s au serveur ; quand la "
+        "charge dépasse le nombre de cœurs, les délais mesurés à l'écran sont surtout ceux des navigateurs.",
+    ]
+    return "\n\n".join(lines)

@@ -59,6 +59,9 @@ def build_engine(url: str, *, busy_timeout_ms: int | None = None, echo: bool = F
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
         cur.execute("PRAGMA foreign_keys=ON")
+        # The rollup triggers make SQLite keep a statement journal for every INSERT into contribution; it
+        # spills to a temporary file beyond a few pages. In memory it costs a quarter less per insert.
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")
