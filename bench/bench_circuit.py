@@ -265,7 +265,6 @@ def run(work_dir: Path) -> str:
     lines += [
         f"Objectif, au rythme « {target} » : p95 scan → page < {TARGET_P95_S:.1f} s et 0 visite perdue : "
         f"**{'tenu' if sections[0][1] else 'NON TENU'}**.",
-        "",
         "Les 30 Chromium tournent sur la même machine que le serveur : un scan y coûte 0,7 à 0,9 s de processeur "
         "à Chromium (chargement de l'application Streamlit, même en cache) contre 0,06 s au serveur ; quand la "
         "charge dépasse le nombre de cœurs, les délais mesurés à l'écran sont surtout ceux des navigateurs.",
