@@ -1,4 +1,9 @@
-"""En direct: what the room is saying, for the organisers' laptops. Refreshes itself every 2 s."""
+"""En direct: what the room is saying, for the organisers' laptops.
+
+Three live fragments: the headline counts and the latest contributions every 2 s (a new contribution shows
+within 3 s), the detailed charts every 10 s. Redrawing a dozen plotly charts every 2 s while contributions
+keep arriving cost an organiser's browser about half a processor core (bench/bench_load.py).
+"""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +57,8 @@ actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
 st.title("En direct")
 st.caption(
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
-    "La page se met à jour seule toutes les 2 secondes ; les filtres s'appliquent à tous les graphiques."
+    "Les chiffres clés et les dernières contributions se mettent à jour seuls toutes les 2 secondes, les autres "
+    "graphiques toutes les 10 secondes ; les filtres s'appliquent à tous les graphiques."
 )
 
 # Filters: outside the live fragment, so changing one redraws the whole page once.
@@ -115,8 +121,8 @@ def _latest_cards(items: list[LatestContribution]) -> None:
 
 @st.fragment(run_every=live.REFRESH_S)
 @store.storage_faults_reported(retry=False)  # the database may be restarting
-def live_panel(selection: live.Selection) -> None:
-    """Everything that moves: one version read, then cached tallies (see ui/tallies.py)."""
+def headline(selection: live.Selection) -> None:
+    """The counts and the two main charts: one version read, then cached tallies (see ui/tallies.py)."""
     version = live.version()
     board = live.dashboard_board(selection, version)
     by_theme = board.by_theme
@@ -135,6 +141,14 @@ def live_panel(selection: live.Selection) -> None:
         st.subheader("Au fil du temps")
         _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
 
+
+@st.fragment(run_every=live.DETAILS_REFRESH_S)
+@store.storage_faults_reported(retry=False)
+def details(selection: live.Selection) -> None:
+    """Origins, places, actors, stances, words and the circuit: the same cached board, redrawn less often."""
+    version = live.version()
+    board = live.dashboard_board(selection, version)
+    by_theme = board.by_theme
     by_source, by_departement, by_actor = st.columns(3, gap="large")
     with by_source:
         st.subheader("Par origine")
@@ -214,6 +228,11 @@ def live_panel(selection: live.Selection) -> None:
         st.caption("Les stands les plus visités")
         _chart(charts.stands_bar(circuit, themes), "direct_chart_stands", "Les stands les plus visités")
 
+
+@st.fragment(run_every=live.REFRESH_S)
+@store.storage_faults_reported(retry=False)
+def latest_panel(selection: live.Selection) -> None:
+    version = live.version()
     st.subheader("Dernières contributions")
     include_pending = st.toggle(
         "Inclure celles qui attendent la modération (jamais sur l'écran de la salle)", key="direct_pending"
@@ -222,7 +241,9 @@ def live_panel(selection: live.Selection) -> None:
         _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
 
 
-live_panel(selection)
+headline(selection)
+details(selection)
+latest_panel(selection)
 
 with st.expander("Écran de la salle (projecteur)"):
     st.write(

@@ -71,7 +71,7 @@ def test_postgres_stopped_then_restarted(outage_app: tuple[Cluster, LiveApp], ph
     # An organiser watches the live dashboard, which refreshes itself every 2 s.
     staff_login(page, app, "orga", role="organizer", menu_entry="Tableau de bord")
     open_menu_page(page, "Tableau de bord", "En direct")
-    board_down = page.get_by_text("Le service est momentanément indisponible")
+    board_down = page.get_by_text("Le service est momentanément indisponible").first  # one per live fragment
     contributions_count = page.get_by_test_id("stMetric").filter(has_text="Contributions").first
 
     phone.goto(f"{app.url}/contribuer")
