@@ -125,7 +125,7 @@ async def _hunt(
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    from bench.bench_submit import _renice_browsers
+    from bench.bench_submit import _renice_browsers, record_ws_frames
     from services.qrcodes import stand_url
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE
 
@@ -153,15 +153,7 @@ async def _hunt(
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
             page = await context.new_page()
             page.set_default_timeout(60_000)
-            # The browser's network layer timestamps every websocket frame: the wire, without the renderer.
-            cdp = await context.new_cdp_session(page)
-            await cdp.send("Network.enable")
-            frames[n] = []
-            cdp.on("Network.webSocketFrameSent", lambda e, n=n: frames[n].append((e["timestamp"], "sent", "")))
-            cdp.on(
-                "Network.webSocketFrameReceived",
-                lambda e, n=n: frames[n].append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
-            )
+            frames[n] = await record_ws_frames(page)
             started = time.perf_counter()
             await page.goto(f"{base_url}/circuit")
             await page.get_by_role("heading", name=CIRCUIT_HEADING).wait_for(state="visible")

@@ -210,6 +210,22 @@ def _wire_time(frames: list[tuple[float, str, str]], code: str) -> float | None:
     return None
 
 
+async def record_ws_frames(page: Any) -> list[tuple[float, str, str]]:
+    """The page's websocket frames as (timestamp, "sent"/"recv", base64 payload), appended as they pass.
+
+    The browser's network layer timestamps every frame: the wire and the server, without the renderer.
+    """
+    frames: list[tuple[float, str, str]] = []
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("Network.enable")
+    cdp.on("Network.webSocketFrameSent", lambda e: frames.append((e["timestamp"], "sent", "")))
+    cdp.on(
+        "Network.webSocketFrameReceived",
+        lambda e: frames.append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
+    )
+    return frames
+
+
 def _decode(payload: str) -> bytes:
     try:
         return base64.b64decode(payload, validate=False)
@@ -309,15 +325,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
             page = await context.new_page()
             page.set_default_timeout(120_000)
-            # The browser's network layer timestamps every websocket frame: the wire, without the renderer.
-            cdp = await context.new_cdp_session(page)
-            await cdp.send("Network.enable")
-            frames[n] = []
-            cdp.on("Network.webSocketFrameSent", lambda e, n=n: frames[n].append((e["timestamp"], "sent", "")))
-            cdp.on(
-                "Network.webSocketFrameReceived",
-                lambda e, n=n: frames[n].append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
-            )
+            frames[n] = await record_ws_frames(page)
             for attempt in (1, 2):
                 try:
                     await page.goto(f"{base_url}/contribuer", wait_until="domcontentloaded")
