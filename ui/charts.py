@@ -258,11 +258,63 @@ def themes_bar(frame: pd.DataFrame, themes: Sequence[ThemeInfo], *, row_height: 
     return {"data": data, "layout": layout}
 
 
-def _series_table(series: TimeSeries, theme_ids: Sequence[int]) -> tuple[list[str], dict[int, list[int]], str, bool]:
+# Beyond these spans the bars become whole Paris days, then weeks, then months: a store that holds an old
+# questionnaire next to today's conference spans years, and thousands of bars per theme cost an organiser's
+# browser most of a processor core at each refresh (measured: 3 800 days, 1 core) and are unreadable anyway.
+HOURS_UP_TO = 24 * 14
+DAYS_UP_TO = 92
+WEEKS_UP_TO = 104
+# Per period: the label of the lower chart's axis, the hover format and the x axis' tick format.
+PERIODS = {
+    "day": ("Par jour", "%{x|%d/%m/%Y}", "%d/%m/%Y"),
+    "week": ("Par semaine", "semaine du %{x|%d/%m/%Y}", "%d/%m/%Y"),
+    "month": ("Par mois", "%{x|%m/%Y}", "%m/%Y"),
+}
+
+
+def _calendar_table(
+    counts: dict[tuple[int, int], int], theme_ids: Sequence[int], first: int, last: int
+) -> tuple[list[str], dict[int, list[int]], str]:
+    """Counts per Paris day, week (from Monday) or month, whichever keeps the bars under a few hundred."""
+    first_day = datetime.fromtimestamp(first, PARIS).date()
+    last_day = datetime.fromtimestamp(last, PARIS).date()
+    span_days = (last_day - first_day).days + 1
+    if span_days <= DAYS_UP_TO:
+        period = "day"
+        periods = [first_day + timedelta(days=i) for i in range(span_days)]
+    elif span_days <= WEEKS_UP_TO * 7:
+        period = "week"
+        monday = first_day - timedelta(days=first_day.weekday())
+        periods = [monday + timedelta(weeks=i) for i in range((last_day - monday).days // 7 + 1)]
+    else:
+        period = "month"
+        months = (last_day.year - first_day.year) * 12 + last_day.month - first_day.month + 1
+        periods = [
+            first_day.replace(
+                year=first_day.year + (first_day.month - 1 + i) // 12, month=(first_day.month - 1 + i) % 12 + 1, day=1
+            )
+            for i in range(months)
+        ]
+    index = {p: i for i, p in enumerate(periods)}
+    rows = {t: [0] * len(periods) for t in theme_ids}
+    for (start, theme_id), n in counts.items():
+        if theme_id not in rows:
+            continue
+        day = datetime.fromtimestamp(start, PARIS).date()
+        key = (
+            day if period == "day" else day - timedelta(days=day.weekday()) if period == "week" else day.replace(day=1)
+        )
+        rows[theme_id][index[key]] += n
+    return [p.isoformat() for p in periods], rows, period
+
+
+def _series_table(series: TimeSeries, theme_ids: Sequence[int]) -> tuple[list[str], dict[int, list[int]], str, str]:
     """Counts per theme for every bucket of the span (zeros filled), labelled in Paris time.
 
-    Plain Python over the buckets: pandas' pivot and resample cost more than the queries behind them at
-    each refresh. Beyond two weeks, hours become whole Paris days (then only days are walked through).
+    Returns the labels, the counts per theme, the lower chart's unit and the period ("time" for quarter
+    hours and hours, else "day", "week" or "month"). Plain Python over the buckets: pandas' pivot and
+    resample cost more than the queries behind them at each refresh. Beyond two weeks of hours, the
+    buckets become calendar periods (then only the stored buckets are walked through).
     """
     step = series.bucket_s
     counts: dict[tuple[int, int], int] = {}
@@ -272,32 +324,25 @@ def _series_table(series: TimeSeries, theme_ids: Sequence[int]) -> tuple[list[st
         counts[(start, theme_id)] = counts.get((start, theme_id), 0) + n
     first = min(start for start, _ in counts)
     last = max(start for start, _ in counts)
+    if (last - first) // step + 1 > HOURS_UP_TO * HOUR_S // step:
+        labels, rows, period = _calendar_table(counts, theme_ids, first, last)
+        return labels, rows, PERIODS[period][0], period
     unit = "Par quart d'heure" if step == QUARTER_HOUR_S else "Par heure" if step == HOUR_S else f"Par {step // 60} min"
-    rows: dict[int, list[int]] = {}
-    if step == HOUR_S and (last - first) // step + 1 > 24 * 14:
-        first_day = datetime.fromtimestamp(first, PARIS).date()
-        days = (datetime.fromtimestamp(last, PARIS).date() - first_day).days + 1
-        rows = {t: [0] * days for t in theme_ids}
-        for (start, theme_id), n in counts.items():
-            if theme_id in rows:
-                rows[theme_id][(datetime.fromtimestamp(start, PARIS).date() - first_day).days] += n
-        labels = [(first_day + timedelta(days=i)).isoformat() for i in range(days)]
-        return labels, rows, "Par jour", True
     starts = range(first, last + step, step)
     labels = [datetime.fromtimestamp(start, PARIS).strftime("%Y-%m-%d %H:%M") for start in starts]
     rows = {t: [counts.get((start, t), 0) for start in starts] for t in theme_ids}
-    return labels, rows, unit, False
+    return labels, rows, unit, "time"
 
 
 def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int = 420) -> Spec:
-    """Cumulative contributions per theme (stacked areas) above the count per quarter hour, hour or day."""
+    """Cumulative contributions per theme (stacked areas) above the count per quarter hour, hour, day, week or month."""
     if series.frame.empty:
         layout = _layout(height=height, legend=False, annotations=[_message("Aucune contribution sur cette période")])
         layout["xaxis"]["visible"] = layout["yaxis"]["visible"] = False
         return {"data": [], "layout": layout}
-    x, table, unit, daily = _series_table(series, [t.id for t in themes])
+    x, table, unit, period = _series_table(series, [t.id for t in themes])
     cumulative = {theme_id: list(accumulate(values)) for theme_id, values in table.items()}
-    when = "%{x|%d/%m/%Y}" if daily else "%{x|%d/%m/%Y %H:%M}"
+    _, when, ticks = PERIODS.get(period, (unit, "%{x|%d/%m/%Y %H:%M}", "%d/%m %H:%M"))
     data: list[Spec] = []
     for theme in themes:
         name = _safe(theme.short_label)
@@ -334,9 +379,7 @@ def time_chart(series: TimeSeries, themes: Sequence[ThemeInfo], *, height: int =
         height=height,
         barmode="stack",
         bargap=0.1,
-        xaxis=_axis(
-            type="date", anchor="y2", tickformat="%d/%m/%Y" if daily else "%d/%m %H:%M", showline=True, linecolor=GRID
-        ),
+        xaxis=_axis(type="date", anchor="y2", tickformat=ticks, showline=True, linecolor=GRID),
         yaxis=_axis(domain=[0.42, 1.0], title={"text": "Cumul"}, showgrid=True, gridcolor=GRID, tickformat=",d"),
         yaxis2=_axis(domain=[0.0, 0.34], title={"text": unit}, showgrid=True, gridcolor=GRID, tickformat=",d"),
     )

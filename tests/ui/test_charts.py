@@ -67,6 +67,9 @@ def circuit() -> CircuitSummary:
 SPECS = {
     "themes": lambda: charts.themes_bar(by_theme(), THEMES),
     "time-quarters": lambda: charts.time_chart(series(), THEMES),
+    "time-months": lambda: charts.time_chart(
+        _spread(datetime(2016, 6, 28, 9, tzinfo=UTC), datetime(2026, 11, 22, 9, tzinfo=UTC)), THEMES
+    ),
     "time-empty": lambda: charts.time_chart(TimeSeries(900, series().frame.iloc[0:0]), THEMES),
     "sources": lambda: charts.category_bar(
         pd.DataFrame({"key": ["conference", "conference", "online"], "theme_id": [1, 2, 1], "count": [1000, 234, 1]}),
@@ -126,6 +129,50 @@ def test_time_chart_is_in_paris_time_with_every_quarter_hour() -> None:
     assert [t["line"]["color"] for t in cumul] == ["#0072B2", "#E69F00"]
     assert spec["layout"]["yaxis2"]["title"]["text"] == "Par quart d'heure"
     assert "%d/%m" in spec["layout"]["xaxis"]["tickformat"]
+
+
+def _spread(*moments: datetime, bucket_s: int = 3600) -> TimeSeries:
+    frame = pd.DataFrame({"bucket": pd.to_datetime(list(moments)), "theme_id": 1, "count": 1})
+    frame["bucket"] = frame["bucket"].astype("datetime64[s, UTC]")
+    return TimeSeries(bucket_s, frame)
+
+
+@pytest.mark.parametrize(
+    ("moments", "unit", "first_labels", "bars"),
+    [
+        # Three weeks of hours: Paris days (the 22:30 UTC contribution belongs to the next Paris day).
+        (
+            [datetime(2016, 6, 8, 9, tzinfo=UTC), datetime(2016, 6, 28, 22, 30, tzinfo=UTC)],
+            "Par jour",
+            ["2016-06-08", "2016-06-09"],
+            22,
+        ),
+        # Half a year: weeks from Monday.
+        (
+            [datetime(2016, 1, 6, 9, tzinfo=UTC), datetime(2016, 6, 28, 9, tzinfo=UTC)],
+            "Par semaine",
+            ["2016-01-04", "2016-01-11"],
+            26,
+        ),
+        # An old questionnaire next to today's conference: months, not thousands of days.
+        (
+            [datetime(2016, 6, 28, 9, tzinfo=UTC), datetime(2026, 11, 22, 9, tzinfo=UTC)],
+            "Par mois",
+            ["2016-06-01", "2016-07-01"],
+            126,
+        ),
+    ],
+)
+def test_long_spans_become_days_weeks_then_months(
+    moments: list[datetime], unit: str, first_labels: list[str], bars: int
+) -> None:
+    spec = charts.time_chart(_spread(*moments), THEMES)
+    per_period = next(t for t in spec["data"] if t["type"] == "bar" and t["marker"]["color"] == "#0072B2")
+    assert spec["layout"]["yaxis2"]["title"]["text"] == unit
+    assert per_period["x"][:2] == first_labels
+    assert len(per_period["x"]) == bars  # every period of the span, empty ones included
+    assert sum(per_period["y"]) == 2 and per_period["y"][0] == 1 and per_period["y"][-1] == 1
+    assert "%H" not in spec["layout"]["xaxis"]["tickformat"]
 
 
 def test_stances_diverge_with_new_proposals_split_around_zero() -> None:
