@@ -1,8 +1,10 @@
 """En direct: what the room is saying, for the organisers' laptops.
 
-Three live fragments: the headline counts and the latest contributions every 2 s (a new contribution shows
-within 3 s), the detailed charts every 10 s. Redrawing a dozen plotly charts every 2 s while contributions
-keep arriving cost an organiser's browser about half a processor core (bench/bench_load.py).
+Two live fragments. Every 2 s, the counts, the bars per theme and the latest contributions beside them: a
+new contribution shows within 3 s. Every 10 s, the chart over time and the detailed charts. Each change of
+a figure makes the browser draw that chart anew: redrawing the chart over time and a dozen others every
+2 s while contributions kept arriving cost an organiser's browser about a processor core
+(bench/bench_load.py), and two fragments on the same 2-s timer cost twice the redrawing of the page.
 """
 
 from datetime import UTC, datetime
@@ -122,7 +124,7 @@ def _latest_cards(items: list[LatestContribution]) -> None:
 @st.fragment(run_every=live.REFRESH_S)
 @store.storage_faults_reported(retry=False)  # the database may be restarting
 def headline(selection: live.Selection) -> None:
-    """The counts and the two main charts: one version read, then cached tallies (see ui/tallies.py)."""
+    """The counts, the bars per theme and the latest contributions: one version read, then cached tallies."""
     version = live.version()
     board = live.dashboard_board(selection, version)
     by_theme = board.by_theme
@@ -138,17 +140,23 @@ def headline(selection: live.Selection) -> None:
         st.subheader("Par thème")
         _chart(charts.themes_bar(by_theme, themes), "direct_chart_themes", "Contributions par thème")
     with right:
-        st.subheader("Au fil du temps")
-        _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
+        st.subheader("Dernières contributions")
+        include_pending = st.toggle(
+            "Inclure celles qui attendent la modération (jamais sur l'écran de la salle)", key="direct_pending"
+        )
+        with st.container(height=420):
+            _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
 
 
 @st.fragment(run_every=live.DETAILS_REFRESH_S)
 @store.storage_faults_reported(retry=False)
 def details(selection: live.Selection) -> None:
-    """Origins, places, actors, stances, words and the circuit: the same cached board, redrawn less often."""
+    """Time, origins, places, actors, stances, words and the circuit: the same cached board, redrawn less often."""
     version = live.version()
     board = live.dashboard_board(selection, version)
     by_theme = board.by_theme
+    st.subheader("Au fil du temps")
+    _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
     by_source, by_departement, by_actor = st.columns(3, gap="large")
     with by_source:
         st.subheader("Par origine")
@@ -229,21 +237,8 @@ def details(selection: live.Selection) -> None:
         _chart(charts.stands_bar(circuit, themes), "direct_chart_stands", "Les stands les plus visités")
 
 
-@st.fragment(run_every=live.REFRESH_S)
-@store.storage_faults_reported(retry=False)
-def latest_panel(selection: live.Selection) -> None:
-    version = live.version()
-    st.subheader("Dernières contributions")
-    include_pending = st.toggle(
-        "Inclure celles qui attendent la modération (jamais sur l'écran de la salle)", key="direct_pending"
-    )
-    with st.container(height=520):
-        _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
-
-
 headline(selection)
 details(selection)
-latest_panel(selection)
 
 with st.expander("Écran de la salle (projecteur)"):
     st.write(
