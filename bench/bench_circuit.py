@@ -34,6 +34,7 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -61,23 +62,80 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
 
 
-async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> tuple[float, float]:
+# In the page: the moment the stand page shows its « J'ai visité ce stand » button, in ms since the scan
+# opened the URL (performance.now() counts from the navigation's start). Installed once per phone.
+STAND_SHOWN_JS = """(() => {
+  const shown = () => {
+    const button = [...document.querySelectorAll('button')].find((b) => b.innerText.includes("J'ai visité ce stand"));
+    return !!button && button.getBoundingClientRect().height > 0;
+  };
+  const watch = () => {
+    const observer = new MutationObserver(() => {
+      if (window.__essStandShownMs === undefined && shown()) {
+        window.__essStandShownMs = performance.now();
+        observer.disconnect();
+      }
+    });
+    observer.observe(document.body, { subtree: true, childList: true });
+  };
+  if (document.body) watch(); else document.addEventListener('DOMContentLoaded', watch);
+})();"""
+# In the page: tap a button, then the time until `text` is in the page (no Playwright round trip inside).
+TAP_UNTIL_TEXT_JS = """(button, text) => new Promise((resolve) => {
+  let timer;
+  const t0 = performance.now();
+  const observer = new MutationObserver(() => {
+    if (document.body.textContent.includes(text)) {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve(performance.now() - t0);
+    }
+  });
+  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  timer = setTimeout(() => { observer.disconnect(); resolve(null); }, 60000);
+  button.click();
+})"""
+_marked: set[int] = set()
+
+
+@dataclass(frozen=True)
+class StandTimes:
+    """One stand, in seconds: as the phone's page saw it, and as the test driver saw it (its round trips too)."""
+
+    scan_page: float | None
+    tap_page: float | None
+    scan_driver: float
+    tap_driver: float
+
+
+async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> StandTimes:
     """A hunter at a stand: open the URL of its QR code, wait for its page, tap « J'ai visité ».
 
-    Returns (scan → stand page on screen, tap → confirmation on screen) in seconds.
+    Scan: from opening the URL to the stand's page on screen with its button. Tap: from the tap to
+    « Visite enregistrée » on screen.
     """
     from services.qrcodes import stand_url
 
+    if id(page.context) not in _marked:
+        await page.context.add_init_script(STAND_SHOWN_JS)
+        _marked.add(id(page.context))
     started = time.perf_counter()
     await page.goto(stand_url(base_url, code))
     await page.get_by_text(name, exact=True).first.wait_for(state="visible")
     button = page.get_by_role("button", name="J'ai visité ce stand")
     await button.wait_for(state="visible")
     scanned = time.perf_counter() - started
+    shown_ms = await page.evaluate("window.__essStandShownMs ?? null")
     started = time.perf_counter()
-    await button.click()
+    tapped_ms = await button.evaluate(TAP_UNTIL_TEXT_JS, "Visite enregistrée dans votre passeport.")
     await page.get_by_text("Visite enregistrée dans votre passeport.").wait_for(state="visible")
-    return scanned, time.perf_counter() - started
+    tapped = time.perf_counter() - started
+    return StandTimes(
+        None if shown_ms is None else shown_ms / 1000,
+        None if tapped_ms is None else tapped_ms / 1000,
+        scanned,
+        tapped,
+    )
 
 
 def _prepare_store(path: Path) -> tuple[str, list[tuple[str, str]]]:
@@ -174,11 +232,11 @@ async def _hunt(
                 await asyncio.sleep(rng.uniform(*think))
                 try:
                     mark = len(frames[n])
-                    scanned, tapped = await scan_and_visit(page, base_url, code, name)
+                    times = await scan_and_visit(page, base_url, code, name)
                     if (on_wire := _wire_scan(frames[n][mark:], name)) is not None:
                         wire.append(on_wire)
-                    scan.append(scanned)
-                    tap.append(tapped)
+                    scan.append(times.scan_driver)
+                    tap.append(times.tap_driver)
                     confirmed += 1
                 except Exception as exc:  # a phone that fails is counted, not fatal to the run
                     failures.append(f"chasseur {n}, stand {code} : {str(exc).splitlines()[0][:160]}")
