@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # Login throttling: a handful of tries per window, per account and per browser session.
     login_max_attempts: int = 5
     login_window_seconds: int = 60
+    # A browser that logged in once holds this signed cookie: its own login window (services.auth).
+    staff_device_cookie_name: str = "ess_staff_device"
+    staff_device_cookie_days: int = 180
     # Receipt-code based rights and retention (months) of personal fields.
     personal_data_retention_months: int = 24
     sqlite_busy_timeout_ms: int = 15000

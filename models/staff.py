@@ -34,11 +34,14 @@ class LoginAttempt(SQLModel, table=True):
     __table_args__ = (
         Index("ix_loginattempt_username_at", "username", "created_at"),
         Index("ix_loginattempt_session_at", "session_key", "created_at"),
+        Index("ix_loginattempt_device_at", "device", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=60)
     session_key: str = Field(max_length=64)
+    # The trusted device the attempt came from (services.auth: device cookies), None from any other browser.
+    device: str | None = Field(default=None, max_length=32)
     succeeded: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

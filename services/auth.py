@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,6 +32,12 @@ ROLE_LABELS = {
     Role.STAFF.value: "Équipe Région (modération, rédaction)",
     Role.ADMIN.value: "Administration",
 }
+
+# A device cookie (OWASP « Slow Down Online Guessing Attacks with Device Cookies »): given at each
+# successful login, it names a browser that already knew this account's password. Its login attempts are
+# throttled on their own, so an attacker guessing an admin's password locks out only the browsers that never
+# logged in, never the admin's own. It grants nothing else: no session, no role.
+DEVICE_COOKIE_RE = re.compile(r"^[0-9a-f]{32}\.[0-9a-f]{64}$")
 
 # Checked against when the username is unknown, so both cases cost one bcrypt check.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(BCRYPT_ROUNDS))
@@ -161,35 +169,56 @@ def get_account(*, session: Session, username: str) -> StaffAccount | None:
     return StaffAccount.of(user) if user and user.active else None
 
 
-def _failures_since(session: Session, since: datetime, *, username: str | None, session_key: str | None) -> int:
+def _scoped(stmt: Any, scope: dict[str, Any]) -> Any:
+    """Restrict a LoginAttempt query to one throttling scope: an account (from untrusted browsers), one
+    trusted device of an account, or one browser session."""
+    if "device" in scope:
+        stmt = stmt.where(LoginAttempt.username == scope["username"], LoginAttempt.device == scope["device"])
+    elif "username" in scope:
+        stmt = stmt.where(LoginAttempt.username == scope["username"], col(LoginAttempt.device).is_(None))
+    else:
+        stmt = stmt.where(LoginAttempt.session_key == scope["session_key"])
+    return stmt
+
+
+def _failures_since(session: Session, since: datetime, scope: dict[str, Any]) -> int:
     stmt = (
         select(func.count())
         .select_from(LoginAttempt)
         .where(LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False))
     )
-    if username is not None:
-        stmt = stmt.where(LoginAttempt.username == username)
-    if session_key is not None:
-        stmt = stmt.where(LoginAttempt.session_key == session_key)
-    return int(session.exec(stmt).one())
+    return int(session.exec(_scoped(stmt, scope)).one())
 
 
-def _oldest_failure_since(
-    session: Session, since: datetime, *, username: str | None, session_key: str | None
-) -> datetime | None:
+def _oldest_failure_since(session: Session, since: datetime, scope: dict[str, Any]) -> datetime | None:
     stmt = select(func.min(LoginAttempt.created_at)).where(
         LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False)
     )
-    if username is not None:
-        stmt = stmt.where(LoginAttempt.username == username)
-    if session_key is not None:
-        stmt = stmt.where(LoginAttempt.session_key == session_key)
-    value = session.exec(stmt).one()
+    value: datetime | str | None = session.exec(_scoped(stmt, scope)).one()
     if isinstance(value, str):  # SQLite aggregate bypasses the column type
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
+
+
+def _device_mac(username: str, device: str, cookie_key: str) -> str:
+    message = f"staff-device|{normalise_username(username)}|{device}".encode()
+    return hmac.new(cookie_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def issue_device_cookie(*, username: str, cookie_key: str) -> str:
+    """A new device cookie for this account, signed with the app's cookie key."""
+    device = secrets.token_hex(16)
+    return f"{device}.{_device_mac(username, device, cookie_key)}"
+
+
+def trusted_device(*, cookie: object, username: str, cookie_key: str) -> str | None:
+    """The device a cookie names if it is a valid device cookie of this account, else None."""
+    if not isinstance(cookie, str) or not cookie_key or not DEVICE_COOKIE_RE.match(cookie):
+        return None
+    device, mac = cookie.split(".")
+    return device if hmac.compare_digest(mac, _device_mac(username, device, cookie_key)) else None
 
 
 def attempt_login(
@@ -200,14 +229,17 @@ def attempt_login(
     session_key: str,
     max_attempts: int = 5,
     window_s: int = 60,
+    device_cookie: object = None,
+    cookie_key: str = "",
     now: datetime | None = None,
 ) -> LoginResult:
     """Check a password, throttled per account and per browser session over a sliding window.
 
     Unknown and known usernames get the same message and the same bcrypt cost. The lock is only
-    ever the window: once the failures age out, the account opens again, so an attacker can slow
-    an admin down while attacking but never lock the account for good (and `manage.py
-    reset-password` always works).
+    ever the window, and it is per kind of browser: attempts from browsers with no valid device
+    cookie of this account share one window per account; a browser holding one (it logged in to
+    this account before) has its own window. An attacker can thus slow down other attackers, never
+    the account's owner on the browser they use (and `manage.py reset-password` always works).
     """
     now = now or utcnow()
     name = normalise_username(username)[:60]
@@ -216,16 +248,18 @@ def attempt_login(
     if not USERNAME_RE.match(name):
         name = "?" if name else ""
     since = now - timedelta(seconds=window_s)
-    for scope in ({"username": name, "session_key": None}, {"username": None, "session_key": session_key}):
-        if _failures_since(session, since, **scope) >= max_attempts:
-            oldest = _oldest_failure_since(session, since, **scope) or now
+    device = trusted_device(cookie=device_cookie, username=name, cookie_key=cookie_key) if name else None
+    account_scope: dict[str, Any] = {"username": name} if device is None else {"username": name, "device": device}
+    for scope in (account_scope, {"session_key": session_key}):
+        if _failures_since(session, since, scope) >= max_attempts:
+            oldest = _oldest_failure_since(session, since, scope) or now
             wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
             return LoginResult(False, LOGIN_THROTTLED.format(seconds=wait), retry_after_s=wait)
 
     user = _get_user(session, name) if name else None
     stored = user.password_hash.encode("ascii") if user and user.active else _DUMMY_HASH
     ok = _password_matches(password or "", stored) and user is not None and user.active
-    session.add(LoginAttempt(username=name, session_key=session_key[:64], succeeded=ok, created_at=now))
+    session.add(LoginAttempt(username=name, session_key=session_key[:64], device=device, succeeded=ok, created_at=now))
     if not ok or user is None:
         return LoginResult(False, LOGIN_FAILED)
     user.last_login_at = now

@@ -8,6 +8,8 @@ differently for unknown users, and keeps honouring a cookie after logout.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -107,6 +109,8 @@ def render_login_form() -> StaffAccount | None:
             session_key=_session_key(),
             max_attempts=settings.login_max_attempts,
             window_s=settings.login_window_seconds,
+            device_cookie=st.context.cookies.get(settings.staff_device_cookie_name),
+            cookie_key=settings.cookie_key,
         )
         if not result.ok or result.account is None:
             st.session_state["login_error"] = result.message
@@ -118,7 +122,31 @@ def render_login_form() -> StaffAccount | None:
     # Outside the expander: the cookie component must mount even when the expander is closed.
     with st.sidebar:
         _authenticator().cookie_controller.set_cookie()
+        _remember_device(result.account.username)
     return result.account
+
+
+def _remember_device(username: str) -> None:
+    """Give this browser a device cookie of the account it just logged in to (see services.auth).
+
+    Written by a script of one constant line, as ui/participant.py does for participants' phones: the only
+    value in it is the cookie, made here of hex digits and a dot (checked again before it is written).
+    """
+    settings = get_settings()
+    held = st.context.cookies.get(settings.staff_device_cookie_name)
+    if not settings.cookie_key or auth.trusted_device(cookie=held, username=username, cookie_key=settings.cookie_key):
+        return
+    value = auth.issue_device_cookie(username=username, cookie_key=settings.cookie_key)
+    if not auth.DEVICE_COOKIE_RE.match(value):
+        return
+    max_age = int(settings.staff_device_cookie_days) * 86400
+    cookie = f"{settings.staff_device_cookie_name}={value}; Max-Age={max_age}; Path=/; SameSite=Strict"
+    st.html(
+        "<script>document.cookie = "
+        + json.dumps(cookie)
+        + ' + (window.location.protocol === "https:" ? "; Secure" : "");</script>',
+        unsafe_allow_javascript=True,
+    )
 
 
 def render_logout_button(account: StaffAccount) -> bool:

@@ -7,13 +7,15 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, text
+from sqlalchemy import func, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, select
 
 from db.engine import session_scope
+from db.migrate import alembic_config, upgrade_schema
 from db.reference import load_reference_data
 from models import Contribution, Orientation, Ptce, Stand, Tag, Theme
 from services.contributions import ContributionDraft, submit_contribution
@@ -31,6 +33,27 @@ def test_migrations_match_the_models(store_engine: Engine) -> None:
     with store_engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
     assert diff == []
+
+
+def test_the_device_column_of_login_attempts_goes_down_and_up_again(store_engine: Engine) -> None:
+    """Migration 0006 (trusted devices of services.auth) undone and redone, attempts kept."""
+    with store_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO loginattempt (username, session_key, device, succeeded, created_at) "
+                "VALUES ('claire', 's1', :device, false, :at)"
+            ),
+            {"device": "a" * 32, "at": datetime(2016, 6, 28, 9, tzinfo=UTC)},
+        )
+    with store_engine.connect() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    assert "device" not in {c["name"] for c in inspect(store_engine).get_columns("loginattempt")}
+    upgrade_schema(store_engine)
+    with store_engine.connect() as conn:
+        kept = conn.execute(text("SELECT username, device FROM loginattempt")).all()
+    assert [tuple(r) for r in kept] == [("claire", None)]
 
 
 def test_reference_data_is_loaded_once(store_engine: Engine) -> None:

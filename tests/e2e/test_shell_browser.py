@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from db.engine import build_engine, session_scope
+from services import auth
 from tests.e2e.conftest import LAPTOP, LiveApp, open_menu_page, wait_for_app
 from ui.navigation import PAGES
 
@@ -28,7 +30,9 @@ def _login(page: Page, username: str, password: str) -> None:
 # (one server for all URL × role pairs instead of one server per page).
 
 
-def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, page: Page, browser: Browser) -> None:
+def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_cannot_lock_the_owner_out(
+    live_app: LiveApp, page: Page, browser: Browser
+) -> None:
     live_app.manage(
         "create-user", "claire", "--role", "admin", "--password-stdin", "--name", "Claire Martin", stdin=PASSWORD + "\n"
     )
@@ -63,4 +67,25 @@ def test_login_survives_reload_and_logout_revokes_the_cookie(live_app: LiveApp, 
     wait_for_app(stolen)
     assert "Comptes de l'équipe" not in stolen.locator("body").inner_text()
     expect(stolen.get_by_test_id("stExpander").get_by_text("Espace équipe", exact=True)).to_be_visible()
+
+    # Someone now keeps guessing Claire's password (five tries a minute, from browsers that never logged in).
+    assert any(c["name"] == "ess_staff_device" for c in page.context.cookies())
+    engine = build_engine(live_app.database_url)
+    with session_scope(engine, write=True) as session:
+        for n in range(5):
+            auth.attempt_login(session=session, username="claire", password=f"devine-{n}", session_key=f"attaque-{n}")
+    engine.dispose()
     thief.close()
+    # Any browser that never logged in to her account is held back, even with the right password…
+    stranger = browser.new_context(viewport=LAPTOP)
+    other = stranger.new_page()
+    other.goto(live_app.url)
+    wait_for_app(other)
+    _login(other, "claire", PASSWORD)
+    expect(other.get_by_text("Trop de tentatives de connexion.", exact=False)).to_be_visible()
+    stranger.close()
+    # …but Claire, on the browser she logged in with before, gets in.
+    page.reload()
+    wait_for_app(page)
+    _login(page, "claire", PASSWORD)
+    expect(page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe")).to_be_visible()

@@ -105,6 +105,50 @@ def test_the_lock_lifts_once_the_window_has_passed(engine: Engine) -> None:
     assert later.ok
 
 
+def test_an_attacker_cannot_lock_the_owner_out_of_a_browser_that_logged_in_before(engine: Engine) -> None:
+    mine = auth.issue_device_cookie(username="claire", cookie_key=KEY)
+    # An attack that keeps going: five wrong guesses a minute, from browsers that never logged in.
+    for i in range(5):
+        login(engine, "claire", "faux", session_key=f"attacker-{i}")
+    assert "Patientez" in login(engine, "claire", PASSWORD, session_key="attacker-6").message
+    assert "Patientez" in login(engine, "claire", PASSWORD, session_key="new-laptop").message
+    # Claire, on the browser she logged in with before, still gets in.
+    assert login(engine, "Claire", PASSWORD, session_key="claire-laptop", device_cookie=mine, cookie_key=KEY).ok
+    # That browser's window is its own: its failures count there, not in the attacker's, and it is throttled too.
+    for _ in range(5):
+        login(engine, "claire", "faux", session_key="claire-laptop-2", device_cookie=mine, cookie_key=KEY)
+    held = login(engine, "claire", PASSWORD, session_key="claire-laptop-3", device_cookie=mine, cookie_key=KEY)
+    assert not held.ok and "Patientez" in held.message
+    assert login(engine, "org", PASSWORD, session_key="org-laptop").ok  # other accounts untouched
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        auth.issue_device_cookie(username="org", cookie_key=KEY),  # another account's
+        auth.issue_device_cookie(username="claire", cookie_key="z" * 48),  # signed with another key
+        auth.issue_device_cookie(username="claire", cookie_key=KEY)[:-1] + "0",  # altered
+        "0" * 32 + "." + "0" * 64,
+        "<script>alert(1)</script>",
+        "",
+    ],
+)
+def test_only_a_valid_device_cookie_of_the_account_opens_its_own_window(engine: Engine, cookie: str) -> None:
+    assert auth.trusted_device(cookie=cookie, username="claire", cookie_key=KEY) is None
+    for i in range(5):
+        login(engine, "claire", "faux", session_key=f"attacker-{i}")
+    refused = login(engine, "claire", PASSWORD, session_key="forger", device_cookie=cookie, cookie_key=KEY)
+    assert not refused.ok and "Patientez" in refused.message
+
+
+def test_device_cookies_are_unique_and_tied_to_the_key() -> None:
+    first = auth.issue_device_cookie(username="claire", cookie_key=KEY)
+    second = auth.issue_device_cookie(username="Claire ", cookie_key=KEY)
+    assert first != second and auth.DEVICE_COOKIE_RE.match(first)
+    assert auth.trusted_device(cookie=second, username="claire", cookie_key=KEY) == second.split(".")[0]
+    assert auth.trusted_device(cookie=first, username="claire", cookie_key="") is None  # no key, no trust
+
+
 def test_inactive_accounts_cannot_log_in(engine: Engine) -> None:
     with session_scope(engine, write=True) as session:
         auth.update_user(session=session, username="org", active=False, actor="claire")
