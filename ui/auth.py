@@ -8,8 +8,6 @@ differently for unknown users, and keeps honouring a cookie after logout.
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -19,6 +17,7 @@ from services import auth
 from services.auth import StaffAccount
 from services.permissions import Permission, role_allows
 from ui import store
+from ui.cookies import write_cookie
 
 ACCOUNT_KEY = "staff_account"
 
@@ -127,26 +126,13 @@ def render_login_form() -> StaffAccount | None:
 
 
 def _remember_device(username: str) -> None:
-    """Give this browser a device cookie of the account it just logged in to (see services.auth).
-
-    Written by a script of one constant line, as ui/participant.py does for participants' phones: the only
-    value in it is the cookie, made here of hex digits and a dot (checked again before it is written).
-    """
+    """Give this browser a device cookie of the account it just logged in to (see services.auth)."""
     settings = get_settings()
     held = st.context.cookies.get(settings.staff_device_cookie_name)
     if not settings.cookie_key or auth.trusted_device(cookie=held, username=username, cookie_key=settings.cookie_key):
         return
     value = auth.issue_device_cookie(username=username, cookie_key=settings.cookie_key)
-    if not auth.DEVICE_COOKIE_RE.match(value):
-        return
-    max_age = int(settings.staff_device_cookie_days) * 86400
-    cookie = f"{settings.staff_device_cookie_name}={value}; Max-Age={max_age}; Path=/; SameSite=Strict"
-    st.html(
-        "<script>document.cookie = "
-        + json.dumps(cookie)
-        + ' + (window.location.protocol === "https:" ? "; Secure" : "");</script>',
-        unsafe_allow_javascript=True,
-    )
+    write_cookie(settings.staff_device_cookie_name, value, days=settings.staff_device_cookie_days, same_site="Strict")
 
 
 def render_logout_button(account: StaffAccount) -> bool:

@@ -7,7 +7,7 @@ neighbour would hand over one's contributions. A cookie comes back with every sc
 and stays out of links, screenshots and browser history.
 
 Streamlit reads cookies (`st.context.cookies`, sent with the session's first request) but cannot
-write one. A script of one constant line writes it through st.html(unsafe_allow_javascript=True):
+write one. A script of one constant line writes it (ui/cookies.py, st.html with unsafe_allow_javascript):
 the only value placed in it is the token, which this module generated (or read back) and which must
 match [A-Za-z0-9_-]{32,64}, so nothing a user typed ever reaches it. Alternatives tried: an
 st.components.v2 component keeps an unpicklable object in session_state (refused by the app's
@@ -19,13 +19,12 @@ rendered as HTML, which is what a script would need to steal it.
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from core.config import get_settings
 from services.codes import device_token as new_device_token
 from services.participants import is_valid_device_token
+from ui.cookies import write_cookie
 
 TOKEN_KEY = "device_token"  # noqa: S105  (a session_state key, not a secret)
 
@@ -47,12 +46,4 @@ def remember_device() -> None:
     token = device_token()
     if st.context.cookies.get(settings.device_cookie_name) == token or not is_valid_device_token(token):
         return
-    max_age = int(settings.device_cookie_days) * 86400
-    cookie = f"{settings.device_cookie_name}={token}; Max-Age={max_age}; Path=/; SameSite=Lax"
-    # json.dumps makes a JavaScript string literal of it; Secure is added when the app is served over HTTPS.
-    st.html(
-        "<script>document.cookie = "
-        + json.dumps(cookie)
-        + ' + (window.location.protocol === "https:" ? "; Secure" : "");</script>',
-        unsafe_allow_javascript=True,
-    )
+    write_cookie(settings.device_cookie_name, token, days=settings.device_cookie_days)

@@ -1,0 +1,23 @@
+"""The one place the app writes a cookie from the page: only our own names and values get into the script."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui.cookies import write_cookie
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "same_site"),
+    [
+        ("ess_device", 'abc"; document.location="https://example.org', "Lax"),
+        ("ess_device", "a" * 20 + ";Domain=example.org", "Lax"),
+        ("ess_device", "</script><script>alert(1)</script>", "Lax"),
+        ("ess_device", "court", "Lax"),
+        ("ess device", "a" * 32, "Lax"),
+        ("ess_device", "a" * 32, "None"),
+    ],
+)
+def test_anything_but_our_own_names_and_values_is_refused(name: str, value: str, same_site: str) -> None:
+    with pytest.raises(ValueError, match="refused cookie"):
+        write_cookie(name, value, days=1, same_site=same_site)
