@@ -266,7 +266,12 @@ def _server_times(probe: Path, shown: set[str]) -> dict[str, list[float]]:
 
 def _renice_browsers(server_pid: int, value: int = 10) -> int:
     """Lower the CPU priority of this process's descendants except the server: the phones' share of the
-    2 cores, not the server's, is what a real room would not have (each phone has its own processor)."""
+    2 cores, not the server's, is what a real room would not have (each phone has its own processor).
+
+    Every thread of each process: on Linux a nice value belongs to a thread, and Chromium runs its
+    compositor, raster and I/O threads at 0 or -8 (display-critical), above the server, whatever the
+    process's main thread was given. Threads Chromium starts later may take its own values again.
+    """
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -281,10 +286,15 @@ def _renice_browsers(server_pid: int, value: int = 10) -> int:
         if pid == server_pid:
             continue
         try:
-            os.setpriority(os.PRIO_PROCESS, pid, value)
-            reniced += 1
+            threads = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
         except OSError:
-            pass
+            threads = [pid]
+        for tid in threads:
+            try:
+                os.setpriority(os.PRIO_PROCESS, tid, value)
+                reniced += 1
+            except OSError:
+                pass
         stack.extend(children.get(pid, []))
     return reniced
 
