@@ -59,8 +59,8 @@ actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
 st.title("En direct")
 st.caption(
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
-    "Les chiffres clés et les dernières contributions se mettent à jour seuls toutes les 2 secondes, les autres "
-    "graphiques toutes les 10 secondes ; les filtres s'appliquent à tous les graphiques."
+    "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
+    "les 2 secondes, les autres graphiques toutes les 10 secondes ; les filtres s'appliquent à tous les graphiques."
 )
 
 # Filters: outside the live fragment, so changing one redraws the whole page once.
