@@ -169,32 +169,21 @@ def get_account(*, session: Session, username: str) -> StaffAccount | None:
     return StaffAccount.of(user) if user and user.active else None
 
 
-def _scoped(stmt: Any, scope: dict[str, Any]) -> Any:
-    """Restrict a LoginAttempt query to one throttling scope: an account (from untrusted browsers), one
-    trusted device of an account, or one browser session."""
-    if "device" in scope:
-        stmt = stmt.where(LoginAttempt.username == scope["username"], LoginAttempt.device == scope["device"])
-    elif "username" in scope:
-        stmt = stmt.where(LoginAttempt.username == scope["username"], col(LoginAttempt.device).is_(None))
-    else:
-        stmt = stmt.where(LoginAttempt.session_key == scope["session_key"])
-    return stmt
-
-
-def _failures_since(session: Session, since: datetime, scope: dict[str, Any]) -> int:
+def _failures_since(session: Session, since: datetime, scope: tuple[Any, ...]) -> int:
+    """Failed attempts since `since` in one throttling scope (a tuple of WHERE conditions)."""
     stmt = (
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False))
+        .where(LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False), *scope)
     )
-    return int(session.exec(_scoped(stmt, scope)).one())
+    return int(session.exec(stmt).one())
 
 
-def _oldest_failure_since(session: Session, since: datetime, scope: dict[str, Any]) -> datetime | None:
+def _oldest_failure_since(session: Session, since: datetime, scope: tuple[Any, ...]) -> datetime | None:
     stmt = select(func.min(LoginAttempt.created_at)).where(
-        LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False)
+        LoginAttempt.created_at >= since, col(LoginAttempt.succeeded).is_(False), *scope
     )
-    value: datetime | str | None = session.exec(_scoped(stmt, scope)).one()
+    value: datetime | str | None = session.exec(stmt).one()
     if isinstance(value, str):  # SQLite aggregate bypasses the column type
         value = datetime.fromisoformat(value)
     if value is not None and value.tzinfo is None:
@@ -249,8 +238,9 @@ def attempt_login(
         name = "?" if name else ""
     since = now - timedelta(seconds=window_s)
     device = trusted_device(cookie=device_cookie, username=name, cookie_key=cookie_key) if name else None
-    account_scope: dict[str, Any] = {"username": name} if device is None else {"username": name, "device": device}
-    for scope in (account_scope, {"session_key": session_key}):
+    # The account's window for browsers it does not know, or this trusted device's own; then this session's.
+    from_device = col(LoginAttempt.device).is_(None) if device is None else LoginAttempt.device == device
+    for scope in ((LoginAttempt.username == name, from_device), (LoginAttempt.session_key == session_key,)):
         if _failures_since(session, since, scope) >= max_attempts:
             oldest = _oldest_failure_since(session, since, scope) or now
             wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
