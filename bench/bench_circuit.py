@@ -42,6 +42,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from bench.bench_submit import _quantile
+from bench.inpage import TAP_UNTIL_JS, shown_mark_js
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Chasse aux trésors : 30 chasseurs × 10 stands, du scan à la page, visites perdues"
@@ -63,38 +64,11 @@ def _ms(seconds: float) -> str:
 
 
 # In the page: the moment the stand page shows its « J'ai visité ce stand » button, in ms since the scan
-# opened the URL (performance.now() counts from the navigation's start). Installed once per phone.
-STAND_SHOWN_JS = """(() => {
-  const shown = () => {
-    const button = [...document.querySelectorAll('button')].find((b) => b.innerText.includes("J'ai visité ce stand"));
-    return !!button && button.getBoundingClientRect().height > 0;
-  };
-  const watch = () => {
-    const observer = new MutationObserver(() => {
-      if (window.__essStandShownMs === undefined && shown()) {
-        window.__essStandShownMs = performance.now();
-        observer.disconnect();
-      }
-    });
-    observer.observe(document.body, { subtree: true, childList: true });
-  };
-  if (document.body) watch(); else document.addEventListener('DOMContentLoaded', watch);
-})();"""
-# In the page: tap a button, then the time until `text` is in the page (no Playwright round trip inside).
-TAP_UNTIL_TEXT_JS = """(button, text) => new Promise((resolve) => {
-  let timer;
-  const t0 = performance.now();
-  const observer = new MutationObserver(() => {
-    if (document.body.textContent.includes(text)) {
-      observer.disconnect();
-      clearTimeout(timer);
-      resolve(performance.now() - t0);
-    }
-  });
-  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-  timer = setTimeout(() => { observer.disconnect(); resolve(null); }, 60000);
-  button.click();
-})"""
+# opened the URL. Installed once per phone.
+STAND_SHOWN_JS = shown_mark_js(
+    "__essStandShownMs",
+    """() => [...document.querySelectorAll('button')].find((b) => b.innerText.includes("J'ai visité ce stand"))""",
+)
 _marked: set[int] = set()
 
 
@@ -127,7 +101,7 @@ async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> Stan
     scanned = time.perf_counter() - started
     shown_ms = await page.evaluate("window.__essStandShownMs ?? null")
     started = time.perf_counter()
-    tapped_ms = await button.evaluate(TAP_UNTIL_TEXT_JS, "Visite enregistrée dans votre passeport.")
+    tapped_ms = await button.evaluate(TAP_UNTIL_JS, {"text": "Visite enregistrée dans votre passeport."})
     await page.get_by_text("Visite enregistrée dans votre passeport.").wait_for(state="visible")
     tapped = time.perf_counter() - started
     return StandTimes(

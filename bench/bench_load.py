@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.inpage import TAP_UNTIL_JS, shown_mark_js
+
 ROOT = Path(__file__).resolve().parent.parent
 DURATION_S = int(os.environ.get("ESS_BENCH_LOAD_SECONDS", "300"))
 TITLE = f"Charge : 50 sessions de navigateur (participants, chasseurs, deux organisateurs) pendant {DURATION_S} s"
@@ -53,36 +55,12 @@ PARIS = ZoneInfo("Europe/Paris")
 LAPTOP = {"width": 1280, "height": 900}
 # Interactions are timed inside the page, as the person sees them; the test driver's own round trips to the
 # page (Playwright, through the browser process, at nice 10 with 50 pages) are reported beside them.
-# « Écrire une autre » tapped in the page: ms until the empty form is there and the run has ended.
-TAP_UNTIL_FORM_JS = """(button) => new Promise((resolve) => {
-  let timer;
-  const t0 = performance.now();
-  const ready = () => {
-    const status = document.querySelector('[data-testid=stStatusWidget]');
-    return !!document.querySelector('[data-testid=stTextArea] textarea')
-      && (!status || !status.innerText.includes('Running'));
-  };
-  const observer = new MutationObserver(() => {
-    if (ready()) { observer.disconnect(); clearTimeout(timer); resolve(performance.now() - t0); }
-  });
-  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-  timer = setTimeout(() => { observer.disconnect(); resolve(null); }, 60000);
-  button.click();
-})"""
 # The live page's first chart on screen, in ms since the navigation started (organisers' pages).
-CHART_SHOWN_JS = """(() => {
-  const watch = () => {
-    const observer = new MutationObserver(() => {
-      const svg = document.querySelector('[data-testid=stPlotlyChart] .main-svg');
-      if (window.__essChartShownMs === undefined && svg && svg.getBoundingClientRect().height > 0) {
-        window.__essChartShownMs = performance.now();
-        observer.disconnect();
-      }
-    });
-    observer.observe(document.body, { subtree: true, childList: true });
-  };
-  if (document.body) watch(); else document.addEventListener('DOMContentLoaded', watch);
-})();"""
+CHART_SHOWN_JS = shown_mark_js(
+    "__essChartShownMs", "() => document.querySelector('[data-testid=stPlotlyChart] .main-svg')"
+)
+# « Écrire une autre » tapped in the page: until the empty form is there and the run has ended.
+FORM_READY = {"selector": "[data-testid=stTextArea] textarea", "idle": True}
 
 
 @dataclass
@@ -153,7 +131,7 @@ async def _participant(n: int, page: Any, base_url: str, m: Measures, until: flo
                 return
             started = time.perf_counter()
             again = page.get_by_role("button", name="Écrire une autre contribution")
-            ready = await again.evaluate(TAP_UNTIL_FORM_JS)
+            ready = await again.evaluate(TAP_UNTIL_JS, FORM_READY)
             await page.get_by_test_id("stTextArea").locator("textarea").wait_for(state="visible")
             await wait_idle(page)
             m.add("« Écrire une autre » → formulaire prêt", ready and ready / 1000, time.perf_counter() - started)
