@@ -1,10 +1,10 @@
 """En direct: what the room is saying, for the organisers' laptops.
 
 Two live fragments. Every 2 s, the counts, the bars per theme and the latest contributions beside them: a
-new contribution shows within 3 s. Every 10 s, the chart over time and the detailed charts. Each change of
-a figure makes the browser draw that chart anew: redrawing the chart over time and a dozen others every
-2 s while contributions kept arriving cost an organiser's browser about a processor core
-(bench/bench_load.py), and two fragments on the same 2-s timer cost twice the redrawing of the page.
+new contribution shows within 3 s. Every 10 s, the detailed charts, in tabs of which only the open one is
+computed and drawn (its name in the URL: /direct?vue=Mots). Each change of a figure makes the browser draw
+that chart anew: redrawing a dozen charts while contributions kept arriving cost an organiser's browser
+about a processor core (bench/bench_load.py), and drawing them all made every opening of the page wait.
 """
 
 from datetime import UTC, datetime
@@ -60,7 +60,8 @@ st.title("En direct")
 st.caption(
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
     "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
-    "les 2 secondes, les autres graphiques toutes les 10 secondes ; les filtres s'appliquent à tous les graphiques."
+    "les 2 secondes, les graphiques détaillés (en onglets, plus bas) toutes les 10 secondes ; "
+    "les filtres s'appliquent à tous les graphiques."
 )
 
 # Filters: outside the live fragment, so changing one redraws the whole page once.
@@ -148,15 +149,27 @@ def headline(selection: live.Selection) -> None:
             _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
 
 
+DETAIL_TABS = ("Au fil du temps", "Origines et publics", "Orientations", "Mots", "Circuit")
+
+
 @st.fragment(run_every=live.DETAILS_REFRESH_S)
 @store.storage_faults_reported(retry=False)
 def details(selection: live.Selection) -> None:
-    """Time, origins, places, actors, stances, words and the circuit: the same cached board, redrawn less often."""
+    """The detailed charts, one tab at a time: only the open tab is computed and drawn, every 10 s."""
     version = live.version()
     board = live.dashboard_board(selection, version)
-    by_theme = board.by_theme
-    st.subheader("Au fil du temps")
+    tabs = st.tabs(list(DETAIL_TABS), key="vue", bind="query-params")
+    for tab, draw in zip(tabs, (_time_tab, _origins_tab, _stances_tab, _words_tab, _circuit_tab), strict=True):
+        if tab.open:
+            with tab:
+                draw(selection, version, board)
+
+
+def _time_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
     _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
+
+
+def _origins_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
     by_source, by_departement, by_actor = st.columns(3, gap="large")
     with by_source:
         st.subheader("Par origine")
@@ -173,6 +186,8 @@ def details(selection: live.Selection) -> None:
         spec = charts.category_bar(board.by_actor_type, shown_themes, labels=actor_labels)
         _chart(spec, "direct_chart_actors", "Contributions par type d'acteur")
 
+
+def _stances_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
     st.subheader("Les orientations proposées : ce qu'en dit la salle")
     st.caption(
         "Les plus clivantes d'abord (autant de soutiens que de désaccords, et nombreux). Soutien net : part des "
@@ -203,6 +218,9 @@ def details(selection: live.Selection) -> None:
         key="direct_table_stances",
     )
 
+
+def _words_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+    by_theme = board.by_theme
     st.subheader("Les mots qui reviennent")
     st.caption(
         f"Dans les {format_number(live.WORDS_TEXTS_PER_THEME)} dernières contributions publiées de chaque thème, "
@@ -217,6 +235,8 @@ def details(selection: live.Selection) -> None:
             spec = charts.words_chart(words[words["theme_id"] == theme.id].head(8), theme, height=300, title=False)
             _chart(spec, f"direct_chart_words_{theme.id}", f"Mots qui reviennent : {theme.short_label}", toolbar=False)
 
+
+def _circuit_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
     st.subheader("Le circuit d'exposition")
     circuit = live.circuit(selection, version.last_visit_id)
     cols = st.columns(4)

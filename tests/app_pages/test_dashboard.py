@@ -24,7 +24,14 @@ PROJECTOR = "app_pages/projector.py"
 PUBLISHED = "Des conventions pluriannuelles d'objectifs plutôt que des appels à projets d'un an."
 PENDING = "Un texte pasencoremodere qui attend la modération et ne doit jamais aller à l'écran."
 MARKUP = "**gras** [clic](javascript:alert(1)) <img src=x onerror=alert(1)> : du texte, rien d'autre."
-CHARTS_ON_DASHBOARD = 13  # themes, time, 3 categories, stances, 5 × words, circuit per theme, stands
+# The bars per theme, always; then the open tab's charts only (the first tab when the URL names none).
+CHARTS_PER_TAB = {
+    "Au fil du temps": ["direct_chart_time"],
+    "Origines et publics": ["direct_chart_sources", "direct_chart_departements", "direct_chart_actors"],
+    "Orientations": ["direct_chart_stances"],
+    "Mots": [f"direct_chart_words_{n}" for n in range(1, 6)],
+    "Circuit": ["direct_chart_circuit", "direct_chart_stands"],
+}
 
 
 def add(body: str, *, theme: int = 1, status: str = "published", source: str = "conference", **extra: object) -> int:
@@ -59,6 +66,10 @@ def open_page(role: str | None, path: str, query: dict[str, str] | None = None) 
     at.switch_page(path).run()
     assert not at.exception
     return at
+
+
+def chart_keys(at: AppTest) -> list[str]:
+    return [str(el.key) for el in at.get("plotly_chart")]
 
 
 def headline(at: AppTest) -> list[str]:
@@ -99,7 +110,7 @@ def test_live_pages_for_every_role(role: str | None, path: str, day: None) -> No
         assert "En direct" in [t.value for t in at.title]
         # 3 counted (the rejected one never), 2 published, 1 awaiting moderation.
         assert headline(at) == ["3", "2", "1", "0"]
-        assert len(at.get("plotly_chart")) == CHARTS_ON_DASHBOARD
+        assert chart_keys(at) == ["direct_chart_themes", "direct_chart_time"]
     else:
         assert not at.title  # large type of its own, no page title
         assert len(at.get("plotly_chart")) == 2
@@ -121,12 +132,38 @@ def test_live_pages_guard_themselves_when_run_directly(role: str | None, path: s
 # The dashboard
 
 
+@pytest.mark.parametrize("tab", list(CHARTS_PER_TAB))
+def test_each_tab_draws_only_its_own_charts_and_is_named_in_the_url(
+    tab: str, day: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[str] = []
+    for name in ("top_words", "circuit_summary"):  # the two tallies the board does not hold
+        real = getattr(live.tallies, name)
+        monkeypatch.setattr(live.tallies, name, lambda real=real, name=name, **kw: computed.append(name) or real(**kw))
+    at = open_page("organizer", DASHBOARD, {"vue": tab})
+    assert chart_keys(at) == ["direct_chart_themes", *CHARTS_PER_TAB[tab]]
+    assert computed == {"Mots": ["top_words"], "Circuit": ["circuit_summary"]}.get(tab, [])
+    assert [t.label for t in at.tabs if t.children] == [tab]  # the other tabs are empty
+    assert not at.exception
+
+
+def test_an_unknown_tab_in_the_url_opens_the_first_one(day: None) -> None:
+    at = open_page("organizer", DASHBOARD, {"vue": "<script>alert(1)</script>"})
+    assert not at.exception
+    assert chart_keys(at) == ["direct_chart_themes", "direct_chart_time"]
+    at.session_state["vue"] = "Circuit"  # what a click on the tab does
+    at.run()
+    assert chart_keys(at) == ["direct_chart_themes", *CHARTS_PER_TAB["Circuit"]]
+
+
 def test_filters_apply_to_every_tally(day: None) -> None:
-    at = open_page("organizer", DASHBOARD)
+    at = open_page("organizer", DASHBOARD, {"vue": "Mots"})
     at.multiselect(key="direct_themes").set_value([2]).run()
     assert not at.exception
     assert headline(at) == ["1", "1", "0", "0"]
-    assert len(at.get("plotly_chart")) == CHARTS_ON_DASHBOARD - 4  # one theme's words instead of five
+    assert chart_keys(at) == ["direct_chart_themes", "direct_chart_words_2"]  # one theme's words instead of five
+    at.query_params.pop("vue")  # what a click on the first tab does: the chart over time again
+    at.session_state["vue"] = "Au fil du temps"
     at.multiselect(key="direct_themes").set_value([]).run()
     at.multiselect(key="direct_sources").set_value(["conference"]).run()
     assert headline(at) == ["2", "1", "1", "0"]
@@ -248,7 +285,7 @@ def test_words_are_recounted_for_a_publication_not_for_a_pending_contribution(
         return real(**kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(live.tallies, "top_words", counting)
-    at = open_page("organizer", DASHBOARD)
+    at = open_page("organizer", DASHBOARD, {"vue": "Mots"})
     assert len(counted) == 1
     add("Une monnaie locale complémentaire pour les territoires ruraux.", theme=5, status="pending")
     at.run()

@@ -3,6 +3,7 @@ no remount or scroll jump while the page refreshes itself, and nothing unmoderat
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -86,7 +87,7 @@ def test_a_participants_contribution_reaches_the_organisers_page_within_3_s(
 
     # The organiser has scrolled down to the latest contributions; a chart is marked to detect a remount.
     main = page.get_by_test_id("stMain")
-    page.get_by_role("heading", name="Le circuit d'exposition").scroll_into_view_if_needed()
+    page.get_by_role("tab", name="Au fil du temps").scroll_into_view_if_needed()
     page.mouse.wheel(0, 300)
     page.wait_for_timeout(300)
     scroll = main.evaluate("el => el.scrollTop") + page.evaluate("() => window.scrollY")
@@ -116,6 +117,15 @@ def test_a_participants_contribution_reaches_the_organisers_page_within_3_s(
     assert watched["shifts"] == [], watched
     # Pending moderation: counted, but its text is only listed for organisers who ask for it.
     expect(page.get_by_text(BODY)).to_have_count(0)
+
+    # The detailed charts: one tab drawn at a time, its name in the address to come back to it.
+    page.get_by_role("tab", name="Circuit").click()
+    expect(page.get_by_role("heading", name="Le circuit d'exposition")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/direct\?vue=Circuit$"))
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)  # bars per theme, visits per theme, stands
+    page.reload()
+    expect(page.get_by_role("heading", name="Le circuit d'exposition")).to_be_visible()
+    expect(page.get_by_role("tab", name="Circuit")).to_have_attribute("aria-selected", "true")
 
 
 def test_the_room_screen_never_shows_unmoderated_text(live_app: LiveApp, page: Page) -> None:
