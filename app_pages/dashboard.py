@@ -2,9 +2,10 @@
 
 Two live fragments. Every 2 s, the counts, the bars per theme and the latest contributions beside them: a
 new contribution shows within 3 s. Every 10 s, the detailed charts, in tabs of which only the open one is
-computed and drawn (its name in the URL: /direct?vue=Mots). Each change of a figure makes the browser draw
-that chart anew: redrawing a dozen charts while contributions kept arriving cost an organiser's browser
-about a processor core (bench/bench_load.py), and drawing them all made every opening of the page wait.
+computed and drawn; its name is in the URL (/direct?vue=Mots), but for the first tab's. Each change of a
+figure makes the browser draw that chart anew: redrawing a dozen charts while contributions kept arriving
+cost an organiser's browser about a processor core (bench/bench_load.py), and drawing them all made every
+opening of the page wait.
 """
 
 from datetime import UTC, datetime
@@ -60,7 +61,7 @@ st.title("En direct")
 st.caption(
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
     "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
-    "les 2 secondes, les graphiques détaillés (en onglets, plus bas) toutes les 10 secondes ; "
+    "les 2 secondes, les graphiques détaillés (un onglet à la fois, plus bas) toutes les 10 secondes ; "
     "les filtres s'appliquent à tous les graphiques."
 )
 
@@ -149,20 +150,16 @@ def headline(selection: live.Selection) -> None:
             _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
 
 
-DETAIL_TABS = ("Au fil du temps", "Origines et publics", "Orientations", "Mots", "Circuit")
-
-
 @st.fragment(run_every=live.DETAILS_REFRESH_S)
-@store.storage_faults_reported(retry=False)
 def details(selection: live.Selection) -> None:
     """The detailed charts, one tab at a time: only the open tab is computed and drawn, every 10 s."""
-    version = live.version()
-    board = live.dashboard_board(selection, version)
-    tabs = st.tabs(list(DETAIL_TABS), key="vue", bind="query-params")
+    # The tabs first, whatever the store says: a run that skipped them would drop the open tab from the URL.
+    tabs = st.tabs(list(live.DETAIL_TABS), key=live.TAB_PARAM, bind="query-params")
     for tab, draw in zip(tabs, (_time_tab, _origins_tab, _stances_tab, _words_tab, _circuit_tab), strict=True):
         if tab.open:
-            with tab:
-                draw(selection, version, board)
+            with tab, store.storage_faults_reported(retry=False):  # the database may be restarting
+                version = live.version()
+                draw(selection, version, live.dashboard_board(selection, version))
 
 
 def _time_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:

@@ -44,8 +44,11 @@ WORDS_TEXTS_PER_THEME = tallies.WORDS_TEXTS_PER_THEME
 # The live fragments rerun this often; with the version in the cache key a new contribution appears
 # after at most one interval plus the time to query (within the 3 s promised to organisers).
 REFRESH_S = 2.0
-# The dashboard's other charts (over time, origins, places, actors, stances, words, circuit): redrawn less often.
+# The dashboard's other charts (over time, origins, places, actors, stances, words, circuit): redrawn less often,
+# one tab at a time, the open tab's name in this URL parameter (/direct?vue=Mots; none for the first tab).
 DETAILS_REFRESH_S = 10.0
+DETAIL_TABS = ("Au fil du temps", "Origines et publics", "Orientations", "Mots", "Circuit")
+TAB_PARAM = "vue"
 # Upper bound on the age of anything the data version does not reveal (see the module docstring).
 TTL_S = 3
 # Upper bound on the age of the words after an edit of an already published text (masking).

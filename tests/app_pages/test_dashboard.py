@@ -142,6 +142,7 @@ def test_each_tab_draws_only_its_own_charts_and_is_named_in_the_url(
         monkeypatch.setattr(live.tallies, name, lambda real=real, name=name, **kw: computed.append(name) or real(**kw))
     at = open_page("organizer", DASHBOARD, {"vue": tab})
     assert chart_keys(at) == ["direct_chart_themes", *CHARTS_PER_TAB[tab]]
+    assert at.query_params.get("vue") == (None if tab == "Au fil du temps" else tab)  # the first tab: no parameter
     assert computed == {"Mots": ["top_words"], "Circuit": ["circuit_summary"]}.get(tab, [])
     assert [t.label for t in at.tabs if t.children] == [tab]  # the other tabs are empty
     assert not at.exception
@@ -151,7 +152,8 @@ def test_an_unknown_tab_in_the_url_opens_the_first_one(day: None) -> None:
     at = open_page("organizer", DASHBOARD, {"vue": "<script>alert(1)</script>"})
     assert not at.exception
     assert chart_keys(at) == ["direct_chart_themes", "direct_chart_time"]
-    at.session_state["vue"] = "Circuit"  # what a click on the tab does
+    assert "vue" not in at.query_params  # dropped from the URL
+    at.session_state["vue"] = "Circuit"  # the program's way to open a tab (a click reruns the fragment only)
     at.run()
     assert chart_keys(at) == ["direct_chart_themes", *CHARTS_PER_TAB["Circuit"]]
 
@@ -162,7 +164,8 @@ def test_filters_apply_to_every_tally(day: None) -> None:
     assert not at.exception
     assert headline(at) == ["1", "1", "0", "0"]
     assert chart_keys(at) == ["direct_chart_themes", "direct_chart_words_2"]  # one theme's words instead of five
-    at.query_params.pop("vue")  # what a click on the first tab does: the chart over time again
+    assert at.query_params.get("vue") == "Mots"  # a filter reruns the whole page: the open tab stays
+    at.query_params.pop("vue")  # back to the first tab, the chart over time
     at.session_state["vue"] = "Au fil du temps"
     at.multiselect(key="direct_themes").set_value([]).run()
     at.multiselect(key="direct_sources").set_value(["conference"]).run()
@@ -194,7 +197,7 @@ def test_a_new_contribution_shows_at_the_next_refresh_and_a_moderation_within_th
 
 def test_latest_contributions_are_plain_text_and_pending_ones_only_on_request(day: None) -> None:
     add(MARKUP, theme=3)
-    at = open_page("organizer", DASHBOARD)
+    at = open_page("organizer", DASHBOARD, {"vue": "Mots"})  # the words' charts hold what people typed
     shown = [str(t.value) for t in at.text]
     assert PUBLISHED in shown and MARKUP in shown
     assert PENDING not in shown

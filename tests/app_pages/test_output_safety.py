@@ -23,6 +23,7 @@ from services import data_export, strategy_document
 from tests.app_pages.helpers import app_as
 from tests.fixtures.hostile import FRAGMENTS, HOSTILE, PAYLOADS, SHORT, STAND_CODE, HostileStore, seed_hostile_store
 from ui.navigation import PAGES
+from ui.tallies import DETAIL_TABS, TAB_PARAM
 
 pytestmark = pytest.mark.usefixtures("app_env")
 
@@ -75,11 +76,12 @@ def plain_strings(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def render(role: str | None, path: str, store: HostileStore) -> AppTest:
+def render(role: str | None, path: str, store: HostileStore, query: dict[str, str] | None = None) -> AppTest:
     at = app_as(role)
     at.session_state["device_token"] = store.device_token
     if path == "app_pages/stand.py":
         at.query_params["code"] = STAND_CODE
+    at.query_params.update(query or {})
     at.run()
     at.switch_page(path).run()
     assert not at.exception, (path, role, at.exception)
@@ -97,15 +99,18 @@ def test_every_page_draws_user_text_as_plain_text_only(store: HostileStore) -> N
         roles = ["admin"] if spec.permission else [None, "admin"]
         if spec.path == "app_pages/bulk_entry.py":
             roles = ["staff"]  # it lists what this staff member typed in
-        for role in roles:
-            at = render(role, spec.path, store)
+        # The live page draws one tab of detailed charts at a time: every tab is rendered in turn.
+        queries = [{TAB_PARAM: tab} for tab in DETAIL_TABS] if spec.path == "app_pages/dashboard.py" else [{}]
+        for role, query in [(role, query) for role in roles for query in queries]:
+            at = render(role, spec.path, store, query)
+            where = f"{spec.url_path}{query or ''} ({role or 'anonyme'})"
             for text in markdown_strings(at):
                 if hits := [f for f in FRAGMENTS if f in text]:
-                    problems.append(f"{spec.url_path} ({role or 'anonyme'}) : Markdown avec {hits} : {text[:120]!r}")
+                    problems.append(f"{where} : Markdown avec {hits} : {text[:120]!r}")
             if SHOWS_USER_TEXT.get(spec.path, "absent") == role:
                 shown = plain_strings(at)
                 if SHORT not in shown and HOSTILE not in shown:
-                    problems.append(f"{spec.url_path} ({role or 'anonyme'}) : le texte saisi n'apparaît pas")
+                    problems.append(f"{where} : le texte saisi n'apparaît pas")
     assert problems == []
 
 

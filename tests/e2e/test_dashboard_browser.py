@@ -126,6 +126,13 @@ def test_a_participants_contribution_reaches_the_organisers_page_within_3_s(
     page.reload()
     expect(page.get_by_role("heading", name="Le circuit d'exposition")).to_be_visible()
     expect(page.get_by_role("tab", name="Circuit")).to_have_attribute("aria-selected", "true")
+    # A filter reruns the whole page: the open tab stays open, and named in the address.
+    page.get_by_test_id("stSelectbox").filter(has_text="Période").click()
+    page.get_by_role("option", name="La dernière heure").click()
+    wait_for_app(page)
+    expect(page.get_by_role("tab", name="Circuit")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"/direct\?vue=Circuit$"))
 
 
 def test_the_room_screen_never_shows_unmoderated_text(live_app: LiveApp, page: Page) -> None:

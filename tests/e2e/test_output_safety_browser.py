@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, Request
+from playwright.sync_api import Browser, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from db.engine import build_engine
@@ -20,6 +21,7 @@ from tests.e2e.conftest import PHONE, LiveApp, start_app, stop_app, wait_for_app
 from tests.e2e.test_access_browser import logged_in_page
 from tests.fixtures.hostile import STAND_CODE, HostileStore, seed_hostile_store
 from ui.navigation import PAGES
+from ui.tallies import DETAIL_TABS, TAB_PARAM
 
 pytestmark = pytest.mark.browser
 
@@ -73,9 +75,11 @@ class Watch:
             self.outside.append(request.url)
 
 
-def check(page: Page, url: str, must_show: bool, who: str) -> list[str]:
+def check(page: Page, url: str, must_show: bool, who: str, charts: int = 0) -> list[str]:
     page.goto(url)
     wait_for_app(page)
+    if charts:  # the page's Plotly charts drawn (their labels hold what people typed: stands, orientations)
+        expect(page.locator("[data-testid=stPlotlyChart] .js-plotly-plot")).to_have_count(charts)
     # The page's own first element (a title, the room screen's metric, a stand's name): the page is drawn.
     try:
         page.locator("[data-testid=stMain] :is(h1, [data-testid=stMetric], [data-testid=stText])").first.wait_for()
@@ -110,6 +114,10 @@ def test_no_page_runs_fetches_links_or_styles_what_people_typed(
     watch_admin = Watch(admin)
     for spec in [p for p in PAGES if p.permission is not None]:
         problems += check(admin, f"{app.url}/{spec.url_path}", spec.url_path in ADMIN_SHOWS, "admin")
+    # The live page's other tabs of detailed charts (origins, orientations, words, stands), each with the bars per
+    # theme: 1 + 3, 1 + 1, 1 + 5, 1 + 2 Plotly charts.
+    for tab, charts in zip(DETAIL_TABS[1:], (4, 2, 6, 3), strict=True):
+        problems += check(admin, f"{app.url}/direct?{urlencode({TAB_PARAM: tab})}", False, "admin", charts)
     admin.context.close()
 
     assert problems == [], "\n".join(problems)
