@@ -324,6 +324,17 @@ def update_user(
     return StaffAccount.of(user)
 
 
+def issue_login_cookie(*, username: str, cookie_key: str, expiry_days: float, now: datetime | None = None) -> str:
+    """The login cookie's value: the JWT streamlit-authenticator 0.4.2 itself would write (username, expiry).
+
+    Written by the page itself (ui.cookies), not by the library's cookie component: that component's iframe
+    could be unmounted by the rerun its sibling "getAll" component triggers, and the cookie was then never
+    written (a login lost at the next reload, seen on a busy machine).
+    """
+    expires = (now or utcnow()).timestamp() + expiry_days * 86400
+    return jwt.encode({"username": username, "exp_date": expires}, cookie_key, algorithm="HS256")
+
+
 def account_from_cookie(
     *, session: Session, token: str | None, cookie_key: str, expiry_days: float, now: datetime | None = None
 ) -> StaffAccount | None:

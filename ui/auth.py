@@ -1,7 +1,8 @@
 """Staff login for app.py: runs before st.navigation so the menu follows the login at once.
 
-streamlit-authenticator 0.4.2 writes and deletes the login cookie (a signed JWT set through its
-cookie component). The password check, the throttling and the cookie validation are ours
+The login cookie is streamlit-authenticator 0.4.2's signed JWT, written by the page itself (ui.cookies;
+the library's cookie component could lose it, see services.auth.issue_login_cookie) and deleted at logout
+through the library. The password check, the throttling and the cookie validation are ours
 (services.auth): the library's own login widget cannot throttle across sessions, answers
 differently for unknown users, and keeps honouring a cookie after logout.
 """
@@ -118,9 +119,15 @@ def render_login_form() -> StaffAccount | None:
     st.session_state.pop("login_error", None)
     st.session_state.pop("logged_out", None)
     _set_session(result.account)
-    # Outside the expander: the cookie component must mount even when the expander is closed.
+    # Outside the expander (its content is not drawn when it is closed); in the sidebar, where the empty
+    # elements take no room in the page.
     with st.sidebar:
-        _authenticator().cookie_controller.set_cookie()
+        token = auth.issue_login_cookie(
+            username=result.account.username,
+            cookie_key=settings.require_cookie_key(),
+            expiry_days=settings.cookie_expiry_days,
+        )
+        write_cookie(settings.cookie_name, token, days=settings.cookie_expiry_days, same_site="Strict")
         _remember_device(result.account.username)
     return result.account
 
