@@ -16,6 +16,7 @@ from services import questionnaire_import as qi
 from services.backup import backup_sqlite, restore_sqlite, sqlite_path_from_url
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_number
+from services.permissions import CONSOLE_ACTOR
 from services.questionnaires import find_questionnaire
 
 
@@ -51,7 +52,7 @@ def cmd_create_user(args: argparse.Namespace) -> None:
             role=args.role,
             name=args.name or "",
             email=args.email or "",
-            actor="manage.py",
+            actor=CONSOLE_ACTOR,
         )
     print(f"Compte « {account.username} » créé (rôle {account.role}).")
 
@@ -59,7 +60,7 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 def cmd_reset_password(args: argparse.Namespace) -> None:
     password = _read_password(args.password_stdin)
     with session_scope(write=True) as session:
-        auth.change_password(session=session, username=args.username, new_password=password, actor="manage.py")
+        auth.change_password(session=session, username=args.username, new_password=password, actor=CONSOLE_ACTOR)
     print(f"Mot de passe de « {args.username} » changé ; ses sessions ouvertes sont fermées.")
 
 
@@ -74,7 +75,7 @@ def cmd_ensure_admin(args: argparse.Namespace) -> None:
             password=password,
             role=Role.ADMIN.value,
             name="Administration",
-            actor="manage.py",
+            actor=CONSOLE_ACTOR,
         )
     print("Premier compte administrateur créé — notez ce mot de passe, il ne sera plus affiché :")
     print(f"  identifiant : admin\n  mot de passe : {password}")
@@ -163,7 +164,9 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
 def cmd_purge_personal_data(args: argparse.Namespace) -> None:
     months = args.months if args.months is not None else get_settings().personal_data_retention_months
     with session_scope(write=True) as session:
-        report = privacy.purge_personal_data(session=session, retention_months=months, dry_run=args.dry_run)
+        report = privacy.purge_personal_data(
+            session=session, retention_months=months, dry_run=args.dry_run, actor=CONSOLE_ACTOR
+        )
     prefix = "Essai à blanc, rien n'est effacé : " if args.dry_run else "Données personnelles effacées : "
     print(
         f"{prefix}{format_number(report.contributions)} contribution(s) et "

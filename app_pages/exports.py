@@ -84,14 +84,18 @@ separator = st.radio(
     "Séparateur du CSV", list(SEPARATORS), format_func=SEPARATORS.__getitem__, key=K_SEPARATOR, horizontal=True
 )
 options = {"anonymised": not full, "include_rejected": include_rejected}
+actor = account.username
 suffix = "interne" if full else "anonyme"
 left, right = st.columns(2)
 if left.button("Préparer le fichier Excel", key="exports_make_xlsx", icon=":material/table_view:"):
     with st.spinner("Préparation du fichier Excel…"):
-        st.session_state.setdefault(K_FILES, {})["xlsx"] = (store.read(data_export.excel_export, **options), suffix)
+        st.session_state.setdefault(K_FILES, {})["xlsx"] = (
+            store.read(data_export.excel_export, actor=actor, **options),
+            suffix,
+        )
     store.write(data_export.record_export, actor=account.username, kind="xlsx", **options)
 if right.button("Préparer le fichier CSV", key="exports_make_csv", icon=":material/csv:"):
-    data = store.read(data_export.csv_export, semicolon=separator == "semicolon", **options)
+    data = store.read(data_export.csv_export, actor=actor, semicolon=separator == "semicolon", **options)
     st.session_state.setdefault(K_FILES, {})["csv"] = (data, suffix)
     store.write(data_export.record_export, actor=account.username, kind="csv", **options)
 files = st.session_state.get(K_FILES) or {}

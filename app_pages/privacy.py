@@ -27,7 +27,7 @@ st.caption(
 )
 code = st.text_input("Code", key=K_CODE, max_chars=privacy.CODE_MAX_CHARS, placeholder="ABCD-EFGH")
 if code.strip():
-    data = store.read(privacy.find_personal_data, code=code)
+    data = store.read(privacy.find_personal_data, code=code, actor=account.username)
     if data.empty:
         st.info("Aucune donnée n'est liée à ce code.")
     else:

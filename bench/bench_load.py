@@ -37,6 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.inpage import TAP_UNTIL_JS, shown_mark_js
+from services.permissions import CONSOLE_ACTOR
 
 ROOT = Path(__file__).resolve().parent.parent
 DURATION_S = int(os.environ.get("ESS_BENCH_LOAD_SECONDS", "300"))
@@ -101,7 +102,9 @@ def _prepare(work_dir: Path) -> tuple[str, list[tuple[str, str]]]:
     engine = build_engine(url)
     with session_scope(engine, write=True) as session:
         for n in range(ORGANISERS):
-            auth.create_user(session=session, username=f"orga{n}", password=PASSWORD, role="organizer")
+            auth.create_user(
+                session=session, username=f"orga{n}", password=PASSWORD, role="organizer", actor=CONSOLE_ACTOR
+            )
     engine.dispose()
     with closing(sqlite3.connect(work_dir / "ess.db")) as conn:
         stands = [(str(c), str(n)) for c, n in conn.execute("SELECT code, name FROM stand WHERE active")]

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from models import LoginAttempt, Role, StaffUser, utcnow
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
+from services.permissions import Permission, require_permission
 from services.text import check_text
 
 # Same cost as streamlit-authenticator's Hasher, so its hashes and ours are interchangeable.
@@ -110,11 +111,12 @@ def create_user(
     username: str,
     password: str,
     role: str,
+    actor: str,
     name: str = "",
     email: str = "",
-    actor: str = "system",
 ) -> StaffAccount:
     """Create a staff account; refuses a bad username, role or weak password."""
+    require_permission(session=session, actor=actor, permission=Permission.USERS)
     username = normalise_username(username)
     errors: dict[str, str] = {}
     if not USERNAME_RE.match(username):
@@ -269,7 +271,12 @@ def revoke_login_cookies(*, session: Session, username: str, now: datetime | Non
 def change_password(
     *, session: Session, username: str, new_password: str, actor: str, old_password: str | None = None
 ) -> StaffAccount:
-    """Set a new password (checking the old one when given) and revoke existing cookies."""
+    """Set a new password (checking the old one when given) and revoke existing cookies.
+
+    One's own password, with the old one, needs only the ACCOUNT right; anyone else's needs USERS.
+    """
+    own = old_password is not None and normalise_username(actor) == normalise_username(username)
+    require_permission(session=session, actor=actor, permission=Permission.ACCOUNT if own else Permission.USERS)
     user = _get_user(session, username)
     if user is None:
         raise NotFoundError("Compte introuvable.")
@@ -292,6 +299,7 @@ def update_user(
     *, session: Session, username: str, actor: str, role: str | None = None, active: bool | None = None
 ) -> StaffAccount:
     """Change a user's role or active flag, never leaving the app without an active admin."""
+    require_permission(session=session, actor=actor, permission=Permission.USERS)
     user = _get_user(session, username)
     if user is None:
         raise NotFoundError("Compte introuvable.")

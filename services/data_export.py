@@ -45,6 +45,7 @@ from services.labels import (
     label,
 )
 from services.moderation import mask_personal_data
+from services.permissions import Permission, require_permission
 
 BASE_COLUMNS = (
     "Reçu",
@@ -111,9 +112,16 @@ def _public_author(display_mode: str, name: str, organisation: str) -> tuple[str
 
 
 def contribution_table(
-    *, session: Session, anonymised: bool = True, include_rejected: bool = False, theme_id: int | None = None
+    *,
+    session: Session,
+    actor: str,
+    anonymised: bool = True,
+    include_rejected: bool = False,
+    theme_id: int | None = None,
 ) -> ExportTable:
     """Every contribution as export rows (French headers and labels), in order of arrival; cells already safe."""
+    # Even anonymised, the table holds texts not yet moderated: only an account allowed to export reads it.
+    require_permission(session=session, actor=actor, permission=Permission.EXPORTS)
     themes = {t.id: safe_cell(t.short_label) for t in session.exec(select(Theme)).all()}
     orientations = {i: safe_cell(c) for i, c in session.exec(select(Orientation.id, Orientation.code)).all()}
     stands = {i: safe_cell(n) for i, n in session.exec(select(Stand.id, Stand.name)).all()}
@@ -204,10 +212,10 @@ def contribution_table(
 
 
 def csv_export(
-    *, session: Session, anonymised: bool = True, include_rejected: bool = False, semicolon: bool = True
+    *, session: Session, actor: str, anonymised: bool = True, include_rejected: bool = False, semicolon: bool = True
 ) -> bytes:
     """The contributions as CSV, UTF-8 with BOM; semicolons for a French Excel, commas otherwise."""
-    table = contribution_table(session=session, anonymised=anonymised, include_rejected=include_rejected)
+    table = contribution_table(session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected)
     return csv_bytes(table.header, table.rows, delimiter=";" if semicolon else ",")
 
 
@@ -236,9 +244,9 @@ def _summary_rows(table: ExportTable) -> Iterator[Sequence[object]]:
         yield (source, n)
 
 
-def excel_export(*, session: Session, anonymised: bool = True, include_rejected: bool = False) -> bytes:
+def excel_export(*, session: Session, actor: str, anonymised: bool = True, include_rejected: bool = False) -> bytes:
     """An .xlsx: a summary sheet, one sheet per theme, one per origin; filters and frozen headers on each."""
-    table = contribution_table(session=session, anonymised=anonymised, include_rejected=include_rejected)
+    table = contribution_table(session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected)
     return excel_bytes(table)
 
 

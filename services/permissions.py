@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from models import Role
+from sqlmodel import Session, select
+
+from models import Role, StaffUser
+from services.errors import PermissionDenied
 
 
 class Permission(StrEnum):
@@ -50,3 +53,28 @@ _GRANTS: dict[str, frozenset[Permission]] = {
 def role_allows(role: str | None, permission: Permission) -> bool:
     """True if `role` grants `permission`; an anonymous session (None) has none."""
     return role is not None and permission in _GRANTS.get(role, frozenset())
+
+
+# The operator at the server's console (manage.py): whoever runs it already holds the store's files or its
+# credentials, so the role table does not apply. Not a valid username (space, parentheses), so no account can
+# ever be taken for it; pages must never pass it (tests/test_layers.py checks that no page or ui module names it).
+CONSOLE_ACTOR = "manage.py (console)"
+
+DENIED = "Action refusée : votre compte n'a pas (ou plus) les droits nécessaires. Reconnectez-vous si besoin."
+
+
+def require_permission(*, session: Session, actor: str | None, permission: Permission) -> None:
+    """Raise PermissionDenied unless `actor` is the console or an active account whose role grants `permission`.
+
+    Read from the store, never from what the caller believes: a role changed or an account deactivated a
+    second ago is already in force here, whatever the page cached.
+    """
+    if actor == CONSOLE_ACTOR:
+        return
+    user = (
+        session.exec(select(StaffUser).where(StaffUser.username == actor)).first()
+        if isinstance(actor, str) and actor
+        else None
+    )
+    if user is None or not user.active or not role_allows(user.role, permission):
+        raise PermissionDenied(DENIED)

@@ -27,6 +27,7 @@ from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.formatting import format_datetime
 from services.moderation import mask_personal_data
+from services.permissions import Permission, require_permission
 from services.text import has_forbidden_characters
 
 CODE_MAX_CHARS = 64
@@ -97,8 +98,9 @@ def _rows(session: Session, code: str) -> tuple[Participant | None, list[Contrib
     return participant, sorted(contributions.values(), key=lambda c: c.id or 0), list(unique.values())
 
 
-def find_personal_data(*, session: Session, code: str) -> PersonalData:
+def find_personal_data(*, session: Session, code: str, actor: str) -> PersonalData:
     """What the store holds for a receipt code, a device token or a resume code (and the same phone's other items)."""
+    require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
     participant, contributions, responses = _rows(session, code)
     supports = visits = 0
     if participant is not None:
@@ -214,6 +216,7 @@ class ErasureReport:
 
 def erase_personal_data(*, session: Session, code: str, actor: str) -> ErasureReport:
     """Erase the personal fields of everything linked to `code`; the texts stay, anonymised."""
+    require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
     participant, contributions, responses = _rows(session, code)
     if not contributions and not responses and participant is None:
         raise NotFoundError("Aucune donnée n'est liée à ce code.")
@@ -232,11 +235,12 @@ def purge_personal_data(
     *,
     session: Session,
     retention_months: int,
-    actor: str = "manage.py",
+    actor: str,
     now: datetime | None = None,
     dry_run: bool = False,
 ) -> ErasureReport:
     """Erase the personal fields of contributions and questionnaire responses older than the retention."""
+    require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
     if retention_months < 1:
         raise ValidationError({"retention": "La durée de conservation est d'au moins un mois."})
     cutoff = retention_cutoff(retention_months, now)

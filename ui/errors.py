@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
+from services.errors import PermissionDenied
+
 log = logging.getLogger(__name__)
 
 UNEXPECTED = (
@@ -24,6 +26,10 @@ def unexpected_errors_reported() -> Iterator[None]:
     """
     try:
         yield
+    except PermissionDenied as exc:
+        # A service refused: the account lost its right since the page was drawn (see services.permissions).
+        log.warning("permission denied while running a page: %s", exc)
+        st.error(exc.message, icon=":material/lock:")
     except Exception:
         log.exception("unexpected error while running a page")
         st.error(UNEXPECTED, icon=":material/error:")

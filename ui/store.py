@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from core.config import get_settings
 from db.engine import get_engine, session_scope
 from services import reference
-from services.errors import ValidationError
+from services.errors import PermissionDenied, ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -90,6 +90,9 @@ def write_or_report(fn: Callable[..., T], /, **kwargs: object) -> T | None:
     except ValidationError as exc:
         for message in exc.errors.values():
             st.error(message)
+        return None
+    except PermissionDenied as exc:
+        st.error(exc.message, icon=":material/lock:")
         return None
     except STORAGE_ERRORS as exc:
         log.error("write refused by the store: %s", exc)

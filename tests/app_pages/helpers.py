@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import bcrypt
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from db.engine import session_scope
+from models import StaffUser
 from services.auth import StaffAccount
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,16 +21,20 @@ def script(path: str = "app.py") -> str:
     return str(ROOT / path)
 
 
+# One cheap hash for every test account: these accounts never log in through the form.
+_HASH = bcrypt.hashpw(b"test-account-never-logs-in", bcrypt.gensalt(4)).decode("ascii")
+
+
 def account(role: str, username: str | None = None) -> StaffAccount:
-    return StaffAccount(
-        id=1,
-        username=username or f"test-{role}",
-        name=f"Test {role}",
-        email="",
-        role=role,
-        active=True,
-        last_login_at=None,
-    )
+    """A staff account of this role in the test's store (services check the actor there, not in the session)."""
+    username = username or f"test-{role}"
+    with session_scope(write=True) as session:
+        user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+        if user is None:
+            user = StaffUser(username=username, name=f"Test {role}", email="", password_hash=_HASH, role=role)
+            session.add(user)
+            session.flush()
+        return StaffAccount.of(user)
 
 
 def app_as(role: str | None, timeout: float = 30) -> AppTest:

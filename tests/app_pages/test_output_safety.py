@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
 from services import data_export, strategy_document
+from services.permissions import CONSOLE_ACTOR
 from tests.app_pages.helpers import app_as
 from tests.fixtures.hostile import FRAGMENTS, HOSTILE, PAYLOADS, SHORT, STAND_CODE, HostileStore, seed_hostile_store
 from ui.navigation import PAGES
@@ -118,8 +119,8 @@ def test_every_export_keeps_user_text_literal(store: HostileStore) -> None:
     with session_scope() as session:
         docx = strategy_document.strategy_docx(session=session)
         markdown = strategy_document.strategy_markdown(session=session)
-        xlsx = data_export.excel_export(session=session)
-        csv_data = data_export.csv_export(session=session, semicolon=True)
+        xlsx = data_export.excel_export(session=session, actor=CONSOLE_ACTOR)
+        csv_data = data_export.csv_export(session=session, semicolon=True, actor=CONSOLE_ACTOR)
 
     # Word: the text is in the document's XML as characters, no field codes, no hyperlinks, no images.
     with zipfile.ZipFile(io.BytesIO(docx)) as archive:

@@ -18,6 +18,7 @@ from services import contributions
 from services import questionnaire_import as qi
 from services.circuit import MAX_STAND_FILE_BYTES
 from services.contributions import ContributionDraft
+from services.permissions import CONSOLE_ACTOR
 from tests.app_pages.helpers import ROOT, app_as, texts
 from ui.errors import UNEXPECTED
 
@@ -101,8 +102,12 @@ def test_staff_login_is_throttled_per_account_and_per_session(monkeypatch: pytes
     monkeypatch.setenv("ESS_LOGIN_MAX_ATTEMPTS", "3")
     get_settings.cache_clear()
     with session_scope(write=True) as session:
-        auth.create_user(session=session, username="lea", password="mot-de-passe-de-lea", role="admin")
-        auth.create_user(session=session, username="paul", password="mot-de-passe-de-paul", role="staff")
+        auth.create_user(
+            session=session, username="lea", password="mot-de-passe-de-lea", role="admin", actor=CONSOLE_ACTOR
+        )
+        auth.create_user(
+            session=session, username="paul", password="mot-de-passe-de-paul", role="staff", actor=CONSOLE_ACTOR
+        )
 
     attacker = app_as(None).run()
     for _ in range(3):

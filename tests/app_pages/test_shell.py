@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.permissions import role_allows
+from services.permissions import CONSOLE_ACTOR, role_allows
 from tests.app_pages.helpers import ROLES, account, app_as, script, texts
 from ui.navigation import PAGES
 
@@ -71,7 +71,9 @@ def test_login_form_logs_in_and_the_menu_follows_in_the_same_run(app_env: str) -
     from services import auth
 
     with session_scope(write=True) as session:
-        auth.create_user(session=session, username="lea", password="mot-de-passe-de-lea", role="admin")
+        auth.create_user(
+            session=session, username="lea", password="mot-de-passe-de-lea", role="admin", actor=CONSOLE_ACTOR
+        )
     at = app_as(None).run()
     at.text_input(key="login_username").input("lea")
     at.text_input(key="login_password").input("pas-le-bon")
@@ -119,6 +121,7 @@ def test_user_names_are_shown_as_text_not_markdown(app_env: str) -> None:
             password="mot-de-passe-long",
             role="admin",
             name="[clic](javascript:alert(1)) **gras**",
+            actor=CONSOLE_ACTOR,
         )
     at = AppTest.from_file(script(), default_timeout=30)
     at.session_state["staff_account"] = auth.StaffAccount(

@@ -13,6 +13,7 @@ from db.engine import session_scope
 from models import AuditEvent, Role, utcnow
 from services import auth
 from services.errors import ValidationError
+from services.permissions import CONSOLE_ACTOR
 from ui.cookies import COOKIE_VALUE_RE
 
 KEY = "k" * 48
@@ -23,9 +24,16 @@ PASSWORD = "correct-horse-battery"
 def engine(sqlite_engine: Engine) -> Engine:
     with session_scope(sqlite_engine, write=True) as session:
         auth.create_user(
-            session=session, username="Claire", password=PASSWORD, role=Role.ADMIN.value, name="Claire Martin"
+            session=session,
+            username="Claire",
+            password=PASSWORD,
+            role=Role.ADMIN.value,
+            name="Claire Martin",
+            actor=CONSOLE_ACTOR,
         )
-        auth.create_user(session=session, username="org", password=PASSWORD, role=Role.ORGANIZER.value)
+        auth.create_user(
+            session=session, username="org", password=PASSWORD, role=Role.ORGANIZER.value, actor=CONSOLE_ACTOR
+        )
     return sqlite_engine
 
 
@@ -61,7 +69,7 @@ def test_create_user_refuses_bad_input_in_french(
     engine: Engine, username: str, password: str, role: str, field: str
 ) -> None:
     with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
-        auth.create_user(session=session, username=username, password=password, role=role)
+        auth.create_user(session=session, username=username, password=password, role=role, actor="claire")
     assert field in err.value.errors
 
 

@@ -21,6 +21,7 @@ from models import Contribution
 from services import contributions, data_export, drafting, moderation, strategy_document
 from services.contributions import ContributionDraft
 from services.exports import xml_safe
+from services.permissions import CONSOLE_ACTOR
 
 FORMULA = '=HYPERLINK("http://x","clic")'
 CONTROL = "Un texte avec un caractère de contrôle\x0b glissé dans un copier-coller depuis un tableur."
@@ -90,7 +91,7 @@ def seeded(store_engine: Engine) -> dict[str, int]:
 def test_excel_has_summary_theme_and_source_sheets_with_filters_and_frozen_headers(
     store_engine: Engine, seeded: dict[str, int]
 ) -> None:
-    data = run(store_engine, data_export.excel_export)
+    data = run(store_engine, data_export.excel_export, actor=CONSOLE_ACTOR)
     book = openpyxl.load_workbook(io.BytesIO(data))
     names = book.sheetnames
     assert names[0] == "Synthèse"
@@ -118,7 +119,7 @@ def test_excel_has_summary_theme_and_source_sheets_with_filters_and_frozen_heade
 
 
 def test_full_internal_excel_is_an_explicit_choice(store_engine: Engine, seeded: dict[str, int]) -> None:
-    data = run(store_engine, data_export.excel_export, anonymised=False, include_rejected=True)
+    data = run(store_engine, data_export.excel_export, actor=CONSOLE_ACTOR, anonymised=False, include_rejected=True)
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     text = "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
     assert "Paul Secret" in text and "anne.martin@exemple.fr" in text and "Hors sujet" in text
@@ -129,7 +130,7 @@ def test_full_internal_excel_is_an_explicit_choice(store_engine: Engine, seeded:
 def test_csv_has_a_bom_the_chosen_separator_and_neutralised_cells(
     store_engine: Engine, seeded: dict[str, int], semicolon: bool
 ) -> None:
-    data = run(store_engine, data_export.csv_export, semicolon=semicolon)
+    data = run(store_engine, data_export.csv_export, actor=CONSOLE_ACTOR, semicolon=semicolon)
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";" if semicolon else ","))

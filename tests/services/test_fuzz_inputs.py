@@ -27,6 +27,7 @@ from services import questionnaire_import as qi
 from services import questionnaires as qs
 from services.contributions import ContributionDraft
 from services.errors import ServiceError
+from services.permissions import CONSOLE_ACTOR
 from services.text import normalise_newlines
 
 FUZZ = settings(
@@ -288,9 +289,9 @@ def test_a_stand_csv_stores_each_row_exactly_or_rejects_it(
 def test_codes_typed_by_people_find_something_or_nothing(sqlite_engine: Engine, code: str) -> None:
     assert read(sqlite_engine, circuit.restore_passport, public_code=code) is None
     assert read(sqlite_engine, circuit.check_treasure_code, code=code) is None
-    _, error = attempt(sqlite_engine, privacy.find_personal_data, code=code)
+    _, error = attempt(sqlite_engine, privacy.find_personal_data, code=code, actor=CONSOLE_ACTOR)
     if error is None:
-        data = read(sqlite_engine, privacy.find_personal_data, code=code)
+        data = read(sqlite_engine, privacy.find_personal_data, code=code, actor=CONSOLE_ACTOR)
         assert data.contributions == [] and data.responses == []
 
 
@@ -352,7 +353,9 @@ def test_drafting_texts_and_comments_are_stored_exactly_or_refused(
 @pytest.fixture
 def lea(sqlite_engine: Engine) -> str:
     with session_scope(sqlite_engine, write=True) as session:
-        auth.create_user(session=session, username="lea", password="un-mot-de-passe-solide", role="staff")
+        auth.create_user(
+            session=session, username="lea", password="un-mot-de-passe-solide", role="staff", actor=CONSOLE_ACTOR
+        )
     return "lea"
 
 
@@ -379,7 +382,7 @@ def test_login_and_account_names_never_crash(
         password="un-autre-mot-de-passe-solide",
         role="organizer",
         name=name,
-        actor="admin",
+        actor=CONSOLE_ACTOR,
     )
     if error is None:
         with session_scope(sqlite_engine) as session:

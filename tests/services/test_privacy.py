@@ -17,12 +17,14 @@ from sqlmodel import select
 
 from db.engine import session_scope
 from models import AuditEvent, Contribution, utcnow
-from services import contributions, privacy
+from services import auth, contributions, privacy
 from services.codes import device_token
 from services.contributions import ContributionDraft
 from services.errors import NotFoundError
+from services.permissions import CONSOLE_ACTOR
 
 ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "un-mot-de-passe-solide"
 BODY = "Appelez Mme Durand au 06 12 34 56 78 : elle anime un tiers-lieu qui mutualise des locaux."
 
 
@@ -52,16 +54,16 @@ def test_access_by_receipt_finds_the_phone_s_other_contributions_and_exports_the
     first = submit(store_engine, token, author_name="Jeanne Petit", display_mode="name")
     second = submit(store_engine, token, body="Une seconde idée envoyée depuis le même téléphone, sans nom.")
     stranger = submit(store_engine, author_name="Autre Personne", display_mode="name")
-    data = run(store_engine, privacy.find_personal_data, code=first.receipt_code.lower())
+    data = run(store_engine, privacy.find_personal_data, actor=CONSOLE_ACTOR, code=first.receipt_code.lower())
     assert data.device_linked
     assert [c.receipt_code for c in data.contributions] == [first.receipt_code, second.receipt_code]
     assert data.contributions[0].author_name == "Jeanne Petit"
     exported = json.loads(privacy.personal_data_json(data))
     assert exported["contributions"][0]["author_name"] == "Jeanne Petit"
     assert stranger.receipt_code not in json.dumps(exported)
-    by_token = run(store_engine, privacy.find_personal_data, code=token)
+    by_token = run(store_engine, privacy.find_personal_data, actor=CONSOLE_ACTOR, code=token)
     assert len(by_token.contributions) == 2
-    assert run(store_engine, privacy.find_personal_data, code="ZZZZ-ZZZZ").empty
+    assert run(store_engine, privacy.find_personal_data, actor=CONSOLE_ACTOR, code="ZZZZ-ZZZZ").empty
 
 
 def test_erasure_removes_personal_fields_keeps_the_text_anonymised_and_audits_without_values(
@@ -69,6 +71,7 @@ def test_erasure_removes_personal_fields_keeps_the_text_anonymised_and_audits_wi
 ) -> None:
     token = device_token()
     receipt = submit(store_engine, token, author_name="Jeanne Petit", organisation="Tiers-lieu", display_mode="name")
+    run(store_engine, auth.create_user, username="anne", password=PASSWORD, role="staff", actor=CONSOLE_ACTOR)
     report = run(store_engine, privacy.erase_personal_data, code=receipt.receipt_code, actor="anne")
     assert (report.contributions, report.responses) == (1, 0)
     erased = row(store_engine, receipt.contribution_id)
@@ -95,14 +98,14 @@ def test_purge_erases_only_what_is_past_the_retention(sqlite_engine: Engine) -> 
         sqlite_engine, author_name="Ancien Nom", display_mode="name", created_at=utcnow() - timedelta(days=800)
     )
     recent = submit(sqlite_engine, author_name="Nom Récent", display_mode="name")
-    dry = run(sqlite_engine, privacy.purge_personal_data, retention_months=24, dry_run=True)
+    dry = run(sqlite_engine, privacy.purge_personal_data, actor=CONSOLE_ACTOR, retention_months=24, dry_run=True)
     assert dry.contributions == 1 and row(sqlite_engine, old.contribution_id).author_name == "Ancien Nom"
-    report = run(sqlite_engine, privacy.purge_personal_data, retention_months=24)
+    report = run(sqlite_engine, privacy.purge_personal_data, actor=CONSOLE_ACTOR, retention_months=24)
     assert report.contributions == 1
     assert row(sqlite_engine, old.contribution_id).author_name == ""
     assert row(sqlite_engine, recent.contribution_id).author_name == "Nom Récent"
     # Nothing left to purge the second time.
-    assert run(sqlite_engine, privacy.purge_personal_data, retention_months=24).contributions == 0
+    assert run(sqlite_engine, privacy.purge_personal_data, actor=CONSOLE_ACTOR, retention_months=24).contributions == 0
 
 
 def test_manage_purge_personal_data(sqlite_url: str, sqlite_engine: Engine) -> None:

@@ -27,6 +27,7 @@ from models import Contribution, ContributionGroupMember, Orientation, UTCDateTi
 from services import grouping, moderation, privacy, tallies
 from services import questionnaire_import as qi
 from services.contributions import ContributionDraft, submit_batch, submit_contribution
+from services.permissions import CONSOLE_ACTOR
 from services.questionnaires import get_questionnaire
 from services.tallies import Dimension, TallyFilter
 from services.tally_rollup import PAUSE_SETTING, paused_rollup
@@ -172,7 +173,7 @@ def _apply(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) ->
             session.execute(delete(Contribution).where(Contribution.id == target))
         elif op[0] == "erase":
             code = session.get(Contribution, target).receipt_code  # type: ignore[union-attr]
-            privacy.erase_personal_data(session=session, code=code, actor="test")
+            privacy.erase_personal_data(session=session, code=code, actor=CONSOLE_ACTOR)
 
 
 def _direct(engine: Engine, f: TallyFilter) -> dict[str, Any]:
