@@ -280,3 +280,39 @@ def test_the_wait_message_is_french_and_rounds_up() -> None:
     assert throttle.wait_message(30) == "Trop d'essais avec des codes inconnus. Réessayez dans 30 s."
     assert throttle.wait_message(61) == "Trop d'essais avec des codes inconnus. Réessayez dans 2 minutes."
     assert throttle.wait_message(60) == "Trop d'essais avec des codes inconnus. Réessayez dans 1 minute."
+
+
+def test_new_questionnaire_drafts_per_address_have_the_new_passport_ceiling(store_engine: Engine) -> None:
+    from services import questionnaires as qs
+
+    with session_scope(store_engine) as session:
+        questionnaire_id = qs.get_questionnaire(session=session).id
+    origin, now = throttle.Origin(VENUE), utcnow()
+    answers = {"q_structure_reseau": "oui"}
+    ceiling = throttle.NEW_PASSPORTS[0].max_events
+    with session_scope(store_engine, write=True) as session:
+        drafts = [
+            qs.save_draft(session=session, questionnaire_id=questionnaire_id, answers=answers, origin=origin, now=now)
+            for _ in range(ceiling)
+        ]
+    with pytest.raises(throttle.Throttled) as caught:
+        write(store_engine, qs.save_draft, questionnaire_id=questionnaire_id, answers=answers, origin=origin, now=now)
+    assert caught.value.message.startswith("Beaucoup de réponses commencent en même temps depuis votre réseau.")
+    # Saving a draft already begun is not a new respondent; another address is not concerned.
+    write(
+        store_engine,
+        qs.save_draft,
+        questionnaire_id=questionnaire_id,
+        answers=answers,
+        resume_code=drafts[0].resume_code,
+        origin=origin,
+        now=now,
+    )
+    write(
+        store_engine,
+        qs.save_draft,
+        questionnaire_id=questionnaire_id,
+        answers=answers,
+        origin=throttle.Origin(ELSEWHERE),
+        now=now,
+    )
