@@ -144,6 +144,7 @@ def _send() -> None:
             device_token=participant.device_token(),
             draft=draft,
             rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
+            origin=participant.origin(),
         )
     except ValidationError as exc:
         ss[K_ERRORS] = exc.errors
@@ -194,7 +195,10 @@ def _empty_text_fields() -> None:
 def _support(contribution_id: int) -> None:
     try:
         result = store.write(
-            contributions.support_contribution, device_token=participant.device_token(), contribution_id=contribution_id
+            contributions.support_contribution,
+            device_token=participant.device_token(),
+            contribution_id=contribution_id,
+            origin=participant.origin(),
         )
     except ServiceError as exc:
         st.session_state[K_SUPPORT_NOTE] = ("error", exc.message)

@@ -1,7 +1,5 @@
 """Mon passeport: the hunter's progress on the circuit, the treasure, and restoring it on another phone."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -12,28 +10,20 @@ from ui import participant, store
 
 K_RESTORE = "passport_restore_code"
 K_NOTE = "passport_note"
-K_FAILURES = "passport_restore_failures"
-
-
-@st.cache_resource(show_spinner=False)
-def _restore_failures() -> throttle.SharedWindow:
-    """Wrong restore codes from every session of this process (a count, no personal data)."""
-    return throttle.SharedWindow()
 
 
 def _restore() -> None:
-    now = time.monotonic()
-    mine = throttle.prune(st.session_state.get(K_FAILURES, []), now=now, window_s=throttle.SESSION_WINDOW_S)
-    wait = throttle.retry_after(
-        mine, now=now, max_failures=throttle.SESSION_MAX_FAILURES, window_s=throttle.SESSION_WINDOW_S
-    ) or _restore_failures().retry_after(now)
-    if wait is not None:
-        st.session_state[K_NOTE] = ("error", throttle.wait_message(wait))
+    try:
+        token = store.write(
+            circuit_service.restore_passport,
+            public_code=st.session_state.get(K_RESTORE) or "",
+            session_key=participant.session_key(),
+            origin=participant.origin(),
+        )
+    except throttle.Throttled as exc:
+        st.session_state[K_NOTE] = ("error", exc.message)
         return
-    token = store.read(circuit_service.restore_passport, public_code=st.session_state.get(K_RESTORE) or "")
     if token is None:
-        st.session_state[K_FAILURES] = [*mine, now]
-        _restore_failures().record_failure(now)
         st.session_state[K_NOTE] = (
             "error",
             "Aucun passeport ne porte ce code. Vérifiez-le : 8 caractères, par ex. K7QF-MC3R.",

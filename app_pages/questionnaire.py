@@ -17,7 +17,7 @@ from services import questionnaires as qs
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
-from ui import store
+from ui import participant, store
 from ui.scrolling import scroll_to_top_on_step
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def _save(questionnaire: qs.QuestionnaireInfo, *, respondent: qs.Respondent | No
             answers=_answers(questionnaire.questions),
             respondent=respondent,
             resume_code=ss.get(K_CODE),
+            origin=participant.origin(),
         )
     except ValidationError as exc:
         _show_first_error(questionnaire, exc.errors)

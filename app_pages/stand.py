@@ -8,18 +8,28 @@ from pathlib import Path
 import streamlit as st
 
 from services import circuit as circuit_service
-from services.errors import NotFoundError
+from services.errors import NotFoundError, ServiceError
 from ui import circuit, participant, store
 
 K_NOTE = "stand_note"
+K_HELD = "stand_held_message"
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "circuit.css"
 
 
 def _visit(code: str) -> None:
     try:
-        result = store.write(circuit_service.visit_stand, device_token=participant.device_token(), stand_code=code)
+        result = store.write(
+            circuit_service.visit_stand,
+            device_token=participant.device_token(),
+            stand_code=code,
+            origin=participant.origin(),
+        )
     except NotFoundError:
         st.session_state[K_NOTE] = "closed"
+        return
+    except ServiceError as exc:  # the venue's address is over its ceiling (services.throttle): try again soon
+        st.session_state[K_NOTE] = "held"
+        st.session_state[K_HELD] = exc.message
         return
     except store.STORAGE_ERRORS:  # disk full, database restarting: nothing written, the button stays
         st.session_state[K_NOTE] = "unavailable"
@@ -63,6 +73,8 @@ if note == "treasure":
     )
 elif note == "closed":
     st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
+elif note == "held":
+    st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/hourglass_top:")
 elif note == "unavailable":
     st.error(
         "La visite n'a pas pu être enregistrée (incident technique). Touchez de nouveau le bouton dans un instant.",

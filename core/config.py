@@ -45,6 +45,17 @@ class Settings(BaseSettings):
     # Per-device rate limit on contributions (not per IP: the whole room shares the venue's address).
     contribution_rate_max: int = 10
     contribution_rate_window_seconds: int = 600
+    # Backstops per network address on anonymous use, sized for 800 people behind the venue's one address
+    # (services.throttle explains each figure): new passports (new device tokens) and anonymous writes
+    # (contributions, supports, stand visits), each per 10 seconds and per hour; wrong passport-restore codes
+    # per address and overall, per 10 minutes. Behind a reverse proxy on another machine, let uvicorn trust
+    # its X-Forwarded-For with FORWARDED_ALLOW_IPS, or every phone counts as the proxy's address.
+    address_new_passports_per_10s: int = Field(default=40, ge=1)
+    address_new_passports_per_hour: int = Field(default=1_200, ge=1)
+    address_writes_per_10s: int = Field(default=200, ge=1)
+    address_writes_per_hour: int = Field(default=15_000, ge=1)
+    restore_failures_per_address: int = Field(default=30, ge=1)
+    restore_failures_overall: int = Field(default=300, ge=1)
     # Who participants ask, with their receipt code, to see or erase what they sent (privacy notice).
     privacy_contact: str = "l'accueil de la conférence ou la mission ESS de la Région Pays de la Loire"
 

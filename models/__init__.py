@@ -38,6 +38,7 @@ from models.questionnaire import (
 )
 from models.reference import Departement, KeyFigure, Ptce, SupportScheme, Theme
 from models.staff import AuditEvent, LoginAttempt, StaffUser
+from models.throttle import ThrottleEvent
 
 __all__ = [
     "ActorType",
@@ -80,6 +81,7 @@ __all__ = [
     "SupportScheme",
     "Tag",
     "Theme",
+    "ThrottleEvent",
     "UTCDateTime",
     "utcnow",
 ]

@@ -15,10 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import Contribution, ModerationStatus, Participant, Ptce, Stand, StandVisit, Theme, utcnow
+from services import throttle
 from services.audit import record_audit_event
-from services.codes import readable_code
+from services.codes import normalise_code, readable_code
 from services.errors import NotFoundError, ValidationError
-from services.participants import find_participant_by_code, get_or_create_participant, participant_id_for_token
+from services.participants import (
+    count_anonymous_write,
+    find_participant_by_code,
+    get_or_create_participant,
+    participant_id_for_token,
+)
 from services.qrcodes import PosterStand
 from services.text import check_text, has_forbidden_characters
 
@@ -164,9 +170,20 @@ def has_visited(*, session: Session, device_token: str, stand_code: str) -> bool
     return int(session.exec(stmt).one()) > 0
 
 
-def visit_stand(*, session: Session, device_token: str, stand_code: str, is_demo: bool = False) -> VisitResult:
+def visit_stand(
+    *,
+    session: Session,
+    device_token: str,
+    stand_code: str,
+    is_demo: bool = False,
+    origin: throttle.Origin | None = None,
+    now: datetime | None = None,
+) -> VisitResult:
     """« J'ai visité »: the phone's passport gets this stand once; the treasure is checked at once."""
-    participant = get_or_create_participant(session=session, device_token=device_token, is_demo=is_demo)
+    count_anonymous_write(session=session, origin=origin, now=now)
+    participant = get_or_create_participant(
+        session=session, device_token=device_token, is_demo=is_demo, origin=origin, now=now
+    )
     new = record_stand_visit(
         session=session, participant_id=participant.id, stand_code=normalise_stand_code(stand_code), is_demo=is_demo
     )
@@ -255,10 +272,49 @@ def passport(*, session: Session, device_token: str) -> Passport:
     )
 
 
-def restore_passport(*, session: Session, public_code: str) -> str | None:
-    """The device token behind a passport's short code (the new phone takes it over), or None."""
+RESTORE_SESSION_SCOPE = "restore.session"
+RESTORE_ORIGIN_SCOPE = "restore.origin"
+RESTORE_OVERALL_SCOPE = "restore.overall"
+_OVERALL_KEY = "all"
+
+
+def restore_passport(
+    *,
+    session: Session,
+    public_code: str,
+    session_key: str,
+    origin: throttle.Origin,
+    now: datetime | None = None,
+) -> str | None:
+    """The device token behind a passport's short code (the new phone takes it over), or None.
+
+    Wrong codes are counted per browser session, per address and overall (services.throttle.RESTORE_*), and
+    a code is looked up only while all three windows allow it: that is what bounds guessing. Raises
+    throttle.Throttled (French message) while one holds. Only failures are counted, so a person who types the
+    right code is held back by nobody's failures but their own session's, their address's, or an attack
+    spread over more addresses than the overall window allows (ten at full speed).
+    """
+    if not normalise_code(public_code):
+        return None  # nothing typed: not a guess
+    now = now or utcnow()
+    checks = (
+        (RESTORE_SESSION_SCOPE, session_key, throttle.RESTORE_PER_SESSION),
+        (RESTORE_ORIGIN_SCOPE, origin.key, origin.restore_failures),
+        (RESTORE_OVERALL_SCOPE, _OVERALL_KEY, origin.restore_failures_overall),
+    )
+    waits = [
+        throttle.wait_seconds(session=session, scope=scope, key=key, windows=windows, now=now)
+        for scope, key, windows in checks
+    ]
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        raise throttle.Throttled(throttle.wait_message(wait), retry_after_s=wait)
     ref = find_participant_by_code(session=session, public_code=public_code)
-    return ref.device_token if ref else None
+    if ref is not None:
+        return ref.device_token
+    for scope, key, _ in checks:
+        throttle.record_event(session=session, scope=scope, key=key, now=now)
+    return None
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,9 @@ from models import (
 from services.circuit import award_treasure_if_complete
 from services.codes import readable_code
 from services.errors import NotFoundError, ServiceError, ValidationError
-from services.participants import get_or_create_participant, participant_id_for_token
+from services.participants import count_anonymous_write, get_or_create_participant, participant_id_for_token
 from services.text import check_text
+from services.throttle import Origin
 
 BODY_MIN_CHARS = 20
 BODY_MAX_CHARS = 2000
@@ -323,15 +324,22 @@ def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limi
 
 
 def submit_from_device(
-    *, session: Session, device_token: str, draft: ContributionDraft, rate_limit: RateLimit | None = None
+    *,
+    session: Session,
+    device_token: str,
+    draft: ContributionDraft,
+    rate_limit: RateLimit | None = None,
+    origin: Origin | None = None,
+    now: datetime | None = None,
 ) -> Receipt:
-    """A participant's submission: tied to the device (created on first use), throttled per device."""
+    """A participant's submission: tied to the device (created on first use), throttled per device and address."""
     # A retry of a submission already stored must answer with its receipt even if the device is now throttled.
     existing = _existing(session, draft.idempotency_key or "")
     if existing is not None:
         assert existing.id is not None
         return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
-    participant = get_or_create_participant(session=session, device_token=device_token)
+    count_anonymous_write(session=session, origin=origin, now=now)
+    participant = get_or_create_participant(session=session, device_token=device_token, origin=origin, now=now)
     receipt = submit_contribution(
         session=session, draft=replace(draft, participant_id=participant.id), rate_limit=rate_limit
     )
@@ -351,12 +359,20 @@ class SupportReceipt:
 VISIBLE_STATUSES = (ModerationStatus.PUBLISHED.value, ModerationStatus.PENDING.value)
 
 
-def support_contribution(*, session: Session, device_token: str, contribution_id: int) -> SupportReceipt:
+def support_contribution(
+    *,
+    session: Session,
+    device_token: str,
+    contribution_id: int,
+    origin: Origin | None = None,
+    now: datetime | None = None,
+) -> SupportReceipt:
     """'Je soutiens celle-ci': one support per device and contribution, never one's own."""
     target = session.get(Contribution, contribution_id)
     if target is None or target.status not in VISIBLE_STATUSES:
         raise NotFoundError("Cette contribution n'est plus proposée au soutien.")
-    participant = get_or_create_participant(session=session, device_token=device_token)
+    count_anonymous_write(session=session, origin=origin, now=now)
+    participant = get_or_create_participant(session=session, device_token=device_token, origin=origin, now=now)
     if target.participant_id == participant.id:
         raise ValidationError({"support": "C'est votre propre contribution : elle compte déjà."})
     existing = session.exec(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from models import Participant, utcnow
+from services import throttle
 from services.codes import device_token, normalise_code, readable_code
 from services.errors import ValidationError
 
@@ -74,13 +76,62 @@ def participant_id_for_token(*, session: Session, device_token: str) -> int | No
     return session.exec(select(Participant.id).where(Participant.device_token == device_token)).first()
 
 
-def get_or_create_participant(*, session: Session, device_token: str, is_demo: bool = False) -> ParticipantRef:
-    """The participant behind a browser's device token, created on its first contribution or support."""
+# Scopes of services.throttle counted here and by every anonymous write (contributions, supports, visits).
+NEW_PASSPORT_SCOPE = "passport.new"
+ANONYMOUS_WRITE_SCOPE = "anonymous.write"
+NEW_PASSPORTS_HELD = (
+    "Beaucoup de nouveaux téléphones envoient en même temps depuis votre réseau. Rien n'est perdu : "
+    "votre saisie est conservée, réessayez dans {wait}."
+)
+WRITES_HELD = (
+    "Beaucoup d'envois arrivent en même temps depuis votre réseau. Rien n'est perdu : votre saisie est "
+    "conservée, réessayez dans {wait}."
+)
+
+
+def count_anonymous_write(*, session: Session, origin: throttle.Origin | None, now: datetime | None = None) -> None:
+    """The per-address ceiling on anonymous writes; raises throttle.Throttled (French message) when it holds.
+
+    `origin` is None for what does not come from a phone (demo data, imports, tests of other rules).
+    """
+    if origin is not None:
+        throttle.take(
+            session=session,
+            scope=ANONYMOUS_WRITE_SCOPE,
+            key=origin.key,
+            windows=origin.writes,
+            message=WRITES_HELD,
+            now=now,
+        )
+
+
+def get_or_create_participant(
+    *,
+    session: Session,
+    device_token: str,
+    is_demo: bool = False,
+    origin: throttle.Origin | None = None,
+    now: datetime | None = None,
+) -> ParticipantRef:
+    """The participant behind a browser's device token, created on its first contribution or support.
+
+    A new token from `origin` is counted against its ceiling of new passports (any well-formed token makes a
+    participant, so without it one script could pose as any number of phones); a known one never is.
+    """
     if not is_valid_device_token(device_token):
         raise ValidationError({"device_token": "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."})
     row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
     if row is not None:
         return _ref(row)
+    if origin is not None:
+        throttle.take(
+            session=session,
+            scope=NEW_PASSPORT_SCOPE,
+            key=origin.key,
+            windows=origin.new_passports,
+            message=NEW_PASSPORTS_HELD,
+            now=now,
+        )
     for _ in range(5):
         row = Participant(device_token=device_token, public_code=readable_code(8), is_demo=is_demo)
         try:

@@ -28,6 +28,7 @@ from models import (
     Theme,
     utcnow,
 )
+from services import throttle
 from services.codes import normalise_code, readable_code
 from services.contributions import (
     BODY_MAX_CHARS,
@@ -459,6 +460,13 @@ def _store_answers(
     session.flush()
 
 
+NEW_DRAFT_SCOPE = "questionnaire.new"
+NEW_DRAFTS_HELD = (
+    "Beaucoup de réponses commencent en même temps depuis votre réseau. Rien n'est perdu : vos réponses "
+    "sont conservées, réessayez d'enregistrer dans {wait}."
+)
+
+
 def save_draft(
     *,
     session: Session,
@@ -466,8 +474,14 @@ def save_draft(
     answers: dict[str, object],
     respondent: Respondent | None = None,
     resume_code: str | None = None,
+    origin: throttle.Origin | None = None,
+    now: datetime | None = None,
 ) -> DraftState:
-    """Keep what was typed so far (required questions not enforced); creates the draft and its resume code."""
+    """Keep what was typed so far (required questions not enforced); creates the draft and its resume code.
+
+    A new draft from `origin` counts against that address's ceiling of new respondents (the same figures as
+    new passports: one per person), since each sent draft turns its open answers into contributions.
+    """
     questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id)
     if not questionnaire.active:
         raise ValidationError({"form": "Ce questionnaire est clos : il ne reçoit plus de réponses."})
@@ -483,6 +497,15 @@ def save_draft(
         raise NotFoundError("Ce code de reprise ne correspond à aucun brouillon : vérifiez-le.")
     if row is not None and row.status != ResponseStatus.DRAFT:
         raise ValidationError({"form": "Cette réponse a déjà été envoyée : elle ne peut plus être modifiée."})
+    if row is None and origin is not None:
+        throttle.take(
+            session=session,
+            scope=NEW_DRAFT_SCOPE,
+            key=origin.key,
+            windows=origin.new_passports,
+            message=NEW_DRAFTS_HELD,
+            now=now,
+        )
     now = utcnow()
     if row is None:
         # Each new draft sweeps the abandoned ones: the notice's promise needs no scheduler.

@@ -36,3 +36,15 @@ def test_secrets_file_gets_a_random_key_once(tmp_path: Path, monkeypatch: pytest
 def test_gitignore_keeps_secrets_and_data_out_of_the_repository() -> None:
     ignored = Path(__file__).resolve().parents[1].joinpath(".gitignore").read_text().splitlines()
     assert ".streamlit/secrets.toml" in ignored and "data/" in ignored
+
+
+def test_the_address_ceilings_default_to_the_figures_services_throttle_justifies() -> None:
+    from core.config import get_settings
+    from services import throttle
+    from ui.participant import origin_for
+
+    get_settings.cache_clear()
+    try:
+        assert origin_for("k") == throttle.Origin("k")
+    finally:
+        get_settings.cache_clear()

@@ -19,14 +19,21 @@ rendered as HTML, which is what a script would need to steal it.
 
 from __future__ import annotations
 
+import secrets
+import uuid
+
 import streamlit as st
 
 from core.config import get_settings
+from services import throttle
 from services.codes import device_token as new_device_token
 from services.participants import is_valid_device_token
 from ui.cookies import write_cookie
 
 TOKEN_KEY = "device_token"  # noqa: S105  (a session_state key, not a secret)
+SESSION_KEY = "throttle_session_key"
+# Without ESS_COOKIE_KEY (a development run) addresses are still hashed with a key, one per process.
+_FALLBACK_SECRET = secrets.token_hex(32)
 
 
 def device_token() -> str:
@@ -47,3 +54,42 @@ def remember_device() -> None:
     if st.context.cookies.get(settings.device_cookie_name) == token or not is_valid_device_token(token):
         return
     write_cookie(settings.device_cookie_name, token, days=settings.device_cookie_days)
+
+
+def origin() -> throttle.Origin:
+    """Where this session's requests come from, as the anonymous throttles count it (never the address itself).
+
+    `st.context.ip_address` is the peer of the session's WebSocket: the phone, or the venue's NAT for a whole
+    room. uvicorn replaces it with the client named in X-Forwarded-For only when the peer is a proxy it trusts
+    (FORWARDED_ALLOW_IPS, localhost by default), so a phone cannot choose its own address. On localhost it is
+    None: every such request counts as one origin.
+    """
+    settings = get_settings()
+    address = st.context.ip_address
+    # Outside a real server (AppTest, bare runs) there is no connection: counted as this machine.
+    address = address if isinstance(address, str) else None
+    key = throttle.origin_key(address, secret=settings.cookie_key or _FALLBACK_SECRET)
+    return origin_for(key)
+
+
+def origin_for(key: str) -> throttle.Origin:
+    """The throttle origin for a hashed address key, with the ceilings the settings give."""
+    s = get_settings()
+    return throttle.Origin(
+        key=key,
+        new_passports=(
+            throttle.Window(s.address_new_passports_per_10s, 10),
+            throttle.Window(s.address_new_passports_per_hour, 3_600),
+        ),
+        writes=(throttle.Window(s.address_writes_per_10s, 10), throttle.Window(s.address_writes_per_hour, 3_600)),
+        restore_failures=(throttle.Window(s.restore_failures_per_address, 600),),
+        restore_failures_overall=(throttle.Window(s.restore_failures_overall, 600),),
+    )
+
+
+def session_key() -> str:
+    """A random id of this browser session, for the throttles that count per session (nothing personal)."""
+    key = st.session_state.get(SESSION_KEY)
+    if not isinstance(key, str):
+        key = st.session_state[SESSION_KEY] = uuid.uuid4().hex
+    return key

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core.config import get_settings
 from db.engine import session_scope
 from models import AuditEvent, Stand, StandVisit
 from services import circuit
@@ -116,6 +117,23 @@ def test_wrong_restore_codes_are_throttled_per_session_and_the_typed_code_stays(
     owner.text_input(key="passport_restore_code").input(code).run()
     owner.button(key="passport_restore").click().run()
     assert owner.session_state["device_token"] == token
+
+
+def test_a_stand_visit_held_by_the_address_ceiling_says_so_in_french(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESS_ADDRESS_WRITES_PER_10S", "1")
+    get_settings.cache_clear()
+    at = open_page("app_pages/stand.py", token=device_token(), query={"code": "S01"})
+    at.button(key="stand_visit").click().run()
+    assert "Visite enregistrée dans votre passeport." in texts(at)
+    # A second phone behind the same address within the same 10 seconds: over the (lowered) ceiling.
+    other = open_page("app_pages/stand.py", token=device_token(), query={"code": "S01"})
+    other.button(key="stand_visit").click().run()
+    assert not other.exception
+    assert any(
+        w.value.startswith("Beaucoup d'envois arrivent en même temps depuis votre réseau.") for w in other.warning
+    )
+    assert [b for b in other.button if b.key == "stand_visit"]  # the button stays: one tap later will do
+    assert len(visits()) == 1
 
 
 def test_the_circuit_and_ptce_pages_render_offline_with_every_ptce() -> None:

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from db.engine import session_scope
 from models import AuditEvent, Stand, StandVisit
-from services import circuit, contributions, qrcodes
+from services import circuit, contributions, qrcodes, throttle
 from services.codes import device_token
 from services.contributions import ContributionDraft
 from services.errors import NotFoundError, ValidationError
@@ -143,9 +143,10 @@ def test_every_theme_without_a_contribution_is_not_yet_the_treasure(store_engine
 def test_a_lost_passport_is_restored_from_its_short_code(store_engine: Engine) -> None:
     old_phone = device_token()
     code = visit(store_engine, old_phone, "S03").public_code
-    with session_scope(store_engine) as session:
-        assert circuit.restore_passport(session=session, public_code="ZZZZ-ZZZZ") is None
-        restored = circuit.restore_passport(session=session, public_code=code.lower().replace("-", ""))
+    browser = {"session_key": uuid.uuid4().hex, "origin": throttle.Origin("a-hashed-address")}
+    with session_scope(store_engine, write=True) as session:
+        assert circuit.restore_passport(session=session, public_code="ZZZZ-ZZZZ", **browser) is None
+        restored = circuit.restore_passport(session=session, public_code=code.lower().replace("-", ""), **browser)
     assert restored == old_phone
     assert [s.code for s in passport(store_engine, restored).visited] == ["S03"]
 

@@ -22,7 +22,7 @@ from sqlmodel import SQLModel
 
 from db.engine import session_scope
 from models import Contribution, Orientation, OrientationComment, Ptce, StaffUser, Stand, Tag
-from services import auth, circuit, contributions, drafting, moderation, privacy, ptce
+from services import auth, circuit, contributions, drafting, moderation, privacy, ptce, throttle
 from services import questionnaire_import as qi
 from services import questionnaires as qs
 from services.contributions import ContributionDraft
@@ -287,7 +287,15 @@ def test_a_stand_csv_stores_each_row_exactly_or_rejects_it(
 @FUZZ
 @given(code=any_text)
 def test_codes_typed_by_people_find_something_or_nothing(sqlite_engine: Engine, code: str) -> None:
-    assert read(sqlite_engine, circuit.restore_passport, public_code=code) is None
+    # A new browser session from a new address each time, so the restore throttle does not hide the lookup.
+    restored, error = attempt(
+        sqlite_engine,
+        circuit.restore_passport,
+        public_code=code,
+        session_key=uuid.uuid4().hex,
+        origin=throttle.Origin(uuid.uuid4().hex),
+    )
+    assert error is None and restored is None
     assert read(sqlite_engine, circuit.check_treasure_code, code=code) is None
     _, error = attempt(sqlite_engine, privacy.find_personal_data, code=code, actor=CONSOLE_ACTOR)
     if error is None:
