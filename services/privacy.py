@@ -233,15 +233,21 @@ def _scrub_json(value: Any, secrets: set[str]) -> Any:
     return value
 
 
-def _events(session: Session, entity_type: str, entity_ids: Iterable[int]) -> list[AuditEvent]:
-    ids = [str(i) for i in entity_ids]
-    if not ids:
-        return []
-    return list(
-        session.exec(
-            select(AuditEvent).where(AuditEvent.entity_type == entity_type, col(AuditEvent.entity_id).in_(ids))
-        ).all()
-    )
+_CHUNK = 500  # ids per IN (...) list
+
+
+def _events(session: Session, entity_type: str, entity_ids: Iterable[int]) -> dict[int, list[AuditEvent]]:
+    """The audit events of these records, by record id: read in chunks, not one query per record."""
+    ids = sorted({str(i) for i in entity_ids})
+    found: dict[int, list[AuditEvent]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for event in session.exec(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == entity_type, col(AuditEvent.entity_id).in_(ids[start : start + _CHUNK])
+            )
+        ).all():
+            found.setdefault(int(event.entity_id), []).append(event)
+    return found
 
 
 def _drop_texts(event: AuditEvent) -> None:
@@ -253,10 +259,9 @@ def _drop_texts(event: AuditEvent) -> None:
             setattr(event, side, {k: (ERASED if k in AUDIT_TEXT_KEYS and v else v) for k, v in data.items()})
 
 
-def _contribution_secrets(session: Session, c: Contribution) -> set[str]:
+def _contribution_secrets(c: Contribution, events: list[AuditEvent]) -> set[str]:
     """A contribution's erased values: its name and organisation, personal data in its text, title, reason, trail,
     and what staff masked by hand in any of its masked copies (the current one and those the trail kept)."""
-    events = _events(session, CONTRIBUTION_ENTITY, [c.id or 0])
     trail = [
         v
         for e in events
@@ -275,9 +280,15 @@ def _contribution_secrets(session: Session, c: Contribution) -> set[str]:
 
 
 def _erase_contribution(
-    session: Session, c: Contribution, actor: str, now: datetime, reason: str, *, secrets: set[str]
+    session: Session,
+    c: Contribution,
+    actor: str,
+    now: datetime,
+    reason: str,
+    *,
+    secrets: set[str],
+    events: list[AuditEvent],
 ) -> bool:
-    events = _events(session, CONTRIBUTION_ENTITY, [c.id or 0])
     erased = [
         name
         for name, present in (
@@ -305,7 +316,6 @@ def _erase_contribution(
     for event in history:
         _drop_texts(event)
         session.add(event)
-    _scrub_groups(session, c, secrets)
     c.author_name = ""
     c.organisation = ""
     c.display_mode = DisplayMode.ANONYMOUS.value
@@ -334,28 +344,40 @@ def _dropped(data: dict[str, Any] | None) -> dict[str, Any] | None:
     return {k: (ERASED if k in AUDIT_TEXT_KEYS and v else v) for k, v in data.items()}
 
 
-def _scrub_groups(session: Session, c: Contribution, secrets: set[str]) -> None:
-    """The groups of its theme whose representative text copies the erased text, and their audit events."""
-    member_of = set(
-        session.exec(
-            select(ContributionGroupMember.group_id).where(ContributionGroupMember.contribution_id == c.id)
-        ).all()
-    )
-    groups = session.exec(select(ContributionGroup).where(ContributionGroup.theme_id == c.theme_id)).all()
-    touched: list[int] = []
-    for group in groups:
-        lowered = group.representative_text.lower()
-        if group.id in member_of or any(s.lower() in lowered for s in secrets):
-            scrubbed = _scrub(group.representative_text, secrets)
-            if scrubbed != group.representative_text:
-                group.representative_text = scrubbed
-                session.add(group)
-            touched.append(group.id or 0)
-    for event in _events(session, GROUP_ENTITY, touched):
-        before, after = _scrub_json(event.before, secrets), _scrub_json(event.after, secrets)
-        if (before, after) != (event.before, event.after):
-            event.before, event.after = before, after
-            session.add(event)
+def _scrub_groups(session: Session, erased: list[tuple[Contribution, set[str]]]) -> None:
+    """Groups whose representative text copies an erased text (a member's, or any holding an erased value),
+    and their audit events: the erased values replaced, personal data masked."""
+    if not erased:
+        return
+    ids = [c.id for c, _ in erased]
+    member_of: dict[int, set[int]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        for group_id, cid in session.exec(
+            select(ContributionGroupMember.group_id, ContributionGroupMember.contribution_id).where(
+                col(ContributionGroupMember.contribution_id).in_(ids[start : start + _CHUNK])
+            )
+        ).all():
+            member_of.setdefault(group_id, set()).add(cid)
+    by_id = {c.id: secrets for c, secrets in erased}
+    every = set().union(*by_id.values())
+    themes = sorted({c.theme_id for c, _ in erased})
+    scrubbed: dict[int, set[str]] = {}
+    for group in session.exec(select(ContributionGroup).where(col(ContributionGroup.theme_id).in_(themes))).all():
+        gid = group.id or 0
+        text = group.representative_text
+        secrets = set().union(*(by_id[cid] for cid in member_of.get(gid, ()))) | {v for v in every if v in text}
+        if gid not in member_of and not secrets:
+            continue
+        scrubbed[gid] = secrets
+        if (new := _scrub(text, secrets)) != text:
+            group.representative_text = new
+            session.add(group)
+    for gid, events in _events(session, GROUP_ENTITY, scrubbed).items():
+        for event in events:
+            before, after = _scrub_json(event.before, scrubbed[gid]), _scrub_json(event.after, scrubbed[gid])
+            if (before, after) != (event.before, event.after):
+                event.before, event.after = before, after
+                session.add(event)
 
 
 def _response_secrets(session: Session, r: QuestionnaireResponse) -> set[str]:
@@ -436,11 +458,17 @@ def _erase(
     pooled: dict[object, set[str]] = {}
     for r in responses:
         pooled.setdefault("one" if one_person else ("response", r.id), set()).update(_response_secrets(session, r))
+    trails = _events(session, CONTRIBUTION_ENTITY, [c.id or 0 for c in contributions])
     for c in contributions:
-        pooled.setdefault(person(c), set()).update(_contribution_secrets(session, c))
+        pooled.setdefault(person(c), set()).update(_contribution_secrets(c, trails.get(c.id or 0, [])))
         if c.response_id is not None and not one_person:
             pooled.setdefault(("response", c.response_id), set()).update(pooled[person(c)])
-    n = sum(_erase_contribution(session, c, actor, now, reason, secrets=pooled[person(c)]) for c in contributions)
+    # Groups first: a member's text is still as it was, so what it copied is still found.
+    _scrub_groups(session, [(c, pooled[person(c)]) for c in contributions])
+    n = sum(
+        _erase_contribution(session, c, actor, now, reason, secrets=pooled[person(c)], events=trails.get(c.id or 0, []))
+        for c in contributions
+    )
     m = sum(
         _erase_response(session, r, actor, now, reason, secrets=pooled["one" if one_person else ("response", r.id)])
         for r in responses
