@@ -167,10 +167,14 @@ def cmd_purge_personal_data(args: argparse.Namespace) -> None:
         report = privacy.purge_personal_data(
             session=session, retention_months=months, dry_run=args.dry_run, actor=CONSOLE_ACTOR
         )
+    if not args.dry_run:
+        with session_scope() as session:  # committed: the old copies of the pages can leave the database file
+            privacy.release_erased_pages(session=session)
     prefix = "Essai à blanc, rien n'est effacé : " if args.dry_run else "Données personnelles effacées : "
     print(
-        f"{prefix}{format_number(report.contributions)} contribution(s) et "
-        f"{format_number(report.responses)} réponse(s) au questionnaire de plus de {months} mois."
+        f"{prefix}{format_number(report.contributions)} contribution(s), "
+        f"{format_number(report.responses)} réponse(s) au questionnaire et "
+        f"{format_number(report.devices)} téléphone(s) de plus de {months} mois."
     )
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.config import get_settings
 from services import circuit as circuit_service
+from services import exports
 from services.circuit import StandValues
 from services.errors import ValidationError
 from services.permissions import Permission
@@ -152,7 +153,7 @@ with tab_import:
             st.dataframe(rejected, hide_index=True, width="stretch", key="admin_stands_rejected")
             st.download_button(
                 "Télécharger le rapport des lignes refusées",
-                rejected.to_csv(index=False, sep=";").encode("utf-8-sig"),
+                exports.frame_csv_bytes(rejected),
                 file_name="stands-refuses.csv",
                 mime="text/csv",
                 key="admin_stands_report_csv",

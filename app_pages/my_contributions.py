@@ -46,7 +46,10 @@ if supported:
     for backed in supported:
         with st.container(border=True, key=f"backed_{backed.contribution_id}"):
             st.caption(f"{backed.theme_label} · soutenue le {format_datetime(backed.supported_at)}")
-            st.text(backed.text if len(backed.text) <= 400 else backed.text[:400].rstrip() + "…")
+            if backed.text is None:
+                st.caption("Cette contribution n'est plus affichée : elle est revenue en modération ou a été retirée.")
+            else:
+                st.text(backed.text if len(backed.text) <= 400 else backed.text[:400].rstrip() + "…")
             st.caption(f"{format_number(backed.supports)} soutien{'s' if backed.supports > 1 else ''} en tout")
 
 st.page_link("app_pages/contribute.py", label="Écrire une contribution", icon=":material/edit_note:")

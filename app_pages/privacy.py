@@ -78,7 +78,10 @@ if code.strip():
         if st.button("Effacer les données personnelles", key="privacy_erase", disabled=not confirm, type="primary"):
             report = store.write_or_report(privacy.erase_personal_data, code=code, actor=account.username)
             if report is not None:
+                # Committed: now the old copies of the pages can leave the database file.
+                store.read(privacy.release_erased_pages)
                 st.success(
                     f"Effacement fait : {format_number(report.contributions)} contribution(s), "
-                    f"{format_number(report.responses)} réponse(s) au questionnaire."
+                    f"{format_number(report.responses)} réponse(s) au questionnaire, "
+                    f"{format_number(report.devices)} téléphone(s) délié(s)."
                 )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, func, insert
+from sqlalchemy import Table, case, func, insert
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -35,6 +35,7 @@ from services.circuit import award_treasure_if_complete
 from services.codes import readable_code
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.participants import count_anonymous_write, get_or_create_participant, participant_id_for_token
+from services.published import PUBLISHED, is_published, published_text
 from services.text import check_text
 from services.throttle import Origin
 
@@ -355,10 +356,6 @@ class SupportReceipt:
     supports: int  # supports the contribution now has
 
 
-# Contributions others may see and back before moderation; rejected ones are never offered.
-VISIBLE_STATUSES = (ModerationStatus.PUBLISHED.value, ModerationStatus.PENDING.value)
-
-
 def support_contribution(
     *,
     session: Session,
@@ -367,9 +364,10 @@ def support_contribution(
     origin: Origin | None = None,
     now: datetime | None = None,
 ) -> SupportReceipt:
-    """'Je soutiens celle-ci': one support per device and contribution, never one's own."""
+    """'Je soutiens celle-ci': one support per published contribution and device, never one's own."""
     target = session.get(Contribution, contribution_id)
-    if target is None or target.status not in VISIBLE_STATUSES:
+    # Only what a participant may read can be backed: a published contribution (services.published).
+    if target is None or target.status != PUBLISHED:
         raise NotFoundError("Cette contribution n'est plus proposée au soutien.")
     count_anonymous_write(session=session, origin=origin, now=now)
     participant = get_or_create_participant(session=session, device_token=device_token, origin=origin, now=now)
@@ -436,7 +434,7 @@ class OwnContribution:
 class SupportedContribution:
     contribution_id: int
     theme_label: str
-    text: str
+    text: str | None  # as published; None once it is no longer published (back in moderation, rejected)
     supported_at: datetime
     supports: int
 
@@ -484,17 +482,21 @@ def list_device_supports(*, session: Session, device_token: str) -> list[Support
     participant_id = participant_id_for_token(session=session, device_token=device_token)
     if participant_id is None:
         return []
+    # Someone else's text: read through the published path only (services.published).
     rows = session.exec(
-        select(Contribution, Theme.short_label, ContributionSupport.created_at)
+        select(
+            Contribution.id,
+            Theme.short_label,
+            case((is_published(), published_text()), else_=None),
+            ContributionSupport.created_at,
+        )
         .join(ContributionSupport, col(ContributionSupport.contribution_id) == col(Contribution.id))
         .join(Theme, col(Theme.id) == col(Contribution.theme_id))
         .where(ContributionSupport.participant_id == participant_id)
         .order_by(col(ContributionSupport.created_at).desc())
     ).all()
-    counts = _support_counts(session, [c.id for c, *_ in rows if c.id is not None])
-    return [
-        SupportedContribution(c.id or 0, label, _shown_text(c), at, counts.get(c.id or 0, 0)) for c, label, at in rows
-    ]
+    counts = _support_counts(session, [cid for cid, *_ in rows if cid is not None])
+    return [SupportedContribution(cid or 0, label, text, at, counts.get(cid or 0, 0)) for cid, label, text, at in rows]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from models import (
     utcnow,
 )
 from services.audit import record_audit_event
-from services.exports import csv_bytes, safe_cell
+from services.exports import csv_bytes, neutralise_cell, safe_cell
 from services.formatting import format_datetime
 from services.labels import (
     ACTOR_TYPE_LABELS,
@@ -283,7 +283,7 @@ def excel_bytes(table: ExportTable) -> bytes:
         sheet = book.add_worksheet(_sheet_name(title, used))
         for c, name in enumerate(header):
             sheet.set_column(c, c, _WIDTHS.get(name, 14))
-            sheet.write_string(0, c, name, header_format)
+            _write(sheet, 0, c, name, header_format)
         sheet.freeze_panes(1, 0)
         return [sheet, 0]  # the sheet and its last written row
 
@@ -307,13 +307,15 @@ def excel_bytes(table: ExportTable) -> bytes:
 
 
 def _write(sheet: object, r: int, c: int, value: object, cell_format: object | None = None) -> None:
-    """One cell, typed explicitly: numbers as numbers, everything else as text; empty cells skipped."""
+    """One cell, typed explicitly: numbers as numbers, everything else as neutralised text; empty cells skipped."""
     if isinstance(value, bool):
         sheet.write_string(r, c, "oui" if value else "non", cell_format)  # type: ignore[attr-defined]
     elif isinstance(value, int | float):
         sheet.write_number(r, c, value, cell_format)  # type: ignore[attr-defined]
     elif value is not None and value != "":
-        sheet.write_string(r, c, str(value), cell_format)  # type: ignore[attr-defined]
+        # Neutralised here too, whatever the caller did (idempotent, and a first-character test in the common
+        # case): the only place a cell of an .xlsx is written, so no text reaches a sheet unneutralised.
+        sheet.write_string(r, c, str(neutralise_cell(str(value))), cell_format)  # type: ignore[attr-defined]
 
 
 def record_export(*, session: Session, actor: str, kind: str, anonymised: bool, include_rejected: bool) -> None:

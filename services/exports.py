@@ -5,16 +5,35 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-# A spreadsheet runs a cell starting with these as a formula (CSV/DDE injection): =, +, -, @,
-# and tab / carriage return / line feed, which some tools strip before looking at the next character.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
+
+# A spreadsheet runs a cell starting with these as a formula (CSV/DDE injection): =, +, -, @ (and their
+# full-width forms, which some spreadsheets fold to ASCII), and tab / carriage return / line feed, which some
+# tools strip before looking at the next character (OWASP "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# What a spreadsheet may skip before it reads the first character (a BOM, a zero-width space, a direction mark,
+# a no-break space, a control character): the formula test looks past them, or « \u200b=1+1 » would pass.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Zs", "Zl", "Zp"})
+_FORMULA_CHARS = frozenset(FORMULA_PREFIXES)
+
+
+def _starts_like_formula(value: str) -> bool:
+    for char in value:
+        if char in _FORMULA_CHARS:
+            return True
+        if not (char.isspace() or unicodedata.category(char) in _INVISIBLE_CATEGORIES):
+            return False
+    return False
 
 
 def neutralise_cell(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe; other values pass as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Text a spreadsheet would run as a formula, even after invisible characters, gets a leading apostrophe."""
+    if isinstance(value, str) and _starts_like_formula(value):
         return "'" + value
     return value
 
@@ -44,3 +63,8 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, delimi
     for row in rows:
         writer.writerow(["" if v is None else neutralise_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def frame_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """A DataFrame as csv_bytes writes it (BOM, semicolons, neutralised cells): never DataFrame.to_csv directly."""
+    return csv_bytes([str(c) for c in frame.columns], frame.itertuples(index=False, name=None))

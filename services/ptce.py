@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from models import Contribution, Departement, ModerationStatus, Ptce, Stand
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
+from services.published import is_published, published_text
 from services.text import check_text
 
 # field → (French label, max characters, required)
@@ -80,12 +81,11 @@ def list_ptce_catalogue(*, session: Session, departement: str | None = None, lat
     counts = {int(k): int(n) for k, n in session.exec(counted.group_by(owner)).all() if k is not None}
     texts: dict[int, list[str]] = {}
     if latest:
-        shown = func.coalesce(Contribution.masked_body, Contribution.body)
         published = (
-            select(owner, shown)
+            select(owner, published_text())
             .select_from(Contribution)
             .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
-            .where(_linked(ids), col(Contribution.status) == ModerationStatus.PUBLISHED.value)
+            .where(_linked(ids), is_published())
             .order_by(col(Contribution.created_at).desc())
             .limit(latest * max(len(ids), 1) * 4)
         )

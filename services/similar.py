@@ -10,8 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Contribution, ContributionSupport
-from services.contributions import VISIBLE_STATUSES
 from services.participants import participant_id_for_token
+from services.published import is_published, published_text, published_title
 from services.words import words_of
 
 # Below this many characters a text says too little to compare (and every short text looks alike).
@@ -50,7 +50,7 @@ def find_similar_contributions(
     device_token: str | None = None,
     limit: int = MAX_SUGGESTIONS,
 ) -> list[SimilarContribution]:
-    """Up to `limit` published or pending contributions of the same theme that resemble `text`, best first."""
+    """Up to `limit` published contributions of the same theme that resemble `text`, as published, best first."""
     if theme_id is None or len((text or "").strip()) < MIN_QUERY_CHARS:
         return []
     query = match_key(text)
@@ -58,8 +58,8 @@ def find_similar_contributions(
         return []
     me = participant_id_for_token(session=session, device_token=device_token) if device_token else None
     stmt = (
-        select(Contribution.id, Contribution.title, Contribution.body, Contribution.masked_body)
-        .where(Contribution.theme_id == theme_id, col(Contribution.status).in_(VISIBLE_STATUSES))
+        select(Contribution.id, Contribution.title, published_text())
+        .where(Contribution.theme_id == theme_id, is_published())
         .order_by(col(Contribution.created_at).desc())
         .limit(MAX_CANDIDATES)
     )
@@ -67,7 +67,7 @@ def find_similar_contributions(
         # Never suggest one's own contributions back (NULL-safe: anonymous paper entries stay candidates).
         stmt = stmt.where((col(Contribution.participant_id).is_(None)) | (Contribution.participant_id != me))
     rows = session.exec(stmt).all()
-    shown = {cid: (title, masked if masked is not None else body) for cid, title, body, masked in rows if cid}
+    shown = {cid: (title, text_) for cid, title, text_ in rows if cid}
     choices = {cid: match_key(f"{title} {text_}") for cid, (title, text_) in shown.items()}
     ranked = process.extract(query, choices, scorer=fuzz.token_set_ratio, score_cutoff=MIN_SCORE, limit=limit * 5)
     # The same text sent twice (a paper copy typed in, an answer re-imported) is offered once.
@@ -101,7 +101,7 @@ def find_similar_contributions(
     return [
         SimilarContribution(
             contribution_id=cid,
-            title=shown[cid][0],
+            title=published_title(shown[cid][0]),  # only the few shown: the detector is not free
             text=shown[cid][1],
             score=float(score),
             supports=int(counts.get(cid, 0)),

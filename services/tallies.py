@@ -36,6 +36,7 @@ from models import (
     Theme,
 )
 from services.formatting import PARIS
+from services.published import is_published, published_text, published_title
 from services.words import WordCount, count_words
 
 # Rejected contributions (spam, abuse) are out of every count; pending ones count until moderated.
@@ -549,11 +550,6 @@ def orientation_stances(*, session: Session, filters: TallyFilter) -> list[Orien
 # Words
 
 
-def _shown_text() -> ColumnElement[str]:
-    """The masked copy when staff made one (personal data removed), else the text as sent."""
-    return func.coalesce(col(Contribution.masked_body), col(Contribution.body))
-
-
 def top_words(
     *, session: Session, filters: TallyFilter, top: int = 10, texts_per_theme: int = WORDS_TEXTS_PER_THEME
 ) -> pd.DataFrame:
@@ -562,12 +558,13 @@ def top_words(
     for theme_id in _theme_ids(session, filters):
         # One indexed query per theme (theme_id, created_at), newest first, bounded: see WORDS_TEXTS_PER_THEME.
         stmt = _where(
-            select(Contribution.title, _shown_text()).where(Contribution.theme_id == theme_id),
+            select(Contribution.title, published_text()).where(Contribution.theme_id == theme_id, is_published()),
             filters,
             statuses=PUBLISHED,
         )
         texts = _rows(session, stmt.order_by(col(Contribution.created_at).desc()).limit(texts_per_theme))
-        words: list[WordCount] = count_words((f"{title}\n{body}" for title, body in texts), top=top)
+        shown = (f"{published_title(title)}\n{body}" for title, body in texts)
+        words: list[WordCount] = count_words(shown, top=top)
         records.extend((theme_id, w.word, w.count, rank) for rank, w in enumerate(words, start=1))
     return _frame(
         theme_id=([r[0] for r in records], "int64"),
@@ -608,7 +605,7 @@ def _author(display_mode: str, name: str, organisation: str, erased: datetime | 
 def latest_contributions(
     *, session: Session, filters: TallyFilter, limit: int = 20, published_only: bool = True
 ) -> list[LatestContribution]:
-    """The newest contributions of the filter; only published (moderated) ones unless asked otherwise."""
+    """The newest contributions of the filter; only published ones, as published, unless staff ask otherwise."""
     c = Contribution
     stmt = _where(
         select(  # type: ignore[call-overload]  # more columns than sqlmodel's select() overloads spell out
@@ -618,7 +615,7 @@ def latest_contributions(
             c.source,
             c.status,
             c.title,
-            _shown_text(),
+            published_text(),
             c.display_mode,
             c.author_name,
             c.organisation,
@@ -627,10 +624,20 @@ def latest_contributions(
         filters,
         statuses=PUBLISHED if published_only else None,
     )
+    if published_only:
+        stmt = stmt.where(is_published())
     rows = _rows(session, stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit))
+    shown_title = published_title if published_only else str
     return [
         LatestContribution(
-            int(cid or 0), created, int(theme_id), source, status, title, text, _author(mode, name, org, erased)
+            int(cid or 0),
+            created,
+            int(theme_id),
+            source,
+            status,
+            shown_title(title),
+            text,
+            _author(mode, name, org, erased),
         )
         for cid, created, theme_id, source, status, title, text, mode, name, org, erased in rows
     ]

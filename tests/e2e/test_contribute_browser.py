@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from db.engine import build_engine, session_scope
 from models import Contribution
+from services import moderation
 from tests.e2e.conftest import LAPTOP, PHONE, LiveApp, open_menu_page, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -161,7 +162,14 @@ def test_markup_in_a_contribution_is_stored_as_typed_and_never_runs(
     expect(author.get_by_text(XSS)).to_be_visible()
     assert_inert(author)
 
-    # A neighbour typing a similar idea is offered it, still as plain text.
+    # Once published by moderation, a neighbour typing a similar idea is offered it, still as plain text
+    # (a pending contribution is never offered to others: services/published.py).
+    engine = build_engine(live_app.database_url)
+    try:
+        with session_scope(engine, write=True) as session:
+            moderation.publish(session=session, contribution_ids=[stored(live_app)[0].id or 0], actor="test-staff")
+    finally:
+        engine.dispose()
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
     neighbour = watch(context.new_page())
     open_form(neighbour, live_app)

@@ -315,7 +315,7 @@ def support(engine: Engine, token: str, contribution_id: int) -> contributions.S
 
 def test_supporting_counts_once_per_device(sqlite_engine: Engine) -> None:
     author, fan, other_fan = device_token(), device_token(), device_token()
-    receipt = from_device(sqlite_engine, author, draft())
+    receipt = from_device(sqlite_engine, author, draft(status="published"))
     first = support(sqlite_engine, fan, receipt.contribution_id)
     assert first.new and first.supports == 1
     again = support(sqlite_engine, fan, receipt.contribution_id)
@@ -324,14 +324,16 @@ def test_supporting_counts_once_per_device(sqlite_engine: Engine) -> None:
     assert count(sqlite_engine, ContributionSupport) == 2
 
 
-def test_one_cannot_support_ones_own_or_a_rejected_contribution(sqlite_engine: Engine) -> None:
+def test_one_cannot_support_ones_own_a_pending_or_a_rejected_contribution(sqlite_engine: Engine) -> None:
     author, fan = device_token(), device_token()
-    mine = from_device(sqlite_engine, author, draft())
+    mine = from_device(sqlite_engine, author, draft(status="published"))
     with pytest.raises(ValidationError):
         support(sqlite_engine, author, mine.contribution_id)
-    rejected = submit(sqlite_engine, draft(status="rejected"))
-    with pytest.raises(NotFoundError):
-        support(sqlite_engine, fan, rejected.contribution_id)
+    # Only what participants may read (published) can be backed: services.published.
+    for status in ("pending", "rejected"):
+        hidden = submit(sqlite_engine, draft(status=status))
+        with pytest.raises(NotFoundError):
+            support(sqlite_engine, fan, hidden.contribution_id)
     with pytest.raises(NotFoundError):
         support(sqlite_engine, fan, 987654)
     assert count(sqlite_engine, ContributionSupport) == 0
@@ -346,7 +348,12 @@ def test_my_contributions_lists_this_device_only_newest_first(sqlite_engine: Eng
     older = from_device(
         sqlite_engine,
         phone,
-        draft(orientation_id=orientation, stance="disagreement", created_at=utcnow() - timedelta(minutes=5)),
+        draft(
+            orientation_id=orientation,
+            stance="disagreement",
+            created_at=utcnow() - timedelta(minutes=5),
+            status="published",
+        ),
     )
     newer = from_device(sqlite_engine, phone, draft(theme_id=3, body=XSS, title="Titre"))
     from_device(sqlite_engine, other, draft())
@@ -375,7 +382,7 @@ def test_my_contributions_show_the_masked_copy_once_staff_made_one(sqlite_engine
 
 def test_the_contributions_a_device_supports_are_listed(sqlite_engine: Engine) -> None:
     author, fan = device_token(), device_token()
-    receipt = from_device(sqlite_engine, author, draft(theme_id=5))
+    receipt = from_device(sqlite_engine, author, draft(theme_id=5, status="published"))
     support(sqlite_engine, fan, receipt.contribution_id)
     with session_scope(sqlite_engine) as session:
         (backed,) = contributions.list_device_supports(session=session, device_token=fan)
@@ -435,9 +442,10 @@ def test_a_reworded_idea_is_found_and_an_unrelated_one_is_not(sqlite_engine: Eng
     assert find(sqlite_engine, 1, "Organiser une fête de quartier avec la fanfare municipale le samedi soir.") == []
 
 
-def test_similar_ideas_come_from_the_same_theme_and_visible_ones_only(sqlite_engine: Engine) -> None:
+def test_similar_ideas_come_from_the_same_theme_and_published_ones_only(sqlite_engine: Engine) -> None:
     text = "Créer un fonds régional d'amorçage pour les projets de l'ESS en phase de lancement."
-    same = submit(sqlite_engine, draft(theme_id=2, body=text, status="pending"))
+    same = submit(sqlite_engine, draft(theme_id=2, body=text, status="published"))
+    submit(sqlite_engine, draft(theme_id=2, body=text + " En attente.", status="pending"))
     submit(sqlite_engine, draft(theme_id=3, body=text, status="published"))
     submit(sqlite_engine, draft(theme_id=2, body=text + " Rejetée.", status="rejected"))
     found = find(sqlite_engine, 2, "Un fonds d'amorçage régional pour lancer les projets ESS")
@@ -448,10 +456,11 @@ def test_at_most_three_distinct_suggestions_never_ones_own(sqlite_engine: Engine
     me, fan = device_token(), device_token()
     base = "Mutualiser un poste de comptable entre plusieurs petites associations du même territoire"
     for _ in range(3):
-        submit(sqlite_engine, draft(theme_id=4, body=base + "."))  # the same text three times: offered once
+        # The same text three times: offered once.
+        submit(sqlite_engine, draft(theme_id=4, body=base + ".", status="published"))
     for variant in ("et le partager", "pour réduire les coûts", "avec un groupement d'employeurs", "dès 2017"):
-        submit(sqlite_engine, draft(theme_id=4, body=f"{base} {variant}."))
-    mine = from_device(sqlite_engine, me, draft(theme_id=4, body=base + " : c'est mon idée."))
+        submit(sqlite_engine, draft(theme_id=4, body=f"{base} {variant}.", status="published"))
+    mine = from_device(sqlite_engine, me, draft(theme_id=4, body=base + " : c'est mon idée.", status="published"))
     found = find(sqlite_engine, 4, base, token=me)
     assert len(found) == 3
     assert len({f.text for f in found}) == 3

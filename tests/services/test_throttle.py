@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from db.engine import build_engine, session_scope
 from models import Contribution, ContributionSupport, Participant, StandVisit, ThrottleEvent, utcnow
-from services import circuit, contributions, throttle
+from services import circuit, contributions, moderation, throttle
 from services.codes import device_token
 from services.contributions import ContributionDraft
 
@@ -107,6 +107,7 @@ def test_anonymous_writes_per_address_have_a_ceiling(store_engine: Engine) -> No
         origin=origin,
         now=now,
     ).contribution_id
+    write(store_engine, moderation.publish, contribution_ids=[target], actor="moderation")  # only these are backed
     phone = device_token()
     ceiling = throttle.ANONYMOUS_WRITES[0].max_events
     with session_scope(store_engine, write=True) as session:
@@ -157,6 +158,8 @@ def test_a_room_of_800_behind_one_address_at_human_pace_is_never_held(store_engi
                         session=session, device_token=token, draft=draft(n), origin=origin, now=now
                     )
                     mine[token] = receipt.contribution_id
+                    # Published at once, so others can back it (only published contributions are offered).
+                    moderation.publish(session=session, contribution_ids=[receipt.contribution_id], actor="moderation")
                 elif kind == "support":
                     others = [cid for t, cid in mine.items() if t != token]
                     contributions.support_contribution(
