@@ -85,7 +85,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
     report = backup_sqlite(source, Path(args.dest))
     print(
         f"Sauvegarde écrite : {report.destination} ({format_number(report.bytes)} octets, "
-        f"{format_number(report.contributions)} contributions, intégrité : {report.integrity})."
+        f"{format_number(report.contributions)} contributions, intégrité : {report.integrity} ; "
+        f"copiée en {format_number(report.copy_seconds, 1)} s, vérifiée en {format_number(report.check_seconds, 1)} s)."
     )
 
 
