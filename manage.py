@@ -36,9 +36,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    inserted = prepare_store(get_engine())
-    added = ", ".join(f"{k} +{v}" for k, v in inserted.items() if v) or "rien de nouveau"
-    print(f"Schéma à jour ; données de référence : {added}.")
+    report = prepare_store(get_engine())
+    print(f"Schéma à jour ; {report.summary()}")
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
