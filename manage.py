@@ -37,9 +37,8 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    inserted = prepare_store(get_engine())
-    added = ", ".join(f"{k} +{v}" for k, v in inserted.items() if v) or "rien de nouveau"
-    print(f"Schéma à jour ; données de référence : {added}.")
+    report = prepare_store(get_engine())
+    print(f"Schéma à jour ; {report.summary()}")
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
@@ -86,7 +85,8 @@ def cmd_backup(args: argparse.Namespace) -> None:
     report = backup_sqlite(source, Path(args.dest))
     print(
         f"Sauvegarde écrite : {report.destination} ({format_number(report.bytes)} octets, "
-        f"{format_number(report.contributions)} contributions, intégrité : {report.integrity})."
+        f"{format_number(report.contributions)} contributions, intégrité : {report.integrity} ; "
+        f"copiée en {format_number(report.copy_seconds, 1)} s, vérifiée en {format_number(report.check_seconds, 1)} s)."
     )
 
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db.reference import load_reference_data
+from db.reference import FIELD_LABELS, load_reference_data
 from services import reference
 from services.formatting import format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, label
@@ -105,11 +105,37 @@ with tabs[5]:
 
 st.subheader("Recharger depuis les fichiers")
 st.caption(
-    "Met à jour thèmes, départements, PTCE, dispositifs et chiffres clés depuis assets/reference ; "
-    "ajoute les orientations et stands manquants sans toucher à ceux déjà modifiés dans l'application."
+    "Ajoute ce qui manque depuis assets/reference et met à jour ce que personne n'a modifié dans l'application. "
+    "Ce que l'équipe a modifié ici (PTCE, stands, orientations) est gardé, et listé après le rechargement."
 )
 if st.button("Recharger les données de référence", key="reference_reload"):
-    inserted = store.write(load_reference_data)
+    result = store.write(load_reference_data)
     store.clear_shared_caches()
-    added = sum(inserted.values())
-    st.success(f"Données rechargées : {format_number(added)} élément(s) ajouté(s).")
+    added = sum(result.inserted.values())
+    updated = sum(result.updated.values())
+    st.success(
+        f"Données rechargées : {format_number(added)} élément(s) ajouté(s), "
+        f"{format_number(updated)} mis à jour depuis les fichiers."
+    )
+    if result.kept:
+        st.warning(
+            f"{format_number(len(result.kept))} élément(s) modifié(s) dans l'application gardé(s) tels quels : "
+            "la valeur du fichier n'a pas été reprise."
+        )
+        # A table, not Markdown: codes and values come from files and are shown as plain text.
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Type": k.kind,
+                        "Code": k.code,
+                        "Non repris du fichier": ", ".join(FIELD_LABELS.get(f, f) for f in k.fields),
+                        "Pourquoi": k.reason,
+                    }
+                    for k in result.kept
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="reference_kept",
+        )

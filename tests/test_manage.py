@@ -166,3 +166,20 @@ def test_backup_of_postgres_points_to_pg_dump(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 1 and "pg_dump" in result.stderr
+
+
+def test_migrate_keeps_a_ptce_edited_in_the_app_and_says_so(db: Path) -> None:
+    from db.engine import build_engine, session_scope
+    from services.ptce import update_ptce
+
+    engine = build_engine(f"sqlite:///{db}")
+    with session_scope(engine, write=True) as session:
+        ptce_id = int(session.connection().exec_driver_sql("SELECT id FROM ptce WHERE code='ancenis'").scalar_one())
+        update_ptce(session=session, ptce_id=ptce_id, values={"support": "Soutien revu par l'équipe."}, actor="claire")
+    engine.dispose()
+    result = run(db, "migrate")
+    assert result.returncode == 0, result.stderr
+    assert "PTCE ancenis : modifié dans l'application ; non repris du fichier : soutien reçu." in result.stdout
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT support FROM ptce WHERE code='ancenis'").fetchone()[0]
+    assert kept == "Soutien revu par l'équipe."

@@ -64,7 +64,7 @@ def test_reference_data_is_loaded_once(store_engine: Engine) -> None:
     assert labels[0] == "Acteurs de l'ESS et institutions publiques : une relation privilégiée ?"
     assert labels[4] == "Communication et promotion de l'ESS"
     with session_scope(store_engine, write=True) as session:
-        assert sum(load_reference_data(session=session).values()) == 0
+        assert sum(load_reference_data(session=session).inserted.values()) == 0
     with session_scope(store_engine) as session:
         assert session.exec(select(func.count()).select_from(Theme)).one() == 5
 

@@ -6,18 +6,22 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import manage
+from bench.seed_synthetic import seed_contributions
 from core.config import get_settings
-from db.engine import dispose_engines
-from services.backup import store_counts, store_in_use
+from db.engine import build_engine, dispose_engines, session_scope
+from services.backup import backup_sqlite, store_counts, store_in_use
+from services.contributions import ContributionDraft, submit_from_device
 from tests.test_manage import ROOT
 
 WRITES = 150
@@ -170,3 +174,117 @@ def test_a_damaged_backup_is_refused_and_the_store_left_alone(db: Path, tmp_path
         assert refused.stderr.strip().count("\n") == 0 and "erreur" in refused.stderr
     assert store_counts(db) == before and integrity(db) == "ok"
     assert not list(db.parent.glob("ess-remplacee-*.db"))
+
+
+# The old copy took 1 024 pages a step and SQLite restarts a step-wise copy whenever another connection
+# writes between two steps: on a 200 MB store at 5 writes/s that is every time. 40 steps is ten times what
+# this store needs in one pass at that step size, so a copy that restarts at every write cannot pass.
+MAX_BACKUP_STEPS = 40
+SEEDED = 10_000  # about 11 MB, 2 700 pages: several steps of the old copy
+
+
+class _BackupDidNotFinish(Exception):
+    pass
+
+
+def test_backup_finishes_while_the_app_writes_between_its_steps(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backup under steady writes through the app's own path completes, whole and consistent.
+
+    Deterministic: each time SQLite's backup reports a step with pages still to copy, the step waits until
+    the writer thread has committed one more contribution, which is what a steady 5 writes/s does to a
+    200 MB store (the copy of it takes longer than 0.2 s). A copy that SQLite restarts at every write
+    never ends: it is stopped after MAX_BACKUP_STEPS steps and the test fails.
+    """
+    engine = build_engine(f"sqlite:///{db}")
+    seed_contributions(engine, SEEDED, visits=False)
+    committed: list[str] = []
+    progress = threading.Condition()
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            i = 0
+            while not stop.is_set():
+                key = f"pendant-{i:06d}"
+                with session_scope(engine, write=True) as session:
+                    submit_from_device(
+                        session=session,
+                        device_token=f"backup-device-{i % 40:04d}-abcdefghijklmnopqrstuvwxyz",
+                        draft=ContributionDraft(
+                            theme_id=1 + i % 5, body=f"Écrite pendant la sauvegarde, numéro {i}.", idempotency_key=key
+                        ),
+                    )
+                with progress:
+                    committed.append(key)
+                    progress.notify_all()
+                i += 1
+                stop.wait(0.01)
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failures.append(exc)
+            with progress:
+                progress.notify_all()
+
+    steps: list[int] = []
+
+    class StepObserved(sqlite3.Connection):
+        """The source connection of the backup: a write lands between two steps of the copy."""
+
+        def backup(self, target: sqlite3.Connection, **kwargs: Any) -> None:
+            def between_steps(status: int, remaining: int, total: int) -> None:
+                steps.append(remaining)
+                if len(steps) > MAX_BACKUP_STEPS:
+                    raise _BackupDidNotFinish(f"{len(steps)} étapes, copie recommencée à chaque écriture")
+                if remaining:
+                    with progress:
+                        seen = len(committed)
+                        # A safety net against a hung writer only; it is not a timing assertion.
+                        progress.wait_for(lambda: len(committed) > seen or bool(failures), timeout=120)
+
+            super().backup(target, **{**kwargs, "progress": between_steps})
+
+    real_connect = sqlite3.connect
+
+    def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
+        if kwargs.get("uri") and str(database).startswith(f"file:{db}?"):
+            kwargs["factory"] = StepObserved
+        return real_connect(database, *args, **kwargs)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        with progress:
+            assert progress.wait_for(lambda: len(committed) >= 3 or bool(failures), timeout=120)
+        monkeypatch.setattr(sqlite3, "connect", connect)
+        destination = tmp_path / "sauvegardes" / "ess-midi.db"
+        try:
+            report = backup_sqlite(db, destination)
+        finally:
+            monkeypatch.undo()
+            with progress:
+                written_during = len(committed)
+    finally:
+        stop.set()
+        thread.join(timeout=120)
+        engine.dispose()
+    assert not failures, failures
+    assert steps, "the backup never went through SQLite's backup API"
+    assert report.integrity == "ok" and integrity(destination) == "ok"
+    assert not destination.with_name(destination.name + ".partial").exists()
+    # A consistent snapshot: every seeded row, then a prefix of the writer's sequence, nothing torn.
+    copied = [k for k in keys(destination) if k.startswith("pendant-")]
+    assert copied == committed[: len(copied)] and len(copied) <= written_during
+    assert report.contributions == store_counts(destination)["contribution"] >= SEEDED + len(copied)
+    assert store_counts(db)["contribution"] >= report.contributions
+
+
+def test_a_failed_backup_says_why_and_leaves_no_partial_file(tmp_path: Path, run: Run) -> None:
+    not_a_store = tmp_path / "ess.db"
+    not_a_store.write_bytes(b"ceci n'est pas une base SQLite " * 400)
+    destination = tmp_path / "sauvegardes" / "ess-midi.db"
+    failed = run(not_a_store, "backup", str(destination))
+    assert failed.returncode == 1
+    assert failed.stderr.startswith("manage.py: erreur : Sauvegarde impossible") and failed.stderr.count("\n") == 1
+    assert list(destination.parent.iterdir()) == []
