@@ -1090,6 +1090,28 @@ def _actor_converter(raw: str) -> tuple[Any, str | None]:
     return None, "type d'acteur inconnu (" + " ; ".join(ACTOR_TYPE_LABELS.values()) + ")"
 
 
+# Codes of the French official geographic code (INSEE): the 101 départements (01-95 without 20, Corsica's 2A
+# and 2B, the five overseas) and the overseas collectivities, whose people are just as surely outside the region.
+FRENCH_DEPARTEMENTS = frozenset(
+    [f"{n:02d}" for n in range(1, 96) if n != 20]
+    + ["2A", "2B", "971", "972", "973", "974", "976"]
+    + ["975", "977", "978", "984", "986", "987", "988"]
+)
+EXPECTED_DEPARTEMENT = "numéro ou nom attendu, par exemple 49 ou Maine-et-Loire"
+
+
+def _departement_from_number(digits: str) -> tuple[str | None, bool]:
+    """(département code, is it one) for a typed code or a postal code: 97100 → 971, 20000 → Corsica."""
+    if len(digits) == 5:
+        if digits.startswith(("97", "98")):
+            return digits[:3], digits[:3] in FRENCH_DEPARTEMENTS
+        if digits.startswith("20"):  # Corsica: 200xx-201xx Corse-du-Sud, 202xx and 206xx Haute-Corse
+            return ("2A" if digits[2] in "01" else "2B"), digits[2] in "0126"
+        return digits[:2], digits[:2] in FRENCH_DEPARTEMENTS
+    code = digits.upper()
+    return code, code in FRENCH_DEPARTEMENTS
+
+
 def _departement_converter(known: dict[str, str]) -> _Converter:
     by_name = {_norm(name): code for code, name in known.items()}
     outside = next((code for code in known if code.upper() == "HORS"), None)
@@ -1101,9 +1123,13 @@ def _departement_converter(known: dict[str, str]) -> _Converter:
         match = re.match(r"^(\d{5}|\d{2,3}|2[ab])\b", n)
         if match:
             digits = match.group(1)
-            code = digits[:2] if len(digits) == 5 else digits
+            code, real = _departement_from_number(digits)
             if code in known:
                 return code, None
+            if not real:
+                # Never filed as "Hors région": a mistyped code may well be a respondent of the region.
+                what = "ce code postal n'est celui" if len(digits) == 5 else "ce numéro n'est celui"
+                return None, f"{what} d'aucun département français ({EXPECTED_DEPARTEMENT})"
             if outside is not None:
                 return outside, None  # a real département of another region: "Hors région"
         if n in ("hors region", "autre region", "autre") and outside is not None:
@@ -1111,7 +1137,7 @@ def _departement_converter(known: dict[str, str]) -> _Converter:
         found = process.extractOne(n, by_name, scorer=fuzz.ratio, score_cutoff=85)
         if found is not None:
             return by_name[str(found[0])], None
-        return None, "département inconnu (numéro ou nom attendu, par exemple 49 ou Maine-et-Loire)"
+        return None, f"département inconnu ({EXPECTED_DEPARTEMENT})"
 
     return _cached(convert)
 

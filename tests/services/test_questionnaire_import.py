@@ -488,3 +488,44 @@ def test_report_csv_neutralises_formula_like_values(sqlite_engine: Engine, quest
     assert text.splitlines()[0] == "Ligne;Type;Colonne;Valeur;Motif"
     assert "En hausse folle" in text
     assert "n'est pas l'une des réponses proposées" in text
+
+
+def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_region(store_engine: Engine) -> None:
+    """99, 00, 999 are no département: the row is refused with its reason, in the preview and the report;
+    real codes of other départements (75, 2A, 971, the postal code 97100) are still « Hors région »."""
+    with session_scope(store_engine) as session:
+        questionnaire = get_questionnaire(session=session)
+    q = questionnaire.question("q_emploi_evolution").text
+    codes = ["99", "00", "999", "75", "2A", "971", "97100", "44"]
+    lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
+    table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
+    mapping = proposed(questionnaire, table)
+    assert mapping["Département"] == "field:departement"
+    why = "ce numéro n'est celui d'aucun département français (numéro ou nom attendu, par exemple 49 ou Maine-et-Loire)"
+
+    with session_scope(store_engine) as session:
+        preview = qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping)
+    assert [(p.line, p.status, p.reason) for p in preview.preview[:3]] == [
+        (line, "Rejetée", f"Département : {why}") for line in (2, 3, 4)
+    ]
+    assert {p.status for p in preview.preview[3:]} == {"À importer"}
+
+    report = run_import(store_engine, questionnaire, table, mapping=mapping)
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (8, 5, 3)
+    assert [(p.line, p.kind, p.column, p.value, p.reason) for p in report.problems] == [
+        (2, qi.KIND_REJECTED, "Département", "99", why),
+        (3, qi.KIND_REJECTED, "Département", "00", why),
+        (4, qi.KIND_REJECTED, "Département", "999", why),
+    ]
+    with session_scope(store_engine) as session:
+        pairs = select(QuestionnaireResponse.organisation, QuestionnaireResponse.departement).where(
+            QuestionnaireResponse.import_batch_id == report.batch_id
+        )
+        stored = dict(session.exec(pairs).all())
+    assert stored == {
+        "Structure 75": "HORS",
+        "Structure 2A": "HORS",
+        "Structure 971": "HORS",
+        "Structure 97100": "HORS",
+        "Structure 44": "44",
+    }
