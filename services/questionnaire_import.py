@@ -34,11 +34,8 @@ import openpyxl  # type: ignore[import-untyped]
 import yaml
 from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
 from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
-from openpyxl.utils.cell import (  # type: ignore[import-untyped]
-    column_index_from_string,
-    coordinate_from_string,
-    range_boundaries,
-)
+from openpyxl.utils.cell import column_index_from_string, range_boundaries  # type: ignore[import-untyped]
+from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 from sqlalchemy import Table, insert, update
 from sqlmodel import Session, SQLModel, col, select
@@ -414,37 +411,42 @@ def _check_parts(archive: zipfile.ZipFile) -> None:
                         )
 
 
+_ROW, _CELL, _MERGE, _SHEET_DATA = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "mergeCell", "sheetData"))
+
+
 def _scan_sheet(source: IO[bytes]) -> list[Merge]:
     """The sheet's size as the reader will fill it (each row as wide as its last cell), checked while
     streaming its XML, before the reader builds a single row; and its merged ranges."""
     merges: list[Merge] = []
     row = cells = column = widest = merged = 0
     last_row = MAX_ROWS + 10  # a few title or blank rows above the answers
-    for event, element in _xml_events(source, ("start", "end")):
-        tag = _local(element.tag)
-        if event == "start":
-            if tag == "row":
-                number = element.get("r")
-                row = int(number) if number else row + 1
-                column = widest = 0
-                if row > last_row:  # the reader also yields every missing row above this one
-                    raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
-            elif tag == "c":
-                ref = element.get("r")
-                column = column_index_from_string(coordinate_from_string(ref)[0]) if ref else column + 1
-                widest = max(widest, column)
-            elif tag == "mergeCell":
-                min_col, min_row, max_col, max_row = (int(v or 1) for v in range_boundaries(element.get("ref", "")))
-                merges.append((min_col, min_row, max_col, max_row))
-                merged += (max_col - min_col + 1) * (min(max_row, last_row) - min(min_row, last_row) + 1)
-                if len(merges) > MAX_MERGES or merged > MAX_CELLS:
-                    raise ImportFileError(f"Plus de {format_number(MAX_CELLS)} cellules : découpez le fichier.")
-        elif tag == "row":
+    sheet_data = None
+    # Start events only (attributes are all it needs); each finished row is dropped from the tree at the next.
+    for _, element in _xml_events(source, ("start",)):
+        tag = element.tag
+        if tag == _CELL:
+            ref = element.get("r")
+            column = column_index_from_string(ref.rstrip("0123456789")) if ref else column + 1
+            widest = max(widest, column)
+        elif tag == _ROW:
             cells += widest
             _check_size(0, cells)
-            element.clear()
-        elif tag == "sheetData":
-            element.clear()
+            if sheet_data is not None:
+                sheet_data.clear()
+            number = element.get("r")
+            row = int(number) if number else row + 1
+            column = widest = 0
+            if row > last_row:  # the reader also yields every missing row above this one
+                raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
+        elif tag == _SHEET_DATA:
+            sheet_data = element
+        elif tag == _MERGE:
+            min_col, min_row, max_col, max_row = (int(v or 1) for v in range_boundaries(element.get("ref", "")))
+            merges.append((min_col, min_row, max_col, max_row))
+            merged += (max_col - min_col + 1) * (min(max_row, last_row) - min(min_row, last_row) + 1)
+            if len(merges) > MAX_MERGES or merged > MAX_CELLS:
+                raise ImportFileError(f"Plus de {format_number(MAX_CELLS)} cellules : découpez le fichier.")
+    _check_size(0, cells + widest)
     return merges
 
 
