@@ -389,11 +389,14 @@ def _local(tag: object) -> str:
     return str(tag).rpartition("}")[2]
 
 
+_WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")  # scanned on their own (_scan_sheet), not their .rels
+
+
 def _check_parts(archive: zipfile.ZipFile) -> None:
     """Every XML part other than the worksheets read through once, streamed: no DTD anywhere, and the shared
     strings (which the reader keeps whole in memory) within the row, cell and text limits."""
     for name in archive.namelist():
-        if not name.endswith((".xml", ".rels")) or name.startswith("xl/worksheets/"):
+        if not name.endswith((".xml", ".rels")) or _WORKSHEET_PART.fullmatch(name):
             continue
         strings = chars = 0
         with archive.open(name) as source:
