@@ -19,6 +19,7 @@ from services import throttle
 from services.audit import record_audit_event
 from services.codes import normalise_code, readable_code
 from services.errors import NotFoundError, ValidationError
+from services.formatting import format_number
 from services.participants import (
     count_anonymous_write,
     find_participant_by_code,
@@ -473,6 +474,9 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
 STAND_CODE = re.compile(r"[A-Z0-9-]{1,20}")
 CSV_COLUMNS = ("code", "name", "experience", "carrier", "theme", "description", "question", "position", "ptce")
 MAX_STAND_FILE_BYTES = 1024 * 1024  # a circuit of a few dozen stands is a few kilobytes
+# Each row is checked against the store under the write lock: a megabyte of short lines would hold it for minutes.
+MAX_STAND_ROWS = 1_000
+MAX_STAND_COLUMNS = 50
 TEXT_LIMITS = {"name": 160, "experience": 300, "carrier": 200, "description": 2000, "question": 500}
 TEXT_LABELS = {
     "name": "Le nom du stand",
@@ -637,13 +641,26 @@ def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandI
         ) from None
     if "\x00" in text:
         raise ValidationError({"file": "Ce fichier n'est pas un texte CSV (il contient des octets nuls)."})
-    first = text.splitlines()[0] if text.strip() else ""
+    first = text[: text.find("\n")] if "\n" in text else text  # not splitlines(): a million lines for one
     delimiter = ";" if first.count(";") > first.count(",") else ","  # French spreadsheets export with ';'
     try:
         # Parsed whole before anything is saved: a malformed line refuses the file, never half of it.
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-        records = list(reader)
+        if len(header) > MAX_STAND_COLUMNS:
+            raise ValidationError(
+                {"file": f"Plus de {format_number(MAX_STAND_COLUMNS)} colonnes : ce n'est pas une liste de stands."}
+            )
+        records = []
+        for record in reader:
+            records.append(record)
+            if len(records) > MAX_STAND_ROWS:
+                raise ValidationError(
+                    {
+                        "file": f"Plus de {format_number(MAX_STAND_ROWS)} lignes : une liste de stands en compte "
+                        "quelques dizaines. Rien n'a été importé."
+                    }
+                )
     except csv.Error:
         raise ValidationError(
             {"file": "Ce fichier CSV est mal formé (guillemet non fermé ou cellule démesurée) : corrigez-le."}

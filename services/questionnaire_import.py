@@ -28,11 +28,14 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Any
+from typing import IO, Any
 
 import openpyxl  # type: ignore[import-untyped]
 import yaml
-from openpyxl.utils.cell import range_boundaries  # type: ignore[import-untyped]
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped]
+from defusedxml.ElementTree import iterparse  # type: ignore[import-untyped]
+from openpyxl.utils.cell import column_index_from_string, range_boundaries  # type: ignore[import-untyped]
+from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 from sqlalchemy import Table, insert, update
 from sqlmodel import Session, SQLModel, col, select
@@ -77,6 +80,16 @@ from services.text import fold, has_forbidden_characters
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 100_000
 MAX_COLUMNS = 500
+# What a file may hold is bounded before it is held: the 20 MB above bound the bytes, not what they unfold into.
+MAX_CELLS = 2_000_000  # rows × columns as read: 100 000 answers of 20 columns, or 4 000 of 500
+MAX_BLANK_LINES = 10_000
+MAX_SEPARATORS_PER_RECORD = 20 * MAX_COLUMNS  # separators in quoted answers included: far above any real export
+MAX_TEXT_CHARS = 30_000_000  # the text of a workbook's shared-string table, loaded whole by the reader
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a 20 MB workbook of real answers unpacks to well under this
+MAX_PACKING_RATIO = 100  # real workbook parts deflate 5 to 30 times; a zip bomb, thousands of times
+MAX_PARTS = 1_000
+MAX_MERGES = 10_000
+MAX_MAPPING_BYTES = 256 * 1024  # a mapping of 500 columns is a few dozen kilobytes
 ANSWER_MAX_CHARS = 10_000  # an open answer longer than this is a pasted document, not an answer
 REF_MAX_CHARS = 100
 PREVIEW_ROWS = 20
@@ -184,11 +197,33 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "Latin-1 (ISO-8859-1)"
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # a line and its own end, as csv expects
+
+
 def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(line where the record starts, its fields); quoted fields may span several lines."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', strict=False)
+    """(line where the record starts, its fields); quoted fields may span several lines.
+
+    The separators of a record are counted on its lines before the csv module splits them: a 20 MB line of
+    separators would otherwise become a list of twenty million fields before anything could refuse it.
+    """
+    separators = 0
+
+    def lines() -> Iterator[str]:
+        nonlocal separators
+        for match in _LINE.finditer(text):  # not io.StringIO: it would copy the text at four bytes a character
+            line = match.group()
+            separators += line.count(delimiter)
+            if separators > MAX_SEPARATORS_PER_RECORD:
+                raise ImportFileError(
+                    f"Une ligne du fichier compte plus de {format_number(MAX_SEPARATORS_PER_RECORD)} séparateurs : "
+                    "ce n'est pas un export de réponses."
+                )
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter, quotechar='"', strict=False)
     previous_end = 0
     for fields in reader:
+        separators = 0
         yield previous_end + 1, fields
         previous_end = reader.line_num
 
@@ -221,6 +256,23 @@ def sniff_delimiter(text: str) -> str:
         if score > best_score:
             best, best_score = delimiter, score
     return best
+
+
+def _check_columns(columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise ImportFileError(f"Plus de {format_number(MAX_COLUMNS)} colonnes : ce n'est pas un export de réponses.")
+
+
+def _check_size(rows: int, cells: int) -> None:
+    """Refuse a file as soon as what is read of it passes the row or cell limit (nothing more is read)."""
+    if rows > MAX_ROWS:
+        raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
+    if cells > MAX_CELLS:
+        raise ImportFileError(f"Plus de {format_number(MAX_CELLS)} cellules : découpez le fichier.")
+
+
+def _too_many_blank_lines() -> str:
+    return f"Plus de {format_number(MAX_BLANK_LINES)} lignes vides : ce n'est pas un export de réponses."
 
 
 def _clean_header(value: str) -> str:
@@ -256,25 +308,27 @@ def _read_csv(filename: str, data: bytes) -> UploadedTable:
     delimiter = sniff_delimiter(text)
     header: list[str] | None = None
     rows: list[RawRow] = []
-    blank = 0
+    blank = skipped = cells = 0
     try:
         for line, fields in _records(text, delimiter):
             if not any(f.strip() for f in fields):
+                skipped += 1
+                if skipped > MAX_BLANK_LINES:
+                    raise ImportFileError(_too_many_blank_lines())
                 if header is not None:
                     blank += 1
                 continue
             if header is None:
                 header = _trim_trailing_empty(fields)
+                _check_columns(len(header))
                 continue
             rows.append(RawRow(line, tuple(fields)))
-            if len(rows) > MAX_ROWS:
-                raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
+            cells += len(fields)
+            _check_size(len(rows), cells)
     except csv.Error as exc:
         raise ImportFileError(f"Ce CSV est mal formé ({exc}).") from exc
     if header is None:
         raise ImportFileError("Le fichier ne contient aucune ligne d'en-tête.")
-    if len(header) > MAX_COLUMNS:
-        raise ImportFileError(f"Plus de {format_number(MAX_COLUMNS)} colonnes : ce n'est pas un export de réponses.")
     return UploadedTable(filename, "CSV", _unique_headers(header), tuple(rows), blank, encoding, delimiter)
 
 
@@ -292,40 +346,143 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _merged_ranges(ws: Any) -> list[tuple[int, int, int, int]]:
-    """(min_col, min_row, max_col, max_row) of each merged range; read-only sheets do not parse them."""
-    try:
-        with ws._get_source() as source:  # the sheet's XML: <mergeCell ref="B1:D1"/> after the data
-            xml = source.read().decode("utf-8", errors="replace")
-    except (AttributeError, KeyError, OSError):
-        return []
-    ranges = []
-    for ref in re.findall(r'<(?:\w+:)?mergeCell\s+ref="([A-Z]+\d+:[A-Z]+\d+)"', xml):
-        min_col, min_row, max_col, max_row = range_boundaries(ref)
-        ranges.append((int(min_col or 1), int(min_row or 1), int(max_col or 1), int(max_row or 1)))
-    return ranges
+_UNREADABLE_XLSX = "Ce classeur XLSX est illisible (abîmé ou protégé par un mot de passe ?)."
+_XML_DECLARATIONS = (
+    "Ce classeur XLSX est illisible : il contient des déclarations XML (DTD, entités) qu'aucun tableur "
+    "n'écrit et qui peuvent gonfler sans limite à la lecture. Il n'a pas été lu."
+)
+Merge = tuple[int, int, int, int]  # (min_col, min_row, max_col, max_row)
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    """The sizes the archive declares for its parts, checked before any part is unpacked.
+
+    zipfile never unpacks more than a part's declared size (a part that would is refused by its checksum),
+    so these figures bound what reading the workbook can cost.
+    """
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS:
+        raise ImportFileError(
+            f"Ce classeur XLSX compte plus de {format_number(MAX_PARTS)} parties : il n'a pas été lu."
+        )
+    unpacked = 0
+    for part in parts:
+        unpacked += part.file_size
+        if part.file_size > 1024 * 1024 and part.file_size > MAX_PACKING_RATIO * max(part.compress_size, 1):
+            raise ImportFileError(
+                "Ce classeur XLSX est refusé : une de ses parties se décompresse à plus de "
+                f"{format_number(MAX_PACKING_RATIO)} fois sa taille (fichier piégé ?). Il n'a pas été lu."
+            )
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"Ce classeur XLSX se décompresse en plus de {format_number(MAX_UNPACKED_BYTES // 1024 // 1024)} Mo : "
+            "découpez-le ou enregistrez-le en CSV."
+        )
+
+
+def _xml_events(source: IO[bytes], events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
+    """A streamed parse that refuses any DTD: spreadsheet parts never have one, entity bombs always do."""
+    return iterparse(source, events=events, forbid_dtd=True)  # type: ignore[no-any-return]
+
+
+def _local(tag: object) -> str:
+    return str(tag).rpartition("}")[2]
+
+
+_WORKSHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")  # scanned on their own (_scan_sheet), not their .rels
+
+
+def _check_parts(archive: zipfile.ZipFile) -> None:
+    """Every XML part other than the worksheets read through once, streamed: no DTD anywhere, and the shared
+    strings (which the reader keeps whole in memory) within the row, cell and text limits."""
+    for name in archive.namelist():
+        if not name.endswith((".xml", ".rels")) or _WORKSHEET_PART.fullmatch(name):
+            continue
+        strings = chars = 0
+        with archive.open(name) as source:
+            for _, element in _xml_events(source):
+                if _local(element.tag) == "si":
+                    strings += 1
+                    chars += sum(len(text) for text in element.itertext())
+                    element.clear()
+                    if strings > MAX_CELLS:
+                        raise ImportFileError(f"Plus de {format_number(MAX_CELLS)} cellules : découpez le fichier.")
+                    if chars > MAX_TEXT_CHARS:
+                        raise ImportFileError(
+                            f"Le classeur contient plus de {format_number(MAX_TEXT_CHARS)} caractères de texte : "
+                            "découpez le fichier."
+                        )
+
+
+_ROW, _CELL, _MERGE, _SHEET_DATA = (f"{{{SHEET_MAIN_NS}}}{tag}" for tag in ("row", "c", "mergeCell", "sheetData"))
+
+
+def _scan_sheet(source: IO[bytes]) -> list[Merge]:
+    """The sheet's size as the reader will fill it (each row as wide as its last cell), checked while
+    streaming its XML, before the reader builds a single row; and its merged ranges."""
+    merges: list[Merge] = []
+    row = cells = column = widest = merged = 0
+    last_row = MAX_ROWS + 10  # a few title or blank rows above the answers
+    sheet_data = None
+    # Start events only (attributes are all it needs); each finished row is dropped from the tree at the next.
+    for _, element in _xml_events(source, ("start",)):
+        tag = element.tag
+        if tag == _CELL:
+            ref = element.get("r")
+            column = column_index_from_string(ref.rstrip("0123456789")) if ref else column + 1
+            widest = max(widest, column)
+        elif tag == _ROW:
+            cells += widest
+            _check_size(0, cells)
+            if sheet_data is not None:
+                sheet_data.clear()
+            number = element.get("r")
+            row = int(number) if number else row + 1
+            column = widest = 0
+            if row > last_row:  # the reader also yields every missing row above this one
+                raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
+        elif tag == _SHEET_DATA:
+            sheet_data = element
+        elif tag == _MERGE:
+            min_col, min_row, max_col, max_row = (int(v or 1) for v in range_boundaries(element.get("ref", "")))
+            merges.append((min_col, min_row, max_col, max_row))
+            merged += (max_col - min_col + 1) * (min(max_row, last_row) - min(min_row, last_row) + 1)
+            if len(merges) > MAX_MERGES or merged > MAX_CELLS:
+                raise ImportFileError(f"Plus de {format_number(MAX_CELLS)} cellules : découpez le fichier.")
+    _check_size(0, cells + widest)
+    return merges
 
 
 def _read_xlsx(filename: str, data: bytes) -> UploadedTable:
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ImportFileError("Ce classeur XLSX est illisible (abîmé ou protégé par un mot de passe ?).") from exc
-    try:
-        sheet = next((ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"), None)
-        if sheet is None:
-            raise ImportFileError("Le classeur ne contient aucune feuille visible.")
-        sheet.reset_dimensions()  # some tools write a wrong size: read every row that is there
-        lines: list[tuple[int, list[str]]] = []
-        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
-            cells = [_xlsx_cell(v) for v in values]
-            lines.append((number, cells))
-            if len(lines) > MAX_ROWS + 10:
-                raise ImportFileError(f"Plus de {format_number(MAX_ROWS)} lignes : découpez le fichier.")
-        merges = _merged_ranges(sheet)
-        title = str(sheet.title)
-    finally:
-        workbook.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            _check_archive(archive)
+            _check_parts(archive)
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                sheet = next(
+                    (ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"), None
+                )
+                if sheet is None:
+                    raise ImportFileError("Le classeur ne contient aucune feuille visible.")
+                with archive.open(sheet._worksheet_path) as source:
+                    merges = _scan_sheet(source)
+                sheet.reset_dimensions()  # some tools write a wrong size: read every row that is there
+                lines = [
+                    (number, [_xlsx_cell(v) for v in values])
+                    for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+                ]
+                title = str(sheet.title)
+            finally:
+                workbook.close()
+    except ImportFileError:
+        raise
+    except Exception as exc:  # whatever a damaged or hostile workbook makes the reader raise: unreadable
+        log.info("unreadable workbook %r: %r", filename, exc)
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, DefusedXmlException):
+            cause = cause.__cause__ or cause.__context__  # openpyxl wraps what its parser raised
+        raise ImportFileError(_UNREADABLE_XLSX if cause is None else _XML_DECLARATIONS) from exc
     return _table_from_sheet(filename, title, lines, merges)
 
 
@@ -337,18 +494,29 @@ def _table_from_sheet(
         raise ImportFileError("La première feuille du classeur est vide.")
     first = non_blank[0]
     header_row = lines[first][0]
+    last_row = lines[-1][0]
     width = max(len(cells) for _, cells in lines)
-    grid = {number: cells + [""] * (width - len(cells)) for number, cells in lines}
+    # Rows stay as wide as the reader gave them; only the cells a merge or the header needs are filled in.
+    grid = {number: cells for number, cells in lines}
+
+    def widen(number: int, columns: int) -> list[str]:
+        cells = grid.get(number)
+        if cells is None:
+            return [""] * columns
+        if len(cells) < columns:
+            cells.extend([""] * (columns - len(cells)))
+        return cells
 
     # A merged header cell holds its value in its first cell only: give it to every cell it covers.
     for min_col, min_row, max_col, max_row in merges:
-        if min_row > header_row + 1:
+        if min_row > header_row + 1 or min_col > width:
             continue
-        value = grid.get(min_row, [""] * width)[min_col - 1]
-        for r in range(min_row, max_row + 1):
+        value = widen(min_row, min_col)[min_col - 1]
+        for r in range(min_row, min(max_row, last_row) + 1):
             if r in grid:
+                cells = widen(r, min(max_col, width))
                 for c in range(min_col, min(max_col, width) + 1):
-                    grid[r][c - 1] = value
+                    cells[c - 1] = value
 
     # Two header rows: a merged group title ("Votre structure") above the column titles.
     group_merges = [m for m in merges if m[1] == header_row and m[3] == header_row and m[2] > m[0]]
@@ -356,11 +524,11 @@ def _table_from_sheet(
     two_rows = (
         bool(group_merges)
         and second in grid
-        and all(grid[second][c - 1].strip() for m in group_merges for c in range(m[0], min(m[2], width) + 1))
+        and all(widen(second, width)[c - 1].strip() for m in group_merges for c in range(m[0], min(m[2], width) + 1))
     )
-    top = grid[header_row]
+    top = widen(header_row, width)
     if two_rows:
-        sub = grid[second]
+        sub = widen(second, width)
         raw = []
         for top_cell, sub_cell in zip(top, sub, strict=True):
             upper, lower = top_cell.strip(), sub_cell.strip()
@@ -370,8 +538,8 @@ def _table_from_sheet(
         raw = top
         data_start = first + 1
     header = _trim_trailing_empty(raw)
-    if len(header) > MAX_COLUMNS:
-        raise ImportFileError(f"Plus de {format_number(MAX_COLUMNS)} colonnes : ce n'est pas un export de réponses.")
+    _check_columns(len(header))
+    columns = len(header)
     rows: list[RawRow] = []
     blank = 0
     for number, _ in lines[data_start:]:
@@ -380,11 +548,9 @@ def _table_from_sheet(
             blank += 1
             continue
         # Cells right of the header are kept only if they hold something (then the row is refused).
-        keep = len(header)
-        while len(cells) > keep and cells[keep].strip():
-            keep += 1
-        extra = [c for c in cells[len(header) :] if c.strip()]
-        rows.append(RawRow(number, tuple(cells[: len(header)] + extra)))
+        extra = [c for c in cells[columns:] if c.strip()]
+        own = cells[:columns]
+        rows.append(RawRow(number, tuple(own + [""] * (columns - len(own)) + extra)))
     # Trailing blank rows (formatting that reaches further down) are not "blank lines" of the export.
     trailing = 0
     for number, _cells in reversed(lines[data_start:]):
@@ -698,6 +864,11 @@ def mapping_file(questionnaire: QuestionnaireInfo, columns: dict[str, str]) -> b
 
 def read_mapping_file(data: bytes) -> dict[str, str]:
     """The column → target pairs of a mapping file (JSON, or YAML for one written by hand)."""
+    if len(data) > MAX_MAPPING_BYTES:
+        raise ImportFileError(
+            f"Le fichier de correspondance pèse plus de {format_number(MAX_MAPPING_BYTES // 1024)} Ko : "
+            "ce n'est pas une correspondance de colonnes."
+        )
     try:
         payload = yaml.safe_load(decode_text(data)[0])
     except yaml.YAMLError as exc:
@@ -705,6 +876,9 @@ def read_mapping_file(data: bytes) -> dict[str, str]:
     columns = payload.get("columns") if isinstance(payload, dict) else None
     if not isinstance(columns, dict) or not all(isinstance(k, str) for k in columns):
         raise ImportFileError("Le fichier de correspondance doit contenir « columns » : nom de colonne → cible.")
+    # YAML aliases make a nested list of a billion items out of a few lines: only a text is a target.
+    if not all(v is None or isinstance(v, str) for v in columns.values()):
+        raise ImportFileError("Dans le fichier de correspondance, chaque cible doit être un texte (ou vide).")
     return {str(k): "" if v in (None, "ignore", "ignorer") else str(v) for k, v in columns.items()}
 
 
@@ -921,6 +1095,28 @@ def _actor_converter(raw: str) -> tuple[Any, str | None]:
     return None, "type d'acteur inconnu (" + " ; ".join(ACTOR_TYPE_LABELS.values()) + ")"
 
 
+# Codes of the French official geographic code (INSEE): the 101 départements (01-95 without 20, Corsica's 2A
+# and 2B, the five overseas) and the overseas collectivities, whose people are just as surely outside the region.
+FRENCH_DEPARTEMENTS = frozenset(
+    [f"{n:02d}" for n in range(1, 96) if n != 20]
+    + ["2A", "2B", "971", "972", "973", "974", "976"]
+    + ["975", "977", "978", "984", "986", "987", "988"]
+)
+EXPECTED_DEPARTEMENT = "numéro ou nom attendu, par exemple 49 ou Maine-et-Loire"
+
+
+def _departement_from_number(digits: str) -> tuple[str | None, bool]:
+    """(département code, is it one) for a typed code or a postal code: 97100 → 971, 20000 → Corsica."""
+    if len(digits) == 5:
+        if digits.startswith(("97", "98")):
+            return digits[:3], digits[:3] in FRENCH_DEPARTEMENTS
+        if digits.startswith("20"):  # Corsica: 200xx-201xx Corse-du-Sud, 202xx and 206xx Haute-Corse
+            return ("2A" if digits[2] in "01" else "2B"), digits[2] in "0126"
+        return digits[:2], digits[:2] in FRENCH_DEPARTEMENTS
+    code = digits.upper()
+    return code, code in FRENCH_DEPARTEMENTS
+
+
 def _departement_converter(known: dict[str, str]) -> _Converter:
     by_name = {_norm(name): code for code, name in known.items()}
     outside = next((code for code in known if code.upper() == "HORS"), None)
@@ -932,9 +1128,13 @@ def _departement_converter(known: dict[str, str]) -> _Converter:
         match = re.match(r"^(\d{5}|\d{2,3}|2[ab])\b", n)
         if match:
             digits = match.group(1)
-            code = digits[:2] if len(digits) == 5 else digits
+            code, real = _departement_from_number(digits)
             if code in known:
                 return code, None
+            if not real:
+                # Never filed as "Hors région": a mistyped code may well be a respondent of the region.
+                what = "ce code postal n'est celui" if len(digits) == 5 else "ce numéro n'est celui"
+                return None, f"{what} d'aucun département français ({EXPECTED_DEPARTEMENT})"
             if outside is not None:
                 return outside, None  # a real département of another region: "Hors région"
         if n in ("hors region", "autre region", "autre") and outside is not None:
@@ -942,7 +1142,7 @@ def _departement_converter(known: dict[str, str]) -> _Converter:
         found = process.extractOne(n, by_name, scorer=fuzz.ratio, score_cutoff=85)
         if found is not None:
             return by_name[str(found[0])], None
-        return None, "département inconnu (numéro ou nom attendu, par exemple 49 ou Maine-et-Loire)"
+        return None, f"département inconnu ({EXPECTED_DEPARTEMENT})"
 
     return _cached(convert)
 

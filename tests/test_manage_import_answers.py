@@ -87,3 +87,19 @@ def test_bad_arguments_give_one_french_line_and_a_non_zero_exit(
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "erreur" in result.stderr and message in result.stderr
     assert count(store, "SELECT count(*) FROM questionnaireresponse") == 0
+
+
+def test_an_unknown_departement_code_is_listed_with_its_reason_not_stored_as_out_of_region(
+    store: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_bytes(Path(EXPORT).read_bytes().replace(b";Association;72;", b";Association;99;", 1))
+    args = ("import-answers", str(export), "--questionnaire", "questionnaire-acteurs-2016", "--mapping", MAPPING)
+    done = run(store, *args)
+    assert done.returncode == 0, done.stderr
+    assert "6 lignes lues : 3 importées, 0 déjà présentes, 3 rejetées" in done.stdout
+    assert (
+        "ligne 2, colonne « Département », valeur « 99 » : ce numéro n'est celui d'aucun département français"
+        in done.stdout
+    )
+    assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE departement = 'HORS'") == 0

@@ -20,6 +20,7 @@ from services import circuit, contributions, qrcodes, throttle
 from services.codes import device_token
 from services.contributions import ContributionDraft
 from services.errors import NotFoundError, ValidationError
+from services.formatting import format_number
 
 BODY = "Un guichet unique pour les structures de l'ESS qui cherchent un financement."
 ONE_PER_THEME = ("S01", "S04", "S07", "S10", "S13")
@@ -186,6 +187,32 @@ def test_a_csv_import_saves_good_rows_and_reports_each_bad_one(sqlite_engine: En
 def test_a_csv_without_the_required_columns_is_refused_whole(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine, write=True) as session, pytest.raises(ValidationError):
         circuit.import_stands_csv(session=session, content=b"nom,theme\nA,emploi\n", actor="admin")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # 1 001 well-formed stands: each would be checked and saved under the write lock, one by one.
+        (
+            "code;name;theme\n" + "".join(f"S{n};Stand {n};emploi\n" for n in range(1, circuit.MAX_STAND_ROWS + 2)),
+            f"Plus de {format_number(1000)} lignes : une liste de stands en compte quelques dizaines. "
+            "Rien n'a été importé.",
+        ),
+        # A megabyte of empty fields: half a million rows once read.
+        ("code,name,theme\n" + ",,\n" * 300_000, f"Plus de {format_number(1000)} lignes"),
+        ("code;name;theme;" + ";".join(f"c{n}" for n in range(60)) + "\nS1;A;emploi\n", "Plus de 50 colonnes"),
+    ],
+)
+def test_a_stand_csv_over_the_size_of_a_circuit_is_refused_whole(
+    store_engine: Engine, content: str, message: str
+) -> None:
+    with session_scope(store_engine) as session:
+        before = len(session.exec(select(Stand)).all())
+    with session_scope(store_engine, write=True) as session, pytest.raises(ValidationError) as refused:
+        circuit.import_stands_csv(session=session, content=content.encode(), actor="admin")
+    assert message in refused.value.errors["file"]
+    with session_scope(store_engine) as session:
+        assert len(session.exec(select(Stand)).all()) == before
 
 
 def test_admins_create_edit_and_reorder_stands(sqlite_engine: Engine) -> None:

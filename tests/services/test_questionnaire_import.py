@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import codecs
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from models import Answer, Contribution, ImportBatch, QuestionnaireResponse, The
 from services import questionnaire_import as qi
 from services.errors import ValidationError
 from services.questionnaires import QuestionnaireInfo, contribution_key, get_questionnaire
+from tests.fixtures import questionnaire_files as crafted
 from tests.fixtures.questionnaire_files import FIXTURES, build_merged_header_xlsx
 
 
@@ -142,6 +145,110 @@ def test_encodings_are_told_apart(data: bytes, encoding: str) -> None:
 def test_unreadable_files_are_refused_in_french(filename: str, data: bytes, message: str) -> None:
     with pytest.raises(qi.ImportFileError, match=message):
         qi.read_table(filename=filename, data=data)
+
+
+# --- hostile files: refused in French, and read within bounded memory -----------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+MEMORY_CAP_MB = 300
+# Runs one reader in a process whose address space may grow by MEMORY_CAP_MB once the app's modules are loaded:
+# a reader that materialises what a file unfolds into dies of MemoryError there instead of taking the machine.
+_BOUNDED_READ = f"""
+import resource, sys
+from services import questionnaire_import as qi
+
+def size_kb():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmSize"))
+
+cap = (size_kb() + {MEMORY_CAP_MB} * 1024) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+resource.setrlimit(resource.RLIMIT_CPU, (300, 300))  # a safety net for the code before the fix, not a threshold
+kind, path = sys.argv[1], sys.argv[2]
+data = open(path, "rb").read()
+try:
+    if kind == "mapping":
+        qi.read_mapping_file(data)
+        print("READ")
+    else:
+        table = qi.read_table(filename=path, data=data)
+        print("READ", len(table.headers), len(table.rows), repr(table.rows[-1].cells if table.rows else ()))
+except qi.ImportFileError as exc:
+    print("REFUSED", exc.message)
+"""
+
+
+def read_with_memory_cap(tmp_path: Path, filename: str, data: bytes, kind: str = "table") -> str:
+    path = tmp_path / filename
+    path.write_bytes(data)
+    done = subprocess.run(
+        [sys.executable, "-c", _BOUNDED_READ, kind, str(path)], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def _separators_csv() -> bytes:
+    return b"Organisation;Id\xc3\xa9e\n" + b";" * (qi.MAX_FILE_BYTES - 100) + b"\n"
+
+
+def _many_cells_csv() -> bytes:
+    header = ";".join(f"Colonne {n}" for n in range(qi.MAX_COLUMNS)).encode() + b"\n"
+    row = b"x" + b";" * (qi.MAX_COLUMNS - 1) + b"\n"
+    return header + row * (qi.MAX_CELLS // qi.MAX_COLUMNS + 1)
+
+
+def _yaml_laughs() -> bytes:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    return ("\n".join(lines) + "\ncolumns:\n  Organisation: *a9\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("filename", "build", "message"),
+    [
+        ("large.xlsx", crafted.far_cells_xlsx, f"Plus de {qi.format_number(qi.MAX_CELLS)} cellules"),
+        ("loin.xlsx", crafted.far_row_xlsx, f"Plus de {qi.format_number(qi.MAX_ROWS)} lignes"),
+        ("textes.xlsx", crafted.huge_shared_text_xlsx, f"plus de {qi.format_number(qi.MAX_TEXT_CHARS)} caractères"),
+        ("rires.xlsx", crafted.billion_laughs_xlsx, "illisible : il contient des déclarations XML"),
+        (
+            "rires-feuille.xlsx",
+            lambda: crafted.billion_laughs_xlsx("xl/worksheets/sheet1.xml"),
+            "illisible : il contient des déclarations XML",
+        ),
+        ("bombe.xlsx", crafted.zip_bomb_xlsx, f"plus de {qi.format_number(qi.MAX_PACKING_RATIO)} fois sa taille"),
+        ("vide.csv", crafted.blank_lines_csv, f"Plus de {qi.format_number(qi.MAX_BLANK_LINES)} lignes vides"),
+        ("separateurs.csv", _separators_csv, f"plus de {qi.format_number(qi.MAX_SEPARATORS_PER_RECORD)} séparateurs"),
+        ("cellules.csv", _many_cells_csv, f"Plus de {qi.format_number(qi.MAX_CELLS)} cellules"),
+    ],
+)
+def test_crafted_uploads_are_refused_in_french_within_bounded_memory(
+    tmp_path: Path, filename: str, build: Callable[[], bytes], message: str
+) -> None:
+    data = build()
+    assert len(data) <= qi.MAX_FILE_BYTES  # every one of them passes the upload's size check
+    out = read_with_memory_cap(tmp_path, filename, data)
+    assert out.startswith("REFUSED ") and message in out, out
+
+
+def test_wide_sparse_workbook_is_read_within_bounded_memory(tmp_path: Path) -> None:
+    """The 156 KB workbook that took 4 GB: 30 000 one-cell answers and one stray cell in column XFD."""
+    data = crafted.wide_sparse_xlsx()
+    assert len(data) < 200 * 1024
+    out = read_with_memory_cap(tmp_path, "export.xlsx", data)
+    # Two columns, every answer read; the stray cell is kept right of the header, so that row is refused.
+    assert out == "READ 2 30001 ('', '', 'x')"
+
+
+def test_mapping_file_with_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    out = read_with_memory_cap(tmp_path, "correspondance.yaml", _yaml_laughs(), kind="mapping")
+    assert out == "REFUSED Dans le fichier de correspondance, chaque cible doit être un texte (ou vide)."
+
+
+def test_the_workbook_reader_parses_through_defusedxml() -> None:
+    """openpyxl switches its XML parser to defusedxml's when that package is installed (openpyxl/xml/functions.py)."""
+    from openpyxl.xml import functions
+
+    assert functions.iterparse.__module__.startswith("defusedxml")
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -381,3 +488,44 @@ def test_report_csv_neutralises_formula_like_values(sqlite_engine: Engine, quest
     assert text.splitlines()[0] == "Ligne;Type;Colonne;Valeur;Motif"
     assert "En hausse folle" in text
     assert "n'est pas l'une des réponses proposées" in text
+
+
+def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_region(store_engine: Engine) -> None:
+    """99, 00, 999 are no département: the row is refused with its reason, in the preview and the report;
+    real codes of other départements (75, 2A, 971, the postal code 97100) are still « Hors région »."""
+    with session_scope(store_engine) as session:
+        questionnaire = get_questionnaire(session=session)
+    q = questionnaire.question("q_emploi_evolution").text
+    codes = ["99", "00", "999", "75", "2A", "971", "97100", "44"]
+    lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
+    table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
+    mapping = proposed(questionnaire, table)
+    assert mapping["Département"] == "field:departement"
+    why = "ce numéro n'est celui d'aucun département français (numéro ou nom attendu, par exemple 49 ou Maine-et-Loire)"
+
+    with session_scope(store_engine) as session:
+        preview = qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping)
+    assert [(p.line, p.status, p.reason) for p in preview.preview[:3]] == [
+        (line, "Rejetée", f"Département : {why}") for line in (2, 3, 4)
+    ]
+    assert {p.status for p in preview.preview[3:]} == {"À importer"}
+
+    report = run_import(store_engine, questionnaire, table, mapping=mapping)
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (8, 5, 3)
+    assert [(p.line, p.kind, p.column, p.value, p.reason) for p in report.problems] == [
+        (2, qi.KIND_REJECTED, "Département", "99", why),
+        (3, qi.KIND_REJECTED, "Département", "00", why),
+        (4, qi.KIND_REJECTED, "Département", "999", why),
+    ]
+    with session_scope(store_engine) as session:
+        pairs = select(QuestionnaireResponse.organisation, QuestionnaireResponse.departement).where(
+            QuestionnaireResponse.import_batch_id == report.batch_id
+        )
+        stored = dict(session.exec(pairs).all())
+    assert stored == {
+        "Structure 75": "HORS",
+        "Structure 2A": "HORS",
+        "Structure 971": "HORS",
+        "Structure 97100": "HORS",
+        "Structure 44": "44",
+    }
