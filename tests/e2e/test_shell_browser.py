@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from db.engine import build_engine, session_scope
+from db.engine import build_engine
 from services import auth
 from tests.e2e.conftest import LAPTOP, LiveApp, open_menu_page, wait_for_app
 from ui.navigation import PAGES
@@ -71,9 +71,8 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     # Someone now keeps guessing Claire's password (five tries a minute, from browsers that never logged in).
     assert any(c["name"] == "ess_staff_device" for c in page.context.cookies())
     engine = build_engine(live_app.database_url)
-    with session_scope(engine, write=True) as session:
-        for n in range(5):
-            auth.attempt_login(session=session, username="claire", password=f"devine-{n}", session_key=f"attaque-{n}")
+    for n in range(5):
+        auth.attempt_login(engine=engine, username="claire", password=f"devine-{n}", session_key=f"attaque-{n}")
     engine.dispose()
     thief.close()
     # Any browser that never logged in to her account is held back, even with the right password…
