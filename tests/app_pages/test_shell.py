@@ -156,6 +156,10 @@ def test_the_login_run_shows_who_is_logged_in_and_how_to_log_out_and_drops_the_p
     assert at.sidebar.button(key="staff_logout").label == "Se déconnecter"
     sidebar = "\n".join([c.value for c in at.sidebar.caption] + [t.value for t in at.sidebar.text])
     assert "Connecté·e" in sidebar and "sam" in sidebar
+    # Below a long staff menu those are out of sight on a phone: a toast says so wherever the menu is scrolled.
+    from ui.auth import LOGGED_IN_TOAST
+
+    assert [t.value for t in at.toast] == [LOGGED_IN_TOAST]
     at.switch_page("app_pages/exports.py").run()
     assert "Exports" in [t.value for t in at.title]
 

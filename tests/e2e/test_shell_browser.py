@@ -44,6 +44,13 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     _login(page, "claire", PASSWORD)
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_text("Comptes de l'équipe")).to_be_visible()
+    # The login's own run, no other click: who is logged in, the way out, and no password left in the page.
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    expect(sidebar.get_by_text("Connecté·e en tant que")).to_be_visible()
+    expect(sidebar.get_by_text("Claire Martin", exact=False)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Mot de passe")).to_have_count(0)
+    assert PASSWORD not in page.content()
     page.wait_for_timeout(1000)  # the cookie component writes asynchronously
     cookie = next(c for c in page.context.cookies() if c["name"] == "ess_staff_auth")
 
