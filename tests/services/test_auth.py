@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 
 import bcrypt
@@ -401,3 +402,35 @@ def test_a_busy_check_slot_refuses_with_a_french_message(engine: Engine) -> None
     with session_scope(engine) as session:  # nothing was checked, so nothing counts against the account
         assert not session.exec(select(LoginAttempt)).all()
     assert login(engine, "claire", PASSWORD, gate=gate).ok
+
+
+def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(store_engine: Engine) -> None:
+    with session_scope(store_engine, write=True) as session:
+        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+        auth.create_user(session=session, username="sam", password=PASSWORD, role=Role.STAFF.value)
+
+    def still_open(account: auth.StaffAccount) -> auth.StaffAccount | None:
+        with session_scope(store_engine) as session:
+            return auth.session_account(session=session, account=account)
+
+    opened = login(store_engine, "sam", PASSWORD).account
+    assert opened is not None and opened.signed_in_at is not None and still_open(opened) == opened
+    assert still_open(replace(opened, signed_in_at=None)) is None  # a session that cannot say when it began
+
+    with session_scope(store_engine, write=True) as session:
+        auth.update_user(session=session, username="sam", role=Role.ORGANIZER.value, actor="claire")
+    assert (still_open(opened) or opened).role == Role.ORGANIZER.value
+
+    revocations = {
+        "logout-elsewhere": lambda s, u: auth.revoke_login_cookies(session=s, username=u),
+        "reset": lambda s, u: auth.change_password(session=s, username=u, new_password=PASSWORD + "!", actor="x"),
+        "deactivated": lambda s, u: auth.update_user(session=s, username=u, active=False, actor="claire"),
+    }
+    for username, revoke in revocations.items():
+        with session_scope(store_engine, write=True) as session:
+            auth.create_user(session=session, username=username, password=PASSWORD, role=Role.STAFF.value)
+        account = login(store_engine, username, PASSWORD, session_key=username).account
+        assert account is not None and still_open(account) is not None
+        with session_scope(store_engine, write=True) as session:
+            revoke(session, username)
+        assert still_open(account) is None, username
