@@ -15,13 +15,15 @@ st.set_page_config(
 # A store that cannot be reached (disk full, database restarting) gives a French message and a retry;
 # any other unexpected error a French message too, its trace only in the server's log.
 with errors.unexpected_errors_reported(), store.storage_faults_reported():
-    # Login and logout happen before st.navigation so the menu matches the session in this very run
-    # (a st.rerun() right after login would lose the cookie the authenticator is writing).
+    # Login (in the form's callback, before this run) and logout happen before st.navigation, so the menu
+    # matches the session in this very run, with no st.rerun() that could cut off the cookie being written.
     account = auth.current_account()
+    if account is not None:
+        auth.write_login_cookies(account)
+        if auth.render_logout_button(account):
+            account = None
     if account is None:
-        account = auth.render_login_form()
-    elif auth.render_logout_button(account):
-        account = None
+        auth.render_login_form()
 
     # expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
     page = st.navigation(build_navigation(account), expanded=True)

@@ -5,7 +5,7 @@ import streamlit as st
 from services import auth
 from services.permissions import Permission
 from ui import store
-from ui.auth import require
+from ui.auth import keep_session_after_password_change, require
 
 account = require(Permission.ACCOUNT)
 st.title("Mon compte")
@@ -35,4 +35,5 @@ if submitted:
             actor=account.username,
         )
         if changed is not None:
-            st.success("Mot de passe changé. Vos autres sessions devront se reconnecter.")
+            keep_session_after_password_change(changed)
+            st.success("Mot de passe changé. Vos autres sessions ouvertes sont fermées : elles devront se reconnecter.")

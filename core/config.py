@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     # Login throttling: a handful of tries per window, per account and per browser session.
     login_max_attempts: int = 5
     login_window_seconds: int = 60
+    # Backstop over the whole process (services.auth.PasswordCheckGate): password checks (bcrypt, about
+    # 0.25 s of one core each) start at most this many per second on average, in bursts of `burst`, one
+    # at a time; a login whose turn is further than `max_wait` away is refused (« service saturé »).
+    login_checks_per_second: float = Field(default=2.0, gt=0)
+    login_check_burst: int = Field(default=4, ge=1)
+    login_check_concurrency: int = Field(default=1, ge=1)
+    login_check_max_wait_seconds: float = Field(default=2.0, ge=0)
     # A browser that logged in once holds this signed cookie: its own login window (services.auth).
     staff_device_cookie_name: str = "ess_staff_device"
     staff_device_cookie_days: int = 180

@@ -6,15 +6,22 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bcrypt
 import jwt
-from sqlalchemy import func
+from sqlalchemy import func, text
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from db.engine import session_scope
 from models import LoginAttempt, Role, StaffUser, utcnow
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
@@ -24,9 +31,14 @@ from services.text import check_text
 # Same cost as streamlit-authenticator's Hasher, so its hashes and ours are interchangeable.
 BCRYPT_ROUNDS = 12
 MIN_PASSWORD_LENGTH = 12
+# bcrypt reads at most 72 bytes (bcrypt 5 refuses more rather than truncating silently).
+MAX_PASSWORD_BYTES = 72
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 LOGIN_FAILED = "Identifiant ou mot de passe incorrect."
 LOGIN_THROTTLED = "Trop de tentatives de connexion. Patientez {seconds} s avant de réessayer."
+LOGIN_BUSY = "Service de connexion saturé : réessayez dans quelques secondes."
+# Any transaction that serialises the login bookkeeping on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
+_LOGIN_LOCK_KEY = 0x455353_4C4F47  # "ESS" "LOG"
 
 ROLE_LABELS = {
     Role.ORGANIZER.value: "Organisation (suivi en direct)",
@@ -55,11 +67,16 @@ class StaffAccount:
     role: str
     active: bool
     last_login_at: datetime | None
+    # When the browser session holding this account logged in (its password, or its cookie's issue time);
+    # None outside a session. A session that logged in before the account's `tokens_valid_after` is over.
+    signed_in_at: datetime | None = None
 
     @classmethod
-    def of(cls, user: StaffUser) -> StaffAccount:
+    def of(cls, user: StaffUser, signed_in_at: datetime | None = None) -> StaffAccount:
         assert user.id is not None
-        return cls(user.id, user.username, user.name, user.email, user.role, user.active, user.last_login_at)
+        return cls(
+            user.id, user.username, user.name, user.email, user.role, user.active, user.last_login_at, signed_in_at
+        )
 
 
 @dataclass(frozen=True)
@@ -86,9 +103,21 @@ def normalise_username(username: str) -> str:
 
 
 def check_password_rules(password: str) -> str | None:
-    """French message when a new password is too weak, else None."""
+    """French message when a new password is too weak or cannot be stored, else None."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Le mot de passe doit compter au moins {MIN_PASSWORD_LENGTH} caractères."
+    try:
+        size = len(password.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: no keyboard types it, and it has no UTF-8 form to hash
+        return "Le mot de passe contient un caractère invalide."
+    if size > MAX_PASSWORD_BYTES:
+        return (
+            f"Le mot de passe ne doit pas dépasser {MAX_PASSWORD_BYTES} octets "
+            f"(ici {size} : une lettre accentuée en compte deux, un émoji quatre)."
+        )
+    # bcrypt stops at a NUL byte: two passwords differing after it would be the same.
+    if any(unicodedata.category(c) == "Cc" for c in password):
+        return "Le mot de passe ne doit pas contenir de caractère de contrôle."
     if password.strip() != password:
         return "Le mot de passe ne doit pas commencer ni finir par une espace."
     if len(set(password)) < 5:
@@ -212,9 +241,71 @@ def trusted_device(*, cookie: object, username: str, cookie_key: str) -> str | N
     return device if hmac.compare_digest(mac, _device_mac(username, device, cookie_key)) else None
 
 
+class PasswordCheckGate:
+    """A process-wide bound on the bcrypt work the login form may cause: a flood is refused, never queued.
+
+    At most `concurrency` checks run at once, and `per_second` start on average (bursts of `burst`). A
+    check whose turn would come later than `max_wait_s` is refused at once (LOGIN_BUSY), so the waiting
+    line is at most `per_second * max_wait_s` long. The throttle of attempt_login counts per account and
+    per browser session; this bounds what attempts spread over many names and fresh sessions can cost.
+    Hand-written (a dozen lines, the generic cell rate algorithm): the rate-limit libraries count per key
+    in a store, this is one in-memory counter that must also bound concurrency.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_second: float,
+        burst: int = 1,
+        concurrency: int = 1,
+        max_wait_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._interval = 1.0 / per_second
+        self._tolerance = (max(1, burst) - 1) * self._interval
+        self._max_wait = max_wait_s
+        self._clock = clock
+        self._next = 0.0  # when the next check may start, were there no burst allowance
+        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(max(1, concurrency))
+
+    @contextmanager
+    def admitted(self) -> Iterator[bool]:
+        """Yield True once this check may run (after a wait of at most max_wait_s), False if refused."""
+        with self._lock:
+            now = self._clock()
+            due = max(self._next, now)
+            wait = due - self._tolerance - now
+            if wait > self._max_wait:
+                admitted = False
+            else:
+                self._next = due + self._interval
+                admitted = True
+        if not admitted:
+            yield False
+            return
+        deadline = now + self._max_wait
+        if wait > 0:
+            time.sleep(wait)
+        if not self._slots.acquire(timeout=max(0.0, deadline - self._clock())):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._slots.release()
+
+
+@dataclass(frozen=True)
+class _PendingLogin:
+    attempt_id: int
+    user_id: int | None
+    password_hash: bytes
+
+
 def attempt_login(
     *,
-    session: Session,
+    engine: Engine,
     username: str,
     password: str,
     session_key: str,
@@ -222,6 +313,7 @@ def attempt_login(
     window_s: int = 60,
     device_cookie: object = None,
     cookie_key: str = "",
+    gate: PasswordCheckGate | None = None,
     now: datetime | None = None,
 ) -> LoginResult:
     """Check a password, throttled per account and per browser session over a sliding window.
@@ -231,6 +323,11 @@ def attempt_login(
     cookie of this account share one window per account; a browser holding one (it logged in to
     this account before) has its own window. An attacker can thus slow down other attackers, never
     the account's owner on the browser they use (and `manage.py reset-password` always works).
+
+    Takes the engine, not a session: the bcrypt check (0.25 s or more) runs between two short write
+    transactions, never inside one, so a login flood never holds the store's write lock. The first
+    records the attempt as failed before the check (two concurrent attempts cannot both slip under the
+    throttle), the second records its outcome. `gate` bounds the process's bcrypt work (PasswordCheckGate).
     """
     now = now or utcnow()
     name = normalise_username(username)[:60]
@@ -238,8 +335,36 @@ def attempt_login(
     # one shared unknown name: it must cost the same bcrypt check, and never reach the database as typed.
     if not USERNAME_RE.match(name):
         name = "?" if name else ""
-    since = now - timedelta(seconds=window_s)
     device = trusted_device(cookie=device_cookie, username=name, cookie_key=cookie_key) if name else None
+    with gate.admitted() if gate is not None else nullcontext(True) as admitted:
+        if not admitted:
+            return LoginResult(False, LOGIN_BUSY, retry_after_s=5)
+        with session_scope(engine, write=True) as session:
+            pending = _open_attempt(
+                session, name, session_key[:64], device, max_attempts=max_attempts, window_s=window_s, now=now
+            )
+        if isinstance(pending, LoginResult):
+            return pending
+        matches = _password_matches(password or "", pending.password_hash)
+    with session_scope(engine, write=True) as session:
+        return _close_attempt(session, pending, matches=matches, now=now)
+
+
+def _open_attempt(
+    session: Session,
+    name: str,
+    session_key: str,
+    device: str | None,
+    *,
+    max_attempts: int,
+    window_s: int,
+    now: datetime,
+) -> _PendingLogin | LoginResult:
+    """The throttle check and the attempt's record as a failure, in one short write transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise the check-then-insert across connections, as BEGIN IMMEDIATE does on SQLite.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK_KEY})
+    since = now - timedelta(seconds=window_s)
     # The account's window for browsers it does not know, or this trusted device's own; then this session's.
     from_device = col(LoginAttempt.device).is_(None) if device is None else LoginAttempt.device == device
     for scope in ((LoginAttempt.username == name, from_device), (LoginAttempt.session_key == session_key,)):
@@ -247,16 +372,42 @@ def attempt_login(
             oldest = _oldest_failure_since(session, since, scope) or now
             wait = max(1, int((oldest + timedelta(seconds=window_s) - now).total_seconds()) + 1)
             return LoginResult(False, LOGIN_THROTTLED.format(seconds=wait), retry_after_s=wait)
-
     user = _get_user(session, name) if name else None
-    stored = user.password_hash.encode("ascii") if user and user.active else _DUMMY_HASH
-    ok = _password_matches(password or "", stored) and user is not None and user.active
-    session.add(LoginAttempt(username=name, session_key=session_key[:64], device=device, succeeded=ok, created_at=now))
-    if not ok or user is None:
+    attempt = LoginAttempt(username=name, session_key=session_key, device=device, succeeded=False, created_at=now)
+    session.add(attempt)
+    session.flush()
+    assert attempt.id is not None
+    if user is None or not user.active:
+        return _PendingLogin(attempt.id, None, _DUMMY_HASH)
+    return _PendingLogin(attempt.id, user.id, user.password_hash.encode("ascii"))
+
+
+def _close_attempt(session: Session, pending: _PendingLogin, *, matches: bool, now: datetime) -> LoginResult:
+    """Record a matching password as a success, unless the account changed during the check."""
+    user = session.get(StaffUser, pending.user_id) if pending.user_id is not None and matches else None
+    # Deactivated, or given a new password, while its old one was being checked: a failure.
+    if user is None or not user.active or user.password_hash.encode("ascii") != pending.password_hash:
         return LoginResult(False, LOGIN_FAILED)
+    attempt = session.get(LoginAttempt, pending.attempt_id)
+    if attempt is not None:
+        attempt.succeeded = True
+        session.add(attempt)
     user.last_login_at = now
     session.add(user)
-    return LoginResult(True, account=StaffAccount.of(user))
+    return LoginResult(True, account=StaffAccount.of(user, signed_in_at=now))
+
+
+def session_account(*, session: Session, account: StaffAccount) -> StaffAccount | None:
+    """The account as the store has it now for an open browser session, or None if the session is over.
+
+    Over: the account was deactivated or deleted, or its cookies were revoked (logout, password change)
+    after the session logged in. A session with no login time is over too.
+    """
+    user = _get_user(session, account.username)
+    signed_in_at = account.signed_in_at
+    if user is None or not user.active or signed_in_at is None or signed_in_at < user.tokens_valid_after:
+        return None
+    return StaffAccount.of(user, signed_in_at=signed_in_at)
 
 
 def revoke_login_cookies(*, session: Session, username: str, now: datetime | None = None) -> None:
@@ -333,38 +484,45 @@ def update_user(
 
 
 def issue_login_cookie(*, username: str, cookie_key: str, expiry_days: float, now: datetime | None = None) -> str:
-    """The login cookie's value: the JWT streamlit-authenticator 0.4.2 itself would write (username, expiry).
+    """The login cookie's value: streamlit-authenticator 0.4.2's JWT (username, expiry) plus its issue time.
 
-    Written by the page itself (ui.cookies), not by the library's cookie component: that component's iframe
-    could be unmounted by the rerun its sibling "getAll" component triggers, and the cookie was then never
-    written (a login lost at the next reload, seen on a busy machine).
+    `iat` is what account_from_cookie compares with the account's revocation time (streamlit-authenticator
+    ignores claims it does not use). Written by the page itself (ui.cookies), not by the library's cookie
+    component: that component's iframe could be unmounted by the rerun its sibling "getAll" component
+    triggers, and the cookie was then never written (a login lost at the next reload, seen on a busy machine).
     """
-    expires = (now or utcnow()).timestamp() + expiry_days * 86400
-    return jwt.encode({"username": username, "exp_date": expires}, cookie_key, algorithm="HS256")
+    issued = (now or utcnow()).timestamp()
+    claims = {"username": username, "exp_date": issued + expiry_days * 86400, "iat": issued}
+    return jwt.encode(claims, cookie_key, algorithm="HS256")
+
+
+# Clocks of several app processes may differ a little: PyJWT refuses an `iat` in its future beyond this.
+_CLOCK_LEEWAY_S = 60
 
 
 def account_from_cookie(
-    *, session: Session, token: str | None, cookie_key: str, expiry_days: float, now: datetime | None = None
+    *, session: Session, token: str | None, cookie_key: str, now: datetime | None = None
 ) -> StaffAccount | None:
-    """The account a streamlit-authenticator cookie stands for, or None if invalid, expired or revoked.
+    """The account a login cookie stands for, or None if invalid, expired or revoked.
 
-    The library's JWT holds only the username and its expiry, set to issue time + expiry_days;
-    the issue time is derived from it and compared with the user's `tokens_valid_after`.
+    Revoked: issued (its `iat` claim) before the account's `tokens_valid_after`. A cookie without `iat`
+    (written before it was a claim) cannot say when it was issued, so it is refused.
     """
     if not token:
         return None
     try:
-        claims: dict[str, Any] = jwt.decode(token, cookie_key, algorithms=["HS256"])
+        claims: dict[str, Any] = jwt.decode(
+            token, cookie_key, algorithms=["HS256"], leeway=_CLOCK_LEEWAY_S, options={"require": ["iat"]}
+        )
     except jwt.PyJWTError:
         return None
-    username, exp = claims.get("username"), claims.get("exp_date")
-    if not isinstance(username, str) or not isinstance(exp, (int, float)):
+    username, exp, issued = claims.get("username"), claims.get("exp_date"), claims.get("iat")
+    if not isinstance(username, str) or not isinstance(exp, (int, float)) or not isinstance(issued, (int, float)):
         return None
     now = now or utcnow()
     if exp <= now.timestamp():
         return None
-    issued_at = exp - expiry_days * 86400
     user = _get_user(session, username)
-    if user is None or not user.active or issued_at < user.tokens_valid_after.timestamp():
+    if user is None or not user.active or issued < user.tokens_valid_after.timestamp():
         return None
-    return StaffAccount.of(user)
+    return StaffAccount.of(user, signed_in_at=datetime.fromtimestamp(issued, UTC))

@@ -89,6 +89,19 @@ def test_weak_password_is_refused_in_french(db: Path) -> None:
     assert result.returncode == 1 and "au moins 12 caractères" in result.stderr
 
 
+def test_a_password_over_72_bytes_is_refused_in_french_not_with_a_trace(db: Path) -> None:
+    long = "mot-de-passe-très-très-long-" * 3  # 87 characters, 93 bytes in UTF-8
+    created = run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin=long + "\n")
+    assert created.returncode == 1 and "72 octets" in created.stderr and "Traceback" not in created.stderr
+    assert count(db, "SELECT count(*) FROM staffuser") == 0
+    assert (
+        run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n").returncode
+        == 0
+    )
+    reset = run(db, "reset-password", "bob", "--password-stdin", stdin=long + "\n")
+    assert reset.returncode == 1 and "72 octets" in reset.stderr and "Traceback" not in reset.stderr
+
+
 def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Path) -> None:
     first = run(db, "ensure-admin")
     assert "mot de passe" in first.stdout

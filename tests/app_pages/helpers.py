@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import bcrypt
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from db.engine import session_scope
-from models import StaffUser
+from models import StaffUser, utcnow
 from services.auth import StaffAccount
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,20 +20,29 @@ def script(path: str = "app.py") -> str:
     return str(ROOT / path)
 
 
-# One cheap hash for every test account: these accounts never log in through the form.
-_HASH = bcrypt.hashpw(b"test-account-never-logs-in", bcrypt.gensalt(4)).decode("ascii")
-
-
 def account(role: str, username: str | None = None) -> StaffAccount:
-    """A staff account of this role in the test's store (services check the actor there, not in the session)."""
+    """A session's account, as after a login: the account is added to the test's store if missing.
+
+    Every run checks the session's account against the store (ui.auth.current_account), so it must exist
+    there; it gets an unusable password hash (no bcrypt cost, no login through the form).
+    """
+    from db.engine import session_scope
+    from services.auth import session_account
+
+    assert os.environ.get("ESS_DATABASE_URL"), "account() needs the app_env fixture (the test's own store)"
     username = username or f"test-{role}"
     with session_scope(write=True) as session:
         user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
         if user is None:
-            user = StaffUser(username=username, name=f"Test {role}", email="", password_hash=_HASH, role=role)
+            session.add(StaffUser(username=username, name=f"Test {role}", password_hash="!", role=role))
+        elif user.role != role:
+            user.role = role
             session.add(user)
-            session.flush()
-        return StaffAccount.of(user)
+    with session_scope() as session:
+        held = StaffAccount(0, username, "", "", role, True, None, signed_in_at=utcnow())
+        fresh = session_account(session=session, account=held)
+    assert fresh is not None
+    return fresh
 
 
 def app_as(role: str | None, timeout: float = 30) -> AppTest:

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from db.engine import session_scope
+from db.engine import get_engine, session_scope
 from models import Stand
 from services import contributions
 from services import questionnaire_import as qi
@@ -118,12 +118,12 @@ def test_staff_login_is_throttled_per_account_and_per_session(monkeypatch: pytes
     assert "staff_account" not in attacker.session_state
     # AppTest gives every session the same id, so « another browser » is shown through the service itself:
     # the account is locked from anywhere, another account from another browser is not.
-    with session_scope(write=True) as session:
-        elsewhere = auth.attempt_login(
-            session=session, username="lea", password="mot-de-passe-de-lea", session_key="autre", max_attempts=3
-        )
-        colleague = auth.attempt_login(
-            session=session, username="paul", password="mot-de-passe-de-paul", session_key="autre", max_attempts=3
-        )
+    engine = get_engine()
+    elsewhere = auth.attempt_login(
+        engine=engine, username="lea", password="mot-de-passe-de-lea", session_key="autre", max_attempts=3
+    )
+    colleague = auth.attempt_login(
+        engine=engine, username="paul", password="mot-de-passe-de-paul", session_key="autre", max_attempts=3
+    )
     assert not elsewhere.ok and elsewhere.retry_after_s > 0
     assert colleague.ok  # the lock on « lea » itself lifts when the window has passed (tests/services/test_auth.py)

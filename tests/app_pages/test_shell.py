@@ -124,10 +124,125 @@ def test_user_names_are_shown_as_text_not_markdown(app_env: str) -> None:
             actor=CONSOLE_ACTOR,
         )
     at = AppTest.from_file(script(), default_timeout=30)
-    at.session_state["staff_account"] = auth.StaffAccount(
-        1, "evil", "[clic](javascript:alert(1)) **gras**", "", "admin", True, None
-    )
+    at.session_state["staff_account"] = account("admin", username="evil")
     at.run()
     assert not at.exception
     assert any("[clic](javascript:alert(1)) **gras**" in t.value for t in at.sidebar.text)
     assert not any("javascript:" in m.value for m in at.markdown)
+
+
+STAFF_PASSWORD = "mot-de-passe-de-sam"
+
+
+def _logged_in(username: str = "sam", role: str = "staff") -> AppTest:
+    """A session logged in through the real form (its login time is the one the store will compare)."""
+    from db.engine import session_scope
+    from services import auth
+
+    with session_scope(write=True) as session:
+        auth.create_user(session=session, username=username, password=STAFF_PASSWORD, role=role)
+    at = app_as(None).run()
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(STAFF_PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
+def test_the_login_run_shows_who_is_logged_in_and_how_to_log_out_and_drops_the_password(app_env: str) -> None:
+    at = _logged_in()
+    # The run of the login itself (no other click): the form is gone with what was typed in it…
+    assert not [t for t in at.text_input if t.value == STAFF_PASSWORD]
+    assert "login_password" not in [t.key for t in at.sidebar.text_input]
+    assert at.session_state["login_password"] == ""
+    # …and the sidebar says who is logged in and offers the way out.
+    assert at.sidebar.button(key="staff_logout").label == "Se déconnecter"
+    sidebar = "\n".join([c.value for c in at.sidebar.caption] + [t.value for t in at.sidebar.text])
+    assert "Connecté·e" in sidebar and "sam" in sidebar
+    # Below a long staff menu those are out of sight on a phone: a toast says so wherever the menu is scrolled.
+    from ui.auth import LOGGED_IN_TOAST
+
+    assert [t.value for t in at.toast] == [LOGGED_IN_TOAST]
+    at.switch_page("app_pages/exports.py").run()
+    assert "Exports" in [t.value for t in at.title]
+
+
+def test_without_a_cookie_key_a_login_is_refused_cleanly(app_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.config import get_settings
+    from ui.auth import LOGIN_UNAVAILABLE
+    from ui.errors import UNEXPECTED
+
+    monkeypatch.setenv("ESS_COOKIE_KEY", "")
+    get_settings.cache_clear()
+    at = _logged_in()
+    content = texts(at)
+    assert LOGIN_UNAVAILABLE in content and UNEXPECTED not in content
+    assert "staff_account" not in at.session_state
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/exports.py")
+
+
+def _deactivate(username: str) -> None:
+    from services import auth
+
+    _store_write(auth.update_user, username=username, active=False, actor="admin")
+
+
+def _make_organizer(username: str) -> None:
+    from services import auth
+
+    _store_write(auth.update_user, username=username, role="organizer", actor="admin")
+
+
+def _reset_password(username: str) -> None:
+    from services import auth
+
+    _store_write(auth.change_password, username=username, new_password="un-tout-nouveau-secret", actor="manage.py")
+
+
+def _logout_elsewhere(username: str) -> None:
+    from services import auth
+
+    _store_write(auth.revoke_login_cookies, username=username)
+
+
+def _store_write(fn, /, **kwargs):  # type: ignore[no-untyped-def]
+    from db.engine import session_scope
+
+    with session_scope(write=True) as session:
+        return fn(session=session, **kwargs)
+
+
+@pytest.mark.parametrize("change", [_deactivate, _make_organizer, _reset_password, _logout_elsewhere])
+def test_a_change_of_the_account_in_the_store_reaches_an_open_session_at_its_next_run(app_env: str, change) -> None:  # type: ignore[no-untyped-def]
+    at = _logged_in()
+    at.switch_page("app_pages/exports.py").run()
+    assert "Exports" in [t.value for t in at.title]
+
+    change("sam")  # by an admin, manage.py or the same person's other browser: not through this session
+    at.run()  # the open session's next interaction
+    assert not at.exception
+    assert "Exports" not in [t.value for t in at.title]
+    with pytest.raises(ValueError):
+        at.switch_page("app_pages/exports.py")
+    if change is _make_organizer:  # still logged in, with the organisers' menu only
+        assert at.session_state["staff_account"].role == "organizer"
+        at.switch_page("app_pages/dashboard.py").run()
+        assert not at.exception and "Exports" not in texts(at)
+    else:
+        assert "staff_account" not in at.session_state
+        assert "Votre session a été fermée" in texts(at)
+
+
+def test_changing_ones_own_password_keeps_this_session_open(app_env: str) -> None:
+    at = _logged_in()
+    at.switch_page("app_pages/account.py").run()
+    at.text_input(key="account_old").input(STAFF_PASSWORD)
+    at.text_input(key="account_new").input("un-tout-nouveau-secret")
+    at.text_input(key="account_confirm").input("un-tout-nouveau-secret")
+    at.button(key="FormSubmitter:account_password-Changer le mot de passe").click().run()
+    assert not at.exception
+    assert "Vos autres sessions ouvertes sont fermées" in texts(at)
+    at.run()
+    assert at.session_state["staff_account"].username == "sam"
+    assert "Mon compte" in [t.value for t in at.title]

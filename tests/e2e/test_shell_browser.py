@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from db.engine import build_engine, session_scope
+from db.engine import build_engine
 from services import auth
 from tests.e2e.conftest import LAPTOP, LiveApp, open_menu_page, wait_for_app
 from ui.navigation import PAGES
@@ -44,6 +44,13 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     _login(page, "claire", PASSWORD)
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_text("Comptes de l'équipe")).to_be_visible()
+    # The login's own run, no other click: who is logged in, the way out, and no password left in the page.
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    expect(sidebar.get_by_text("Connecté·e en tant que")).to_be_visible()
+    expect(sidebar.get_by_text("Claire Martin", exact=False)).to_be_visible()
+    expect(page.get_by_role("textbox", name="Mot de passe")).to_have_count(0)
+    assert PASSWORD not in page.content()
     page.wait_for_timeout(1000)  # the cookie component writes asynchronously
     cookie = next(c for c in page.context.cookies() if c["name"] == "ess_staff_auth")
 
@@ -71,9 +78,8 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     # Someone now keeps guessing Claire's password (five tries a minute, from browsers that never logged in).
     assert any(c["name"] == "ess_staff_device" for c in page.context.cookies())
     engine = build_engine(live_app.database_url)
-    with session_scope(engine, write=True) as session:
-        for n in range(5):
-            auth.attempt_login(session=session, username="claire", password=f"devine-{n}", session_key=f"attaque-{n}")
+    for n in range(5):
+        auth.attempt_login(engine=engine, username="claire", password=f"devine-{n}", session_key=f"attaque-{n}")
     engine.dispose()
     thief.close()
     # Any browser that never logged in to her account is held back, even with the right password…

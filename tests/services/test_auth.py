@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from contextlib import closing
+from dataclasses import replace
 from datetime import timedelta
 
+import bcrypt
 import jwt
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from db.engine import session_scope
-from models import AuditEvent, Role, utcnow
+from db.engine import _sqlite_write_locks, session_scope
+from models import AuditEvent, LoginAttempt, Role, utcnow
 from services import auth
 from services.errors import ValidationError
 from services.permissions import CONSOLE_ACTOR
@@ -38,12 +44,14 @@ def engine(sqlite_engine: Engine) -> Engine:
 
 
 def login(engine: Engine, username: str, password: str, session_key: str = "s1", **kw: object) -> auth.LoginResult:
-    with session_scope(engine, write=True) as session:
-        return auth.attempt_login(session=session, username=username, password=password, session_key=session_key, **kw)  # type: ignore[arg-type]
+    return auth.attempt_login(engine=engine, username=username, password=password, session_key=session_key, **kw)  # type: ignore[arg-type]
 
 
-def token_for(username: str, issued: float, days: float = 1.0, key: str = KEY) -> str:
-    return jwt.encode({"username": username, "exp_date": issued + days * 86400}, key, algorithm="HS256")
+def token_for(username: str, issued: float, days: float = 1.0, key: str = KEY, *, iat: bool = True) -> str:
+    claims: dict[str, object] = {"username": username, "exp_date": issued + days * 86400}
+    if iat:
+        claims["iat"] = issued
+    return jwt.encode(claims, key, algorithm="HS256")
 
 
 def test_create_user_normalises_and_audits(engine: Engine) -> None:
@@ -170,14 +178,14 @@ def test_cookie_is_accepted_until_logout_then_refused(engine: Engine) -> None:
     assert token == token_for("claire", issued.timestamp())  # the JWT streamlit-authenticator 0.4.2 writes
     assert COOKIE_VALUE_RE.match(token)  # ui.cookies writes it as it is
     with session_scope(engine) as session:
-        account = auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1)
+        account = auth.account_from_cookie(session=session, token=token, cookie_key=KEY)
     assert account is not None and account.username == "claire"
     with session_scope(engine, write=True) as session:
         auth.revoke_login_cookies(session=session, username="claire")
     with session_scope(engine) as session:
-        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY) is None
         fresh = token_for("claire", utcnow().timestamp() + 1)
-        assert auth.account_from_cookie(session=session, token=fresh, cookie_key=KEY, expiry_days=1) is not None
+        assert auth.account_from_cookie(session=session, token=fresh, cookie_key=KEY) is not None
 
 
 def test_password_change_revokes_older_cookies(engine: Engine) -> None:
@@ -191,7 +199,7 @@ def test_password_change_revokes_older_cookies(engine: Engine) -> None:
             actor="claire",
         )
     with session_scope(engine) as session:
-        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY) is None
     assert login(engine, "claire", "un-nouveau-mot-de-passe").ok
     assert not login(engine, "claire", PASSWORD, session_key="s2").ok
 
@@ -210,7 +218,7 @@ def test_password_change_revokes_older_cookies(engine: Engine) -> None:
 )
 def test_bad_cookies_are_refused(engine: Engine, token: str | None) -> None:
     with session_scope(engine) as session:
-        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY, expiry_days=1) is None
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY) is None
 
 
 def test_old_password_must_match_when_given(engine: Engine) -> None:
@@ -234,3 +242,203 @@ def test_the_last_active_admin_cannot_be_demoted_or_disabled(engine: Engine) -> 
         auth.update_user(session=session, username="claire", role="staff", actor="claire")
     with session_scope(engine) as session:
         assert auth.count_admins(session=session) == 1
+
+
+def _write_transaction_open(engine: Engine) -> bool:
+    """Whether any write transaction is open on the store, seen from outside the thread that checks."""
+    if engine.dialect.name == "sqlite":
+        lock = _sqlite_write_locks[id(engine)]
+        free = threading.Event()
+
+        def probe() -> None:  # from another thread: the lock is re-entrant for the thread that holds it
+            if lock.acquire(blocking=False):
+                lock.release()
+                free.set()
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        prober.join()
+        with closing(sqlite3.connect(engine.url.database or "", timeout=0, isolation_level=None)) as other:
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                return True
+        return not free.is_set()
+    with engine.connect() as conn:
+        busy = conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+            )
+        ).scalar_one()
+    return bool(busy)
+
+
+@pytest.mark.parametrize("username", ["claire", "personne"])
+def test_no_write_transaction_is_open_while_the_password_is_checked(
+    store_engine: Engine, monkeypatch: pytest.MonkeyPatch, username: str
+) -> None:
+    with session_scope(store_engine, write=True) as session:
+        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+    real_checkpw = bcrypt.checkpw
+    seen: list[bool] = []
+
+    def checkpw(password: bytes, hashed: bytes) -> bool:
+        seen.append(_write_transaction_open(store_engine))
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+    result = login(store_engine, username, PASSWORD, session_key="flood")
+    assert result.ok == (username == "claire")
+    assert seen == [False]  # one check, for a known as for an unknown name, and nothing was held meanwhile
+    with session_scope(store_engine) as session:
+        recorded = session.exec(select(LoginAttempt).where(LoginAttempt.session_key == "flood")).all()
+    assert [a.succeeded for a in recorded] == [username == "claire"]
+
+
+def test_lowering_the_cookie_lifetime_does_not_revive_cookies_issued_before_a_logout(engine: Engine) -> None:
+    issued = utcnow() - timedelta(hours=1)
+    token = auth.issue_login_cookie(username="claire", cookie_key=KEY, expiry_days=7, now=issued)
+    with session_scope(engine, write=True) as session:
+        auth.revoke_login_cookies(session=session, username="claire")
+    # Its issue time is a claim of its own, not derived from ESS_COOKIE_EXPIRY_DAYS, so lowering the setting
+    # (which used to make this cookie look issued after the logout) no longer enters the check at all.
+    with session_scope(engine) as session:
+        assert auth.account_from_cookie(session=session, token=token, cookie_key=KEY) is None
+
+
+def test_a_cookie_without_its_issue_time_is_refused(engine: Engine) -> None:
+    """Cookies written before the issue time was a claim: nothing says when they were issued, so they are refused."""
+    with session_scope(engine) as session:
+        old = token_for("claire", utcnow().timestamp() + 60, iat=False)
+        assert auth.account_from_cookie(session=session, token=old, cookie_key=KEY) is None
+        for iat in ("hier", None, [1]):
+            odd = jwt.encode({"username": "claire", "exp_date": 10**10, "iat": iat}, KEY, algorithm="HS256")
+            assert auth.account_from_cookie(session=session, token=odd, cookie_key=KEY) is None
+
+
+LONG_PASSWORDS = ["é" * 37, "a-long-passphrase-" * 5, "🙂" * 19]  # 74, 90 and 76 bytes in UTF-8
+
+
+@pytest.mark.parametrize("password", LONG_PASSWORDS)
+def test_passwords_over_72_bytes_are_refused_in_french_when_set(engine: Engine, password: str) -> None:
+    assert len(password.encode("utf-8")) > 72
+    with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
+        auth.create_user(session=session, username="bob", password=password, role="staff")
+    assert "72 octets" in err.value.errors["password"]
+    with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
+        auth.change_password(session=session, username="claire", new_password=password, actor="claire")
+    assert "72 octets" in err.value.errors["new_password"]
+    assert "72 octets" in (auth.check_password_rules(password) or "")
+    assert auth.check_password_rules("é" * 30 + "abcdefghijkl") is None  # 72 bytes exactly: bcrypt takes it whole
+
+
+def test_a_password_that_cannot_be_stored_is_refused_in_french(engine: Engine) -> None:
+    for password in ("un-mot-de-passe\udc80", "un-mot-de-passe\x00nul"):
+        assert auth.check_password_rules(password) is not None
+
+
+@pytest.mark.parametrize("password", LONG_PASSWORDS)
+def test_an_over_long_typed_password_is_a_plain_failure(engine: Engine, password: str) -> None:
+    assert login(engine, "claire", password).message == auth.LOGIN_FAILED
+    assert login(engine, "personne", password, session_key="s2").message == auth.LOGIN_FAILED
+
+
+def test_concurrent_attempts_cannot_slip_under_the_throttle_together(
+    store_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each attempt is recorded before its check: of six guesses at once with one try left, one is checked."""
+    with session_scope(store_engine, write=True) as session:
+        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+    for i in range(4):
+        login(store_engine, "claire", "faux", session_key=f"before-{i}")
+    checks: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def checkpw(password: bytes, hashed: bytes) -> bool:
+        checks.append(password)
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", checkpw)
+    start = threading.Barrier(6)
+    results: list[auth.LoginResult] = []
+
+    def guess(n: int) -> None:
+        start.wait()
+        results.append(login(store_engine, "claire", f"devine-{n}", session_key=f"thread-{n}"))
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(checks) == 1
+    assert sorted(r.message.startswith("Trop de tentatives") for r in results) == [False] + [True] * 5
+
+
+def test_the_gate_refuses_what_it_cannot_start_in_time_and_never_queues_more() -> None:
+    clock = [100.0]
+    gate = auth.PasswordCheckGate(per_second=2, burst=2, concurrency=1, max_wait_s=1.0, clock=lambda: clock[0])
+    sleeps: list[float] = []
+
+    def admitted() -> bool:
+        with gate.admitted() as ok:
+            return ok
+
+    import services.auth as module
+
+    real_sleep = module.time.sleep
+    module.time.sleep = sleeps.append  # type: ignore[assignment]
+    try:
+        # Eight logins at the same instant: two at once (the burst), then one every half second, so the
+        # third and fourth wait 0.5 and 1 s; the others' turn would come 1.5 s away or more: refused at once.
+        assert [admitted() for _ in range(8)] == [True] * 4 + [False] * 4
+        assert sleeps == [0.5, 1.0]
+        clock[0] = 103.0  # the line has drained: admitted again, without waiting
+        assert admitted() and sleeps == [0.5, 1.0]
+    finally:
+        module.time.sleep = real_sleep
+
+
+def test_a_busy_check_slot_refuses_with_a_french_message(engine: Engine) -> None:
+    gate = auth.PasswordCheckGate(per_second=100, burst=10, concurrency=1, max_wait_s=0.05)
+    with gate.admitted() as held:  # a check that takes longer than the wait allowed
+        assert held
+        busy = login(engine, "claire", PASSWORD, gate=gate)
+    assert not busy.ok and busy.message == auth.LOGIN_BUSY and "saturé" in busy.message
+    with session_scope(engine) as session:  # nothing was checked, so nothing counts against the account
+        assert not session.exec(select(LoginAttempt)).all()
+    assert login(engine, "claire", PASSWORD, gate=gate).ok
+
+
+def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(store_engine: Engine) -> None:
+    with session_scope(store_engine, write=True) as session:
+        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+        auth.create_user(session=session, username="sam", password=PASSWORD, role=Role.STAFF.value)
+
+    def still_open(account: auth.StaffAccount) -> auth.StaffAccount | None:
+        with session_scope(store_engine) as session:
+            return auth.session_account(session=session, account=account)
+
+    opened = login(store_engine, "sam", PASSWORD).account
+    assert opened is not None and opened.signed_in_at is not None and still_open(opened) == opened
+    assert still_open(replace(opened, signed_in_at=None)) is None  # a session that cannot say when it began
+
+    with session_scope(store_engine, write=True) as session:
+        auth.update_user(session=session, username="sam", role=Role.ORGANIZER.value, actor="claire")
+    assert (still_open(opened) or opened).role == Role.ORGANIZER.value
+
+    revocations = {
+        "logout-elsewhere": lambda s, u: auth.revoke_login_cookies(session=s, username=u),
+        "reset": lambda s, u: auth.change_password(session=s, username=u, new_password=PASSWORD + "!", actor="x"),
+        "deactivated": lambda s, u: auth.update_user(session=s, username=u, active=False, actor="claire"),
+    }
+    for username, revoke in revocations.items():
+        with session_scope(store_engine, write=True) as session:
+            auth.create_user(session=session, username=username, password=PASSWORD, role=Role.STAFF.value)
+        account = login(store_engine, username, PASSWORD, session_key=username).account
+        assert account is not None and still_open(account) is not None
+        with session_scope(store_engine, write=True) as session:
+            revoke(session, username)
+        assert still_open(account) is None, username
