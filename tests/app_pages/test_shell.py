@@ -140,7 +140,7 @@ def _logged_in(username: str = "sam", role: str = "staff") -> AppTest:
     from services import auth
 
     with session_scope(write=True) as session:
-        auth.create_user(session=session, username=username, password=STAFF_PASSWORD, role=role)
+        auth.create_user(session=session, username=username, password=STAFF_PASSWORD, role=role, actor=CONSOLE_ACTOR)
     at = app_as(None).run()
     at.text_input(key="login_username").input(username)
     at.text_input(key="login_password").input(STAFF_PASSWORD)
@@ -185,19 +185,19 @@ def test_without_a_cookie_key_a_login_is_refused_cleanly(app_env: str, monkeypat
 def _deactivate(username: str) -> None:
     from services import auth
 
-    _store_write(auth.update_user, username=username, active=False, actor="admin")
+    _store_write(auth.update_user, username=username, active=False, actor=CONSOLE_ACTOR)
 
 
 def _make_organizer(username: str) -> None:
     from services import auth
 
-    _store_write(auth.update_user, username=username, role="organizer", actor="admin")
+    _store_write(auth.update_user, username=username, role="organizer", actor=CONSOLE_ACTOR)
 
 
 def _reset_password(username: str) -> None:
     from services import auth
 
-    _store_write(auth.change_password, username=username, new_password="un-tout-nouveau-secret", actor="manage.py")
+    _store_write(auth.change_password, username=username, new_password="un-tout-nouveau-secret", actor=CONSOLE_ACTOR)
 
 
 def _logout_elsewhere(username: str) -> None:

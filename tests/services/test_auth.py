@@ -280,7 +280,9 @@ def test_no_write_transaction_is_open_while_the_password_is_checked(
     store_engine: Engine, monkeypatch: pytest.MonkeyPatch, username: str
 ) -> None:
     with session_scope(store_engine, write=True) as session:
-        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+        auth.create_user(
+            session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value, actor=CONSOLE_ACTOR
+        )
     real_checkpw = bcrypt.checkpw
     seen: list[bool] = []
 
@@ -325,7 +327,7 @@ LONG_PASSWORDS = ["é" * 37, "a-long-passphrase-" * 5, "🙂" * 19]  # 74, 90 an
 def test_passwords_over_72_bytes_are_refused_in_french_when_set(engine: Engine, password: str) -> None:
     assert len(password.encode("utf-8")) > 72
     with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
-        auth.create_user(session=session, username="bob", password=password, role="staff")
+        auth.create_user(session=session, username="bob", password=password, role="staff", actor=CONSOLE_ACTOR)
     assert "72 octets" in err.value.errors["password"]
     with pytest.raises(ValidationError) as err, session_scope(engine, write=True) as session:
         auth.change_password(session=session, username="claire", new_password=password, actor="claire")
@@ -350,7 +352,9 @@ def test_concurrent_attempts_cannot_slip_under_the_throttle_together(
 ) -> None:
     """Each attempt is recorded before its check: of six guesses at once with one try left, one is checked."""
     with session_scope(store_engine, write=True) as session:
-        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
+        auth.create_user(
+            session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value, actor=CONSOLE_ACTOR
+        )
     for i in range(4):
         login(store_engine, "claire", "faux", session_key=f"before-{i}")
     checks: list[bytes] = []
@@ -414,8 +418,10 @@ def test_a_busy_check_slot_refuses_with_a_french_message(engine: Engine) -> None
 
 def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(store_engine: Engine) -> None:
     with session_scope(store_engine, write=True) as session:
-        auth.create_user(session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value)
-        auth.create_user(session=session, username="sam", password=PASSWORD, role=Role.STAFF.value)
+        auth.create_user(
+            session=session, username="claire", password=PASSWORD, role=Role.ADMIN.value, actor=CONSOLE_ACTOR
+        )
+        auth.create_user(session=session, username="sam", password=PASSWORD, role=Role.STAFF.value, actor=CONSOLE_ACTOR)
 
     def still_open(account: auth.StaffAccount) -> auth.StaffAccount | None:
         with session_scope(store_engine) as session:
@@ -431,12 +437,16 @@ def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(sto
 
     revocations = {
         "logout-elsewhere": lambda s, u: auth.revoke_login_cookies(session=s, username=u),
-        "reset": lambda s, u: auth.change_password(session=s, username=u, new_password=PASSWORD + "!", actor="x"),
+        "reset": lambda s, u: auth.change_password(
+            session=s, username=u, new_password=PASSWORD + "!", actor=CONSOLE_ACTOR
+        ),
         "deactivated": lambda s, u: auth.update_user(session=s, username=u, active=False, actor="claire"),
     }
     for username, revoke in revocations.items():
         with session_scope(store_engine, write=True) as session:
-            auth.create_user(session=session, username=username, password=PASSWORD, role=Role.STAFF.value)
+            auth.create_user(
+                session=session, username=username, password=PASSWORD, role=Role.STAFF.value, actor=CONSOLE_ACTOR
+            )
         account = login(store_engine, username, PASSWORD, session_key=username).account
         assert account is not None and still_open(account) is not None
         with session_scope(store_engine, write=True) as session:
