@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from db.reference import FIELD_LABELS, load_reference_data
+from db.reference import FIELD_LABELS, reload_reference_data
 from services import reference
 from services.formatting import format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, label
@@ -11,7 +11,7 @@ from services.permissions import Permission
 from ui import layout, store
 from ui.auth import require
 
-require(Permission.REFERENCE)
+account = require(Permission.REFERENCE)
 st.title("Données de référence")
 
 summary = store.read(reference.store_summary)
@@ -109,7 +109,7 @@ st.caption(
     "Ce que l'équipe a modifié ici (PTCE, stands, orientations) est gardé, et listé après le rechargement."
 )
 if st.button("Recharger les données de référence", key="reference_reload"):
-    result = store.write(load_reference_data)
+    result = store.write(reload_reference_data, actor=account.username)
     store.clear_shared_caches()
     added = sum(result.inserted.values())
     updated = sum(result.updated.values())

@@ -20,6 +20,8 @@ from models import (
     SupportScheme,
     Theme,
 )
+from services.audit import record_audit_event
+from services.permissions import Permission, require_permission
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "assets" / "reference"
 
@@ -175,7 +177,7 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
     Staff change PTCE (update_ptce) and stands (save_stand, the CSV import, move_stand) in the app; a
     reload must never undo that. What staff changed is read from the audit trail those services write in
     the same transaction as the change (before/after per column), because the store records nothing
-    else about who last wrote a row and no new column may be added for it here: a column staff changed
+    else about who last wrote a row: a column staff changed
     keeps the app's value, every other column follows the file, and each difference not applied is in
     the report. A stand staff renamed is not created again under its old code. Orientations are only
     inserted (their text lives on in versions edited in the app); a file difference is reported.
@@ -278,4 +280,22 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
         if result[2]:
             report.kept.append(KeptEdit("stand", values["code"], result[2], STAFF_EDITED))
     session.flush()
+    return report
+
+
+def reload_reference_data(*, session: Session, actor: str, directory: Path = REFERENCE_DIR) -> ReferenceLoadReport:
+    """« Recharger » from the app: only an account allowed to edit reference data, and the trail says who did."""
+    require_permission(session=session, actor=actor, permission=Permission.REFERENCE)
+    report = load_reference_data(session=session, directory=directory)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="reference.reload",
+        entity_type="reference",
+        after={
+            "inserted": sum(report.inserted.values()),
+            "updated": sum(report.updated.values()),
+            "kept": len(report.kept),
+        },
+    )
     return report

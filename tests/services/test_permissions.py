@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
+from db.reference import reload_reference_data
 from services import auth, contributions, data_export, privacy
 from services.contributions import ContributionDraft
 from services.errors import PermissionDenied
@@ -49,6 +50,7 @@ CALLS: list[tuple[str, Callable[[Engine], dict[str, Any]], Callable[..., Any], s
     ("purge", lambda e: {"retention_months": 24, "dry_run": True}, privacy.purge_personal_data, {"adele", "sami"}),
     ("export complet", lambda e: {"anonymised": False}, data_export.excel_export, {"adele", "sami"}),
     ("export CSV", lambda e: {}, data_export.csv_export, {"adele", "sami"}),
+    ("rechargement des données de référence", lambda e: {}, reload_reference_data, {"adele"}),
     (
         "création de compte",
         lambda e: {"username": f"u{uuid.uuid4().hex[:8]}", "password": PASSWORD, "role": "admin"},
