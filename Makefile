@@ -6,11 +6,12 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench venv sysdeps-test node-deps secrets migrate clean help
+.PHONY: run test test-fast lint typecheck pytest bench venv sysdeps-test node-deps secrets migrate clean help
 
 help:
 	@echo "make run   - installe, migre, crée un premier admin si besoin et lance l'application (PORT=$(PORT))"
 	@echo "make test  - ruff, mypy et toute la suite pytest (SQLite, PostgreSQL, AppTest, navigateur)"
+	@echo "make test-fast - ruff, mypy et les tests sans navigateur ni PostgreSQL (boucle de travail)"
 	@echo "make bench - mesures de performance (écrit bench/RESULTS.md)"
 
 venv: $(STAMP)
@@ -73,6 +74,10 @@ pytest: $(STAMP) sysdeps-test node-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The inner loop: no browser, no PostgreSQL server (both stay in `make test`, which CI runs).
+test-fast: lint typecheck
+	$(PY) -m pytest -m "not browser and not postgres" -q $(PYTEST_ARGS)
 
 bench: $(STAMP) sysdeps-test
 	$(PY) -m bench.run $(BENCH)

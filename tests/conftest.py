@@ -21,6 +21,19 @@ from db.engine import build_engine, dispose_engines
 from tests.pg import running_server
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Accounts made inside the test process hash at bcrypt cost 4, not 12 (0.25 s each on this machine).
+
+    What is tested is who may log in and when, not bcrypt's cost; `real_bcrypt` tests keep the real one
+    (and tests/services/test_auth.py pins it). Accounts made through manage.py in a subprocess keep it too.
+    """
+    if request.node.get_closest_marker("real_bcrypt") is None:
+        from services import auth
+
+        monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One store migrated with Alembic and loaded with the reference data, copied by each test."""

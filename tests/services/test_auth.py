@@ -139,12 +139,17 @@ def test_an_attacker_cannot_lock_the_owner_out_of_a_browser_that_logged_in_befor
     assert login(engine, "org", PASSWORD, session_key="org-laptop").ok  # other accounts untouched
 
 
+def altered(cookie: str) -> str:
+    """The same cookie with its last hex digit changed (always changed: a fixed "0" was a no-op 1 time in 16)."""
+    return cookie[:-1] + ("1" if cookie[-1] == "0" else "0")
+
+
 @pytest.mark.parametrize(
     "cookie",
     [
         auth.issue_device_cookie(username="org", cookie_key=KEY),  # another account's
         auth.issue_device_cookie(username="claire", cookie_key="z" * 48),  # signed with another key
-        auth.issue_device_cookie(username="claire", cookie_key=KEY)[:-1] + "0",  # altered
+        altered(auth.issue_device_cookie(username="claire", cookie_key=KEY)),
         "0" * 32 + "." + "0" * 64,
         "<script>alert(1)</script>",
         "",
@@ -452,3 +457,10 @@ def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(sto
         with session_scope(store_engine, write=True) as session:
             revoke(session, username)
         assert still_open(account) is None, username
+
+
+@pytest.mark.real_bcrypt
+def test_passwords_are_hashed_at_the_production_cost() -> None:
+    # Same cost as streamlit-authenticator's Hasher (its hashes and ours are interchangeable); the other
+    # tests hash at cost 4 (tests/conftest.py::cheap_password_hashes).
+    assert auth.hash_password(PASSWORD).startswith("$2b$12$")

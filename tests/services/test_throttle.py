@@ -135,8 +135,13 @@ def test_anonymous_writes_per_address_have_a_ceiling(store_engine: Engine) -> No
     )
 
 
-def test_a_room_of_800_behind_one_address_at_human_pace_is_never_held(store_engine: Engine) -> None:
-    """The whole room makes its first write within 10 minutes, then supports or scans: nobody waits."""
+def test_a_room_of_800_behind_one_address_at_human_pace_is_never_held(sqlite_engine: Engine) -> None:
+    """The whole room makes its first write within 10 minutes, then supports or scans: nobody waits.
+
+    SQLite only: 1 600 writes cost two minutes on PostgreSQL here, and the windows' queries are the same ones
+    the other tests of this file run on both stores; what this test adds is the figures, not the SQL.
+    """
+    store_engine = sqlite_engine
     origin = throttle.Origin(VENUE)
     start = utcnow()
     rng = random.Random(14)
