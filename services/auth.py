@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -52,8 +53,13 @@ ROLE_LABELS = {
 # logged in, never the admin's own. It grants nothing else: no session, no role.
 DEVICE_COOKIE_RE = re.compile(r"^[0-9a-f]{32}\.[0-9a-f]{64}$")
 
+
 # Checked against when the username is unknown, so both cases cost one bcrypt check.
-_DUMMY_HASH = bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(BCRYPT_ROUNDS))
+@functools.cache
+def _dummy_hash() -> bytes:
+    """Made at the first unknown username, not at import: every process that imports this module (the command
+    line, each test run) would otherwise pay a bcrypt hash it never needs."""
+    return bcrypt.hashpw(b"not-a-real-password", bcrypt.gensalt(BCRYPT_ROUNDS))
 
 
 @dataclass(frozen=True)
@@ -378,7 +384,7 @@ def _open_attempt(
     session.flush()
     assert attempt.id is not None
     if user is None or not user.active:
-        return _PendingLogin(attempt.id, None, _DUMMY_HASH)
+        return _PendingLogin(attempt.id, None, _dummy_hash())
     return _PendingLogin(attempt.id, user.id, user.password_hash.encode("ascii"))
 
 

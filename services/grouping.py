@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
@@ -51,6 +50,10 @@ def _neighbours(keys: Sequence[str], threshold: float) -> list[tuple[float, int,
     a plural changes a few n-grams only, so reworded duplicates stay close. The sparse product is done
     by blocks of rows, so memory stays bounded whatever the theme's size.
     """
+    # Imported here: scikit-learn costs 1.5 s to import, and most users of this module (erasure, the
+    # command line, the pages that only list groups) never compute a neighbour.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]  # noqa: PLC0415
+
     vectors = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32
     ).fit_transform(keys)
