@@ -18,12 +18,14 @@ with errors.unexpected_errors_reported(), store.storage_faults_reported():
     # Login (in the form's callback, before this run) and logout happen before st.navigation, so the menu
     # matches the session in this very run, with no st.rerun() that could cut off the cookie being written.
     account = auth.current_account()
-    if account is not None:
-        auth.write_login_cookies(account)
-        if auth.render_logout_button(account):
-            account = None
     if account is None:
         auth.render_login_form()
+    else:
+        auth.write_login_cookies(account)
+        # The logout run draws no login form: the cookie deletion's component reruns the page at once, and a
+        # form drawn in both runs at two positions of the sidebar was seen left twice on screen.
+        if auth.render_logout_button(account):
+            account = None
 
     # expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
     page = st.navigation(build_navigation(account), expanded=True)
