@@ -25,6 +25,7 @@ from models.contribution import (
     ContributionTallyPause,
     Tag,
 )
+from models.edition import Edition, EditionStatus
 from models.orientation import Orientation, OrientationComment, OrientationLink, OrientationVersion
 from models.participant import Participant
 from models.questionnaire import (
@@ -53,6 +54,8 @@ __all__ = [
     "ContributionTallyPause",
     "Departement",
     "DisplayMode",
+    "Edition",
+    "EditionStatus",
     "GroupStatus",
     "ImportBatch",
     "ImportMapping",

@@ -13,8 +13,11 @@ from models.base import UTCDateTime, utcnow
 class Stand(SQLModel, table=True):
     """An exhibition stand showing an ESS experience, reached by its QR code."""
 
+    __table_args__ = (UniqueConstraint("edition_id", "code", name="uq_stand_edition_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=20, unique=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True)
+    code: str = Field(max_length=20)
     name: str = Field(max_length=160)
     experience: str = Field(default="", max_length=300)
     carrier: str = Field(default="", max_length=200)

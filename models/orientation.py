@@ -13,8 +13,11 @@ from models.base import OrientationStatus, UTCDateTime, utcnow
 class Orientation(SQLModel, table=True):
     """A proposed (then drafted) orientation of one theme; its text history is in OrientationVersion."""
 
+    __table_args__ = (UniqueConstraint("edition_id", "code", name="uq_orientation_edition_code"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(max_length=20, unique=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True)
+    code: str = Field(max_length=20)
     theme_id: int = Field(foreign_key="theme.id", index=True)
     title: str = Field(max_length=300)
     body: str = ""

@@ -13,6 +13,8 @@ class Participant(SQLModel, table=True):
     """A phone or browser, known only by a random token; restorable by a short public code."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # A passport belongs to one edition: a phone met again at the next edition starts a new one.
+    edition_id: int = Field(foreign_key="edition.id", index=True)
     # Secret: lives in the participant's browser (URL/cookie), never shown to others.
     device_token: str = Field(max_length=64, unique=True)
     # Short, readable code to restore the passport on another phone.

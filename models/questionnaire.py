@@ -12,8 +12,11 @@ from models.base import UTCDateTime, utcnow
 
 
 class Questionnaire(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("edition_id", "slug", name="uq_questionnaire_edition_slug"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    slug: str = Field(max_length=60, unique=True)
+    edition_id: int = Field(foreign_key="edition.id", index=True)
+    slug: str = Field(max_length=60)
     title: str = Field(max_length=200)
     description: str = ""
     active: bool = True
