@@ -6,7 +6,8 @@ from ui import auth, errors, layout, store
 from ui.navigation import build_navigation
 
 st.set_page_config(
-    page_title="Conférence régionale de l'ESS — Pays de la Loire",
+    # The edition's own name is shown on the pages (ui/layout.py): the tab title stays generic.
+    page_title="Conférence régionale de l'ESS",
     page_icon=":material/diversity_3:",
     layout="centered",
     initial_sidebar_state="auto",

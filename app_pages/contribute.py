@@ -30,7 +30,7 @@ from services.contributions import (
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
-from ui import participant, store
+from ui import edition, participant, store
 
 log = logging.getLogger(__name__)
 
@@ -422,7 +422,7 @@ def _form() -> None:
         )
         _show_error("display_mode")
 
-    st.caption(notices.contribution_notice(settings))
+    st.caption(notices.contribution_notice(edition.active_edition()))
 
     st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
 

@@ -1,14 +1,17 @@
-"""Home: what the conference is, the way in for each kind of user, the five themes, key figures."""
+"""Home: what this edition of the conference is, the way in for each kind of user, its themes, key figures."""
 
 import streamlit as st
 
+from services.exports import md_escape
 from services.formatting import format_figure, format_number
-from ui import store
+from ui import edition, store
 from ui.auth import current_account
 from ui.navigation import visible_pages
 
-st.title("Conférence régionale de l'ESS")
-st.caption("Économie sociale et solidaire · Pays de la Loire · Angers · 28/06/2016 · État et Région")
+current = edition.active_edition()
+# Headers, captions and metric labels take Markdown: the edition's texts are typed by staff, so they are escaped.
+st.header(md_escape(current.name), anchor=False)
+st.text(" · ".join(part for part in ("Économie sociale et solidaire", current.place_and_date) if part))
 
 # The participant's way in comes first: on a phone it must be visible without scrolling.
 with st.container(border=True):
@@ -21,35 +24,27 @@ with st.container(border=True):
         if not spec.default:
             st.page_link(spec.path, label=spec.title, icon=spec.icon)
 
-st.write(
-    "Première conférence régionale de l'ESS des Pays de la Loire, prévue par la loi du 31/07/2014 "
-    "relative à l'économie sociale et solidaire. Elle prépare la stratégie régionale de l'ESS, "
-    "valable cinq ans : les orientations proposées sont présentées thème par thème, mises à l'épreuve "
-    "pendant la chasse aux trésors du circuit d'exposition, puis débattues en plénière. Les "
-    "contributions des ateliers de lancement, du questionnaire aux acteurs et de la conférence "
-    "nourrissent la stratégie présentée pendant le mois de l'ESS, en novembre."
-)
+if current.introduction:
+    st.text(current.introduction)
 
-figures = {f.code: f for f in store.key_figures()}
-# Short labels: metric labels are cut after ~25 characters on a laptop.
-HEADLINE = (
-    ("emplois-ess", "Emplois dans l'ESS régionale"),
-    ("part-emploi-prive", "Part de l'emploi privé"),
-    ("part-emploi-prive-france", "Moyenne nationale"),
-)
-for col, (code, label) in zip(st.columns(3), HEADLINE, strict=True):
-    figure = figures.get(code)
-    if figure is not None:
+# The headline figures are the ones the edition's pack gives a short label (metric labels are cut after ~25
+# characters on a laptop), in the pack's order, at most three side by side.
+headline = [f for f in store.key_figures(current.id) if f.short_label][:3]
+if headline:
+    for col, figure in zip(st.columns(len(headline)), headline, strict=True):
         value = format_number(figure.value) if figure.unit == "emplois" else format_figure(figure.value, figure.unit)
-        col.metric(label, value, help=f"{figure.label} en {figure.year}. Source : {figure.source}.")
+        year = f" en {figure.year}" if figure.year else ""
+        source = f" Source : {figure.source}." if figure.source else ""
+        col.metric(md_escape(figure.short_label), value, help=md_escape(f"{figure.label}{year}.{source}"))
 
-st.subheader("Les cinq thèmes de la stratégie")
-for theme in store.themes():
+themes = store.themes(current.id)
+st.subheader(f"Les {format_number(len(themes))} thèmes de la stratégie")
+for number, theme in enumerate(themes, start=1):
     with st.container(border=True):
-        st.markdown(f"**{theme.id}. {theme.label}**")
-        st.caption(theme.description)
+        st.text(f"{number}. {theme.label}")
+        st.caption(md_escape(theme.description))
 
-st.subheader("Équipes de la Région, de l'État, de la CRESS et de l'organisation")
+st.subheader("Équipes de la Région, de l'État et de l'organisation")
 account = current_account()
 if account is None:
     st.write("Connectez-vous dans « Espace équipe », dans le menu latéral (icône » en haut à gauche sur téléphone).")

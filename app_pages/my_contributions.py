@@ -2,11 +2,10 @@
 
 import streamlit as st
 
-from core.config import get_settings
 from services import contributions
 from services.formatting import format_datetime, format_number
 from services.labels import MODERATION_LABELS, SOURCE_LABELS, STANCE_LABELS, label
-from ui import participant, store
+from ui import edition, participant, store
 
 st.title("Mes contributions")
 st.caption(
@@ -55,6 +54,6 @@ if supported:
 st.page_link("app_pages/contribute.py", label="Écrire une contribution", icon=":material/edit_note:")
 st.caption(
     "Pour consulter, corriger ou effacer une contribution, adressez-vous à "
-    f"{get_settings().privacy_contact} en donnant son code de reçu."
+    f"{edition.active_edition().privacy_contact or 'l’accueil de la conférence'} en donnant son code de reçu."
 )
 participant.remember_device()

@@ -10,14 +10,13 @@ import logging
 
 import streamlit as st
 
-from core.config import get_settings
 from models import utcnow
 from services import notices, reference
 from services import questionnaires as qs
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
-from ui import participant, store
+from ui import edition, participant, store
 from ui.scrolling import scroll_to_top_on_step
 
 log = logging.getLogger(__name__)
@@ -223,7 +222,7 @@ def _show_error(field: str) -> None:
 
 
 def _privacy_notice() -> None:
-    st.caption(notices.questionnaire_notice(get_settings(), draft_retention_days=qs.DRAFT_RETENTION_DAYS))
+    st.caption(notices.questionnaire_notice(edition.active_edition(), draft_retention_days=qs.DRAFT_RETENTION_DAYS))
 
 
 def _question(q: qs.QuestionInfo, number: int) -> None:
@@ -301,7 +300,7 @@ if ss.get(K_RECEIPT):
 
 step = ss[K_STEP]
 if step < 0:
-    st.caption("Économie sociale et solidaire · Pays de la Loire · sans compte")
+    st.caption(f"Économie sociale et solidaire · {edition.active_edition().region_name} · sans compte")
     st.write(questionnaire.description)  # written by the organisers (assets/questionnaires), not by a user
     st.write(
         f"{len(sections)} étapes et un envoi. Les questions marquées * sont obligatoires. À chaque étape, vos "

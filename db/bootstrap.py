@@ -1,4 +1,4 @@
-"""Bring a store to a usable state: schema, reference data, shipped questionnaires."""
+"""Bring a store to a usable state: schema, départements, the startup conference packs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from sqlalchemy.engine import Engine
 from db.engine import session_scope
 from db.migrate import upgrade_schema
 from db.reference import ReferenceLoadReport, load_reference_data
-from services.questionnaires import load_shipped_questionnaires
 
 
 def prepare_store(engine: Engine) -> ReferenceLoadReport:
@@ -15,5 +14,4 @@ def prepare_store(engine: Engine) -> ReferenceLoadReport:
     upgrade_schema(engine)
     with session_scope(engine, write=True) as session:
         report = load_reference_data(session=session)
-        report.inserted["questionnaires"] = load_shipped_questionnaires(session=session)
     return report

@@ -1,4 +1,4 @@
-"""Load the reference data shipped under assets/reference/, idempotently."""
+"""Load conference packs (assets/editions/) and the national list of départements into the store, idempotently."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from models import (
     AuditEvent,
     Departement,
+    Edition,
     KeyFigure,
     Orientation,
     OrientationVersion,
@@ -20,19 +21,35 @@ from models import (
     SupportScheme,
     Theme,
 )
+from services import geo
 from services.audit import record_audit_event
+from services.errors import NotFoundError
+from services.packs import Pack, read_pack
 from services.permissions import Permission, require_permission
+from services.questionnaires import load_questionnaire_definition
 
-REFERENCE_DIR = Path(__file__).resolve().parent.parent / "assets" / "reference"
+PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "editions"
+# Which shipped packs a fresh store starts with (`make run`): data, so that no Région is named in code.
+STARTUP_FILE = PACKS_DIR / "startup.yaml"
+# People from outside the edition's Région choose this instead of a département.
+OUTSIDE_CODE, OUTSIDE_NAME = "HORS", "Hors région"
 
 
-def read_reference_file(name: str, directory: Path = REFERENCE_DIR) -> list[dict[str, Any]]:
-    """The list under the file's single top-level key (themes.yaml → `themes`)."""
-    data = yaml.safe_load((directory / f"{name}.yaml").read_text(encoding="utf-8"))
-    rows = data[name]
-    if not isinstance(rows, list):
-        raise ValueError(f"{name}.yaml: `{name}` must be a list")
-    return rows
+def startup_packs(directory: Path = PACKS_DIR) -> list[Path]:
+    """The packs listed in startup.yaml, in order."""
+    names = yaml.safe_load((directory / "startup.yaml").read_text(encoding="utf-8"))["load_at_startup"]
+    return [directory / str(name) for name in names]
+
+
+def shipped_pack_for(slug: str, directory: Path = PACKS_DIR) -> Path | None:
+    """The shipped pack file of an edition, if the edition came from one."""
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name == "startup.yaml":
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and isinstance(data.get("edition"), dict) and data["edition"].get("slug") == slug:
+            return path
+    return None
 
 
 # Columns whose differences a reload reports, in French.
@@ -121,7 +138,9 @@ def ptce_staff_fields(session: Session) -> dict[int, frozenset[str]]:
     return fields
 
 
-def stand_staff_fields(session: Session) -> tuple[dict[int, frozenset[str]], frozenset[str], set[str]]:
+def stand_staff_fields(
+    session: Session, stand_ids: set[int] | None = None
+) -> tuple[dict[int, frozenset[str]], frozenset[str], set[str]]:
     """Stand id → columns staff changed; columns staff changed on every stand; codes staff renamed away.
 
     save_stand (form and CSV import) logs the whole row before and after, keyed by the stand's id inside;
@@ -139,20 +158,27 @@ def stand_staff_fields(session: Session) -> tuple[dict[int, frozenset[str]], fro
             continue  # stand.import: a count of rows, each already logged by save_stand
         changed = ALL if event.before is None else _changed_keys(event.before, after)
         fields[after["id"]] = fields.get(after["id"], frozenset()) | changed
-        if isinstance(event.before, dict) and event.before.get("code") != after.get("code"):
+        in_scope = stand_ids is None or after["id"] in stand_ids
+        if in_scope and isinstance(event.before, dict) and event.before.get("code") != after.get("code"):
             renamed.add(str(event.before.get("code")))
     return fields, everywhere, renamed
 
 
 def _upsert(
-    session: Session, model: type[SQLModel], key: str, values: dict[str, Any], *, kept: frozenset[str] = frozenset()
+    session: Session,
+    model: Any,
+    key: str,
+    values: dict[str, Any],
+    *,
+    kept: frozenset[str] = frozenset(),
 ) -> tuple[bool, bool, tuple[str, ...]]:
-    """Insert the row if its key is new, else bring it to the file except the columns in `kept`.
-
-    Returns (inserted, updated, the columns whose file value differs and was not applied).
+    """Insert the row if its key is new (within its edition, when the table has one), else bring it to the file
+    except the columns in `kept`. Returns (inserted, updated, the columns whose file value differs, not applied).
     """
-    column = getattr(model, key)
-    row = session.exec(select(model).where(column == values[key])).first()
+    stmt = select(model).where(getattr(model, key) == values[key])
+    if "edition_id" in values:
+        stmt = stmt.where(model.edition_id == values["edition_id"])
+    row = session.exec(stmt).first()
     if row is None:
         session.add(model(**values))
         return True, False, ()
@@ -171,17 +197,28 @@ def _upsert(
     return False, updated, tuple(skipped)
 
 
-def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) -> ReferenceLoadReport:
-    """Insert what is missing and refresh from the files what staff never changed; report what was kept.
+def load_departements(*, session: Session) -> int:
+    """Every French département from the national list (and « hors région »); returns how many were added."""
+    added = 0
+    rows = [(d.code, d.name, r.code) for r in geo.regions() for d in r.departements]
+    rows.append((OUTSIDE_CODE, OUTSIDE_NAME, None))
+    for code, name, region_code in rows:
+        added += int(_upsert(session, Departement, "code", {"code": code, "name": name, "region_code": region_code})[0])
+    session.flush()
+    return added
 
-    Staff change PTCE (update_ptce) and stands (save_stand, the CSV import, move_stand) in the app; a
+
+def load_pack(*, session: Session, pack: Pack) -> tuple[int, ReferenceLoadReport]:
+    """Create the pack's edition or bring it up to the pack; (edition id, report). Staff edits are kept.
+
+    Staff change projects (update_ptce) and stands (save_stand, the CSV import, move_stand) in the app; a
     reload must never undo that. What staff changed is read from the audit trail those services write in
     the same transaction as the change (before/after per column), because the store records nothing
-    else about who last wrote a row: a column staff changed
-    keeps the app's value, every other column follows the file, and each difference not applied is in
-    the report. A stand staff renamed is not created again under its old code. Orientations are only
-    inserted (their text lives on in versions edited in the app); a file difference is reported.
-    Themes, départements, support schemes and key figures cannot be edited in the app: the files rule.
+    else about who last wrote a row: a column staff changed keeps the app's value, every other column
+    follows the file, and each difference not applied is in the report. A stand staff renamed is not
+    created again under its old code. Orientations are only inserted (their text lives on in versions
+    edited in the app); a file difference is reported. An existing edition keeps the settings it has in the
+    app. Every row is looked up within the pack's edition only: two editions may share codes.
     """
     report = ReferenceLoadReport()
 
@@ -189,51 +226,50 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
         report.inserted[name] = report.inserted.get(name, 0) + int(result[0])
         report.updated[name] = report.updated.get(name, 0) + int(result[1])
 
-    for position, row in enumerate(read_reference_file("themes", directory), start=1):
-        values = {k: row[k] for k in ("id", "code", "label", "short_label", "color")}
-        values |= {"description": row.get("description", ""), "position": position}
+    report.inserted["departements"] = load_departements(session=session)
+    edition = session.exec(select(Edition).where(Edition.slug == pack.edition["slug"])).first()
+    if edition is None:
+        edition = Edition(**pack.edition, is_default=session.exec(select(Edition)).first() is None)
+        session.add(edition)
+        session.flush()
+        report.inserted["editions"] = 1
+    assert edition.id is not None
+    edition_id = edition.id
+
+    for position, row in enumerate(pack.themes, start=1):
+        values = {**row, "edition_id": edition_id, "position": position}
         count("themes", _upsert(session, Theme, "code", values))
-    for row in read_reference_file("departements", directory):
-        values = {"code": str(row["code"]), "name": row["name"], "in_region": bool(row.get("in_region", True))}
-        count("departements", _upsert(session, Departement, "code", values))
     session.flush()
 
-    themes = {t.code: t for t in session.exec(select(Theme)).all()}
-    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce)).all()}
+    themes = {t.code: t for t in session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()}
+    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce).where(Ptce.edition_id == edition_id)).all()}
     ptce_edits = ptce_staff_fields(session)
-    for row in read_reference_file("ptce", directory):
-        values = {
-            k: row.get(k) for k in ("code", "name", "carrier", "territory", "description", "support", "lat", "lon")
-        }
-        values["departement"] = str(row["departement"])
-        values["description"] = values["description"] or ""
-        values["support"] = values["support"] or ""
+    for row in pack.projects:
+        values = {**row, "edition_id": edition_id}
         existing = ptce_ids.get(values["code"])
         result = _upsert(
             session, Ptce, "code", values, kept=ptce_edits.get(existing, frozenset()) if existing else frozenset()
         )
         count("ptce", result)
         if result[2]:
-            report.kept.append(KeptEdit("PTCE", values["code"], result[2], STAFF_EDITED))
-    for row in read_reference_file("support_schemes", directory):
-        values = {k: row.get(k) or "" for k in ("code", "name", "provider", "description")}
-        count("support_schemes", _upsert(session, SupportScheme, "code", values))
-    for row in read_reference_file("key_figures", directory):
-        values = {k: row.get(k) for k in ("code", "label", "value", "unit", "year", "source")}
-        values["unit"] = values["unit"] or ""
-        values["source"] = values["source"] or ""
+            report.kept.append(KeptEdit(edition.projects_label or "projet", values["code"], result[2], STAFF_EDITED))
+    for row in pack.support_schemes:
+        count("support_schemes", _upsert(session, SupportScheme, "code", {**row, "edition_id": edition_id}))
+    for position, row in enumerate(pack.key_figures, start=1):
+        values = {**row, "edition_id": edition_id, "position": position}
         count("key_figures", _upsert(session, KeyFigure, "code", values))
     session.flush()
 
     per_theme: dict[str, int] = {}
-    for row in read_reference_file("orientations", directory):
+    for row in pack.orientations:
         theme = themes[row["theme"]]
         per_theme[row["theme"]] = per_theme.get(row["theme"], 0) + 1
         values = {
+            "edition_id": edition_id,
             "code": row["code"],
             "theme_id": theme.id,
-            "title": row["title"].strip(),
-            "body": (row.get("body") or "").strip(),
+            "title": row["title"],
+            "body": row["body"],
             "position": per_theme[row["theme"]],
         }
         result = _upsert(session, Orientation, "code", values, kept=ALL)
@@ -244,7 +280,9 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
             )
         if result[0]:
             session.flush()
-            orientation = session.exec(select(Orientation).where(Orientation.code == row["code"])).one()
+            orientation = session.exec(
+                select(Orientation).where(Orientation.edition_id == edition_id, Orientation.code == row["code"])
+            ).one()
             assert orientation.id is not None
             session.add(
                 OrientationVersion(
@@ -259,16 +297,15 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
             )
 
     session.flush()
-    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce)).all()}
-    stand_ids = {s.code: s.id for s in session.exec(select(Stand)).all()}
-    stand_edits, every_stand, renamed = stand_staff_fields(session)
-    for row in read_reference_file("stands", directory):
-        values = {k: (row.get(k) or "") for k in ("code", "name", "experience", "carrier", "description", "question")}
-        values["code"] = str(values["code"]).upper()
+    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce).where(Ptce.edition_id == edition_id)).all()}
+    stand_ids = {s.code: s.id for s in session.exec(select(Stand).where(Stand.edition_id == edition_id)).all()}
+    stand_edits, every_stand, renamed = stand_staff_fields(session, set(stand_ids.values()))
+    for row in pack.stands:
+        values = {k: row[k] for k in ("code", "name", "experience", "carrier", "description", "question", "position")}
         values |= {
+            "edition_id": edition_id,
             "theme_id": themes[row["theme"]].id,
-            "position": int(row.get("position") or 0),
-            "ptce_id": ptce_ids[row["ptce"]] if row.get("ptce") else None,
+            "ptce_id": ptce_ids[row["project"]] if row.get("project") else None,
         }
         existing = stand_ids.get(values["code"])
         if existing is None and values["code"] in renamed:
@@ -280,18 +317,49 @@ def load_reference_data(*, session: Session, directory: Path = REFERENCE_DIR) ->
         if result[2]:
             report.kept.append(KeptEdit("stand", values["code"], result[2], STAFF_EDITED))
     session.flush()
-    return report
+    if pack.questionnaire is not None:
+        created = load_questionnaire_definition(session=session, edition_id=edition_id, data=pack.questionnaire)[1]
+        report.inserted["questionnaires"] = int(created)
+    return edition_id, report
 
 
-def reload_reference_data(*, session: Session, actor: str, directory: Path = REFERENCE_DIR) -> ReferenceLoadReport:
-    """« Recharger » from the app: only an account allowed to edit reference data, and the trail says who did."""
+def read_pack_file(path: Path) -> Pack:
+    """A pack from a file on disk, checked (French problems in PackError)."""
+    return read_pack(path.read_bytes())
+
+
+def load_reference_data(*, session: Session, directory: Path = PACKS_DIR) -> ReferenceLoadReport:
+    """The national départements and every startup pack (startup.yaml): what `make run` starts with."""
+    total = ReferenceLoadReport()
+    for path in startup_packs(directory):
+        _, report = load_pack(session=session, pack=read_pack_file(path))
+        for name, n in report.inserted.items():
+            total.inserted[name] = total.inserted.get(name, 0) + n
+        for name, n in report.updated.items():
+            total.updated[name] = total.updated.get(name, 0) + n
+        total.kept += report.kept
+    return total
+
+
+def reload_reference_data(
+    *, session: Session, actor: str, edition_id: int, directory: Path = PACKS_DIR
+) -> ReferenceLoadReport:
+    """« Recharger » an edition from its shipped pack: only an account allowed to edit reference data, and the
+    trail says who did."""
     require_permission(session=session, actor=actor, permission=Permission.REFERENCE)
-    report = load_reference_data(session=session, directory=directory)
+    edition = session.get(Edition, edition_id)
+    if edition is None:
+        raise NotFoundError("Cette édition n'existe pas.")
+    path = shipped_pack_for(edition.slug, directory)
+    if path is None:
+        raise NotFoundError("Cette édition n'a pas de pack livré avec l'application : rien à recharger.")
+    _, report = load_pack(session=session, pack=read_pack_file(path))
     record_audit_event(
         session=session,
         actor=actor,
         action="reference.reload",
         entity_type="reference",
+        entity_id=edition_id,
         after={
             "inserted": sum(report.inserted.values()),
             "updated": sum(report.updated.values()),

@@ -68,3 +68,11 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], *, delimi
 def frame_csv_bytes(frame: pd.DataFrame) -> bytes:
     """A DataFrame as csv_bytes writes it (BOM, semicolons, neutralised cells): never DataFrame.to_csv directly."""
     return csv_bytes([str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def md_escape(text: str) -> str:
+    """User text made inert in Markdown: every character with a Markdown meaning is backslash-escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(xml_safe(text).split()))

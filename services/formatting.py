@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -20,7 +20,10 @@ def format_percent(value: float, decimals: int = 0) -> str:
     return f"{format_number(value, decimals)}\u00a0%"
 
 
-def format_date(value: datetime) -> str:
+def format_date(value: datetime | date) -> str:
+    """28/06/2016: a calendar date as is, an instant in Paris time."""
+    if not isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
     return to_paris(value).strftime("%d/%m/%Y")
 
 

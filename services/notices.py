@@ -3,14 +3,13 @@ questionnaire answers, so what people are told about retention and access cannot
 
 from __future__ import annotations
 
-from core.config import Settings
-
-CONTROLLERS = "L'État et la Région des Pays de la Loire"
+from services.editions import EditionInfo
+from services.exports import md_escape
 
 
 def privacy_notice(
     *,
-    settings: Settings,
+    edition: EditionInfo,
     collected: str,
     personal_fields: str,
     access: str,
@@ -18,20 +17,23 @@ def privacy_notice(
     purpose_note: str = "",
     retention_note: str = "",
 ) -> str:
-    """Markdown of our own (the settings are ours, nothing a participant typed): who collects, why, what is
-    optional and erased when, and how to see, correct or erase it."""
+    """Markdown of our own (the edition's settings are staff's, nothing a participant typed): who collects, why,
+    what is optional and erased when, and how to see, correct or erase it."""
+    # Staff type these settings in the app: escaped, so they read as typed and are never interpreted.
+    controllers = md_escape(edition.privacy_controller or " et ".join(edition.organisers) or "Les organisateurs")
+    contact = md_escape(edition.privacy_contact) or controllers
     return (
-        f"**Vos données.** {CONTROLLERS} recueillent {collected} pour préparer la stratégie régionale de l'ESS"
+        f"**Vos données.** {controllers} recueillent {collected} pour préparer la stratégie régionale de l'ESS"
         f"{purpose_note}. {personal_fields} sont facultatifs et effacés au bout de "
-        f"{settings.personal_data_retention_months} mois{retention_note}. "
-        f"Pour consulter, corriger ou effacer {access}, adressez-vous à {settings.privacy_contact} en donnant {code}."
+        f"{edition.retention_months} mois{retention_note}. "
+        f"Pour consulter, corriger ou effacer {access}, adressez-vous à {contact} en donnant {code}."
     )
 
 
-def contribution_notice(settings: Settings) -> str:
+def contribution_notice(edition: EditionInfo) -> str:
     """Under the contribution form."""
     return privacy_notice(
-        settings=settings,
+        edition=edition,
         collected="ces contributions, lors de la conférence qu'ils organisent,",
         purpose_note=" ; le texte est conservé avec les travaux de la stratégie",
         personal_fields="Le nom, l'organisation, le type d'acteur et le département",
@@ -40,11 +42,11 @@ def contribution_notice(settings: Settings) -> str:
     )
 
 
-def questionnaire_notice(settings: Settings, *, draft_retention_days: int) -> str:
+def questionnaire_notice(edition: EditionInfo, *, draft_retention_days: int) -> str:
     """Under each step of the questionnaire."""
     return privacy_notice(
-        settings=settings,
-        collected="ces réponses, avec la CRESS,",
+        edition=edition,
+        collected="ces réponses",
         purpose_note=" ; vos propositions écrites deviennent des contributions, publiées sans votre nom",
         personal_fields="Le nom, l'adresse électronique, l'organisation, le type d'acteur et le département",
         retention_note=f" ; un brouillon jamais envoyé est effacé au bout de {draft_retention_days} jours",

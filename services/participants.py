@@ -13,6 +13,7 @@ from models import Participant, utcnow
 from services import throttle
 from services.codes import device_token, normalise_code, readable_code
 from services.errors import ValidationError
+from services.scope import resolve_edition_id
 
 # What services.codes.device_token() produces (43 URL-safe characters), with room for longer tokens.
 # Anything else (a hand-edited cookie, a truncated URL) is refused rather than stored.
@@ -31,10 +32,14 @@ def _ref(p: Participant) -> ParticipantRef:
     return ParticipantRef(p.id, p.device_token, p.public_code)
 
 
-def create_participant(*, session: Session, is_demo: bool = False) -> ParticipantRef:
-    """A new pseudonymous participant with a fresh token and a unique restore code."""
+def create_participant(*, session: Session, is_demo: bool = False, edition_id: int | None = None) -> ParticipantRef:
+    """A new pseudonymous participant of an edition (the default one by default), with a fresh token and a unique
+    restore code."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     for _ in range(5):
-        row = Participant(device_token=device_token(), public_code=readable_code(8), is_demo=is_demo)
+        row = Participant(
+            edition_id=edition, device_token=device_token(), public_code=readable_code(8), is_demo=is_demo
+        )
         try:
             with session.begin_nested():
                 session.add(row)
@@ -45,23 +50,27 @@ def create_participant(*, session: Session, is_demo: bool = False) -> Participan
     raise RuntimeError("could not allocate a unique participant code")
 
 
-def find_participant(*, session: Session, device_token: str) -> ParticipantRef | None:
-    """The participant for a device token, touching its last-seen time."""
+def find_participant(*, session: Session, device_token: str, edition_id: int | None = None) -> ParticipantRef | None:
+    """The participant for a device token (in that edition, when given), touching its last-seen time."""
     if not device_token or len(device_token) > 64:
         return None
     row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
-    if row is None:
+    if row is None or (edition_id is not None and row.edition_id != edition_id):
         return None
     row.last_seen_at = utcnow()
     session.add(row)
     return _ref(row)
 
 
-def find_participant_by_code(*, session: Session, public_code: str) -> ParticipantRef | None:
-    """Restore a passport on a new phone from its short code."""
+def find_participant_by_code(
+    *, session: Session, public_code: str, edition_id: int | None = None
+) -> ParticipantRef | None:
+    """Restore a passport on a new phone from its short code (of that edition, when given)."""
     code = normalise_code(public_code)
     row = session.exec(select(Participant).where(Participant.public_code == code)).first()
-    return _ref(row) if row else None
+    if row is None or (edition_id is not None and row.edition_id != edition_id):
+        return None
+    return _ref(row)
 
 
 def is_valid_device_token(value: object) -> bool:
@@ -75,6 +84,8 @@ def participant_id_for_token(*, session: Session, device_token: str) -> int | No
         return None
     return session.exec(select(Participant.id).where(Participant.device_token == device_token)).first()
 
+
+UNKNOWN_DEVICE = "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."
 
 # Scopes of services.throttle counted here and by every anonymous write (contributions, supports, visits).
 NEW_PASSPORT_SCOPE = "passport.new"
@@ -112,16 +123,21 @@ def get_or_create_participant(
     is_demo: bool = False,
     origin: throttle.Origin | None = None,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> ParticipantRef:
     """The participant behind a browser's device token, created on its first contribution or support.
 
     A new token from `origin` is counted against its ceiling of new passports (any well-formed token makes a
-    participant, so without it one script could pose as any number of phones); a known one never is.
+    participant, so without it one script could pose as any number of phones); a known one never is. A passport
+    belongs to one edition: a token of another edition is refused (the phone keeps one token per edition).
     """
     if not is_valid_device_token(device_token):
-        raise ValidationError({"device_token": "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."})
+        raise ValidationError({"device_token": UNKNOWN_DEVICE})
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
     if row is not None:
+        if row.edition_id != edition:
+            raise ValidationError({"device_token": UNKNOWN_DEVICE})
         return _ref(row)
     if origin is not None:
         throttle.take(
@@ -133,7 +149,7 @@ def get_or_create_participant(
             now=now,
         )
     for _ in range(5):
-        row = Participant(device_token=device_token, public_code=readable_code(8), is_demo=is_demo)
+        row = Participant(edition_id=edition, device_token=device_token, public_code=readable_code(8), is_demo=is_demo)
         try:
             with session.begin_nested():
                 session.add(row)

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     CIRCUIT = "circuit"  # the treasure hunt's live traffic and the welcome desk's treasure check
     STANDS = "stands"  # create, edit, reorder and import the circuit's stands; print their QR posters
     CATALOGUE = "catalogue"  # edit the PTCE catalogue
+    EDITIONS = "editions"  # create, copy, import, set up and archive conference editions
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {

@@ -8,10 +8,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import delete, func, null, true
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -43,10 +41,9 @@ from services.formatting import format_datetime
 from services.labels import ACTOR_TYPE_LABELS, label
 from services.text import check_text, fold
 
-QUESTIONNAIRE_DIR = Path(__file__).resolve().parent.parent / "assets" / "questionnaires"
 
-
-def _check_definition(data: dict[str, Any]) -> list[str]:
+def check_definition(data: dict[str, Any]) -> list[str]:
+    """Problems of a questionnaire definition (codes, types, choices), in French."""
     problems: list[str] = []
     codes: set[str] = set()
     for section in data.get("sections") or []:
@@ -63,18 +60,22 @@ def _check_definition(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def load_questionnaire_file(*, session: Session, path: Path) -> tuple[int, bool]:
-    """Create the questionnaire described by a YAML file unless its slug exists; (id, created)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))["questionnaire"]
-    problems = _check_definition(data)
+def load_questionnaire_definition(*, session: Session, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
+    """Create an edition's questionnaire from its definition (a pack's `questionnaire`) unless its slug exists
+    in that edition; (id, created)."""
+    problems = check_definition(data)
     if problems:
-        raise ValidationError({"file": f"{path.name} : " + " ; ".join(problems)})
-    existing = session.exec(select(Questionnaire).where(Questionnaire.slug == data["slug"])).first()
+        raise ValidationError({"file": "Questionnaire : " + " ; ".join(problems)})
+    existing = session.exec(
+        select(Questionnaire).where(Questionnaire.edition_id == edition_id, Questionnaire.slug == data["slug"])
+    ).first()
     if existing is not None:
         assert existing.id is not None
         return existing.id, False
-    themes = {t.code: t.id for t in session.exec(select(Theme)).all()}
-    questionnaire = Questionnaire(slug=data["slug"], title=data["title"], description=data.get("description", ""))
+    themes = {t.code: t.id for t in session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()}
+    questionnaire = Questionnaire(
+        edition_id=edition_id, slug=data["slug"], title=data["title"], description=data.get("description") or ""
+    )
     session.add(questionnaire)
     session.flush()
     assert questionnaire.id is not None
@@ -104,14 +105,6 @@ def load_questionnaire_file(*, session: Session, path: Path) -> tuple[int, bool]
             )
     session.flush()
     return questionnaire.id, True
-
-
-def load_shipped_questionnaires(*, session: Session, directory: Path = QUESTIONNAIRE_DIR) -> int:
-    """Load every YAML questionnaire under assets/questionnaires; returns how many were created."""
-    created = 0
-    for path in sorted(directory.glob("*.yaml")):
-        created += int(load_questionnaire_file(session=session, path=path)[1])
-    return created
 
 
 # ---------------------------------------------------------------------------------------------

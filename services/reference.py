@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from models import (
     Contribution,
     Departement,
+    Edition,
     KeyFigure,
     Orientation,
     Ptce,
@@ -18,6 +19,7 @@ from models import (
     SupportScheme,
     Theme,
 )
+from services.scope import resolve_edition_id
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class FigureInfo:
     unit: str
     year: int | None
     source: str
+    short_label: str = ""  # set: one of the home page's headline figures
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,24 @@ class StoreSummary:
     visits: int
 
 
-def list_themes(*, session: Session) -> list[ThemeInfo]:
-    rows = session.exec(select(Theme).order_by(col(Theme.position), col(Theme.id))).all()
+def list_themes(*, session: Session, edition_id: int | None = None) -> list[ThemeInfo]:
+    """An edition's themes (the default edition's by default), in their order."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(Theme).where(Theme.edition_id == edition).order_by(col(Theme.position), col(Theme.id))
+    ).all()
     return [ThemeInfo(t.id, t.code, t.label, t.short_label, t.color, t.description) for t in rows]
 
 
-def list_orientations(*, session: Session, theme_id: int | None = None) -> list[OrientationInfo]:
-    stmt = select(Orientation).order_by(col(Orientation.theme_id), col(Orientation.position))
+def list_orientations(
+    *, session: Session, theme_id: int | None = None, edition_id: int | None = None
+) -> list[OrientationInfo]:
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    stmt = (
+        select(Orientation)
+        .where(Orientation.edition_id == edition)
+        .order_by(col(Orientation.theme_id), col(Orientation.position))
+    )
     if theme_id is not None:
         stmt = stmt.where(Orientation.theme_id == theme_id)
     return [
@@ -80,28 +94,49 @@ def list_orientations(*, session: Session, theme_id: int | None = None) -> list[
     ]
 
 
-def list_key_figures(*, session: Session) -> list[FigureInfo]:
-    rows = session.exec(select(KeyFigure).order_by(col(KeyFigure.id))).all()
-    return [FigureInfo(f.code, f.label, f.value, f.unit, f.year, f.source) for f in rows]
+def list_key_figures(*, session: Session, edition_id: int | None = None) -> list[FigureInfo]:
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(KeyFigure).where(KeyFigure.edition_id == edition).order_by(col(KeyFigure.position), col(KeyFigure.id))
+    ).all()
+    return [FigureInfo(f.code, f.label, f.value, f.unit, f.year, f.source, f.short_label) for f in rows]
 
 
-def list_departements(*, session: Session) -> list[tuple[str, str]]:
-    rows = session.exec(select(Departement).order_by(col(Departement.in_region).desc(), col(Departement.code))).all()
+def list_departements(*, session: Session, edition_id: int | None = None) -> list[tuple[str, str]]:
+    """The départements people choose from: the edition's Région's, then « hors région »."""
+    edition = session.get(Edition, resolve_edition_id(session=session, edition_id=edition_id))
+    region = edition.region_code if edition is not None else ""
+    rows = session.exec(
+        select(Departement)
+        .where((Departement.region_code == region) | col(Departement.region_code).is_(None))
+        .order_by(col(Departement.region_code).is_(None), col(Departement.code))
+    ).all()
     return [(d.code, d.name) for d in rows]
 
 
-def list_ptce(*, session: Session) -> list[dict[str, object]]:
-    rows = session.exec(select(Ptce).order_by(col(Ptce.departement), col(Ptce.name))).all()
+def list_ptce(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(Ptce).where(Ptce.edition_id == edition).order_by(col(Ptce.departement), col(Ptce.name))
+    ).all()
     return [p.model_dump(exclude={"id"}) for p in rows]
 
 
-def list_support_schemes(*, session: Session) -> list[dict[str, object]]:
-    rows = session.exec(select(SupportScheme).order_by(col(SupportScheme.provider), col(SupportScheme.name))).all()
+def list_support_schemes(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(SupportScheme)
+        .where(SupportScheme.edition_id == edition)
+        .order_by(col(SupportScheme.provider), col(SupportScheme.name))
+    ).all()
     return [s.model_dump(exclude={"id"}) for s in rows]
 
 
-def list_stands(*, session: Session) -> list[dict[str, object]]:
-    rows = session.exec(select(Stand).order_by(col(Stand.position), col(Stand.code))).all()
+def list_stands(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(Stand).where(Stand.edition_id == edition).order_by(col(Stand.position), col(Stand.code))
+    ).all()
     return [s.model_dump(exclude={"created_at"}) for s in rows]
 
 

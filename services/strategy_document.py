@@ -7,7 +7,6 @@ contributions stand behind it and where they come from, a few anonymised quotes;
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from models import Contribution, ModerationStatus, Orientation, Theme, utcnow
 from services import drafting
-from services.exports import xml_safe
+from services.exports import md_escape, xml_safe
 from services.formatting import format_datetime, format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.moderation import mask_personal_data
@@ -194,14 +193,6 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
-
-
-def md_escape(text: str) -> str:
-    """User text made inert in Markdown: every character with a Markdown meaning is backslash-escaped."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(xml_safe(text).split()))
 
 
 def markdown_text(plan: StrategyPlan) -> str:

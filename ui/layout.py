@@ -6,7 +6,7 @@ import streamlit as st
 
 from services.auth import ROLE_LABELS, StaffAccount
 from services.formatting import format_number
-from ui import language
+from ui import edition, language
 
 
 def render_sidebar(account: StaffAccount | None) -> None:
@@ -15,7 +15,9 @@ def render_sidebar(account: StaffAccount | None) -> None:
         # st.text, not markdown: a name is typed by an admin and must never be interpreted.
         st.sidebar.caption("Connecté·e en tant que")
         st.sidebar.text(f"{account.name} — {ROLE_LABELS.get(account.role, account.role)}")
-    st.sidebar.caption("Conférence régionale de l'ESS · Pays de la Loire · Angers, 28/06/2016")
+    current = edition.render_switch(staff=account is not None)
+    # st.text: the edition's name and city are typed by staff.
+    st.sidebar.text(f"{current.name}\n{current.place_and_date}")
 
 
 def metric_row(items: list[tuple[str, int]], *, per_row: int | None = None) -> None:

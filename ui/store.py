@@ -64,14 +64,15 @@ def write(fn: Callable[..., T], /, **kwargs: object) -> T:
 
 # Reference data is the same for every user: safe in the shared cache. A short TTL keeps
 # several app processes in step after an admin edit (a local clear only reaches this one).
-@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
-def themes() -> list[reference.ThemeInfo]:
-    return read(reference.list_themes)
+# Keyed by edition: every edition has its own themes and figures.
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def themes(edition_id: int | None = None) -> list[reference.ThemeInfo]:
+    return read(reference.list_themes, edition_id=edition_id)
 
 
-@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
-def key_figures() -> list[reference.FigureInfo]:
-    return read(reference.list_key_figures)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def key_figures(edition_id: int | None = None) -> list[reference.FigureInfo]:
+    return read(reference.list_key_figures, edition_id=edition_id)
 
 
 def clear_shared_caches() -> None:

@@ -1,0 +1,91 @@
+"""Which conference edition this browser session works on.
+
+Participants reach an edition by its QR code, whose URL names it (`?edition=centre-val-de-loire-2022`); the name
+is kept in the session so that every page of the visit stays on it (Streamlit's page links do not carry query
+parameters). Without one, the default edition. Staff switch editions from the sidebar. An edition still in
+preparation is shown to staff only. The list of editions is the same for everyone: safe in the shared cache.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from models import EditionStatus
+from services import editions
+from services.editions import EditionInfo
+from services.scope import NO_EDITION
+from ui import store
+
+QUERY = "edition"
+K_SLUG = "edition_slug"  # the edition this session works on
+K_SWITCH = "edition_switch"  # the staff sidebar's selectbox
+
+
+@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
+def all_editions() -> list[EditionInfo]:
+    return store.read(editions.list_editions)
+
+
+def clear_cache() -> None:
+    all_editions.clear()
+
+
+def _visible(edition: EditionInfo, *, staff: bool) -> bool:
+    return staff or edition.status != EditionStatus.DRAFT.value
+
+
+def active_edition(*, staff: bool = False) -> EditionInfo:
+    """The edition of this session: named in the URL, else chosen earlier in the session, else the default one."""
+    known = all_editions()
+    if not known:
+        st.error(NO_EDITION, icon=":material/event_busy:")
+        st.stop()
+    by_slug = {e.slug: e for e in known if _visible(e, staff=staff)}
+    asked = st.query_params.get(QUERY)
+    if isinstance(asked, str) and asked:
+        if asked in by_slug:
+            st.session_state[K_SLUG] = asked
+        else:
+            st.warning(
+                "Cette adresse désigne une édition de la conférence qui n'existe pas ou n'est pas encore ouverte : "
+                "voici l'édition en cours.",
+                icon=":material/info:",
+            )
+            del st.query_params[QUERY]
+    chosen = st.session_state.get(K_SLUG)
+    if isinstance(chosen, str) and chosen in by_slug:
+        return by_slug[chosen]
+    default = next((e for e in known if e.is_default), None) or next(
+        (e for e in known if e.open), next(iter(by_slug.values()), known[0])
+    )
+    return default
+
+
+def edition_id() -> int:
+    """The id of this session's edition (what services take as `edition_id`)."""
+    return active_edition().id
+
+
+def render_switch(*, staff: bool) -> EditionInfo:
+    """The staff sidebar's edition selector (only when there is more than one edition); returns the active one."""
+    current = active_edition(staff=staff)
+    known = [e for e in all_editions() if _visible(e, staff=staff)]
+    if staff and len(known) > 1:
+        labels = {e.slug: f"{e.region_name} · {e.dates_label} ({e.status_label})" for e in known}
+        slugs = list(labels)
+        chosen = st.sidebar.selectbox(
+            "Édition",
+            slugs,
+            index=slugs.index(current.slug) if current.slug in slugs else 0,
+            format_func=labels.__getitem__,
+            key=K_SWITCH,
+            help="Les tableaux de bord, la modération, la rédaction et les exports portent sur cette édition.",
+        )
+        if chosen != current.slug:
+            st.session_state[K_SLUG] = chosen
+            if QUERY in st.query_params:
+                st.query_params[QUERY] = chosen
+            current = next(e for e in known if e.slug == chosen)
+    if current.archived:
+        st.sidebar.caption("Édition archivée : consultation seule.")
+    return current
