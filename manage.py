@@ -11,7 +11,7 @@ from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import get_engine, session_scope
 from models import Role
-from services import auth, demo, privacy
+from services import auth, demo, editions, packs, privacy
 from services import questionnaire_import as qi
 from services.backup import backup_sqlite, restore_sqlite, sqlite_path_from_url
 from services.errors import ServiceError, ValidationError
@@ -34,6 +34,46 @@ def _read_password(from_stdin: bool) -> str:
     if first != getpass.getpass("Confirmez : "):
         raise CommandError("les deux saisies diffèrent")
     return first
+
+
+def cmd_edition(args: argparse.Namespace) -> None:
+    """`edition list | import PACK | export SLUG [FILE] | default SLUG`."""
+    prepare_store(get_engine())
+    if args.action == "list":
+        with session_scope() as session:
+            for e in editions.list_editions(session=session):
+                counts = editions.edition_counts(session=session, edition_id=e.id)
+                mark = " (par défaut)" if e.is_default else ""
+                print(
+                    f"{e.slug}{mark} — {e.name}, {e.place_and_date} — {e.status_label} — "
+                    f"{format_number(counts['themes'])} thèmes, {format_number(counts['stands'])} stands"
+                )
+        return
+    if args.action == "import":
+        if not args.target:
+            raise CommandError("indiquez le fichier du pack : manage.py edition import PACK.yaml")
+        path = Path(args.target)
+        if not path.is_file():
+            raise CommandError(f"fichier introuvable : {path}")
+        pack = packs.read_pack(path.read_bytes())
+        with session_scope(write=True) as session:
+            edition, summary = editions.import_pack(session=session, actor=CONSOLE_ACTOR, pack=pack)
+        print(f"Édition « {edition.slug} » ({edition.name}, {edition.place_and_date}) : {summary}")
+        return
+    with session_scope(write=args.action == "default") as session:
+        found = editions.find_edition(session=session, slug=args.target or "")
+        if found is None:
+            raise CommandError(f"aucune édition ne s'appelle « {args.target} » (voir manage.py edition list)")
+        if args.action == "default":
+            editions.set_default_edition(session=session, actor=CONSOLE_ACTOR, edition_id=found.id)
+            print(f"« {found.slug} » est désormais l'édition par défaut.")
+            return
+        text = packs.dump_pack(editions.export_pack(session=session, edition_id=found.id))
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8")
+        print(f"Pack de « {found.slug} » écrit dans {args.file}.")
+    else:
+        sys.stdout.write(text)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -245,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="compte sans rien effacer")
     p.set_defaults(func=cmd_purge_personal_data)
 
+    p = sub.add_parser(
+        "edition",
+        help="éditions de la conférence : list, import PACK.yaml, export IDENTIFIANT [FICHIER], default IDENTIFIANT",
+    )
+    p.add_argument("action", choices=("list", "import", "export", "default"))
+    p.add_argument("target", nargs="?", help="le fichier du pack (import) ou l'identifiant de l'édition")
+    p.add_argument("file", nargs="?", help="export : fichier où écrire le pack (sinon la sortie standard)")
+    p.set_defaults(func=cmd_edition)
+
     p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
     p.add_argument("--remove", action="store_true")
     p.set_defaults(func=cmd_seed_demo)
@@ -255,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
+    except packs.PackError as exc:
+        print("manage.py: pack refusé, rien n'a été enregistré :", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
     except ValidationError as exc:
         print(f"manage.py: erreur : {exc.message}", file=sys.stderr)
         return 1

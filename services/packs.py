@@ -160,7 +160,8 @@ def check_edition_settings(values: dict[str, Any], *, checker: _Checker | None =
     organisers = [_text(o) for o in organisers if _text(o)]
     c.need(all(len(o) <= 200 for o in organisers), f"{where} : un organisateur dépasse 200 caractères.")
     try:
-        retention = int(values.get("retention_months") or 24)
+        given = values.get("retention_months")
+        retention = 24 if given in (None, "") else int(given)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         retention = 0
     c.need(1 <= retention <= 120, f"{where} : la durée de conservation doit aller de 1 à 120 mois.")

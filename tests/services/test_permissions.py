@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
-from db.reference import reload_reference_data
-from services import auth, contributions, data_export, privacy
+from db.reference import read_pack_file, reload_reference_data
+from services import auth, contributions, data_export, editions, privacy
 from services.contributions import ContributionDraft
 from services.errors import PermissionDenied
 from services.permissions import CONSOLE_ACTOR, DENIED
+from tests.editions import SECOND_PACK
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "un-mot-de-passe-solide"
@@ -50,7 +51,20 @@ CALLS: list[tuple[str, Callable[[Engine], dict[str, Any]], Callable[..., Any], s
     ("purge", lambda e: {"retention_months": 24, "dry_run": True}, privacy.purge_personal_data, {"adele", "sami"}),
     ("export complet", lambda e: {"anonymised": False}, data_export.excel_export, {"adele", "sami"}),
     ("export CSV", lambda e: {}, data_export.csv_export, {"adele", "sami"}),
-    ("rechargement des données de référence", lambda e: {}, reload_reference_data, {"adele"}),
+    ("rechargement des données de référence", lambda e: {"edition_id": 1}, reload_reference_data, {"adele"}),
+    ("import d'un pack d'édition", lambda e: {"pack": read_pack_file(SECOND_PACK)}, editions.import_pack, {"adele"}),
+    (
+        "copie d'une édition",
+        lambda e: {"source_id": 1, "settings": {"slug": f"copie-{uuid.uuid4().hex[:6]}", "start_date": "2030-06-01"}},
+        editions.copy_edition,
+        {"adele"},
+    ),
+    (
+        "réglages d'une édition",
+        lambda e: {"edition_id": 1, "values": {"city": "Nantes"}},
+        editions.update_edition_settings,
+        {"adele"},
+    ),
     (
         "création de compte",
         lambda e: {"username": f"u{uuid.uuid4().hex[:8]}", "password": PASSWORD, "role": "admin"},
