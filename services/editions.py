@@ -16,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from db.reference import load_pack
 from models import (
+    Contribution,
+    ContributionGroup,
     Edition,
     EditionStatus,
     KeyFigure,
@@ -34,10 +36,14 @@ from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.formatting import format_date
 from services.packs import (
+    MAX_THEMES,
+    MIN_THEMES,
     PACK_FORMAT,
     STATUS_LABELS,
     Pack,
     check_edition_settings,
+    check_themes,
+    dump_pack,
     edition_for_yaml,
     parse_pack,
 )
@@ -277,6 +283,11 @@ def export_pack(*, session: Session, edition_id: int) -> Pack:
     )
 
 
+def export_pack_text(*, session: Session, edition_id: int) -> str:
+    """The edition's pack as YAML text (the download of the « Éditions » page, `manage.py edition export`)."""
+    return dump_pack(export_pack(session=session, edition_id=edition_id))
+
+
 EDITION_FIELDS = (
     "slug",
     "name",
@@ -433,7 +444,7 @@ def update_edition_settings(*, session: Session, actor: str, edition_id: int, va
     return _info(row)
 
 
-def set_default_edition(*, session: Session, actor: str, edition_id: int) -> None:
+def set_default_edition(*, session: Session, actor: str, edition_id: int) -> EditionInfo:
     """Make this edition the one participants reach without naming one."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     if session.get(Edition, edition_id) is None:
@@ -444,6 +455,8 @@ def set_default_edition(*, session: Session, actor: str, edition_id: int) -> Non
     record_audit_event(
         session=session, actor=actor, action="edition.default", entity_type="edition", entity_id=edition_id
     )
+    session.flush()
+    return get_edition(session=session, edition_id=edition_id)
 
 
 def edition_counts(*, session: Session, edition_id: int) -> dict[str, int]:
@@ -460,3 +473,85 @@ def edition_counts(*, session: Session, edition_id: int) -> dict[str, int]:
         "key_figures": n(KeyFigure),
         "questionnaires": n(Questionnaire),
     }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Themes, edited in the wizard (the rest of an edition's setup has its own pages: stands, drafting, catalogue)
+
+THEME_FIELDS = ("code", "label", "short_label", "color", "description")
+
+
+def _theme_snapshot(theme: Theme) -> dict[str, Any]:
+    return theme.model_dump(include={"id", "edition_id", *THEME_FIELDS, "position"})
+
+
+def save_theme(
+    *, session: Session, actor: str, edition_id: int, values: dict[str, Any], theme_id: int | None = None
+) -> int:
+    """Create (theme_id None) or edit one of an edition's themes, checked like a pack's; returns its id."""
+    require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
+    require_writable(session=session, edition_id=edition_id)
+    themes = session.exec(select(Theme).where(Theme.edition_id == edition_id).order_by(col(Theme.position))).all()
+    row = next((t for t in themes if t.id == theme_id), None) if theme_id is not None else None
+    if theme_id is not None and row is None:
+        raise NotFoundError("Ce thème n'existe pas dans cette édition.")
+    if row is None and len(themes) >= MAX_THEMES:
+        raise ValidationError({"themes": f"Une édition compte au plus {MAX_THEMES} thèmes."})
+    others = [{k: getattr(t, k) for k in THEME_FIELDS} for t in themes if row is None or t.id != row.id]
+    candidate = {k: values.get(k, getattr(row, k) if row is not None else "") for k in THEME_FIELDS}
+    # The same checks as a pack's themes: codes unique in the edition, lengths, colours.
+    checked = check_themes([*others, candidate])[-1]
+    before = _theme_snapshot(row) if row is not None else None
+    if row is None:
+        row = Theme(edition_id=edition_id, position=len(themes) + 1, **checked)
+    else:
+        for key, value in checked.items():
+            setattr(row, key, value)
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="theme.add" if before is None else "theme.edit",
+        entity_type="theme",
+        entity_id=row.id,
+        before=before,
+        after=_theme_snapshot(row),
+    )
+    return row.id
+
+
+def delete_theme(*, session: Session, actor: str, edition_id: int, theme_id: int) -> int:
+    """Remove a theme that nothing uses yet (no orientation, stand, contribution or questionnaire section)."""
+    require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
+    require_writable(session=session, edition_id=edition_id)
+    row = session.get(Theme, theme_id)
+    if row is None or row.edition_id != edition_id:
+        raise NotFoundError("Ce thème n'existe pas dans cette édition.")
+    remaining = int(session.exec(select(func.count()).select_from(Theme).where(Theme.edition_id == edition_id)).one())
+    if remaining <= MIN_THEMES:
+        raise ValidationError({"themes": f"Une édition compte au moins {MIN_THEMES} thèmes."})
+    for model, what in (
+        (Orientation, "des orientations"),
+        (Stand, "des stands"),
+        (Contribution, "des contributions"),
+        (QuestionnaireSection, "une partie du questionnaire"),
+        (ContributionGroup, "des regroupements"),
+    ):
+        used = session.exec(select(func.count()).select_from(model).where(model.theme_id == theme_id)).one()
+        if used:
+            raise ValidationError(
+                {"theme": f"Ce thème porte déjà {what} : changez-en le libellé plutôt que de le supprimer."}
+            )
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="theme.delete",
+        entity_type="theme",
+        entity_id=theme_id,
+        before=_theme_snapshot(row),
+    )
+    session.delete(row)
+    session.flush()
+    return theme_id

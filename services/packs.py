@@ -196,27 +196,10 @@ def check_edition_settings(values: dict[str, Any], *, checker: _Checker | None =
     return settings
 
 
-def parse_pack(data: object) -> Pack:
-    """Check a pack's content (as read from YAML) completely; PackError lists every problem in French."""
-    c = _Checker()
-    if not isinstance(data, dict):
-        raise PackError(["Le fichier ne contient pas un pack de conférence (un dictionnaire YAML est attendu)."])
-    if data.get("format") != PACK_FORMAT:
-        raise PackError([f"Format « {data.get('format')} » non pris en charge (attendu : {PACK_FORMAT})."])
-    raw_edition = data.get("edition")
-    if not isinstance(raw_edition, dict):
-        raise PackError(["La section « edition » manque."])
-    edition = check_edition_settings(raw_edition, checker=c)
-    region_deps = set(geo.departement_codes(edition["region_code"]))
-
+def _check_themes(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, Any]]:
     themes: list[dict[str, Any]] = []
     seen: set[str] = set()
-    raw_themes = _rows(data, "themes", c)
-    c.need(
-        MIN_THEMES <= len(raw_themes) <= MAX_THEMES,
-        f"Il faut de {MIN_THEMES} à {MAX_THEMES} thèmes (le pack en compte {len(raw_themes)}).",
-    )
-    for i, row in enumerate(raw_themes, start=1):
+    for i, row in enumerate(rows, start=1):
         where = f"Thème {i}"
         code = c.code(row, where, seen)
         color = _text(row.get("color"))
@@ -230,6 +213,37 @@ def parse_pack(data: object) -> Pack:
                 "description": c.text(row, "description", where, limit=4000, required=False),
             }
         )
+    return themes
+
+
+def check_themes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An edition's themes checked as in a pack (codes unique, lengths, colours); PackError lists the problems."""
+    c = _Checker()
+    themes = _check_themes(rows, c)
+    if c.problems:
+        raise PackError(c.problems)
+    return themes
+
+
+def parse_pack(data: object) -> Pack:
+    """Check a pack's content (as read from YAML) completely; PackError lists every problem in French."""
+    c = _Checker()
+    if not isinstance(data, dict):
+        raise PackError(["Le fichier ne contient pas un pack de conférence (un dictionnaire YAML est attendu)."])
+    if data.get("format") != PACK_FORMAT:
+        raise PackError([f"Format « {data.get('format')} » non pris en charge (attendu : {PACK_FORMAT})."])
+    raw_edition = data.get("edition")
+    if not isinstance(raw_edition, dict):
+        raise PackError(["La section « edition » manque."])
+    edition = check_edition_settings(raw_edition, checker=c)
+    region_deps = set(geo.departement_codes(edition["region_code"]))
+
+    raw_themes = _rows(data, "themes", c)
+    c.need(
+        MIN_THEMES <= len(raw_themes) <= MAX_THEMES,
+        f"Il faut de {MIN_THEMES} à {MAX_THEMES} thèmes (le pack en compte {len(raw_themes)}).",
+    )
+    themes = _check_themes(raw_themes, c)
     theme_codes = {t["code"] for t in themes}
 
     orientations: list[dict[str, Any]] = []

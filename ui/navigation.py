@@ -139,6 +139,14 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.USERS,
     ),
     PageSpec(
+        "app_pages/admin_editions.py",
+        "Éditions",
+        ":material/event:",
+        "editions",
+        "Administration",
+        Permission.EDITIONS,
+    ),
+    PageSpec(
         "app_pages/admin_reference.py",
         "Données de référence",
         ":material/database:",

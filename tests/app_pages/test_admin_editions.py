@@ -1,0 +1,69 @@
+"""« Éditions »: set up the next edition in the app (copy, settings, themes), each rule checked by the server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from tests.app_pages.helpers import account, app_as, texts
+
+PAGE = "app_pages/admin_editions.py"
+
+
+def open_page(role: str = "admin"):  # type: ignore[no-untyped-def]
+    at = app_as(role).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_only_admins_have_the_page_in_their_menu(app_env: str) -> None:
+    from ui.navigation import visible_pages
+
+    for role, shown in (("organizer", False), ("staff", False), ("admin", True)):
+        assert (PAGE in [p.path for p in visible_pages(account(role))]) is shown, role
+
+
+def test_an_admin_copies_2016_then_edits_a_theme_of_the_copy_and_the_sidebar_follows(app_env: str) -> None:
+    from db.engine import session_scope
+    from models import Edition, Theme
+
+    at = open_page()
+    at.radio(key="ed_new_mode").set_value("copy").run()
+    at.text_input(key="ed_copy_slug").set_value("pays-de-la-loire-2018")
+    at.text_input(key="ed_copy_city").set_value("Nantes")
+    at.date_input(key="ed_copy_start").set_value(dt.date(2018, 6, 26))
+    at.button(key="FormSubmitter:ed_copy_form-Créer la copie").click().run()
+    assert not at.exception
+    assert "créée (en préparation)" in texts(at)
+    with session_scope() as session:
+        copy = session.exec(select(Edition).where(Edition.slug == "pays-de-la-loire-2018")).one()
+        assert copy.status == "draft" and copy.city == "Nantes"
+        theme = session.exec(
+            select(Theme).where(Theme.edition_id == copy.id).order_by(Theme.position)  # type: ignore[arg-type]
+        ).first()
+        assert theme is not None
+    # The session now works on the copy: its settings and themes are the ones shown.
+    assert "26/06/2018" in texts(at)
+    form = f"ed_theme_{theme.id}"
+    field = next(w for w in at.text_input if w.label == "Libellé court" and w.value == theme.short_label)
+    field.set_value("Institutions 2018")
+    at.button(key=f"FormSubmitter:{form}-Enregistrer ce thème").click().run()
+    assert not at.exception
+    with session_scope() as session:
+        assert session.get(Theme, theme.id).short_label == "Institutions 2018"  # type: ignore[union-attr]
+        first = session.exec(select(Theme).where(Theme.edition_id == 1, Theme.code == theme.code)).one()
+        assert first.short_label != "Institutions 2018"  # the 2016 edition is untouched
+
+
+def test_a_refused_setting_says_why_in_french_and_keeps_what_was_typed(app_env: str) -> None:
+    at = open_page()
+    retention = next(w for w in at.number_input if "Conservation" in w.label)
+    retention.set_value(3)
+    url = next(w for w in at.text_input if "Adresse publique" in w.label)
+    url.set_value("ftp://exemple")
+    at.button(key="FormSubmitter:ed_settings_1-Enregistrer les réglages").click().run()
+    assert not at.exception
+    assert "doit commencer par https://" in texts(at)
+    assert next(w for w in at.text_input if "Adresse publique" in w.label).value == "ftp://exemple"
