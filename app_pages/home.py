@@ -6,7 +6,7 @@ from services.exports import md_escape
 from services.formatting import format_figure, format_number
 from ui import edition, store
 from ui.auth import current_account
-from ui.navigation import visible_pages
+from ui.navigation import page_title, visible_pages
 
 current = edition.active_edition()
 # Headers, captions and metric labels take Markdown: the edition's texts are typed by staff, so they are escaped.
@@ -22,7 +22,7 @@ with st.container(border=True):
     )
     for spec in visible_pages(None):
         if not spec.default:
-            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.page_link(spec.path, label=page_title(spec), icon=spec.icon)
 
 if current.introduction:
     st.text(current.introduction)
@@ -51,4 +51,4 @@ if account is None:
 else:
     for spec in visible_pages(account):
         if spec.permission is not None:
-            st.page_link(spec.path, label=spec.title, icon=spec.icon)
+            st.page_link(spec.path, label=page_title(spec), icon=spec.icon)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from services.auth import StaffAccount
 from services.permissions import Permission, role_allows
+from ui.edition import active_edition
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class PageSpec:
     default: bool = False
 
 
+PROJECTS_PAGE_PATH = "app_pages/ptce.py"
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/home.py", "Accueil", ":material/home:", "accueil", "Conférence", default=True),
     PageSpec("app_pages/contribute.py", "Contribuer", ":material/edit_note:", "contribuer", "Conférence"),
@@ -31,7 +33,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/circuit.py", "Chasse aux trésors", ":material/map:", "circuit", "Conférence"),
     PageSpec("app_pages/stand.py", "Stand", ":material/storefront:", "stand", "Conférence"),
     PageSpec("app_pages/passport.py", "Mon passeport", ":material/badge:", "passeport", "Conférence"),
-    PageSpec("app_pages/ptce.py", "Les PTCE", ":material/hub:", "ptce", "Conférence"),
+    PageSpec(PROJECTS_PAGE_PATH, "Projets", ":material/hub:", "ptce", "Conférence"),
     PageSpec(
         "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
     ),
@@ -157,6 +159,17 @@ PAGES: tuple[PageSpec, ...] = (
 )
 
 
+# The page of the edition's featured projects is named as the edition names them (« PTCE », « Projets »…).
+PROJECTS_PAGE = PROJECTS_PAGE_PATH
+
+
+def page_title(spec: PageSpec) -> str:
+    """The menu's title of a page, in this session's edition's words."""
+    if spec.path == PROJECTS_PAGE:
+        return active_edition().projects_label or spec.title
+    return spec.title
+
+
 def visible_pages(account: StaffAccount | None) -> list[PageSpec]:
     role = account.role if account else None
     return [p for p in PAGES if p.permission is None or role_allows(role, p.permission)]
@@ -172,7 +185,7 @@ def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] |
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(account):
         sections.setdefault(spec.section, []).append(
-            st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=spec.default)
+            st.Page(spec.path, title=page_title(spec), icon=spec.icon, url_path=spec.url_path, default=spec.default)
         )
     if len(sections) == 1:
         return next(iter(sections.values()))
