@@ -63,8 +63,6 @@ class Settings(BaseSettings):
     address_writes_per_hour: int = Field(default=15_000, ge=1)
     restore_failures_per_address: int = Field(default=30, ge=1)
     restore_failures_overall: int = Field(default=300, ge=1)
-    # Who participants ask, with their receipt code, to see or erase what they sent (privacy notice).
-    privacy_contact: str = "l'accueil de la conférence ou la mission ESS de la Région Pays de la Loire"
 
     @field_validator("cookie_key")
     @classmethod

@@ -78,14 +78,14 @@ class EditionInfo:
 
     @property
     def dates_label(self) -> str:
-        """28/06/2016, or 24/11/2022 – 25/11/2022 over several days."""
+        """14/05/2030, or 14/05/2030 – 15/05/2030 over several days."""
         if self.end_date and self.end_date != self.start_date:
             return f"{format_date(self.start_date)} – {format_date(self.end_date)}"
         return format_date(self.start_date)
 
     @property
     def place_and_date(self) -> str:
-        """« Pays de la Loire · Angers · 28/06/2016 », each part only when known."""
+        """« Région · Ville · 14/05/2030 », each part only when known."""
         return " · ".join(part for part in (self.region_name, self.city, self.dates_label) if part)
 
     @property

@@ -1,4 +1,4 @@
-"""French display forms: 152 500, 14,5 %, 28/06/2016 14:30 (Europe/Paris)."""
+"""French display forms: 152 500, 14,5 %, 14/05/2030 14:30 (Europe/Paris)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def format_percent(value: float, decimals: int = 0) -> str:
 
 
 def format_date(value: datetime | date) -> str:
-    """28/06/2016: a calendar date as is, an instant in Paris time."""
+    """14/05/2030: a calendar date as is, an instant in Paris time."""
     if not isinstance(value, datetime):
         return value.strftime("%d/%m/%Y")
     return to_paris(value).strftime("%d/%m/%Y")
