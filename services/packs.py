@@ -150,7 +150,9 @@ def check_edition_settings(values: dict[str, Any], *, checker: _Checker | None =
         start = _date(values.get("start_date"))
         end = _date(values.get("end_date"))
     except ValueError:
-        c.problems.append(f"{where} : date illisible (forme attendue dans le fichier : AAAA-MM-JJ, par exemple 2030-05-14).")
+        c.problems.append(
+            f"{where} : date illisible (forme attendue dans le fichier : AAAA-MM-JJ, par exemple 2030-05-14)."
+        )
     c.need(start is not None, f"{where} : date de début manquante.")
     if start and end:
         c.need(end >= start, f"{where} : la date de fin précède la date de début.")
