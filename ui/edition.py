@@ -15,6 +15,7 @@ from services import editions
 from services.editions import EditionInfo
 from services.scope import NO_EDITION
 from ui import store
+from ui.auth import ACCOUNT_KEY
 
 QUERY = "edition"
 K_SLUG = "edition_slug"  # the edition this session works on
@@ -34,8 +35,17 @@ def _visible(edition: EditionInfo, *, staff: bool) -> bool:
     return staff or edition.status != EditionStatus.DRAFT.value
 
 
-def active_edition(*, staff: bool = False) -> EditionInfo:
-    """The edition of this session: named in the URL, else chosen earlier in the session, else the default one."""
+def _is_staff() -> bool:
+    # The account app.py checked against the store at the top of this run (ui.auth.current_account).
+    return st.session_state.get(ACCOUNT_KEY) is not None
+
+
+def active_edition(*, staff: bool | None = None) -> EditionInfo:
+    """The edition of this session: named in the URL, else chosen earlier in the session, else the default one.
+
+    An edition in preparation is reachable by staff only (`staff` None: this session's account decides).
+    """
+    staff = _is_staff() if staff is None else staff
     known = all_editions()
     if not known:
         st.error(NO_EDITION, icon=":material/event_busy:")

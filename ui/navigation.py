@@ -43,6 +43,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "app_pages/projector.py", "Écran de la salle", ":material/tv:", "projecteur", "En direct", Permission.LIVE
     ),
+    PageSpec(
+        "app_pages/compare.py", "Édition précédente", ":material/compare:", "comparer", "En direct", Permission.LIVE
+    ),
     PageSpec("app_pages/account.py", "Mon compte", ":material/person:", "compte", "Équipe", Permission.ACCOUNT),
     PageSpec(
         "app_pages/bulk_entry.py",
