@@ -1,4 +1,4 @@
-"""The PTCE catalogue: the eight pôles the Région supports, with their stands and contributions."""
+"""The PTCE catalogue: the pôles the Région supports, with their stands and contributions."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
 from models import Contribution, Departement, ModerationStatus, Ptce, Stand
+from services import geo
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.published import is_published, published_text
@@ -23,14 +24,6 @@ TEXT_FIELDS = {
     "support": ("Le soutien reçu", 4000, False),
 }
 EDITABLE_FIELDS = ("name", "carrier", "territory", "departement", "description", "support", "lat", "lon")
-# Where the region's départements sit on the offline map (their préfecture), for labels only.
-DEPARTEMENT_LABEL_POSITIONS = {
-    "44": (47.22, -1.55),
-    "49": (47.47, -0.55),
-    "53": (48.07, -0.77),
-    "72": (48.00, 0.20),
-    "85": (46.67, -1.43),
-}
 
 
 @dataclass(frozen=True)
@@ -129,7 +122,7 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
                 errors[key] = problem
     if "departement" in changes and session.get(Departement, str(changes["departement"])) is None:
         errors["departement"] = "Département inconnu."
-    for key, low, high in (("lat", 41.0, 52.0), ("lon", -6.0, 10.0)):
+    for key in ("lat", "lon"):
         value = changes.get(key)
         if value is None:
             continue
@@ -137,10 +130,15 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
             number = float(str(value).replace(",", "."))
         except ValueError:
             number = math.nan
-        if not low <= number <= high:  # NaN and infinities fail this too
-            errors[key] = "Coordonnée hors de France métropolitaine."
-        else:
+        if math.isfinite(number):
             changes[key] = number
+        else:
+            errors[key] = "Coordonnée invalide."
+    lat, lon = changes.get("lat", row.lat), changes.get("lon", row.lon)
+    placed = [k for k in ("lat", "lon") if k in changes and k not in errors and changes[k] is not None]
+    if placed and isinstance(lat, float | int) and isinstance(lon, float | int) and not geo.is_in_france(lat, lon):
+        for key in placed:  # a latitude and a longitude are only wrong together
+            errors[key] = "Coordonnée hors de France."
     if errors:
         raise ValidationError(errors)
     before = {k: getattr(row, k) for k in changes}
