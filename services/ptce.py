@@ -1,4 +1,4 @@
-"""The PTCE catalogue: the eight pôles the Région supports, with their stands and contributions."""
+"""The PTCE catalogue: the pôles the Région supports, with their stands and contributions."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 
-from models import Contribution, Departement, ModerationStatus, Ptce, Stand
+from models import Contribution, Departement, Edition, ModerationStatus, Ptce, Stand, Theme
+from services import geo
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.published import is_published, published_text
+from services.scope import require_writable, resolve_edition_id
 from services.text import check_text
 
 # field → (French label, max characters, required)
@@ -23,14 +25,6 @@ TEXT_FIELDS = {
     "support": ("Le soutien reçu", 4000, False),
 }
 EDITABLE_FIELDS = ("name", "carrier", "territory", "departement", "description", "support", "lat", "lon")
-# Where the region's départements sit on the offline map (their préfecture), for labels only.
-DEPARTEMENT_LABEL_POSITIONS = {
-    "44": (47.22, -1.55),
-    "49": (47.47, -0.55),
-    "53": (48.07, -0.77),
-    "72": (48.00, 0.20),
-    "85": (46.67, -1.43),
-}
 
 
 @dataclass(frozen=True)
@@ -55,9 +49,16 @@ def _linked(ptce_ids: list[int]) -> ColumnElement[bool]:
     return or_(col(Contribution.ptce_id).in_(ptce_ids), col(Stand.ptce_id).in_(ptce_ids))
 
 
-def list_ptce_catalogue(*, session: Session, departement: str | None = None, latest: int = 3) -> list[PtceCard]:
-    """The catalogue, optionally for one département, with linked stands and contribution counts (GROUP BY)."""
-    stmt = select(Ptce, Departement.name).join(Departement, col(Departement.code) == col(Ptce.departement))
+def list_ptce_catalogue(
+    *, session: Session, departement: str | None = None, latest: int = 3, edition_id: int | None = None
+) -> list[PtceCard]:
+    """An edition's projects, optionally for one département, with linked stands and contribution counts."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    stmt = (
+        select(Ptce, Departement.name)
+        .join(Departement, col(Departement.code) == col(Ptce.departement))
+        .where(Ptce.edition_id == edition)
+    )
     if departement:
         stmt = stmt.where(col(Ptce.departement) == departement)
     rows = session.exec(stmt.order_by(col(Ptce.departement), col(Ptce.name))).all()
@@ -119,7 +120,8 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
     """Staff edit one PTCE of the catalogue (audited); returns its id."""
     row = session.get(Ptce, ptce_id)
     if row is None:
-        raise NotFoundError("Ce PTCE n'existe plus.")
+        raise NotFoundError("Ce projet n'existe plus.")
+    require_writable(session=session, edition_id=row.edition_id)
     errors: dict[str, str] = {}
     changes = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
     for key, (label, limit, required) in TEXT_FIELDS.items():
@@ -127,9 +129,11 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
             changes[key], problem = check_text(str(changes[key] or ""), label=label, max_chars=limit, required=required)
             if problem:
                 errors[key] = problem
-    if "departement" in changes and session.get(Departement, str(changes["departement"])) is None:
-        errors["departement"] = "Département inconnu."
-    for key, low, high in (("lat", 41.0, 52.0), ("lon", -6.0, 10.0)):
+    if "departement" in changes:
+        edition = session.get(Edition, row.edition_id)
+        if str(changes["departement"]) not in geo.departement_codes(edition.region_code if edition else ""):
+            errors["departement"] = "Département inconnu dans la Région de cette édition."
+    for key in ("lat", "lon"):
         value = changes.get(key)
         if value is None:
             continue
@@ -137,10 +141,15 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
             number = float(str(value).replace(",", "."))
         except ValueError:
             number = math.nan
-        if not low <= number <= high:  # NaN and infinities fail this too
-            errors[key] = "Coordonnée hors de France métropolitaine."
-        else:
+        if math.isfinite(number):
             changes[key] = number
+        else:
+            errors[key] = "Coordonnée invalide."
+    lat, lon = changes.get("lat", row.lat), changes.get("lon", row.lon)
+    placed = [k for k in ("lat", "lon") if k in changes and k not in errors and changes[k] is not None]
+    if placed and isinstance(lat, float | int) and isinstance(lon, float | int) and not geo.is_in_france(lat, lon):
+        for key in placed:  # a latitude and a longitude are only wrong together
+            errors[key] = "Coordonnée hors de France."
     if errors:
         raise ValidationError(errors)
     before = {k: getattr(row, k) for k in changes}
@@ -159,18 +168,27 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
     return ptce_id
 
 
-def tag_contribution_with_ptce(*, session: Session, receipt_code: str, ptce_code: str | None, actor: str) -> int:
-    """Link a contribution (found by its receipt code) to a PTCE, or unlink it with None (audited); its id."""
+def tag_contribution_with_ptce(
+    *, session: Session, receipt_code: str, ptce_code: str | None, actor: str, edition_id: int | None = None
+) -> int:
+    """Link a contribution of the edition (found by its receipt code) to one of its projects, or unlink it with
+    None (audited); its id."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
     code = "".join(ch for ch in (receipt_code or "").upper() if ch.isalnum())
     code = f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
-    contribution = session.exec(select(Contribution).where(col(Contribution.receipt_code) == code)).first()
+    contribution = session.exec(
+        select(Contribution)
+        .join(Theme, col(Theme.id) == col(Contribution.theme_id))
+        .where(col(Contribution.receipt_code) == code, Theme.edition_id == edition)
+    ).first()
     if contribution is None:
-        raise ValidationError({"receipt_code": "Aucune contribution ne porte ce code de reçu."})
+        raise ValidationError({"receipt_code": "Aucune contribution de cette édition ne porte ce code de reçu."})
     ptce_id = None
     if ptce_code:
-        ptce_id = session.exec(select(Ptce.id).where(col(Ptce.code) == ptce_code)).first()
+        ptce_id = session.exec(select(Ptce.id).where(col(Ptce.code) == ptce_code, Ptce.edition_id == edition)).first()
         if ptce_id is None:
-            raise ValidationError({"ptce": "Ce PTCE n'existe plus."})
+            raise ValidationError({"ptce": "Ce projet n'existe plus dans cette édition."})
     before = {"ptce_id": contribution.ptce_id}
     contribution.ptce_id = ptce_id
     session.add(contribution)

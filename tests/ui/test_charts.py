@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from services import geo
 from services.reference import ThemeInfo
 from services.tallies import CircuitSummary, OrientationStances, TimeSeries
 from ui import charts
@@ -83,6 +84,10 @@ SPECS = {
     "words-empty": lambda: charts.words_chart(pd.DataFrame({"word": [], "count": []}), THEMES[1], big=True),
     "circuit": lambda: charts.circuit_themes_bar(circuit(), THEMES),
     "stands": lambda: charts.stands_bar(circuit(), THEMES),
+    "region-map": lambda: charts.region_map_chart(
+        geo.region_map(["44", "49", "53", "72", "85"]), [charts.MapPoint(47.2184, -1.5536, "Nantes")]
+    ),
+    "region-map-overseas": lambda: charts.region_map_chart(geo.region_map(["974"])),
 }
 
 
@@ -184,3 +189,26 @@ def test_stances_diverge_with_new_proposals_split_around_zero() -> None:
     net = [a["text"] for a in spec["layout"]["annotations"] if a.get("yref") == "y"]
     assert net == ["+25"]  # (3 + 1 - 2) / 8; the orientation nobody spoke about is left out
     assert "Soutien" in charts.stance_keys_html() and "<script" not in charts.stance_keys_html()
+
+
+def test_the_map_chart_is_valid_plotly_with_escaped_text_and_no_geo_trace() -> None:
+    loire = geo.region_map([d.code for d in geo.departements_of_region("52")])
+    spec = charts.region_map_chart(loire, [charts.MapPoint(47.2184, -1.5536, "Nantes <b>métropole</b>")])
+    go.Figure(spec)  # raises on any invalid property
+    assert {t["type"] for t in spec["data"]} == {"scatter"}  # nothing that fetches a base map
+    assert sum(t.get("fill") == "toself" for t in spec["data"]) == 5
+    labels = next(t for t in spec["data"] if t.get("mode") == "text")["text"]
+    assert "Loire-Atlantique (44)" in labels
+    points = next(t for t in spec["data"] if t.get("mode") == "markers")
+    assert points["hovertext"] == ["Nantes &lt;b&gt;métropole&lt;/b&gt;"]
+    assert spec["layout"]["yaxis"]["scaleanchor"] == "x"
+    assert "MapSVG" in spec["layout"]["annotations"][0]["text"]
+
+
+def test_an_overseas_map_says_its_outline_is_missing_and_still_shows_far_points() -> None:
+    reunion = geo.region_map(["974"])
+    spec = charts.region_map_chart(reunion, [charts.MapPoint(-21.34, 55.48, "Saint-Pierre")])
+    notes = " ".join(a["text"] for a in spec["layout"]["annotations"])
+    assert "Contour non disponible pour La Réunion (974)" in notes
+    _, y = reunion.project(-21.34, 55.48)
+    assert spec["layout"]["yaxis"]["range"][0] < y < reunion.y_range[0]  # beyond the préfecture's surroundings
