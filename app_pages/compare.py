@@ -42,11 +42,9 @@ st.subheader("L'édition en chiffres", anchor=False)
 st.dataframe(
     pd.DataFrame(
         [
-            {
-                "Indicateur": text,
-                before_name: _n(getattr(before, key) if before else None),
-                now_name: _n(getattr(now, key)),
-            }
+            {"Indicateur": text}
+            | ({before_name: _n(getattr(before, key))} if before else {})
+            | {now_name: _n(getattr(now, key))}
             for text, key in rows
         ]
     ),
@@ -55,17 +53,16 @@ st.dataframe(
 )
 
 st.subheader("Par thème", anchor=False)
-st.caption("Un thème repris d'une édition à l'autre garde son code ; « — » : le thème n'existait pas.")
+if previous is not None:
+    st.caption("Un thème repris d'une édition à l'autre garde son code ; « — » : le thème n'existait pas.")
 st.dataframe(
     pd.DataFrame(
         [
-            {
-                "Thème": row.label,
-                f"Contributions {before_name}": _n(row.contributions[0]),
-                f"Contributions {now_name}": _n(row.contributions[1]),
-                f"Réponses au questionnaire {before_name}": _n(row.responses[0]),
-                f"Réponses au questionnaire {now_name}": _n(row.responses[1]),
-            }
+            {"Thème": row.label}
+            | ({f"Contributions {before_name}": _n(row.contributions[0])} if previous else {})
+            | {f"Contributions {now_name}": _n(row.contributions[1])}
+            | ({f"Réponses au questionnaire {before_name}": _n(row.responses[0])} if previous else {})
+            | {f"Réponses au questionnaire {now_name}": _n(row.responses[1])}
             for row in result.themes
         ]
     ),
