@@ -9,15 +9,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from models import Answer, Contribution, ImportBatch, QuestionnaireResponse, Theme
+from models import Answer, Contribution, Edition, ImportBatch, QuestionnaireResponse, Theme
 from services import questionnaire_import as qi
-from services.errors import ValidationError
+from services import questionnaires as qs
+from services import scope
+from services.errors import NotFoundError, ValidationError
 from services.questionnaires import QuestionnaireInfo, contribution_key, get_questionnaire
+from tests.editions import FIRST_EDITION_ID, load_second_edition
 from tests.fixtures import questionnaire_files as crafted
 from tests.fixtures.questionnaire_files import FIXTURES, build_merged_header_xlsx
 
@@ -492,11 +495,11 @@ def test_report_csv_neutralises_formula_like_values(sqlite_engine: Engine, quest
 
 def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_region(store_engine: Engine) -> None:
     """99, 00, 999 are no département: the row is refused with its reason, in the preview and the report;
-    real codes of other départements (75, 2A, 971, the postal code 97100) are still « Hors région »."""
+    « Hors région » written as such is kept, and the Région's own départements too."""
     with session_scope(store_engine) as session:
         questionnaire = get_questionnaire(session=session)
     q = questionnaire.question("q_emploi_evolution").text
-    codes = ["99", "00", "999", "75", "2A", "971", "97100", "44"]
+    codes = ["99", "00", "999", "Hors région", "44", "49000", "Sarthe"]
     lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
     table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
     mapping = proposed(questionnaire, table)
@@ -511,7 +514,7 @@ def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_
     assert {p.status for p in preview.preview[3:]} == {"À importer"}
 
     report = run_import(store_engine, questionnaire, table, mapping=mapping)
-    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (8, 5, 3)
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (7, 4, 3)
     assert [(p.line, p.kind, p.column, p.value, p.reason) for p in report.problems] == [
         (2, qi.KIND_REJECTED, "Département", "99", why),
         (3, qi.KIND_REJECTED, "Département", "00", why),
@@ -523,9 +526,117 @@ def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_
         )
         stored = dict(session.exec(pairs).all())
     assert stored == {
-        "Structure 75": "HORS",
-        "Structure 2A": "HORS",
-        "Structure 971": "HORS",
-        "Structure 97100": "HORS",
+        "Structure Hors région": "HORS",
         "Structure 44": "44",
+        "Structure 49000": "49",
+        "Structure Sarthe": "72",
     }
+
+
+def test_a_departement_of_another_region_is_refused_with_the_region_named(store_engine: Engine) -> None:
+    """The edition's Région's départements and « Hors région » only: 75, 2A, 971 or the postal code 45000 are
+    real départements of other Régions, refused with their reason (an export imported into the wrong edition
+    shows at once), never filed as « Hors région » in silence."""
+    with session_scope(store_engine) as session:
+        questionnaire = get_questionnaire(session=session)
+    q = questionnaire.question("q_emploi_evolution").text
+    codes = ["75", "2A", "971", "45000", "Loiret", "53"]
+    lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
+    table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
+    report = run_import(store_engine, questionnaire, table, mapping=proposed(questionnaire, table))
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (6, 1, 5)
+    reasons = {p.value: p.reason for p in report.problems}
+    region = "n'est pas un département de la Région Pays de la Loire"
+    assert reasons["75"].startswith(f"75 {region} (Paris, Région Île-de-France)")
+    assert reasons["2A"].startswith(f"2A {region} (Corse-du-Sud, Région Corse)")
+    assert reasons["971"].startswith(f"971 {region}")
+    assert reasons["45000"].startswith(f"45 {region} (Loiret, Région Centre-Val de Loire)")
+    assert reasons["Loiret"] == reasons["45000"]
+    assert all(r.endswith("une structure d'une autre région se classe « Hors région »") for r in reasons.values())
+
+
+# --- two editions in one store ---------------------------------------------------------------
+
+
+def test_an_import_into_the_second_edition_stays_there_and_refuses_the_first_region(store_engine: Engine) -> None:
+    """Edition B (Centre-Val de Loire) takes its own départements and « Hors région »; the 2016 Région's are
+    refused with the reason in French; its open answers become contributions of its own themes; nothing of it
+    reaches the 2016 questionnaire, and its ids are unknown to the 2016 edition."""
+    with session_scope(store_engine, write=True) as session:
+        second = load_second_edition(session)
+    with session_scope(store_engine) as session:
+        first_q = get_questionnaire(session=session)
+        questionnaire = get_questionnaire(session=session, edition_id=second)
+        cvl_themes = set(scope.theme_ids(session=session, edition_id=second))
+    idea = questionnaire.question("q_financer_proposition").text
+    header = f"Nom de la structure;Département;q_emploi_evolution;{idea}"
+    rows = ["44", "Loire-Atlantique", "49000", "45", "Loir-et-Cher", "Hors région", "99"]
+    body = "Un fonds de garantie régional pour les reprises d'entreprises en coopérative."
+    lines = [header] + [f"Structure {d};{d};Stables;{body} ({d})" for d in rows]
+    table = qi.read_table(filename="cvl.csv", data="\n".join(lines).encode())
+    mapping = proposed(questionnaire, table)
+    assert mapping["q_emploi_evolution"] == "q:q_emploi_evolution" and mapping[idea] == "q:q_financer_proposition"
+
+    with session_scope(store_engine, write=True) as session:
+        for call in (  # the default edition (2016) does not know this questionnaire
+            lambda: qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping),
+            lambda: qi.import_answers(
+                session=session, questionnaire=questionnaire, table=table, mapping=mapping, created_by="anne"
+            ),
+            lambda: qi.import_answers(
+                session=session,
+                questionnaire=first_q,
+                table=table,
+                mapping=proposed(first_q, table),
+                created_by="anne",
+                edition_id=second,
+            ),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    report = run_import(store_engine, questionnaire, table, mapping=mapping, edition_id=second, save_as="CVL")
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (7, 3, 4)
+    reasons = {p.value: p.reason for p in report.problems if p.kind == qi.KIND_REJECTED}
+    refused = "44 n'est pas un département de la Région Centre-Val de Loire (Loire-Atlantique, Région Pays de la Loire)"
+    assert reasons["44"].startswith(refused) and reasons["Loire-Atlantique"] == reasons["44"]
+    assert reasons["49000"].startswith("49 n'est pas un département de la Région Centre-Val de Loire (Maine-et-Loire")
+    assert "aucun département français" in reasons["99"]
+
+    with session_scope(store_engine) as session:
+        stored = dict(
+            session.exec(
+                select(QuestionnaireResponse.organisation, QuestionnaireResponse.departement).where(
+                    QuestionnaireResponse.import_batch_id == report.batch_id
+                )
+            ).all()
+        )
+        made = session.exec(select(Contribution).where(col(Contribution.body).startswith(body))).all()
+        assert qs.results_overview(session=session, questionnaire_id=first_q.id).responses == 0
+        assert qs.results_overview(session=session, questionnaire_id=questionnaire.id, edition_id=second).responses == 3
+        assert [
+            b.rows_imported
+            for b in qi.list_batches(session=session, questionnaire_id=questionnaire.id, edition_id=second)
+        ] == [3]
+        assert [
+            m.name for m in qi.list_mappings(session=session, questionnaire_id=questionnaire.id, edition_id=second)
+        ] == ["CVL"]
+        for call in (
+            lambda: qi.list_batches(session=session, questionnaire_id=questionnaire.id),
+            lambda: qi.list_mappings(session=session, questionnaire_id=questionnaire.id),
+            lambda: qi.save_mapping(session=session, questionnaire_id=questionnaire.id, name="x", columns={}),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    assert stored == {"Structure 45": "45", "Structure Loir-et-Cher": "41", "Structure Hors région": "HORS"}
+    assert len(made) == 3 and {c.theme_id for c in made} <= cvl_themes
+
+
+def test_an_archived_edition_takes_no_import(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    with session_scope(sqlite_engine, write=True) as session:
+        session.execute(update(Edition).where(col(Edition.id) == FIRST_EDITION_ID).values(status="archived"))
+    table = read("acteurs_windows1252.csv")
+    with pytest.raises(ValidationError) as refused:
+        run_import(sqlite_engine, questionnaire, table)
+    assert refused.value.errors == {"edition": scope.ARCHIVED}
+    with session_scope(sqlite_engine) as session:
+        assert count(session, QuestionnaireResponse) == 0
