@@ -7,6 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
+from sqlmodel import Session
+
 from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import get_engine, session_scope
@@ -165,18 +167,32 @@ def _read_file(path: str, what: str) -> bytes:
     return file.read_bytes()
 
 
+def _edition(session: Session, slug: str | None) -> editions.EditionInfo:
+    """The edition a command names (`--edition SLUG`), else the default one."""
+    found = editions.find_edition(session=session, slug=slug) if slug else editions.default_edition(session=session)
+    if found is not None:
+        return found
+    if not slug:
+        raise CommandError("aucune édition n'est configurée : importez d'abord un pack de conférence")
+    known = ", ".join(e.slug for e in editions.list_editions(session=session)) or "aucune"
+    raise CommandError(f"aucune édition ne s'appelle « {slug} » (éditions : {known})")
+
+
 def cmd_import_answers(args: argparse.Namespace) -> None:
     data = _read_file(args.file, "fichier de réponses")
     columns = qi.read_mapping_file(_read_file(args.mapping, "fichier de correspondance"))
     table = qi.read_table(filename=Path(args.file).name, data=data)
     mapping = qi.apply_mapping(table.headers, columns)
     with session_scope(write=not args.dry_run) as session:
-        questionnaire = find_questionnaire(session=session, name=args.questionnaire)
+        edition = _edition(session, args.edition)
+        questionnaire = find_questionnaire(session=session, name=args.questionnaire, edition_id=edition.id)
         problems = qi.check_mapping(questionnaire, mapping)
         if problems:
             raise CommandError(" ".join(problems))
         if args.dry_run:
-            report = qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping)
+            report = qi.analyse_import(
+                session=session, questionnaire=questionnaire, table=table, mapping=mapping, edition_id=edition.id
+            )
         else:
             report = qi.import_answers(
                 session=session,
@@ -185,7 +201,9 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
                 mapping=mapping,
                 created_by=args.by,
                 save_as=args.save_mapping,
+                edition_id=edition.id,
             )
+    print(f"Édition : {edition.long_title} ({edition.slug}) · questionnaire « {questionnaire.title} »")
     print(table.describe())
     missing = qi.missing_columns(table.headers, columns)
     if missing:
@@ -194,11 +212,14 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
     if args.report:
         Path(args.report).write_bytes(qi.report_csv(report))
         print(f"Rapport écrit : {args.report} ({format_number(len(report.problems))} lignes).")
-    rejected = [p for p in report.problems if p.kind == qi.KIND_REJECTED]
-    for p in rejected[:20]:
-        print(f"  ligne {p.line}, colonne « {p.column} », valeur « {p.value} » : {p.reason}")
-    if len(rejected) > 20:
-        print(f"  … et {format_number(len(rejected) - 20)} autres (voir --report).")
+    for kind, heading in ((qi.KIND_REJECTED, "Rejets"), (qi.KIND_NOTE, "Remarques (lignes importées)")):
+        listed = [p for p in report.problems if p.kind == kind]
+        if listed:
+            print(f"{heading} :")
+        for p in listed[:20]:
+            print(f"  ligne {p.line}, colonne « {p.column} », valeur « {p.value} » : {p.reason}")
+        if len(listed) > 20:
+            print(f"  … et {format_number(len(listed) - 20)} autres (voir --report).")
 
 
 def cmd_purge_personal_data(args: argparse.Namespace) -> None:
@@ -268,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FICHIER", help="export CSV ou XLSX")
     p.add_argument("--questionnaire", required=True, help="identifiant court (slug) ou titre du questionnaire")
+    p.add_argument(
+        "--edition", metavar="SLUG", help="l'édition dont c'est le questionnaire (par défaut : l'édition par défaut)"
+    )
     p.add_argument(
         "--mapping", required=True, metavar="CORRESPONDANCE", help="fichier JSON ou YAML : colonne → question ou champ"
     )

@@ -1,7 +1,8 @@
 """Import des réponses: an export from another survey tool → mapping → preview → import → report.
 
 Everything read from the file (column names, values, sheet name) is drawn with st.text or in a
-st.dataframe, never as Markdown: an export is written by whoever filled in the other tool.
+st.dataframe, never as Markdown: an export is written by whoever filled in the other tool. Answers go to
+a questionnaire of the edition chosen in the sidebar; its Région's départements are the ones accepted.
 """
 
 import hashlib
@@ -15,7 +16,8 @@ from services import questionnaires as qs
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.permissions import Permission
-from ui import layout, store, uploads
+from services.scope import ARCHIVED
+from ui import edition, layout, store, uploads
 from ui.auth import require
 
 log = logging.getLogger(__name__)
@@ -74,18 +76,22 @@ def _import(questionnaire: qs.QuestionnaireInfo, table: qi.UploadedTable, mappin
             mapping=mapping,
             created_by=account.username,
             save_as=(ss.get(K_SAVE_AS) or "").strip() or None,
+            edition_id=questionnaire.edition_id,
         )
     except ValidationError as exc:
-        ss[K_REPORT] = {"error": " ".join(exc.errors.values())}
+        ss[K_REPORT] = {"error": " ".join(exc.errors.values()), "questionnaire_id": questionnaire.id}
         return
     except ServiceError as exc:
-        ss[K_REPORT] = {"error": exc.message}
+        ss[K_REPORT] = {"error": exc.message, "questionnaire_id": questionnaire.id}
         return
     except Exception:
         log.exception("questionnaire import failed")
-        ss[K_REPORT] = {"error": "L'import a échoué (incident technique) : rien n'a été enregistré. Réessayez."}
+        ss[K_REPORT] = {
+            "error": "L'import a échoué (incident technique) : rien n'a été enregistré. Réessayez.",
+            "questionnaire_id": questionnaire.id,
+        }
         return
-    ss[K_REPORT] = {"report": report, "mapping": mapping}
+    ss[K_REPORT] = {"report": report, "mapping": mapping, "questionnaire_id": questionnaire.id}
     ss.pop(K_PREVIEW, None)
     ss.pop(K_TABLE, None)
     ss[K_UPLOAD + "_generation"] = ss.get(K_UPLOAD + "_generation", 0) + 1  # empties the uploader
@@ -150,16 +156,25 @@ st.caption(
     "n'ajoute que les nouvelles réponses."
 )
 
-summaries = store.read(qs.list_questionnaires)
+# staff=True: an edition still being prepared, chosen in the sidebar, is the one shown (not the default one).
+current = edition.active_edition(staff=True)
+edition_id = current.id
+summaries = store.read(qs.list_questionnaires, edition_id=edition_id)
 if not summaries:
-    st.info("Aucun questionnaire n'est défini.")
+    st.info("Aucun questionnaire n'est défini pour cette édition.")
     st.stop()
-titles = [s.title for s in summaries]
-by_title = {s.title: s.id for s in summaries}
-chosen = st.selectbox("Questionnaire", titles, key=K_QUESTIONNAIRE)
-questionnaire = store.read(qs.get_questionnaire, questionnaire_id=by_title[chosen or titles[0]])
+by_id = {s.id: s.title for s in summaries}
+# Keyed by edition: a choice made in another edition never lingers in this one's list.
+chosen = st.selectbox(
+    "Questionnaire", list(by_id), format_func=by_id.__getitem__, key=f"{K_QUESTIONNAIRE}_{edition_id}"
+)
+questionnaire = store.read(
+    qs.get_questionnaire, questionnaire_id=chosen if chosen in by_id else summaries[0].id, edition_id=edition_id
+)
 
 done = st.session_state.get(K_REPORT)
+if done and done.get("questionnaire_id") != questionnaire.id:
+    done = None  # the report of an import into another questionnaire (another edition chosen since)
 if done:
     _render_report(done, questionnaire)
     st.stop()
@@ -173,7 +188,7 @@ upload = st.file_uploader(
 )
 table = _table(upload) if upload is not None else None
 if table is None:
-    batches = store.read(qi.list_batches, questionnaire_id=questionnaire.id)
+    batches = store.read(qi.list_batches, questionnaire_id=questionnaire.id, edition_id=edition_id)
     if batches:
         st.subheader("Derniers imports")
         st.dataframe(
@@ -199,7 +214,7 @@ if table is None:
 st.text(table.describe())
 
 st.subheader("2. La correspondance des colonnes")
-saved = store.read(qi.list_mappings, questionnaire_id=questionnaire.id)
+saved = store.read(qi.list_mappings, questionnaire_id=questionnaire.id, edition_id=edition_id)
 saved_by_name = {m.name: m.columns for m in saved}
 saved_name = st.selectbox("Partir d'une correspondance enregistrée", [NO_SAVED, *saved_by_name], key=K_SAVED)
 targets = qi.mapping_targets(questionnaire)
@@ -253,7 +268,9 @@ mapping_digest = hashlib.sha256(repr(sorted(mapping.items())).encode()).hexdiges
 cached = st.session_state.get(K_PREVIEW)
 if not cached or cached[0] != (mapped_for, mapping_digest):
     with st.spinner("Vérification de toutes les lignes…"):
-        preview = store.read(qi.analyse_import, questionnaire=questionnaire, table=table, mapping=mapping)
+        preview = store.read(
+            qi.analyse_import, questionnaire=questionnaire, table=table, mapping=mapping, edition_id=edition_id
+        )
     st.session_state[K_PREVIEW] = ((mapped_for, mapping_digest), preview)
 else:
     preview = cached[1]
@@ -273,6 +290,8 @@ if preview.problems:
         st.dataframe(_problems_frame(preview), hide_index=True, width="stretch", column_config=PROBLEM_COLUMNS)
 
 st.subheader("4. L'import")
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
 st.text_input(
     "Enregistrer cette correspondance sous le nom (facultatif)",
     key=K_SAVE_AS,
@@ -286,6 +305,6 @@ st.button(
     key="imp_run",
     on_click=_import,
     args=(questionnaire, table, mapping),
-    disabled=preview.rows_imported == 0,
+    disabled=preview.rows_imported == 0 or current.archived,
     icon=":material/upload:",
 )

@@ -1,5 +1,9 @@
 """Questionnaire aux acteurs: answered online without an account, section by section, resumable, then sent.
 
+The questionnaire is the session's edition's (ui.edition: the edition its QR code or URL names); a resume
+code opens only a draft of that edition's questionnaire. Its texts (description, sections, questions) come
+from the edition's pack: drawn escaped, never as Markdown.
+
 Every "Suivant" checks the section and saves a draft on the server: the resume code shown then lets
 the actor come back later, on another device. Widget values persist for the whole session
 (persist_state), so going back and forth between sections never loses what was typed, and a refused
@@ -14,6 +18,7 @@ from models import utcnow
 from services import notices, reference
 from services import questionnaires as qs
 from services.errors import NotFoundError, ServiceError, ValidationError
+from services.exports import md_escape
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
 from ui import edition, participant, store
@@ -27,6 +32,7 @@ K_ERRORS = "qn_errors"
 K_RECEIPT = "qn_receipt"
 K_SAVED = "qn_saved_note"
 K_RESUME_INPUT = "qn_resume_input"
+K_FOR = "qn_questionnaire_id"  # the questionnaire the answers on screen belong to
 K_ORG, K_ACTOR, K_DEPT, K_NAME, K_EMAIL = "qn_organisation", "qn_actor", "qn_departement", "qn_name", "qn_email"
 NOT_SAID = "Je préfère ne pas le dire"
 YESNO_OPTIONS = [qs.YESNO_LABELS[qs.YES], qs.YESNO_LABELS[qs.NO]]
@@ -90,9 +96,10 @@ def _save(questionnaire: qs.QuestionnaireInfo, *, respondent: qs.Respondent | No
             respondent=respondent,
             resume_code=ss.get(K_CODE),
             origin=participant.origin(),
+            edition_id=questionnaire.edition_id,
         )
     except ValidationError as exc:
-        _show_first_error(questionnaire, exc.errors)
+        _show_first_error(questionnaire, _form_level(exc.errors))
         return False
     except ServiceError as exc:
         ss[K_ERRORS] = {"form": exc.message}
@@ -103,6 +110,13 @@ def _save(questionnaire: qs.QuestionnaireInfo, *, respondent: qs.Respondent | No
         return False
     ss[K_CODE] = state.resume_code
     return True
+
+
+def _form_level(errors: dict[str, str]) -> dict[str, str]:
+    """The edition's refusal (closed, archived) is said at the foot of the form, like any other form-wide one."""
+    if "edition" in errors:
+        return {"form": errors["edition"], **{k: v for k, v in errors.items() if k != "edition"}}
+    return errors
 
 
 def _show_first_error(questionnaire: qs.QuestionnaireInfo, errors: dict[str, str]) -> None:
@@ -149,7 +163,7 @@ def _start() -> None:
 def _resume(questionnaire: qs.QuestionnaireInfo, departements: dict[str, str]) -> None:
     ss = st.session_state
     typed = ss.get(K_RESUME_INPUT) or ""
-    state = store.read(qs.load_draft, resume_code=typed)
+    state = store.read(qs.load_draft, resume_code=typed, edition_id=questionnaire.edition_id)
     if state is None or state.questionnaire_id != questionnaire.id:
         ss[K_ERRORS] = {"resume": "Ce code ne correspond à aucun brouillon : vérifiez-le (12 lettres et chiffres)."}
         return
@@ -188,9 +202,10 @@ def _send(questionnaire: qs.QuestionnaireInfo, departements: dict[str, str]) -> 
             resume_code=ss[K_CODE],
             answers=_answers(questionnaire.questions),
             respondent=_respondent(departements),
+            edition_id=questionnaire.edition_id,
         )
     except ValidationError as exc:
-        _show_first_error(questionnaire, exc.errors)
+        _show_first_error(questionnaire, _form_level(exc.errors))
         return
     except ServiceError as exc:
         ss[K_ERRORS] = {"form": exc.message}
@@ -222,11 +237,12 @@ def _show_error(field: str) -> None:
 
 
 def _privacy_notice() -> None:
-    st.caption(notices.questionnaire_notice(edition.active_edition(), draft_retention_days=qs.DRAFT_RETENTION_DAYS))
+    st.caption(notices.questionnaire_notice(current, draft_retention_days=qs.DRAFT_RETENTION_DAYS))
 
 
 def _question(q: qs.QuestionInfo, number: int) -> None:
-    label = f"{number}. {q.text}" + (" *" if q.required else "")
+    # Widget labels read Markdown: the pack's text is escaped (a « * » in it stays a star).
+    label = f"{number}. {md_escape(q.text)}" + (" *" if q.required else "")
     key = _key(q.code)
     if q.qtype == "open":
         st.text_area(
@@ -278,16 +294,31 @@ def _render_receipt(receipt: dict) -> None:
     st.button("Répondre pour une autre structure", key="qn_restart", on_click=_restart, icon=":material/restart_alt:")
 
 
+current = edition.active_edition()
 try:
-    questionnaire = store.read(qs.get_questionnaire)
+    questionnaire = store.read(qs.get_questionnaire, edition_id=current.id)
 except NotFoundError:
     st.title("Questionnaire aux acteurs")
     st.info("Aucun questionnaire n'est ouvert pour le moment.")
     st.stop()
-departements = dict(store.read(reference.list_departements))
+if not current.open:
+    st.title("Questionnaire aux acteurs")
+    st.info(
+        "Ce questionnaire ne reçoit plus de réponses : cette édition de la conférence est archivée."
+        if current.archived
+        else "Ce questionnaire ne reçoit pas encore de réponses : cette édition de la conférence n'est pas ouverte.",
+        icon=":material/event_busy:",
+    )
+    st.stop()
+departements = dict(store.read(reference.list_departements, edition_id=current.id))
 sections = questionnaire.sections
 last = len(sections)
 ss = st.session_state
+if ss.get(K_FOR) != questionnaire.id:
+    # Another edition's questionnaire (a QR code of another Région scanned in the same browser): start afresh,
+    # its resume code and answers belong to the other one.
+    _restart()
+    ss[K_FOR] = questionnaire.id
 ss.setdefault(K_STEP, -1)
 ss.setdefault(K_ERRORS, {})
 
@@ -300,8 +331,8 @@ if ss.get(K_RECEIPT):
 
 step = ss[K_STEP]
 if step < 0:
-    st.caption(f"Économie sociale et solidaire · {edition.active_edition().region_name} · sans compte")
-    st.write(questionnaire.description)  # written by the organisers (assets/questionnaires), not by a user
+    st.caption(f"Économie sociale et solidaire · {md_escape(current.region_name)} · sans compte")
+    st.markdown(md_escape(questionnaire.description))  # the edition's pack's text, drawn as typed
     st.write(
         f"{len(sections)} étapes et un envoi. Les questions marquées * sont obligatoires. À chaque étape, vos "
         "réponses sont gardées : un code de reprise vous permet de finir plus tard, sur ce téléphone ou un autre."
@@ -316,13 +347,13 @@ if step < 0:
     st.stop()
 
 step = min(step, last)
-title = sections[step].title if step < last else "Pour finir : qui répond ?"
+title = md_escape(sections[step].title) if step < last else "Pour finir : qui répond ?"
 st.progress(step / (last + 1), text=f"Étape {step + 1} sur {last + 1} · {title}")
 if ss.get(K_CODE):
     st.caption(f"Brouillon enregistré · code de reprise : {ss[K_CODE]}")
 
 if step < last:
-    st.subheader(sections[step].title)
+    st.subheader(title)
     numbers = {q.code: n for n, q in enumerate(questionnaire.questions, start=1)}
     for q in sections[step].questions:
         _question(q, numbers[q.code])

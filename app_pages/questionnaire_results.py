@@ -2,6 +2,7 @@
 
 Counting is done by the database (services.questionnaires.question_results: GROUP BY), so the page
 stays quick with thousands of imported responses. Open answers are drawn in a st.dataframe (plain text).
+Only the questionnaires of the edition chosen in the sidebar, and only their responses.
 """
 
 import html
@@ -12,10 +13,11 @@ import streamlit as st
 
 from services import questionnaires as qs
 from services import reference
+from services.exports import md_escape
 from services.formatting import format_datetime, format_number, format_percent
 from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, label
 from services.permissions import Permission
-from ui import layout, store
+from ui import edition, layout, store
 from ui.auth import require
 
 require(Permission.QUESTIONNAIRE)
@@ -58,26 +60,32 @@ def _bar_chart(result: qs.QuestionResult) -> go.Figure:
 
 st.title("Résultats du questionnaire")
 
-summaries = store.read(qs.list_questionnaires)
+# staff=True: an edition still being prepared, chosen in the sidebar, is the one shown (not the default one).
+current = edition.active_edition(staff=True)
+edition_id = current.id
+summaries = store.read(qs.list_questionnaires, edition_id=edition_id)
 if not summaries:
-    st.info("Aucun questionnaire n'est défini.")
+    st.info("Aucun questionnaire n'est défini pour cette édition.")
     st.stop()
-titles = [s.title for s in summaries]
-by_title = {s.title: s.id for s in summaries}
-chosen = st.selectbox("Questionnaire", titles, key=K_QUESTIONNAIRE)
-questionnaire_id = by_title[chosen or titles[0]]
+by_id = {s.id: s.title for s in summaries}
+# Keyed by edition: a choice made in another edition never lingers in this one's list.
+chosen = st.selectbox(
+    "Questionnaire", list(by_id), format_func=by_id.__getitem__, key=f"{K_QUESTIONNAIRE}_{edition_id}"
+)
+questionnaire_id = chosen if chosen in by_id else summaries[0].id
 
-departements = dict(store.read(reference.list_departements))
+departements = dict(store.read(reference.list_departements, edition_id=edition_id))
 actor_options = [EVERYONE, *ACTOR_TYPE_LABELS.values()]
 actor_by_label = {v: k for k, v in ACTOR_TYPE_LABELS.items()}
 dept_options = [EVERYONE, *(f"{c} · {n}" if c != "HORS" else n for c, n in departements.items())]
 dept_by_label = {(f"{c} · {n}" if c != "HORS" else n): c for c, n in departements.items()}
 left, right = st.columns(2)
 actor_label = left.selectbox("Type d'acteur", actor_options, key=K_ACTOR)
-dept_label = right.selectbox("Département", dept_options, key=K_DEPT)
+dept_label = right.selectbox("Département", dept_options, key=f"{K_DEPT}_{edition_id}")
 filters = qs.ResultsFilter(actor_by_label.get(actor_label or ""), dept_by_label.get(dept_label or ""))
 
-overview = store.read(qs.results_overview, questionnaire_id=questionnaire_id, filters=filters)
+scope = {"questionnaire_id": questionnaire_id, "filters": filters, "edition_id": edition_id}
+overview = store.read(qs.results_overview, **scope)
 layout.metric_row(
     [
         ("Réponses", overview.responses),
@@ -89,20 +97,20 @@ layout.metric_row(
 if overview.drafts:
     st.caption(f"{format_number(overview.drafts)} brouillon(s) en cours, non comptés.")
 
-results = store.read(qs.question_results, questionnaire_id=questionnaire_id, filters=filters)
+results = store.read(qs.question_results, **scope)
 export_left, export_right = st.columns(2)
 export_left.download_button(
     "Exporter les résultats (CSV)",
-    store.read(qs.export_results_csv, questionnaire_id=questionnaire_id, filters=filters),
-    file_name="resultats-questionnaire.csv",
+    store.read(qs.export_results_csv, **scope),
+    file_name=f"resultats-questionnaire-{current.slug}.csv",
     mime="text/csv",
     key="res_export_results",
     icon=":material/download:",
 )
 export_right.download_button(
     "Exporter les réponses (CSV)",
-    store.read(qs.export_responses_csv, questionnaire_id=questionnaire_id, filters=filters),
-    file_name="reponses-questionnaire.csv",
+    store.read(qs.export_responses_csv, **scope),
+    file_name=f"reponses-questionnaire-{current.slug}.csv",
     mime="text/csv",
     key="res_export_responses",
     icon=":material/download:",
@@ -118,9 +126,9 @@ for number, result in enumerate(results, start=1):
     q = result.question
     if result.section_title != section:
         section = result.section_title
-        st.subheader(section)
+        st.subheader(md_escape(section))
     with st.container(border=True, key=f"res_question_{q.id}"):
-        st.markdown(f"**{number}. {q.text}**")  # written by the organisers, not by a respondent
+        st.markdown(f"**{number}. {md_escape(q.text)}**")  # the edition's pack's text, drawn as typed
         answered = format_number(result.answered)
         share = format_percent(100 * result.answered / overview.responses) if overview.responses else "—"
         detail = f"{answered} répondant{'s' if result.answered > 1 else ''} ({share})"
@@ -130,7 +138,9 @@ for number, result in enumerate(results, start=1):
             detail += " · plusieurs réponses possibles"
         st.caption(detail)
         if q.qtype == "open":
-            total, answers = store.read(qs.list_open_answers, question_id=q.id, filters=filters, limit=OPEN_LIMIT)
+            total, answers = store.read(
+                qs.list_open_answers, question_id=q.id, filters=filters, limit=OPEN_LIMIT, edition_id=edition_id
+            )
             if not answers:
                 continue
             if total > len(answers):

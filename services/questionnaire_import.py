@@ -43,7 +43,6 @@ from sqlmodel import Session, SQLModel, col, select
 from models import (
     ActorType,
     Answer,
-    Departement,
     DisplayMode,
     ImportBatch,
     ImportMapping,
@@ -65,14 +64,18 @@ from services.questionnaires import (
     OPEN_MIN_CHARS,
     YES,
     AnswerValue,
+    DepartementScope,
     QuestionInfo,
     QuestionnaireInfo,
     ResponseOrigin,
     ResponseStatus,
     answer_columns,
+    check_in_edition,
     contribution_key,
+    departement_scope,
     display_answer,
 )
+from services.scope import require_writable
 from services.tally_rollup import paused_rollup
 from services.text import fold, has_forbidden_characters
 
@@ -826,8 +829,9 @@ class SavedMapping:
     created_at: datetime
 
 
-def list_mappings(*, session: Session, questionnaire_id: int) -> list[SavedMapping]:
-    """The mappings saved for a questionnaire, most recent first."""
+def list_mappings(*, session: Session, questionnaire_id: int, edition_id: int | None = None) -> list[SavedMapping]:
+    """The mappings saved for one of the edition's questionnaires, most recent first."""
+    check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     rows = session.exec(
         select(ImportMapping)
         .where(ImportMapping.questionnaire_id == questionnaire_id)
@@ -836,8 +840,12 @@ def list_mappings(*, session: Session, questionnaire_id: int) -> list[SavedMappi
     return [SavedMapping(r.name, dict(r.mapping.get("columns") or {}), r.created_at) for r in rows]
 
 
-def save_mapping(*, session: Session, questionnaire_id: int, name: str, columns: dict[str, str]) -> SavedMapping:
-    """Save (or replace) a named mapping for the next export of the same form."""
+def save_mapping(
+    *, session: Session, questionnaire_id: int, name: str, columns: dict[str, str], edition_id: int | None = None
+) -> SavedMapping:
+    """Save (or replace) a named mapping for the next export of the same form (one of the edition's)."""
+    edition = check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
     clean = " ".join((name or "").split())
     if not clean or len(clean) > 120 or has_forbidden_characters(clean):
         raise ValidationError({"mapping_name": "Donnez à cette correspondance un nom de 1 à 120 caractères."})
@@ -1105,7 +1113,7 @@ FRENCH_DEPARTEMENTS = frozenset(
 EXPECTED_DEPARTEMENT = "numéro ou nom attendu, par exemple 49 ou Maine-et-Loire"
 
 
-def _departement_from_number(digits: str) -> tuple[str | None, bool]:
+def _departement_from_number(digits: str) -> tuple[str, bool]:
     """(département code, is it one) for a typed code or a postal code: 97100 → 971, 20000 → Corsica."""
     if len(digits) == 5:
         if digits.startswith(("97", "98")):
@@ -1117,31 +1125,47 @@ def _departement_from_number(digits: str) -> tuple[str | None, bool]:
     return code, code in FRENCH_DEPARTEMENTS
 
 
-def _departement_converter(known: dict[str, str]) -> _Converter:
-    by_name = {_norm(name): code for code, name in known.items()}
-    outside = next((code for code in known if code.upper() == "HORS"), None)
+def _departement_converter(departements: DepartementScope) -> _Converter:
+    """A département of the edition's Région (number, postal code or name) or « hors région »; a département of
+    another Région is kept and filed as « Hors région » with a remark naming both Régions (never in silence, and
+    a row is never lost for it: a respondent from elsewhere is one); a whole file imported into the wrong
+    edition shows at once in the preview's remarks."""
+    allowed = departements.allowed
+    by_name = {_norm(name): code for code, name in allowed.items()}
+    elsewhere_by_name = {_norm(name): code for code, (name, _) in departements.elsewhere.items()}
+    outside = departements.outside
+
+    def elsewhere(code: str) -> tuple[Any, str | None]:
+        # A value with a message: kept, and the message becomes the row's remark (see _convert_rows).
+        if outside is None:
+            return None, departements.refusal(code)
+        return outside, departements.filed_outside(code)
 
     def convert(raw: str) -> tuple[Any, str | None]:
         n = _norm(raw)
         if n in by_name:
             return by_name[n], None
+        if n in elsewhere_by_name:
+            return elsewhere(elsewhere_by_name[n])
         match = re.match(r"^(\d{5}|\d{2,3}|2[ab])\b", n)
         if match:
             digits = match.group(1)
             code, real = _departement_from_number(digits)
-            if code in known:
+            if code in allowed:
                 return code, None
             if not real:
                 # Never filed as "Hors région": a mistyped code may well be a respondent of the region.
                 what = "ce code postal n'est celui" if len(digits) == 5 else "ce numéro n'est celui"
                 return None, f"{what} d'aucun département français ({EXPECTED_DEPARTEMENT})"
-            if outside is not None:
-                return outside, None  # a real département of another region: "Hors région"
+            return elsewhere(code)
         if n in ("hors region", "autre region", "autre") and outside is not None:
             return outside, None
         found = process.extractOne(n, by_name, scorer=fuzz.ratio, score_cutoff=85)
         if found is not None:
             return by_name[str(found[0])], None
+        found = process.extractOne(n, elsewhere_by_name, scorer=fuzz.ratio, score_cutoff=85)
+        if found is not None:
+            return elsewhere(elsewhere_by_name[str(found[0])])
         return None, f"département inconnu ({EXPECTED_DEPARTEMENT})"
 
     return _cached(convert)
@@ -1197,7 +1221,7 @@ class ConvertedRow:
 
 
 def _columns(
-    questionnaire: QuestionnaireInfo, headers: tuple[str, ...], mapping: dict[str, str], departements: dict[str, str]
+    questionnaire: QuestionnaireInfo, headers: tuple[str, ...], mapping: dict[str, str], departements: DepartementScope
 ) -> list[_Column]:
     by_code = {q.code: q for q in questionnaire.questions}
     columns: list[_Column] = []
@@ -1265,9 +1289,11 @@ def _convert_rows(
             if not value_raw.strip():
                 continue
             value, problem = column.convert(value_raw)
-            if problem:
+            if problem and value is None:
                 row.problems.append(RowProblem(raw.line, column.header, _short(value_raw, 200), problem, KIND_REJECTED))
                 continue
+            if problem:  # a value kept with a remark (a département of another Région, filed « Hors région »)
+                row.notes.append(RowProblem(raw.line, column.header, _short(value_raw, 200), problem, KIND_NOTE))
             q = column.question
             if column.choice is not None and q is not None:
                 if value:
@@ -1410,7 +1436,7 @@ def _plan(session: Session, questionnaire: QuestionnaireInfo, table: UploadedTab
     problems = check_mapping(questionnaire, mapping)
     if problems:
         raise ValidationError({"mapping": " ".join(problems)})
-    departements = {d.code: d.name for d in session.exec(select(Departement)).all()}
+    departements = departement_scope(session=session, edition_id=questionnaire.edition_id)
     rows = list(_convert_rows(questionnaire, table, _columns(questionnaire, table.headers, mapping, departements)))
     known = _existing_fingerprints(session, questionnaire.id, [r.fingerprint for r in rows if r.fingerprint])
     plan = _Plan([], 0, 0, len(rows), [], [], 0)
@@ -1453,9 +1479,16 @@ def _plan(session: Session, questionnaire: QuestionnaireInfo, table: UploadedTab
 
 
 def analyse_import(
-    *, session: Session, questionnaire: QuestionnaireInfo, table: UploadedTable, mapping: dict[str, str]
+    *,
+    session: Session,
+    questionnaire: QuestionnaireInfo,
+    table: UploadedTable,
+    mapping: dict[str, str],
+    edition_id: int | None = None,
 ) -> ImportReport:
-    """A dry run: what the import would store, refuse and skip, and the first rows as they will be stored."""
+    """A dry run into one of the edition's questionnaires: what the import would store, refuse and skip, and the
+    first rows as they will be stored."""
+    check_in_edition(session=session, questionnaire_id=questionnaire.id, edition_id=edition_id)
     plan = _plan(session, questionnaire, table, mapping)
     return ImportReport(
         table.filename,
@@ -1478,8 +1511,12 @@ def import_answers(
     mapping: dict[str, str],
     created_by: str,
     save_as: str | None = None,
+    edition_id: int | None = None,
 ) -> ImportReport:
-    """Store the new rows of an export (one transaction) and return the report; optionally save the mapping."""
+    """Store the new rows of an export into one of the edition's questionnaires (one transaction) and return the
+    report; optionally save the mapping. Open answers become contributions of the edition's themes."""
+    edition = check_in_edition(session=session, questionnaire_id=questionnaire.id, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
     plan = _plan(session, questionnaire, table, mapping)
     now = utcnow()
     batch = ImportBatch(questionnaire_id=questionnaire.id, filename=table.filename[:255], created_by=created_by[:60])
@@ -1507,7 +1544,9 @@ def import_answers(
         )
     )
     if save_as:
-        save_mapping(session=session, questionnaire_id=questionnaire.id, name=save_as, columns=mapping)
+        save_mapping(
+            session=session, questionnaire_id=questionnaire.id, name=save_as, columns=mapping, edition_id=edition
+        )
     return ImportReport(
         table.filename,
         plan.read,
@@ -1665,8 +1704,11 @@ class BatchInfo:
     rows_rejected: int
 
 
-def list_batches(*, session: Session, questionnaire_id: int, limit: int = 20) -> list[BatchInfo]:
-    """The latest imports of a questionnaire, newest first."""
+def list_batches(
+    *, session: Session, questionnaire_id: int, limit: int = 20, edition_id: int | None = None
+) -> list[BatchInfo]:
+    """The latest imports into one of the edition's questionnaires, newest first."""
+    check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     rows = session.exec(
         select(ImportBatch)
         .where(ImportBatch.questionnaire_id == questionnaire_id)

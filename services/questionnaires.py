@@ -1,4 +1,10 @@
-"""The actor questionnaire: its definitions (shipped YAML), answering online with a resumable draft, results."""
+"""The actor questionnaire of an edition: its definition (from the edition's pack), answering online with a resumable
+draft, results.
+
+A questionnaire belongs to one edition; its responses, answers and drafts hang off it. Every function that finds a
+questionnaire, a question or a draft takes the edition asked (`edition_id`, None for the default one) and treats a
+row of another edition as if it did not exist: a resume code of one edition's questionnaire opens nothing in another.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ from sqlmodel import Session, col, select
 from models import (
     Answer,
     Contribution,
+    Departement,
+    Edition,
     Question,
     Questionnaire,
     QuestionnaireResponse,
@@ -26,7 +34,7 @@ from models import (
     Theme,
     utcnow,
 )
-from services import throttle
+from services import geo, throttle
 from services.codes import normalise_code, readable_code
 from services.contributions import (
     BODY_MAX_CHARS,
@@ -39,6 +47,8 @@ from services.errors import NotFoundError, ValidationError
 from services.exports import csv_bytes
 from services.formatting import format_datetime
 from services.labels import ACTOR_TYPE_LABELS, label
+from services.reference import list_departements
+from services.scope import require_open, resolve_edition_id
 from services.text import check_text, fold
 
 
@@ -136,6 +146,7 @@ class SectionInfo:
 @dataclass(frozen=True)
 class QuestionnaireInfo:
     id: int
+    edition_id: int
     slug: str
     title: str
     description: str
@@ -162,31 +173,61 @@ class QuestionnaireSummary:
     responses: int
 
 
-def list_questionnaires(*, session: Session) -> list[QuestionnaireSummary]:
-    """Every questionnaire with its count of sent responses, oldest first."""
+NOT_FOUND = "Ce questionnaire n'existe pas ou n'est plus ouvert."
+
+
+def list_questionnaires(*, session: Session, edition_id: int | None = None) -> list[QuestionnaireSummary]:
+    """An edition's questionnaires with their count of sent responses, oldest first."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(
+        select(Questionnaire).where(Questionnaire.edition_id == edition).order_by(col(Questionnaire.id))
+    ).all()
+    ids = [q.id for q in rows]
     counts = dict(
         session.exec(
             select(QuestionnaireResponse.questionnaire_id, func.count())
-            .where(QuestionnaireResponse.status == ResponseStatus.SUBMITTED)
+            .where(
+                QuestionnaireResponse.status == ResponseStatus.SUBMITTED,
+                col(QuestionnaireResponse.questionnaire_id).in_(ids),
+            )
             .group_by(col(QuestionnaireResponse.questionnaire_id))
         ).all()
     )
-    return [
-        QuestionnaireSummary(q.id or 0, q.slug, q.title, q.active, int(counts.get(q.id or 0, 0)))
-        for q in session.exec(select(Questionnaire).order_by(col(Questionnaire.id))).all()
-    ]
+    return [QuestionnaireSummary(q.id or 0, q.slug, q.title, q.active, int(counts.get(q.id or 0, 0))) for q in rows]
 
 
-def get_questionnaire(*, session: Session, questionnaire_id: int | None = None) -> QuestionnaireInfo:
-    """One questionnaire with its sections and questions in order; by default the first active one."""
+def _questionnaire_row(session: Session, questionnaire_id: int | None, edition_id: int) -> Questionnaire:
+    """The questionnaire `questionnaire_id` if it belongs to the edition (by default its first active one)."""
     if questionnaire_id is None:
         row = session.exec(
-            select(Questionnaire).where(col(Questionnaire.active)).order_by(col(Questionnaire.id))
+            select(Questionnaire)
+            .where(Questionnaire.edition_id == edition_id, col(Questionnaire.active))
+            .order_by(col(Questionnaire.id))
         ).first()
     else:
         row = session.get(Questionnaire, questionnaire_id)
-    if row is None or row.id is None:
-        raise NotFoundError("Ce questionnaire n'existe pas ou n'est plus ouvert.")
+    if row is None or row.id is None or row.edition_id != edition_id:
+        raise NotFoundError(NOT_FOUND)
+    return row
+
+
+def check_in_edition(*, session: Session, questionnaire_id: int, edition_id: int | None = None) -> int:
+    """The edition's id when the questionnaire is one of its own; NotFoundError otherwise (another edition's)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    _questionnaire_row(session, questionnaire_id, edition)
+    return edition
+
+
+def get_questionnaire(
+    *, session: Session, questionnaire_id: int | None = None, edition_id: int | None = None
+) -> QuestionnaireInfo:
+    """One of the edition's questionnaires with its sections and questions in order; by default its first active one."""
+    row = _questionnaire_row(session, questionnaire_id, resolve_edition_id(session=session, edition_id=edition_id))
+    return _info(session, row)
+
+
+def _info(session: Session, row: Questionnaire) -> QuestionnaireInfo:
+    assert row.id is not None
     sections = session.exec(
         select(QuestionnaireSection)
         .where(QuestionnaireSection.questionnaire_id == row.id)
@@ -221,16 +262,83 @@ def get_questionnaire(*, session: Session, questionnaire_id: int | None = None) 
         )
         for s in sections
     )
-    return QuestionnaireInfo(row.id, row.slug, row.title, row.description, row.active, infos)
+    return QuestionnaireInfo(row.id, row.edition_id, row.slug, row.title, row.description, row.active, infos)
 
 
-def find_questionnaire(*, session: Session, name: str) -> QuestionnaireInfo:
-    """A questionnaire named by its slug or its title (case and accents ignored), as typed on a command line."""
+def find_questionnaire(*, session: Session, name: str, edition_id: int | None = None) -> QuestionnaireInfo:
+    """One of the edition's questionnaires named by its slug or its title (case and accents ignored), as typed on a
+    command line."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     wanted = fold((name or "").strip())
-    for row in session.exec(select(Questionnaire).order_by(col(Questionnaire.id))).all():
+    rows = session.exec(
+        select(Questionnaire).where(Questionnaire.edition_id == edition).order_by(col(Questionnaire.id))
+    ).all()
+    for row in rows:
         if wanted in (fold(row.slug), fold(row.title)):
-            return get_questionnaire(session=session, questionnaire_id=row.id)
-    raise NotFoundError(f"aucun questionnaire ne s'appelle « {name} » (indiquez son identifiant court, son slug)")
+            return _info(session, row)
+    known = ", ".join(row.slug for row in rows) or "aucun"
+    raise NotFoundError(
+        f"aucun questionnaire de cette édition ne s'appelle « {name} » (indiquez son identifiant court, son slug : "
+        f"{known})"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Where respondents come from: the edition's Région's départements, or « hors région ».
+
+
+UNKNOWN_DEPARTEMENT = "Département inconnu."
+OUTSIDE = "HORS"  # the reference code of « Hors région » (db.reference), the one choice outside the Région
+
+
+@dataclass(frozen=True)
+class DepartementScope:
+    """The départements an edition's respondents choose from, and why any other is refused."""
+
+    region_name: str
+    allowed: dict[str, str]  # code → name: the Région's départements, then « HORS »
+    elsewhere: dict[str, tuple[str, str]]  # the other Régions' départements: code → (name, its Région's name)
+
+    @property
+    def outside(self) -> str | None:
+        """The code of « Hors région », when the store has it."""
+        return OUTSIDE if OUTSIDE in self.allowed else None
+
+    def refusal(self, code: str) -> str:
+        """Why `code` (a real département, or an overseas collectivity) is not accepted for this edition, in French,
+        without a final full stop (the import's reasons have none; the form adds it)."""
+        region = f"la Région {self.region_name}" if self.region_name else "la Région de cette édition"
+        text = f"{code} n'est pas un département de {region}"
+        if code in self.elsewhere:
+            name, its_region = self.elsewhere[code]
+            text += f" ({name}, Région {its_region})" if its_region else f" ({name})"
+        if self.outside:
+            text += f" ; une structure d'une autre région se classe « {self.allowed[OUTSIDE]} »"
+        return text
+
+
+    def filed_outside(self, code: str) -> str:
+        """The import's remark on a real département of another Région, kept and filed as « Hors région »."""
+        region = f"la Région {self.region_name}" if self.region_name else "la Région de cette édition"
+        text = f"{code}"
+        if code in self.elsewhere:
+            name, its_region = self.elsewhere[code]
+            text += f" ({name}, Région {its_region})" if its_region else f" ({name})"
+        return f"{text} n'est pas un département de {region} : classé « {self.allowed.get(OUTSIDE, OUTSIDE)} »"
+
+
+def departement_scope(*, session: Session, edition_id: int | None = None) -> DepartementScope:
+    """The edition's Région's départements and « HORS » (as services.reference lists them), with the Région's name."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.get(Edition, edition)
+    region = geo.region_name(row.region_code) if row is not None else ""
+    allowed = dict(list_departements(session=session, edition_id=edition))
+    elsewhere = {
+        d.code: (d.name, geo.region_name(d.region_code or ""))
+        for d in session.exec(select(Departement)).all()
+        if d.code not in allowed
+    }
+    return DepartementScope(region, allowed, elsewhere)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,8 +451,11 @@ class Respondent:
     email: str = ""
 
 
-def check_respondent(*, session: Session, respondent: Respondent) -> tuple[Respondent, dict[str, str]]:
-    """The cleaned respondent fields and a French message per refused field."""
+def check_respondent(
+    *, session: Session, respondent: Respondent, edition_id: int | None = None
+) -> tuple[Respondent, dict[str, str]]:
+    """The cleaned respondent fields and a French message per refused field; the département is one of the
+    edition's Région's, or « hors région »."""
     name, organisation, author_errors = check_author_fields(
         session=session,
         name=respondent.respondent_name,
@@ -353,6 +464,11 @@ def check_respondent(*, session: Session, respondent: Respondent) -> tuple[Respo
         departement=respondent.departement,
     )
     errors = {("respondent_name" if k == "name" else k): v for k, v in author_errors.items()}
+    if respondent.departement is not None and "departement" not in errors:
+        departements = departement_scope(session=session, edition_id=edition_id)
+        if respondent.departement not in departements.allowed:
+            known = respondent.departement in departements.elsewhere
+            errors["departement"] = departements.refusal(respondent.departement) + "." if known else UNKNOWN_DEPARTEMENT
     email, problem = check_text(
         respondent.email, label="L'adresse électronique", max_chars=EMAIL_MAX_CHARS, required=False
     )
@@ -397,11 +513,19 @@ class ResponseReceipt:
     duplicate: bool = False
 
 
-def _draft_row(session: Session, resume_code: str) -> QuestionnaireResponse | None:
+UNKNOWN_CODE = "Ce code de reprise ne correspond à aucun brouillon : vérifiez-le."
+
+
+def _draft_row(session: Session, resume_code: str, edition_id: int) -> QuestionnaireResponse | None:
+    """The response behind a resume code, if it answers one of the edition's questionnaires."""
     code = normalise_code(resume_code)
     if len(code.replace("-", "")) != RESUME_CODE_LENGTH:
         return None
-    return session.exec(select(QuestionnaireResponse).where(QuestionnaireResponse.resume_code == code)).first()
+    return session.exec(
+        select(QuestionnaireResponse)
+        .join(Questionnaire, col(Questionnaire.id) == col(QuestionnaireResponse.questionnaire_id))
+        .where(QuestionnaireResponse.resume_code == code, Questionnaire.edition_id == edition_id)
+    ).first()
 
 
 def _check_values(
@@ -469,25 +593,31 @@ def save_draft(
     resume_code: str | None = None,
     origin: throttle.Origin | None = None,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> DraftState:
     """Keep what was typed so far (required questions not enforced); creates the draft and its resume code.
 
     A new draft from `origin` counts against that address's ceiling of new respondents (the same figures as
-    new passports: one per person), since each sent draft turns its open answers into contributions.
+    new passports: one per person), since each sent draft turns its open answers into contributions. Only an
+    open edition's questionnaire takes answers.
     """
-    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id)
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id, edition_id=edition)
+    require_open(session=session, edition_id=edition)
     if not questionnaire.active:
         raise ValidationError({"form": "Ce questionnaire est clos : il ne reçoit plus de réponses."})
     clean, errors = _check_values(questionnaire.questions, answers, enforce_required=False)
     clean_respondent = None
     if respondent is not None:
-        clean_respondent, respondent_errors = check_respondent(session=session, respondent=respondent)
+        clean_respondent, respondent_errors = check_respondent(
+            session=session, respondent=respondent, edition_id=edition
+        )
         errors.update(respondent_errors)
     if errors:
         raise ValidationError(errors)
-    row = _draft_row(session, resume_code) if resume_code else None
-    if resume_code and row is None:
-        raise NotFoundError("Ce code de reprise ne correspond à aucun brouillon : vérifiez-le.")
+    row = _draft_row(session, resume_code, edition) if resume_code else None
+    if resume_code and (row is None or row.questionnaire_id != questionnaire.id):
+        raise NotFoundError(UNKNOWN_CODE)
     if row is not None and row.status != ResponseStatus.DRAFT:
         raise ValidationError({"form": "Cette réponse a déjà été envoyée : elle ne peut plus être modifiée."})
     if row is None and origin is not None:
@@ -556,12 +686,16 @@ def _state(session: Session, row: QuestionnaireResponse, questionnaire: Question
     )
 
 
-def load_draft(*, session: Session, resume_code: str) -> DraftState | None:
-    """The draft (or the sent response) behind a resume code, or None for an unknown code."""
-    row = _draft_row(session, resume_code)
+def load_draft(*, session: Session, resume_code: str, edition_id: int | None = None) -> DraftState | None:
+    """The draft (or the sent response) behind a resume code, or None for an unknown code or one of another
+    edition's questionnaire."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = _draft_row(session, resume_code, edition)
     if row is None:
         return None
-    return _state(session, row, get_questionnaire(session=session, questionnaire_id=row.questionnaire_id))
+    return _state(
+        session, row, get_questionnaire(session=session, questionnaire_id=row.questionnaire_id, edition_id=edition)
+    )
 
 
 def submit_response(
@@ -570,14 +704,18 @@ def submit_response(
     resume_code: str,
     answers: dict[str, object] | None = None,
     respondent: Respondent | None = None,
+    edition_id: int | None = None,
 ) -> ResponseReceipt:
-    """Send a draft: every rule checked, open answers turned into contributions; sending twice changes nothing."""
-    row = _draft_row(session, resume_code)
+    """Send a draft of the edition's questionnaire: every rule checked, open answers turned into contributions of
+    the edition's themes; sending twice changes nothing."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = _draft_row(session, resume_code, edition)
     if row is None or row.id is None:
-        raise NotFoundError("Ce code de reprise ne correspond à aucun brouillon : vérifiez-le.")
-    questionnaire = get_questionnaire(session=session, questionnaire_id=row.questionnaire_id)
+        raise NotFoundError(UNKNOWN_CODE)
+    questionnaire = get_questionnaire(session=session, questionnaire_id=row.questionnaire_id, edition_id=edition)
     if row.status == ResponseStatus.SUBMITTED:
         return _receipt(session, row, questionnaire, duplicate=True)
+    require_open(session=session, edition_id=edition)
     if answers is not None or respondent is not None:
         save_draft(
             session=session,
@@ -585,6 +723,7 @@ def submit_response(
             answers=answers or {},
             respondent=respondent,
             resume_code=row.resume_code,
+            edition_id=edition,
         )
     state = _state(session, row, questionnaire)
     assert state is not None
@@ -641,7 +780,10 @@ def _receipt(
 
 
 def purge_stale_drafts(*, session: Session, older_than_days: int = DRAFT_RETENTION_DAYS) -> int:
-    """Delete drafts nobody touched for `older_than_days` days (they may hold a name or an e-mail)."""
+    """Delete drafts nobody touched for `older_than_days` days (they may hold a name or an e-mail).
+
+    Every edition's at once: the privacy notice's promise does not depend on the edition a draft answers.
+    """
     limit = utcnow() - timedelta(days=older_than_days)
     is_stale = (col(QuestionnaireResponse.status) == ResponseStatus.DRAFT.value) & (
         col(QuestionnaireResponse.updated_at) < limit
@@ -698,9 +840,11 @@ def _sent(questionnaire_id: int, filters: ResultsFilter) -> list[Any]:
 
 
 def results_overview(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None
+    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> ResultsOverview:
-    """How many responses were sent (online, imported), drafts still open, contributions made from them."""
+    """How many responses to one of the edition's questionnaires were sent (online, imported), drafts still open,
+    contributions made from them."""
+    check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     filters = filters or ResultsFilter()
     by_origin = dict(
         session.exec(
@@ -750,11 +894,12 @@ def _choice_counts(session: Session, question_ids: list[int], conditions: list[A
 
 
 def question_results(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None
+    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> list[QuestionResult]:
-    """Per question: how many answered, and for closed questions the count of each choice (and the mean of scales)."""
+    """Per question of one of the edition's questionnaires: how many answered, and for closed questions the count
+    of each choice (and the mean of scales)."""
     filters = filters or ResultsFilter()
-    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id)
+    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     conditions = _sent(questionnaire_id, filters)
     answered = dict(
         session.exec(
@@ -821,10 +966,21 @@ class OpenAnswer:
 
 
 def list_open_answers(
-    *, session: Session, question_id: int, filters: ResultsFilter | None = None, limit: int = 200
+    *,
+    session: Session,
+    question_id: int,
+    filters: ResultsFilter | None = None,
+    limit: int = 200,
+    edition_id: int | None = None,
 ) -> tuple[int, list[OpenAnswer]]:
-    """(how many, the latest `limit`) open answers to one question, each with the contribution made from it."""
-    question = session.get(Question, question_id)
+    """(how many, the latest `limit`) open answers to one question of the edition's questionnaires, each with the
+    contribution made from it."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    question = session.exec(
+        select(Question)
+        .join(Questionnaire, col(Questionnaire.id) == col(Question.questionnaire_id))
+        .where(Question.id == question_id, Questionnaire.edition_id == edition)
+    ).first()
     if question is None:
         raise NotFoundError("Cette question n'existe pas.")
     conditions = [*_sent(question.questionnaire_id, filters or ResultsFilter()), Answer.question_id == question_id]
@@ -861,10 +1017,15 @@ def list_open_answers(
     ]
 
 
-def export_results_csv(*, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None) -> bytes:
-    """The counts of every closed question, one line per choice (CSV for a spreadsheet)."""
+def export_results_csv(
+    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+) -> bytes:
+    """The counts of every closed question of one of the edition's questionnaires, one line per choice (CSV)."""
     rows: list[list[object]] = []
-    for result in question_results(session=session, questionnaire_id=questionnaire_id, filters=filters):
+    results = question_results(
+        session=session, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id
+    )
+    for result in results:
         q = result.question
         for count in result.counts:
             share = round(100 * count.count / result.answered, 1) if result.answered else 0.0
@@ -875,9 +1036,12 @@ def export_results_csv(*, session: Session, questionnaire_id: int, filters: Resu
     return csv_bytes(header, rows)
 
 
-def export_responses_csv(*, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None) -> bytes:
-    """Every sent response, one line each, one column per question (personal fields left out)."""
-    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id)
+def export_responses_csv(
+    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+) -> bytes:
+    """Every sent response to one of the edition's questionnaires, one line each, one column per question
+    (personal fields left out)."""
+    questionnaire = get_questionnaire(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     questions = questionnaire.questions
     by_id = {q.id: q for q in questions}
     conditions = _sent(questionnaire_id, filters or ResultsFilter())

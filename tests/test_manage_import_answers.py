@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from db.engine import build_engine, session_scope
 from tests.conftest import copy_sqlite
+from tests.editions import load_second_edition
 from tests.fixtures.questionnaire_files import FIXTURES
 from tests.test_manage import run
 
@@ -103,3 +105,54 @@ def test_an_unknown_departement_code_is_listed_with_its_reason_not_stored_as_out
         in done.stdout
     )
     assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE departement = 'HORS'") == 0
+
+
+def test_the_edition_option_imports_into_that_edition_and_files_the_other_region_out_of_region(
+    store: Path, tmp_path: Path
+) -> None:
+    """`--edition SLUG` names the edition whose questionnaire is meant; without it, the default edition (2016).
+    A département of the 2016 Région is filed « Hors région » in Centre-Val de Loire, with a remark in French."""
+    engine = build_engine(f"sqlite:///{store}")
+    with session_scope(engine, write=True) as session:
+        load_second_edition(session)
+    engine.dispose()
+    export = tmp_path / "cvl.csv"
+    export.write_text(
+        "Structure;Département;Évolution\n"
+        "Scop du Berry;18;Stables\n"
+        "Asso de Nantes;44;En hausse\n"
+        "Réseau d'ailleurs;Hors région;En baisse\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "cvl.json"
+    columns = {
+        "Structure": "field:organisation",
+        "Département": "field:departement",
+        "Évolution": "q:q_emploi_evolution",
+    }
+    mapping.write_text(json.dumps({"format": "ess-correspondance-import", "version": 1, "columns": columns}))
+    args = ("import-answers", str(export), "--questionnaire", "questionnaire-acteurs-2022", "--mapping", str(mapping))
+
+    default = run(store, *args)  # the 2016 edition has no such questionnaire
+    assert default.returncode != 0 and "aucun questionnaire de cette édition" in default.stderr
+    unknown = run(store, *args, "--edition", "bretagne-2030")
+    assert unknown.returncode != 0 and "aucune édition ne s'appelle « bretagne-2030 »" in unknown.stderr
+    assert "centre-val-de-loire-2022" in unknown.stderr  # the known ones are listed
+
+    done = run(store, *args, "--edition", "centre-val-de-loire-2022")
+    assert done.returncode == 0, done.stderr
+    assert "Centre-Val de Loire" in done.stdout
+    assert "3 lignes lues : 3 importées, 0 déjà présentes, 0 rejetées" in done.stdout
+    assert (
+        "ligne 3, colonne « Département », valeur « 44 » : 44 (Loire-Atlantique, Région Pays de la Loire) n'est pas "
+        "un département de la Région Centre-Val de Loire : classé « Hors région »" in done.stdout
+    )
+    assert (
+        count(
+            store,
+            "SELECT count(*) FROM questionnaireresponse r JOIN questionnaire q ON q.id = r.questionnaire_id "
+            "WHERE q.slug = 'questionnaire-acteurs-2022'",
+        )
+        == 3
+    )
+    assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE departement = '44'") == 0

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from db.engine import session_scope
 from models import Contribution, ImportMapping, QuestionnaireResponse
 from tests.app_pages.helpers import account, app_as, script, texts
+from tests.editions import FIRST_EDITION_ID, load_second_edition
 from tests.fixtures.questionnaire_files import FIXTURES
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -184,7 +185,7 @@ def test_results_page_with_filters_and_exports() -> None:
     assert [m.value for m in at.metric] == ["4", "0", "4", "5"]
     assert len(at.get("plotly_chart")) == 3  # the three closed questions this export answers
     assert "Un guichet unique État-Région" in " ".join(str(df.value) for df in at.dataframe)
-    at.selectbox(key="res_departement").set_value("49 · Maine-et-Loire").run()
+    at.selectbox(key=f"res_departement_{FIRST_EDITION_ID}").set_value("49 · Maine-et-Loire").run()
     assert not at.exception and at.metric[0].value == "1"
     assert len(at.get("download_button")) == 2
 
@@ -201,3 +202,139 @@ def test_staff_questionnaire_pages_are_guarded(path: str, role: str | None) -> N
     direct.run()
     assert not direct.exception
     assert not direct.title and "réservée aux équipes habilitées" in texts(direct)
+
+
+# --- two editions in one store ---------------------------------------------------------------
+
+SECOND = "centre-val-de-loire-2022"
+
+
+def second_edition() -> int:
+    with session_scope(write=True) as session:
+        return load_second_edition(session)
+
+
+def full_draft(edition_id: int | None, organisation: str, departement: str, *, send: bool = False) -> str:
+    """A draft of the edition's questionnaire with every question answered (sent if asked); its resume code."""
+    from services import questionnaires as qs
+
+    with session_scope(write=True) as session:
+        questionnaire = qs.get_questionnaire(session=session, edition_id=edition_id)
+        answers: dict[str, object] = {}
+        for q in questionnaire.questions:
+            if q.qtype == "open":
+                answers[q.code] = f"{IDEA} ({organisation})"
+            elif q.qtype == "scale":
+                answers[q.code] = 4
+            elif q.qtype == "yesno":
+                answers[q.code] = "oui"
+            else:
+                answers[q.code] = [q.choices[0]] if q.qtype == "multiple" else q.choices[0]
+        respondent = qs.Respondent(organisation=organisation, departement=departement)
+        draft = qs.save_draft(
+            session=session,
+            questionnaire_id=questionnaire.id,
+            answers=answers,
+            respondent=respondent,
+            edition_id=questionnaire.edition_id,
+        )
+        if send:
+            qs.submit_response(session=session, resume_code=draft.resume_code, edition_id=questionnaire.edition_id)
+    return draft.resume_code
+
+
+def sections_of(edition_id: int) -> int:
+    from services import questionnaires as qs
+
+    with session_scope() as session:
+        return len(qs.get_questionnaire(session=session, edition_id=edition_id).sections)
+
+
+def test_the_questionnaire_is_the_edition_named_in_the_url_and_resumes_only_its_own_drafts() -> None:
+    second = second_edition()
+    first_code = full_draft(None, "Ressourcerie du Maine", "72")
+    second_code = full_draft(second, "Scop du Berry", "18")
+
+    at = app_as(None)
+    at.query_params["edition"] = SECOND
+    at.run()
+    at.switch_page(PUBLIC).run()
+    assert not at.exception
+    content = texts(at).replace("\\", "")  # the pack's texts are drawn Markdown-escaped
+    assert "Centre-Val de Loire · sans compte" in content and "24/11/2022 à Bourges" in content  # from the pack
+    assert "Pays de la Loire" not in content and "Angers" not in content
+
+    # The 2016 edition's resume code opens nothing here.
+    at.text_input(key="qn_resume_input").input(first_code).run()
+    click(at, "qn_resume")
+    assert "Ce code ne correspond à aucun brouillon" in texts(at)
+    assert at.session_state["qn_step"] == -1
+
+    at.text_input(key="qn_resume_input").input(second_code).run()
+    click(at, "qn_resume")
+    assert at.session_state["qn_step"] == sections_of(second)  # every question answered: the last step
+    options = at.selectbox(key="qn_departement").options
+    assert "45 · Loiret" in options and "Hors région" in options
+    assert not any(o.startswith(("44", "49")) for o in options)
+    assert at.selectbox(key="qn_departement").value == "18 · Cher"
+    assert at.text_input(key="qn_organisation").value == "Scop du Berry"
+
+
+def structures(at: AppTest) -> set[str]:
+    """The organisations of the open answers listed on the results page."""
+    return {name for df in at.dataframe if "Structure" in df.value for name in df.value["Structure"]}
+
+
+def test_the_results_page_shows_the_sidebar_edition_only() -> None:
+    second = second_edition()
+    full_draft(None, "Ressourcerie du Maine", "72", send=True)
+    for organisation in ("Scop du Berry", "Asso de Blois"):
+        full_draft(second, organisation, "41", send=True)
+
+    at = app_as("staff").run()
+    at.switch_page(RESULTS).run()
+    assert not at.exception
+    assert at.metric[0].value == "1"
+    assert structures(at) == {"Ressourcerie du Maine"}
+
+    staff = app_as("staff")
+    staff.session_state["edition_slug"] = SECOND
+    staff.run()
+    staff.switch_page(RESULTS).run()
+    assert not staff.exception
+    assert staff.metric[0].value == "2" and staff.metric[1].value == "2"
+    assert structures(staff) == {"Scop du Berry", "Asso de Blois"}
+    options = staff.selectbox(key=f"res_departement_{second}").options
+    assert "41 · Loir-et-Cher" in options and "72 · Sarthe" not in options
+    staff.selectbox(key=f"res_departement_{second}").set_value("41 · Loir-et-Cher").run()
+    assert not staff.exception and staff.metric[0].value == "2"
+    titles = staff.selectbox(key=f"res_questionnaire_{second}").options
+    assert titles == ["Questionnaire aux acteurs de l'ESS du Centre-Val de Loire"]
+
+
+def test_the_import_page_imports_into_the_sidebar_edition() -> None:
+    second = second_edition()
+    staff = app_as("staff")
+    staff.session_state["edition_slug"] = SECOND
+    staff.run()
+    staff.switch_page(IMPORT).run()
+    assert not staff.exception
+    assert staff.selectbox(key=f"imp_questionnaire_{second}").options == [
+        "Questionnaire aux acteurs de l'ESS du Centre-Val de Loire"
+    ]
+    data = "Structure;Département;q_emploi_evolution\nScop du Berry;18;Stables\nAsso de Nantes;44;Stables\n"
+    upload(staff, "cvl.csv", data.encode())
+    assert "2 lignes lues : 1 à importer, 0 déjà présentes, 1 rejetées" in texts(staff)
+    click(staff, "imp_run")
+    assert "1 importées" in staff.success[0].value
+    reasons = " ".join(staff.dataframe[0].value["Motif"])
+    assert "44 n'est pas un département de la Région Centre-Val de Loire" in reasons
+    with session_scope() as session:
+        from models import Questionnaire
+
+        slugs = session.exec(
+            select(Questionnaire.slug).join(
+                QuestionnaireResponse, QuestionnaireResponse.questionnaire_id == Questionnaire.id
+            )
+        ).all()
+    assert slugs == ["questionnaire-acteurs-2022"]

@@ -9,15 +9,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from models import Answer, Contribution, ImportBatch, QuestionnaireResponse, Theme
+from models import Answer, Contribution, Edition, ImportBatch, QuestionnaireResponse, Theme
 from services import questionnaire_import as qi
-from services.errors import ValidationError
+from services import questionnaires as qs
+from services import scope
+from services.errors import NotFoundError, ValidationError
 from services.questionnaires import QuestionnaireInfo, contribution_key, get_questionnaire
+from tests.editions import FIRST_EDITION_ID, load_second_edition
 from tests.fixtures import questionnaire_files as crafted
 from tests.fixtures.questionnaire_files import FIXTURES, build_merged_header_xlsx
 
@@ -492,11 +495,11 @@ def test_report_csv_neutralises_formula_like_values(sqlite_engine: Engine, quest
 
 def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_region(store_engine: Engine) -> None:
     """99, 00, 999 are no département: the row is refused with its reason, in the preview and the report;
-    real codes of other départements (75, 2A, 971, the postal code 97100) are still « Hors région »."""
+    « Hors région » written as such is kept, and the Région's own départements too."""
     with session_scope(store_engine) as session:
         questionnaire = get_questionnaire(session=session)
     q = questionnaire.question("q_emploi_evolution").text
-    codes = ["99", "00", "999", "75", "2A", "971", "97100", "44"]
+    codes = ["99", "00", "999", "Hors région", "44", "49000", "Sarthe"]
     lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
     table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
     mapping = proposed(questionnaire, table)
@@ -511,7 +514,7 @@ def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_
     assert {p.status for p in preview.preview[3:]} == {"À importer"}
 
     report = run_import(store_engine, questionnaire, table, mapping=mapping)
-    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (8, 5, 3)
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (7, 4, 3)
     assert [(p.line, p.kind, p.column, p.value, p.reason) for p in report.problems] == [
         (2, qi.KIND_REJECTED, "Département", "99", why),
         (3, qi.KIND_REJECTED, "Département", "00", why),
@@ -523,9 +526,135 @@ def test_an_unknown_departement_code_is_rejected_and_said_never_filed_as_out_of_
         )
         stored = dict(session.exec(pairs).all())
     assert stored == {
-        "Structure 75": "HORS",
-        "Structure 2A": "HORS",
-        "Structure 971": "HORS",
-        "Structure 97100": "HORS",
+        "Structure Hors région": "HORS",
         "Structure 44": "44",
+        "Structure 49000": "49",
+        "Structure Sarthe": "72",
     }
+
+
+def test_a_departement_of_another_region_is_kept_as_out_of_region_with_a_remark_naming_both(
+    store_engine: Engine,
+) -> None:
+    """75, 2A, 971, the postal code 45000 or « Loiret » are real départements of other Régions: the row is kept
+    (a respondent from elsewhere is one) and filed « Hors région », never in silence: a remark names the
+    département's Région and the edition's, so a file imported into the wrong edition shows at once."""
+    with session_scope(store_engine) as session:
+        questionnaire = get_questionnaire(session=session)
+    q = questionnaire.question("q_emploi_evolution").text
+    codes = ["75", "2A", "971", "45000", "Loiret", "53"]
+    lines = [f"Nom de la structure;Département;{q}"] + [f"Structure {c};{c};Stables" for c in codes]
+    table = qi.read_table(filename="export.csv", data="\n".join(lines).encode())
+    report = run_import(store_engine, questionnaire, table, mapping=proposed(questionnaire, table))
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (6, 6, 0)
+    remarks = {p.value: p.reason for p in report.problems if p.kind == qi.KIND_NOTE}
+    region = "n'est pas un département de la Région Pays de la Loire : classé « Hors région »"
+    assert remarks["75"] == f"75 (Paris, Région Île-de-France) {region}"
+    assert remarks["2A"] == f"2A (Corse-du-Sud, Région Corse) {region}"
+    assert remarks["971"].startswith("971 (Guadeloupe")
+    assert remarks["45000"] == f"45 (Loiret, Région Centre-Val de Loire) {region}"
+    assert remarks["Loiret"] == remarks["45000"] and "53" not in remarks
+    with session_scope(store_engine) as session:
+        stored = dict(
+            session.exec(
+                select(QuestionnaireResponse.organisation, QuestionnaireResponse.departement).where(
+                    QuestionnaireResponse.import_batch_id == report.batch_id
+                )
+            ).all()
+        )
+    assert stored == {f"Structure {c}": "HORS" for c in codes[:5]} | {"Structure 53": "53"}
+
+
+# --- two editions in one store ---------------------------------------------------------------
+
+
+def test_an_import_into_the_second_edition_stays_there_and_refuses_the_first_region(store_engine: Engine) -> None:
+    """Edition B (Centre-Val de Loire) takes its own départements and « Hors région »; the 2016 Région's are
+    refused with the reason in French; its open answers become contributions of its own themes; nothing of it
+    reaches the 2016 questionnaire, and its ids are unknown to the 2016 edition."""
+    with session_scope(store_engine, write=True) as session:
+        second = load_second_edition(session)
+    with session_scope(store_engine) as session:
+        first_q = get_questionnaire(session=session)
+        questionnaire = get_questionnaire(session=session, edition_id=second)
+        cvl_themes = set(scope.theme_ids(session=session, edition_id=second))
+    idea = questionnaire.question("q_financer_proposition").text
+    header = f"Nom de la structure;Département;q_emploi_evolution;{idea}"
+    rows = ["44", "Loire-Atlantique", "49000", "45", "Loir-et-Cher", "Hors région", "99"]
+    body = "Un fonds de garantie régional pour les reprises d'entreprises en coopérative."
+    lines = [header] + [f"Structure {d};{d};Stables;{body} ({d})" for d in rows]
+    table = qi.read_table(filename="cvl.csv", data="\n".join(lines).encode())
+    mapping = proposed(questionnaire, table)
+    assert mapping["q_emploi_evolution"] == "q:q_emploi_evolution" and mapping[idea] == "q:q_financer_proposition"
+
+    with session_scope(store_engine, write=True) as session:
+        for call in (  # the default edition (2016) does not know this questionnaire
+            lambda: qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping),
+            lambda: qi.import_answers(
+                session=session, questionnaire=questionnaire, table=table, mapping=mapping, created_by="anne"
+            ),
+            lambda: qi.import_answers(
+                session=session,
+                questionnaire=first_q,
+                table=table,
+                mapping=proposed(first_q, table),
+                created_by="anne",
+                edition_id=second,
+            ),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    report = run_import(store_engine, questionnaire, table, mapping=mapping, edition_id=second, save_as="CVL")
+    assert (report.rows_read, report.rows_imported, report.rows_rejected) == (7, 6, 1)
+    reasons = {p.value: p.reason for p in report.problems if p.kind == qi.KIND_REJECTED}
+    remarks = {p.value: p.reason for p in report.problems if p.kind == qi.KIND_NOTE}
+    filed = "44 (Loire-Atlantique, Région Pays de la Loire) n'est pas un département de la Région Centre-Val de Loire"
+    assert remarks["44"].startswith(filed) and remarks["Loire-Atlantique"] == remarks["44"]
+    assert remarks["49000"].startswith("49 (Maine-et-Loire, Région Pays de la Loire) n'est pas un département")
+    assert "aucun département français" in reasons["99"]
+
+    with session_scope(store_engine) as session:
+        stored = dict(
+            session.exec(
+                select(QuestionnaireResponse.organisation, QuestionnaireResponse.departement).where(
+                    QuestionnaireResponse.import_batch_id == report.batch_id
+                )
+            ).all()
+        )
+        made = session.exec(select(Contribution).where(col(Contribution.body).startswith(body))).all()
+        assert qs.results_overview(session=session, questionnaire_id=first_q.id).responses == 0
+        assert qs.results_overview(session=session, questionnaire_id=questionnaire.id, edition_id=second).responses == 6
+        assert [
+            b.rows_imported
+            for b in qi.list_batches(session=session, questionnaire_id=questionnaire.id, edition_id=second)
+        ] == [6]
+        assert [
+            m.name for m in qi.list_mappings(session=session, questionnaire_id=questionnaire.id, edition_id=second)
+        ] == ["CVL"]
+        for call in (
+            lambda: qi.list_batches(session=session, questionnaire_id=questionnaire.id),
+            lambda: qi.list_mappings(session=session, questionnaire_id=questionnaire.id),
+            lambda: qi.save_mapping(session=session, questionnaire_id=questionnaire.id, name="x", columns={}),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+    assert stored == {
+        "Structure 44": "HORS",
+        "Structure Loire-Atlantique": "HORS",
+        "Structure 49000": "HORS",
+        "Structure 45": "45",
+        "Structure Loir-et-Cher": "41",
+        "Structure Hors région": "HORS",
+    }
+    assert len(made) == 6 and {c.theme_id for c in made} <= cvl_themes
+
+
+def test_an_archived_edition_takes_no_import(sqlite_engine: Engine, questionnaire: QuestionnaireInfo) -> None:
+    with session_scope(sqlite_engine, write=True) as session:
+        session.execute(update(Edition).where(col(Edition.id) == FIRST_EDITION_ID).values(status="archived"))
+    table = read("acteurs_windows1252.csv")
+    with pytest.raises(ValidationError) as refused:
+        run_import(sqlite_engine, questionnaire, table)
+    assert refused.value.errors == {"edition": scope.ARCHIVED}
+    with session_scope(sqlite_engine) as session:
+        assert count(session, QuestionnaireResponse) == 0

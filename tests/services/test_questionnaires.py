@@ -10,11 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from db.engine import session_scope
-from models import Contribution, QuestionnaireResponse, Theme, utcnow
+from models import Contribution, Edition, QuestionnaireResponse, Theme, utcnow
 from services import questionnaire_import as qi
 from services import questionnaires as qs
+from services import scope
 from services.errors import NotFoundError, ValidationError
 from services.exports import csv_bytes, neutralise_cell
+from tests.editions import FIRST_EDITION_ID, load_second_edition
 from tests.fixtures.questionnaire_files import FIXTURES
 
 IDEA = "Un guichet unique État-Région pour les dossiers de subvention des associations."
@@ -234,3 +236,198 @@ def test_csv_bytes_opens_in_a_french_excel() -> None:
     data = csv_bytes(["Nom", "Valeur"], [["=cmd", 3], ["a;b", None]])
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig") == 'Nom;Valeur\r\n\'=cmd;3\r\n"a;b";\r\n'
+
+
+# --- two editions in one store ---------------------------------------------------------------
+
+CVL_IDEA = "Un fonds de garantie régional pour les coopératives qui reprennent une entreprise du territoire."
+
+
+def every_answer(questionnaire: qs.QuestionnaireInfo, idea: str) -> dict[str, object]:
+    """A valid answer to every question of any questionnaire, `idea` for the open ones."""
+    answers = complete_answers(questionnaire)
+    answers.pop("q_institutions_proposition", None)
+    for q in questionnaire.questions:
+        if q.qtype == "open":
+            answers[q.code] = idea
+    return answers
+
+
+def send(
+    engine: Engine, questionnaire: qs.QuestionnaireInfo, idea: str, respondent: qs.Respondent
+) -> qs.ResponseReceipt:
+    with session_scope(engine, write=True) as session:
+        draft = qs.save_draft(
+            session=session, questionnaire_id=questionnaire.id, answers={}, edition_id=questionnaire.edition_id
+        )
+        return qs.submit_response(
+            session=session,
+            resume_code=draft.resume_code,
+            answers=every_answer(questionnaire, idea),
+            respondent=respondent,
+            edition_id=questionnaire.edition_id,
+        )
+
+
+@pytest.fixture
+def two_editions(store_engine: Engine) -> tuple[qs.QuestionnaireInfo, qs.QuestionnaireInfo]:
+    """The 2016 questionnaire (default edition) and the Centre-Val de Loire 2022 one, in the same store."""
+    with session_scope(store_engine, write=True) as session:
+        second = load_second_edition(session)
+    with session_scope(store_engine) as session:
+        return qs.get_questionnaire(session=session), qs.get_questionnaire(session=session, edition_id=second)
+
+
+def test_each_edition_has_its_own_questionnaire_and_finds_only_its_own(
+    store_engine: Engine, two_editions: tuple[qs.QuestionnaireInfo, qs.QuestionnaireInfo]
+) -> None:
+    first, second = two_editions
+    assert (first.edition_id, first.slug) == (FIRST_EDITION_ID, "questionnaire-acteurs-2016")
+    assert second.edition_id != FIRST_EDITION_ID and second.slug == "questionnaire-acteurs-2022"
+    with session_scope(store_engine) as session:
+        cvl_themes = set(scope.theme_ids(session=session, edition_id=second.edition_id))
+        assert [s.slug for s in qs.list_questionnaires(session=session)] == [first.slug]
+        assert [s.slug for s in qs.list_questionnaires(session=session, edition_id=second.edition_id)] == [second.slug]
+        # Section themes are the edition's own, though theme and question codes overlap with 2016's.
+        assert {s.theme_id for s in second.sections if s.theme_id} <= cvl_themes
+        assert {"q_structure_taille", "q_emploi_evolution"} <= {q.code for q in second.questions}
+        with pytest.raises(NotFoundError):
+            qs.get_questionnaire(session=session, questionnaire_id=second.id)  # not the default edition's
+        with pytest.raises(NotFoundError):
+            qs.get_questionnaire(session=session, questionnaire_id=first.id, edition_id=second.edition_id)
+        with pytest.raises(NotFoundError, match="aucun questionnaire"):
+            qs.find_questionnaire(session=session, name="questionnaire-acteurs-2022")
+        found = qs.find_questionnaire(session=session, name="QUESTIONNAIRE-acteurs-2022", edition_id=second.edition_id)
+        assert found.id == second.id
+
+
+def test_responses_results_and_exports_of_one_edition_never_include_the_other(
+    store_engine: Engine, two_editions: tuple[qs.QuestionnaireInfo, qs.QuestionnaireInfo]
+) -> None:
+    first, second = two_editions
+    send(store_engine, first, IDEA, qs.Respondent(organisation="Ressourcerie du Maine", departement="72"))
+    receipt = send(store_engine, second, CVL_IDEA, qs.Respondent(organisation="Scop du Berry", departement="18"))
+    send(store_engine, second, CVL_IDEA + " Bis.", qs.Respondent(organisation="Asso de Blois", departement="HORS"))
+    assert {c.question_code for c in receipt.contributions} == {
+        q.code for q in second.questions if q.qtype == "open" and q.theme_id
+    }
+
+    with session_scope(store_engine) as session:
+        cvl_themes = set(scope.theme_ids(session=session, edition_id=second.edition_id))
+        made = session.exec(select(Contribution).where(col(Contribution.body).startswith(CVL_IDEA))).all()
+        assert made and {c.theme_id for c in made} <= cvl_themes  # the edition's themes, never 2016's
+        one = qs.results_overview(session=session, questionnaire_id=first.id)
+        two = qs.results_overview(session=session, questionnaire_id=second.id, edition_id=second.edition_id)
+        results = {
+            r.question.code: r
+            for r in qs.question_results(session=session, questionnaire_id=second.id, edition_id=second.edition_id)
+        }
+        first_results = {r.question.code: r for r in qs.question_results(session=session, questionnaire_id=first.id)}
+        exports = {
+            "first_responses": qs.export_responses_csv(session=session, questionnaire_id=first.id),
+            "first_results": qs.export_results_csv(session=session, questionnaire_id=first.id),
+            "second_responses": qs.export_responses_csv(
+                session=session, questionnaire_id=second.id, edition_id=second.edition_id
+            ),
+        }
+        open_question = next(q for q in second.questions if q.qtype == "open")
+        total, answers = qs.list_open_answers(
+            session=session, question_id=open_question.id, edition_id=second.edition_id
+        )
+        # Another edition's ids act as if they did not exist.
+        for call in (
+            lambda: qs.results_overview(session=session, questionnaire_id=second.id),
+            lambda: qs.question_results(session=session, questionnaire_id=first.id, edition_id=second.edition_id),
+            lambda: qs.export_results_csv(session=session, questionnaire_id=second.id),
+            lambda: qs.export_responses_csv(session=session, questionnaire_id=second.id),
+            lambda: qs.list_open_answers(session=session, question_id=open_question.id),
+        ):
+            with pytest.raises(NotFoundError):
+                call()
+
+    def opens(q: qs.QuestionnaireInfo) -> int:
+        return sum(1 for x in q.questions if x.qtype == "open" and x.theme_id)
+
+    assert (one.responses, one.contributions) == (1, opens(first))
+    assert (two.responses, two.contributions) == (2, 2 * opens(second))
+    # The overlapping code counts each edition's own answers only.
+    assert results["q_emploi_evolution"].answered == 2 and first_results["q_emploi_evolution"].answered == 1
+    assert total == 2 and {a.organisation for a in answers} == {"Scop du Berry", "Asso de Blois"}
+    first_text = exports["first_responses"].decode("utf-8-sig")
+    assert "Ressourcerie du Maine" in first_text and "Scop du Berry" not in first_text and CVL_IDEA not in first_text
+    assert "q_financer_proposition" not in exports["first_results"].decode("utf-8-sig")
+    second_text = exports["second_responses"].decode("utf-8-sig")
+    assert "Scop du Berry" in second_text and "Ressourcerie du Maine" not in second_text
+
+
+def test_a_resume_code_of_one_edition_opens_nothing_in_the_other(
+    store_engine: Engine, two_editions: tuple[qs.QuestionnaireInfo, qs.QuestionnaireInfo]
+) -> None:
+    first, second = two_editions
+    with session_scope(store_engine, write=True) as session:
+        draft = qs.save_draft(session=session, questionnaire_id=first.id, answers={"q_structure_reseau": "oui"})
+    other = second.edition_id
+    with session_scope(store_engine, write=True) as session:
+        assert qs.load_draft(session=session, resume_code=draft.resume_code) is not None
+        assert qs.load_draft(session=session, resume_code=draft.resume_code, edition_id=other) is None
+        with pytest.raises(NotFoundError, match="code de reprise"):
+            qs.save_draft(
+                session=session,
+                questionnaire_id=second.id,
+                answers={"q_emploi_evolution": second.question("q_emploi_evolution").choices[0]},
+                resume_code=draft.resume_code,
+                edition_id=other,
+            )
+        with pytest.raises(NotFoundError, match="code de reprise"):
+            qs.submit_response(session=session, resume_code=draft.resume_code, edition_id=other)
+        with pytest.raises(NotFoundError):  # the other edition's questionnaire, asked in this one
+            qs.save_draft(session=session, questionnaire_id=first.id, answers={}, edition_id=other)
+    with session_scope(store_engine) as session:
+        stored = session.exec(
+            select(QuestionnaireResponse).where(QuestionnaireResponse.resume_code == draft.resume_code)
+        ).one()
+        assert (stored.questionnaire_id, stored.status) == (first.id, "draft")
+        assert qs.load_draft(session=session, resume_code=draft.resume_code).answers == {"q_structure_reseau": "oui"}  # type: ignore[union-attr]
+
+
+def test_the_departement_is_one_of_the_edition_region_or_out_of_region(
+    store_engine: Engine, two_editions: tuple[qs.QuestionnaireInfo, qs.QuestionnaireInfo]
+) -> None:
+    first, second = two_editions
+    cases = [
+        (first, "45", "45 n'est pas un département de la Région Pays de la Loire (Loiret, Région Centre-Val de Loire)"),
+        (second, "49", "49 n'est pas un département de la Région Centre-Val de Loire (Maine-et-Loire, Région Pays"),
+    ]
+    for questionnaire, code, message in cases:
+        with session_scope(store_engine, write=True) as session, pytest.raises(ValidationError) as refused:
+            qs.save_draft(
+                session=session,
+                questionnaire_id=questionnaire.id,
+                answers={},
+                respondent=qs.Respondent(departement=code),
+                edition_id=questionnaire.edition_id,
+            )
+        assert (
+            message in refused.value.errors["departement"] and "« Hors région »" in refused.value.errors["departement"]
+        )
+    for questionnaire, code in ((first, "49"), (first, "HORS"), (second, "45"), (second, "HORS")):
+        with session_scope(store_engine, write=True) as session:
+            state = qs.save_draft(
+                session=session,
+                questionnaire_id=questionnaire.id,
+                answers={},
+                respondent=qs.Respondent(departement=code),
+                edition_id=questionnaire.edition_id,
+            )
+        assert state.respondent.departement == code
+
+
+def test_an_archived_edition_takes_no_more_answers(sqlite_engine: Engine, questionnaire: qs.QuestionnaireInfo) -> None:
+    with session_scope(sqlite_engine, write=True) as session:
+        draft = qs.save_draft(session=session, questionnaire_id=questionnaire.id, answers={})
+        session.execute(update(Edition).where(col(Edition.id) == FIRST_EDITION_ID).values(status="archived"))
+    with session_scope(sqlite_engine, write=True) as session, pytest.raises(ValidationError) as refused:
+        qs.submit_response(session=session, resume_code=draft.resume_code, answers=complete_answers(questionnaire))
+    assert refused.value.errors == {"edition": scope.ARCHIVED}
+    with session_scope(sqlite_engine, write=True) as session, pytest.raises(ValidationError):
+        qs.save_draft(session=session, questionnaire_id=questionnaire.id, answers={})
