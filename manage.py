@@ -223,19 +223,25 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
 
 
 def cmd_purge_personal_data(args: argparse.Namespace) -> None:
-    months = args.months if args.months is not None else get_settings().personal_data_retention_months
+    # Each edition keeps personal data for its own retention (its pack's `retention_months`); --months overrides it
+    # for all, and the app's setting only stands in for an edition that has none.
     with session_scope(write=True) as session:
-        report = privacy.purge_personal_data(
-            session=session, retention_months=months, dry_run=args.dry_run, actor=CONSOLE_ACTOR
+        report = privacy.purge_every_edition(
+            session=session,
+            retention_months=args.months,
+            fallback_months=get_settings().personal_data_retention_months,
+            dry_run=args.dry_run,
+            actor=CONSOLE_ACTOR,
         )
     if not args.dry_run:
         with session_scope() as session:  # committed: the old copies of the pages can leave the database file
             privacy.release_erased_pages(session=session)
     prefix = "Essai à blanc, rien n'est effacé : " if args.dry_run else "Données personnelles effacées : "
+    age = f"de plus de {args.months} mois" if args.months is not None else "au-delà de la durée de conservation"
     print(
         f"{prefix}{format_number(report.contributions)} contribution(s), "
         f"{format_number(report.responses)} réponse(s) au questionnaire et "
-        f"{format_number(report.devices)} téléphone(s) de plus de {months} mois."
+        f"{format_number(report.devices)} téléphone(s) {age}."
     )
 
 
@@ -305,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         "purge-personal-data",
         help="efface noms, organisations et courriels au-delà de la durée de conservation (les textes restent)",
     )
-    p.add_argument("--months", type=int, help="durée de conservation en mois (par défaut : le réglage de l'app)")
+    p.add_argument("--months", type=int, help="durée de conservation en mois (par défaut : celle de chaque édition)")
     p.add_argument("--dry-run", action="store_true", help="compte sans rien effacer")
     p.set_defaults(func=cmd_purge_personal_data)
 

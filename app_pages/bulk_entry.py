@@ -17,10 +17,12 @@ from services.errors import ValidationError
 from services.formatting import PARIS, format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.permissions import Permission
-from ui import store
+from services.scope import ARCHIVED
+from ui import edition, store
 from ui.auth import require
 
 account = require(Permission.BULK_ENTRY)
+current = edition.active_edition()
 
 K_SOURCE = "bulk_source"
 K_THEME = "bulk_theme"
@@ -80,7 +82,7 @@ def _save_one() -> None:
         idempotency_key=ss[K_IDEMPOTENCY],
     )
     try:
-        receipt = store.write(contributions.submit_contribution, draft=draft)
+        receipt = store.write(contributions.submit_contribution, draft=draft, edition_id=current.id)
     except ValidationError as exc:
         ss[K_ERRORS] = exc.errors
         return
@@ -105,7 +107,11 @@ def _save_batch() -> None:
         ContributionDraft(**common, body=text, idempotency_key=contributions.batch_idempotency_key(ss[K_BATCH], text))
         for text in paragraphs
     ]
-    items = store.write(contributions.submit_batch, drafts=drafts)
+    try:
+        items = store.write(contributions.submit_batch, drafts=drafts, edition_id=current.id)
+    except ValidationError as exc:
+        ss[K_BATCH_REPORT] = {"saved": 0, "refused": [], "blocked": list(exc.errors.values())}
+        return
     refused = [(paragraphs[i.index], " ".join(i.errors.values())) for i in items if i.receipt is None]
     ss[K_BATCH_REPORT] = {
         "saved": sum(1 for i in items if i.receipt is not None and not i.receipt.duplicate),
@@ -133,10 +139,14 @@ st.caption(
     "Les réglages ci-dessous restent en place d'une saisie à l'autre."
 )
 
-themes = store.themes()
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
+
+themes = store.themes(current.id)
 # format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
-theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
-departements = dict(store.read(reference.list_departements))
+# Numbered in their order (ids run on from one edition to the next).
+theme_labels = {t.id: f"{n}. {t.label}" for n, t in enumerate(themes, start=1)}
+departements = dict(store.read(reference.list_departements, edition_id=current.id))
 departement_labels = {NONE: "Non précisé"}
 departement_labels |= {code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()}
 with st.container(border=True):
@@ -158,6 +168,11 @@ with st.container(border=True):
             format="DD/MM/YYYY",
             key=K_DATE,
         )
+    # Settings kept from another edition chosen earlier in this session no longer apply.
+    if st.session_state.get(K_THEME) not in theme_labels:
+        st.session_state[K_THEME] = None
+    if st.session_state.get(K_DEPT) not in departement_labels:
+        st.session_state[K_DEPT] = NONE
     theme_id = st.selectbox(
         "Thème",
         [t.id for t in themes],
@@ -185,7 +200,11 @@ with st.container(border=True):
 
 one, many = st.tabs(["Une par une", "Coller plusieurs"])
 with one:
-    orientations = store.read(reference.list_orientations, theme_id=theme_id) if theme_id is not None else []
+    orientations = (
+        store.read(reference.list_orientations, theme_id=theme_id, edition_id=current.id)
+        if theme_id is not None
+        else []
+    )
     titles = {NO_ORIENTATION: "Aucune"} | {o.id: f"{o.code} · {o.title}" for o in orientations}
     if st.session_state.get(K_ORIENTATION) not in titles:
         st.session_state[K_ORIENTATION] = NO_ORIENTATION
@@ -264,6 +283,9 @@ with many:
     if report := st.session_state.get(K_BATCH_REPORT):
         if report.get("empty"):
             st.warning("Rien à enregistrer : le champ est vide.")
+        elif report.get("blocked"):
+            for message in report["blocked"]:
+                st.error(message)
         else:
             saved = report["saved"]
             st.success(
@@ -281,7 +303,7 @@ with many:
                 st.dataframe(pd.DataFrame(report["refused"]), hide_index=True, width="stretch")
 
 st.subheader("Vos dernières saisies")
-entries = store.read(contributions.list_entries_by, entered_by=account.username, limit=20)
+entries = store.read(contributions.list_entries_by, entered_by=account.username, limit=20, edition_id=current.id)
 if entries:
     st.dataframe(
         pd.DataFrame(

@@ -30,6 +30,7 @@ from services.contributions import (
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
+from services.scope import ARCHIVED, NOT_OPEN
 from ui import edition, participant, store
 
 log = logging.getLogger(__name__)
@@ -85,10 +86,12 @@ def _stand() -> contributions.StandContext | None:
     code = st.query_params.get("stand")
     if not code:
         return None
+    edition_id = edition.edition_id()
     cached = st.session_state.get(K_STAND)
-    if not cached or cached.get("code_asked") != code:
-        found = store.read(contributions.find_open_stand, code=code)
-        cached = {"code_asked": code, "stand": None}
+    # Stand codes repeat from one edition to the next: the lookup is the edition's.
+    if not cached or cached.get("code_asked") != code or cached.get("edition_id") != edition_id:
+        found = store.read(contributions.find_open_stand, code=code, edition_id=edition_id)
+        cached = {"code_asked": code, "edition_id": edition_id, "stand": None}
         if found is not None:
             cached["stand"] = {"id": found.id, "code": found.code, "name": found.name, "theme_id": found.theme_id}
             # Opened from a stand: its theme is chosen already (the participant can still change it).
@@ -145,6 +148,7 @@ def _send() -> None:
             draft=draft,
             rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
             origin=participant.origin(),
+            edition_id=edition.edition_id(),
         )
     except ValidationError as exc:
         ss[K_ERRORS] = exc.errors
@@ -199,6 +203,7 @@ def _support(contribution_id: int) -> None:
             device_token=participant.device_token(),
             contribution_id=contribution_id,
             origin=participant.origin(),
+            edition_id=edition.edition_id(),
         )
     except ServiceError as exc:
         st.session_state[K_SUPPORT_NOTE] = ("error", exc.message)
@@ -247,7 +252,11 @@ def _render_receipt(receipt: dict) -> None:
 
 def _render_similar(theme_id: int | None, body: str) -> None:
     found = store.read(
-        similar.find_similar_contributions, theme_id=theme_id, text=body, device_token=participant.device_token()
+        similar.find_similar_contributions,
+        theme_id=theme_id,
+        text=body,
+        device_token=participant.device_token(),
+        edition_id=edition.edition_id(),
     )
     note = st.session_state.get(K_SUPPORT_NOTE)
     if not found and not note:
@@ -290,6 +299,13 @@ def _form() -> None:
         _render_receipt(receipt)
         return
 
+    current = edition.active_edition()
+    if not current.open:
+        # The service refuses it anyway; say so before anything is typed.
+        st.info(ARCHIVED if current.archived else NOT_OPEN, icon=":material/event_busy:")
+        st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+        return
+
     st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
     stand = _stand()
     if stand is not None:
@@ -299,8 +315,10 @@ def _form() -> None:
     elif st.query_params.get("stand"):
         st.info("Ce stand n'est pas reconnu : votre contribution sera comptée avec celles de la conférence.")
 
-    themes = store.themes()
+    themes = store.themes(current.id)
     theme_by_id = {t.id: t for t in themes}
+    if st.session_state.get(K_THEME) not in theme_by_id:
+        st.session_state[K_THEME] = None  # a theme of another edition visited earlier in this session
     # format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
     theme_labels = {t.id: t.short_label for t in themes}
     theme_id = st.pills(
@@ -317,7 +335,9 @@ def _form() -> None:
     _show_error("theme_id")
 
     if theme_id is not None:
-        orientations = [o for o in store.read(reference.list_orientations, theme_id=theme_id) if o.presented]
+        orientations = [
+            o for o in store.read(reference.list_orientations, theme_id=theme_id, edition_id=current.id) if o.presented
+        ]
         titles = {o.id: o.title for o in orientations}
         orientation_labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
         if st.session_state.get(K_ORIENTATION) not in titles:
@@ -388,11 +408,13 @@ def _form() -> None:
             persist_state="session",
         )
         _show_error("actor_type")
-        departements = dict(store.read(reference.list_departements))
+        departements = dict(store.read(reference.list_departements, edition_id=current.id))
         departement_labels = {UNSAID: "Je préfère ne pas le dire"}
         departement_labels |= {
             code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()
         }
+        if st.session_state.get(K_DEPT) not in departement_labels:
+            st.session_state[K_DEPT] = UNSAID  # a département of another edition's Région
         st.selectbox(
             "Votre département",
             list(departement_labels),
@@ -422,7 +444,7 @@ def _form() -> None:
         )
         _show_error("display_mode")
 
-    st.caption(notices.contribution_notice(edition.active_edition()))
+    st.caption(notices.contribution_notice(current))
 
     st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
 

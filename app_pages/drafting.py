@@ -12,10 +12,12 @@ from services import drafting, grouping
 from services.formatting import format_datetime, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.permissions import Permission
-from ui import store
+from services.scope import ARCHIVED
+from ui import edition, store
 from ui.auth import require
 
 account = require(Permission.DRAFTING)
+current = edition.active_edition()
 
 K_THEME = "drafting_theme"
 K_FOCUS = "drafting_focus"
@@ -23,8 +25,9 @@ K_FEEDBACK = "drafting_feedback"
 RELATIONS = {"supports": "Appuie l'orientation", "questions": "Questionne l'orientation"}
 VIA = {"stance": "Position du participant", "link": "Lien de l'équipe", "group": "Groupe lié"}
 
-themes = store.themes()
-theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
+themes = store.themes(current.id)
+# Numbered in their order (ids run on from one edition to the next).
+theme_labels = {t.id: f"{n}. {t.label}" for n, t in enumerate(themes, start=1)}
 status_labels = dict(ORIENTATION_STATUS_LABELS)
 
 
@@ -33,19 +36,31 @@ def _done(message: str) -> None:
 
 
 def _move(orientation_id: int, offset: int) -> None:
-    store.write(drafting.move_orientation, orientation_id=orientation_id, offset=offset, actor=account.username)
+    store.write_or_report(
+        drafting.move_orientation,
+        orientation_id=orientation_id,
+        offset=offset,
+        actor=account.username,
+        edition_id=current.id,
+    )
 
 
 st.set_page_config(layout="wide")
 st.title("Rédaction")
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
+if st.session_state.get(K_THEME) not in theme_labels:
+    st.session_state.pop(K_THEME, None)  # a theme of another edition chosen earlier in this session
 theme_id = st.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
 if message := st.session_state.pop(K_FEEDBACK, None):
     st.success(message)
 
-orientations = store.read(drafting.list_orientations, theme_id=theme_id)
-sources = store.read(drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations])
-contributions = store.read(drafting.theme_contributions, theme_id=theme_id)
-groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"])
+orientations = store.read(drafting.list_orientations, theme_id=theme_id, edition_id=current.id)
+sources = store.read(
+    drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
+)
+contributions = store.read(drafting.theme_contributions, theme_id=theme_id, edition_id=current.id)
+groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"], edition_id=current.id)
 
 left, right = st.columns(2, gap="large")
 with left:
@@ -112,7 +127,12 @@ with right:
         new_body = st.text_area("Texte", key="drafting_new_body")
         if st.form_submit_button("Ajouter"):
             added = store.write_or_report(
-                drafting.add_orientation, theme_id=theme_id, title=new_title, body=new_body, actor=account.username
+                drafting.add_orientation,
+                theme_id=theme_id,
+                title=new_title,
+                body=new_body,
+                actor=account.username,
+                edition_id=current.id,
             )
             if added is not None:
                 st.session_state[K_FOCUS] = added.id
@@ -153,6 +173,7 @@ with edit, st.form(f"drafting_edit_{focus_id}_{current.version}"):
             status=status,
             note=note,
             actor=account.username,
+            edition_id=current.id,
         )
         if saved is not None:
             _done(f"Version {saved.version} enregistrée.")
@@ -196,8 +217,9 @@ with traced:
         if links:
             with st.form("drafting_unlink"):
                 chosen = st.selectbox("Retirer un lien", list(links), format_func=links.__getitem__)
-                if st.form_submit_button("Retirer"):
-                    store.write_or_report(drafting.unlink_source, link_id=chosen, actor=account.username)
+                if st.form_submit_button("Retirer") and store.write_or_report(
+                    drafting.unlink_source, link_id=chosen, actor=account.username, edition_id=current.id
+                ):
                     _done("Lien retiré.")
                     st.rerun()
 
@@ -215,13 +237,14 @@ with link, st.form("drafting_link", clear_on_submit=True):
             group_ids=picked_groups,
             relation=relation,
             actor=account.username,
+            edition_id=current.id,
         )
         if n is not None:
             _done(f"Liens ajoutés : {format_number(n)}.")
             st.rerun()
 
 with history:
-    versions = store.read(drafting.list_versions, orientation_id=focus_id)
+    versions = store.read(drafting.list_versions, orientation_id=focus_id, edition_id=current.id)
     st.dataframe(
         pd.DataFrame(
             [
@@ -243,14 +266,16 @@ with history:
         a, b = st.columns(2)
         old = a.selectbox("De la version", numbers, index=1, key=f"drafting_old_{focus_id}")
         new = b.selectbox("À la version", numbers, index=0, key=f"drafting_new_{focus_id}")
-        diff = store.read(drafting.diff_versions, orientation_id=focus_id, old=old, new=new)
+        diff = store.read(drafting.diff_versions, orientation_id=focus_id, old=old, new=new, edition_id=current.id)
         st.code(diff or "Aucune différence.", language="diff")
 
 with comments:
-    for c in store.read(drafting.list_comments, orientation_id=focus_id):
+    for c in store.read(drafting.list_comments, orientation_id=focus_id, edition_id=current.id):
         st.text(f"{format_datetime(c.created_at)} · {c.author}\n{c.body}")
     with st.form(f"drafting_comment_{focus_id}", clear_on_submit=True):
         text = st.text_area("Commentaire pour l'équipe", max_chars=drafting.COMMENT_MAX_CHARS)
         sent = st.form_submit_button("Publier le commentaire")
-    if sent and store.write_or_report(drafting.add_comment, orientation_id=focus_id, body=text, actor=account.username):
+    if sent and store.write_or_report(
+        drafting.add_comment, orientation_id=focus_id, body=text, actor=account.username, edition_id=current.id
+    ):
         st.rerun()

@@ -11,10 +11,12 @@ from services import grouping
 from services.formatting import format_datetime, format_number
 from services.labels import GROUP_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.permissions import Permission
-from ui import store
+from services.scope import ARCHIVED
+from ui import edition, store
 from ui.auth import require
 
 account = require(Permission.GROUPING)
+current = edition.active_edition()
 
 K_THEME = "grouping_theme"
 K_THRESHOLD = "grouping_threshold"
@@ -30,8 +32,9 @@ ACTION_LABELS = {
     "group.edit.undo": "Modification annulée",
 }
 
-themes = store.themes()
-theme_labels = {t.id: f"{t.id}. {t.label}" for t in themes}
+themes = store.themes(current.id)
+# Numbered in their order (ids run on from one edition to the next).
+theme_labels = {t.id: f"{n}. {t.label}" for n, t in enumerate(themes, start=1)}
 status_labels = dict(GROUP_STATUS_LABELS)
 
 
@@ -42,7 +45,11 @@ def _feedback(kind: str, message: str) -> None:
 def _propose() -> None:
     ss = st.session_state
     n = store.write_or_report(
-        grouping.propose_groups, theme_id=ss[K_THEME], threshold=float(ss[K_THRESHOLD]), actor=account.username
+        grouping.propose_groups,
+        theme_id=ss[K_THEME],
+        threshold=float(ss[K_THRESHOLD]),
+        actor=account.username,
+        edition_id=current.id,
     )
     if n is not None:
         _feedback("success", f"Groupes proposés : {format_number(n)}.")
@@ -68,14 +75,18 @@ def _forget_widgets(group_id: int) -> None:
 
 
 def _save(group_id: int) -> None:
-    view = store.write_or_report(grouping.edit_group, group_id=group_id, actor=account.username, **_edits(group_id))
+    view = store.write_or_report(
+        grouping.edit_group, group_id=group_id, actor=account.username, edition_id=current.id, **_edits(group_id)
+    )
     if view is not None:
         _forget_widgets(group_id)
         _feedback("success", f"Groupe G{group_id} modifié : {format_number(len(view.members))} contributions.")
 
 
 def _undo_edit(group_id: int) -> None:
-    view = store.write_or_report(grouping.undo_last_edit, group_id=group_id, actor=account.username)
+    view = store.write_or_report(
+        grouping.undo_last_edit, group_id=group_id, actor=account.username, edition_id=current.id
+    )
     if view is not None:
         _forget_widgets(group_id)
         _feedback("success", f"Dernière modification du groupe G{group_id} annulée.")
@@ -83,21 +94,31 @@ def _undo_edit(group_id: int) -> None:
 
 def _confirm(group_id: int) -> None:
     # The edits first (audited as such), then the decision.
-    if store.write_or_report(grouping.edit_group, group_id=group_id, actor=account.username, **_edits(group_id)):
-        view = store.write_or_report(grouping.confirm_group, group_id=group_id, actor=account.username)
+    if store.write_or_report(
+        grouping.edit_group, group_id=group_id, actor=account.username, edition_id=current.id, **_edits(group_id)
+    ):
+        view = store.write_or_report(
+            grouping.confirm_group, group_id=group_id, actor=account.username, edition_id=current.id
+        )
         if view is not None:
             _forget_widgets(group_id)
             _feedback("success", f"Groupe G{group_id} confirmé : {format_number(len(view.members))} contributions.")
 
 
 def _refuse(group_id: int) -> None:
-    if store.write_or_report(grouping.refuse_group, group_id=group_id, actor=account.username) is None:
+    if (
+        store.write_or_report(grouping.refuse_group, group_id=group_id, actor=account.username, edition_id=current.id)
+        is None
+    ):
         return
     _feedback("success", f"Groupe G{group_id} refusé : ses contributions restent séparées.")
 
 
 def _undo(group_id: int) -> None:
-    if store.write_or_report(grouping.undo_group, group_id=group_id, actor=account.username) is None:
+    if (
+        store.write_or_report(grouping.undo_group, group_id=group_id, actor=account.username, edition_id=current.id)
+        is None
+    ):
         return
     _feedback("success", f"Groupe G{group_id} défait : chaque contribution compte de nouveau seule.")
 
@@ -108,6 +129,10 @@ st.caption(
     "accents, ponctuation ni mots vides). Confirmez, modifiez ou refusez chaque groupe : rien n'est supprimé, "
     "chaque contribution garde son auteur, ses soutiens et sa position."
 )
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
+if st.session_state.get(K_THEME) not in theme_labels:
+    st.session_state.pop(K_THEME, None)  # a theme of another edition chosen earlier in this session
 left, right = st.columns([2, 1])
 theme_id = left.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
 right.slider(
@@ -119,7 +144,14 @@ right.slider(
     key=K_THRESHOLD,
     help="Plus haut : seulement des textes presque identiques. Plus bas : des reformulations plus libres.",
 )
-st.button("Proposer des groupes", key="grouping_propose", type="primary", on_click=_propose, icon=":material/hub:")
+st.button(
+    "Proposer des groupes",
+    key="grouping_propose",
+    type="primary",
+    on_click=_propose,
+    icon=":material/hub:",
+    disabled=current.archived,
+)
 if feedback := st.session_state.pop(K_FEEDBACK, None):
     (st.success if feedback[0] == "success" else st.error)(feedback[1])
 
@@ -127,7 +159,7 @@ st.session_state.setdefault(K_STATUS, "proposed")
 status = st.segmented_control(
     "Groupes", list(status_labels), format_func=status_labels.__getitem__, key=K_STATUS, required=True
 )
-groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=[status or "proposed"])
+groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=[status or "proposed"], edition_id=current.id)
 if not groups:
     st.info("Aucun groupe dans cet état pour ce thème.")
 st.caption(
@@ -203,7 +235,7 @@ for group in groups[:MAX_SHOWN]:
             else:
                 c.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
             b.button("Enregistrer les modifications", key=f"grouping_save_{group.id}", on_click=_save, args=(group.id,))
-            history = store.read(grouping.group_history, group_id=group.id)
+            history = store.read(grouping.group_history, group_id=group.id, edition_id=current.id)
             if any(h.action == "group.edit" and not h.undone for h in history):
                 st.button(
                     "Annuler la dernière modification",
@@ -215,7 +247,7 @@ for group in groups[:MAX_SHOWN]:
         else:
             st.caption("Texte représentatif :")
             st.text(group.representative_text)
-            history = store.read(grouping.group_history, group_id=group.id)
+            history = store.read(grouping.group_history, group_id=group.id, edition_id=current.id)
         if history:
             st.caption("Historique du groupe")
             st.dataframe(

@@ -10,6 +10,7 @@ import streamlit as st
 
 from services import drafting, moderation, reference
 from services.errors import ServiceError, ValidationError
+from services.exports import md_escape
 from services.formatting import format_datetime, format_number
 from services.labels import (
     AUDIT_ACTION_LABELS,
@@ -21,10 +22,12 @@ from services.labels import (
 )
 from services.moderation import PERSONAL_DATA_KINDS, QueueFilter
 from services.permissions import Permission
-from ui import store
+from services.scope import ARCHIVED
+from ui import edition, store
 from ui.auth import require
 
 account = require(Permission.MODERATION)
+current = edition.active_edition()
 
 K_THEME = "moderation_theme"
 K_SOURCE = "moderation_source"
@@ -40,10 +43,11 @@ K_MASKED = "moderation_masked_text"
 FED_VIA = {"stance": "Position du participant", "link": "Lien de l'équipe", "group": "Groupe lié"}
 ALL = ""  # "no filter": a None option would show Streamlit's own (English) placeholder
 
-themes = store.themes()
-theme_labels = {ALL: "Tous les thèmes"} | {str(t.id): f"{t.id}. {t.short_label}" for t in themes}
+themes = store.themes(current.id)
+# Numbered in their order (ids run on from one edition to the next).
+theme_labels = {ALL: "Tous les thèmes"} | {str(t.id): f"{n}. {t.short_label}" for n, t in enumerate(themes, start=1)}
 source_labels = {ALL: "Toutes les origines"} | dict(SOURCE_LABELS)
-stands = store.read(reference.list_stands)
+stands = store.read(reference.list_stands, edition_id=current.id)
 stand_labels = {ALL: "Tous les stands"} | {str(s["id"]): f"{s['code']} · {s['name']}" for s in stands}
 status_labels = {ALL: "Tous les statuts"} | dict(MODERATION_LABELS)
 
@@ -63,7 +67,13 @@ def _run(fn, done: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Run one staff action on the selection; keep a French summary (our words only) for the next run."""
     ss = st.session_state
     try:
-        changed = store.write(fn, contribution_ids=list(ss.get(K_SELECTION) or []), actor=account.username, **kwargs)
+        changed = store.write(
+            fn,
+            contribution_ids=list(ss.get(K_SELECTION) or []),
+            actor=account.username,
+            edition_id=current.id,
+            **kwargs,
+        )
     except ValidationError as exc:
         ss[K_FEEDBACK] = ("error", list(exc.errors.values()))
         return
@@ -119,11 +129,18 @@ st.caption(
     "les données personnelles. Chaque action est inscrite à l'historique de la contribution."
 )
 
-backlog = store.read(moderation.backlog_by_theme)
-cols = st.columns(len(backlog) or 1)
-for column, row in zip(cols, backlog, strict=False):
-    column.metric(f"{row.theme_id}. {row.theme_label}", format_number(row.pending), help="À modérer")
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
 
+backlog = store.read(moderation.backlog_by_theme, edition_id=current.id)
+cols = st.columns(len(backlog) or 1)
+for position, (column, row) in enumerate(zip(cols, backlog, strict=False), start=1):
+    column.metric(f"{position}. {md_escape(row.theme_label)}", format_number(row.pending), help="À modérer")
+
+# Filters kept from another edition (a theme or a stand id of its own) no longer apply.
+for key, labels in ((K_THEME, theme_labels), (K_STAND, stand_labels)):
+    if st.session_state.get(key) not in labels:
+        st.session_state[key] = ALL
 f1, f2, f3, f4 = st.columns(4)
 f1.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
 f2.selectbox("Origine", list(source_labels), format_func=source_labels.__getitem__, key=K_SOURCE)
@@ -131,7 +148,7 @@ f3.selectbox("Stand", list(stand_labels), format_func=stand_labels.__getitem__, 
 st.session_state.setdefault(K_STATUS, "pending")
 f4.selectbox("Statut", list(status_labels), format_func=status_labels.__getitem__, key=K_STATUS)
 
-queue = store.read(moderation.list_queue, filters=_filters())
+queue = store.read(moderation.list_queue, filters=_filters(), edition_id=current.id)
 by_id = {item.contribution_id: item for item in queue}
 if feedback := st.session_state.pop(K_FEEDBACK, None):
     kind, messages = feedback
@@ -178,7 +195,7 @@ else:
         placeholder="Tapez un code de reçu",
     )
     st.button("Tout sélectionner", key="moderation_all", on_click=_select_all, args=(list(choice_labels),))
-    selected = len(st.session_state.get(K_SELECTION) or [])
+    selected = 0 if current.archived else len(st.session_state.get(K_SELECTION) or [])
     with st.container(border=True):
         st.caption(f"Actions sur la sélection ({format_number(selected)})")
         a1, a2, a3 = st.columns(3)
@@ -191,7 +208,11 @@ else:
         r1.text_input("Motif du rejet", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
         r2.button("Rejeter", key="moderation_reject", on_click=_reject, disabled=not selected)
         t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
-        new_theme_labels = {ALL: "Choisissez le thème"} | {str(t.id): f"{t.id}. {t.label}" for t in themes}
+        new_theme_labels = {ALL: "Choisissez le thème"} | {
+            str(t.id): f"{n}. {t.label}" for n, t in enumerate(themes, start=1)
+        }
+        if st.session_state.get(K_NEW_THEME) not in new_theme_labels:
+            st.session_state[K_NEW_THEME] = ALL
         t1.selectbox("Nouveau thème", list(new_theme_labels), format_func=new_theme_labels.__getitem__, key=K_NEW_THEME)
         t2.button("Changer le thème", key="moderation_retheme", on_click=_retheme, disabled=not selected)
         g1, g2 = st.columns([3, 1], vertical_alignment="bottom")
@@ -226,16 +247,20 @@ else:
         masked = st.text_area(
             "Texte publié (données personnelles masquées)", value=proposed, key=f"{K_MASKED}_{focus}", height=120
         )
-        save = st.form_submit_button("Enregistrer le texte masqué")
+        save = st.form_submit_button("Enregistrer le texte masqué", disabled=current.archived)
     if save and (
         store.write_or_report(
-            moderation.set_masked_text, contribution_id=focus, masked_text=masked, actor=account.username
+            moderation.set_masked_text,
+            contribution_id=focus,
+            masked_text=masked,
+            actor=account.username,
+            edition_id=current.id,
         )
         is not None
     ):
         st.success("Texte masqué enregistré.")
 
-    fed = store.read(drafting.contribution_orientations, contribution_id=focus)
+    fed = store.read(drafting.contribution_orientations, contribution_id=focus, edition_id=current.id)
     if fed:
         st.caption("Orientations nourries par cette contribution")
         st.dataframe(
@@ -254,7 +279,7 @@ else:
         )
 
     st.caption("Historique")
-    history = store.read(moderation.contribution_history, contribution_id=focus)
+    history = store.read(moderation.contribution_history, contribution_id=focus, edition_id=current.id)
     if history:
 
         def _fields(values: dict) -> str:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from services import contributions
+from services.exports import md_escape
 from services.formatting import format_datetime, format_number
 from services.labels import MODERATION_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from ui import edition, participant, store
@@ -14,8 +15,9 @@ st.caption(
 )
 
 token = participant.device_token()
-mine = store.read(contributions.list_device_contributions, device_token=token)
-supported = store.read(contributions.list_device_supports, device_token=token)
+current = edition.active_edition()
+mine = store.read(contributions.list_device_contributions, device_token=token, edition_id=current.id)
+supported = store.read(contributions.list_device_supports, device_token=token, edition_id=current.id)
 
 if not mine:
     st.info("Vous n'avez encore rien envoyé depuis ce téléphone.", icon=":material/inbox:")
@@ -26,7 +28,7 @@ for item in mine:
         # The receipt code and the labels are the app's own words; what the participant wrote goes through st.text.
         st.markdown(f"**{item.receipt_code}** · {label(MODERATION_LABELS, item.status)}")
         origin = label(SOURCE_LABELS, item.source)
-        st.caption(f"{item.theme_label} · {origin} · {format_datetime(item.created_at)}")
+        st.caption(f"{md_escape(item.theme_label)} · {origin} · {format_datetime(item.created_at)}")
         if item.title:
             st.text(item.title)
         st.text(item.text)
@@ -44,7 +46,7 @@ if supported:
     st.subheader("Les contributions que vous soutenez")
     for backed in supported:
         with st.container(border=True, key=f"backed_{backed.contribution_id}"):
-            st.caption(f"{backed.theme_label} · soutenue le {format_datetime(backed.supported_at)}")
+            st.caption(f"{md_escape(backed.theme_label)} · soutenue le {format_datetime(backed.supported_at)}")
             if backed.text is None:
                 st.caption("Cette contribution n'est plus affichée : elle est revenue en modération ou a été retirée.")
             else:
@@ -54,6 +56,7 @@ if supported:
 st.page_link("app_pages/contribute.py", label="Écrire une contribution", icon=":material/edit_note:")
 st.caption(
     "Pour consulter, corriger ou effacer une contribution, adressez-vous à "
-    f"{edition.active_edition().privacy_contact or 'l’accueil de la conférence'} en donnant son code de reçu."
+    f"{md_escape(current.privacy_contact) if current.privacy_contact else 'l’accueil de la conférence'} "
+    "en donnant son code de reçu."
 )
 participant.remember_device()

@@ -23,7 +23,8 @@ st.title("Données personnelles")
 st.caption(
     "Demandes d'accès et d'effacement : saisissez le code de reçu donné à la personne (ou le code de reprise "
     "du questionnaire, ou le jeton de son téléphone). L'effacement retire les noms, organisations, courriels et "
-    "le lien avec le téléphone ; les textes restent, anonymisés, pour la stratégie."
+    "le lien avec le téléphone ; les textes restent, anonymisés, pour la stratégie. Les codes valent pour toutes "
+    "les éditions de la conférence, archivées comprises."
 )
 code = st.text_input("Code", key=K_CODE, max_chars=privacy.CODE_MAX_CHARS, placeholder="ABCD-EFGH")
 if code.strip():
@@ -41,6 +42,7 @@ if code.strip():
                     [
                         {
                             "Reçu": c.receipt_code,
+                            "Édition": c.edition,
                             "Date": c.created_at,
                             "Statut": label(MODERATION_LABELS, c.status),
                             "Affichage": label(DISPLAY_MODE_LABELS, c.display_mode),
@@ -59,7 +61,13 @@ if code.strip():
             st.dataframe(
                 pd.DataFrame(
                     [
-                        {"Réponse": r.response_id, "Date": r.created_at, "Nom": r.respondent_name, "Courriel": r.email}
+                        {
+                            "Réponse": r.response_id,
+                            "Édition": r.edition,
+                            "Date": r.created_at,
+                            "Nom": r.respondent_name,
+                            "Courriel": r.email,
+                        }
                         for r in data.responses
                     ]
                 ),

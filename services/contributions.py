@@ -21,10 +21,14 @@ from models import (
     ContributionSupport,
     Departement,
     DisplayMode,
+    Edition,
     ModerationStatus,
     Orientation,
     Participant,
     Ptce,
+    Question,
+    Questionnaire,
+    QuestionnaireResponse,
     Source,
     Stance,
     Stand,
@@ -36,6 +40,7 @@ from services.codes import readable_code
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.participants import count_anonymous_write, get_or_create_participant, participant_id_for_token
 from services.published import PUBLISHED, is_published, published_text
+from services.scope import require_open, require_writable, resolve_edition_id, theme_ids
 from services.text import check_text
 from services.throttle import Origin
 
@@ -48,6 +53,10 @@ IDEMPOTENCY_KEY_MAX = 64
 # A text sent again from the same phone on the same theme within this window is the same contribution.
 RESEND_WINDOW = timedelta(hours=2)
 T = TypeVar("T")
+
+# No count in it: editions have from two to twelve themes.
+THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
+NOT_FOUND = "Cette contribution n'existe pas."
 
 
 @dataclass
@@ -126,10 +135,16 @@ def check_author_fields(
     actor_type: str | None,
     departement: str | None,
     known: _Known | None = None,
+    edition_id: int | None = None,
 ) -> tuple[str, str, dict[str, str]]:
     """Who writes, as every form asks it (contribution, questionnaire): cleaned name and organisation, and a
-    French message per refused field (keys `name`, `organisation`, `actor_type`, `departement`)."""
+    French message per refused field (keys `name`, `organisation`, `actor_type`, `departement`).
+
+    The département is one of the edition's Région, or « hors région » (services.reference.list_departements
+    offers those only).
+    """
     known = known or _Known(session)
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     errors: dict[str, str] = {}
     clean_name, problem = check_text(name, label="Le nom", max_chars=NAME_MAX_CHARS, required=False)
     if problem:
@@ -141,9 +156,20 @@ def check_author_fields(
         errors["organisation"] = problem
     if actor_type is not None and actor_type not in _ACTOR_TYPES:
         errors["actor_type"] = "Type d'acteur inconnu."
-    if departement is not None and known.get(Departement, departement) is None:
+    if departement is not None and not _departement_of(known, departement, edition):
         errors["departement"] = "Département inconnu."
     return clean_name, clean_organisation, errors
+
+
+def _departement_of(known: _Known, code: str, edition_id: int) -> bool:
+    """True if `code` is a département of the edition's Région, or one outside every Région (« hors région »)."""
+    row = known.get(Departement, code)
+    if row is None:
+        return False
+    if row.region_code is None:
+        return True
+    edition = known.get(Edition, edition_id)
+    return edition is not None and row.region_code == edition.region_code
 
 
 _ACTOR_TYPES = frozenset(a.value for a in ActorType)
@@ -153,7 +179,27 @@ _DISPLAY_MODES = frozenset(d.value for d in DisplayMode)
 _STATUSES = frozenset(s.value for s in ModerationStatus)
 
 
-def _validate(session: Session, draft: ContributionDraft, known: _Known | None = None) -> dict[str, str]:
+def _in_edition(known: _Known, model: type[Any], key: object, edition_id: int) -> bool:
+    """True if the row exists and belongs to the edition (a row of another edition counts as missing)."""
+    row = known.get(model, key) if isinstance(key, int) else None
+    return row is not None and row.edition_id == edition_id
+
+
+def _question_in_edition(known: _Known, question_id: int, edition_id: int) -> bool:
+    question = known.get(Question, question_id) if isinstance(question_id, int) else None
+    return question is not None and _in_edition(known, Questionnaire, question.questionnaire_id, edition_id)
+
+
+def _response_in_edition(known: _Known, response_id: int, edition_id: int) -> bool:
+    response = known.get(QuestionnaireResponse, response_id) if isinstance(response_id, int) else None
+    return response is not None and _in_edition(known, Questionnaire, response.questionnaire_id, edition_id)
+
+
+def _validate(
+    session: Session, draft: ContributionDraft, edition_id: int, known: _Known | None = None
+) -> dict[str, str]:
+    """Every rule of a contribution to `edition_id`; a theme, stand, project, phone or question of another
+    edition is refused as unknown."""
     known = known or _Known(session)
     errors: dict[str, str] = {}
     body, problem = check_text(
@@ -171,16 +217,22 @@ def _validate(session: Session, draft: ContributionDraft, known: _Known | None =
         actor_type=draft.actor_type,
         departement=draft.departement,
         known=known,
+        edition_id=edition_id,
     )
     errors |= {("author_name" if k == "name" else k): v for k, v in author_errors.items()}
 
     theme = known.get(Theme, draft.theme_id) if isinstance(draft.theme_id, int) else None
-    if theme is None:
-        errors["theme_id"] = "Choisissez l'une des cinq thématiques."
+    if theme is None or theme.edition_id != edition_id:
+        theme = None
+        errors["theme_id"] = THEME_REQUIRED
     orientation = None
     if draft.orientation_id is not None:
         orientation = known.get(Orientation, draft.orientation_id) if isinstance(draft.orientation_id, int) else None
-        if orientation is None or (theme is not None and orientation.theme_id != theme.id):
+        if (
+            orientation is None
+            or orientation.edition_id != edition_id
+            or (theme is not None and orientation.theme_id != theme.id)
+        ):
             errors["orientation_id"] = "Cette orientation n'existe pas pour la thématique choisie."
     if draft.stance is not None:
         if draft.stance not in _STANCES:
@@ -196,17 +248,21 @@ def _validate(session: Session, draft: ContributionDraft, known: _Known | None =
     elif draft.display_mode == DisplayMode.ORGANISATION.value and not organisation:
         errors["organisation"] = "Indiquez votre organisation pour contribuer en son nom, ou choisissez « anonyme »."
     # Links checked here: left to the foreign keys, a bad id would look like a receipt-code collision below.
-    if draft.participant_id is not None and known.get(Participant, draft.participant_id) is None:
+    if draft.participant_id is not None and not _in_edition(known, Participant, draft.participant_id, edition_id):
         errors["participant_id"] = "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."
-    if draft.stand_id is not None and known.get(Stand, draft.stand_id) is None:
+    if draft.stand_id is not None and not _in_edition(known, Stand, draft.stand_id, edition_id):
         errors["stand_id"] = "Ce stand n'existe pas."
-    if draft.ptce_id is not None and known.get(Ptce, draft.ptce_id) is None:
-        errors["ptce_id"] = "Ce PTCE n'existe pas."
+    if draft.ptce_id is not None and not _in_edition(known, Ptce, draft.ptce_id, edition_id):
+        errors["ptce_id"] = "Ce projet n'existe pas."
+    if draft.question_id is not None and not _question_in_edition(known, draft.question_id, edition_id):
+        errors["question_id"] = "Cette question n'existe pas."
+    if draft.response_id is not None and not _response_in_edition(known, draft.response_id, edition_id):
+        errors["response_id"] = "Cette réponse au questionnaire n'existe pas."
     if draft.status not in _STATUSES:
         errors["status"] = "Statut de modération inconnu."
     key = draft.idempotency_key or ""
     if not (8 <= len(key) <= IDEMPOTENCY_KEY_MAX) or not key.isascii():
-        errors["idempotency_key"] = "Le formulaire a expiré : rechargez la page puis renvoyez."
+        errors["idempotency_key"] = EXPIRED_FORM
     if errors:
         raise ValidationError(errors)
     return {"body": body, "title": title, "author_name": name, "organisation": organisation}
@@ -241,8 +297,25 @@ def _row_values(draft: ContributionDraft, clean: dict[str, str], now: datetime) 
     }
 
 
-def _existing(session: Session, key: str) -> Contribution | None:
-    return session.exec(select(Contribution).where(Contribution.idempotency_key == key)).first()
+EXPIRED_FORM = "Le formulaire a expiré : rechargez la page puis renvoyez."
+
+
+def _existing(session: Session, key: str, edition_id: int) -> Contribution | None:
+    """The contribution already stored under this key; a key of another edition's is refused, never answered."""
+    row = session.exec(select(Contribution).where(Contribution.idempotency_key == key)).first()
+    if row is not None and not _theme_in(session, row.theme_id, edition_id):
+        raise ValidationError({"idempotency_key": EXPIRED_FORM})
+    return row
+
+
+def _theme_in(session: Session, theme_id: int | None, edition_id: int) -> bool:
+    theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
+    return theme is not None and theme.edition_id == edition_id
+
+
+def _duplicate(row: Contribution) -> Receipt:
+    assert row.id is not None
+    return Receipt(row.id, row.receipt_code, row.created_at, duplicate=True)
 
 
 def _resent(session: Session, draft: ContributionDraft, body: str) -> Contribution | None:
@@ -287,16 +360,25 @@ def _check_rate(session: Session, participant_id: int, limit: RateLimit) -> None
     )
 
 
-def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limit: RateLimit | None = None) -> Receipt:
-    """Validate and store a contribution once per idempotency key; a retry returns the first receipt."""
-    existing = _existing(session, draft.idempotency_key or "")
+def submit_contribution(
+    *,
+    session: Session,
+    draft: ContributionDraft,
+    rate_limit: RateLimit | None = None,
+    edition_id: int | None = None,
+) -> Receipt:
+    """Validate and store a contribution to an edition once per idempotency key; a retry returns the first receipt.
+
+    Staff entries, imports and demo data come this way: refused once the edition is archived.
+    """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    existing = _existing(session, draft.idempotency_key or "", edition)
     if existing is not None:
-        assert existing.id is not None
-        return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
-    clean = _validate(session, draft)
+        return _duplicate(existing)
+    require_writable(session=session, edition_id=edition)
+    clean = _validate(session, draft, edition)
     if draft.participant_id is not None and (resent := _resent(session, draft, clean["body"])) is not None:
-        assert resent.id is not None
-        return Receipt(resent.id, resent.receipt_code, resent.created_at, duplicate=True)
+        return _duplicate(resent)
     # After validation (so field messages come first) and after the idempotency check (a retry is never throttled).
     if rate_limit is not None and draft.participant_id is not None:
         _check_rate(session, draft.participant_id, rate_limit)
@@ -310,10 +392,9 @@ def submit_contribution(*, session: Session, draft: ContributionDraft, rate_limi
                 session.flush()
         except IntegrityError:
             # Either a concurrent retry with the same key won the race, or a receipt code collided.
-            existing = _existing(session, draft.idempotency_key)
+            existing = _existing(session, draft.idempotency_key, edition)
             if existing is not None:
-                assert existing.id is not None
-                return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
+                return _duplicate(existing)
             continue
         assert row.id is not None
         return Receipt(row.id, row.receipt_code, row.created_at)
@@ -332,17 +413,25 @@ def submit_from_device(
     rate_limit: RateLimit | None = None,
     origin: Origin | None = None,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> Receipt:
-    """A participant's submission: tied to the device (created on first use), throttled per device and address."""
+    """A participant's submission to an open edition: tied to the device (created on first use), throttled per
+    device and address."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     # A retry of a submission already stored must answer with its receipt even if the device is now throttled.
-    existing = _existing(session, draft.idempotency_key or "")
+    existing = _existing(session, draft.idempotency_key or "", edition)
     if existing is not None:
-        assert existing.id is not None
-        return Receipt(existing.id, existing.receipt_code, existing.created_at, duplicate=True)
+        return _duplicate(existing)
+    require_open(session=session, edition_id=edition)
     count_anonymous_write(session=session, origin=origin, now=now)
-    participant = get_or_create_participant(session=session, device_token=device_token, origin=origin, now=now)
+    participant = get_or_create_participant(
+        session=session, device_token=device_token, origin=origin, now=now, edition_id=edition
+    )
     receipt = submit_contribution(
-        session=session, draft=replace(draft, participant_id=participant.id), rate_limit=rate_limit
+        session=session,
+        draft=replace(draft, participant_id=participant.id),
+        rate_limit=rate_limit,
+        edition_id=edition,
     )
     # A contribution can be the last step of the treasure hunt: the organisers' count moves at once.
     award_treasure_if_complete(session=session, participant_id=participant.id)
@@ -363,14 +452,21 @@ def support_contribution(
     contribution_id: int,
     origin: Origin | None = None,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> SupportReceipt:
-    """'Je soutiens celle-ci': one support per published contribution and device, never one's own."""
+    """'Je soutiens celle-ci': one support per published contribution of the open edition and device, never
+    one's own."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     target = session.get(Contribution, contribution_id)
-    # Only what a participant may read can be backed: a published contribution (services.published).
-    if target is None or target.status != PUBLISHED:
+    # Only what a participant may read can be backed: a published contribution (services.published) of this
+    # edition (a phone's passport belongs to one edition).
+    if target is None or target.status != PUBLISHED or not _theme_in(session, target.theme_id, edition):
         raise NotFoundError("Cette contribution n'est plus proposée au soutien.")
+    require_open(session=session, edition_id=edition)
     count_anonymous_write(session=session, origin=origin, now=now)
-    participant = get_or_create_participant(session=session, device_token=device_token, origin=origin, now=now)
+    participant = get_or_create_participant(
+        session=session, device_token=device_token, origin=origin, now=now, edition_id=edition
+    )
     if target.participant_id == participant.id:
         raise ValidationError({"support": "C'est votre propre contribution : elle compte déjà."})
     existing = session.exec(
@@ -444,8 +540,11 @@ def _shown_text(row: Contribution) -> str:
     return row.masked_body if row.masked_body is not None else row.body
 
 
-def list_device_contributions(*, session: Session, device_token: str) -> list[OwnContribution]:
-    """What this phone sent, newest first (nothing for an unknown device)."""
+def list_device_contributions(
+    *, session: Session, device_token: str, edition_id: int | None = None
+) -> list[OwnContribution]:
+    """What this phone sent to the edition, newest first (nothing for an unknown device)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     participant_id = participant_id_for_token(session=session, device_token=device_token)
     if participant_id is None:
         return []
@@ -454,7 +553,7 @@ def list_device_contributions(*, session: Session, device_token: str) -> list[Ow
         .join(Theme, col(Theme.id) == col(Contribution.theme_id))
         .outerjoin(Orientation, col(Orientation.id) == col(Contribution.orientation_id))
         .outerjoin(Stand, col(Stand.id) == col(Contribution.stand_id))
-        .where(Contribution.participant_id == participant_id)
+        .where(Contribution.participant_id == participant_id, Theme.edition_id == edition)
         .order_by(col(Contribution.created_at).desc(), col(Contribution.id).desc())
     ).all()
     counts = _support_counts(session, [c.id for c, *_ in rows if c.id is not None])
@@ -477,8 +576,11 @@ def list_device_contributions(*, session: Session, device_token: str) -> list[Ow
     ]
 
 
-def list_device_supports(*, session: Session, device_token: str) -> list[SupportedContribution]:
-    """The contributions this phone supported, newest support first."""
+def list_device_supports(
+    *, session: Session, device_token: str, edition_id: int | None = None
+) -> list[SupportedContribution]:
+    """The contributions of the edition this phone supported, newest support first."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     participant_id = participant_id_for_token(session=session, device_token=device_token)
     if participant_id is None:
         return []
@@ -492,7 +594,7 @@ def list_device_supports(*, session: Session, device_token: str) -> list[Support
         )
         .join(ContributionSupport, col(ContributionSupport.contribution_id) == col(Contribution.id))
         .join(Theme, col(Theme.id) == col(Contribution.theme_id))
-        .where(ContributionSupport.participant_id == participant_id)
+        .where(ContributionSupport.participant_id == participant_id, Theme.edition_id == edition)
         .order_by(col(ContributionSupport.created_at).desc())
     ).all()
     counts = _support_counts(session, [cid for cid, *_ in rows if cid is not None])
@@ -509,22 +611,29 @@ class StandContext:
     theme_id: int
 
 
-def find_open_stand(*, session: Session, code: str) -> StandContext | None:
-    """An active stand by its code as printed on its QR code, or None."""
+def find_open_stand(*, session: Session, code: str, edition_id: int | None = None) -> StandContext | None:
+    """An active stand of the edition by its code as printed on its QR code, or None (codes repeat across
+    editions: S01 of one is not S01 of another)."""
     cleaned = (code or "").strip().upper()
     if not cleaned or len(cleaned) > 20:
         return None
-    row = session.exec(select(Stand).where(Stand.code == cleaned, col(Stand.active))).first()
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.exec(
+        select(Stand).where(Stand.code == cleaned, Stand.edition_id == edition, col(Stand.active))
+    ).first()
     if row is None or row.id is None:
         return None
     return StandContext(row.id, row.code, row.name, row.theme_id)
 
 
-def count_contributions(*, session: Session) -> int:
-    """Every contribution received so far, whatever its source, except those moderation turned down."""
+def count_contributions(*, session: Session, edition_id: int | None = None) -> int:
+    """Every contribution the edition received so far, whatever its source, except those moderation turned down."""
+    themes = theme_ids(session=session, edition_id=resolve_edition_id(session=session, edition_id=edition_id))
     return int(
         session.exec(
-            select(func.count()).select_from(Contribution).where(Contribution.status != ModerationStatus.REJECTED.value)
+            select(func.count())
+            .select_from(Contribution)
+            .where(col(Contribution.theme_id).in_(themes), Contribution.status != ModerationStatus.REJECTED.value)
         ).one()
     )
 
@@ -561,27 +670,53 @@ class BatchItem:
 _BATCH_CHUNK = 500  # IN (...) lists and insert batches
 
 
-def submit_batch(*, session: Session, drafts: Sequence[ContributionDraft]) -> list[BatchItem]:
+def submit_batch(
+    *, session: Session, drafts: Sequence[ContributionDraft], edition_id: int | None = None
+) -> list[BatchItem]:
     """Store every valid draft and report the refused ones with their messages; one bad item stops nothing.
 
     The rules of submit_contribution, item by item (same validation, same idempotency: a key already stored,
     or met earlier in the batch, answers with the first receipt), but the rows go in with one insert per
     chunk: staff bulk entry and the questionnaire import store thousands of contributions at once.
     """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
     known = _Known(session)
     items: list[BatchItem | None] = [None] * len(drafts)
     valid: list[tuple[int, ContributionDraft, dict[str, str]]] = []
     for index, draft in enumerate(drafts):
         try:
-            valid.append((index, draft, _validate(session, draft, known)))
+            valid.append((index, draft, _validate(session, draft, edition, known)))
         except ValidationError as exc:
             items[index] = BatchItem(index, None, exc.errors)
+    # A key already stored for another edition's contribution is refused, never answered with its receipt.
+    foreign = _foreign_keys(session, [draft.idempotency_key for _, draft, _ in valid], edition)
+    if foreign:
+        for index, draft, _ in valid:
+            if draft.idempotency_key in foreign:
+                items[index] = BatchItem(index, None, {"idempotency_key": EXPIRED_FORM})
+        valid = [v for v in valid if v[1].idempotency_key not in foreign]
     for start in range(0, len(valid), _BATCH_CHUNK):
         chunk = valid[start : start + _BATCH_CHUNK]
         receipts = _store_chunk(session, [(draft, clean) for _, draft, clean in chunk])
         for (index, _, _), receipt in zip(chunk, receipts, strict=True):
             items[index] = BatchItem(index, receipt, {})
     return [item for item in items if item is not None]
+
+
+def _foreign_keys(session: Session, keys: Sequence[str], edition_id: int) -> set[str]:
+    """Those of `keys` already stored for a contribution of another edition."""
+    table = _contribution_table()
+    ours = set(theme_ids(session=session, edition_id=edition_id))
+    found: set[str] = set()
+    for start in range(0, len(keys), _BATCH_CHUNK):
+        rows = session.execute(
+            core_select(table.c.idempotency_key, table.c.theme_id).where(
+                table.c.idempotency_key.in_(list(keys[start : start + _BATCH_CHUNK]))
+            )
+        ).all()
+        found |= {key for key, theme in rows if theme not in ours}
+    return found
 
 
 def _stored_receipts(session: Session, keys: Sequence[str]) -> dict[str, Receipt]:
@@ -661,12 +796,15 @@ class EntryRow:
     text: str
 
 
-def list_entries_by(*, session: Session, entered_by: str, limit: int = 20) -> list[EntryRow]:
-    """The latest contributions a staff member typed in, to check a batch at a glance."""
+def list_entries_by(
+    *, session: Session, entered_by: str, limit: int = 20, edition_id: int | None = None
+) -> list[EntryRow]:
+    """The latest contributions of the edition a staff member typed in, to check a batch at a glance."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(Contribution, Theme.short_label)
         .join(Theme, col(Theme.id) == col(Contribution.theme_id))
-        .where(Contribution.entered_by == entered_by)
+        .where(Contribution.entered_by == entered_by, Theme.edition_id == edition)
         .order_by(col(Contribution.id).desc())
         .limit(limit)
     ).all()

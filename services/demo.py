@@ -1,10 +1,15 @@
-"""A realistic demo day (marked `is_demo`, removable): workshops, questionnaire, conference, circuit."""
+"""A realistic demo day of one edition (marked `is_demo`, removable): workshops, questionnaire, conference, circuit.
+
+The demo texts (assets/demo/contributions.yaml) are written for the themes of the 2016 pack; another edition's
+themes get them in turn, by position, when their codes differ. Dates follow the edition's own conference day,
+départements its Région.
+"""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,8 @@ from models import (
     ContributionGroupMember,
     ContributionSupport,
     ContributionTag,
+    Departement,
+    Edition,
     ModerationStatus,
     Orientation,
     OrientationLink,
@@ -27,25 +34,26 @@ from models import (
     QuestionnaireResponse,
     QuestionnaireSection,
     Source,
+    Stance,
     Stand,
     StandVisit,
     Theme,
 )
-from services.circuit import record_stand_visit
 from services.contributions import ContributionDraft, submit_contribution
+from services.errors import NotFoundError
 from services.formatting import PARIS
 from services.participants import create_participant
+from services.scope import require_writable, resolve_edition_id, theme_ids
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "assets" / "demo" / "contributions.yaml"
-CONFERENCE_DAY = datetime(2016, 6, 28, tzinfo=PARIS)
 ACTOR_TYPES = ["association", "cooperative", "mutual", "foundation", "ess_company", "network", "public_body"]
-DEPARTEMENTS = ["44", "44", "44", "49", "49", "53", "72", "72", "85", "85"]
+# Named after no place: the demo runs for any Région.
 ORGANISATIONS = [
-    "Association Solidarités Anjou",
+    "Association Solidarités locales",
     "SCOP Les Ateliers du Val",
-    "Mutuelle des Mauges",
-    "Ressourcerie du Maine",
-    "Coopérative d'activité Ouest",
+    "Mutuelle solidaire du territoire",
+    "Ressourcerie du pays",
+    "Coopérative d'activité et d'emploi",
     "Fédération des centres sociaux",
 ]
 
@@ -63,47 +71,110 @@ def _at(day: datetime, hour: float) -> datetime:
     return day + timedelta(hours=hour)
 
 
-def seed_demo(*, session: Session, seed: int = 2016, participants: int = 120) -> DemoReport:
-    """Create the demo day; run again, it adds nothing (demo rows are removed first by `remove_demo`)."""
-    if session.exec(select(func.count()).select_from(Contribution).where(col(Contribution.is_demo))).one():
+def conference_day(start_date: date) -> datetime:
+    """Midnight, Paris time, of the edition's first day: the demo's hours are counted from it."""
+    return datetime.combine(start_date, time(0, 0), tzinfo=PARIS)
+
+
+def _demo_items() -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["contributions"]
+    return items
+
+
+def _theme_of_item(session: Session, edition_id: int, items: list[dict[str, Any]]) -> dict[str, int]:
+    """Each demo theme code → a theme of the edition: the same code when it has one, else the next theme in order."""
+    themes = session.exec(
+        select(Theme).where(Theme.edition_id == edition_id).order_by(col(Theme.position), col(Theme.id))
+    ).all()
+    by_code = {t.code: t.id or 0 for t in themes}
+    mapping: dict[str, int] = {}
+    for index, code in enumerate(dict.fromkeys(str(item["theme"]) for item in items)):
+        mapping[code] = by_code.get(code) or (themes[index % len(themes)].id or 0)
+    return mapping
+
+
+def _departements(session: Session, region_code: str) -> list[str]:
+    """The codes a demo participant may give: the edition's Région's départements."""
+    return list(
+        session.exec(
+            select(Departement.code).where(Departement.region_code == region_code).order_by(col(Departement.code))
+        ).all()
+    )
+
+
+def _edition(session: Session, edition_id: int | None) -> Edition:
+    row = session.get(Edition, resolve_edition_id(session=session, edition_id=edition_id))
+    if row is None or row.id is None:
+        raise NotFoundError("Cette édition n'existe pas.")
+    return row
+
+
+def seed_demo(
+    *, session: Session, seed: int = 2016, participants: int = 120, edition_id: int | None = None
+) -> DemoReport:
+    """Create the demo day of an edition (the default one by default); run again, it adds nothing (demo rows are
+    removed first by `remove_demo`). Refused for an archived edition."""
+    edition = _edition(session, edition_id)
+    assert edition.id is not None
+    require_writable(session=session, edition_id=edition.id)
+    ours = theme_ids(session=session, edition_id=edition.id)
+    if not ours:
+        return DemoReport(0, 0, 0, 0, 0)
+    if session.exec(
+        select(func.count())
+        .select_from(Contribution)
+        .where(col(Contribution.is_demo), col(Contribution.theme_id).in_(ours))
+    ).one():
         return DemoReport(0, 0, 0, 0, 0)
     rng = random.Random(seed)  # noqa: S311  (reproducible demo data, not a secret)
-    items: list[dict[str, Any]] = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["contributions"]
-    themes = {t.code: t.id for t in session.exec(select(Theme)).all()}
-    orientations = {o.code: o.id for o in session.exec(select(Orientation)).all()}
+    day = conference_day(edition.start_date)
+    departements = _departements(session, edition.region_code)
+    outside = set(session.exec(select(Departement.code).where(col(Departement.region_code).is_(None))).all())
+    items = _demo_items()
+    theme_of = _theme_of_item(session, edition.id, items)
+    orientations = {
+        o.code: o for o in session.exec(select(Orientation).where(Orientation.edition_id == edition.id)).all()
+    }
     stands_by_theme: dict[int, list[Stand]] = {}
-    for stand in session.exec(select(Stand).where(col(Stand.active))).all():
+    for stand in session.exec(
+        select(Stand).where(Stand.edition_id == edition.id, col(Stand.active)).order_by(col(Stand.position))
+    ).all():
         stands_by_theme.setdefault(stand.theme_id, []).append(stand)
+    every_stand = [s for ss in stands_by_theme.values() for s in ss]
 
-    people = [create_participant(session=session, is_demo=True) for _ in range(participants)]
+    people = [create_participant(session=session, is_demo=True, edition_id=edition.id) for _ in range(participants)]
     visits = 0
     for person in people:
-        # Hunters walk the circuit between the two plenaries (10:30–13:30).
-        for stand in rng.sample([s for ss in stands_by_theme.values() for s in ss], k=rng.randint(0, 9)):
-            at = _at(CONFERENCE_DAY, rng.uniform(10.5, 13.5))
-            visits += int(
-                record_stand_visit(
-                    session=session, participant_id=person.id, stand_code=stand.code, at=at, is_demo=True
-                )
-            )
+        # Hunters walk the circuit between the two plenaries (10:30–13:30): distinct stands, one visit each.
+        for stand in rng.sample(every_stand, k=min(len(every_stand), rng.randint(0, 9))):
+            at = _at(day, rng.uniform(10.5, 13.5))
+            session.add(StandVisit(stand_id=stand.id or 0, participant_id=person.id, created_at=at, is_demo=True))
+            visits += 1
+    session.flush()
 
     created: list[int] = []
     for index, item in enumerate(items):
-        theme_id = themes[item["theme"]]
+        theme_id = theme_of[str(item["theme"])]
+        orientation = orientations.get(item.get("orientation") or "")
+        if orientation is not None and orientation.theme_id != theme_id:
+            orientation = None  # the same code names another idea in this edition
+        departement = item.get("departement")
+        if departement and departement not in departements and departement not in outside:
+            departement = rng.choice(departements) if departements else None  # written for another Région
         roll = rng.random()
         stand_id = None
         if roll < 0.15:
             source, at = (
                 Source.WORKSHOP.value,
-                _at(CONFERENCE_DAY - timedelta(days=rng.randint(40, 70)), rng.uniform(9.5, 17)),
+                _at(day - timedelta(days=rng.randint(40, 70)), rng.uniform(9.5, 17)),
             )
         elif roll < 0.45 and stands_by_theme.get(theme_id):
-            source, at = Source.TREASURE_HUNT.value, _at(CONFERENCE_DAY, rng.uniform(10.6, 13.6))
+            source, at = Source.TREASURE_HUNT.value, _at(day, rng.uniform(10.6, 13.6))
             stand_id = rng.choice(stands_by_theme[theme_id]).id
         else:
             source, at = (
                 Source.CONFERENCE.value,
-                _at(CONFERENCE_DAY, rng.choice([rng.uniform(9.5, 12.5), rng.uniform(14, 16.5)])),
+                _at(day, rng.choice([rng.uniform(9.5, 12.5), rng.uniform(14, 16.5)])),
             )
         author = rng.choice(people) if source != Source.WORKSHOP.value else None
         organisation = rng.choice(ORGANISATIONS) if rng.random() < 0.3 else ""
@@ -113,20 +184,23 @@ def seed_demo(*, session: Session, seed: int = 2016, participants: int = 120) ->
                 theme_id=theme_id,
                 body=item["text"],
                 title=item.get("title") or "",
-                orientation_id=orientations.get(item.get("orientation") or ""),
-                stance=item.get("stance"),
+                orientation_id=orientation.id if orientation is not None else None,
+                stance=item.get("stance")
+                if orientation is not None or item.get("stance") == Stance.NEW_PROPOSAL.value
+                else None,
                 source=source,
                 actor_type=item.get("actor_type"),
-                departement=item.get("departement"),
+                departement=departement,
                 organisation=organisation,
                 display_mode="organisation" if organisation else "anonymous",
                 participant_id=author.id if author else None,
                 stand_id=stand_id,
-                idempotency_key=f"demo-{seed}-{index:05d}",
+                idempotency_key=f"demo-{edition.id}-{seed}-{index:05d}",
                 status=ModerationStatus.PUBLISHED.value if rng.random() < 0.7 else ModerationStatus.PENDING.value,
                 is_demo=True,
                 created_at=at,
             ),
+            edition_id=edition.id,
         )
         created.append(receipt.contribution_id)
 
@@ -137,12 +211,18 @@ def seed_demo(*, session: Session, seed: int = 2016, participants: int = 120) ->
             supports += 1
     session.flush()
 
-    responses, answer_contributions = _seed_questionnaire(session=session, rng=rng, seed=seed)
+    responses, answer_contributions = _seed_questionnaire(
+        session=session, rng=rng, seed=seed, edition=edition, departements=departements, day=day
+    )
     return DemoReport(len(people), len(created) + answer_contributions, visits, responses, supports)
 
 
-def _seed_questionnaire(*, session: Session, rng: random.Random, seed: int) -> tuple[int, int]:
-    questionnaire = session.exec(select(Questionnaire).order_by(col(Questionnaire.id))).first()
+def _seed_questionnaire(
+    *, session: Session, rng: random.Random, seed: int, edition: Edition, departements: list[str], day: datetime
+) -> tuple[int, int]:
+    questionnaire = session.exec(
+        select(Questionnaire).where(Questionnaire.edition_id == edition.id).order_by(col(Questionnaire.id))
+    ).first()
     if questionnaire is None:
         return 0, 0
     questions = session.exec(
@@ -154,23 +234,24 @@ def _seed_questionnaire(*, session: Session, rng: random.Random, seed: int) -> t
             select(QuestionnaireSection).where(QuestionnaireSection.questionnaire_id == questionnaire.id)
         ).all()
     }
-    demo_texts: list[dict[str, Any]] = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["contributions"]
-    themes = {t.code: t.id for t in session.exec(select(Theme)).all()}
+    demo_texts = _demo_items()
+    assert edition.id is not None
+    theme_of = _theme_of_item(session, edition.id, demo_texts)
     texts_by_theme: dict[int, list[str]] = {}
     for item in demo_texts:
-        texts_by_theme.setdefault(themes[item["theme"]], []).append(item["text"])
+        texts_by_theme.setdefault(theme_of[str(item["theme"])], []).append(item["text"])
 
     responses = contributions = 0
     for n in range(40):
-        submitted = CONFERENCE_DAY - timedelta(days=rng.randint(8, 45), hours=rng.uniform(-6, 6))
+        submitted = day - timedelta(days=rng.randint(8, 45), hours=rng.uniform(-6, 6))
         response = QuestionnaireResponse(
             questionnaire_id=questionnaire.id or 0,
             origin="online",
-            fingerprint=f"demo-{seed}-{n}",
+            fingerprint=f"demo-{edition.id}-{seed}-{n}",
             status="submitted",
             organisation=rng.choice(ORGANISATIONS),
             actor_type=rng.choice(ACTOR_TYPES),
-            departement=rng.choice(DEPARTEMENTS),
+            departement=rng.choice(departements) if departements else None,
             consent_at=submitted,
             submitted_at=submitted,
             created_at=submitted,
@@ -192,7 +273,7 @@ def _seed_questionnaire(*, session: Session, rng: random.Random, seed: int) -> t
                 answer.value_choices = rng.sample(q.choices, k=rng.randint(1, min(3, len(q.choices))))
             elif q.qtype == "open":
                 theme_id = theme_of_section.get(q.section_id)
-                if theme_id is None or rng.random() < 0.5:
+                if theme_id is None or theme_id not in texts_by_theme or rng.random() < 0.5:
                     continue
                 answer.value_text = rng.choice(texts_by_theme[theme_id])
                 submit_contribution(
@@ -206,11 +287,12 @@ def _seed_questionnaire(*, session: Session, rng: random.Random, seed: int) -> t
                         organisation=response.organisation,
                         response_id=response.id,
                         question_id=q.id,
-                        idempotency_key=f"demo-{seed}-q{n:03d}-{q.id}",
+                        idempotency_key=f"demo-{edition.id}-{seed}-q{n:03d}-{q.id}",
                         status=ModerationStatus.PUBLISHED.value,
                         is_demo=True,
                         created_at=submitted,
                     ),
+                    edition_id=edition.id,
                 )
                 contributions += 1
             session.add(answer)
@@ -218,11 +300,20 @@ def _seed_questionnaire(*, session: Session, rng: random.Random, seed: int) -> t
     return responses, contributions
 
 
-def remove_demo(*, session: Session) -> dict[str, int]:
-    """Delete every demo row (and what hangs off it), leaving real data untouched."""
-    demo_contributions = select(Contribution.id).where(col(Contribution.is_demo))
-    demo_responses = select(QuestionnaireResponse.id).where(col(QuestionnaireResponse.is_demo))
-    demo_participants = select(Participant.id).where(col(Participant.is_demo))
+def remove_demo(*, session: Session, edition_id: int | None = None) -> dict[str, int]:
+    """Delete every demo row of an edition (and what hangs off it), leaving real data and other editions untouched."""
+    edition = _edition(session, edition_id)
+    assert edition.id is not None
+    require_writable(session=session, edition_id=edition.id)
+    ours = theme_ids(session=session, edition_id=edition.id)
+    demo_contributions = select(Contribution.id).where(col(Contribution.is_demo), col(Contribution.theme_id).in_(ours))
+    demo_responses = select(QuestionnaireResponse.id).where(
+        col(QuestionnaireResponse.is_demo),
+        col(QuestionnaireResponse.questionnaire_id).in_(
+            select(Questionnaire.id).where(Questionnaire.edition_id == edition.id)
+        ),
+    )
+    demo_participants = select(Participant.id).where(col(Participant.is_demo), Participant.edition_id == edition.id)
     removed: dict[str, int] = {}
     steps: list[tuple[str, Any]] = [
         (
@@ -238,11 +329,14 @@ def remove_demo(*, session: Session) -> dict[str, int]:
             delete(ContributionGroupMember).where(col(ContributionGroupMember.contribution_id).in_(demo_contributions)),
         ),
         ("links", delete(OrientationLink).where(col(OrientationLink.contribution_id).in_(demo_contributions))),
-        ("contributions", delete(Contribution).where(col(Contribution.is_demo))),
+        (
+            "contributions",
+            delete(Contribution).where(col(Contribution.is_demo), col(Contribution.theme_id).in_(ours)),
+        ),
         ("answers", delete(Answer).where(col(Answer.response_id).in_(demo_responses))),
-        ("responses", delete(QuestionnaireResponse).where(col(QuestionnaireResponse.is_demo))),
+        ("responses", delete(QuestionnaireResponse).where(col(QuestionnaireResponse.id).in_(demo_responses))),
         ("visits", delete(StandVisit).where(col(StandVisit.participant_id).in_(demo_participants))),
-        ("participants", delete(Participant).where(col(Participant.is_demo))),
+        ("participants", delete(Participant).where(col(Participant.id).in_(demo_participants))),
     ]
     for name, stmt in steps:
         removed[name] = session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]

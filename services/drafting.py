@@ -30,6 +30,7 @@ from models import (
 from services.audit import record_audit_event
 from services.errors import NotFoundError, ValidationError
 from services.labels import ORIENTATION_STATUS_LABELS, label
+from services.scope import require_writable, resolve_edition_id, theme_ids
 from services.text import check_text
 
 TITLE_MAX_CHARS = 300
@@ -37,6 +38,7 @@ BODY_MAX_CHARS = 5000
 COMMENT_MAX_CHARS = 2000
 NOTE_MAX_CHARS = 300
 ENTITY = "orientation"
+THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
 
 
 @dataclass(frozen=True)
@@ -59,25 +61,30 @@ def _view(o: Orientation) -> OrientationView:
     )
 
 
-def _get(session: Session, orientation_id: int) -> Orientation:
+def _get(session: Session, orientation_id: int, edition_id: int | None, *, write: bool = False) -> Orientation:
+    """An orientation of the edition (another edition's does not exist here); `write`: the edition not archived."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     row = session.get(Orientation, orientation_id)
-    if row is None:
+    if row is None or row.edition_id != edition:
         raise NotFoundError("Cette orientation n'existe pas.")
+    if write:
+        require_writable(session=session, edition_id=edition)
     return row
 
 
-def list_orientations(*, session: Session, theme_id: int) -> list[OrientationView]:
-    """The draft of one theme, in its reading order."""
+def list_orientations(*, session: Session, theme_id: int, edition_id: int | None = None) -> list[OrientationView]:
+    """The draft of one theme of the edition, in its reading order."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(Orientation)
-        .where(Orientation.theme_id == theme_id)
+        .where(Orientation.theme_id == theme_id, Orientation.edition_id == edition)
         .order_by(col(Orientation.position), col(Orientation.id))
     ).all()
     return [_view(o) for o in rows]
 
 
-def get_orientation(*, session: Session, orientation_id: int) -> OrientationView:
-    return _view(_get(session, orientation_id))
+def get_orientation(*, session: Session, orientation_id: int, edition_id: int | None = None) -> OrientationView:
+    return _view(_get(session, orientation_id, edition_id))
 
 
 def _clean(title: str, body: str, status: str) -> tuple[str, str]:
@@ -114,10 +121,18 @@ def _add_version(session: Session, o: Orientation, actor: str, note: str) -> Non
 
 
 def edit_orientation(
-    *, session: Session, orientation_id: int, title: str, body: str, status: str, actor: str, note: str = ""
+    *,
+    session: Session,
+    orientation_id: int,
+    title: str,
+    body: str,
+    status: str,
+    actor: str,
+    note: str = "",
+    edition_id: int | None = None,
 ) -> OrientationView:
     """Save an edit as a new version (text and status); an edit that changes nothing makes no version."""
-    row = _get(session, orientation_id)
+    row = _get(session, orientation_id, edition_id, write=True)
     clean_title, clean_body = _clean(title, body, status)
     clean_note, problem = check_text(note, label="La note", max_chars=NOTE_MAX_CHARS, required=False)
     if problem:
@@ -145,19 +160,25 @@ def edit_orientation(
     return _view(row)
 
 
-def add_orientation(*, session: Session, theme_id: int, title: str, body: str, actor: str) -> OrientationView:
-    """A new orientation at the end of its theme, status « nouvelle », version 1."""
-    theme = session.get(Theme, theme_id)
-    if theme is None:
-        raise ValidationError({"theme_id": "Choisissez l'une des cinq thématiques."})
+def add_orientation(
+    *, session: Session, theme_id: int, title: str, body: str, actor: str, edition_id: int | None = None
+) -> OrientationView:
+    """A new orientation at the end of its theme, status « nouvelle », version 1; its code is new in the edition."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
+    if theme is None or theme.edition_id != edition:
+        raise ValidationError({"theme_id": THEME_REQUIRED})
+    require_writable(session=session, edition_id=edition)
     clean_title, clean_body = _clean(title, body, OrientationStatus.NEW.value)
     last = session.exec(select(func.max(Orientation.position)).where(Orientation.theme_id == theme_id)).one()
-    count = int(session.exec(select(func.count()).select_from(Orientation)).one())
+    in_edition = Orientation.edition_id == edition
+    count = int(session.exec(select(func.count()).select_from(Orientation).where(in_edition)).one())
     code = f"T{theme.position or theme.id}-N{count + 1}"
-    while session.exec(select(Orientation.id).where(Orientation.code == code)).first() is not None:
+    while session.exec(select(Orientation.id).where(Orientation.code == code, in_edition)).first() is not None:
         count += 1
         code = f"T{theme.position or theme.id}-N{count + 1}"
     row = Orientation(
+        edition_id=edition,
         code=code,
         theme_id=theme_id,
         title=clean_title,
@@ -181,9 +202,11 @@ def add_orientation(*, session: Session, theme_id: int, title: str, body: str, a
     return _view(row)
 
 
-def move_orientation(*, session: Session, orientation_id: int, offset: int, actor: str) -> bool:
+def move_orientation(
+    *, session: Session, orientation_id: int, offset: int, actor: str, edition_id: int | None = None
+) -> bool:
     """Move one orientation up (offset -1) or down (+1) in its theme; False at either end."""
-    row = _get(session, orientation_id)
+    row = _get(session, orientation_id, edition_id, write=True)
     siblings = list(
         session.exec(
             select(Orientation)
@@ -224,9 +247,9 @@ class VersionView:
     created_at: datetime
 
 
-def list_versions(*, session: Session, orientation_id: int) -> list[VersionView]:
+def list_versions(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[VersionView]:
     """Every version of an orientation, latest first."""
-    _get(session, orientation_id)
+    _get(session, orientation_id, edition_id)
     rows = session.exec(
         select(OrientationVersion)
         .where(OrientationVersion.orientation_id == orientation_id)
@@ -240,9 +263,11 @@ def _as_lines(v: VersionView) -> list[str]:
     return lines + v.body.splitlines()
 
 
-def diff_versions(*, session: Session, orientation_id: int, old: int, new: int) -> str:
+def diff_versions(*, session: Session, orientation_id: int, old: int, new: int, edition_id: int | None = None) -> str:
     """A readable unified diff (difflib) between two versions of an orientation: '-' removed, '+' added."""
-    versions = {v.version: v for v in list_versions(session=session, orientation_id=orientation_id)}
+    versions = {
+        v.version: v for v in list_versions(session=session, orientation_id=orientation_id, edition_id=edition_id)
+    }
     if old not in versions or new not in versions:
         raise NotFoundError("Cette version n'existe pas.")
     a, b = versions[old], versions[new]
@@ -275,9 +300,11 @@ class CommentView:
     created_at: datetime
 
 
-def add_comment(*, session: Session, orientation_id: int, body: str, actor: str) -> CommentView:
+def add_comment(
+    *, session: Session, orientation_id: int, body: str, actor: str, edition_id: int | None = None
+) -> CommentView:
     """A note between staff on an orientation (never published)."""
-    _get(session, orientation_id)
+    _get(session, orientation_id, edition_id, write=True)
     text, problem = check_text(body, label="Le commentaire", min_chars=1, max_chars=COMMENT_MAX_CHARS)
     if problem:
         raise ValidationError({"comment": problem})
@@ -295,7 +322,8 @@ def add_comment(*, session: Session, orientation_id: int, body: str, actor: str)
     return CommentView(row.id or 0, row.author, row.body, row.created_at)
 
 
-def list_comments(*, session: Session, orientation_id: int) -> list[CommentView]:
+def list_comments(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[CommentView]:
+    _get(session, orientation_id, edition_id)
     rows = session.exec(
         select(OrientationComment)
         .where(OrientationComment.orientation_id == orientation_id)
@@ -316,9 +344,14 @@ def link_sources(
     relation: str = LinkRelation.SUPPORTS.value,
     contribution_ids: Sequence[int] = (),
     group_ids: Sequence[int] = (),
+    edition_id: int | None = None,
 ) -> int:
-    """Link contributions or confirmed groups to an orientation (supports / questions); returns links added."""
-    orientation = _get(session, orientation_id)
+    """Link contributions or confirmed groups to an orientation (supports / questions); returns links added.
+
+    A contribution or a group of another edition does not exist here (its theme is not the orientation's anyway).
+    """
+    orientation = _get(session, orientation_id, edition_id, write=True)
+    ours = set(theme_ids(session=session, edition_id=orientation.edition_id))
     if relation not in {r.value for r in LinkRelation}:
         raise ValidationError({"relation": "Lien inconnu : « soutient » ou « questionne »."})
     if not contribution_ids and not group_ids:
@@ -328,7 +361,7 @@ def link_sources(
     added: list[dict[str, object]] = []
     for cid in dict.fromkeys(contribution_ids):
         row = session.get(Contribution, cid)
-        if row is None:
+        if row is None or row.theme_id not in ours:
             raise NotFoundError("Une des contributions choisies n'existe plus.")
         if row.theme_id != orientation.theme_id:
             raise ValidationError({"selection": "Une contribution d'un autre thème ne peut pas être liée ici."})
@@ -339,7 +372,9 @@ def link_sources(
             added.append({"contribution_id": cid, "relation": relation})
     for gid in dict.fromkeys(group_ids):
         group = session.get(ContributionGroup, gid)
-        if group is None or group.status != GroupStatus.CONFIRMED.value:
+        if group is None or group.theme_id not in ours:
+            raise NotFoundError("Un des groupes choisis n'existe plus.")
+        if group.status != GroupStatus.CONFIRMED.value:
             raise ValidationError({"selection": "Seul un groupe confirmé peut être lié à une orientation."})
         if (None, gid) not in have:
             session.add(
@@ -358,10 +393,15 @@ def link_sources(
     return len(added)
 
 
-def unlink_source(*, session: Session, link_id: int, actor: str) -> None:
+def unlink_source(*, session: Session, link_id: int, actor: str, edition_id: int | None = None) -> bool:
+    """Remove one traceability link (True once done)."""
     link = session.get(OrientationLink, link_id)
     if link is None:
         raise NotFoundError("Ce lien n'existe plus.")
+    try:
+        _get(session, link.orientation_id, edition_id, write=True)
+    except NotFoundError:
+        raise NotFoundError("Ce lien n'existe plus.") from None
     before = {"contribution_id": link.contribution_id, "group_id": link.group_id, "relation": link.relation}
     session.delete(link)
     record_audit_event(
@@ -372,6 +412,7 @@ def unlink_source(*, session: Session, link_id: int, actor: str) -> None:
         entity_id=link.orientation_id,
         before=before,
     )
+    return True
 
 
 @dataclass(frozen=True)
@@ -400,16 +441,34 @@ class SourceSummary:
     by_relation: Counter[str] = field(default_factory=Counter)
 
 
-def orientation_sources(*, session: Session, orientation_id: int) -> list[SourceRow]:
+def orientation_sources(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[SourceRow]:
     """Every contribution behind an orientation: participants' stances, staff links, members of linked groups."""
-    return orientation_sources_many(session=session, orientation_ids=[orientation_id]).get(orientation_id, [])
+    _get(session, orientation_id, edition_id)
+    return orientation_sources_many(session=session, orientation_ids=[orientation_id], edition_id=edition_id).get(
+        orientation_id, []
+    )
 
 
-def orientation_sources_many(*, session: Session, orientation_ids: Sequence[int]) -> dict[int, list[SourceRow]]:
-    """`orientation_sources` for several orientations in four queries (the export's whole draft at once)."""
-    ids = list(orientation_ids)
-    if not ids:
+def orientation_sources_many(
+    *, session: Session, orientation_ids: Sequence[int], edition_id: int | None = None
+) -> dict[int, list[SourceRow]]:
+    """`orientation_sources` for several orientations in four queries (the export's whole draft at once).
+
+    Every id asked has an entry; one of another edition's orientations has none of its sources (an empty list).
+    """
+    asked = list(dict.fromkeys(orientation_ids))
+    if not asked:
         return {}
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    ids = [
+        int(oid)
+        for oid in session.exec(
+            select(Orientation.id).where(col(Orientation.id).in_(asked), Orientation.edition_id == edition)
+        ).all()
+        if oid is not None
+    ]
+    if not ids:
+        return {oid: [] for oid in asked}
     not_rejected = col(Contribution.status) != ModerationStatus.REJECTED.value
     base = select(Contribution, Stand.name).outerjoin(Stand, col(Stand.id) == col(Contribution.stand_id))
     found: dict[int, dict[int, SourceRow]] = {oid: {} for oid in ids}
@@ -473,7 +532,7 @@ def orientation_sources_many(*, session: Session, orientation_ids: Sequence[int]
             if link.contribution_id in contributions:
                 c, stand = contributions[link.contribution_id]
                 put(link.orientation_id, c, stand, relation=link.relation, via="link", group_id=None, link_id=link.id)
-    return {oid: sorted(rows.values(), key=lambda r: (r.created_at, r.contribution_id)) for oid, rows in found.items()}
+    return {oid: sorted(found.get(oid, {}).values(), key=lambda r: (r.created_at, r.contribution_id)) for oid in asked}
 
 
 def summarise(rows: Sequence[SourceRow]) -> SourceSummary:
@@ -498,14 +557,17 @@ class FedOrientation:
     stance: str | None
 
 
-def contribution_orientations(*, session: Session, contribution_id: int) -> list[FedOrientation]:
+def contribution_orientations(
+    *, session: Session, contribution_id: int, edition_id: int | None = None
+) -> list[FedOrientation]:
     """Which orientations a contribution fed: its author's stance, staff links, and links to its confirmed groups."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     c = session.get(Contribution, contribution_id)
-    if c is None:
+    if c is None or c.theme_id not in theme_ids(session=session, edition_id=edition):
         raise NotFoundError("Cette contribution n'existe pas.")
     fed: dict[int, FedOrientation] = {}
     if c.orientation_id is not None:
-        o = _get(session, c.orientation_id)
+        o = _get(session, c.orientation_id, edition)
         fed[o.id or 0] = FedOrientation(o.id or 0, o.code, o.title, "stance", None, c.stance)
     group_ids = session.exec(
         select(ContributionGroupMember.group_id)
@@ -540,8 +602,14 @@ class ThemeContribution:
     text: str
 
 
-def theme_contributions(*, session: Session, theme_id: int, limit: int = 2000) -> list[ThemeContribution]:
-    """The theme's contributions that count (published or pending), with their confirmed group, oldest first."""
+def theme_contributions(
+    *, session: Session, theme_id: int, limit: int = 2000, edition_id: int | None = None
+) -> list[ThemeContribution]:
+    """The theme's contributions that count (published or pending), with their confirmed group, oldest first
+    (nothing for a theme of another edition)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    if theme_id not in theme_ids(session=session, edition_id=edition):
+        return []
     grouped = dict(
         session.exec(
             select(ContributionGroupMember.contribution_id, ContributionGroupMember.group_id)

@@ -24,11 +24,13 @@ from models import (
     ContributionSupport,
     GroupStatus,
     ModerationStatus,
+    Theme,
     utcnow,
 )
 from services.audit import list_audit_events, record_audit_event
 from services.codes import normalise_code
 from services.errors import NotFoundError, ValidationError
+from services.scope import require_writable, resolve_edition_id, theme_ids
 from services.similar import match_key
 from services.text import check_text
 
@@ -124,11 +126,31 @@ def _confirmed_members(session: Session, theme_id: int) -> set[int]:
     )
 
 
-def propose_groups(*, session: Session, theme_id: int, threshold: float = DEFAULT_THRESHOLD, actor: str) -> int:
+THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
+
+
+def _check_theme(session: Session, theme_id: int, edition_id: int) -> None:
+    """A theme of the edition (groups never mix editions: each lies within one theme)."""
+    theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
+    if theme is None or theme.edition_id != edition_id:
+        raise ValidationError({"theme_id": THEME_REQUIRED})
+
+
+def propose_groups(
+    *,
+    session: Session,
+    theme_id: int,
+    threshold: float = DEFAULT_THRESHOLD,
+    actor: str,
+    edition_id: int | None = None,
+) -> int:
     """Replace the theme's pending proposals by fresh ones at `threshold`; returns how many groups were proposed.
 
     Contributions already in a confirmed group are left out; confirmed, refused and undone groups are kept.
     """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    _check_theme(session, theme_id, edition)
+    require_writable(session=session, edition_id=edition)
     threshold = _check_threshold(threshold)
     stale = list(
         session.exec(
@@ -230,9 +252,20 @@ class GroupView:
         return Counter(m.source for m in self.members)
 
 
-def list_groups(*, session: Session, theme_id: int | None = None, statuses: Sequence[str] = ()) -> list[GroupView]:
-    """Groups (largest first) with their members, supports and stances."""
-    stmt = select(ContributionGroup).order_by(col(ContributionGroup.id))
+def list_groups(
+    *,
+    session: Session,
+    theme_id: int | None = None,
+    statuses: Sequence[str] = (),
+    edition_id: int | None = None,
+) -> list[GroupView]:
+    """The edition's groups (largest first) with their members, supports and stances."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    stmt = (
+        select(ContributionGroup)
+        .where(col(ContributionGroup.theme_id).in_(theme_ids(session=session, edition_id=edition)))
+        .order_by(col(ContributionGroup.id))
+    )
     if theme_id is not None:
         stmt = stmt.where(ContributionGroup.theme_id == theme_id)
     if statuses:
@@ -287,10 +320,21 @@ def list_groups(*, session: Session, theme_id: int | None = None, statuses: Sequ
     return sorted(views, key=lambda v: (-len(v.members), v.id))
 
 
-def _group(session: Session, group_id: int) -> ContributionGroup:
+def _group(session: Session, group_id: int, edition_id: int | None) -> ContributionGroup:
+    """A group of the edition (another edition's does not exist here)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     group = session.get(ContributionGroup, group_id)
-    if group is None:
+    theme = session.get(Theme, group.theme_id) if group is not None else None
+    if group is None or theme is None or theme.edition_id != edition:
         raise NotFoundError("Ce groupe n'existe plus : relancez la proposition.")
+    return group
+
+
+def _writable_group(session: Session, group_id: int, edition_id: int | None) -> ContributionGroup:
+    group = _group(session, group_id, edition_id)
+    theme = session.get(Theme, group.theme_id)
+    assert theme is not None
+    require_writable(session=session, edition_id=theme.edition_id)
     return group
 
 
@@ -338,7 +382,13 @@ def _set_members(session: Session, group_id: int, before: Sequence[int], wanted:
 
 def _view(session: Session, group: ContributionGroup) -> GroupView:
     session.flush()
-    return next(g for g in list_groups(session=session, theme_id=group.theme_id) if g.id == group.id)
+    theme = session.get(Theme, group.theme_id)
+    assert theme is not None
+    return next(
+        g
+        for g in list_groups(session=session, theme_id=group.theme_id, edition_id=theme.edition_id)
+        if g.id == group.id
+    )
 
 
 def confirm_group(
@@ -348,9 +398,10 @@ def confirm_group(
     actor: str,
     member_ids: Sequence[int] | None = None,
     representative_text: str | None = None,
+    edition_id: int | None = None,
 ) -> GroupView:
     """Confirm a proposed group, optionally with edited members and representative text; nothing is deleted."""
-    group = _group(session, group_id)
+    group = _writable_group(session, group_id, edition_id)
     if group.status != GroupStatus.PROPOSED.value:
         raise ValidationError({"group": "Seul un groupe proposé peut être confirmé."})
     before_members = _member_ids(session, group_id)
@@ -386,7 +437,7 @@ def split_receipt_codes(text: str) -> list[str]:
     return [code for part in re.split(r"[,;\n]", text or "") if (code := normalise_code(part))]
 
 
-def _codes_to_ids(session: Session, codes: Sequence[str]) -> list[int]:
+def _codes_to_ids(session: Session, codes: Sequence[str], edition_id: int) -> list[int]:
     # Normalised codes hold only letters, digits and dashes: safe to quote back in a message.
     wanted = list(dict.fromkeys(code for c in codes if (code := normalise_code(c))))
     if len(wanted) > RECEIPT_CODES_MAX:
@@ -397,7 +448,8 @@ def _codes_to_ids(session: Session, codes: Sequence[str]) -> list[int]:
         code: (cid, status)
         for code, cid, status in session.exec(
             select(Contribution.receipt_code, Contribution.id, Contribution.status).where(
-                col(Contribution.receipt_code).in_(wanted)
+                col(Contribution.receipt_code).in_(wanted),
+                col(Contribution.theme_id).in_(theme_ids(session=session, edition_id=edition_id)),
             )
         ).all()
     }
@@ -417,15 +469,18 @@ def edit_group(
     add_receipt_codes: Sequence[str] = (),
     representative_text: str | None = None,
     representative_member_id: int | None = None,
+    edition_id: int | None = None,
 ) -> GroupView:
     """Edit a proposed or confirmed group in place: keep some members, add others by receipt code, rewrite the
     representative text or take a member's text as it. Audited with the state before and after; undoable."""
-    group = _group(session, group_id)
+    group = _writable_group(session, group_id, edition_id)
+    theme = session.get(Theme, group.theme_id)
+    assert theme is not None
     if group.status not in EDITABLE_STATUSES:
         raise ValidationError({"group": "Seul un groupe proposé ou confirmé peut être modifié."})
     before_members = _member_ids(session, group_id)
     kept = list(member_ids) if member_ids is not None else before_members
-    wanted = sorted(set(kept) | set(_codes_to_ids(session, add_receipt_codes)))
+    wanted = sorted(set(kept) | set(_codes_to_ids(session, add_receipt_codes, theme.edition_id)))
     rows = {r.id: r for r in _check_members(session, group, wanted)}
     text = group.representative_text
     if representative_member_id is not None:
@@ -488,8 +543,9 @@ class GroupChange:
     undone: bool  # an edit reverted since by « Annuler la dernière modification »
 
 
-def group_history(*, session: Session, group_id: int) -> list[GroupChange]:
-    """Every staff decision and edit on one group, latest first."""
+def group_history(*, session: Session, group_id: int, edition_id: int | None = None) -> list[GroupChange]:
+    """Every staff decision and edit on one group of the edition, latest first."""
+    _group(session, group_id, edition_id)
     events = list_audit_events(session=session, entity_type=ENTITY, entity_id=group_id)
     undone = {e.after.get("undoes") for e in events if e.action == "group.edit.undo" and e.after}
     return [
@@ -498,13 +554,17 @@ def group_history(*, session: Session, group_id: int) -> list[GroupChange]:
     ]
 
 
-def undo_last_edit(*, session: Session, group_id: int, actor: str) -> GroupView:
+def undo_last_edit(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> GroupView:
     """Put back the members and representative text the latest edit not yet undone replaced (itself audited)."""
-    group = _group(session, group_id)
+    group = _writable_group(session, group_id, edition_id)
     if group.status not in EDITABLE_STATUSES:
         raise ValidationError({"group": "Seul un groupe proposé ou confirmé peut être modifié."})
     target = next(
-        (c for c in group_history(session=session, group_id=group_id) if c.action == "group.edit" and not c.undone),
+        (
+            c
+            for c in group_history(session=session, group_id=group_id, edition_id=edition_id)
+            if c.action == "group.edit" and not c.undone
+        ),
         None,
     )
     if target is None:
@@ -527,8 +587,10 @@ def undo_last_edit(*, session: Session, group_id: int, actor: str) -> GroupView:
     )
 
 
-def _decide(session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str) -> bool:
-    group = _group(session, group_id)
+def _decide(
+    session: Session, group_id: int, actor: str, *, expected: str, status: str, action: str, edition_id: int | None
+) -> bool:
+    group = _writable_group(session, group_id, edition_id)
     if group.status != expected:
         raise ValidationError({"group": "Ce groupe a déjà changé d'état : rechargez la page."})
     before = {"status": group.status}
@@ -547,7 +609,7 @@ def _decide(session: Session, group_id: int, actor: str, *, expected: str, statu
     return True
 
 
-def refuse_group(*, session: Session, group_id: int, actor: str) -> bool:
+def refuse_group(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> bool:
     """These are not duplicates: the proposal is kept as refused (and not proposed again while it stands)."""
     return _decide(
         session,
@@ -556,10 +618,11 @@ def refuse_group(*, session: Session, group_id: int, actor: str) -> bool:
         expected=GroupStatus.PROPOSED.value,
         status=GroupStatus.REFUSED.value,
         action="group.refuse",
+        edition_id=edition_id,
     )
 
 
-def undo_group(*, session: Session, group_id: int, actor: str) -> bool:
+def undo_group(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> bool:
     """Undo a confirmed group: its members count on their own again; links to the group stop counting."""
     return _decide(
         session,
@@ -568,4 +631,5 @@ def undo_group(*, session: Session, group_id: int, actor: str) -> bool:
         expected=GroupStatus.CONFIRMED.value,
         status=GroupStatus.UNDONE.value,
         action="group.undo",
+        edition_id=edition_id,
     )

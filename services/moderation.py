@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from models import AuditEvent, Contribution, ContributionTag, ModerationStatus, Orientation, Stand, Tag, Theme, utcnow
 from services.audit import list_audit_events, record_audit_event
 from services.errors import NotFoundError, ValidationError
+from services.scope import require_writable, resolve_edition_id, theme_ids
 from services.text import check_text
 
 ENTITY = "contribution"
@@ -22,6 +23,7 @@ QUEUE_LIMIT = 500
 REASON_MAX_CHARS = 300
 TAG_MAX_CHARS = 60
 MAX_TAGS_PER_ACTION = 10
+THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
 
 # Personal data found in a contribution's text, flagged for staff and masked on request.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -179,9 +181,16 @@ def _base_query() -> Any:
     )
 
 
-def list_queue(*, session: Session, filters: QueueFilter = QueueFilter(), limit: int = QUEUE_LIMIT) -> list[QueueItem]:
-    """Contributions to moderate, oldest first, filtered by theme, source, stand and status."""
-    stmt = _base_query().limit(limit)
+def list_queue(
+    *,
+    session: Session,
+    filters: QueueFilter = QueueFilter(),
+    limit: int = QUEUE_LIMIT,
+    edition_id: int | None = None,
+) -> list[QueueItem]:
+    """The edition's contributions to moderate, oldest first, filtered by theme, source, stand and status."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    stmt = _base_query().where(Theme.edition_id == edition).limit(limit)
     if filters.status:
         stmt = stmt.where(Contribution.status == filters.status)
     if filters.theme_id is not None:
@@ -217,19 +226,34 @@ def _items(session: Session, rows: Sequence[Any]) -> list[QueueItem]:
     ]
 
 
-def get_item(*, session: Session, contribution_id: int) -> QueueItem:
-    """One contribution as the moderation queue shows it, whatever its status."""
-    items = _items(session, session.exec(_base_query().where(Contribution.id == contribution_id)).all())
+def get_item(*, session: Session, contribution_id: int, edition_id: int | None = None) -> QueueItem:
+    """One contribution of the edition as the moderation queue shows it, whatever its status."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    items = _items(
+        session,
+        session.exec(_base_query().where(Contribution.id == contribution_id, Theme.edition_id == edition)).all(),
+    )
     if not items:
         raise NotFoundError("Cette contribution n'existe pas.")
     return items[0]
 
 
-def _rows(session: Session, ids: Sequence[int]) -> list[Contribution]:
+def _rows(session: Session, ids: Sequence[int], edition_id: int | None) -> list[Contribution]:
+    """The selected contributions for a staff change: all of the edition (another edition's do not exist here),
+    and the edition not archived."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     unique = list(dict.fromkeys(ids))
     if not unique:
         raise ValidationError({"selection": "Sélectionnez au moins une contribution."})
-    rows = list(session.exec(select(Contribution).where(col(Contribution.id).in_(unique))).all())
+    require_writable(session=session, edition_id=edition)
+    rows = list(
+        session.exec(
+            select(Contribution).where(
+                col(Contribution.id).in_(unique),
+                col(Contribution.theme_id).in_(theme_ids(session=session, edition_id=edition)),
+            )
+        ).all()
+    )
     if len(rows) != len(unique):
         raise NotFoundError("Une des contributions sélectionnées n'existe plus : rechargez la page.")
     return sorted(rows, key=lambda r: r.id or 0)
@@ -256,15 +280,17 @@ def _change(session: Session, row: Contribution, actor: str, action: str, **chan
     return True
 
 
-def publish(*, session: Session, contribution_ids: Sequence[int], actor: str) -> int:
+def publish(*, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None) -> int:
     """Publish the selected contributions; returns how many changed."""
     return sum(
         _change(session, r, actor, "contribution.publish", status=ModerationStatus.PUBLISHED.value, rejection_reason="")
-        for r in _rows(session, contribution_ids)
+        for r in _rows(session, contribution_ids, edition_id)
     )
 
 
-def reject(*, session: Session, contribution_ids: Sequence[int], actor: str, reason: str) -> int:
+def reject(
+    *, session: Session, contribution_ids: Sequence[int], actor: str, reason: str, edition_id: int | None = None
+) -> int:
     """Reject the selected contributions with a reason staff can read later; returns how many changed."""
     clean, problem = check_text(reason, label="Le motif du rejet", min_chars=3, max_chars=REASON_MAX_CHARS)
     if problem:
@@ -273,24 +299,31 @@ def reject(*, session: Session, contribution_ids: Sequence[int], actor: str, rea
         _change(
             session, r, actor, "contribution.reject", status=ModerationStatus.REJECTED.value, rejection_reason=clean
         )
-        for r in _rows(session, contribution_ids)
+        for r in _rows(session, contribution_ids, edition_id)
     )
 
 
-def return_to_queue(*, session: Session, contribution_ids: Sequence[int], actor: str) -> int:
+def return_to_queue(
+    *, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
+) -> int:
     """Undo a decision: back to « à modérer »."""
     return sum(
         _change(session, r, actor, "contribution.requeue", status=ModerationStatus.PENDING.value, rejection_reason="")
-        for r in _rows(session, contribution_ids)
+        for r in _rows(session, contribution_ids, edition_id)
     )
 
 
-def change_theme(*, session: Session, contribution_ids: Sequence[int], theme_id: int, actor: str) -> int:
-    """Move contributions to another theme; an orientation of the former theme no longer applies."""
-    if session.get(Theme, theme_id) is None:
-        raise ValidationError({"theme_id": "Choisissez l'une des cinq thématiques."})
+def change_theme(
+    *, session: Session, contribution_ids: Sequence[int], theme_id: int, actor: str, edition_id: int | None = None
+) -> int:
+    """Move contributions to another theme of the same edition; an orientation of the former theme no longer
+    applies."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    theme = session.get(Theme, theme_id)
+    if theme is None or theme.edition_id != edition:
+        raise ValidationError({"theme_id": THEME_REQUIRED})
     changed = 0
-    for row in _rows(session, contribution_ids):
+    for row in _rows(session, contribution_ids, edition):
         changes: dict[str, Any] = {"theme_id": theme_id}
         if row.orientation_id is not None:
             orientation = session.get(Orientation, row.orientation_id)
@@ -321,9 +354,17 @@ def split_tags(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;]", text or "") if part.strip()]
 
 
-def add_tags(*, session: Session, contribution_ids: Sequence[int], labels: Sequence[str], actor: str) -> int:
+def add_tags(
+    *,
+    session: Session,
+    contribution_ids: Sequence[int],
+    labels: Sequence[str],
+    actor: str,
+    edition_id: int | None = None,
+) -> int:
     """Attach tags (created on first use) to the selected contributions; returns the links added."""
     wanted = _clean_tags(labels)
+    rows = _rows(session, contribution_ids, edition_id)
     tag_ids: dict[str, int] = {}
     for label in wanted:
         tag = session.exec(select(Tag).where(Tag.label == label)).first()
@@ -333,7 +374,6 @@ def add_tags(*, session: Session, contribution_ids: Sequence[int], labels: Seque
             session.flush()
         assert tag.id is not None
         tag_ids[label] = tag.id
-    rows = _rows(session, contribution_ids)
     current = _tags_of(session, [r.id or 0 for r in rows])
     added = 0
     for row in rows:
@@ -356,9 +396,11 @@ def add_tags(*, session: Session, contribution_ids: Sequence[int], labels: Seque
     return added
 
 
-def remove_tag(*, session: Session, contribution_id: int, label: str, actor: str) -> bool:
+def remove_tag(
+    *, session: Session, contribution_id: int, label: str, actor: str, edition_id: int | None = None
+) -> bool:
     """Detach one tag from one contribution."""
-    row = _rows(session, [contribution_id])[0]
+    row = _rows(session, [contribution_id], edition_id)[0]
     before = _tags_of(session, [contribution_id]).get(contribution_id, [])
     tag = session.exec(select(Tag).where(Tag.label == label)).first()
     if tag is None or label not in before:
@@ -378,13 +420,26 @@ def remove_tag(*, session: Session, contribution_id: int, label: str, actor: str
     return True
 
 
-def list_tags(*, session: Session) -> list[str]:
-    return list(session.exec(select(Tag.label).order_by(col(Tag.label))).all())
+def list_tags(*, session: Session, edition_id: int | None = None) -> list[str]:
+    """The tags staff put on the edition's contributions (the labels are shared, each edition sees its own)."""
+    themes = theme_ids(session=session, edition_id=resolve_edition_id(session=session, edition_id=edition_id))
+    return list(
+        session.exec(
+            select(Tag.label)
+            .distinct()
+            .join(ContributionTag, col(ContributionTag.tag_id) == col(Tag.id))
+            .join(Contribution, col(Contribution.id) == col(ContributionTag.contribution_id))
+            .where(col(Contribution.theme_id).in_(themes))
+            .order_by(col(Tag.label))
+        ).all()
+    )
 
 
-def set_masked_text(*, session: Session, contribution_id: int, masked_text: str | None, actor: str) -> bool:
+def set_masked_text(
+    *, session: Session, contribution_id: int, masked_text: str | None, actor: str, edition_id: int | None = None
+) -> bool:
     """Store the copy shown instead of the text as typed (personal data masked); None removes it."""
-    row = _rows(session, [contribution_id])[0]
+    row = _rows(session, [contribution_id], edition_id)[0]
     value: str | None = None
     if masked_text is not None:
         value, problem = check_text(masked_text, label="Le texte masqué", min_chars=1, max_chars=4000)
@@ -395,10 +450,12 @@ def set_masked_text(*, session: Session, contribution_id: int, masked_text: str 
     return _change(session, row, actor, "contribution.mask", masked_body=value)
 
 
-def mask_automatically(*, session: Session, contribution_ids: Sequence[int], actor: str) -> int:
+def mask_automatically(
+    *, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
+) -> int:
     """Mask the detected personal data of the selected contributions; those without any are left alone."""
     changed = 0
-    for row in _rows(session, contribution_ids):
+    for row in _rows(session, contribution_ids, edition_id):
         masked = mask_personal_data(row.body)
         if masked != row.body:
             changed += _change(session, row, actor, "contribution.mask", masked_body=masked)
@@ -414,8 +471,14 @@ class HistoryEntry:
     after: dict[str, Any]
 
 
-def contribution_history(*, session: Session, contribution_id: int) -> list[HistoryEntry]:
-    """Every staff action on one contribution, latest first."""
+def contribution_history(
+    *, session: Session, contribution_id: int, edition_id: int | None = None
+) -> list[HistoryEntry]:
+    """Every staff action on one contribution of the edition, latest first."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.get(Contribution, contribution_id)
+    if row is None or row.theme_id not in theme_ids(session=session, edition_id=edition):
+        raise NotFoundError("Cette contribution n'existe pas.")
     events: list[AuditEvent] = list_audit_events(session=session, entity_type=ENTITY, entity_id=contribution_id)
     return [HistoryEntry(e.created_at, e.actor, e.action, e.before or {}, e.after or {}) for e in events]
 
@@ -429,15 +492,19 @@ class BacklogRow:
     rejected: int
 
 
-def backlog_by_theme(*, session: Session) -> list[BacklogRow]:
-    """Contributions per theme and moderation status (every theme, zero included), for organisers too."""
+def backlog_by_theme(*, session: Session, edition_id: int | None = None) -> list[BacklogRow]:
+    """The edition's contributions per theme and moderation status (every theme, zero included), for organisers
+    too."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    themes = session.exec(
+        select(Theme).where(Theme.edition_id == edition).order_by(col(Theme.position), col(Theme.id))
+    ).all()
     counts = session.exec(
-        select(Contribution.theme_id, Contribution.status, func.count()).group_by(
-            col(Contribution.theme_id), col(Contribution.status)
-        )
+        select(Contribution.theme_id, Contribution.status, func.count())
+        .where(col(Contribution.theme_id).in_([t.id for t in themes]))
+        .group_by(col(Contribution.theme_id), col(Contribution.status))
     ).all()
     by: dict[tuple[int, str], int] = {(t, s): int(n) for t, s, n in counts}
-    themes = session.exec(select(Theme).order_by(col(Theme.position), col(Theme.id))).all()
     return [
         BacklogRow(
             t.id or 0,

@@ -34,19 +34,24 @@ from models import (
     ContributionGroupMember,
     ContributionSupport,
     DisplayMode,
+    Edition,
     Participant,
+    Questionnaire,
     QuestionnaireResponse,
     StandVisit,
+    Theme,
     utcnow,
 )
+from services import geo
 from services.audit import record_audit_event
 from services.codes import readable_code
 from services.errors import NotFoundError, ValidationError
-from services.formatting import format_datetime
+from services.formatting import format_date, format_datetime
 from services.grouping import ENTITY as GROUP_ENTITY
 from services.moderation import ENTITY as CONTRIBUTION_ENTITY
 from services.moderation import detect_personal_data, mask_personal_data
 from services.permissions import Permission, require_permission
+from services.scope import resolve_edition_id, theme_ids
 from services.text import has_forbidden_characters
 
 CODE_MAX_CHARS = 64
@@ -74,6 +79,7 @@ class ContributionRecord:
     display_mode: str
     status: str
     erased: bool
+    edition: str = ""  # which conference it was sent to: a receipt code is unique across editions
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,7 @@ class ResponseRecord:
     respondent_name: str
     email: str
     organisation: str
+    edition: str = ""
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,47 @@ def _rows(session: Session, code: str) -> tuple[Participant | None, list[Contrib
     return participant, sorted(contributions.values(), key=lambda c: c.id or 0), list(unique.values())
 
 
+def _edition_label(row: Edition) -> str:
+    """« Conférence régionale de l'ESS · Pays de la Loire · 28/06/2016 »: names may repeat from one Région to
+    another, so the Région and the date say which one."""
+    parts = (row.name, geo.region_name(row.region_code), format_date(row.start_date))
+    return " · ".join(part for part in parts if part)
+
+
+def _edition_labels(
+    session: Session, contributions: list[Contribution], responses: list[QuestionnaireResponse]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The edition of each contribution (by theme) and of each response (by questionnaire), as staff read it."""
+    by_theme: dict[int, str] = {}
+    themes = {c.theme_id for c in contributions}
+    if themes:
+        for theme_id, edition in session.exec(
+            select(Theme.id, Edition)
+            .join(Edition, col(Edition.id) == col(Theme.edition_id))
+            .where(col(Theme.id).in_(themes))
+        ).all():
+            by_theme[theme_id or 0] = _edition_label(edition)
+    by_questionnaire: dict[int, str] = {}
+    questionnaires = {r.questionnaire_id for r in responses}
+    if questionnaires:
+        for questionnaire_id, edition in session.exec(
+            select(Questionnaire.id, Edition)
+            .join(Edition, col(Edition.id) == col(Questionnaire.edition_id))
+            .where(col(Questionnaire.id).in_(questionnaires))
+        ).all():
+            by_questionnaire[questionnaire_id or 0] = _edition_label(edition)
+    return by_theme, by_questionnaire
+
+
 def find_personal_data(*, session: Session, code: str, actor: str) -> PersonalData:
-    """What the store holds for a receipt code, a device token or a resume code (and the same phone's other items)."""
+    """What the store holds for a receipt code, a device token or a resume code (and the same phone's other items).
+
+    Codes are unique across editions: a request is answered whatever the edition, archived ones included, and
+    each record says which edition it belongs to.
+    """
     require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
     participant, contributions, responses = _rows(session, code)
+    edition_of_theme, edition_of_questionnaire = _edition_labels(session, contributions, responses)
     supports = visits = 0
     if participant is not None:
         supports = len(
@@ -160,11 +204,19 @@ def find_personal_data(*, session: Session, code: str, actor: str) -> PersonalDa
                 c.display_mode,
                 c.status,
                 c.personal_data_erased_at is not None,
+                edition_of_theme.get(c.theme_id, ""),
             )
             for c in contributions
         ],
         responses=[
-            ResponseRecord(r.id or 0, format_datetime(r.created_at), r.respondent_name, r.email, r.organisation)
+            ResponseRecord(
+                r.id or 0,
+                format_datetime(r.created_at),
+                r.respondent_name,
+                r.email,
+                r.organisation,
+                edition_of_questionnaire.get(r.questionnaire_id, ""),
+            )
             for r in responses
         ],
     )
@@ -500,7 +552,10 @@ class ErasureReport:
 
 
 def erase_personal_data(*, session: Session, code: str, actor: str) -> ErasureReport:
-    """Erase the personal fields of everything linked to `code`; the texts stay, anonymised."""
+    """Erase the personal fields of everything linked to `code`; the texts stay, anonymised.
+
+    Whatever the edition, archived ones included: a person's right to erasure outlives the conference.
+    """
     require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
     participant, contributions, responses = _rows(session, code)
     if not contributions and not responses and participant is None:
@@ -525,27 +580,43 @@ def retention_cutoff(months: int, now: datetime | None = None) -> datetime:
 def purge_personal_data(
     *,
     session: Session,
-    retention_months: int,
     actor: str,
+    retention_months: int | None = None,
+    edition_id: int | None = None,
     now: datetime | None = None,
     dry_run: bool = False,
 ) -> ErasureReport:
-    """Erase the personal data of contributions, questionnaire responses and phones older than the retention."""
+    """Erase the personal data of one edition's contributions, questionnaire responses and phones older than its
+    retention (`retention_months` when given, else the edition's own). Archived editions too: the retention is a
+    duty towards the people, not a change of the conference's record."""
     require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
-    if retention_months < 1:
+    edition = session.get(Edition, resolve_edition_id(session=session, edition_id=edition_id))
+    if edition is None or edition.id is None:
+        raise NotFoundError("Cette édition n'existe pas.")
+    months = retention_months if retention_months is not None else edition.retention_months
+    if months < 1:
         raise ValidationError({"retention": "La durée de conservation est d'au moins un mois."})
-    cutoff = retention_cutoff(retention_months, now)
+    cutoff = retention_cutoff(months, now)
     stamp = now or utcnow()
     contributions = session.exec(
         select(Contribution).where(
+            col(Contribution.theme_id).in_(theme_ids(session=session, edition_id=edition.id)),
             col(Contribution.created_at) < cutoff,
             col(Contribution.personal_data_erased_at).is_(None),
         )
     ).all()
     # Every old response, named or not: an open answer may hold personal data (masking twice changes nothing).
-    responses = session.exec(select(QuestionnaireResponse).where(col(QuestionnaireResponse.created_at) < cutoff)).all()
+    responses = session.exec(
+        select(QuestionnaireResponse).where(
+            col(QuestionnaireResponse.questionnaire_id).in_(
+                select(Questionnaire.id).where(Questionnaire.edition_id == edition.id)
+            ),
+            col(QuestionnaireResponse.created_at) < cutoff,
+        )
+    ).all()
     devices = session.exec(
         select(Participant).where(
+            Participant.edition_id == edition.id,
             col(Participant.last_seen_at) < cutoff,
             col(Participant.device_token).not_like(ERASED_TOKEN_PREFIX + "%"),
         )
@@ -563,3 +634,36 @@ def purge_personal_data(
         one_person=False,
         now=stamp,
     )
+
+
+def purge_every_edition(
+    *,
+    session: Session,
+    actor: str,
+    retention_months: int | None = None,
+    fallback_months: int | None = None,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> ErasureReport:
+    """The retention purge of `manage.py purge-personal-data`: each edition at its own retention, or at
+    `retention_months` for all when given; `fallback_months` for an edition that has none set."""
+    require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
+    if retention_months is not None and retention_months < 1:
+        raise ValidationError({"retention": "La durée de conservation est d'au moins un mois."})
+    stamp = now or utcnow()
+    total = ErasureReport(0, 0, 0)
+    for edition in session.exec(select(Edition).order_by(col(Edition.id))).all():
+        months = retention_months
+        if months is None:
+            months = edition.retention_months if edition.retention_months >= 1 else fallback_months
+        if months is None:
+            continue
+        report = purge_personal_data(
+            session=session, actor=actor, retention_months=months, edition_id=edition.id, now=stamp, dry_run=dry_run
+        )
+        total = ErasureReport(
+            total.contributions + report.contributions,
+            total.responses + report.responses,
+            total.devices + report.devices,
+        )
+    return total

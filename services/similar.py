@@ -9,9 +9,10 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from models import Contribution, ContributionSupport
+from models import Contribution, ContributionSupport, Theme
 from services.participants import participant_id_for_token
 from services.published import is_published, published_text, published_title
+from services.scope import resolve_edition_id
 from services.words import words_of
 
 # Below this many characters a text says too little to compare (and every short text looks alike).
@@ -49,9 +50,14 @@ def find_similar_contributions(
     text: str,
     device_token: str | None = None,
     limit: int = MAX_SUGGESTIONS,
+    edition_id: int | None = None,
 ) -> list[SimilarContribution]:
-    """Up to `limit` published contributions of the same theme that resemble `text`, as published, best first."""
+    """Up to `limit` published contributions of the same theme that resemble `text`, as published, best first
+    (nothing for a theme of another edition than the one asked)."""
     if theme_id is None or len((text or "").strip()) < MIN_QUERY_CHARS:
+        return []
+    theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
+    if theme is None or theme.edition_id != resolve_edition_id(session=session, edition_id=edition_id):
         return []
     query = match_key(text)
     if not query:

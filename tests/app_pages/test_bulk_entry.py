@@ -78,7 +78,7 @@ def test_a_refused_entry_keeps_its_text_and_its_message() -> None:
     at.button(key=SUBMIT).click().run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
-    assert "Choisissez l'une des cinq thématiques." in errors and "trop court" in errors
+    assert "Choisissez l'une des thématiques de la conférence." in errors and "trop court" in errors
     assert at.text_area(key="bulk_body").value == "Trop court"
     assert rows() == []
 

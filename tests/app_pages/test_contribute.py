@@ -134,7 +134,7 @@ def test_the_idempotency_key_lives_until_a_save_succeeds_so_a_replay_is_stored_o
 @pytest.mark.parametrize(
     ("theme", "body", "field_message"),
     [
-        (None, BODY, "Choisissez l'une des cinq thématiques."),
+        (None, BODY, "Choisissez l'une des thématiques de la conférence."),
         (1, "Trop court.", "trop court : 11 caractère(s), 20 au minimum"),
         (1, "      \n\n     \t   ", "est obligatoire"),
         (1, "Un texte assez long avec \x1b[2J un caractère de contrôle.", "caractères de contrôle"),

@@ -117,7 +117,7 @@ def test_bad_inputs_show_their_message_keep_the_text_and_store_nothing(live_app:
     open_form(phone, live_app)
     textarea(phone).fill(BODY)
     send(phone)
-    expect(phone.get_by_text("Choisissez l'une des cinq thématiques.")).to_be_visible()
+    expect(phone.get_by_text("Choisissez l'une des thématiques de la conférence.")).to_be_visible()
     expect(textarea(phone)).to_have_value(BODY)
 
     choose_theme(phone, "Emploi")
