@@ -1,4 +1,5 @@
-"""Stands du circuit (admins): create, edit, reorder and import stands; download their QR codes and posters."""
+"""Stands du circuit (admins): create, edit, reorder, import and export the stands of the edition chosen in the
+sidebar; download their QR codes and posters (each QR code names the edition)."""
 
 import pandas as pd
 import streamlit as st
@@ -9,8 +10,8 @@ from services import exports
 from services.circuit import StandValues
 from services.errors import ValidationError
 from services.permissions import Permission
-from services.qrcodes import stand_poster_png, stand_url
-from ui import auth, circuit, store, uploads
+from services.qrcodes import edition_base_url, stand_poster_png, stand_url
+from ui import auth, circuit, edition, store, uploads
 
 account = auth.require(Permission.STANDS)
 NEW = ""
@@ -18,12 +19,17 @@ K_EDIT = "admin_stands_edit"
 K_MOVE = "admin_stands_move"
 K_REPORT = "admin_stands_report"
 
+this_edition = edition.active_edition(staff=True)
+EDITION_ID = this_edition.id
 st.title("Stands du circuit")
-stands = store.read(circuit_service.list_circuit, include_closed=True)
-themes = store.themes()
+if this_edition.archived:
+    st.info("Cette édition est archivée : ses stands se consultent mais ne se modifient plus.", icon=":material/lock:")
+stands = store.read(circuit_service.list_circuit, include_closed=True, edition_id=EDITION_ID)
+themes = store.themes(EDITION_ID)
 theme_codes = {t.code: t.short_label for t in themes}
 theme_code_by_id = {t.id: t.code for t in themes}
-base_url = get_settings().base_url
+# The edition's own public address when it has one (its QR codes may be printed for another server).
+base_url = edition_base_url(this_edition.public_base_url, get_settings().base_url)
 
 
 def _after_change() -> None:
@@ -34,7 +40,9 @@ def _move(offset: int) -> None:
     code = st.session_state.get(K_MOVE)
     target = next((s for s in stands if s.code == code), None)
     if target is not None:
-        store.write(circuit_service.move_stand, stand_id=target.id, offset=offset, actor=account.username)
+        store.write_or_report(
+            circuit_service.move_stand, stand_id=target.id, offset=offset, actor=account.username, edition_id=EDITION_ID
+        )
         _after_change()
 
 
@@ -50,7 +58,7 @@ with tab_list:
                 "Code": [s.code for s in stands],
                 "Stand": [s.name for s in stands],
                 "Thème": [s.theme_short_label for s in stands],
-                "PTCE": [s.ptce_name or "" for s in stands],
+                this_edition.projects_label: [s.ptce_name or "" for s in stands],
                 "Ouvert": [s.active for s in stands],
             }
         ),
@@ -71,7 +79,10 @@ with tab_edit:
     choices = {NEW: "Nouveau stand", **{s.code: f"{s.code} · {s.position}" for s in stands}}
     chosen = st.selectbox("Stand", list(choices), format_func=choices.__getitem__, key=K_EDIT)
     current = next((s for s in stands if s.code == chosen), None)
-    ptce_codes = {"": "Aucun", **{p["code"]: str(p["name"]) for p in store.read(circuit_service.list_ptce_codes)}}
+    ptce_codes = {
+        "": "Aucun",
+        **{p["code"]: str(p["name"]) for p in store.read(circuit_service.list_ptce_codes, edition_id=EDITION_ID)},
+    }
     with st.form(f"admin_stands_form_{chosen or 'new'}"):
         code = st.text_input("Code *", value=current.code if current else "", max_chars=20)
         name = st.text_input("Nom *", value=current.name if current else "", max_chars=160)
@@ -91,7 +102,7 @@ with tab_edit:
         )
         ptce_list = list(ptce_codes)
         ptce_code = st.selectbox(
-            "PTCE lié",
+            f"Lien avec : {exports.md_escape(this_edition.projects_label)}",
             ptce_list,
             index=ptce_list.index(current.ptce_code) if current and current.ptce_code in ptce_list else 0,
             format_func=ptce_codes.__getitem__,
@@ -112,7 +123,11 @@ with tab_edit:
             active=active,
         )
         result = store.write_or_report(
-            circuit_service.save_stand, values=values, actor=account.username, stand_id=current.id if current else None
+            circuit_service.save_stand,
+            values=values,
+            actor=account.username,
+            stand_id=current.id if current else None,
+            edition_id=EDITION_ID,
         )
         if result is not None:
             _after_change()
@@ -122,14 +137,28 @@ with tab_import:
     st.caption(
         "Un fichier CSV (UTF-8, séparateur « , » ou « ; ») avec les colonnes code, name, theme et, si besoin, "
         "experience, carrier, description, question, position, ptce. Les stands dont le code existe déjà sont mis à "
-        "jour ; les lignes refusées sont listées avec leur raison, les autres sont enregistrées."
+        "jour ; les lignes refusées sont listées avec leur raison, les autres sont enregistrées. Les codes de thème "
+        "et de projet sont ceux de cette édition."
     )
+    if stands:
+        st.download_button(
+            "Exporter les stands de cette édition (CSV, mêmes colonnes)",
+            store.read(circuit_service.export_stands_csv, edition_id=EDITION_ID),
+            file_name=f"stands-{this_edition.slug}.csv",
+            mime="text/csv",
+            key="admin_stands_export_csv",
+        )
     upload = st.file_uploader("Fichier des stands", type=["csv"], key="admin_stands_upload")
     if upload is not None and uploads.refuse_if_too_big(upload, circuit_service.MAX_STAND_FILE_BYTES):
         upload = None
     if upload is not None and st.button("Importer", key="admin_stands_import", type="primary"):
         try:
-            report = store.write(circuit_service.import_stands_csv, content=upload.getvalue(), actor=account.username)
+            report = store.write(
+                circuit_service.import_stands_csv,
+                content=upload.getvalue(),
+                actor=account.username,
+                edition_id=EDITION_ID,
+            )
         except ValidationError as exc:
             for message in exc.errors.values():
                 st.error(message)
@@ -160,13 +189,13 @@ with tab_import:
             )
 
 with tab_qr:
-    posters = store.read(circuit_service.poster_stands)
+    posters = store.read(circuit_service.poster_stands, edition_id=EDITION_ID)
     st.caption("Chaque QR code ouvre la page du stand ; l'adresse est aussi écrite en clair sur l'affiche.")
     if posters:
         st.download_button(
             "Télécharger les affiches A4 (PDF, une page par stand)",
             data=circuit.posters_pdf(tuple(posters), base_url),
-            file_name="affiches-stands.pdf",
+            file_name=f"affiches-stands-{this_edition.slug}.pdf",
             mime="application/pdf",
             type="primary",
             key="admin_stands_pdf",
@@ -174,11 +203,11 @@ with tab_qr:
     for poster in posters:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.text(f"{poster.position} · {poster.name}")
-        left.caption(stand_url(base_url, poster.code))
+        left.caption(exports.md_escape(stand_url(base_url, poster.code, poster.edition)))
         right.download_button(
             "PNG",
             data=stand_poster_png(poster, base_url),
-            file_name=f"qr-stand-{poster.code}.png",
+            file_name=f"qr-stand-{this_edition.slug}-{poster.code}.png",
             mime="image/png",
             key=f"admin_stands_png_{poster.code}",
         )

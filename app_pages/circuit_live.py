@@ -1,4 +1,5 @@
-"""Circuit en direct: the treasure hunt's traffic for organisers, refreshing itself, and the welcome desk's check."""
+"""Circuit en direct: the treasure hunt's traffic for organisers, refreshing itself, and the welcome desk's check,
+for the edition chosen in the sidebar."""
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -7,10 +8,11 @@ import streamlit as st
 from services import circuit
 from services.formatting import format_datetime, format_percent, to_paris
 from services.permissions import Permission
-from ui import auth, layout, store
+from ui import auth, edition, layout, store
 
 auth.require(Permission.CIRCUIT)
 REFRESH_S = 5
+EDITION_ID = edition.edition_id()
 
 st.title("Circuit en direct")
 
@@ -18,8 +20,8 @@ st.title("Circuit en direct")
 @st.fragment(run_every=REFRESH_S)
 @store.storage_faults_reported(retry=False)  # the database may be restarting
 def _live() -> None:
-    traffic = store.read(circuit.circuit_traffic)
-    themes = store.themes()
+    traffic = store.read(circuit.circuit_traffic, edition_id=EDITION_ID)
+    themes = store.themes(EDITION_ID)
     names = {t.id: t.short_label for t in themes}
     layout.metric_row(
         [
@@ -88,7 +90,7 @@ with st.form("circuit_check", clear_on_submit=True):
     code = st.text_input("Code trésor présenté", max_chars=12, placeholder="T-K7QF4M")
     checked = st.form_submit_button("Vérifier")
 if checked:
-    found = store.read(circuit.check_treasure_code, code=code)
+    found = store.read(circuit.check_treasure_code, code=code, edition_id=EDITION_ID)
     if found is None:
         st.error("Ce code trésor n'existe pas.")
     else:

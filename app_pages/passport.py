@@ -1,4 +1,7 @@
-"""Mon passeport: the hunter's progress on the circuit, the treasure, and restoring it on another phone."""
+"""Mon passeport: the hunter's progress on the circuit, the treasure, and restoring it on another phone.
+
+A passport is of the session's edition: this phone's token for it, restored only from a code of that edition.
+"""
 
 import pandas as pd
 import streamlit as st
@@ -6,7 +9,7 @@ import streamlit as st
 from services import circuit as circuit_service
 from services import throttle
 from services.formatting import format_datetime, format_number
-from ui import participant, store
+from ui import edition, participant, store
 
 K_RESTORE = "passport_restore_code"
 K_NOTE = "passport_note"
@@ -19,6 +22,7 @@ def _restore() -> None:
             public_code=st.session_state.get(K_RESTORE) or "",
             session_key=participant.session_key(),
             origin=participant.origin(),
+            edition_id=edition.edition_id(),
         )
     except throttle.Throttled as exc:
         st.session_state[K_NOTE] = ("error", exc.message)
@@ -30,16 +34,19 @@ def _restore() -> None:
         )
         return
     # This phone takes over the passport: the cookie written at the bottom of the page keeps it.
-    st.session_state[participant.TOKEN_KEY] = token
+    participant.take_over(token)
     st.session_state[K_RESTORE] = ""
     st.session_state[K_NOTE] = ("ok", "Passeport retrouvé : il est maintenant sur ce téléphone.")
 
 
+current = edition.active_edition()
 participant.device_token()
 st.title("Mon passeport")
 # A write: showing the passport may award the treasure (a contribution may have completed the circuit).
-card = store.write(circuit_service.passport, device_token=participant.device_token())
-themes = store.themes()
+card = store.write(circuit_service.passport, device_token=participant.device_token(), edition_id=current.id)
+# The themes the treasure asks for (those with a stand on this edition's circuit), in the edition's order.
+all_themes = store.themes(current.id)
+themes = [t for t in all_themes if t.id in set(card.theme_ids)]
 
 if card.complete and card.treasure_code:
     with st.container(border=True):
@@ -47,31 +54,34 @@ if card.complete and card.treasure_code:
         st.metric("Votre code trésor", card.treasure_code)
         found = f" le {format_datetime(card.treasure_found_at)}" if card.treasure_found_at else ""
         st.caption(f"Trouvé{found}. Montrez ce code à l'accueil : l'équipe le vérifie et vous remet votre surprise.")
+elif current.archived:
+    st.caption("Cette édition de la conférence est terminée : votre passeport se consulte tel qu'il était.")
 else:
     st.caption(
-        "Pour trouver le trésor : visitez au moins un stand de chacun des cinq thèmes et envoyez au moins "
+        "Pour trouver le trésor : visitez au moins un stand de chaque thème du circuit et envoyez au moins "
         "une contribution."
     )
 
 covered = len(card.themes_covered)
 st.progress(
     covered / card.themes_total if card.themes_total else 0.0,
-    text=f"Thèmes couverts : {covered} sur {card.themes_total}",
+    text=f"Thèmes couverts : {format_number(covered)} sur {format_number(card.themes_total)}",
 )
 left, right = st.columns(2)
 left.metric("Stands visités", format_number(len(card.visited)))
 right.metric("Contributions", format_number(card.contributions))
 
-st.subheader("Les cinq thèmes")
+st.subheader("Les thèmes du circuit")
 done = set(card.themes_covered)
 for theme in themes:
     # Plain characters every phone font has (headless browsers and old phones may lack emoji).
     st.text(f"✓ {theme.short_label}" if theme.id in done else f"○ {theme.short_label} · à découvrir")
 
-if not card.complete:
+if not card.complete and not current.archived:
     still = []
     if card.missing_theme_ids:
-        still.append(f"{len(card.missing_theme_ids)} thème{'s' if len(card.missing_theme_ids) > 1 else ''} à découvrir")
+        missing_count = len(card.missing_theme_ids)
+        still.append(f"{format_number(missing_count)} thème{'s' if missing_count > 1 else ''} à découvrir")
     if card.contributions == 0:
         still.append("une contribution à envoyer")
     if still:
@@ -79,7 +89,7 @@ if not card.complete:
     if card.contributions == 0:
         st.page_link("app_pages/contribute.py", label="Contribuer", icon=":material/edit_note:")
 
-theme_names = {t.id: t.short_label for t in themes}
+theme_names = {t.id: t.short_label for t in all_themes}
 if card.visited:
     st.subheader("Stands visités")
     st.dataframe(

@@ -1,4 +1,6 @@
-"""Un stand: the page a stand's QR code opens (/stand?code=S01), on a phone, without an account.
+"""Un stand: the page a stand's QR code opens (/stand?code=S01&edition=<slug>), on a phone, without an account.
+
+The edition comes first: the URL names it, and each edition has its own S01.
 
 Every text of a stand is typed by staff (or imported): drawn with st.text, never as Markdown.
 """
@@ -8,24 +10,30 @@ from pathlib import Path
 import streamlit as st
 
 from services import circuit as circuit_service
-from services.errors import NotFoundError, ServiceError
-from ui import circuit, participant, store
+from services.errors import NotFoundError, ServiceError, ValidationError
+from services.exports import md_escape
+from ui import circuit, edition, participant, store
 
 K_NOTE = "stand_note"
 K_HELD = "stand_held_message"
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "circuit.css"
 
 
-def _visit(code: str) -> None:
+def _visit(code: str, edition_id: int) -> None:
     try:
         result = store.write(
             circuit_service.visit_stand,
             device_token=participant.device_token(),
             stand_code=code,
             origin=participant.origin(),
+            edition_id=edition_id,
         )
     except NotFoundError:
         st.session_state[K_NOTE] = "closed"
+        return
+    except ValidationError as exc:  # the edition is archived or not open, or the phone's token is not of it
+        st.session_state[K_NOTE] = "refused"
+        st.session_state[K_HELD] = exc.message
         return
     except ServiceError as exc:  # the venue's address is over its ceiling (services.throttle): try again soon
         st.session_state[K_NOTE] = "held"
@@ -37,9 +45,11 @@ def _visit(code: str) -> None:
     st.session_state[K_NOTE] = "treasure" if result.treasure_just_found else ("new" if result.new else "again")
 
 
+# The edition before the code: `?edition=` puts this session on the edition whose QR code was scanned.
+current = edition.active_edition()
 participant.device_token()
 code = circuit_service.normalise_stand_code(st.query_params.get("code"))
-stand = circuit.stand_page(code) if code else None
+stand = circuit.stand_page(current.id, code) if code else None
 
 if stand is None:
     st.title("Stand introuvable")
@@ -65,7 +75,12 @@ if stand.carrier:
 
 # The stand's one action first, within a thumb's reach before any long text.
 note = st.session_state.pop(K_NOTE, None)
-visited = store.read(circuit_service.has_visited, device_token=participant.device_token(), stand_code=stand.code)
+visited = store.read(
+    circuit_service.has_visited,
+    device_token=participant.device_token(),
+    stand_code=stand.code,
+    edition_id=current.id,
+)
 if note == "treasure":
     st.balloons()
     st.success(
@@ -75,6 +90,8 @@ elif note == "closed":
     st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
 elif note == "held":
     st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/hourglass_top:")
+elif note == "refused":
+    st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/block:")
 elif note == "unavailable":
     st.error(
         "La visite n'a pas pu être enregistrée (incident technique). Touchez de nouveau le bouton dans un instant.",
@@ -85,14 +102,19 @@ elif visited:
         "Visite enregistrée dans votre passeport." if note != "again" else "Ce stand était déjà dans votre passeport.",
         icon=":material/check_circle:",
     )
-if not visited:
+if current.archived:
+    st.info(
+        "Cette édition de la conférence est terminée : le circuit se consulte, les visites ne s'enregistrent plus.",
+        icon=":material/inventory_2:",
+    )
+elif not visited:
     st.button(
         "J'ai visité ce stand",
         type="primary",
         width="stretch",
         key="stand_visit",
         on_click=_visit,
-        args=(stand.code,),
+        args=(stand.code, current.id),
         icon=":material/where_to_vote:",
     )
 if stand.question:
@@ -108,7 +130,7 @@ st.page_link(
 if stand.description:
     st.text(stand.description)
 if stand.ptce_name:
-    st.caption("Une expérience d'un pôle territorial de coopération économique (PTCE)")
+    st.caption(md_escape(current.projects_label))  # the edition's word for its featured projects (staff-typed)
     st.text(stand.ptce_name)
 st.page_link("app_pages/passport.py", label="Mon passeport", icon=":material/badge:")
 st.page_link("app_pages/circuit.py", label="Plan du circuit", icon=":material/map:")

@@ -1,4 +1,9 @@
-"""The treasure-hunt circuit: recording visits to stands."""
+"""The treasure-hunt circuit of an edition: its stands, visits, passports, the treasure, the organisers' traffic.
+
+Every function works on one edition (`edition_id`, None for the default one): stand codes repeat from one
+edition to the next (each has its S01), and a passport belongs to one edition (services.participants), so a
+stand, a visit or a passport of another edition is treated as if it did not exist.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +19,23 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import Contribution, ModerationStatus, Participant, Ptce, Stand, StandVisit, Theme, utcnow
+from models import (
+    Contribution,
+    Edition,
+    EditionStatus,
+    ModerationStatus,
+    Participant,
+    Ptce,
+    Stand,
+    StandVisit,
+    Theme,
+    utcnow,
+)
 from services import throttle
 from services.audit import record_audit_event
 from services.codes import normalise_code, readable_code
 from services.errors import NotFoundError, ValidationError
+from services.exports import csv_bytes
 from services.formatting import format_number
 from services.participants import (
     count_anonymous_write,
@@ -27,16 +44,31 @@ from services.participants import (
     participant_id_for_token,
 )
 from services.qrcodes import PosterStand
+from services.scope import require_open, require_writable, resolve_edition_id
 from services.text import check_text, has_forbidden_characters
+
+STAND_GONE = "Ce stand n'existe pas ou n'est plus ouvert."
 
 
 def record_stand_visit(
-    *, session: Session, participant_id: int, stand_code: str, at: datetime | None = None, is_demo: bool = False
+    *,
+    session: Session,
+    participant_id: int,
+    stand_code: str,
+    at: datetime | None = None,
+    is_demo: bool = False,
+    edition_id: int | None = None,
 ) -> bool:
-    """Record a visit once per participant and stand; True if it is new, False on a repeat scan."""
-    stand = session.exec(select(Stand).where(Stand.code == stand_code.strip().upper(), Stand.active)).first()
+    """Record a visit once per participant and stand of the edition; True if it is new, False on a repeat scan."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    person = session.get(Participant, participant_id)
+    if person is None or person.edition_id != edition:
+        raise NotFoundError("Ce passeport n'existe pas dans cette édition.")
+    stand = session.exec(
+        select(Stand).where(Stand.edition_id == edition, Stand.code == stand_code.strip().upper(), Stand.active)
+    ).first()
     if stand is None or stand.id is None:
-        raise NotFoundError("Ce stand n'existe pas ou n'est plus ouvert.")
+        raise NotFoundError(STAND_GONE)
     existing = session.exec(
         select(StandVisit).where(StandVisit.stand_id == stand.id, StandVisit.participant_id == participant_id)
     ).first()
@@ -70,6 +102,7 @@ class StandPage:
     question: str
     position: int
     theme_id: int
+    theme_code: str
     theme_label: str
     theme_short_label: str
     theme_color: str
@@ -85,12 +118,13 @@ class Passport:
     public_code: str | None  # None until the phone has visited or contributed once
     visited: list[StandPage]
     themes_covered: list[int]
-    themes_total: int
+    themes_total: int  # the themes the treasure asks for (the circuit's, see required_theme_ids)
     contributions: int
     missing_theme_ids: list[int]
     remaining: list[StandPage]  # open stands not visited yet, in circuit order
     treasure_code: str | None
     treasure_found_at: datetime | None
+    theme_ids: list[int]  # the themes the treasure asks for, in the edition's order
 
     @property
     def complete(self) -> bool:
@@ -104,12 +138,12 @@ class VisitResult:
     treasure_just_found: bool
 
 
-def _stand_pages(session: Session, *where: Any) -> list[StandPage]:
+def _stand_pages(session: Session, edition_id: int, *where: Any) -> list[StandPage]:
     stmt = (
         select(Stand, Theme, Ptce)
         .join(Theme, col(Theme.id) == col(Stand.theme_id))
         .join(Ptce, col(Ptce.id) == col(Stand.ptce_id), isouter=True)
-        .where(*where)
+        .where(col(Stand.edition_id) == edition_id, *where)
         .order_by(col(Stand.position), col(Stand.code))
     )
     pages = []
@@ -125,7 +159,8 @@ def _stand_pages(session: Session, *where: Any) -> list[StandPage]:
                 description=stand.description,
                 question=stand.question,
                 position=stand.position,
-                theme_id=theme.id,
+                theme_id=stand.theme_id,
+                theme_code=theme.code,
                 theme_label=theme.label,
                 theme_short_label=theme.short_label,
                 theme_color=theme.color,
@@ -143,30 +178,37 @@ def normalise_stand_code(code: str | None) -> str:
     return cleaned if 0 < len(cleaned) <= 20 and cleaned.isascii() and cleaned.replace("-", "").isalnum() else ""
 
 
-def get_stand_page(*, session: Session, code: str) -> StandPage | None:
-    """An open stand by its code, or None for an unknown or closed one."""
+def get_stand_page(*, session: Session, code: str, edition_id: int | None = None) -> StandPage | None:
+    """An open stand of the edition by its code, or None for an unknown or closed one."""
     cleaned = normalise_stand_code(code)
     if not cleaned:
         return None
-    found = _stand_pages(session, col(Stand.code) == cleaned, col(Stand.active))
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    found = _stand_pages(session, edition, col(Stand.code) == cleaned, col(Stand.active))
     return found[0] if found else None
 
 
-def list_circuit(*, session: Session, include_closed: bool = False) -> list[StandPage]:
-    """The stands in circuit order (open ones only unless asked)."""
-    return _stand_pages(session) if include_closed else _stand_pages(session, col(Stand.active))
+def list_circuit(*, session: Session, include_closed: bool = False, edition_id: int | None = None) -> list[StandPage]:
+    """The edition's stands in circuit order (open ones only unless asked)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    return _stand_pages(session, edition) if include_closed else _stand_pages(session, edition, col(Stand.active))
 
 
-def has_visited(*, session: Session, device_token: str, stand_code: str) -> bool:
-    """True if this phone already recorded a visit to this stand (no write)."""
-    participant_id = participant_id_for_token(session=session, device_token=device_token)
+def has_visited(*, session: Session, device_token: str, stand_code: str, edition_id: int | None = None) -> bool:
+    """True if this phone's passport of the edition already holds this stand (no write)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    participant_id = participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
     if participant_id is None:
         return False
     stmt = (
         select(func.count())
         .select_from(StandVisit)
         .join(Stand, col(Stand.id) == col(StandVisit.stand_id))
-        .where(col(StandVisit.participant_id) == participant_id, col(Stand.code) == normalise_stand_code(stand_code))
+        .where(
+            col(StandVisit.participant_id) == participant_id,
+            col(Stand.edition_id) == edition,
+            col(Stand.code) == normalise_stand_code(stand_code),
+        )
     )
     return int(session.exec(stmt).one()) > 0
 
@@ -179,55 +221,91 @@ def visit_stand(
     is_demo: bool = False,
     origin: throttle.Origin | None = None,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> VisitResult:
-    """« J'ai visité »: the phone's passport gets this stand once; the treasure is checked at once."""
+    """« J'ai visité »: the phone's passport of the edition gets this stand once; the treasure is checked at once.
+
+    Only while the edition is open (an archived conference is a record); a token of another edition is refused.
+    """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_open(session=session, edition_id=edition)
     count_anonymous_write(session=session, origin=origin, now=now)
     participant = get_or_create_participant(
-        session=session, device_token=device_token, is_demo=is_demo, origin=origin, now=now
+        session=session, device_token=device_token, is_demo=is_demo, origin=origin, now=now, edition_id=edition
     )
     new = record_stand_visit(
-        session=session, participant_id=participant.id, stand_code=normalise_stand_code(stand_code), is_demo=is_demo
+        session=session,
+        participant_id=participant.id,
+        stand_code=normalise_stand_code(stand_code),
+        is_demo=is_demo,
+        edition_id=edition,
     )
     found_now = award_treasure_if_complete(session=session, participant_id=participant.id)
     return VisitResult(new=new, public_code=participant.public_code, treasure_just_found=found_now)
 
 
-def _themes_visited(session: Session, participant_id: int) -> set[int]:
+def _themes_visited(session: Session, participant_id: int, edition_id: int) -> set[int]:
     stmt = (
         select(Stand.theme_id)
         .join(StandVisit, col(StandVisit.stand_id) == col(Stand.id))
-        .where(col(StandVisit.participant_id) == participant_id)
+        .where(col(StandVisit.participant_id) == participant_id, col(Stand.edition_id) == edition_id)
         .group_by(col(Stand.theme_id))
     )
     return {int(t) for t in session.exec(stmt).all()}
 
 
-def _contribution_count(session: Session, participant_id: int) -> int:
+def _contribution_count(session: Session, participant_id: int, edition_id: int) -> int:
     stmt = (
         select(func.count())
         .select_from(Contribution)
+        .join(Theme, col(Theme.id) == col(Contribution.theme_id))
         .where(
             col(Contribution.participant_id) == participant_id,
+            col(Theme.edition_id) == edition_id,
             col(Contribution.status) != ModerationStatus.REJECTED.value,
         )
     )
     return int(session.exec(stmt).one())
 
 
-def _all_theme_ids(session: Session) -> list[int]:
-    return [int(t) for t in session.exec(select(Theme.id).order_by(col(Theme.position), col(Theme.id))).all()]
+def required_theme_ids(*, session: Session, edition_id: int | None = None) -> list[int]:
+    """The themes the treasure asks a stand of: the edition's themes that have an open stand on the circuit,
+    in the edition's order, whatever their number (a theme without any stand cannot be asked for)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    on_circuit = select(Stand.theme_id).where(col(Stand.edition_id) == edition, col(Stand.active))
+    stmt = (
+        select(Theme.id)
+        .where(col(Theme.edition_id) == edition, col(Theme.id).in_(on_circuit))
+        .order_by(col(Theme.position), col(Theme.id))
+    )
+    return [t for t in session.exec(stmt).all() if t is not None]
 
 
 def is_complete(*, session: Session, participant_id: int) -> bool:
-    """The rule: at least one stand of each theme visited, and at least one contribution."""
-    themes = set(_all_theme_ids(session))
-    return themes <= _themes_visited(session, participant_id) and _contribution_count(session, participant_id) > 0
+    """The rule: a stand of each theme of the passport's edition visited, and at least one contribution to it."""
+    row = session.get(Participant, participant_id)
+    if row is None:
+        return False
+    themes = set(required_theme_ids(session=session, edition_id=row.edition_id))
+    return (
+        bool(themes)  # an empty circuit hides no treasure
+        and themes <= _themes_visited(session, participant_id, row.edition_id)
+        and _contribution_count(session, participant_id, row.edition_id) > 0
+    )
 
 
 def award_treasure_if_complete(*, session: Session, participant_id: int) -> bool:
-    """Give the participant a treasure code the first time the rule holds; True only that first time."""
+    """Give the participant a treasure code the first time the rule holds; True only that first time.
+
+    Never in an edition that is not open: an archived conference's passports are a record.
+    """
     row = session.get(Participant, participant_id)
-    if row is None or row.treasure_code is not None or not is_complete(session=session, participant_id=participant_id):
+    if row is None or row.treasure_code is not None:
+        return False
+    edition = session.get(Edition, row.edition_id)
+    if edition is None or edition.status != EditionStatus.OPEN.value:
+        return False
+    if not is_complete(session=session, participant_id=participant_id):
         return False
     for _ in range(5):
         try:
@@ -245,31 +323,34 @@ def award_treasure_if_complete(*, session: Session, participant_id: int) -> bool
     raise RuntimeError("could not allocate a unique treasure code")
 
 
-def passport(*, session: Session, device_token: str) -> Passport:
-    """The phone's passport, awarding the treasure if a contribution completed it since the last visit."""
-    themes = _all_theme_ids(session)
-    open_stands = _stand_pages(session, col(Stand.active))
-    participant_id = participant_id_for_token(session=session, device_token=device_token)
+def passport(*, session: Session, device_token: str, edition_id: int | None = None) -> Passport:
+    """The phone's passport of the edition (empty for a token of another edition), awarding the treasure if a
+    contribution completed it since the last visit."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    themes = required_theme_ids(session=session, edition_id=edition)
+    open_stands = _stand_pages(session, edition, col(Stand.active))
+    participant_id = participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
     if participant_id is None:
-        return Passport(None, [], [], len(themes), 0, themes, open_stands, None, None)
+        return Passport(None, [], [], len(themes), 0, themes, open_stands, None, None, themes)
     award_treasure_if_complete(session=session, participant_id=participant_id)
     row = session.get(Participant, participant_id)
     assert row is not None
     visited_ids = set(
         session.exec(select(StandVisit.stand_id).where(col(StandVisit.participant_id) == participant_id)).all()
     )
-    visited = [s for s in _stand_pages(session, col(Stand.id).in_(visited_ids))] if visited_ids else []
-    covered = _themes_visited(session, participant_id)
+    visited = _stand_pages(session, edition, col(Stand.id).in_(visited_ids)) if visited_ids else []
+    covered = _themes_visited(session, participant_id, edition)
     return Passport(
         public_code=row.public_code,
         visited=visited,
         themes_covered=[t for t in themes if t in covered],
         themes_total=len(themes),
-        contributions=_contribution_count(session, participant_id),
+        contributions=_contribution_count(session, participant_id, edition),
         missing_theme_ids=[t for t in themes if t not in covered],
         remaining=[s for s in open_stands if s.id not in visited_ids],
         treasure_code=row.treasure_code,
         treasure_found_at=row.treasure_found_at,
+        theme_ids=themes,
     )
 
 
@@ -286,8 +367,9 @@ def restore_passport(
     session_key: str,
     origin: throttle.Origin,
     now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> str | None:
-    """The device token behind a passport's short code (the new phone takes it over), or None.
+    """The device token behind a passport's short code of the edition (the new phone takes it over), or None.
 
     Wrong codes are counted per browser session, per address and overall (services.throttle.RESTORE_*), and
     a code is looked up only while all three windows allow it: that is what bounds guessing. Raises
@@ -310,7 +392,8 @@ def restore_passport(
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         raise throttle.Throttled(throttle.wait_message(wait), retry_after_s=wait)
-    ref = find_participant_by_code(session=session, public_code=public_code)
+    # A code of another edition's passport is as unknown here as a made-up one (and counted as a failure).
+    ref = find_participant_by_code(session=session, public_code=public_code, edition_id=edition_id)
     if ref is not None:
         return ref.device_token
     for scope, key, _ in checks:
@@ -324,13 +407,16 @@ class TreasureCheck:
     public_code: str
 
 
-def check_treasure_code(*, session: Session, code: str) -> TreasureCheck | None:
-    """The welcome desk's check: when this treasure code was found, or None if it does not exist."""
+def check_treasure_code(*, session: Session, code: str, edition_id: int | None = None) -> TreasureCheck | None:
+    """The welcome desk's check: when this treasure code was found in the edition, or None if it does not exist."""
     cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
     if not cleaned:
         return None
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
     value = "T-" + (cleaned[1:] if len(cleaned) == 7 and cleaned.startswith("T") else cleaned)
-    row = session.exec(select(Participant).where(col(Participant.treasure_code) == value)).first()
+    row = session.exec(
+        select(Participant).where(col(Participant.treasure_code) == value, col(Participant.edition_id) == edition)
+    ).first()
     if row is None or row.treasure_found_at is None:
         return None
     return TreasureCheck(row.treasure_found_at, row.public_code)
@@ -387,9 +473,15 @@ def _quarter_start(value: int | str) -> datetime:
     return datetime.fromisoformat(f"{value[:13]}:{int(value[14:]) * 15:02d}").replace(tzinfo=UTC)
 
 
-def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTraffic:
-    """Visits per stand, theme and quarter hour, unreached stands, visit→contribution conversion, treasures."""
-    visit_where = [] if include_demo else [~col(StandVisit.is_demo)]
+def circuit_traffic(*, session: Session, include_demo: bool = True, edition_id: int | None = None) -> CircuitTraffic:
+    """The edition's visits per stand, theme and quarter hour, unreached stands, visit→contribution conversion,
+    treasures."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    # Visits and contributions hang off a stand: the edition's are those of its stands (a few dozen ids).
+    edition_stands = select(Stand.id).where(col(Stand.edition_id) == edition)
+    visit_where: list[Any] = [col(StandVisit.stand_id).in_(edition_stands)]
+    if not include_demo:
+        visit_where.append(~col(StandVisit.is_demo))
     visits = (
         select(StandVisit.stand_id, func.count().label("n"))
         .where(*visit_where)
@@ -398,13 +490,15 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
     )
     sent = (
         select(Contribution.stand_id, func.count().label("n"))
-        .where(col(Contribution.stand_id).is_not(None), col(Contribution.status) != ModerationStatus.REJECTED.value)
+        .where(
+            col(Contribution.stand_id).in_(edition_stands), col(Contribution.status) != ModerationStatus.REJECTED.value
+        )
         .group_by(col(Contribution.stand_id))
         .subquery()
     )
     contributed = (
         select(Contribution.stand_id, Contribution.participant_id)
-        .where(col(Contribution.stand_id).is_not(None), col(Contribution.participant_id).is_not(None))
+        .where(col(Contribution.stand_id).in_(edition_stands), col(Contribution.participant_id).is_not(None))
         .distinct()
         .subquery()
     )
@@ -437,7 +531,7 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
             .outerjoin(visits, visits.c.stand_id == col(Stand.id))
             .outerjoin(sent, sent.c.stand_id == col(Stand.id))
             .outerjoin(converted, converted.c.stand_id == col(Stand.id))
-            .where(col(Stand.active))
+            .where(col(Stand.edition_id) == edition, col(Stand.active))
             .order_by(col(Stand.position), col(Stand.code))
         )
         .all()
@@ -457,7 +551,9 @@ def circuit_traffic(*, session: Session, include_demo: bool = True) -> CircuitTr
     ).all()
     hunters = session.exec(select(func.count(func.distinct(StandVisit.participant_id))).where(*visit_where)).one()
     treasures = session.exec(
-        select(func.count()).select_from(Participant).where(col(Participant.treasure_found_at).is_not(None))
+        select(func.count())
+        .select_from(Participant)
+        .where(col(Participant.edition_id) == edition, col(Participant.treasure_found_at).is_not(None))
     ).one()
     return CircuitTraffic(
         stands=stands,
@@ -517,18 +613,27 @@ class StandImportReport:
     rejected: list[RejectedRow]
 
 
-def check_stand_values(session: Session, values: StandValues) -> tuple[dict[str, Any], dict[str, str]]:
-    """The stand's columns, or French messages per field (no typed text is quoted back)."""
+def _projects_label(session: Session, edition_id: int) -> str:
+    row = session.get(Edition, edition_id)
+    return row.projects_label if row is not None and row.projects_label else "Projets"
+
+
+def check_stand_values(
+    session: Session, values: StandValues, *, edition_id: int
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The stand's columns, or French messages per field (no typed text is quoted back); the theme and the
+    project are looked up among the edition's own (their codes repeat from one edition to another)."""
     errors: dict[str, str] = {}
     code = values.code.strip().upper()
     if not STAND_CODE.fullmatch(code):
         errors["code"] = "Code de stand invalide : de 1 à 20 lettres, chiffres ou tirets (par ex. S01)."
-    themes = {str(t.id): t.id for t in session.exec(select(Theme)).all()} | {
-        t.code: t.id for t in session.exec(select(Theme)).all()
-    }
+    themes: dict[str, int] = {}
+    for theme_id, theme_code in session.exec(select(Theme.id, Theme.code).where(Theme.edition_id == edition_id)).all():
+        assert theme_id is not None
+        themes[str(theme_id)] = themes[theme_code] = theme_id
     theme_id = themes.get(values.theme.strip())
     if theme_id is None:
-        errors["theme"] = "Thème inconnu : indiquez le code d'un des cinq thèmes."
+        errors["theme"] = "Thème inconnu : indiquez le code d'un des thèmes de cette édition."
     if not values.name.strip():
         errors["name"] = "Le nom du stand est obligatoire."
     texts: dict[str, str] = {}
@@ -546,10 +651,16 @@ def check_stand_values(session: Session, values: StandValues) -> tuple[dict[str,
             errors["position"] = "La position doit être un nombre entier de 0 à 999."
     ptce_id = None
     if values.ptce.strip():
-        ptce_id = session.exec(select(Ptce.id).where(col(Ptce.code) == values.ptce.strip())).first()
+        ptce_id = session.exec(
+            select(Ptce.id).where(col(Ptce.edition_id) == edition_id, col(Ptce.code) == values.ptce.strip())
+        ).first()
         if ptce_id is None:
-            errors["ptce"] = "PTCE inconnu : indiquez le code d'un des huit PTCE, ou laissez vide."
+            label = _projects_label(session, edition_id)
+            errors["ptce"] = (
+                f"{label} : code inconnu dans cette édition. Indiquez le code de l'un d'eux, ou laissez vide."
+            )
     columns = {
+        "edition_id": edition_id,
         "code": code,
         "name": texts["name"],
         "theme_id": theme_id,
@@ -577,24 +688,36 @@ def _audit_stand(session: Session, actor: str, action: str, stand: Stand, before
     )
 
 
-def save_stand(*, session: Session, values: StandValues, actor: str, stand_id: int | None = None) -> int:
-    """Create a stand (stand_id None) or edit one; returns its id. Codes stay unique."""
-    columns, errors = check_stand_values(session, values)
-    clash = session.exec(select(Stand).where(col(Stand.code) == columns["code"])).first()
+def _edition_stand(session: Session, stand_id: int, edition_id: int) -> Stand:
+    found = session.get(Stand, stand_id)
+    if found is None or found.edition_id != edition_id:
+        raise NotFoundError("Ce stand n'existe plus.")
+    return found
+
+
+def save_stand(
+    *, session: Session, values: StandValues, actor: str, stand_id: int | None = None, edition_id: int | None = None
+) -> int:
+    """Create a stand of the edition (stand_id None) or edit one of its stands; returns its id. Codes stay unique
+    within the edition (another edition's S01 is no clash)."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
+    found = _edition_stand(session, stand_id, edition) if stand_id is not None else None
+    columns, errors = check_stand_values(session, values, edition_id=edition)
+    clash = session.exec(
+        select(Stand).where(col(Stand.edition_id) == edition, col(Stand.code) == columns["code"])
+    ).first()
     if clash is not None and clash.id != stand_id:
-        errors["code"] = "Un autre stand porte déjà ce code."
+        errors["code"] = "Un autre stand de cette édition porte déjà ce code."
     if errors:
         raise ValidationError(errors)
-    if stand_id is None:
+    if found is None:
         if not values.position.strip():
-            last = session.exec(select(func.max(Stand.position))).one()
+            last = session.exec(select(func.max(Stand.position)).where(col(Stand.edition_id) == edition)).one()
             columns["position"] = int(last or 0) + 1
         stand = Stand(**columns)
         before = None
     else:
-        found = session.get(Stand, stand_id)
-        if found is None:
-            raise NotFoundError("Ce stand n'existe plus.")
         stand = found
         before = stand.model_dump(exclude={"created_at"})
         for key, value in columns.items():
@@ -606,9 +729,15 @@ def save_stand(*, session: Session, values: StandValues, actor: str, stand_id: i
     return stand.id
 
 
-def move_stand(*, session: Session, stand_id: int, offset: int, actor: str) -> None:
-    """Move a stand up (-1) or down (+1) the circuit; positions are renumbered 1, 2, 3…"""
-    stands = list(session.exec(select(Stand).order_by(col(Stand.position), col(Stand.code))).all())
+def move_stand(*, session: Session, stand_id: int, offset: int, actor: str, edition_id: int | None = None) -> None:
+    """Move a stand up (-1) or down (+1) its edition's circuit; the edition's positions are renumbered 1, 2, 3…"""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
+    stands = list(
+        session.exec(
+            select(Stand).where(col(Stand.edition_id) == edition).order_by(col(Stand.position), col(Stand.code))
+        ).all()
+    )
     index = next((i for i, s in enumerate(stands) if s.id == stand_id), None)
     if index is None:
         raise NotFoundError("Ce stand n'existe plus.")
@@ -629,8 +758,13 @@ def move_stand(*, session: Session, stand_id: int, offset: int, actor: str) -> N
     )
 
 
-def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandImportReport:
-    """Create or update stands from a CSV (UTF-8, ',' or ';'); bad rows are reported, good rows still saved."""
+def import_stands_csv(
+    *, session: Session, content: bytes, actor: str, edition_id: int | None = None
+) -> StandImportReport:
+    """Create or update the edition's stands from a CSV (UTF-8, ',' or ';'); bad rows are reported, good rows still
+    saved. Codes (stands, themes, projects) are the edition's own."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_writable(session=session, edition_id=edition)
     if len(content) > MAX_STAND_FILE_BYTES:
         raise ValidationError({"file": "Ce fichier est trop gros pour une liste de stands : 1 Mo au plus."})
     try:
@@ -675,7 +809,7 @@ def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandI
         row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if isinstance(v, str)}
         fields: dict[str, Any] = {k: row.get(k, "") for k in CSV_COLUMNS}
         values = StandValues(**fields)
-        columns, errors = check_stand_values(session, values)
+        columns, errors = check_stand_values(session, values, edition_id=edition)
         code = str(columns["code"])
         if code in seen and not errors:
             errors["code"] = "Ce code apparaît deux fois dans le fichier."
@@ -684,9 +818,15 @@ def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandI
             rejected.append(RejectedRow(line, shown, " ; ".join(errors.values())))
             continue
         seen.add(code)
-        existing = session.exec(select(Stand).where(col(Stand.code) == code)).first()
+        existing = session.exec(select(Stand).where(col(Stand.edition_id) == edition, col(Stand.code) == code)).first()
         try:
-            save_stand(session=session, values=values, actor=actor, stand_id=existing.id if existing else None)
+            save_stand(
+                session=session,
+                values=values,
+                actor=actor,
+                stand_id=existing.id if existing else None,
+                edition_id=edition,
+            )
         except ValidationError as exc:
             rejected.append(RejectedRow(line, code, " ; ".join(exc.errors.values())))
             continue
@@ -699,18 +839,34 @@ def import_stands_csv(*, session: Session, content: bytes, actor: str) -> StandI
         actor=actor,
         action="stand.import",
         entity_type="stand",
-        after={"created": created, "updated": updated, "rejected": len(rejected)},
+        after={"edition_id": edition, "created": created, "updated": updated, "rejected": len(rejected)},
     )
     return StandImportReport(created, updated, rejected)
 
 
-def poster_stands(*, session: Session) -> list[PosterStand]:
-    """The open stands as their posters need them, in circuit order."""
+def export_stands_csv(*, session: Session, edition_id: int | None = None) -> bytes:
+    """The edition's stands as a CSV in the import's own columns (theme and project by code): edit, re-import."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = [
+        (p.code, p.name, p.experience, p.carrier, p.theme_code, p.description, p.question, p.position, p.ptce_code)
+        for p in _stand_pages(session, edition)
+    ]
+    return csv_bytes(CSV_COLUMNS, rows)
+
+
+def poster_stands(*, session: Session, edition_id: int | None = None) -> list[PosterStand]:
+    """The edition's open stands as their posters need them (the QR code names the edition), in circuit order."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.get(Edition, edition)
+    slug = row.slug if row is not None else ""
     return [
-        PosterStand(s.code, s.name, s.theme_label, s.theme_color, s.position) for s in list_circuit(session=session)
+        PosterStand(s.code, s.name, s.theme_label, s.theme_color, s.position, slug)
+        for s in list_circuit(session=session, edition_id=edition)
     ]
 
 
-def list_ptce_codes(*, session: Session) -> list[dict[str, str]]:
-    """The PTCE a stand can be linked to: code and name."""
-    return [{"code": p.code, "name": p.name} for p in session.exec(select(Ptce).order_by(col(Ptce.name))).all()]
+def list_ptce_codes(*, session: Session, edition_id: int | None = None) -> list[dict[str, str]]:
+    """The edition's projects (PTCE) a stand can be linked to: code and name."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    rows = session.exec(select(Ptce).where(col(Ptce.edition_id) == edition).order_by(col(Ptce.name))).all()
+    return [{"code": p.code, "name": p.name} for p in rows]

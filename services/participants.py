@@ -13,7 +13,7 @@ from models import Participant, utcnow
 from services import throttle
 from services.codes import device_token, normalise_code, readable_code
 from services.errors import ValidationError
-from services.scope import resolve_edition_id
+from services.scope import require_open, resolve_edition_id
 
 # What services.codes.device_token() produces (43 URL-safe characters), with room for longer tokens.
 # Anything else (a hand-edited cookie, a truncated URL) is refused rather than stored.
@@ -51,11 +51,14 @@ def create_participant(*, session: Session, is_demo: bool = False, edition_id: i
 
 
 def find_participant(*, session: Session, device_token: str, edition_id: int | None = None) -> ParticipantRef | None:
-    """The participant for a device token (in that edition, when given), touching its last-seen time."""
+    """The edition's participant for a device token, touching its last-seen time; None for another edition's."""
     if not device_token or len(device_token) > 64:
         return None
-    row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
-    if row is None or (edition_id is not None and row.edition_id != edition_id):
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.exec(
+        select(Participant).where(Participant.device_token == device_token, Participant.edition_id == edition)
+    ).first()
+    if row is None:
         return None
     row.last_seen_at = utcnow()
     session.add(row)
@@ -65,12 +68,15 @@ def find_participant(*, session: Session, device_token: str, edition_id: int | N
 def find_participant_by_code(
     *, session: Session, public_code: str, edition_id: int | None = None
 ) -> ParticipantRef | None:
-    """Restore a passport on a new phone from its short code (of that edition, when given)."""
+    """Restore a passport on a new phone from its short code: only a passport of that edition."""
     code = normalise_code(public_code)
-    row = session.exec(select(Participant).where(Participant.public_code == code)).first()
-    if row is None or (edition_id is not None and row.edition_id != edition_id):
+    if not code:
         return None
-    return _ref(row)
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    row = session.exec(
+        select(Participant).where(Participant.public_code == code, Participant.edition_id == edition)
+    ).first()
+    return _ref(row) if row is not None else None
 
 
 def is_valid_device_token(value: object) -> bool:
@@ -78,11 +84,15 @@ def is_valid_device_token(value: object) -> bool:
     return isinstance(value, str) and _DEVICE_TOKEN.fullmatch(value) is not None
 
 
-def participant_id_for_token(*, session: Session, device_token: str) -> int | None:
-    """The participant id of a device, without writing anything (None for a device that never sent anything)."""
+def participant_id_for_token(*, session: Session, device_token: str, edition_id: int | None = None) -> int | None:
+    """The edition's participant id of a device, without writing anything (None for a device that never sent
+    anything to this edition: a token of another edition is as unknown as a made-up one)."""
     if not is_valid_device_token(device_token):
         return None
-    return session.exec(select(Participant.id).where(Participant.device_token == device_token)).first()
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    return session.exec(
+        select(Participant.id).where(Participant.device_token == device_token, Participant.edition_id == edition)
+    ).first()
 
 
 UNKNOWN_DEVICE = "Ce téléphone n'est pas reconnu : rechargez la page puis renvoyez."
@@ -129,11 +139,13 @@ def get_or_create_participant(
 
     A new token from `origin` is counted against its ceiling of new passports (any well-formed token makes a
     participant, so without it one script could pose as any number of phones); a known one never is. A passport
-    belongs to one edition: a token of another edition is refused (the phone keeps one token per edition).
+    belongs to one edition: a token of another edition is refused (the phone keeps one token per edition, see
+    ui/participant.py). Only an open edition takes participants' writes.
     """
     if not is_valid_device_token(device_token):
         raise ValidationError({"device_token": UNKNOWN_DEVICE})
     edition = resolve_edition_id(session=session, edition_id=edition_id)
+    require_open(session=session, edition_id=edition)
     row = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
     if row is not None:
         if row.edition_id != edition:
@@ -158,6 +170,8 @@ def get_or_create_participant(
             # A concurrent first submission from the same phone won, or the public code collided.
             existing = session.exec(select(Participant).where(Participant.device_token == device_token)).first()
             if existing is not None:
+                if existing.edition_id != edition:
+                    raise ValidationError({"device_token": UNKNOWN_DEVICE}) from None
                 return _ref(existing)
             continue
         return _ref(row)

@@ -1,4 +1,8 @@
-"""QR codes and addresses people type by hand: the projector's join page, and later the stands' posters."""
+"""QR codes and addresses people type by hand: the projector's join page and the stands' posters.
+
+Every address a QR code holds names its edition (`?edition=<slug>`): landing on it puts the phone's session on
+that edition (ui/edition.py), so a stand S01 of one conference never opens the S01 of another.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,11 @@ def page_url(base_url: str, url_path: str, **query: str) -> str:
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return url
+
+
+def edition_base_url(edition_base_url: str, server_base_url: str) -> str:
+    """Where an edition's QR codes point: its own public address when it has one, else the server's."""
+    return (edition_base_url or "").strip() or server_base_url
 
 
 def short_address(url: str) -> str:
@@ -56,11 +65,13 @@ class PosterStand:
     theme_label: str
     theme_color: str
     position: int
+    edition: str = ""  # the edition's slug, carried by the QR code
 
 
-def stand_url(base_url: str, code: str) -> str:
-    """What a stand's QR code holds: the stand page with its code, e.g. https://ess.example/stand?code=S01."""
-    return page_url(base_url, "stand", code=code)
+def stand_url(base_url: str, code: str, edition: str = "") -> str:
+    """What a stand's QR code holds: the stand page with its code and edition,
+    e.g. https://ess.example/stand?code=S01&edition=pays-de-la-loire-2016."""
+    return page_url(base_url, "stand", code=code, **({"edition": edition} if edition else {}))
 
 
 def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -96,7 +107,7 @@ def stand_poster(stand: PosterStand, base_url: str) -> Image.Image:
     for line in _wrap(draw, stand.name, name_font, width - 140)[:3]:
         draw.text((70, y), line, font=name_font, fill="black")
         y += 80
-    url = stand_url(base_url, stand.code)
+    url = stand_url(base_url, stand.code, stand.edition)
     # A whole number of pixels per module: resampling would make some modules thinner than others.
     modules = int(segno.make(url, error="m", micro=False).symbol_size(scale=1, border=2)[0])
     qr = Image.open(io.BytesIO(qr_png(url, scale=max(4, min(900, height - y - 380) // modules), border=2)))
@@ -123,7 +134,7 @@ def stand_poster(stand: PosterStand, base_url: str) -> Image.Image:
 
 def stand_poster_png(stand: PosterStand, base_url: str) -> bytes:
     """The stand's QR code alone, as a PNG (for a screen, a badge, a slide)."""
-    return qr_png(stand_url(base_url, stand.code), scale=16, border=2)
+    return qr_png(stand_url(base_url, stand.code, stand.edition), scale=16, border=2)
 
 
 def stand_posters_pdf(stands: list[PosterStand], base_url: str) -> bytes:

@@ -20,15 +20,16 @@ def theme_band(color: str, label: str) -> None:
     st.text(label)
 
 
-# Stands are the same for every visitor: shared cache, short TTL so an admin edit shows quickly.
+# Stands are the same for every visitor of an edition: shared cache keyed by the edition, short TTL so an admin
+# edit shows quickly.
 @st.cache_data(ttl=30, max_entries=64, show_spinner=False)
-def stand_page(code: str) -> circuit.StandPage | None:
-    return store.read(circuit.get_stand_page, code=code)
+def stand_page(edition_id: int, code: str) -> circuit.StandPage | None:
+    return store.read(circuit.get_stand_page, code=code, edition_id=edition_id)
 
 
-@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
-def open_stands() -> list[circuit.StandPage]:
-    return store.read(circuit.list_circuit)
+@st.cache_data(ttl=30, max_entries=8, show_spinner=False)
+def open_stands(edition_id: int) -> list[circuit.StandPage]:
+    return store.read(circuit.list_circuit, edition_id=edition_id)
 
 
 def clear_caches() -> None:
@@ -36,7 +37,7 @@ def clear_caches() -> None:
     open_stands.clear()
 
 
-# The same sheet for every admin until a stand changes (the stands are part of the key).
+# The same sheet for every admin until a stand changes (the stands, with their edition, are part of the key).
 @st.cache_data(max_entries=2, show_spinner="Préparation des affiches…")
 def posters_pdf(stands: tuple[qrcodes.PosterStand, ...], base_url: str) -> bytes:
     return qrcodes.stand_posters_pdf(list(stands), base_url)

@@ -14,13 +14,14 @@ import re
 
 import streamlit as st
 
-COOKIE_NAME_RE = re.compile(r"^[a-z_]{1,40}$")
+# Our names: a prefix, then (for the participants' per-edition cookies) an edition's slug, digits and dashes.
+COOKIE_NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{0,79}$")
 COOKIE_VALUE_RE = re.compile(r"^[A-Za-z0-9_.-]{16,400}$")  # a device token, a signed cookie, a JWT
 
 
 def write_cookie(name: str, value: str, *, days: float, same_site: str = "Lax") -> None:
     """Set `name=value` for the whole app for `days` days; refuses anything but our own names and values."""
-    if not COOKIE_NAME_RE.match(name) or not COOKIE_VALUE_RE.match(value) or same_site not in {"Lax", "Strict"}:
+    if not COOKIE_NAME_RE.fullmatch(name) or not COOKIE_VALUE_RE.fullmatch(value) or same_site not in {"Lax", "Strict"}:
         raise ValueError("refused cookie")
     cookie = f"{name}={value}; Max-Age={int(days * 86400)}; Path=/; SameSite={same_site}"
     st.html(

@@ -15,6 +15,10 @@ enforceSerializableSessionState); extra_streamlit_components' CookieManager cost
 extra rerun per session. JavaScript-written cookies cannot be HttpOnly: the token only lets its
 holder see this phone's own contributions and send as this phone, and no text a user typed is ever
 rendered as HTML, which is what a script would need to steal it.
+
+One token per edition: the session key and the cookie are named after the session's edition
+(ui/edition.py), so a phone met at two conferences holds two separate passports, and a token is never
+sent to an edition it does not belong to (services.participants refuses it all the same).
 """
 
 from __future__ import annotations
@@ -28,32 +32,53 @@ from core.config import get_settings
 from services import throttle
 from services.codes import device_token as new_device_token
 from services.participants import is_valid_device_token
+from ui import edition
 from ui.cookies import write_cookie
 
-TOKEN_KEY = "device_token"  # noqa: S105  (a session_state key, not a secret)
+TOKEN_PREFIX = "device_token"  # noqa: S105  (a session_state key, not a secret)
 SESSION_KEY = "throttle_session_key"
 # Without ESS_COOKIE_KEY (a development run) addresses are still hashed with a key, one per process.
 _FALLBACK_SECRET = secrets.token_hex(32)
 
 
+def token_key(slug: str) -> str:
+    """The session_state key of this browser's token for the edition `slug`."""
+    return f"{TOKEN_PREFIX}_{slug}"
+
+
+def cookie_name(slug: str) -> str:
+    """The cookie keeping this phone's token for the edition `slug` (one cookie per edition)."""
+    return f"{get_settings().device_cookie_name}_{slug}"
+
+
 def device_token() -> str:
-    """This browser's token: this session's, else the cookie's, else a new one (stored at the first contribution)."""
-    token = st.session_state.get(TOKEN_KEY)
+    """This browser's token for the session's edition: this session's, else the cookie's, else a new one (stored
+    at the first visit or contribution)."""
+    slug = edition.active_edition().slug
+    token = st.session_state.get(token_key(slug))
     if isinstance(token, str) and is_valid_device_token(token):
         return token
-    from_cookie = st.context.cookies.get(get_settings().device_cookie_name)
+    from_cookie = st.context.cookies.get(cookie_name(slug))
     token = from_cookie if is_valid_device_token(from_cookie) else new_device_token()
-    st.session_state[TOKEN_KEY] = token
+    st.session_state[token_key(slug)] = token
     return token
 
 
+def take_over(token: str) -> None:
+    """This phone now holds `token` for the session's edition (a passport restored by its code); the cookie
+    follows at the bottom of the page (remember_device)."""
+    st.session_state[token_key(edition.active_edition().slug)] = token
+
+
 def remember_device() -> None:
-    """Write the token into the cookie if the browser did not send it; call at the bottom of the page (no space)."""
+    """Write the edition's token into its cookie if the browser did not send it; call at the bottom of the page
+    (no space)."""
     settings = get_settings()
     token = device_token()
-    if st.context.cookies.get(settings.device_cookie_name) == token or not is_valid_device_token(token):
+    name = cookie_name(edition.active_edition().slug)
+    if st.context.cookies.get(name) == token or not is_valid_device_token(token):
         return
-    write_cookie(settings.device_cookie_name, token, days=settings.device_cookie_days)
+    write_cookie(name, token, days=settings.device_cookie_days)
 
 
 def origin() -> throttle.Origin:

@@ -12,9 +12,12 @@ from models import AuditEvent, Stand, StandVisit
 from services import circuit
 from services.codes import device_token
 from tests.app_pages.helpers import app_as, texts
+from ui.participant import token_key
 
 pytestmark = pytest.mark.usefixtures("app_env")
 XSS_NAME = "Stand <img src=x onerror=alert(1)> **gras**"
+FIRST_SLUG = "pays-de-la-loire-2016"  # the default edition of the test stores
+TOKEN = token_key(FIRST_SLUG)  # where the session keeps this phone's token for that edition
 
 
 def open_page(
@@ -22,7 +25,7 @@ def open_page(
 ) -> AppTest:
     at = app_as(role)
     if token is not None:
-        at.session_state["device_token"] = token
+        at.session_state[TOKEN] = token
     at.run()
     if query:
         at.query_params.update(query)
@@ -88,7 +91,7 @@ def test_the_passport_shows_progress_then_the_treasure_and_restores_by_code() ->
     other.button(key="passport_restore").click().run()
     assert not other.exception
     assert "Passeport retrouvé : il est maintenant sur ce téléphone." in texts(other)
-    assert other.session_state["device_token"] == token
+    assert other.session_state[TOKEN] == token
     assert next(m.value for m in other.metric if m.label == "Stands visités") == "4"
 
 
@@ -111,12 +114,12 @@ def test_wrong_restore_codes_are_throttled_per_session_and_the_typed_code_stays(
     assert not guesser.exception
     assert any(e.value.startswith("Trop d'essais avec des codes inconnus. Réessayez dans") for e in guesser.error)
     assert guesser.text_input(key="passport_restore_code").value == code
-    assert guesser.session_state["device_token"] != token
+    assert guesser.session_state[TOKEN] != token
     # Another session is not held back by this one's mistakes.
     owner = open_page("app_pages/passport.py", token=device_token())
     owner.text_input(key="passport_restore_code").input(code).run()
     owner.button(key="passport_restore").click().run()
-    assert owner.session_state["device_token"] == token
+    assert owner.session_state[TOKEN] == token
 
 
 def test_a_stand_visit_held_by_the_address_ceiling_says_so_in_french(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,7 +23,7 @@ XSS = "Les dossiers de subvention <img src=x onerror=alert(1)> [x](javascript:al
 def open_page(path: str, *, token: str | None = None, query: dict[str, str] | None = None) -> AppTest:
     at = app_as(None)
     if token is not None:
-        at.session_state["device_token"] = token  # what the cookie gives back after a reload
+        at.session_state["device_token_pays-de-la-loire-2016"] = token  # the default edition's, as after a reload
     at.run()
     if query:
         at.query_params.update(query)

@@ -79,7 +79,7 @@ def plain_strings(at: AppTest) -> str:
 
 def render(role: str | None, path: str, store: HostileStore, query: dict[str, str] | None = None) -> AppTest:
     at = app_as(role)
-    at.session_state["device_token"] = store.device_token
+    at.session_state["device_token_pays-de-la-loire-2016"] = store.device_token  # ui.participant.token_key
     if path == "app_pages/stand.py":
         at.query_params["code"] = STAND_CODE
     at.query_params.update(query or {})

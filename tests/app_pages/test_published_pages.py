@@ -63,7 +63,7 @@ def test_no_participant_page_shows_a_pending_or_rejected_text_or_unmasked_data()
     pages = [(spec.path, None) for spec in PAGES if spec.permission is None] + list(ROOM_PAGES.items())
     for path, role in pages:
         at = app_as(role)
-        at.session_state["device_token"] = neighbour
+        at.session_state["device_token_pays-de-la-loire-2016"] = neighbour  # ui.participant.token_key
         at.run()
         at.switch_page(path).run()
         assert not at.exception, (path, at.exception)

@@ -18,11 +18,14 @@ from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, wait_for_ap
 pytestmark = pytest.mark.browser
 
 BODY = "Un annuaire régional des aides à l'ESS, tenu à jour par la CRESS et ouvert à tous."
+EDITION = "pays-de-la-loire-2016"  # the store's default edition: its slug is on every stand's QR code
 
 
 def scanned_url(app: LiveApp, code: str, name: str) -> str:
     """What a phone camera reads on the stand's QR code (generated for this server's address)."""
-    stand = qrcodes.PosterStand(code=code, name=name, theme_label="", theme_color="#000000", position=1)
+    stand = qrcodes.PosterStand(
+        code=code, name=name, theme_label="", theme_color="#000000", position=1, edition=EDITION
+    )
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qrcodes.stand_poster_png(stand, app.url))))
     assert len(found) == 1
     return str(found[0].text)
@@ -30,7 +33,7 @@ def scanned_url(app: LiveApp, code: str, name: str) -> str:
 
 def visit(page: Page, app: LiveApp, code: str) -> None:
     url = scanned_url(app, code, code)
-    assert url == f"{app.url}/stand?code={code}"
+    assert url == f"{app.url}/stand?code={code}&edition={EDITION}"
     page.goto(url)
     wait_for_app(page)
     page.get_by_role("button", name="J'ai visité ce stand").click()

@@ -78,7 +78,7 @@ def test_submit_see_the_receipt_reload_and_find_it_under_my_contributions(live_a
     wait_for_app(phone)
     expect(phone.get_by_text(code)).to_be_visible()
     expect(phone.get_by_text(BODY)).to_be_visible()
-    assert any(c["name"] == "ess_device" for c in phone.context.cookies())
+    assert any(c["name"] == "ess_device_pays-de-la-loire-2016" for c in phone.context.cookies())
 
     # Another phone sees nothing of it.
     other = phone.context.browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)  # type: ignore[union-attr]

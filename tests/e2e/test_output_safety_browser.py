@@ -102,7 +102,7 @@ def test_no_page_runs_fetches_links_or_styles_what_people_typed(
     problems: list[str] = []
 
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
-    context.add_cookies([{"name": "ess_device", "value": store.device_token, "url": app.url}])
+    context.add_cookies([{"name": "ess_device_pays-de-la-loire-2016", "value": store.device_token, "url": app.url}])
     phone = context.new_page()
     watch = Watch(phone)
     for spec in [p for p in PAGES if p.permission is None]:

@@ -174,7 +174,7 @@ def test_a_csv_import_saves_good_rows_and_reports_each_bad_one(sqlite_engine: En
     assert "Thème inconnu" in report.rejected[1].reasons
     assert "Code de stand invalide" in report.rejected[2].reasons
     assert "position" in report.rejected[3].reasons
-    assert "PTCE inconnu" in report.rejected[4].reasons
+    assert "PTCE : code inconnu dans cette édition" in report.rejected[4].reasons
     assert "deux fois" in report.rejected[5].reasons
     with session_scope(sqlite_engine) as session:
         page = circuit.get_stand_page(session=session, code="S20")
@@ -260,9 +260,10 @@ def test_the_poster_sheet_has_one_page_per_stand_and_each_qr_decodes_to_its_stan
     pages = re.findall(rb"\xff\xd8\xff.*?\xff\xd9", pdf, flags=re.DOTALL)
     assert len(pages) == 15
     decoded = [decode_qr(page) for page in pages]
-    assert decoded == [f"https://ess.example/stand?code={s.code}" for s in stands]
+    # The edition travels with the code: each edition has its own S01.
+    assert decoded == [f"https://ess.example/stand?code={s.code}&edition=pays-de-la-loire-2016" for s in stands]
     png = qrcodes.stand_poster_png(stands[0], "https://ess.example/")
-    assert decode_qr(png) == "https://ess.example/stand?code=S01"
+    assert decode_qr(png) == "https://ess.example/stand?code=S01&edition=pays-de-la-loire-2016"
 
 
 def decode_qr(image: bytes) -> str:

@@ -8,7 +8,7 @@ import pytest
 import segno
 from PIL import Image
 
-from services.qrcodes import page_url, qr_png, short_address
+from services.qrcodes import edition_base_url, page_url, qr_png, short_address, stand_url
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,19 @@ def test_page_url_with_a_query() -> None:
     assert (
         page_url("https://ess.example.fr", "contribuer", stand="S04") == "https://ess.example.fr/contribuer?stand=S04"
     )
+
+
+def test_the_addresses_of_qr_codes_name_their_edition() -> None:
+    base = edition_base_url("", "https://ess.example.fr/")
+    assert page_url(base, "contribuer", edition="centre-val-de-loire-2022") == (
+        "https://ess.example.fr/contribuer?edition=centre-val-de-loire-2022"
+    )
+    assert stand_url(base, "S01", "centre-val-de-loire-2022") == (
+        "https://ess.example.fr/stand?code=S01&edition=centre-val-de-loire-2022"
+    )
+    # An edition served from its own address prints that one.
+    own = edition_base_url("https://ess-centre.example.fr", "https://ess.example.fr/")
+    assert stand_url(own, "S01", "centre-val-de-loire-2022").startswith("https://ess-centre.example.fr/stand?code=S01&")
 
 
 @pytest.mark.parametrize(
