@@ -1532,6 +1532,7 @@ def import_answers(
             batch_id=batch.id,
             created_by=created_by,
             now=now,
+            edition_id=edition,
         )
     session.execute(
         update(ImportBatch)
@@ -1578,6 +1579,7 @@ def _store(
     batch_id: int,
     created_by: str,
     now: datetime,
+    edition_id: int,
 ) -> int:
     """Responses, answers and contributions of the new rows, inserted in bulk (Core, not one ORM object per row)."""
     by_code = {q.code: q for q in questionnaire.questions}
@@ -1648,7 +1650,7 @@ def _store(
         for batch_answers in (plain_answers, choice_answers):
             if batch_answers:
                 session.execute(insert(_table(Answer)), batch_answers)
-        contribution_count += _insert_contributions(session, contribution_rows)
+        contribution_count += _insert_contributions(session, contribution_rows, edition_id)
     return contribution_count
 
 
@@ -1680,10 +1682,10 @@ def _contribution_draft(
     )
 
 
-def _insert_contributions(session: Session, drafts: list[ContributionDraft]) -> int:
+def _insert_contributions(session: Session, drafts: list[ContributionDraft], edition_id: int) -> int:
     """The contributions of imported answers, through the batch path of services.contributions (the rules,
     receipt codes and idempotency of every other contribution); returns how many are new."""
-    items = submit_batch(session=session, drafts=drafts)
+    items = submit_batch(session=session, drafts=drafts, edition_id=edition_id)
     # The converters applied the same text limits, so a refusal here would be a bug in one of them: the
     # answer itself is stored all the same, only its contribution is missing, and the log says which.
     for item in items:

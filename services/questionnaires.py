@@ -462,6 +462,7 @@ def check_respondent(
         organisation=respondent.organisation,
         actor_type=respondent.actor_type,
         departement=respondent.departement,
+        edition_id=edition_id,
     )
     errors = {("respondent_name" if k == "name" else k): v for k, v in author_errors.items()}
     if respondent.departement is not None and "departement" not in errors:
@@ -755,6 +756,7 @@ def submit_response(
                 idempotency_key=contribution_key(questionnaire.id, row.fingerprint or "", q.code),
                 created_at=now,
             ),
+            edition_id=edition,
         )
     return _receipt(session, row, questionnaire, duplicate=False)
 
