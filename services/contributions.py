@@ -545,7 +545,7 @@ def list_device_contributions(
 ) -> list[OwnContribution]:
     """What this phone sent to the edition, newest first (nothing for an unknown device)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
-    participant_id = participant_id_for_token(session=session, device_token=device_token)
+    participant_id = participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
     if participant_id is None:
         return []
     rows = session.exec(
@@ -581,7 +581,7 @@ def list_device_supports(
 ) -> list[SupportedContribution]:
     """The contributions of the edition this phone supported, newest support first."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
-    participant_id = participant_id_for_token(session=session, device_token=device_token)
+    participant_id = participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
     if participant_id is None:
         return []
     # Someone else's text: read through the published path only (services.published).

@@ -57,12 +57,17 @@ def find_similar_contributions(
     if theme_id is None or len((text or "").strip()) < MIN_QUERY_CHARS:
         return []
     theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
-    if theme is None or theme.edition_id != resolve_edition_id(session=session, edition_id=edition_id):
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    if theme is None or theme.edition_id != edition:
         return []
     query = match_key(text)
     if not query:
         return []
-    me = participant_id_for_token(session=session, device_token=device_token) if device_token else None
+    me = (
+        participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
+        if device_token
+        else None
+    )
     stmt = (
         select(Contribution.id, Contribution.title, published_text())
         .where(Contribution.theme_id == theme_id, is_published())

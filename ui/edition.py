@@ -76,26 +76,32 @@ def edition_id() -> int:
     return active_edition().id
 
 
+def _switched() -> None:
+    """The sidebar's choice becomes the session's edition (before the rerun draws anything)."""
+    chosen = st.session_state.get(K_SWITCH)
+    if isinstance(chosen, str):
+        st.session_state[K_SLUG] = chosen
+        if QUERY in st.query_params:
+            st.query_params[QUERY] = chosen
+
+
 def render_switch(*, staff: bool) -> EditionInfo:
     """The staff sidebar's edition selector (only when there is more than one edition); returns the active one."""
     current = active_edition(staff=staff)
     known = [e for e in all_editions() if _visible(e, staff=staff)]
     if staff and len(known) > 1:
         labels = {e.slug: f"{e.region_name} · {e.dates_label} ({e.status_label})" for e in known}
-        slugs = list(labels)
-        chosen = st.sidebar.selectbox(
+        # The selector shows the session's edition, whichever way it was reached (this sidebar, a link naming an
+        # edition, the « Éditions » page): set before the widget is drawn, changed through its callback only.
+        st.session_state[K_SWITCH] = current.slug
+        st.sidebar.selectbox(
             "Édition",
-            slugs,
-            index=slugs.index(current.slug) if current.slug in slugs else 0,
+            list(labels),
             format_func=labels.__getitem__,
             key=K_SWITCH,
+            on_change=_switched,
             help="Les tableaux de bord, la modération, la rédaction et les exports portent sur cette édition.",
         )
-        if chosen != current.slug:
-            st.session_state[K_SLUG] = chosen
-            if QUERY in st.query_params:
-                st.query_params[QUERY] = chosen
-            current = next(e for e in known if e.slug == chosen)
     if current.archived:
         st.sidebar.caption("Édition archivée : consultation seule.")
     return current

@@ -67,3 +67,24 @@ def test_a_refused_setting_says_why_in_french_and_keeps_what_was_typed(app_env: 
     assert not at.exception
     assert "doit commencer par https://" in texts(at)
     assert next(w for w in at.text_input if "Adresse publique" in w.label).value == "ftp://exemple"
+
+
+def test_staff_switch_editions_in_the_sidebar_and_a_link_naming_an_edition_wins(app_env: str) -> None:
+    from db.engine import session_scope
+    from tests.editions import load_second_edition
+
+    with session_scope(write=True) as session:
+        load_second_edition(session)
+    at = app_as("staff").run()
+    switch = at.sidebar.selectbox(key="edition_switch")
+    assert switch.value == "pays-de-la-loire-2016"
+    switch.set_value("centre-val-de-loire-2022").run()
+    assert not at.exception
+    assert "Bourges" in texts(at) and at.sidebar.selectbox(key="edition_switch").value == "centre-val-de-loire-2022"
+    at.switch_page("app_pages/compare.py").run()  # the choice holds from page to page
+    assert "Centre-Val de Loire" in "\n".join(str(t.value) for t in at.sidebar.text)
+    at.query_params["edition"] = "pays-de-la-loire-2016"
+    at.switch_page("app_pages/home.py").run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="edition_switch").value == "pays-de-la-loire-2016"
+    assert "Angers" in texts(at)
