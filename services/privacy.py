@@ -139,7 +139,7 @@ def _rows(session: Session, code: str) -> tuple[Participant | None, list[Contrib
 
 
 def _edition_label(row: Edition) -> str:
-    """« Conférence régionale de l'ESS · Pays de la Loire · 28/06/2016 »: names may repeat from one Région to
+    """« Conférence régionale de l'ESS · Région · 14/05/2030 »: names may repeat from one Région to
     another, so the Région and the date say which one."""
     parts = (row.name, geo.region_name(row.region_code), format_date(row.start_date))
     return " · ".join(part for part in parts if part)

@@ -1192,7 +1192,7 @@ def _date_converter(raw: str) -> tuple[Any, str | None]:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        return None, "date illisible (forme attendue : 28/06/2016 14:30)"
+        return None, "date illisible (forme attendue : 14/05/2030 14:30)"
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)), None
 
 

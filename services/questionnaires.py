@@ -461,11 +461,11 @@ def check_respondent(
         name=respondent.respondent_name,
         organisation=respondent.organisation,
         actor_type=respondent.actor_type,
-        departement=respondent.departement,
+        departement=None,  # checked below, with the reason naming both Régions
         edition_id=edition_id,
     )
     errors = {("respondent_name" if k == "name" else k): v for k, v in author_errors.items()}
-    if respondent.departement is not None and "departement" not in errors:
+    if respondent.departement is not None:
         departements = departement_scope(session=session, edition_id=edition_id)
         if respondent.departement not in departements.allowed:
             known = respondent.departement in departements.elsewhere

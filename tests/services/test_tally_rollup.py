@@ -18,6 +18,7 @@ from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam, delete, event, func, inspect, text, update
+from sqlalchemy import insert as sql_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -108,6 +109,18 @@ def _draft(op: tuple[Any, ...], orientations: dict[int, int]) -> ContributionDra
         stance=stance if oriented else None,
         created_at=when,
     )
+
+
+def _insert_before_editions(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) -> None:
+    """A contribution written straight into a store whose schema predates editions (the services need them)."""
+    draft = _draft(op, orientations)
+    row = {k: getattr(draft, k) for k in ("theme_id", "body", "source", "status", "departement", "actor_type")}
+    row |= {"orientation_id": draft.orientation_id, "stance": draft.stance, "created_at": draft.created_at}
+    row |= {"receipt_code": uuid.uuid4().hex[:9], "idempotency_key": draft.idempotency_key, "updated_at": BASE}
+    row |= {"title": "", "author_name": "", "organisation": "", "display_mode": "anonymous", "entered_by": ""}
+    row |= {"rejection_reason": "", "is_demo": False}
+    with session_scope(engine, write=True) as session:
+        session.execute(sql_insert(Contribution.__table__), [row])  # type: ignore[attr-defined]
 
 
 def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientations: dict[int, int]) -> None:
@@ -357,14 +370,14 @@ def test_live_tallies_read_only_the_rollup_by_primary_key(sqlite_engine: Engine)
 
 def test_the_migration_counts_the_contributions_already_there(store_engine: Engine) -> None:
     """A store migrated from before the rollup gets it backfilled, then kept by the triggers."""
+    orientations = _orientations(store_engine)  # read with today's models, before the schema goes back
     with store_engine.connect() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")
-    orientations = _orientations(store_engine)
     for i, when in enumerate([BASE, BASE + timedelta(seconds=899, microseconds=999_999), BASE + timedelta(days=1)]):
         op = ("insert", 1 + i % 3, SOURCES[i], STATUSES[i], DEPARTEMENTS[i], ACTORS[i], i != 1, STANCES[i], when)
-        _apply(store_engine, op, orientations)
+        _insert_before_editions(store_engine, op, orientations)
     upgrade_schema(store_engine)
     _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
     _apply(store_engine, ("theme", 0, 3), orientations)
@@ -597,6 +610,7 @@ def _triggers(engine: Engine) -> dict[str, str]:
 
 
 def test_downgrading_the_pause_restores_the_triggers_of_0004(store_engine: Engine) -> None:
+    orientations = _orientations(store_engine)  # read with today's models, before the schema goes back
     cfg = alembic_config()
     with store_engine.connect() as conn:
         cfg.attributes["connection"] = conn
@@ -609,8 +623,9 @@ def test_downgrading_the_pause_restores_the_triggers_of_0004(store_engine: Engin
         command.upgrade(cfg, "0004")
     assert _triggers(store_engine) == restored
     assert len(restored) == (3 if store_engine.dialect.name == "sqlite" else 2)
-    orientations = _orientations(store_engine)
-    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
+    _insert_before_editions(
+        store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations
+    )
     upgrade_schema(store_engine)
     assert _triggers(store_engine) != restored
     _apply(

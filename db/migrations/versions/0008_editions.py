@@ -160,10 +160,15 @@ def upgrade() -> None:
                 op.create_unique_constraint(unique_name, table, ["edition_id", code])
 
     # Key figures: the home page's headline figures are marked by a short label, in the order given.
-    op.add_column("keyfigure", sa.Column("short_label", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default=""))
+    op.add_column(
+        "keyfigure",
+        sa.Column("short_label", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False, server_default=""),
+    )
     op.add_column("keyfigure", sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
     with op.batch_alter_table("keyfigure") as batch:
-        batch.alter_column("short_label", server_default=None, existing_type=sqlmodel.sql.sqltypes.AutoString(length=40))
+        batch.alter_column(
+            "short_label", server_default=None, existing_type=sqlmodel.sql.sqltypes.AutoString(length=40)
+        )
         batch.alter_column("position", server_default=None, existing_type=sa.Integer())
 
     # Départements: the national list, each with its Région's official code (NULL for « hors région »).
@@ -179,4 +184,28 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("Editions cannot be folded back into a single-conference store.")
+    """Back to a one-conference store: only possible while the store holds at most one edition."""
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    if bind.execute(sa.text("SELECT count(*) FROM edition")).scalar_one() > 1:
+        raise RuntimeError("This store holds several editions: it cannot go back to a single-conference schema.")
+    with op.batch_alter_table("departement") as batch:
+        batch.drop_index("ix_departement_region_code")
+        batch.add_column(sa.Column("in_region", sa.Boolean(), nullable=False, server_default=sa.true()))
+    with op.batch_alter_table("departement") as batch:
+        batch.alter_column("in_region", server_default=None, existing_type=sa.Boolean())
+    bind.execute(sa.text("UPDATE departement SET in_region = (region_code IS NOT NULL)"))
+    with op.batch_alter_table("departement") as batch:
+        batch.drop_column("region_code")
+    with op.batch_alter_table("keyfigure") as batch:
+        batch.drop_column("short_label")
+        batch.drop_column("position")
+    for table, code in SCOPED.items():
+        with op.batch_alter_table(table) as batch:
+            if code:
+                batch.drop_constraint(f"uq_{table}_edition_{code}", type_="unique")
+                batch.create_unique_constraint(f"uq_{table}_{code}" if sqlite else f"{table}_{code}_key", [code])
+            batch.drop_constraint(f"fk_{table}_edition", type_="foreignkey")
+            batch.drop_index(f"ix_{table}_edition_id")
+            batch.drop_column("edition_id")
+    op.drop_table("edition")
