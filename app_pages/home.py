@@ -10,7 +10,7 @@ from ui.navigation import page_title, visible_pages
 
 current = edition.active_edition()
 # Headers, captions and metric labels take Markdown: the edition's texts are typed by staff, so they are escaped.
-st.header(md_escape(current.name), anchor=False)
+st.title(md_escape(current.name), anchor=False)
 st.text(" · ".join(part for part in ("Économie sociale et solidaire", current.place_and_date) if part))
 
 # The participant's way in comes first: on a phone it must be visible without scrolling.

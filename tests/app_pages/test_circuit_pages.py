@@ -191,4 +191,4 @@ def test_staff_edit_a_ptce_from_its_page() -> None:
     at.text_area[0].input("Un pôle qui relie les acteurs du territoire.").run()
     next(b for b in at.button if b.label == "Enregistrer").click().run()
     assert not at.exception
-    assert "PTCE enregistré." in texts(at)
+    assert "Projet enregistré." in texts(at)

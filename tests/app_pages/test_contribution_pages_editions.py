@@ -20,6 +20,7 @@ from services.contributions import ContributionDraft
 from services.scope import ARCHIVED
 from tests.app_pages.helpers import app_as, texts
 from tests.editions import FIRST_EDITION_ID, load_second_edition
+from ui import participant
 from ui.edition import K_SLUG
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -140,7 +141,7 @@ def test_my_contributions_lists_only_the_sessions_edition() -> None:
     token = device_token()
     seed(token=token)
     at = app_as(None)
-    at.session_state["device_token"] = token
+    at.session_state[participant.token_key(SLUG)] = token  # the phone's token for that edition
     at.run()
     at.switch_page("app_pages/my_contributions.py").run()
     assert not at.exception

@@ -324,11 +324,11 @@ def test_the_import_page_imports_into_the_sidebar_edition() -> None:
     ]
     data = "Structure;Département;q_emploi_evolution\nScop du Berry;18;Stables\nAsso de Nantes;44;Stables\n"
     upload(staff, "cvl.csv", data.encode())
-    assert "2 lignes lues : 1 à importer, 0 déjà présentes, 1 rejetées" in texts(staff)
+    assert "2 lignes lues : 2 à importer, 0 déjà présentes, 0 rejetées" in texts(staff)
     click(staff, "imp_run")
-    assert "1 importées" in staff.success[0].value
-    reasons = " ".join(staff.dataframe[0].value["Motif"])
-    assert "44 n'est pas un département de la Région Centre-Val de Loire" in reasons
+    assert "2 importées" in staff.success[0].value
+    remarks = " ".join(staff.dataframe[0].value["Motif"])  # kept, filed « Hors région », with the reason
+    assert "44 (Loire-Atlantique, Région Pays de la Loire) n'est pas un département de la Région Centre-Val" in remarks
     with session_scope() as session:
         from models import Questionnaire
 
@@ -337,4 +337,4 @@ def test_the_import_page_imports_into_the_sidebar_edition() -> None:
                 QuestionnaireResponse, QuestionnaireResponse.questionnaire_id == Questionnaire.id
             )
         ).all()
-    assert slugs == ["questionnaire-acteurs-2022"]
+    assert slugs == ["questionnaire-acteurs-2022"] * 2
