@@ -235,7 +235,7 @@ def test_the_dashboard_links_to_the_room_screen(day: None) -> None:
     at = open_page("organizer", DASHBOARD)
     at.selectbox(key="direct_screen_theme").set_value("emploi").run()
     assert not at.exception
-    assert at.get("link_button")[0].proto.url == "projecteur?theme=emploi"
+    assert at.get("link_button")[0].proto.url == "projecteur?edition=pays-de-la-loire-2016&theme=emploi"
 
 
 # ---------------------------------------------------------------------------------------------
