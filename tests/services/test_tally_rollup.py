@@ -31,8 +31,11 @@ from services.permissions import CONSOLE_ACTOR
 from services.questionnaires import get_questionnaire
 from services.tallies import Dimension, TallyFilter
 from services.tally_rollup import PAUSE_SETTING, paused_rollup
+from tests import migrations
 from tests.fixtures.questionnaire_files import FIXTURES
+from tests.migrations import old_contribution, old_reference_rows, orientation_ids
 
+bare_engine = migrations.bare_engine  # the fixture: an empty database, migrated by the test itself
 BASE = datetime(2016, 6, 28, 6, 0, tzinfo=UTC)
 SPAN_S = 3 * 86400
 SOURCES = ("conference", "online", "workshop")
@@ -355,21 +358,31 @@ def test_live_tallies_read_only_the_rollup_by_primary_key(sqlite_engine: Engine)
             assert "contribution " not in plan.replace("contributiontally", ""), plan
 
 
-def test_the_migration_counts_the_contributions_already_there(store_engine: Engine) -> None:
-    """A store migrated from before the rollup gets it backfilled, then kept by the triggers."""
-    with store_engine.connect() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0003")
-    orientations = _orientations(store_engine)
+def test_the_migration_counts_the_contributions_already_there(bare_engine: Engine) -> None:
+    """A store migrated from before the rollup gets it backfilled, then kept by the triggers (and its rows become
+    edition 1's at 0008, the rollup untouched: it is keyed by theme)."""
+    upgrade_schema(bare_engine, "0003")
+    old_reference_rows(bare_engine)
+    oriented = orientation_ids(bare_engine)
     for i, when in enumerate([BASE, BASE + timedelta(seconds=899, microseconds=999_999), BASE + timedelta(days=1)]):
-        op = ("insert", 1 + i % 3, SOURCES[i], STATUSES[i], DEPARTEMENTS[i], ACTORS[i], i != 1, STANCES[i], when)
-        _apply(store_engine, op, orientations)
-    upgrade_schema(store_engine)
-    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
-    _apply(store_engine, ("theme", 0, 3), orientations)
-    _check(store_engine, TallyFilter())
-    _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=5), until=BASE + timedelta(hours=30)))
+        theme = 1 + i % 3
+        old_contribution(
+            bare_engine,
+            theme_id=theme,
+            source=SOURCES[i],
+            status=STATUSES[i],
+            departement=DEPARTEMENTS[i],
+            actor_type=ACTORS[i],
+            orientation_id=oriented[theme] if i != 1 else None,
+            stance=STANCES[i] if i != 1 else None,
+            created_at=when,
+        )
+    upgrade_schema(bare_engine)
+    orientations = _orientations(bare_engine)
+    _apply(bare_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
+    _apply(bare_engine, ("theme", 0, 3), orientations)
+    _check(bare_engine, TallyFilter())
+    _check(bare_engine, TallyFilter(since=BASE + timedelta(minutes=5), until=BASE + timedelta(hours=30)))
 
 
 def test_concurrent_writers_neither_deadlock_nor_lose_a_count(store_engine: Engine) -> None:
@@ -596,26 +609,31 @@ def _triggers(engine: Engine) -> dict[str, str]:
         return {name: sql for name, sql in rows}
 
 
-def test_downgrading_the_pause_restores_the_triggers_of_0004(store_engine: Engine) -> None:
+def test_downgrading_the_pause_restores_the_triggers_of_0004(bare_engine: Engine) -> None:
+    # Down from 0005 only: 0008 (editions) cannot be undone, so the store is taken up to 0005 to come back.
+    upgrade_schema(bare_engine, "0005")
     cfg = alembic_config()
-    with store_engine.connect() as conn:
+    with bare_engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0004")
-    restored = _triggers(store_engine)
-    with store_engine.connect() as conn:
+    restored = _triggers(bare_engine)
+    with bare_engine.connect() as conn:
         assert "contributiontally_pause" not in inspect(conn).get_table_names()
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")
         command.upgrade(cfg, "0004")
-    assert _triggers(store_engine) == restored
-    assert len(restored) == (3 if store_engine.dialect.name == "sqlite" else 2)
-    orientations = _orientations(store_engine)
-    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
-    upgrade_schema(store_engine)
-    assert _triggers(store_engine) != restored
+    assert _triggers(bare_engine) == restored
+    assert len(restored) == (3 if bare_engine.dialect.name == "sqlite" else 2)
+    old_reference_rows(bare_engine)
+    old_contribution(
+        bare_engine, theme_id=2, source="online", status="published", departement="44", created_at=BASE
+    )  # counted by the triggers of 0004
+    upgrade_schema(bare_engine)
+    assert _triggers(bare_engine) != restored
+    orientations = _orientations(bare_engine)
     _apply(
-        store_engine,
+        bare_engine,
         ("batch", [("insert", 1, "online", "pending", None, None, False, "support", BASE)], "publish old", 0, BASE),
         orientations,
     )
-    _check(store_engine, TallyFilter())
+    _check(bare_engine, TallyFilter())
