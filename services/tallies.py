@@ -289,13 +289,29 @@ def _rollup_counts(
     group: tuple[str, ...],
     *,
     widths: tuple[int, ...] | None = None,
+    span: Span | None = None,
 ) -> dict[tuple[Any, ...], int]:
     """Counts of the filter's contributions grouped by `group` (rollup column names), zero sums left out.
 
     Whole buckets come from the rollup (a range of its primary key per width); the ragged ends of the
     window, if any, from the contribution rows. Keys come back as the rollup holds them (key1 as text).
+    An end the window leaves open is closed at the first or last contribution of the filter's themes
+    (`span` when the caller read it already): the key's range then covers this edition's days, not every
+    edition's buckets of that width, which the theme filter would otherwise have to sift one by one.
     """
     pieces, spans = _cover(filters.since, filters.until, widths or ROLLUP_WIDTHS[family])
+    if any(first is None or last is None for _width, first, last in pieces):
+        oldest, newest = span if span is not None else _span(session, filters)
+        if oldest is None or newest is None:
+            return {}  # no contribution of these themes at all
+        pieces = [
+            (
+                width,
+                int(oldest.timestamp()) // width if first is None else first,
+                int(newest.timestamp()) // width + 1 if last is None else last,
+            )
+            for width, first, last in pieces
+        ]
     counts: dict[tuple[Any, ...], int] = {}
 
     def add(rows: list[Any]) -> None:
@@ -509,7 +525,8 @@ def time_series(
     filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     # The bucket size follows the span of the filter's themes (two index lookups per theme); the window,
     # when there is one, bounds it.
-    first, last = _span(session, filters)
+    span = _span(session, filters)
+    first, last = span
     if first is not None and filters.since is not None:
         first = max(first, filters.since)
     if last is not None and filters.until is not None:
@@ -521,7 +538,7 @@ def time_series(
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
     if bucket_s not in ROLLUP_WIDTHS["base"]:
         raise ValueError(f"no rollup of {bucket_s} s buckets")
-    counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,))
+    counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,), span=span)
     if not counts:
         return TimeSeries(bucket_s, empty, first, last)
     # Oldest first, then by theme; bucket starts as epoch seconds turned into datetimes by numpy, at once.
@@ -681,7 +698,7 @@ def _latest_statement(themes: int, published_only: bool, shape: tuple[bool, bool
     """
     statuses, sources, since, until = shape
     c = Contribution
-    columns = (
+    columns: tuple[Any, ...] = (
         col(c.id).label("id"),
         col(c.created_at).label("created_at"),
         col(c.theme_id),
