@@ -1,25 +1,33 @@
-"""Administration: the reference data in the store, and reloading it from assets/."""
+"""Administration: the active edition's reference data in the store, and reloading it from its shipped pack."""
 
 import pandas as pd
 import streamlit as st
 
 from db.reference import FIELD_LABELS, reload_reference_data
 from services import reference
+from services.errors import NotFoundError
+from services.exports import md_escape
 from services.formatting import format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, label
 from services.permissions import Permission
-from ui import layout, store
+from ui import edition, layout, store
 from ui.auth import require
 
 account = require(Permission.REFERENCE)
-st.title("Données de référence")
+current = edition.active_edition(staff=True)
+edition_id = current.id
+# What the Région calls its featured projects, typed by staff: escaped wherever Markdown renders it.
+projects = md_escape(current.projects_label or "Projets")
 
-summary = store.read(reference.store_summary)
+st.title("Données de référence")
+st.caption(md_escape(f"{current.name} · {current.place_and_date}"))
+
+summary = store.read(reference.store_summary, edition_id=edition_id)
 layout.metric_row(
     [
         ("Thèmes", summary.themes),
         ("Orientations", summary.orientations),
-        ("PTCE", summary.ptce),
+        (projects, summary.ptce),
         ("Stands", summary.stands),
         ("Départements", summary.departements),
         ("Dispositifs", summary.support_schemes),
@@ -29,12 +37,16 @@ layout.metric_row(
     per_row=4,
 )
 
-theme_names = {t.id: t.short_label for t in store.themes()}
-tabs = st.tabs(["Thèmes", "Orientations proposées", "PTCE", "Stands", "Dispositifs", "Chiffres clés"])
+themes = store.themes(edition_id)
+theme_names = {t.id: t.short_label for t in themes}
+tabs = st.tabs(["Thèmes", "Orientations proposées", projects, "Stands", "Dispositifs", "Chiffres clés"])
 with tabs[0]:
     st.dataframe(
         pd.DataFrame(
-            [{"N°": t.id, "Thème": t.label, "Libellé court": t.short_label, "Couleur": t.color} for t in store.themes()]
+            [
+                {"N°": n, "Code": t.code, "Thème": t.label, "Libellé court": t.short_label, "Couleur": t.color}
+                for n, t in enumerate(themes, start=1)
+            ]
         ),
         hide_index=True,
         width="stretch",
@@ -49,23 +61,34 @@ with tabs[1]:
                     "Intitulé": o.title,
                     "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
                 }
-                for o in store.read(reference.list_orientations)
+                for o in store.read(reference.list_orientations, edition_id=edition_id)
             ]
         ),
         hide_index=True,
         width="stretch",
     )
 with tabs[2]:
-    ptce = pd.DataFrame(store.read(reference.list_ptce))
+    ptce = pd.DataFrame(
+        store.read(reference.list_ptce, edition_id=edition_id),
+        columns=["name", "carrier", "territory", "departement"],
+    )
     st.dataframe(
         ptce[["name", "carrier", "territory", "departement"]].rename(
-            columns={"name": "PTCE", "carrier": "Porteur", "territory": "Territoire", "departement": "Département"}
+            columns={
+                "name": current.projects_label or "Projet",
+                "carrier": "Porteur",
+                "territory": "Territoire",
+                "departement": "Département",
+            }
         ),
         hide_index=True,
         width="stretch",
     )
 with tabs[3]:
-    stands = pd.DataFrame(store.read(reference.list_stands))
+    stands = pd.DataFrame(
+        store.read(reference.list_stands, edition_id=edition_id),
+        columns=["position", "code", "name", "carrier", "theme_id", "active"],
+    )
     stands["theme_id"] = stands["theme_id"].map(theme_names)
     stands["active"] = stands["active"].map({True: "oui", False: "non"})
     st.dataframe(
@@ -83,7 +106,9 @@ with tabs[3]:
         width="stretch",
     )
 with tabs[4]:
-    schemes = pd.DataFrame(store.read(reference.list_support_schemes))
+    schemes = pd.DataFrame(
+        store.read(reference.list_support_schemes, edition_id=edition_id), columns=["provider", "name", "description"]
+    )
     st.dataframe(
         schemes[["provider", "name", "description"]].rename(
             columns={"provider": "Porteur", "name": "Dispositif", "description": "Description"}
@@ -96,20 +121,25 @@ with tabs[5]:
         pd.DataFrame(
             [
                 {"Chiffre": f.label, "Valeur": format_figure(f.value, f.unit), "Année": f.year, "Source": f.source}
-                for f in store.key_figures()
+                for f in store.key_figures(edition_id)
             ]
         ),
         hide_index=True,
         width="stretch",
     )
 
-st.subheader("Recharger depuis les fichiers")
+st.subheader("Recharger depuis le pack livré")
 st.caption(
-    "Ajoute ce qui manque depuis assets/reference et met à jour ce que personne n'a modifié dans l'application. "
-    "Ce que l'équipe a modifié ici (PTCE, stands, orientations) est gardé, et listé après le rechargement."
+    "Pour une édition livrée avec l'application (assets/editions) : ajoute ce qui manque depuis son pack et met à "
+    f"jour ce que personne n'a modifié dans l'application. Ce que l'équipe a modifié ici ({projects}, stands, "
+    "orientations) est gardé, et listé après le rechargement. Les autres éditions ne sont pas touchées."
 )
 if st.button("Recharger les données de référence", key="reference_reload"):
-    result = store.write(reload_reference_data, actor=account.username)
+    try:
+        result = store.write(reload_reference_data, actor=account.username, edition_id=edition_id)
+    except NotFoundError as exc:  # an edition made in the app, or imported from a pack not shipped
+        st.info(exc.message, icon=":material/info:")
+        st.stop()
     store.clear_shared_caches()
     added = sum(result.inserted.values())
     updated = sum(result.updated.values())

@@ -6,6 +6,8 @@ computed and drawn; its name is in the URL (/direct?vue=Mots), but for the first
 figure makes the browser draw that chart anew: redrawing a dozen charts while contributions kept arriving
 cost an organiser's browser about a processor core (bench/bench_load.py), and drawing them all made every
 opening of the page wait.
+
+Everything is the active edition's (the staff sidebar's choice): its themes, its figures, its name.
 """
 
 from datetime import UTC, datetime
@@ -14,11 +16,12 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from services.exports import md_escape
 from services.formatting import format_datetime, format_number, to_paris
 from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, SOURCE_LABELS, label
 from services.permissions import Permission
 from services.tallies import NOT_GIVEN, LatestContribution, Window
-from ui import charts, store
+from ui import charts, edition, store
 from ui import tallies as live
 from ui.auth import require
 
@@ -52,12 +55,16 @@ def _chart(spec: charts.Spec, key: str, alt: str, *, toolbar: bool = True) -> No
     st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None, alt=alt)
 
 
-themes = store.themes()
+current = edition.active_edition(staff=True)
+edition_id = current.id
+themes = store.themes(edition_id)
 theme_names = {t.id: t.short_label for t in themes}
-departement_labels = {**live.departement_labels(), NOT_GIVEN: NOT_GIVEN_LABEL}
+departement_labels = {**live.departement_labels(edition_id), NOT_GIVEN: NOT_GIVEN_LABEL}
 actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
 
 st.title("En direct")
+# Typed by staff (the edition's settings): escaped before Markdown sees it.
+st.caption(md_escape(f"{current.name} · {current.place_and_date}"))
 st.caption(
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
     "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
@@ -86,7 +93,7 @@ window = f_window.selectbox(
 )
 day = f_day.date_input(
     "Jour",
-    value=live.last_activity_day(),
+    value=live.last_activity_day(edition_id),
     format="DD/MM/YYYY",
     disabled=window != Window.DAY.value,
     key="direct_day",
@@ -128,7 +135,7 @@ def _latest_cards(items: list[LatestContribution]) -> None:
 def headline(selection: live.Selection) -> None:
     """The counts, the bars per theme and the latest contributions: one version read, then cached tallies."""
     version = live.version()
-    board = live.dashboard_board(selection, version)
+    board = live.dashboard_board(edition_id, selection, version)
     by_theme = board.by_theme
     cols = st.columns(5)
     cols[0].metric("Contributions", format_number(int(by_theme["total"].sum())))
@@ -147,7 +154,7 @@ def headline(selection: live.Selection) -> None:
             "Inclure celles qui attendent la modération (jamais sur l'écran de la salle)", key="direct_pending"
         )
         with st.container(height=420):
-            _latest_cards(live.latest(selection, version, limit=20, published_only=not include_pending))
+            _latest_cards(live.latest(edition_id, selection, version, limit=20, published_only=not include_pending))
 
 
 @st.fragment(run_every=live.DETAILS_REFRESH_S)
@@ -159,7 +166,7 @@ def details(selection: live.Selection) -> None:
         if tab.open:
             with tab, store.storage_faults_reported(retry=False):  # the database may be restarting
                 version = live.version()
-                draw(selection, version, live.dashboard_board(selection, version))
+                draw(selection, version, live.dashboard_board(edition_id, selection, version))
 
 
 def _time_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
@@ -223,7 +230,7 @@ def _words_tab(selection: live.Selection, version: live.DataVersion, board: live
         f"Dans les {format_number(live.WORDS_TEXTS_PER_THEME)} dernières contributions publiées de chaque thème, "
         "sans les mots outils ; nombre de contributions qui emploient chaque mot (recompté à chaque publication)."
     )
-    words = live.top_words(selection, live.published_counts(by_theme))
+    words = live.top_words(edition_id, selection, live.published_counts(by_theme))
     # Three abreast at most: on a laptop narrower columns would leave the words no room.
     columns = [column for start in range(0, len(shown_themes), 3) for column in st.columns(3, gap="medium")]
     for column, theme in zip(columns, shown_themes, strict=False):
@@ -235,7 +242,7 @@ def _words_tab(selection: live.Selection, version: live.DataVersion, board: live
 
 def _circuit_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
     st.subheader("Le circuit d'exposition")
-    circuit = live.circuit(selection, version.last_visit_id)
+    circuit = live.circuit(edition_id, selection, version.last_visit_id)
     cols = st.columns(4)
     cols[0].metric("Visites de stands", format_number(circuit.visits))
     cols[1].metric("Chasseurs de trésors", format_number(circuit.hunters))
@@ -275,5 +282,6 @@ with st.expander("Écran de la salle (projecteur)"):
         step=5,
         key="direct_screen_every",
     )
-    query = f"theme={code}" if code else f"rotation={int(seconds)}"
+    # The screen names its edition: it opens without the staff sidebar that chose it here.
+    query = f"edition={current.slug}&" + (f"theme={code}" if code else f"rotation={int(seconds)}")
     st.link_button("Ouvrir l'écran de la salle", f"projecteur?{query}", icon=":material/tv:")

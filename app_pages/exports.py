@@ -2,19 +2,22 @@
 
 Files are built on demand (a button), kept for this session only, and handed over with download buttons
 that do not rerun the page. A full internal export is an explicit choice and goes to the audit trail.
+Everything is the active edition's (the staff sidebar's choice); file names carry its identifier.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from services import data_export, strategy_document
-from services.formatting import PARIS
+from services.exports import export_file_name, md_escape
 from services.permissions import Permission
-from ui import store
+from ui import edition, store
 from ui.auth import require
 
 account = require(Permission.EXPORTS)
+current = edition.active_edition(staff=True)
+edition_id = current.id
 
 K_FULL = "exports_full"
 K_REJECTED = "exports_rejected"
@@ -25,11 +28,17 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _stamp() -> str:
-    return datetime.now(PARIS).strftime("%Y%m%d-%H%M")
+def _name(kind: str, extension: str) -> str:
+    return export_file_name(kind, current.slug, extension, now=datetime.now(UTC))
 
+
+# Files prepared for another edition earlier in this session are not offered under this one's name.
+if st.session_state.get(K_FILES, {}).get("edition") != current.slug:
+    st.session_state[K_FILES] = {"edition": current.slug}
 
 st.title("Exports")
+# Typed by staff (the edition's settings): escaped before Markdown sees it.
+st.caption(md_escape(f"{current.name} · {current.place_and_date}"))
 st.caption(
     "Le projet de stratégie pour la relecture et la publication, les contributions pour l'analyse. "
     "Par défaut, tout est anonymisé : aucun nom ni organisation des personnes restées anonymes, "
@@ -43,15 +52,18 @@ st.caption(
 )
 left, right = st.columns(2)
 if left.button("Préparer le document Word", key="exports_make_docx", icon=":material/description:"):
-    st.session_state.setdefault(K_FILES, {})["docx"] = store.read(strategy_document.strategy_docx)
+    st.session_state.setdefault(K_FILES, {})["docx"] = store.read(
+        strategy_document.strategy_docx, edition_id=edition_id
+    )
 if right.button("Préparer le Markdown", key="exports_make_md", icon=":material/article:"):
-    st.session_state.setdefault(K_FILES, {})["md"] = store.read(strategy_document.strategy_markdown).encode("utf-8")
+    markdown = store.read(strategy_document.strategy_markdown, edition_id=edition_id)
+    st.session_state.setdefault(K_FILES, {})["md"] = markdown.encode("utf-8")
 files = st.session_state.get(K_FILES) or {}
 if "docx" in files:
     left.download_button(
         "Télécharger le document Word",
         files["docx"],
-        file_name=f"strategie-ess-projet-{_stamp()}.docx",
+        file_name=_name("strategie-ess-projet", "docx"),
         mime=DOCX,
         key="exports_get_docx",
         on_click="ignore",
@@ -61,7 +73,7 @@ if "md" in files:
     right.download_button(
         "Télécharger le Markdown",
         files["md"],
-        file_name=f"strategie-ess-projet-{_stamp()}.md",
+        file_name=_name("strategie-ess-projet", "md"),
         mime="text/markdown",
         key="exports_get_md",
         on_click="ignore",
@@ -83,7 +95,7 @@ include_rejected = st.checkbox("Inclure les contributions rejetées", key=K_REJE
 separator = st.radio(
     "Séparateur du CSV", list(SEPARATORS), format_func=SEPARATORS.__getitem__, key=K_SEPARATOR, horizontal=True
 )
-options = {"anonymised": not full, "include_rejected": include_rejected}
+options = {"anonymised": not full, "include_rejected": include_rejected, "edition_id": edition_id}
 actor = account.username
 suffix = "interne" if full else "anonyme"
 left, right = st.columns(2)
@@ -104,7 +116,7 @@ if "xlsx" in files:
     left.download_button(
         "Télécharger le fichier Excel",
         data,
-        file_name=f"contributions-{kind}-{_stamp()}.xlsx",
+        file_name=_name(f"contributions-{kind}", "xlsx"),
         mime=XLSX,
         key="exports_get_xlsx",
         on_click="ignore",
@@ -115,7 +127,7 @@ if "csv" in files:
     right.download_button(
         "Télécharger le fichier CSV",
         data,
-        file_name=f"contributions-{kind}-{_stamp()}.csv",
+        file_name=_name(f"contributions-{kind}", "csv"),
         mime="text/csv",
         key="exports_get_csv",
         on_click="ignore",

@@ -3,6 +3,8 @@
 Full width, large type, no menu and no login widget in view; one theme at a time (in turn, or the one
 given by ?theme=<code>), its words and its orientations, the QR code to contribute, and the latest
 *published* contributions only: nothing that awaits moderation ever reaches this screen.
+The edition is the one the URL names (?edition=<slug>, as « En direct » opens it), else the session's; the
+QR code names it too, so that phones land on this conference whatever the default edition is.
 """
 
 import re
@@ -16,7 +18,7 @@ from services.formatting import format_number
 from services.permissions import Permission
 from services.qrcodes import page_url, short_address
 from services.reference import ThemeInfo
-from ui import charts, store
+from ui import charts, edition, store
 from ui import tallies as live
 from ui.auth import require
 
@@ -29,7 +31,12 @@ LATEST_CHARS = 170
 HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 CSS_FILE = Path(__file__).resolve().parent.parent / "assets" / "css" / "projector.css"
 
-themes = store.themes()
+current = edition.active_edition(staff=True)
+edition_id = current.id
+themes = store.themes(edition_id)
+if not themes:
+    st.info("Cette édition n'a pas encore de thème : rien à projeter.")
+    st.stop()
 
 # Our own CSS (no user text in it): hides Streamlit's chrome and the sidebar with its login and logout
 # widgets, uses the whole screen, sets sizes that read at 10 m. The only variable part is each theme's
@@ -69,12 +76,12 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     now = time.time()
     index = _current(fixed, rotation_s, now)
     theme = themes[index]
-    board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)
+    board = live.screen_board(edition_id, theme.id, live.version(), LATEST_SHOWN)
 
     with st.container(key="screen_kicker"):
         turn = "" if fixed else f" · suivant dans {int(rotation_s - now % rotation_s)} s"
         pace = f"{format_number(board.recent)} contribution{'s' if board.recent > 1 else ''} ces 15 dernières minutes"
-        st.text(f"En direct · thème {index + 1} sur {len(themes)}{turn} · {pace}")
+        st.text(f"{current.name} · en direct · thème {index + 1} sur {len(themes)}{turn} · {pace}")
     with st.container(key=f"screen_theme_{theme.id}"):
         st.text(theme.label)
 
@@ -82,7 +89,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
     with words_col, st.container(key="screen_heading"):
         st.text("Les mots qui reviennent")
         published = live.published_counts(board.by_theme, (theme.id,))
-        words = live.top_words(live.Selection(theme_ids=(theme.id,)), published, top=7)
+        words = live.top_words(edition_id, live.Selection(theme_ids=(theme.id,)), published, top=7)
         spec = charts.words_chart(words, theme, big=True, height=460, title=False)
         st.plotly_chart(
             charts.figure(spec), key="screen_chart_words", config={"staticPlot": True}, theme=None, alt="Mots"
@@ -111,7 +118,7 @@ def screen(fixed: ThemeInfo | None, rotation_s: int) -> None:
 @store.storage_faults_reported(retry=False)  # the database may be restarting
 def numbers(fixed: ThemeInfo | None, rotation_s: int) -> None:
     theme = themes[_current(fixed, rotation_s, time.time())]
-    board = live.screen_board(theme.id, live.version(), LATEST_SHOWN)  # the same cache entry as screen()
+    board = live.screen_board(edition_id, theme.id, live.version(), LATEST_SHOWN)  # the same cache entry as screen()
     row = board.by_theme[board.by_theme["theme_id"] == theme.id]
     with st.container(key="screen_numbers"):
         st.metric("Contributions sur ce thème", format_number(int(row["total"].iloc[0]) if not row.empty else 0))
@@ -126,7 +133,7 @@ with side:
     numbers(fixed_theme, rotation)
     # Outside the fragments: the QR code is drawn once, not reloaded at every refresh (no blink), and kept
     # as PNG so that its modules stay sharp.
-    url = page_url(get_settings().base_url, "contribuer")
+    url = page_url(current.public_base_url or get_settings().base_url, "contribuer", edition=current.slug)
     with st.container(key="screen_join"):
         st.image(live.qr_png(url), width="stretch", output_format="PNG", alt="QR code pour contribuer")
         st.text(f"Contribuez depuis votre téléphone :\n{short_address(url)}")

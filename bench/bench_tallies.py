@@ -4,16 +4,19 @@ and full reruns of the organisers' page (AppTest, every chart) at 100 000 and 1 
 Rerun alone: `.venv/bin/python -m bench.run tallies` (15 to 25 minutes on 2 cores, mostly seeding; with
 ESS_BENCH_TALLIES_KEEP=dir the SQLite stores are kept and reused, and migrated if the schema moved on;
 with ESS_TEST_PG_URL pointing at a server of one's own, its seeded `ess_bench` database is reused too).
+The same tallies with the store's contributions spread over three editions: bench/bench_editions.py.
 
 - Stores: SQLite files of 100 000 and 1 000 000 synthetic contributions, and a throwaway PostgreSQL
-  server (tests/pg.py) with 1 000 000; seeded with SQLAlchemy Core inserts in batches into a store built by
-  the real migrations up to 0003, then migrated to the head (0004 backfills the rollup `contributiontally`
-  that its triggers keep from then on). SQLite gets no ANALYZE (the app never runs it); PostgreSQL gets
-  VACUUM ANALYZE, as its autovacuum would after such a load.
+  server (tests/pg.py) with 1 000 000, all in the default edition (the 2016 pack loaded at start-up); seeded
+  with SQLAlchemy Core inserts in batches into a store built by the real migrations, under
+  services.tally_rollup.paused_rollup as the questionnaire import writes (the rollup `contributiontally`
+  counts the whole load at the end of the block; its triggers keep it from then on). SQLite gets no
+  ANALYZE (the app never runs it); PostgreSQL gets VACUUM ANALYZE, as its autovacuum would after such a load.
 - Queries: median of 7 runs, the three sides interleaved. « App » is what a page's read costs: a pooled
-  session, the service's SQLAlchemy statements (over the rollup), their result turned into the frame or
-  objects the page gets. « GROUP BY direct » is the count one would type without the rollup, over the
-  contribution rows (served by the covering indexes of migration 0002), on an open sqlite3 / psycopg
+  session, the service's SQLAlchemy statements (over the rollup, narrowed to the edition's themes as the
+  page asks), their result turned into the frame or objects the page gets. « GROUP BY direct » is the count
+  one would type without the rollup, over the contribution rows (served by the covering indexes of migration
+  0002), on an open sqlite3 / psycopg
   connection. « SQL de l'app rejoué » replays on that raw connection exactly the statements and
   parameters the app sent (captured from SQLAlchemy): like against like, only the Python path differs.
   Two filter sets: none, and theme 2 + source « conférence » + the conference day.
@@ -46,12 +49,9 @@ from bench.seed_synthetic import DAY_HOURS, DAY_START, seed_contributions
 from core.config import get_settings
 from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
-from db.migrate import upgrade_schema
-from db.reference import load_reference_data
 from services import tallies
 from services.contributions import ContributionDraft, submit_contribution
 from services.formatting import format_number
-from services.questionnaires import load_shipped_questionnaires
 from services.tallies import Dimension, TallyFilter, Window
 from services.words import count_words
 
@@ -197,6 +197,7 @@ def raw_words(dialect: str, f: TallyFilter) -> Callable[[Any], object]:
     return run
 
 
+# Each called as the pages call it: `session`, `filters` and the edition's id.
 APP: dict[str, Callable[..., Any]] = {
     "par thème": tallies.theme_tallies,
     "par origine": lambda **kw: tallies.dimension_tallies(dimension=Dimension.SOURCE, **kw),
@@ -207,9 +208,11 @@ APP: dict[str, Callable[..., Any]] = {
     "dernier quart d'heure": tallies.recent_count,
     "20 dernières publiées": tallies.latest_contributions,
     "circuit": tallies.circuit_summary,
-    "version des données": lambda *, session, filters: tallies.data_version(session=session),
+    "version des données": lambda *, session, filters, edition_id: tallies.data_version(session=session),
     "mots (5 × 300 textes)": tallies.top_words,
 }
+# The edition every store here counts (the startup pack's, loaded first: the default one).
+EDITION_ID = 1
 
 
 def _captured(engine: Engine, call: Callable[[], None]) -> list[tuple[str, Any]]:
@@ -239,7 +242,7 @@ def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]
 
                 def app_call(fn: Callable[..., Any] = fn, f: TallyFilter = f) -> None:
                     with session_scope(engine) as session:
-                        fn(session=session, filters=f)
+                        fn(session=session, filters=f, edition_id=EDITION_ID)
 
                 if name in hand:
 
@@ -297,6 +300,15 @@ def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]
 
 
 def measure_page(database_url: str) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU time of a rerun of « En direct », per case (à froid, nouvelle contribution, chaud)."""
+    return {
+        case: (statistics.median(wall), statistics.median(cpu))
+        for case, (wall, cpu) in page_times(database_url).items()
+    }
+
+
+def page_times(database_url: str, runs: int = PAGE_RUNS) -> dict[str, tuple[list[float], list[float]]]:
+    """Every rerun's wall and CPU time of « En direct » on this store, per case."""
     import streamlit as st
 
     from tests.app_pages.helpers import app_as
@@ -311,18 +323,18 @@ def measure_page(database_url: str) -> dict[str, tuple[float, float]]:
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) == 2  # the bars per theme, the first tab (over time)
 
-    def timed(before: Callable[[], None]) -> tuple[float, float]:
-        """Median wall time of a rerun, and median CPU time of this process during it (all its threads:
-        the script, and on SQLite the queries too), which a loaded machine stretches far less."""
+    def timed(before: Callable[[], None]) -> tuple[list[float], list[float]]:
+        """Wall time of each rerun, and CPU time of this process during it (all its threads: the script, and
+        on SQLite the queries too), which a loaded machine stretches far less."""
         times, cpu = [], []
-        for _ in range(PAGE_RUNS):
+        for _ in range(runs):
             before()
             start, start_cpu = time.perf_counter(), time.process_time()
             at.run()
             times.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
             assert not at.exception, at.exception
-        return statistics.median(times), statistics.median(cpu)
+        return times, cpu
 
     added = itertools.count(1)
 
@@ -356,18 +368,13 @@ def measure_page(database_url: str) -> dict[str, tuple[float, float]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _seed(engine: Engine, n: int) -> tuple[float, float]:
-    """Seed a store as it was before the rollup, then migrate it: seeding time, and the backfill's (0004)."""
-    upgrade_schema(engine, "0003")
-    with session_scope(engine, write=True) as session:
-        load_reference_data(session=session)
-        load_shipped_questionnaires(session=session)
+def _seed(engine: Engine, n: int) -> float:
+    """A store as `make run` makes it (migrations, startup pack), then `n` contributions of its default
+    edition; the seeding time (the rollup's count of the load included)."""
+    prepare_store(engine)
     start = time.perf_counter()
     seed_contributions(engine, n)
-    seeded = time.perf_counter() - start
-    start = time.perf_counter()
-    prepare_store(engine)
-    return seeded, time.perf_counter() - start
+    return time.perf_counter() - start
 
 
 WRITES = 400
@@ -375,13 +382,17 @@ WRITES = 400
 
 def measure_writes(work_dir: Path) -> dict[str, float]:
     """What the triggers cost a participant's submission: one contribution per write transaction, as from a
-    phone, into a SQLite store without the rollup (migrations up to 0003) and one with it, interleaved."""
+    phone, into a SQLite store whose rollup triggers were dropped for the measure and one with them,
+    interleaved."""
     engines = {}
-    for revision in ("0003", "head"):
+    for revision in ("0003", "head"):  # « 0003 »: the last revision without the rollup's triggers
         engine = build_engine(f"sqlite:///{work_dir / f'writes-{revision}.db'}")
-        upgrade_schema(engine, revision)
-        with session_scope(engine, write=True) as session:
-            load_reference_data(session=session)
+        prepare_store(engine)
+        if revision == "0003":
+            with engine.begin() as conn:
+                names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'").scalars().all()
+                for name in names:
+                    conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
         engines[revision] = engine
     times: dict[str, list[float]] = {revision: [] for revision in engines}
     for i in range(WRITES):
@@ -421,12 +432,9 @@ def run(work_dir: Path) -> str:
             prepare_store(engine)  # brings a kept store to the current migrations
             seeding.append(f"SQLite {format_number(n)} : store gardé d'une mesure précédente")
         else:
-            seeded, backfill = _seed(engine, n)
-            seeding.append(
-                f"SQLite {format_number(n)} : {seeded:.0f} s, puis migration 0004 (remplissage des cumuls) "
-                f"{backfill:.0f} s"
-            )
-            print(f"  SQLite {n}: seeded in {seeded:.0f} s, backfilled in {backfill:.0f} s", flush=True)
+            seeded = _seed(engine, n)
+            seeding.append(f"SQLite {format_number(n)} : {seeded:.0f} s, cumuls comptés en fin de lot compris")
+            print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
             if KEEP_DIR is not None:
                 (KEEP_DIR / f"tallies-{n}.ok").write_text("seeded\n")
         for row in measure_queries(engine, "sqlite", lambda path=path: sqlite3.connect(path)):
@@ -472,14 +480,14 @@ def run(work_dir: Path) -> str:
             prepare_store(engine)
             seeding.append(f"PostgreSQL {format_number(PG_SIZE)} : base gardée d'une mesure précédente")
         else:
-            seeded, backfill = _seed(engine, PG_SIZE)
+            seeded = _seed(engine, PG_SIZE)
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
             seeding.append(
-                f"PostgreSQL {format_number(PG_SIZE)} : {seeded:.0f} s, puis migration 0004 {backfill:.0f} s "
-                "et VACUUM ANALYZE"
+                f"PostgreSQL {format_number(PG_SIZE)} : {seeded:.0f} s, cumuls comptés en fin de lot compris, "
+                "puis VACUUM ANALYZE"
             )
-            print(f"  PostgreSQL {PG_SIZE}: seeded in {seeded:.0f} s, backfilled in {backfill:.0f} s", flush=True)
+            print(f"  PostgreSQL {PG_SIZE}: seeded in {seeded:.0f} s", flush=True)
         import psycopg
 
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
@@ -560,8 +568,8 @@ def run(work_dir: Path) -> str:
     )
     sections.append(
         f"Coût d'écriture des cumuls (SQLite, {WRITES} contributions, une transaction chacune comme depuis un "
-        f"téléphone, médiane) : {_ms(writes['0003'])} ms sans la table de cumuls (migrations jusqu'à 0003), "
-        f"{_ms(writes['head'])} ms avec ses déclencheurs ; charge (1 min) : {format_number(writes_load, 2)}. "
+        f"téléphone, médiane) : {_ms(writes['0003'])} ms sans les déclencheurs des cumuls (supprimés pour la "
+        f"mesure), {_ms(writes['head'])} ms avec eux ; charge (1 min) : {format_number(writes_load, 2)}. "
         "L'essentiel d'une écriture reste la synchronisation sur disque (`synchronous=FULL`)."
     )
     sections.append(

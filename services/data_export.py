@@ -3,6 +3,7 @@
 Anonymised (the default): no name or organisation of people who chose to appear anonymously, staff-masked
 text when there is one, and personal data found in any other text masked on the fly. The full internal
 export is an explicit choice. Every text cell is XML-safe and formula-neutralised (services.exports).
+An export is one edition's: its themes' contributions, with its orientations, stands and groups.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from models import (
     utcnow,
 )
 from services.audit import record_audit_event
+from services.editions import get_edition
 from services.exports import csv_bytes, neutralise_cell, safe_cell
 from services.formatting import format_datetime
 from services.labels import (
@@ -46,6 +48,7 @@ from services.labels import (
 )
 from services.moderation import mask_personal_data
 from services.permissions import Permission, require_permission
+from services.scope import resolve_edition_id, theme_ids
 
 BASE_COLUMNS = (
     "Reçu",
@@ -100,6 +103,7 @@ class ExportTable:
     source_of: list[str]  # the origin label of each row (for the per-source sheets)
     anonymised: bool
     generated_at: datetime
+    edition: str = ""  # the edition's name and place, for the summary sheet
 
 
 def _public_author(display_mode: str, name: str, organisation: str) -> tuple[str, str]:
@@ -118,36 +122,61 @@ def contribution_table(
     anonymised: bool = True,
     include_rejected: bool = False,
     theme_id: int | None = None,
+    edition_id: int | None = None,
 ) -> ExportTable:
-    """Every contribution as export rows (French headers and labels), in order of arrival; cells already safe."""
+    """Every contribution of the edition as export rows (French headers and labels), in order of arrival; cells
+    already safe. A `theme_id` of another edition gives no row."""
     # Even anonymised, the table holds texts not yet moderated: only an account allowed to export reads it.
     require_permission(session=session, actor=actor, permission=Permission.EXPORTS)
-    themes = {t.id: safe_cell(t.short_label) for t in session.exec(select(Theme)).all()}
-    orientations = {i: safe_cell(c) for i, c in session.exec(select(Orientation.id, Orientation.code)).all()}
-    stands = {i: safe_cell(n) for i, n in session.exec(select(Stand.id, Stand.name)).all()}
+    edition_id = resolve_edition_id(session=session, edition_id=edition_id)
+    edition = get_edition(session=session, edition_id=edition_id)
+    scope = theme_ids(session=session, edition_id=edition_id)
+    if theme_id is not None:
+        scope = [t for t in scope if t == theme_id]
+    themes = {
+        t.id: safe_cell(t.short_label) for t in session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()
+    }
+    orientations = {
+        i: safe_cell(c)
+        for i, c in session.exec(
+            select(Orientation.id, Orientation.code).where(Orientation.edition_id == edition_id)
+        ).all()
+    }
+    stands = {
+        i: safe_cell(n) for i, n in session.exec(select(Stand.id, Stand.name).where(Stand.edition_id == edition_id))
+    }
+    in_scope = col(Contribution.theme_id).in_(scope)
     supports = dict(
         session.exec(
-            select(ContributionSupport.contribution_id, func.count()).group_by(col(ContributionSupport.contribution_id))
+            select(ContributionSupport.contribution_id, func.count())
+            .join(Contribution, col(Contribution.id) == col(ContributionSupport.contribution_id))
+            .where(in_scope)
+            .group_by(col(ContributionSupport.contribution_id))
         ).all()
     )
     tags: dict[int, list[str]] = {}
     for cid, tag in session.exec(
-        select(ContributionTag.contribution_id, Tag.label).join(Tag, col(Tag.id) == col(ContributionTag.tag_id))
+        select(ContributionTag.contribution_id, Tag.label)
+        .join(Tag, col(Tag.id) == col(ContributionTag.tag_id))
+        .join(Contribution, col(Contribution.id) == col(ContributionTag.contribution_id))
+        .where(in_scope)
     ).all():
         tags.setdefault(cid, []).append(tag)
     groups = dict(
         session.exec(
             select(ContributionGroupMember.contribution_id, ContributionGroupMember.group_id)
             .join(ContributionGroup, col(ContributionGroup.id) == col(ContributionGroupMember.group_id))
-            .where(ContributionGroup.status == GroupStatus.CONFIRMED.value)
+            .where(ContributionGroup.status == GroupStatus.CONFIRMED.value, col(ContributionGroup.theme_id).in_(scope))
         ).all()
     )
     table = Contribution.__table__  # type: ignore[attr-defined]
-    stmt = core_select(*(table.c[name] for name in _COLUMNS)).order_by(table.c.created_at, table.c.id)
+    stmt = (
+        core_select(*(table.c[name] for name in _COLUMNS))
+        .where(table.c.theme_id.in_(scope))
+        .order_by(table.c.created_at, table.c.id)
+    )
     if not include_rejected:
         stmt = stmt.where(table.c.status != ModerationStatus.REJECTED.value)
-    if theme_id is not None:
-        stmt = stmt.where(table.c.theme_id == theme_id)
     header = BASE_COLUMNS if anonymised else BASE_COLUMNS + INTERNAL_COLUMNS
     rows: list[tuple[object, ...]] = []
     theme_of: list[str] = []
@@ -208,14 +237,23 @@ def contribution_table(
         rows.append(row)
         theme_of.append(str(theme_label))
         source_of.append(str(source_label))
-    return ExportTable(header, rows, theme_of, source_of, anonymised, utcnow())
+    shown_edition = " · ".join(part for part in (edition.name, edition.place_and_date) if part)
+    return ExportTable(header, rows, theme_of, source_of, anonymised, utcnow(), shown_edition)
 
 
 def csv_export(
-    *, session: Session, actor: str, anonymised: bool = True, include_rejected: bool = False, semicolon: bool = True
+    *,
+    session: Session,
+    actor: str,
+    anonymised: bool = True,
+    include_rejected: bool = False,
+    semicolon: bool = True,
+    edition_id: int | None = None,
 ) -> bytes:
-    """The contributions as CSV, UTF-8 with BOM; semicolons for a French Excel, commas otherwise."""
-    table = contribution_table(session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected)
+    """The edition's contributions as CSV, UTF-8 with BOM; semicolons for a French Excel, commas otherwise."""
+    table = contribution_table(
+        session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected, edition_id=edition_id
+    )
     return csv_bytes(table.header, table.rows, delimiter=";" if semicolon else ",")
 
 
@@ -231,6 +269,8 @@ def _sheet_name(base: str, used: set[str]) -> str:
 
 def _summary_rows(table: ExportTable) -> Iterator[Sequence[object]]:
     yield ("Export des contributions", "")
+    if table.edition:
+        yield ("Édition", table.edition)
     yield ("Généré le", format_datetime(table.generated_at))
     yield ("Anonymisé", "oui" if table.anonymised else "non : export interne complet, à ne pas diffuser")
     yield ("Contributions", len(table.rows))
@@ -244,9 +284,18 @@ def _summary_rows(table: ExportTable) -> Iterator[Sequence[object]]:
         yield (source, n)
 
 
-def excel_export(*, session: Session, actor: str, anonymised: bool = True, include_rejected: bool = False) -> bytes:
-    """An .xlsx: a summary sheet, one sheet per theme, one per origin; filters and frozen headers on each."""
-    table = contribution_table(session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected)
+def excel_export(
+    *,
+    session: Session,
+    actor: str,
+    anonymised: bool = True,
+    include_rejected: bool = False,
+    edition_id: int | None = None,
+) -> bytes:
+    """The edition's .xlsx: a summary sheet, one sheet per theme, one per origin; filters and frozen headers."""
+    table = contribution_table(
+        session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected, edition_id=edition_id
+    )
     return excel_bytes(table)
 
 
@@ -318,13 +367,26 @@ def _write(sheet: object, r: int, c: int, value: object, cell_format: object | N
         sheet.write_string(r, c, str(neutralise_cell(str(value))), cell_format)  # type: ignore[attr-defined]
 
 
-def record_export(*, session: Session, actor: str, kind: str, anonymised: bool, include_rejected: bool) -> None:
-    """An export leaves the app: the trail says who took which file, and whether it held personal data."""
+def record_export(
+    *,
+    session: Session,
+    actor: str,
+    kind: str,
+    anonymised: bool,
+    include_rejected: bool,
+    edition_id: int | None = None,
+) -> None:
+    """An export leaves the app: the trail says who took which file of which edition, and whether it held
+    personal data."""
     record_audit_event(
         session=session,
         actor=actor,
         action="export.download",
         entity_type="export",
         entity_id=kind,
-        after={"anonymised": anonymised, "include_rejected": include_rejected},
+        after={
+            "anonymised": anonymised,
+            "include_rejected": include_rejected,
+            "edition_id": resolve_edition_id(session=session, edition_id=edition_id),
+        },
     )

@@ -7,7 +7,10 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from services.formatting import PARIS
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
@@ -76,3 +79,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
 def md_escape(text: str) -> str:
     """User text made inert in Markdown: every character with a Markdown meaning is backslash-escaped."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(xml_safe(text).split()))
+
+
+def export_file_name(kind: str, edition_slug: str, extension: str, *, now: datetime) -> str:
+    """A downloaded file's name: what it holds, which edition, when (Paris time), e.g.
+    contributions-anonyme-centre-val-de-loire-2022-20221124-1530.csv."""
+    return f"{kind}-{edition_slug}-{now.astimezone(PARIS):%Y%m%d-%H%M}.{extension}"

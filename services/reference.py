@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -140,17 +141,29 @@ def list_stands(*, session: Session, edition_id: int | None = None) -> list[dict
     return [s.model_dump(exclude={"created_at"}) for s in rows]
 
 
-def store_summary(*, session: Session) -> StoreSummary:
-    def n(model: type) -> int:
-        return int(session.exec(select(func.count()).select_from(model)).one())
+def store_summary(*, session: Session, edition_id: int | None = None) -> StoreSummary:
+    """An edition's row counts (the default edition's by default): its reference data, the départements people
+    choose from, its themes' contributions and its stands' visits."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
 
+    def n(model: Any) -> int:
+        return int(session.exec(select(func.count()).select_from(model).where(model.edition_id == edition)).one())
+
+    themes = select(Theme.id).where(Theme.edition_id == edition)
+    stands = select(Stand.id).where(Stand.edition_id == edition)
     return StoreSummary(
         themes=n(Theme),
         orientations=n(Orientation),
         ptce=n(Ptce),
         stands=n(Stand),
-        departements=n(Departement),
+        departements=len(list_departements(session=session, edition_id=edition)),
         support_schemes=n(SupportScheme),
-        contributions=n(Contribution),
-        visits=n(StandVisit),
+        contributions=int(
+            session.exec(
+                select(func.count()).select_from(Contribution).where(col(Contribution.theme_id).in_(themes))
+            ).one()
+        ),
+        visits=int(
+            session.exec(select(func.count()).select_from(StandVisit).where(col(StandVisit.stand_id).in_(stands))).one()
+        ),
     )

@@ -2,6 +2,8 @@
 
 Title page, context and key figures, then per theme each orientation with its status, how many
 contributions stand behind it and where they come from, a few anonymised quotes; an annex of sources.
+One edition's: its Région, city, dates, organisers and context paragraph come from the edition's settings,
+its themes, orientations and figures from its reference data, its counts from its themes' contributions.
 """
 
 from __future__ import annotations
@@ -19,24 +21,40 @@ from sqlmodel import Session, col, select
 
 from models import Contribution, ModerationStatus, Orientation, Theme, utcnow
 from services import drafting
+from services.editions import EditionInfo, get_edition
 from services.exports import md_escape, xml_safe
 from services.formatting import format_datetime, format_figure, format_number
 from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.moderation import mask_personal_data
 from services.reference import list_key_figures
+from services.scope import resolve_edition_id
 
 QUOTES_PER_ORIENTATION = 3
 QUOTE_MAX_CHARS = 280
+# What every edition's document is; the Région, the conference and its context are the edition's.
 TITLE = "Stratégie régionale de l'économie sociale et solidaire"
-SUBTITLE = "Pays de la Loire — projet issu de la conférence régionale de l'ESS (Angers, 28/06/2016)"
-CONTEXT = (
-    "La loi du 31 juillet 2014 relative à l'économie sociale et solidaire prévoit une conférence régionale de "
-    "l'ESS, organisée par l'État et la Région. Celle du 28 juin 2016 à Angers a soumis aux acteurs des "
-    "propositions d'orientations, thème par thème, après des ateliers de lancement et un questionnaire. "
-    "Les contributions recueillies (ateliers, questionnaire, conférence et chasse aux trésors) ont servi à "
-    "retenir, amender, compléter ou abandonner ces orientations. La stratégie vaut pour cinq ans ; elle "
-    "nourrit aussi le volet ESS du schéma régional de développement économique (SRDEII)."
+# When staff left the edition's context paragraph empty: what the law asks of every Région, nothing more.
+DEFAULT_CONTEXT = (
+    "La loi du 31 juillet 2014 relative à l'économie sociale et solidaire prévoit que l'État et la Région "
+    "réunissent une conférence régionale de l'ESS, dont les propositions nourrissent la stratégie régionale. "
+    "Les contributions recueillies ont servi à retenir, amender, compléter ou abandonner les orientations "
+    "proposées, thème par thème."
 )
+
+
+def document_title(edition: EditionInfo) -> str:
+    """« Stratégie régionale de l'économie sociale et solidaire — <Région> »."""
+    return f"{TITLE} — {edition.region_name}" if edition.region_name else TITLE
+
+
+def document_subtitle(edition: EditionInfo) -> str:
+    """The conference the draft comes from: its name, then city and dates when known."""
+    where = ", ".join(part for part in (edition.city, edition.dates_label) if part)
+    return f"Projet issu de : {edition.name}" + (f" ({where})" if where else "")
+
+
+def document_organisers(edition: EditionInfo) -> str:
+    return f"Organisée par : {', '.join(edition.organisers)}" if edition.organisers else ""
 
 
 @dataclass
@@ -66,6 +84,10 @@ class StrategyPlan:
     themes: list[ThemePlan]
     contributions_by_source: Counter[str]
     total_contributions: int
+    title: str = TITLE
+    subtitle: str = ""
+    organisers: str = ""
+    context: str = DEFAULT_CONTEXT
 
 
 def _quote(text: str) -> str:
@@ -73,14 +95,25 @@ def _quote(text: str) -> str:
     return text if len(text) <= QUOTE_MAX_CHARS else text[: QUOTE_MAX_CHARS - 1].rstrip() + "…"
 
 
-def build_plan(*, session: Session) -> StrategyPlan:
-    """Everything the document says, anonymised: counts, origins, stances and quotes per orientation."""
-    themes = session.exec(select(Theme).order_by(col(Theme.position), col(Theme.id))).all()
-    orientations = session.exec(select(Orientation).order_by(col(Orientation.position), col(Orientation.id))).all()
+def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPlan:
+    """Everything the edition's document says, anonymised: counts, origins, stances and quotes per orientation."""
+    edition_id = resolve_edition_id(session=session, edition_id=edition_id)
+    edition = get_edition(session=session, edition_id=edition_id)
+    themes = session.exec(
+        select(Theme).where(Theme.edition_id == edition_id).order_by(col(Theme.position), col(Theme.id))
+    ).all()
+    orientations = session.exec(
+        select(Orientation)
+        .where(Orientation.edition_id == edition_id)
+        .order_by(col(Orientation.position), col(Orientation.id))
+    ).all()
     sources = drafting.orientation_sources_many(session=session, orientation_ids=[o.id or 0 for o in orientations])
     counts = session.exec(
         select(Contribution.source, func.count())
-        .where(col(Contribution.status) != ModerationStatus.REJECTED.value)
+        .where(
+            col(Contribution.status) != ModerationStatus.REJECTED.value,
+            col(Contribution.theme_id).in_([t.id for t in themes]),
+        )
         .group_by(col(Contribution.source))
     ).all()
     by_source: Counter[str] = Counter({s: int(n) for s, n in counts})
@@ -106,8 +139,21 @@ def build_plan(*, session: Session) -> StrategyPlan:
                 )
             )
         plans.append(ThemePlan(number, theme.label, items))
-    figures = [f"{f.label} : {format_figure(f.value, f.unit)}" for f in list_key_figures(session=session)]
-    return StrategyPlan(utcnow(), figures, plans, by_source, sum(by_source.values()))
+    figures = [
+        f"{f.label} : {format_figure(f.value, f.unit)}"
+        for f in list_key_figures(session=session, edition_id=edition_id)
+    ]
+    return StrategyPlan(
+        utcnow(),
+        figures,
+        plans,
+        by_source,
+        sum(by_source.values()),
+        title=document_title(edition),
+        subtitle=document_subtitle(edition),
+        organisers=document_organisers(edition),
+        context=edition.document_context.strip() or DEFAULT_CONTEXT,
+    )
 
 
 def _origins(counter: Counter[str]) -> str:
@@ -131,11 +177,13 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
     doc.styles["Normal"].font.size = Pt(11)
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(TITLE)
+    run = title.add_run(xml_safe(plan.title))
     run.bold = True
     run.font.size = Pt(26)
-    subtitle = doc.add_paragraph(SUBTITLE)
+    subtitle = doc.add_paragraph(xml_safe(plan.subtitle))
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if plan.organisers:
+        doc.add_paragraph(xml_safe(plan.organisers)).alignment = WD_ALIGN_PARAGRAPH.CENTER
     meta = doc.add_paragraph(
         f"Document de travail — version du {format_datetime(plan.generated_at)} — contributions anonymisées"
     )
@@ -143,7 +191,7 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
     doc.add_page_break()  # type: ignore[no-untyped-call]
 
     doc.add_heading("Contexte", level=1)
-    doc.add_paragraph(CONTEXT)
+    doc.add_paragraph(xml_safe(plan.context))
     total = format_number(plan.total_contributions)
     doc.add_paragraph(f"{total} contributions retenues pour l'analyse : {_origins(plan.contributions_by_source)}.")
     if plan.figures:
@@ -197,16 +245,16 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
 
 def markdown_text(plan: StrategyPlan) -> str:
     """The same document as Markdown (text typed by people is escaped, never interpreted)."""
-    out = [
-        f"# {TITLE}",
-        "",
-        f"*{SUBTITLE}*",
-        "",
+    # The edition's texts are typed by staff: escaped like everything people typed.
+    out = [f"# {md_escape(plan.title)}", "", f"*{md_escape(plan.subtitle)}*", ""]
+    if plan.organisers:
+        out += [md_escape(plan.organisers), ""]
+    out += [
         f"Document de travail — version du {format_datetime(plan.generated_at)} — contributions anonymisées.",
         "",
         "## Contexte",
         "",
-        CONTEXT,
+        md_escape(plan.context),
         "",
         f"{format_number(plan.total_contributions)} contributions retenues pour l'analyse : "
         f"{_origins(plan.contributions_by_source)}.",
@@ -236,11 +284,11 @@ def markdown_text(plan: StrategyPlan) -> str:
     return "\n".join(out) + "\n"
 
 
-def strategy_docx(*, session: Session) -> bytes:
-    """The draft strategy as a Word file."""
-    return docx_bytes(build_plan(session=session))
+def strategy_docx(*, session: Session, edition_id: int | None = None) -> bytes:
+    """The edition's draft strategy as a Word file."""
+    return docx_bytes(build_plan(session=session, edition_id=edition_id))
 
 
-def strategy_markdown(*, session: Session) -> str:
-    """The draft strategy as Markdown."""
-    return markdown_text(build_plan(session=session))
+def strategy_markdown(*, session: Session, edition_id: int | None = None) -> str:
+    """The edition's draft strategy as Markdown."""
+    return markdown_text(build_plan(session=session, edition_id=edition_id))

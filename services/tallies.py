@@ -8,10 +8,16 @@ hours (and quarter hours for the time series) read from the rollup, and the ragg
 window (less than an hour each) counted from the contribution rows through the created_at index.
 The only texts read are the bounded sample behind the word counts (`WORDS_TEXTS_PER_THEME`) and the
 latest few contributions.
+
+Every tally is an edition's (`edition_id`, the default edition when None): contributions carry no edition of
+their own, they hang off a theme, so each function narrows its filter to the edition's theme ids first
+(`edition_filter`, one lookup in the theme table). The rollup is keyed by theme, so an edition's counts are
+`theme_id IN (…)` on the same primary-key ranges, whatever the other editions hold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -20,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the environment
-from sqlalchemy import ColumnElement, bindparam, func, literal, literal_column
+from sqlalchemy import ColumnElement, bindparam, func, literal, literal_column, union_all
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -37,6 +43,7 @@ from models import (
 )
 from services.formatting import PARIS
 from services.published import is_published, published_text, published_title
+from services.scope import resolve_edition_id
 from services.words import WordCount, count_words
 
 # Rejected contributions (spam, abuse) are out of every count; pending ones count until moderated.
@@ -75,6 +82,27 @@ class TallyFilter:
     since: datetime | None = None
     until: datetime | None = None
     statuses: tuple[str, ...] = COUNTED_STATUSES
+
+
+# No theme has this id (ids start at 1): the filter of a theme that is not the edition's matches nothing.
+NO_THEME = 0
+
+
+@functools.cache
+def _edition_themes_statement() -> Any:
+    return (
+        core_select(col(Theme.id))
+        .where(col(Theme.edition_id) == bindparam("edition_id"))
+        .order_by(col(Theme.position), col(Theme.id))
+    )
+
+
+def edition_filter(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> TallyFilter:
+    """`filters` narrowed to the edition's themes: a theme of another edition asked for counts nothing."""
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    own = [int(row[0]) for row in session.connection().execute(_edition_themes_statement(), {"edition_id": edition})]
+    wanted = tuple(sorted(t for t in own if not filters.theme_ids or t in filters.theme_ids))
+    return dataclasses.replace(filters, theme_ids=wanted or (NO_THEME,))
 
 
 def window_bounds(window: str, *, day: date | None = None, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -261,13 +289,29 @@ def _rollup_counts(
     group: tuple[str, ...],
     *,
     widths: tuple[int, ...] | None = None,
+    span: Span | None = None,
 ) -> dict[tuple[Any, ...], int]:
     """Counts of the filter's contributions grouped by `group` (rollup column names), zero sums left out.
 
     Whole buckets come from the rollup (a range of its primary key per width); the ragged ends of the
     window, if any, from the contribution rows. Keys come back as the rollup holds them (key1 as text).
+    An end the window leaves open is closed at the first or last contribution of the filter's themes
+    (`span` when the caller read it already): the key's range then covers this edition's days, not every
+    edition's buckets of that width, which the theme filter would otherwise have to sift one by one.
     """
     pieces, spans = _cover(filters.since, filters.until, widths or ROLLUP_WIDTHS[family])
+    if any(first is None or last is None for _width, first, last in pieces):
+        oldest, newest = span if span is not None else _span(session, filters)
+        if oldest is None or newest is None:
+            return {}  # no contribution of these themes at all
+        pieces = [
+            (
+                width,
+                int(oldest.timestamp()) // width if first is None else first,
+                int(newest.timestamp()) // width + 1 if last is None else last,
+            )
+            for width, first, last in pieces
+        ]
     counts: dict[tuple[Any, ...], int] = {}
 
     def add(rows: list[Any]) -> None:
@@ -310,21 +354,42 @@ _DATA_VERSION = select(
     select(func.max(Contribution.id)).scalar_subquery(),
     select(func.max(StandVisit.id)).scalar_subquery(),
 )
-_SPAN = select(
-    select(func.min(Contribution.created_at)).scalar_subquery(),
-    select(func.max(Contribution.created_at)).scalar_subquery(),
-)
 
 
 def data_version(*, session: Session) -> DataVersion:
-    """The highest contribution and stand-visit ids (two primary-key lookups, whatever the table size)."""
+    """The highest contribution and stand-visit ids (two primary-key lookups, whatever the table size).
+
+    The whole store's, not an edition's: a new row of another edition only costs one recount of the boards,
+    while an edition's highest id would be a scan of its themes' rows.
+    """
     row = _rows(session, _DATA_VERSION)[0]
     return DataVersion(int(row[0] or 0), int(row[1] or 0))
 
 
-def last_contribution_at(*, session: Session) -> datetime | None:
-    """When the newest contribution arrived (one lookup in ix_contribution_created_at), None when there is none."""
-    return _as_utc(_rows(session, select(func.max(Contribution.created_at)))[0][0])
+@functools.cache
+def _span_statement(themes: int) -> Any:
+    """The oldest and newest created_at of each of `themes` themes: one lookup at each end of
+    ix_contribution_theme_created per theme (a min or max over `theme_id IN (…)` would read every row)."""
+    created, theme = col(Contribution.created_at), col(Contribution.theme_id)
+    ends = []
+    for i in range(themes):
+        ends.append(core_select(func.min(created)).where(theme == bindparam(f"t{i}")).scalar_subquery())
+        ends.append(core_select(func.max(created)).where(theme == bindparam(f"t{i}")).scalar_subquery())
+    return core_select(*ends)
+
+
+def _span(session: Session, filters: TallyFilter) -> tuple[datetime | None, datetime | None]:
+    """The first and last contribution of the filter's themes, whatever their status (None, None: none)."""
+    values = {f"t{i}": theme_id for i, theme_id in enumerate(filters.theme_ids)}
+    row = session.connection().execute(_span_statement(len(values)), values).one()
+    firsts = [t for t in (_as_utc(v) for v in row[0::2]) if t is not None]
+    lasts = [t for t in (_as_utc(v) for v in row[1::2]) if t is not None]
+    return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
+
+
+def last_contribution_at(*, session: Session, edition_id: int | None = None) -> datetime | None:
+    """When the edition's newest contribution arrived (one index lookup per theme), None when there is none."""
+    return _span(session, edition_filter(session=session, filters=TallyFilter(), edition_id=edition_id))[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,8 +407,9 @@ def _theme_ids(session: Session, filters: TallyFilter) -> list[int]:
     return [int(row[0]) for row in session.connection().execute(stmt, {"theme_ids": filters.theme_ids})]
 
 
-def theme_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+def theme_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """One row per theme of the filter, in theme order: theme_id, published, pending, total (zeros kept)."""
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     counts: dict[int, dict[str, int]] = {}
     for (theme_id, status), n in _rollup_counts(session, filters, "base", ("theme_id", "status")).items():
         counts.setdefault(int(theme_id), {})[str(status)] = n
@@ -375,8 +441,11 @@ _DIMENSION_KEYS = {
 NOT_GIVEN = ""  # the key of contributions that left an optional field (département, actor type) empty
 
 
-def dimension_tallies(*, session: Session, filters: TallyFilter, dimension: Dimension) -> pd.DataFrame:
+def dimension_tallies(
+    *, session: Session, filters: TallyFilter, dimension: Dimension, edition_id: int | None = None
+) -> pd.DataFrame:
     """Counts by `dimension` and theme: columns key, theme_id, count (empty field → key ""), largest first."""
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     family, column = _DIMENSION_KEYS[Dimension(dimension)]
     rows = [
         (theme_id, key, n)
@@ -395,25 +464,31 @@ def dimension_tallies(*, session: Session, filters: TallyFilter, dimension: Dime
     )
 
 
-def source_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+def source_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by source (workshop, questionnaire, conference, treasure hunt, online, paper) and theme."""
-    return dimension_tallies(session=session, filters=filters, dimension=Dimension.SOURCE)
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.SOURCE, edition_id=edition_id)
 
 
-def departement_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+def departement_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by département and theme ("" when the contributor did not say)."""
-    return dimension_tallies(session=session, filters=filters, dimension=Dimension.DEPARTEMENT)
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.DEPARTEMENT, edition_id=edition_id)
 
 
-def actor_type_tallies(*, session: Session, filters: TallyFilter) -> pd.DataFrame:
+def actor_type_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by actor type and theme ("" when the contributor did not say)."""
-    return dimension_tallies(session=session, filters=filters, dimension=Dimension.ACTOR_TYPE)
+    return dimension_tallies(session=session, filters=filters, dimension=Dimension.ACTOR_TYPE, edition_id=edition_id)
 
 
 def recent_count(
-    *, session: Session, filters: TallyFilter, minutes: int = RECENT_MINUTES, now: datetime | None = None
+    *,
+    session: Session,
+    filters: TallyFilter,
+    minutes: int = RECENT_MINUTES,
+    now: datetime | None = None,
+    edition_id: int | None = None,
 ) -> int:
     """Contributions of the filter received in the last `minutes` (the room's current pace)."""
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     since = (now or datetime.now(UTC)) - timedelta(minutes=minutes)
     if filters.since is not None:
         since = max(since, filters.since)
@@ -443,12 +518,15 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None = None) -> TimeSeries:
+def time_series(
+    *, session: Session, filters: TallyFilter, bucket_s: int | None = None, edition_id: int | None = None
+) -> TimeSeries:
     """Contributions per quarter hour (per hour beyond two days of data) and theme, for the chart over time."""
-    # The bucket size follows the span of the whole store (two lookups in ix_contribution_created_at);
-    # the window, when there is one, bounds it.
-    first, last = _rows(session, _SPAN)[0]
-    first, last = _as_utc(first), _as_utc(last)
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
+    # The bucket size follows the span of the filter's themes (two index lookups per theme); the window,
+    # when there is one, bounds it.
+    span = _span(session, filters)
+    first, last = span
     if first is not None and filters.since is not None:
         first = max(first, filters.since)
     if last is not None and filters.until is not None:
@@ -460,7 +538,7 @@ def time_series(*, session: Session, filters: TallyFilter, bucket_s: int | None 
         bucket_s = QUARTER_HOUR_S if last - first <= QUARTER_HOURS_UP_TO else HOUR_S
     if bucket_s not in ROLLUP_WIDTHS["base"]:
         raise ValueError(f"no rollup of {bucket_s} s buckets")
-    counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,))
+    counts = _rollup_counts(session, filters, "base", ("theme_id", "bucket"), widths=(bucket_s,), span=span)
     if not counts:
         return TimeSeries(bucket_s, empty, first, last)
     # Oldest first, then by theme; bucket starts as epoch seconds turned into datetimes by numpy, at once.
@@ -526,8 +604,11 @@ _STANCE_FIELDS = {
 }
 
 
-def orientation_stances(*, session: Session, filters: TallyFilter) -> list[OrientationStances]:
+def orientation_stances(
+    *, session: Session, filters: TallyFilter, edition_id: int | None = None
+) -> list[OrientationStances]:
     """Every orientation of the filter's themes that was presented or got a stance, the most divisive first."""
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     counts: dict[int, dict[str, int]] = {}
     for (orientation_id, stance), n in _rollup_counts(session, filters, "stance", ("key1", "key2")).items():
         if stance in _STANCE_FIELDS:
@@ -536,8 +617,7 @@ def orientation_stances(*, session: Session, filters: TallyFilter) -> list[Orien
     listed = core_select(col(o.id), col(o.code), col(o.theme_id), col(o.title), col(o.presented)).order_by(
         col(o.theme_id), col(o.position), col(o.code)
     )
-    if filters.theme_ids:
-        listed = listed.where(col(o.theme_id).in_(filters.theme_ids))
+    listed = listed.where(col(o.theme_id).in_(filters.theme_ids))
     result = [
         OrientationStances(int(oid or 0), code, int(theme_id), title, **counts.get(int(oid or 0), {}))
         for oid, code, theme_id, title, presented in _rows(session, listed)
@@ -551,9 +631,15 @@ def orientation_stances(*, session: Session, filters: TallyFilter) -> list[Orien
 
 
 def top_words(
-    *, session: Session, filters: TallyFilter, top: int = 10, texts_per_theme: int = WORDS_TEXTS_PER_THEME
+    *,
+    session: Session,
+    filters: TallyFilter,
+    top: int = 10,
+    texts_per_theme: int = WORDS_TEXTS_PER_THEME,
+    edition_id: int | None = None,
 ) -> pd.DataFrame:
     """The words used by the most recent published contributions of each theme: theme_id, word, count, rank."""
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     records: list[tuple[int, str, int, int]] = []
     for theme_id in _theme_ids(session, filters):
         # One indexed query per theme (theme_id, created_at), newest first, bounded: see WORDS_TEXTS_PER_THEME.
@@ -602,31 +688,65 @@ def _author(display_mode: str, name: str, organisation: str, erased: datetime | 
     return ""
 
 
+@functools.cache
+def _latest_statement(themes: int, published_only: bool, shape: tuple[bool, bool, bool, bool]) -> Any:
+    """The newest contributions of each of `themes` themes through (theme_id, created_at), then the newest of
+    those: a short backward walk per theme, one statement per filter shape (values bound at execution).
+
+    A single ORDER BY created_at over the edition's themes would walk the store's newest rows first, every
+    other edition's included, before reaching an older edition's.
+    """
+    statuses, sources, since, until = shape
+    c = Contribution
+    columns: tuple[Any, ...] = (
+        col(c.id).label("id"),
+        col(c.created_at).label("created_at"),
+        col(c.theme_id),
+        col(c.source),
+        col(c.status),
+        col(c.title),
+        published_text().label("text"),
+        col(c.display_mode),
+        col(c.author_name),
+        col(c.organisation),
+        col(c.personal_data_erased_at),
+    )
+    branches = []
+    for i in range(themes):
+        branch = core_select(*columns).where(col(c.theme_id) == bindparam(f"t{i}"))
+        if statuses:
+            branch = branch.where(col(c.status).in_(bindparam("statuses", expanding=True)))
+        if published_only:
+            branch = branch.where(is_published())
+        if sources:
+            branch = branch.where(col(c.source).in_(bindparam("sources", expanding=True)))
+        if since:
+            branch = branch.where(col(c.created_at) >= bindparam("since"))
+        if until:
+            branch = branch.where(col(c.created_at) < bindparam("until"))
+        branches.append(branch.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(bindparam("limit")))
+    if len(branches) == 1:
+        return branches[0]
+    newest = union_all(*(core_select(b.subquery()) for b in branches)).subquery()
+    return core_select(newest).order_by(newest.c.created_at.desc(), newest.c.id.desc()).limit(bindparam("limit"))
+
+
 def latest_contributions(
-    *, session: Session, filters: TallyFilter, limit: int = 20, published_only: bool = True
+    *,
+    session: Session,
+    filters: TallyFilter,
+    limit: int = 20,
+    published_only: bool = True,
+    edition_id: int | None = None,
 ) -> list[LatestContribution]:
     """The newest contributions of the filter; only published ones, as published, unless staff ask otherwise."""
-    c = Contribution
-    stmt = _where(
-        select(  # type: ignore[call-overload]  # more columns than sqlmodel's select() overloads spell out
-            c.id,
-            c.created_at,
-            c.theme_id,
-            c.source,
-            c.status,
-            c.title,
-            published_text(),
-            c.display_mode,
-            c.author_name,
-            c.organisation,
-            c.personal_data_erased_at,
-        ),
-        filters,
-        statuses=PUBLISHED if published_only else None,
-    )
-    if published_only:
-        stmt = stmt.where(is_published())
-    rows = _rows(session, stmt.order_by(col(c.created_at).desc(), col(c.id).desc()).limit(limit))
+    filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
+    statuses = PUBLISHED if published_only else filters.statuses
+    shape = (bool(statuses), bool(filters.sources), filters.since is not None, filters.until is not None)
+    values: dict[str, Any] = {f"t{i}": theme_id for i, theme_id in enumerate(filters.theme_ids)}
+    values |= {"statuses": statuses, "sources": filters.sources, "since": filters.since, "until": filters.until}
+    stmt = _latest_statement(len(filters.theme_ids), published_only, shape)
+    rows = list(session.connection().execute(stmt, values | {"limit": limit}).all())
     shown_title = published_title if published_only else str
     return [
         LatestContribution(
@@ -661,16 +781,16 @@ class CircuitSummary:
 
 
 @functools.cache
-def _circuit_statements(themed: bool, since: bool, until: bool) -> tuple[Any, Any]:
+def _circuit_statements(since: bool, until: bool) -> tuple[Any, Any]:
     """The circuit's two statements for one filter shape, built once (values bound at execution).
 
     The visits per stand (a GROUP BY), and the three single figures (hunters, treasures found, open
     stands) as scalar subqueries of one SELECT: one round trip each, whatever the number of figures.
+    Stands are the edition's through their themes; the treasure is the edition's passports'.
     """
 
     def visit_filter(stmt: Any) -> Any:
-        if themed:
-            stmt = stmt.where(col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
+        stmt = stmt.where(col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
         if since:
             stmt = stmt.where(col(StandVisit.created_at) >= bindparam("since"))
         if until:
@@ -688,26 +808,30 @@ def _circuit_statements(themed: bool, since: bool, until: bool) -> tuple[Any, An
         )
     )
     found = col(Participant.treasure_found_at)
-    treasures = core_select(func.count()).select_from(Participant).where(found.is_not(None))
+    treasures = (
+        core_select(func.count())
+        .select_from(Participant)
+        .where(col(Participant.edition_id) == bindparam("edition_id"), found.is_not(None))
+    )
     if since:
         treasures = treasures.where(found >= bindparam("since"))
     if until:
         treasures = treasures.where(found < bindparam("until"))
-    stands_open = core_select(func.count()).select_from(Stand).where(col(Stand.active))
-    if themed:
-        stands_open = stands_open.where(col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
+    stands_open = (
+        core_select(func.count())
+        .select_from(Stand)
+        .where(col(Stand.active), col(Stand.theme_id).in_(bindparam("theme_ids", expanding=True)))
+    )
     figures = core_select(hunters.scalar_subquery(), treasures.scalar_subquery(), stands_open.scalar_subquery())
     return per_stand, figures
 
 
-def circuit_summary(*, session: Session, filters: TallyFilter) -> CircuitSummary:
+def circuit_summary(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> CircuitSummary:
     """Visits per theme and per stand, hunters and treasures found (the source filter does not apply)."""
-    per_stand_stmt, figures_stmt = _circuit_statements(
-        bool(filters.theme_ids), filters.since is not None, filters.until is not None
-    )
-    values: dict[str, Any] = {}
-    if filters.theme_ids:
-        values["theme_ids"] = list(filters.theme_ids)
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    filters = edition_filter(session=session, filters=filters, edition_id=edition)
+    per_stand_stmt, figures_stmt = _circuit_statements(filters.since is not None, filters.until is not None)
+    values: dict[str, Any] = {"theme_ids": list(filters.theme_ids), "edition_id": edition}
     if filters.since is not None:
         values["since"] = filters.since
     if filters.until is not None:

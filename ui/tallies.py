@@ -12,6 +12,7 @@ the number of contributions, all in one session. The circuit's counts, read from
 their own cache keyed by the newest visit, so a new contribution does not recount them.
 Words are recounted only when the published counts they come from change (or after WORDS_TTL_S, for
 edits of a published text), never because a contribution awaiting moderation arrived.
+Every board is an edition's: its id is an argument of each cached function, hence part of every cache key.
 """
 
 from __future__ import annotations
@@ -108,42 +109,43 @@ def version() -> DataVersion:
 
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def dashboard_board(selection: Selection, version: DataVersion) -> DashboardBoard:
+def dashboard_board(edition_id: int, selection: Selection, version: DataVersion) -> DashboardBoard:
     filters = selection.filters()
+    scope = {"filters": filters, "edition_id": edition_id}
     parts = _read_all(
         {
-            "series": (tallies.time_series, {"filters": filters}),
-            "by_theme": (tallies.theme_tallies, {"filters": filters}),
-            "by_source": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.SOURCE}),
-            "by_departement": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.DEPARTEMENT}),
-            "by_actor_type": (tallies.dimension_tallies, {"filters": filters, "dimension": Dimension.ACTOR_TYPE}),
-            "stances": (tallies.orientation_stances, {"filters": filters}),
-            "recent": (tallies.recent_count, {"filters": filters}),
+            "series": (tallies.time_series, scope),
+            "by_theme": (tallies.theme_tallies, scope),
+            "by_source": (tallies.dimension_tallies, {**scope, "dimension": Dimension.SOURCE}),
+            "by_departement": (tallies.dimension_tallies, {**scope, "dimension": Dimension.DEPARTEMENT}),
+            "by_actor_type": (tallies.dimension_tallies, {**scope, "dimension": Dimension.ACTOR_TYPE}),
+            "stances": (tallies.orientation_stances, scope),
+            "recent": (tallies.recent_count, scope),
         }
     )
     return DashboardBoard(**parts)
 
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def circuit(selection: Selection, last_visit_id: int) -> CircuitSummary:
+def circuit(edition_id: int, selection: Selection, last_visit_id: int) -> CircuitSummary:
     """The circuit's counts, keyed by the newest visit only: a new contribution does not recount the visits.
 
     Read from the visit rows (tens of milliseconds at 100 000 visits); treasures found move with the TTL.
     """
-    return store.read(tallies.circuit_summary, filters=selection.filters())
+    return store.read(tallies.circuit_summary, filters=selection.filters(), edition_id=edition_id)
 
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def screen_board(theme_id: int, version: DataVersion, latest: int = 2) -> ScreenBoard:
-    every_theme = TallyFilter()
-    theme = TallyFilter(theme_ids=(theme_id,))
+def screen_board(edition_id: int, theme_id: int, version: DataVersion, latest: int = 2) -> ScreenBoard:
+    every_theme = {"filters": TallyFilter(), "edition_id": edition_id}
+    theme = {"filters": TallyFilter(theme_ids=(theme_id,)), "edition_id": edition_id}
     parts = _read_all(
         {
-            "by_theme": (tallies.theme_tallies, {"filters": every_theme}),
-            "recent": (tallies.recent_count, {"filters": every_theme}),
-            "stances": (tallies.orientation_stances, {"filters": theme}),
+            "by_theme": (tallies.theme_tallies, every_theme),
+            "recent": (tallies.recent_count, every_theme),
+            "stances": (tallies.orientation_stances, theme),
             # The room only ever sees published (moderated) texts.
-            "latest": (tallies.latest_contributions, {"filters": theme, "limit": latest, "published_only": True}),
+            "latest": (tallies.latest_contributions, {**theme, "limit": latest, "published_only": True}),
         }
     )
     return ScreenBoard(**parts)
@@ -151,10 +153,14 @@ def screen_board(theme_id: int, version: DataVersion, latest: int = 2) -> Screen
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
 def latest(
-    selection: Selection, version: DataVersion, limit: int = 20, published_only: bool = True
+    edition_id: int, selection: Selection, version: DataVersion, limit: int = 20, published_only: bool = True
 ) -> list[LatestContribution]:
     return store.read(
-        tallies.latest_contributions, filters=selection.filters(), limit=limit, published_only=published_only
+        tallies.latest_contributions,
+        filters=selection.filters(),
+        limit=limit,
+        published_only=published_only,
+        edition_id=edition_id,
     )
 
 
@@ -162,9 +168,9 @@ def latest(
 
 
 @st.cache_data(ttl=WORDS_TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
-def top_words(selection: Selection, published: tuple[int, ...], top: int = 10) -> pd.DataFrame:
+def top_words(edition_id: int, selection: Selection, published: tuple[int, ...], top: int = 10) -> pd.DataFrame:
     """Words per theme, recounted when a text is published or unpublished, not when one awaits moderation."""
-    return store.read(tallies.top_words, filters=selection.filters(), top=top)
+    return store.read(tallies.top_words, filters=selection.filters(), top=top, edition_id=edition_id)
 
 
 def published_counts(by_theme: pd.DataFrame, theme_ids: tuple[int, ...] = ()) -> tuple[int, ...]:
@@ -173,17 +179,17 @@ def published_counts(by_theme: pd.DataFrame, theme_ids: tuple[int, ...] = ()) ->
     return tuple(int(n) for n in rows["published"].tolist())
 
 
-@st.cache_data(ttl=TTL_S, max_entries=4, show_spinner=False)
-def last_activity_day() -> date:
-    """The Paris day of the newest contribution (today when there is none): the default day to look at."""
-    moment = store.read(tallies.last_contribution_at) or datetime.now(UTC)
+@st.cache_data(ttl=TTL_S, max_entries=16, show_spinner=False)
+def last_activity_day(edition_id: int) -> date:
+    """The Paris day of the edition's newest contribution (today when there is none): the default day to look at."""
+    moment = store.read(tallies.last_contribution_at, edition_id=edition_id) or datetime.now(UTC)
     return moment.astimezone(PARIS).date()
 
 
-@st.cache_data(ttl=60, max_entries=2, show_spinner=False)
-def departement_labels() -> dict[str, str]:
-    """'44 · Loire-Atlantique', … in the reference order (reference data: the 60 s TTL of ui.store)."""
-    rows = store.read(reference.list_departements)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def departement_labels(edition_id: int) -> dict[str, str]:
+    """'44 · Loire-Atlantique', … of the edition's Région, in the reference order (the 60 s TTL of ui.store)."""
+    rows = store.read(reference.list_departements, edition_id=edition_id)
     return {code: f"{code} · {name}" if code.isdigit() else name for code, name in rows}
 
 

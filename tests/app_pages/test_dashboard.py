@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import update
+from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
-from models import Contribution
+from models import Contribution, Theme
 from services.contributions import ContributionDraft, submit_contribution
 from services.permissions import Permission, role_allows
 from tests.app_pages.helpers import ROLES, account, app_as, script, texts
+from tests.editions import load_second_edition
 from ui import tallies as live
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -44,8 +46,7 @@ def add(body: str, *, theme: int = 1, status: str = "published", source: str = "
                 idempotency_key=uuid.uuid4().hex,
                 status=status,
                 source=source,
-                created_at=datetime(2016, 6, 28, 9, 30, tzinfo=UTC),
-                **extra,  # type: ignore[arg-type]
+                **({"created_at": datetime(2016, 6, 28, 9, 30, tzinfo=UTC)} | extra),  # type: ignore[arg-type]
             ),
         )
     return receipt.contribution_id
@@ -235,7 +236,7 @@ def test_the_dashboard_links_to_the_room_screen(day: None) -> None:
     at = open_page("organizer", DASHBOARD)
     at.selectbox(key="direct_screen_theme").set_value("emploi").run()
     assert not at.exception
-    assert at.get("link_button")[0].proto.url == "projecteur?theme=emploi"
+    assert at.get("link_button")[0].proto.url == "projecteur?edition=pays-de-la-loire-2016&theme=emploi"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,3 +298,78 @@ def test_words_are_recounted_for_a_publication_not_for_a_pending_contribution(
     at.run()  # published: counted again at once, not after the words' time-to-live
     assert len(counted) == 2
     assert "monnaie" in specs(at)
+
+
+# ---------------------------------------------------------------------------------------------
+# Two editions in one store
+
+SECOND_SLUG = "centre-val-de-loire-2022"
+SECOND_TEXT = "Une idée berruyere pour les tiers-lieux du Cher, vue à Bourges."
+
+
+@pytest.fixture
+def second_edition(day: None) -> dict[str, int]:
+    """The Centre-Val de Loire edition beside 2016 (same theme code « emploi »), with contributions of its own:
+    two published on « emploi », one awaiting moderation; the 2016 day keeps its 3 counted contributions."""
+    with session_scope(write=True) as session:
+        edition_id = load_second_edition(session)
+        themes = {t.code: t.id or 0 for t in session.exec(select(Theme).where(Theme.edition_id == edition_id))}
+    for status in ("published", "published", "pending"):
+        add(SECOND_TEXT, theme=themes["emploi"], status=status, created_at=datetime(2022, 11, 24, 9, tzinfo=UTC))
+    return themes
+
+
+def test_the_dashboard_shows_only_the_chosen_edition(second_edition: dict[str, int]) -> None:
+    at = app_as("organizer")
+    at.session_state["edition_slug"] = SECOND_SLUG  # what the staff sidebar's edition switch keeps
+    at.run()
+    at.switch_page(DASHBOARD).query_params.update({"vue": "Mots"})
+    at.run()
+    assert not at.exception
+    assert headline(at) == ["3", "2", "1", "0"]  # its own three, never the 2016 ones
+    assert "Conférence régionale de l'ESS 2022 · Centre\\-Val de Loire · Bourges · 24/11/2022" in [
+        str(c.value) for c in at.caption
+    ]
+    shown = [str(t.value) for t in at.text]
+    assert SECOND_TEXT in shown and PUBLISHED not in shown
+    # One chart of words per theme of this edition (4), none for the 2016 themes.
+    assert chart_keys(at) == ["direct_chart_themes", *(f"direct_chart_words_{i}" for i in second_edition.values())]
+    everything = specs(at)
+    assert "Emploi et inclusion" in everything and "Relations avec les institutions" not in everything
+    assert "berruyere" in everything and "conventions" not in everything
+    assert at.multiselect(key="direct_themes").options == [
+        "Accompagner et financer",
+        "Emploi et inclusion",
+        "Innovation et transition",
+        "Équilibre des territoires",
+    ]
+    assert at.date_input(key="direct_day").value.isoformat() == "2022-11-24"  # its own last day
+    at.selectbox(key="direct_screen_theme").set_value("emploi").run()
+    assert at.get("link_button")[0].proto.url == f"projecteur?edition={SECOND_SLUG}&theme=emploi"
+
+
+def test_the_default_edition_is_shown_without_a_choice(second_edition: dict[str, int]) -> None:
+    at = open_page("organizer", DASHBOARD)
+    assert headline(at) == ["3", "2", "1", "0"]  # the 2016 day's three
+    shown = [str(t.value) for t in at.text]
+    assert PUBLISHED in shown and SECOND_TEXT not in shown
+    assert "berruyere" not in specs(at) and "Emploi et inclusion" not in specs(at)
+
+
+def test_the_projector_named_by_its_url_shows_only_that_edition(second_edition: dict[str, int]) -> None:
+    # The dashboard's link opens a new browser tab: a new session whose first run reads the URL.
+    at = app_as("organizer")
+    at.query_params.update({"edition": SECOND_SLUG, "theme": "emploi"})
+    at.run()
+    at.switch_page(PROJECTOR).run()
+    assert not at.exception
+    shown = "\n".join(str(t.value) for t in at.text)
+    assert "Une économie inclusive : l'emploi au cœur de l'ESS" in shown
+    assert "Soutien et développement de l'emploi" not in shown
+    assert " sur 4" in shown and "Conférence régionale de l'ESS 2022" in shown
+    assert SECOND_TEXT[:60] in shown and PUBLISHED[:60] not in shown
+    assert [str(m.value) for m in at.metric] == ["3", "3"]  # this theme, every theme of this edition
+    assert f"contribuer?edition={SECOND_SLUG}" in shown  # phones land on this conference
+    css = "\n".join(el.proto.body for el in at.get("html"))
+    assert f"screen_theme_{second_edition['emploi']}" in css
+    assert not any(f"screen_theme_{i} " in css for i in range(1, 6))  # no rule for a 2016 theme

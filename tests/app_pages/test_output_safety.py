@@ -168,3 +168,44 @@ st.selectbox("Liste", [X])
     assert not at.exception
     assert sum(HOSTILE in s for s in markdown_strings(at)) == 7
     assert plain_strings(at).count(HOSTILE) == 2
+
+
+# The pages of the live tallies, exports and reference data title themselves from the edition's settings,
+# typed by staff: escaped wherever Markdown renders them, and inert in the exported documents.
+EDITION_PAGES = (
+    "app_pages/dashboard.py",
+    "app_pages/projector.py",
+    "app_pages/exports.py",
+    "app_pages/admin_reference.py",
+)
+INERT_HTML = ("<a ", "<img", "<script", "<strong", "<em>")
+
+
+def test_edition_settings_typed_by_staff_stay_inert_on_the_pages_and_in_the_document() -> None:
+    from models import Edition
+
+    with session_scope(write=True) as session:
+        row = session.get(Edition, 1)
+        assert row is not None
+        row.name, row.city, row.projects_label = SHORT, SHORT[:120], SHORT[:60]
+        row.organisers, row.document_context = [SHORT], HOSTILE
+    problems: list[str] = []
+    for path in EDITION_PAGES:
+        at = app_as("admin").run()
+        at.switch_page(path).run()
+        assert not at.exception, (path, at.exception)
+        strings = markdown_strings(at)
+        assert any("onerror" in s for s in [*strings, plain_strings(at)]), path  # the name is shown somewhere
+        for text in strings:
+            html = MarkdownIt("commonmark").render(text)
+            if hits := [tag for tag in INERT_HTML if tag in html] + [d for d in (":red[",) if d in text]:
+                problems.append(f"{path} : {hits} : {text[:120]!r}")
+    assert problems == []
+    with session_scope() as session:
+        markdown = strategy_document.strategy_markdown(session=session)
+        docx = strategy_document.strategy_docx(session=session)
+    html = MarkdownIt("commonmark").render(markdown)  # the document's own headings and bold labels aside
+    assert not [tag for tag in ("<a ", "<img", "<script", "<strong>gras") if tag in html] and ":red[" not in markdown
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        body = archive.read("word/document.xml").decode("utf-8")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body and "<w:hyperlink" not in body

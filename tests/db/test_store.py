@@ -19,6 +19,10 @@ from db.migrate import alembic_config, upgrade_schema
 from db.reference import load_reference_data
 from models import Contribution, Orientation, Ptce, Stand, Tag, Theme
 from services.contributions import ContributionDraft, submit_contribution
+from tests import migrations
+from tests.migrations import BEFORE_EDITIONS
+
+bare_engine = migrations.bare_engine  # the fixture: an empty database, migrated by the test itself
 
 
 def test_sqlite_pragmas_promise_durability_and_patience(sqlite_engine: Engine) -> None:
@@ -35,9 +39,13 @@ def test_migrations_match_the_models(store_engine: Engine) -> None:
     assert diff == []
 
 
-def test_the_device_column_of_login_attempts_goes_down_and_up_again(store_engine: Engine) -> None:
-    """Migration 0006 (trusted devices of services.auth) undone and redone, attempts kept."""
-    with store_engine.begin() as conn:
+def test_the_device_column_of_login_attempts_goes_down_and_up_again(bare_engine: Engine) -> None:
+    """Migration 0006 (trusted devices of services.auth) undone and redone, attempts kept.
+
+    From 0007, the last revision before editions (0008 cannot be undone), then up to the head.
+    """
+    upgrade_schema(bare_engine, BEFORE_EDITIONS)
+    with bare_engine.begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO loginattempt (username, session_key, device, succeeded, created_at) "
@@ -45,13 +53,13 @@ def test_the_device_column_of_login_attempts_goes_down_and_up_again(store_engine
             ),
             {"device": "a" * 32, "at": datetime(2016, 6, 28, 9, tzinfo=UTC)},
         )
-    with store_engine.connect() as conn:
+    with bare_engine.connect() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0005")
-    assert "device" not in {c["name"] for c in inspect(store_engine).get_columns("loginattempt")}
-    upgrade_schema(store_engine)
-    with store_engine.connect() as conn:
+    assert "device" not in {c["name"] for c in inspect(bare_engine).get_columns("loginattempt")}
+    upgrade_schema(bare_engine)
+    with bare_engine.connect() as conn:
         kept = conn.execute(text("SELECT username, device FROM loginattempt")).all()
     assert [tuple(r) for r in kept] == [("claire", None)]
 

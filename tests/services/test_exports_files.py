@@ -8,20 +8,23 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import docx
 import openpyxl
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import update
+from sqlmodel import select, update
 
 from db.engine import session_scope
-from models import Contribution
+from models import Contribution, Edition, Orientation, Theme
 from services import contributions, data_export, drafting, moderation, strategy_document
 from services.contributions import ContributionDraft
-from services.exports import xml_safe
+from services.exports import export_file_name, xml_safe
 from services.permissions import CONSOLE_ACTOR
+from tests.editions import FIRST_EDITION_ID, load_second_edition
 
 FORMULA = '=HYPERLINK("http://x","clic")'
 CONTROL = "Un texte avec un caractère de contrôle\x0b glissé dans un copier-coller depuis un tableur."
@@ -153,7 +156,11 @@ def test_word_document_opens_with_every_section(store_engine: Engine, seeded: di
     document = docx.Document(io.BytesIO(data))
     paragraphs = [p.text for p in document.paragraphs]
     text = "\n".join(paragraphs)
-    assert paragraphs[0] == strategy_document.TITLE
+    # Title page from the edition's settings: its Région, its conference, city and date, its organisers.
+    assert paragraphs[0] == f"{strategy_document.TITLE} — Pays de la Loire"
+    assert paragraphs[1] == "Projet issu de : Conférence régionale de l'ESS (Angers, 28/06/2016)"
+    assert paragraphs[2] == "Organisée par : État, Région Pays de la Loire, CRESS Pays de la Loire"
+    assert "Celle du 28 juin 2016 à Angers" in text  # the edition's context paragraph
     headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name.startswith("Heading")]
     assert headings[0] == "Contexte" and "Chiffres clés" in headings and headings[-1] == "Annexe — sources"
     assert sum(h.startswith("Thème ") for h in headings) == 5
@@ -179,9 +186,134 @@ def test_markdown_escapes_what_people_typed(store_engine: Engine, seeded: dict[s
         actor="anne",
     )
     md = run(store_engine, strategy_document.strategy_markdown)
-    assert md.startswith(f"# {strategy_document.TITLE}\n")
+    assert md.startswith(f"# {strategy_document.TITLE} — Pays de la Loire\n")
+    assert "*Projet issu de : Conférence régionale de l'ESS \\(Angers, 28/06/2016\\)*" in md
     assert "## Annexe — sources" in md and "| Conférence |" in md
     assert '=HYPERLINK\\("http://x","clic"\\)' in md
     assert strategy_document.md_escape("[clic](javascript:alert(1)) **x**") == (
         "\\[clic\\]\\(javascript:alert\\(1\\)\\) \\*\\*x\\*\\*"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Two editions in one store: each export is one edition's
+
+
+@dataclass
+class EditionFiles:
+    edition_id: int
+    mark: str  # a word only this edition's texts use
+    themes: set[str]  # full labels
+    short_labels: set[str]
+
+
+@pytest.fixture
+def two_editions(store_engine: Engine) -> tuple[EditionFiles, EditionFiles]:
+    """Contributions in 2016 and in the Centre-Val de Loire edition, on themes and orientations with the same codes
+    (« emploi », T1-O1), published and backing an orientation so that the documents quote them."""
+    with session_scope(store_engine, write=True) as session:
+        second_id = load_second_edition(session)
+    found = []
+    for edition_id, mark in ((FIRST_EDITION_ID, "ligerienne"), (second_id, "berruyere")):
+        with session_scope(store_engine, write=True) as session:
+            themes = session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()
+            emploi = next(t for t in themes if t.code == "emploi")
+            t1o1 = session.exec(
+                select(Orientation).where(Orientation.edition_id == edition_id, Orientation.code == "T1-O1")
+            ).one()
+        for theme_id, orientation_id in ((emploi.id, None), (t1o1.theme_id, t1o1.id)):
+            add(
+                store_engine,
+                f"Une idée {mark} pour l'emploi et les associations du territoire.",
+                theme_id=theme_id,
+                status="published",
+                orientation_id=orientation_id,
+                stance="support" if orientation_id else None,
+            )
+        found.append(EditionFiles(edition_id, mark, {t.label for t in themes}, {t.short_label for t in themes}))
+    return found[0], found[1]
+
+
+def test_each_editions_data_exports_hold_none_of_the_others(
+    store_engine: Engine, two_editions: tuple[EditionFiles, EditionFiles]
+) -> None:
+    first, second = two_editions
+    assert first.short_labels.isdisjoint(second.short_labels)
+    for own, other in ((first, second), (second, first)):
+        data = run(store_engine, data_export.csv_export, actor=CONSOLE_ACTOR, edition_id=own.edition_id)
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows) == 3  # the header, its two contributions
+        assert {r[rows[0].index("Thème")] for r in rows[1:]} <= own.short_labels
+        assert all(own.mark in r[rows[0].index("Texte")] for r in rows[1:])
+        assert other.mark not in data.decode("utf-8-sig")
+
+        book = openpyxl.load_workbook(
+            io.BytesIO(run(store_engine, data_export.excel_export, actor=CONSOLE_ACTOR, edition_id=own.edition_id))
+        )
+        cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+        assert other.mark not in "\n".join(cells) and own.mark in "\n".join(cells)
+        theme_sheets = [n for n in book.sheetnames[1:] if not n.startswith("Origine - ")]
+        assert set(theme_sheets) <= {label[:31] for label in own.short_labels}
+        assert not any(label in cells for label in other.short_labels)
+        summary = {row[0]: row[1] for row in book["Synthèse"].iter_rows(values_only=True)}
+        assert summary["Contributions"] == 2
+        assert ("Centre-Val de Loire" in summary["Édition"]) is (own is second)
+
+        # A theme of the other edition asked for gives no row, not the other edition's rows.
+        with session_scope(store_engine) as session:
+            foreign = session.exec(select(Theme.id).where(Theme.edition_id == other.edition_id)).first()
+            table = data_export.contribution_table(
+                session=session, actor=CONSOLE_ACTOR, edition_id=own.edition_id, theme_id=foreign
+            )
+        assert table.rows == []
+
+
+def test_each_editions_strategy_document_is_its_own(
+    store_engine: Engine, two_editions: tuple[EditionFiles, EditionFiles]
+) -> None:
+    first, second = two_editions
+    for own, other in ((first, second), (second, first)):
+        document = docx.Document(
+            io.BytesIO(run(store_engine, strategy_document.strategy_docx, edition_id=own.edition_id))
+        )
+        paragraphs = [p.text for p in document.paragraphs]
+        text = "\n".join(paragraphs)
+        headings = [p.text for p in document.paragraphs if p.style is not None and p.style.name == "Heading 1"]
+        theme_headings = [h for h in headings if h.startswith("Thème ")]
+        assert {h.split(" — ", 1)[1] for h in theme_headings} == own.themes
+        assert own.mark in text and other.mark not in text
+        assert not any(label in text for label in other.themes - own.themes)
+        markdown = run(store_engine, strategy_document.strategy_markdown, edition_id=own.edition_id)
+        assert other.mark not in markdown and own.mark in markdown
+        assert "Contributions : 1 (Conférence 1)" in text  # T1-O1 of this edition: its own supporter only
+        assert "2 contributions retenues pour l'analyse" in text
+        if own is second:
+            assert paragraphs[0] == f"{strategy_document.TITLE} — Centre-Val de Loire"
+            assert paragraphs[1] == "Projet issu de : Conférence régionale de l'ESS 2022 (Bourges, 24/11/2022)"
+            assert "Organisée par : État, Région Centre-Val de Loire, CRESS Centre-Val de Loire" in paragraphs
+            assert "conférence du 24 novembre 2022 à Bourges" in text  # its own context paragraph
+            assert "Angers" not in text and "Pays de la Loire" not in text
+            assert markdown.startswith(f"# {strategy_document.TITLE} — Centre\\-Val de Loire\n")
+        else:
+            assert "Bourges" not in text and "Centre-Val de Loire" not in text
+
+
+def test_an_edition_without_a_context_paragraph_gets_the_laws_only(store_engine: Engine) -> None:
+    with session_scope(store_engine, write=True) as session:
+        edition = session.get(Edition, FIRST_EDITION_ID)
+        assert edition is not None
+        edition.document_context = ""
+        edition.organisers = []
+        edition.city = ""
+    document = docx.Document(io.BytesIO(run(store_engine, strategy_document.strategy_docx)))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert paragraphs[1] == "Projet issu de : Conférence régionale de l'ESS (28/06/2016)"
+    assert strategy_document.DEFAULT_CONTEXT in paragraphs
+    assert not any(p.startswith("Organisée par") for p in paragraphs)
+
+
+def test_export_file_names_carry_the_edition() -> None:
+    moment = datetime(2022, 11, 24, 14, 30, tzinfo=UTC)  # 15:30 in Paris
+    assert export_file_name("contributions-anonyme", "centre-val-de-loire-2022", "csv", now=moment) == (
+        "contributions-anonyme-centre-val-de-loire-2022-20221124-1530.csv"
     )

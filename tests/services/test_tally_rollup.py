@@ -18,7 +18,6 @@ from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam, delete, event, func, inspect, text, update
-from sqlalchemy import insert as sql_insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -32,8 +31,11 @@ from services.permissions import CONSOLE_ACTOR
 from services.questionnaires import get_questionnaire
 from services.tallies import Dimension, TallyFilter
 from services.tally_rollup import PAUSE_SETTING, paused_rollup
+from tests import migrations
 from tests.fixtures.questionnaire_files import FIXTURES
+from tests.migrations import old_contribution, old_reference_rows, orientation_ids
 
+bare_engine = migrations.bare_engine  # the fixture: an empty database, migrated by the test itself
 BASE = datetime(2016, 6, 28, 6, 0, tzinfo=UTC)
 SPAN_S = 3 * 86400
 SOURCES = ("conference", "online", "workshop")
@@ -109,18 +111,6 @@ def _draft(op: tuple[Any, ...], orientations: dict[int, int]) -> ContributionDra
         stance=stance if oriented else None,
         created_at=when,
     )
-
-
-def _insert_before_editions(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) -> None:
-    """A contribution written straight into a store whose schema predates editions (the services need them)."""
-    draft = _draft(op, orientations)
-    row = {k: getattr(draft, k) for k in ("theme_id", "body", "source", "status", "departement", "actor_type")}
-    row |= {"orientation_id": draft.orientation_id, "stance": draft.stance, "created_at": draft.created_at}
-    row |= {"receipt_code": uuid.uuid4().hex[:9], "idempotency_key": draft.idempotency_key, "updated_at": BASE}
-    row |= {"title": "", "author_name": "", "organisation": "", "display_mode": "anonymous", "entered_by": ""}
-    row |= {"rejection_reason": "", "is_demo": False}
-    with session_scope(engine, write=True) as session:
-        session.execute(sql_insert(Contribution.__table__), [row])  # type: ignore[attr-defined]
 
 
 def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientations: dict[int, int]) -> None:
@@ -368,21 +358,31 @@ def test_live_tallies_read_only_the_rollup_by_primary_key(sqlite_engine: Engine)
             assert "contribution " not in plan.replace("contributiontally", ""), plan
 
 
-def test_the_migration_counts_the_contributions_already_there(store_engine: Engine) -> None:
-    """A store migrated from before the rollup gets it backfilled, then kept by the triggers."""
-    orientations = _orientations(store_engine)  # read with today's models, before the schema goes back
-    with store_engine.connect() as conn:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0003")
+def test_the_migration_counts_the_contributions_already_there(bare_engine: Engine) -> None:
+    """A store migrated from before the rollup gets it backfilled, then kept by the triggers (and its rows become
+    edition 1's at 0008, the rollup untouched: it is keyed by theme)."""
+    upgrade_schema(bare_engine, "0003")
+    old_reference_rows(bare_engine)
+    oriented = orientation_ids(bare_engine)
     for i, when in enumerate([BASE, BASE + timedelta(seconds=899, microseconds=999_999), BASE + timedelta(days=1)]):
-        op = ("insert", 1 + i % 3, SOURCES[i], STATUSES[i], DEPARTEMENTS[i], ACTORS[i], i != 1, STANCES[i], when)
-        _insert_before_editions(store_engine, op, orientations)
-    upgrade_schema(store_engine)
-    _apply(store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
-    _apply(store_engine, ("theme", 0, 3), orientations)
-    _check(store_engine, TallyFilter())
-    _check(store_engine, TallyFilter(since=BASE + timedelta(minutes=5), until=BASE + timedelta(hours=30)))
+        theme = 1 + i % 3
+        old_contribution(
+            bare_engine,
+            theme_id=theme,
+            source=SOURCES[i],
+            status=STATUSES[i],
+            departement=DEPARTEMENTS[i],
+            actor_type=ACTORS[i],
+            orientation_id=oriented[theme] if i != 1 else None,
+            stance=STANCES[i] if i != 1 else None,
+            created_at=when,
+        )
+    upgrade_schema(bare_engine)
+    orientations = _orientations(bare_engine)
+    _apply(bare_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations)
+    _apply(bare_engine, ("theme", 0, 3), orientations)
+    _check(bare_engine, TallyFilter())
+    _check(bare_engine, TallyFilter(since=BASE + timedelta(minutes=5), until=BASE + timedelta(hours=30)))
 
 
 def test_concurrent_writers_neither_deadlock_nor_lose_a_count(store_engine: Engine) -> None:
@@ -609,28 +609,31 @@ def _triggers(engine: Engine) -> dict[str, str]:
         return {name: sql for name, sql in rows}
 
 
-def test_downgrading_the_pause_restores_the_triggers_of_0004(store_engine: Engine) -> None:
-    orientations = _orientations(store_engine)  # read with today's models, before the schema goes back
+def test_downgrading_the_pause_restores_the_triggers_of_0004(bare_engine: Engine) -> None:
+    # Down from 0005 only: 0008 (editions) cannot be undone, so the store is taken up to 0005 to come back.
+    upgrade_schema(bare_engine, "0005")
     cfg = alembic_config()
-    with store_engine.connect() as conn:
+    with bare_engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0004")
-    restored = _triggers(store_engine)
-    with store_engine.connect() as conn:
+    restored = _triggers(bare_engine)
+    with bare_engine.connect() as conn:
         assert "contributiontally_pause" not in inspect(conn).get_table_names()
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0003")
         command.upgrade(cfg, "0004")
-    assert _triggers(store_engine) == restored
-    assert len(restored) == (3 if store_engine.dialect.name == "sqlite" else 2)
-    _insert_before_editions(
-        store_engine, ("insert", 2, "online", "published", "44", None, True, "support", BASE), orientations
-    )
-    upgrade_schema(store_engine)
-    assert _triggers(store_engine) != restored
+    assert _triggers(bare_engine) == restored
+    assert len(restored) == (3 if bare_engine.dialect.name == "sqlite" else 2)
+    old_reference_rows(bare_engine)
+    old_contribution(
+        bare_engine, theme_id=2, source="online", status="published", departement="44", created_at=BASE
+    )  # counted by the triggers of 0004
+    upgrade_schema(bare_engine)
+    assert _triggers(bare_engine) != restored
+    orientations = _orientations(bare_engine)
     _apply(
-        store_engine,
+        bare_engine,
         ("batch", [("insert", 1, "online", "pending", None, None, False, "support", BASE)], "publish old", 0, BASE),
         orientations,
     )
-    _check(store_engine, TallyFilter())
+    _check(bare_engine, TallyFilter())
