@@ -27,6 +27,7 @@ from services.errors import NotFoundError
 from services.packs import Pack, read_pack
 from services.permissions import Permission, require_permission
 from services.questionnaires import load_questionnaire_definition
+from services.scope import require_writable
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "editions"
 # Which shipped packs a fresh store starts with (`make run`): data, so that no Région is named in code.
@@ -347,6 +348,7 @@ def reload_reference_data(
     """« Recharger » an edition from its shipped pack: only an account allowed to edit reference data, and the
     trail says who did."""
     require_permission(session=session, actor=actor, permission=Permission.REFERENCE)
+    require_writable(session=session, edition_id=edition_id)
     edition = session.get(Edition, edition_id)
     if edition is None:
         raise NotFoundError("Cette édition n'existe pas.")
