@@ -107,7 +107,9 @@ def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPl
         .where(Orientation.edition_id == edition_id)
         .order_by(col(Orientation.position), col(Orientation.id))
     ).all()
-    sources = drafting.orientation_sources_many(session=session, orientation_ids=[o.id or 0 for o in orientations])
+    sources = drafting.orientation_sources_many(
+        session=session, orientation_ids=[o.id or 0 for o in orientations], edition_id=edition_id
+    )
     counts = session.exec(
         select(Contribution.source, func.count())
         .where(

@@ -48,6 +48,7 @@ def add(body: str, *, theme: int = 1, status: str = "published", source: str = "
                 source=source,
                 **({"created_at": datetime(2016, 6, 28, 9, 30, tzinfo=UTC)} | extra),  # type: ignore[arg-type]
             ),
+            edition_id=session.get(Theme, theme).edition_id,  # type: ignore[union-attr]
         )
     return receipt.contribution_id
 

@@ -77,7 +77,7 @@ def test_the_chosen_editions_files_hold_only_its_contributions() -> None:
             body="Une contribution berruyere de la conférence de 2022.",
             idempotency_key=uuid.uuid4().hex,
         )
-        contributions.submit_contribution(session=session, draft=draft)
+        contributions.submit_contribution(session=session, draft=draft, edition_id=second_id)
     at = app_as("staff")
     at.session_state["edition_slug"] = "centre-val-de-loire-2022"  # the staff sidebar's choice
     at.run()

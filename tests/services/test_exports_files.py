@@ -32,9 +32,12 @@ NAMED = "Nous voulons un guichet unique des aides, écrivez-moi à anne.martin@e
 
 
 def add(engine: Engine, body: str, **kw: Any) -> int:
+    """A contribution to the edition its theme belongs to."""
     values: dict[str, Any] = {"theme_id": 1, "body": body, "idempotency_key": uuid.uuid4().hex} | kw
     with session_scope(engine, write=True) as session:
-        return contributions.submit_contribution(session=session, draft=ContributionDraft(**values)).contribution_id
+        edition_id = session.get(Theme, values["theme_id"]).edition_id  # type: ignore[union-attr]
+        draft = ContributionDraft(**values)
+        return contributions.submit_contribution(session=session, draft=draft, edition_id=edition_id).contribution_id
 
 
 def force_body(engine: Engine, cid: int, body: str) -> None:

@@ -83,6 +83,7 @@ def _fill(engine: Engine, edition_id: int, day: datetime, mark: str, departement
                     stance=stance,
                     created_at=day + timedelta(minutes=10 * n),
                 ),
+                edition_id=edition_id,
             )
             ids.append((status, receipt.contribution_id))
         # Two hunters of this edition, the first finds the treasure; both scan this edition's S01.
