@@ -163,9 +163,7 @@ with tab_new:
         with st.form("ed_blank_form"):
             slug = st.text_input("Identifiant (dans les QR codes)", key="ed_blank_slug")
             name = st.text_input("Nom", key="ed_blank_name", value="Conférence régionale de l'ESS")
-            region = st.selectbox(
-                "Région", list(REGIONS), format_func=REGION_LABELS.__getitem__, key="ed_blank_region"
-            )
+            region = st.selectbox("Région", list(REGIONS), format_func=REGION_LABELS.__getitem__, key="ed_blank_region")
             city = st.text_input("Ville", key="ed_blank_city")
             start = st.date_input("Date (premier jour)", value=None, format="DD/MM/YYYY", key="ed_blank_start")
             controller = st.text_input(

@@ -201,7 +201,7 @@ def _upsert(
 def load_departements(*, session: Session) -> int:
     """Every French département from the national list (and « hors région »); returns how many were added."""
     added = 0
-    rows = [(d.code, d.name, r.code) for r in geo.regions() for d in r.departements]
+    rows: list[tuple[str, str, str | None]] = [(d.code, d.name, r.code) for r in geo.regions() for d in r.departements]
     rows.append((OUTSIDE_CODE, OUTSIDE_NAME, None))
     for code, name, region_code in rows:
         added += int(_upsert(session, Departement, "code", {"code": code, "name": name, "region_code": region_code})[0])
@@ -300,7 +300,7 @@ def load_pack(*, session: Session, pack: Pack) -> tuple[int, ReferenceLoadReport
     session.flush()
     ptce_ids = {p.code: p.id for p in session.exec(select(Ptce).where(Ptce.edition_id == edition_id)).all()}
     stand_ids = {s.code: s.id for s in session.exec(select(Stand).where(Stand.edition_id == edition_id)).all()}
-    stand_edits, every_stand, renamed = stand_staff_fields(session, set(stand_ids.values()))
+    stand_edits, every_stand, renamed = stand_staff_fields(session, {i for i in stand_ids.values() if i is not None})
     for row in pack.stands:
         values = {k: row[k] for k in ("code", "name", "experience", "carrier", "description", "question", "position")}
         values |= {

@@ -114,7 +114,7 @@ def _per_theme(session: Session, theme_ids: list[int]) -> tuple[Counter[int], Co
     responses: Counter[int] = Counter(
         dict(
             session.exec(  # type: ignore[arg-type]
-                select(QuestionnaireSection.theme_id, func.count(distinct(Answer.response_id)))
+                select(QuestionnaireSection.theme_id, func.count(distinct(col(Answer.response_id))))
                 .join(Question, col(Question.section_id) == col(QuestionnaireSection.id))
                 .join(Answer, col(Answer.question_id) == col(Question.id))
                 .join(QuestionnaireResponse, col(QuestionnaireResponse.id) == col(Answer.response_id))

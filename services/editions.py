@@ -185,11 +185,6 @@ def previous_edition(*, session: Session, edition_id: int) -> EditionInfo | None
     return _info(row) if row is not None else None
 
 
-def edition_theme_ids(*, session: Session, edition_id: int) -> list[int]:
-    """The ids of an edition's themes: contributions, groups and tallies are scoped by these."""
-    return [int(i) for i in session.exec(select(Theme.id).where(Theme.edition_id == edition_id)).all()]
-
-
 def edition_of_theme(*, session: Session, theme_id: int) -> int | None:
     theme = session.get(Theme, theme_id)
     return theme.edition_id if theme is not None else None

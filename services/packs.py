@@ -249,7 +249,7 @@ def parse_pack(data: object) -> Pack:
     theme_codes = {t["code"] for t in themes}
 
     orientations: list[dict[str, Any]] = []
-    seen = set()
+    seen: set[str] = set()
     for i, row in enumerate(_rows(data, "orientations", c), start=1):
         where = f"Orientation {i}"
         code = c.code(row, where, seen, limit=20)
@@ -370,9 +370,10 @@ def parse_pack(data: object) -> Pack:
             c.need(bool(SLUG_RE.match(_text(questionnaire.get("slug")))), "Questionnaire : identifiant invalide.")
             c.need(bool(_text(questionnaire.get("title"))), "Questionnaire : titre manquant.")
             for section in questionnaire.get("sections") or []:
-                theme = section.get("theme") if isinstance(section, dict) else None
+                section_theme = section.get("theme") if isinstance(section, dict) else None
                 c.need(
-                    theme in (None, "") or theme in theme_codes, f"Questionnaire : thème « {theme} » absent du pack."
+                    section_theme in (None, "") or section_theme in theme_codes,
+                    f"Questionnaire : thème « {section_theme} » absent du pack.",
                 )
             c.problems += [f"Questionnaire : {p}" for p in check_definition(questionnaire)]
 
@@ -404,4 +405,5 @@ def dump_pack(pack: Pack) -> str:
         f"# Pack de conférence ({PACK_FORMAT}) : une édition de la conférence régionale de l'ESS.\n"
         "# Importer : python manage.py edition import FICHIER (ou « Éditions » dans l'application).\n"
     )
-    return header + yaml.safe_dump(pack.as_dict(), allow_unicode=True, sort_keys=False, width=110)
+    body: str = yaml.safe_dump(pack.as_dict(), allow_unicode=True, sort_keys=False, width=110)
+    return header + body

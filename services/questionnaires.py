@@ -316,7 +316,6 @@ class DepartementScope:
             text += f" ; une structure d'une autre région se classe « {self.allowed[OUTSIDE]} »"
         return text
 
-
     def filed_outside(self, code: str) -> str:
         """The import's remark on a real département of another Région, kept and filed as « Hors région »."""
         region = f"la Région {self.region_name}" if self.region_name else "la Région de cette édition"

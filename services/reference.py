@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from models import (
@@ -75,7 +75,7 @@ def list_themes(*, session: Session, edition_id: int | None = None) -> list[Them
     rows = session.exec(
         select(Theme).where(Theme.edition_id == edition).order_by(col(Theme.position), col(Theme.id))
     ).all()
-    return [ThemeInfo(t.id, t.code, t.label, t.short_label, t.color, t.description) for t in rows]
+    return [ThemeInfo(t.id or 0, t.code, t.label, t.short_label, t.color, t.description) for t in rows]
 
 
 def list_orientations(
@@ -109,7 +109,7 @@ def list_departements(*, session: Session, edition_id: int | None = None) -> lis
     region = edition.region_code if edition is not None else ""
     rows = session.exec(
         select(Departement)
-        .where((Departement.region_code == region) | col(Departement.region_code).is_(None))
+        .where(or_(col(Departement.region_code) == region, col(Departement.region_code).is_(None)))
         .order_by(col(Departement.region_code).is_(None), col(Departement.code))
     ).all()
     return [(d.code, d.name) for d in rows]

@@ -39,7 +39,7 @@ def resolve_edition_id(*, session: Session, edition_id: int | None) -> int:
 
 def theme_ids(*, session: Session, edition_id: int) -> list[int]:
     """An edition's theme ids: contributions, groups and the tallies' rollup are scoped by these."""
-    return [int(i) for i in session.exec(select(Theme.id).where(Theme.edition_id == edition_id)).all()]
+    return [i for i in session.exec(select(Theme.id).where(Theme.edition_id == edition_id)).all() if i is not None]
 
 
 def require_writable(*, session: Session, edition_id: int) -> None:
