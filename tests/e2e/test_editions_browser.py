@@ -40,9 +40,12 @@ def click_tab(page: Page, name: str) -> None:
 
 def choose(page: Page, label: str, option: str) -> None:
     """A Streamlit selectbox: open it by its label, pick the option."""
-    page.get_by_test_id("stMain").get_by_label(label).click()
-    page.get_by_role("option", name=option).click()
+    box = page.get_by_test_id("stMain").get_by_role("combobox", name=label, exact=True)
+    box.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
     wait_for_app(page)
+    expect(box).to_have_value(option)
 
 
 def themes_of(app: LiveApp, slug: str) -> tuple[list[str], set[str]]:
@@ -64,7 +67,16 @@ def contribute(browser: Browser, app: LiveApp, slug: str) -> None:
     phone.goto(f"{app.url}/contribuer?edition={slug}")
     wait_for_app(phone)
     expect(phone.get_by_role("heading", name="Contribuer")).to_be_visible()
-    phone.get_by_test_id("stRadio").first.get_by_role("radio").first.click()
+    engine = build_engine(app.database_url)
+    with session_scope(engine) as session:
+        first_theme = session.exec(
+            select(Theme.short_label)
+            .join(Edition, Edition.id == Theme.edition_id)
+            .where(Edition.slug == slug)
+            .order_by(Theme.position)  # type: ignore[arg-type]
+        ).first()
+    engine.dispose()
+    phone.get_by_role("radio", name=first_theme).click()  # the edition's own theme chips
     wait_for_app(phone)
     phone.get_by_test_id("stTextArea").locator("textarea").first.fill(TEXTS[slug])
     phone.get_by_role("button", name="Envoyer ma contribution").click()
@@ -100,16 +112,17 @@ def test_two_new_editions_set_up_in_the_app_each_with_only_its_own_figures_and_e
     choose(page, "Édition à copier", "Conférence régionale de l'ESS — Pays de la Loire · Angers · 28/06/2016")
     main.get_by_label("Identifiant de la nouvelle édition (dans les QR codes)").fill(COPY)
     main.get_by_label("Ville").first.fill("Nantes")
-    date = main.get_by_label("Date (premier jour)")
-    date.fill("26/06/2018")
-    date.press("Enter")
+    # The date field is three segments (day, month, year) typed in one go.
+    main.get_by_role("spinbutton", name="day, Date (premier jour)").click()
+    page.keyboard.type("26062018")
     main.get_by_role("button", name="Créer la copie").click()
     wait_for_app(page)
     expect(main.get_by_text("créée (en préparation)", exact=False)).to_be_visible(timeout=SLOW)
 
     click_tab(page, "Thèmes de l'édition")
-    main.get_by_test_id("stExpander").first.click()
-    form = main.get_by_test_id("stForm").first
+    expander = main.get_by_test_id("stExpander").first
+    expander.locator("summary").click()
+    form = expander.get_by_test_id("stForm")
     form.get_by_label("Libellé court").fill(NEW_SHORT_LABEL)
     form.get_by_role("button", name="Enregistrer ce thème").click()
     wait_for_app(page)
@@ -124,8 +137,12 @@ def test_two_new_editions_set_up_in_the_app_each_with_only_its_own_figures_and_e
     open_menu_page(page, "Stands du circuit")
     click_tab(page, "Ajouter ou modifier")
     choose(page, "Stand", "S01 · 1")
-    main.get_by_label("Nom *").fill(NEW_STAND_NAME)
-    main.get_by_role("button", name="Enregistrer").first.click()
+    name = main.get_by_role("textbox", name="Nom *")
+    expect(name).to_have_count(1, timeout=SLOW)  # the blank form of « Nouveau stand » has gone
+    expect(name).to_have_value("Le portail ESSOR")
+    name.fill(NEW_STAND_NAME)
+    form = main.get_by_test_id("stForm").filter(has=page.locator("input[aria-label='Nom *']"))
+    form.get_by_role("button", name="Enregistrer", exact=True).click()
     wait_for_app(page)
 
     engine = build_engine(live_app.database_url)
