@@ -48,8 +48,14 @@ if flash:
     st.success(flash, icon=":material/check_circle:")
 known = edition.all_editions()
 current = edition.active_edition(staff=True)
-tab_list, tab_new, tab_settings, tab_themes = st.tabs(
-    ["Toutes les éditions", "Nouvelle édition", "Réglages de l'édition", "Thèmes de l'édition"]
+tab_list, tab_new, tab_settings, tab_themes, tab_tables = st.tabs(
+    [
+        "Toutes les éditions",
+        "Nouvelle édition",
+        "Réglages de l'édition",
+        "Thèmes de l'édition",
+        "Chiffres et dispositifs",
+    ]
 )
 
 with tab_list:
@@ -345,3 +351,59 @@ with tab_themes:
         if done is not None:
             _done("Thème ajouté.")
             st.rerun()
+
+
+# Key figures and support schemes: tables edited in place, saved whole, checked by the server like a pack's.
+TABLE_COLUMNS = {
+    "key_figures": {
+        "code": "Code",
+        "label": "Intitulé",
+        "value": "Valeur",
+        "unit": "Unité",
+        "year": "Année",
+        "source": "Source",
+        "short_label": "À la une (libellé court)",
+    },
+    "support_schemes": {"code": "Code", "name": "Nom", "provider": "Porté par", "description": "Description"},
+}
+TABLE_TITLES = {"key_figures": "Chiffres clés", "support_schemes": "Dispositifs de soutien"}
+
+
+def _cell(value: object) -> object:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+with tab_tables:
+    st.caption(
+        "Les chiffres clés dont le libellé court est rempli s'affichent en tête de l'accueil (trois au plus), "
+        "dans l'ordre du tableau."
+    )
+    for table, columns in TABLE_COLUMNS.items():
+        st.subheader(TABLE_TITLES[table], anchor=False)
+        rows = store.read(editions.list_edition_rows, edition_id=current.id, table=table)
+        edited = st.data_editor(
+            pd.DataFrame(rows, columns=list(columns)),
+            num_rows="dynamic",
+            hide_index=True,
+            column_config=columns,
+            disabled=current.archived,
+            key=f"ed_table_{table}_{current.id}",
+            width="stretch",
+        )
+        if st.button(
+            f"Enregistrer : {TABLE_TITLES[table].lower()}",
+            key=f"ed_table_save_{table}",
+            disabled=current.archived,
+            icon=":material/save:",
+        ):
+            values = [
+                {k: _cell(v) for k, v in row.items()}
+                for row in edited.to_dict("records")
+                if any(_cell(v) not in (None, "") for v in row.values())
+            ]
+            saved = store.write_or_report(
+                editions.save_edition_rows, actor=account.username, edition_id=current.id, table=table, rows=values
+            )
+            if saved is not None:
+                _done(f"{TABLE_TITLES[table]} enregistrés : {format_number(saved)}.")
+                st.rerun()

@@ -7,6 +7,7 @@ a pack, so a Région can hand its setup to another, or start its next edition fr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -42,6 +43,8 @@ from services.packs import (
     STATUS_LABELS,
     Pack,
     check_edition_settings,
+    check_key_figures,
+    check_support_schemes,
     check_themes,
     dump_pack,
     edition_for_yaml,
@@ -550,3 +553,53 @@ def delete_theme(*, session: Session, actor: str, edition_id: int, theme_id: int
     session.delete(row)
     session.flush()
     return theme_id
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Key figures and support schemes, edited as tables in the wizard
+
+TABLES: dict[str, tuple[Any, Callable[[list[dict[str, Any]]], list[dict[str, Any]]], str]] = {
+    "key_figures": (KeyFigure, check_key_figures, "keyfigure"),
+    "support_schemes": (SupportScheme, check_support_schemes, "supportscheme"),
+}
+
+
+def list_edition_rows(*, session: Session, edition_id: int, table: str) -> list[dict[str, Any]]:
+    """An edition's key figures or support schemes as the pack writes them (the wizard's tables)."""
+    pack = export_pack(session=session, edition_id=edition_id)
+    rows: list[dict[str, Any]] = pack.key_figures if table == "key_figures" else pack.support_schemes
+    return rows
+
+
+def save_edition_rows(*, session: Session, actor: str, edition_id: int, table: str, rows: list[dict[str, Any]]) -> int:
+    """Replace an edition's key figures or support schemes by `rows`, checked as in a pack; rows kept by code.
+
+    Returns how many rows the edition then holds. Figures are shown in the order given (the home page's headline
+    figures are those with a short label).
+    """
+    require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
+    require_writable(session=session, edition_id=edition_id)
+    model, check, entity = TABLES[table]
+    checked = check(rows)
+    existing = {r.code: r for r in session.exec(select(model).where(model.edition_id == edition_id)).all()}
+    before = [r.model_dump(exclude={"id", "edition_id"}) for r in existing.values()]
+    for position, values in enumerate(checked, start=1):
+        row = existing.pop(values["code"], None) or model(edition_id=edition_id, code=values["code"])
+        for key, value in values.items():
+            setattr(row, key, value)
+        if model is KeyFigure:
+            row.position = position
+        session.add(row)
+    for gone in existing.values():
+        session.delete(gone)
+    session.flush()
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action=f"{entity}.replace",
+        entity_type=entity,
+        entity_id=edition_id,
+        before={"rows": before},
+        after={"rows": checked},
+    )
+    return len(checked)

@@ -227,6 +227,68 @@ def check_themes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return themes
 
 
+def _check_figures(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, Any]]:
+    figures: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        where = f"Chiffre clé {i}"
+        code = c.code(row, where, seen)
+        try:
+            value = float(row.get("value"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            value = 0.0
+            c.problems.append(f"{where} ({code}) : la valeur n'est pas un nombre.")
+        year = row.get("year")
+        year_text = "" if year is None else str(year).strip().removesuffix(".0")
+        c.need(year_text == "" or year_text.isdigit(), f"{where} ({code}) : année invalide.")
+        figures.append(
+            {
+                "code": code,
+                "label": c.text(row, "label", where, limit=200),
+                "value": int(value) if value.is_integer() else value,
+                "unit": c.text(row, "unit", where, limit=40, required=False),
+                "year": int(year_text) if year_text.isdigit() else None,
+                "source": c.text(row, "source", where, limit=1000, required=False),
+                "short_label": c.text(row, "short_label", where, limit=40, required=False),
+            }
+        )
+    return figures
+
+
+def _check_schemes(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, Any]]:
+    schemes: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        where = f"Dispositif {i}"
+        schemes.append(
+            {
+                "code": c.code(row, where, seen),
+                "name": c.text(row, "name", where, limit=200),
+                "provider": c.text(row, "provider", where, limit=40, required=False),
+                "description": c.text(row, "description", where, limit=4000, required=False),
+            }
+        )
+    return schemes
+
+
+def check_key_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An edition's key figures checked as in a pack; PackError lists the problems."""
+    c = _Checker()
+    figures = _check_figures(rows, c)
+    if c.problems:
+        raise PackError(c.problems)
+    return figures
+
+
+def check_support_schemes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An edition's support schemes checked as in a pack; PackError lists the problems."""
+    c = _Checker()
+    schemes = _check_schemes(rows, c)
+    if c.problems:
+        raise PackError(c.problems)
+    return schemes
+
+
 def parse_pack(data: object) -> Pack:
     """Check a pack's content (as read from YAML) completely; PackError lists every problem in French."""
     c = _Checker()
@@ -324,42 +386,8 @@ def parse_pack(data: object) -> Pack:
             }
         )
 
-    figures: list[dict[str, Any]] = []
-    seen = set()
-    for i, row in enumerate(_rows(data, "key_figures", c), start=1):
-        where = f"Chiffre clé {i}"
-        code = c.code(row, where, seen)
-        try:
-            value = float(row.get("value"))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            value = 0.0
-            c.problems.append(f"{where} ({code}) : la valeur n'est pas un nombre.")
-        year = row.get("year")
-        c.need(year in (None, "") or str(year).isdigit(), f"{where} ({code}) : année invalide.")
-        figures.append(
-            {
-                "code": code,
-                "label": c.text(row, "label", where, limit=200),
-                "value": int(value) if value.is_integer() else value,
-                "unit": c.text(row, "unit", where, limit=40, required=False),
-                "year": int(year) if year not in (None, "") and str(year).isdigit() else None,
-                "source": c.text(row, "source", where, limit=1000, required=False),
-                "short_label": c.text(row, "short_label", where, limit=40, required=False),
-            }
-        )
-
-    schemes: list[dict[str, Any]] = []
-    seen = set()
-    for i, row in enumerate(_rows(data, "support_schemes", c), start=1):
-        where = f"Dispositif {i}"
-        schemes.append(
-            {
-                "code": c.code(row, where, seen),
-                "name": c.text(row, "name", where, limit=200),
-                "provider": c.text(row, "provider", where, limit=40, required=False),
-                "description": c.text(row, "description", where, limit=4000, required=False),
-            }
-        )
+    figures = _check_figures(_rows(data, "key_figures", c), c)
+    schemes = _check_schemes(_rows(data, "support_schemes", c), c)
 
     questionnaire = data.get("questionnaire")
     if questionnaire is not None:

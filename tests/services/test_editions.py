@@ -195,3 +195,27 @@ def test_the_default_edition_is_the_one_chosen_and_previous_is_the_same_region_s
         previous = editions.previous_edition(session=session, edition_id=nxt.id)
         assert previous is not None and previous.id == 1
         assert editions.previous_edition(session=session, edition_id=cvl.id) is None
+
+
+def test_key_figures_and_support_schemes_are_replaced_as_tables_checked_like_a_pack(store_engine: Engine) -> None:
+    with session_scope(store_engine) as session:
+        figures = editions.list_edition_rows(session=session, edition_id=1, table="key_figures")
+    assert [f["short_label"] for f in figures][:3] and len(figures) == 6
+    kept, dropped = figures[1], figures[0]
+    new = {"code": "emplois-2018", "label": "Emplois dans l'ESS", "value": "160000", "unit": "emplois", "year": 2018}
+    with session_scope(store_engine, write=True) as session:
+        n = editions.save_edition_rows(
+            session=session, actor=CONSOLE_ACTOR, edition_id=1, table="key_figures", rows=[new, kept]
+        )
+    assert n == 2
+    with session_scope(store_engine) as session:
+        now = editions.list_edition_rows(session=session, edition_id=1, table="key_figures")
+    assert [f["code"] for f in now] == ["emplois-2018", kept["code"]] and now[0]["value"] == 160000
+    assert dropped["code"] not in {f["code"] for f in now}
+    bad = [{"code": "x", "label": "", "value": "beaucoup"}, {"code": "x", "label": "Double", "value": 1}]
+    with session_scope(store_engine, write=True) as session, pytest.raises(packs.PackError) as refused:
+        editions.save_edition_rows(session=session, actor=CONSOLE_ACTOR, edition_id=1, table="key_figures", rows=bad)
+    text = " ".join(refused.value.problems)
+    assert "« label » manquant" in text and "n'est pas un nombre" in text and "en double" in text
+    with session_scope(store_engine) as session:  # nothing written by the refused save
+        assert len(editions.list_edition_rows(session=session, edition_id=1, table="key_figures")) == 2
