@@ -30,7 +30,7 @@ MARKERS = {
     "circuit": "Le circuit de la chasse aux trésors",
     "stand": "Stand introuvable",
     "passeport": "Mon passeport",
-    "ptce": "Les PTCE de la région",
+    "ptce": "PTCE",  # the 2016 edition's name for its projects
     "questionnaire": "Questionnaire aux acteurs",
     "direct": "En direct",
     "projecteur": "Toutes thématiques",
@@ -48,6 +48,8 @@ MARKERS = {
     "stands": "Stands du circuit",
     "comptes": "Comptes de l'équipe",
     "referentiel": "Données de référence",
+    "comparer": "Comparer avec l'édition précédente",
+    "editions": "Éditions de la conférence",
 }
 
 
