@@ -48,13 +48,14 @@ if flash:
     st.success(flash, icon=":material/check_circle:")
 known = edition.all_editions()
 current = edition.active_edition(staff=True)
-tab_list, tab_new, tab_settings, tab_themes, tab_tables = st.tabs(
+tab_list, tab_new, tab_settings, tab_themes, tab_tables, tab_questionnaire = st.tabs(
     [
         "Toutes les éditions",
         "Nouvelle édition",
         "Réglages de l'édition",
         "Thèmes de l'édition",
         "Chiffres et dispositifs",
+        "Questionnaire",
     ]
 )
 
@@ -407,3 +408,27 @@ with tab_tables:
             if saved is not None:
                 _done(f"{TABLE_TITLES[table]} enregistrés : {format_number(saved)}.")
                 st.rerun()
+
+
+with tab_questionnaire:
+    st.caption(
+        "Le questionnaire aux acteurs de l'édition, tel qu'il s'écrit dans un pack : parties (sections) liées ou non "
+        "à un thème (code du thème), questions avec leur code, leur texte, leur type (single, multiple, scale, "
+        "yesno, open) et leurs choix. Il ne se modifie plus une fois qu'il a reçu des réponses : donnez alors un "
+        "autre identifiant (slug) au nouveau questionnaire, qui remplace l'ancien dans le formulaire."
+    )
+    with st.form(f"ed_questionnaire_{current.id}"):
+        definition = st.text_area(
+            "Questionnaire (YAML)",
+            value=store.read(editions.questionnaire_text, edition_id=current.id),
+            height=480,
+            disabled=current.archived,
+        )
+        save_questionnaire = st.form_submit_button(
+            "Enregistrer le questionnaire", type="primary", disabled=current.archived, icon=":material/save:"
+        )
+    if save_questionnaire and store.write_or_report(
+        editions.replace_questionnaire, actor=account.username, edition_id=current.id, text=definition
+    ):
+        _done("Questionnaire enregistré.")
+        st.rerun()

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func
+import yaml
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from db.reference import load_pack
@@ -49,8 +50,10 @@ from services.packs import (
     dump_pack,
     edition_for_yaml,
     parse_pack,
+    read_questionnaire,
 )
 from services.permissions import Permission, require_permission
+from services.questionnaires import questionnaire_in_use, replace_questionnaire_definition
 from services.scope import ARCHIVED, require_open, require_writable  # noqa: F401  (re-exported)
 
 
@@ -603,3 +606,59 @@ def save_edition_rows(*, session: Session, actor: str, edition_id: int, table: s
         after={"rows": checked},
     )
     return len(checked)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The questionnaire, edited in the wizard as the YAML a pack holds
+
+QUESTIONNAIRE_TEMPLATE = {
+    "slug": "questionnaire-acteurs",
+    "title": "Questionnaire aux acteurs de l'ESS",
+    "description": "",
+    "sections": [
+        {
+            "title": "Votre structure",
+            "theme": None,
+            "questions": [
+                {"code": "q_structure", "text": "Présentez votre structure en quelques mots.", "type": "open"}
+            ],
+        }
+    ],
+}
+
+
+def questionnaire_text(*, session: Session, edition_id: int) -> str:
+    """The edition's questionnaire as YAML (a starting point when it has none)."""
+    current = export_pack(session=session, edition_id=edition_id).questionnaire or QUESTIONNAIRE_TEMPLATE
+    text: str = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=110)
+    return text
+
+
+def replace_questionnaire(*, session: Session, actor: str, edition_id: int, text: str) -> int:
+    """Replace the edition's questionnaire by the YAML `text`, checked on the server; refused once it has answers."""
+    require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
+    require_writable(session=session, edition_id=edition_id)
+    codes = {t.code for t in session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()}
+    data = read_questionnaire(text, theme_codes=codes)
+    for row in session.exec(select(Questionnaire).where(Questionnaire.edition_id == edition_id)).all():
+        if row.slug == data["slug"] or row.id is None:
+            continue
+        if questionnaire_in_use(session=session, questionnaire_id=row.id):
+            # Its answers keep their questions; the form now offers the new questionnaire.
+            row.active = False
+            session.add(row)
+        else:  # the edition's one questionnaire under a new identifier: the unused old one goes
+            session.execute(delete(Question).where(col(Question.questionnaire_id) == row.id))
+            session.execute(delete(QuestionnaireSection).where(col(QuestionnaireSection.questionnaire_id) == row.id))
+            session.delete(row)
+    session.flush()
+    questionnaire_id, _ = replace_questionnaire_definition(session=session, edition_id=edition_id, data=data)
+    record_audit_event(
+        session=session,
+        actor=actor,
+        action="questionnaire.replace",
+        entity_type="questionnaire",
+        entity_id=questionnaire_id,
+        after={"slug": data["slug"], "questions": sum(len(s["questions"]) for s in data["sections"])},
+    )
+    return questionnaire_id

@@ -427,6 +427,48 @@ def read_pack(content: bytes | str) -> Pack:
     return parse_pack(data)
 
 
+def _load_yaml(content: bytes | str) -> object:
+    """YAML text read safely: bounded, no alias, a French message for what cannot be read."""
+    if len(content) > MAX_PACK_BYTES:
+        raise PackError([f"Fichier trop volumineux (au plus {MAX_PACK_BYTES // 1_000_000} Mo)."])
+    text = content.decode("utf-8", errors="strict") if isinstance(content, bytes) else content
+    if re.search(r"(^|\s)\*[A-Za-z0-9_-]+", text):
+        raise PackError(["Les alias YAML (*nom) ne sont pas acceptés."])
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (ligne {mark.line + 1})" if mark is not None else ""
+        raise PackError([f"Le texte n'est pas un YAML lisible{where}."]) from exc
+
+
+def read_questionnaire(content: bytes | str, *, theme_codes: set[str]) -> dict[str, Any]:
+    """A questionnaire definition (a pack's `questionnaire` section, as YAML), checked against the edition's
+    theme codes; PackError lists the problems."""
+    data = _load_yaml(content)
+    if isinstance(data, dict) and set(data) == {"questionnaire"}:
+        data = data["questionnaire"]
+    if not isinstance(data, dict):
+        raise PackError(["Le texte ne décrit pas un questionnaire (slug, title, sections)."])
+    c = _Checker()
+    c.need(bool(SLUG_RE.match(_text(data.get("slug")))), "Questionnaire : identifiant invalide.")
+    c.need(bool(_text(data.get("title"))), "Questionnaire : titre manquant.")
+    sections = data.get("sections")
+    c.need(isinstance(sections, list) and bool(sections), "Questionnaire : aucune partie (sections).")
+    for section in sections if isinstance(sections, list) else []:
+        if not isinstance(section, dict) or not isinstance(section.get("questions"), list):
+            c.problems.append("Questionnaire : chaque partie a un titre (title) et des questions (questions).")
+            continue
+        theme = section.get("theme")
+        c.need(theme in (None, "") or theme in theme_codes, f"Questionnaire : thème « {theme} » inconnu.")
+        c.need(bool(_text(section.get("title"))), "Questionnaire : une partie n'a pas de titre.")
+    if not c.problems:
+        c.problems += [f"Questionnaire : {p}" for p in check_definition(data)]
+    if c.problems:
+        raise PackError(c.problems)
+    return data
+
+
 def dump_pack(pack: Pack) -> str:
     """The pack as YAML text, readable and editable by hand."""
     header = (

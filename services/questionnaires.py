@@ -25,6 +25,8 @@ from models import (
     Contribution,
     Departement,
     Edition,
+    ImportBatch,
+    ImportMapping,
     Question,
     Questionnaire,
     QuestionnaireResponse,
@@ -115,6 +117,43 @@ def load_questionnaire_definition(*, session: Session, edition_id: int, data: di
             )
     session.flush()
     return questionnaire.id, True
+
+
+def questionnaire_in_use(*, session: Session, questionnaire_id: int) -> int:
+    """How many responses (drafts included), import batches and saved mappings hang off a questionnaire."""
+    count = 0
+    for model in (QuestionnaireResponse, ImportBatch, ImportMapping):
+        count += int(
+            session.exec(
+                select(func.count()).select_from(model).where(model.questionnaire_id == questionnaire_id)
+            ).one()
+        )
+    return count
+
+
+IN_USE = (
+    "Ce questionnaire a déjà des réponses ou des imports : il ne se modifie plus (les réponses resteraient sans "
+    "leurs questions). Donnez au nouveau questionnaire un autre identifiant."
+)
+
+
+def replace_questionnaire_definition(*, session: Session, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
+    """The edition's questionnaire brought to `data`: created if its slug is new, rebuilt if nothing uses it yet;
+    (id, changed). A questionnaire that already has responses or imports is refused (ValidationError)."""
+    problems = check_definition(data)
+    if problems:
+        raise ValidationError({"file": "Questionnaire : " + " ; ".join(problems)})
+    existing = session.exec(
+        select(Questionnaire).where(Questionnaire.edition_id == edition_id, Questionnaire.slug == data["slug"])
+    ).first()
+    if existing is not None and existing.id is not None:
+        if questionnaire_in_use(session=session, questionnaire_id=existing.id):
+            raise ValidationError({"questionnaire": IN_USE})
+        session.execute(delete(Question).where(col(Question.questionnaire_id) == existing.id))
+        session.execute(delete(QuestionnaireSection).where(col(QuestionnaireSection.questionnaire_id) == existing.id))
+        session.delete(existing)
+        session.flush()
+    return load_questionnaire_definition(session=session, edition_id=edition_id, data=data)[0], True
 
 
 # ---------------------------------------------------------------------------------------------

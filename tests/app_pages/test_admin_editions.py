@@ -88,3 +88,13 @@ def test_staff_switch_editions_in_the_sidebar_and_a_link_naming_an_edition_wins(
     assert not at.exception
     assert at.sidebar.selectbox(key="edition_switch").value == "pays-de-la-loire-2016"
     assert "Angers" in texts(at)
+
+
+def test_a_questionnaire_that_does_not_parse_is_refused_and_the_text_typed_stays(app_env: str) -> None:
+    at = open_page()
+    area = next(w for w in at.text_area if w.label == "Questionnaire (YAML)")
+    area.set_value("slug: [pas fermé")
+    at.button(key="FormSubmitter:ed_questionnaire_1-Enregistrer le questionnaire").click().run()
+    assert not at.exception
+    assert "n'est pas un YAML lisible" in texts(at)
+    assert next(w for w in at.text_area if w.label == "Questionnaire (YAML)").value == "slug: [pas fermé"

@@ -219,3 +219,56 @@ def test_key_figures_and_support_schemes_are_replaced_as_tables_checked_like_a_p
     assert "« label » manquant" in text and "n'est pas un nombre" in text and "en double" in text
     with session_scope(store_engine) as session:  # nothing written by the refused save
         assert len(editions.list_edition_rows(session=session, edition_id=1, table="key_figures")) == 2
+
+
+def test_the_questionnaire_is_rewritten_in_the_app_until_it_has_answers(store_engine: Engine) -> None:
+    from models import Question, Questionnaire, QuestionnaireResponse
+
+    with session_scope(store_engine, write=True) as session:
+        copy = editions.copy_edition(
+            session=session,
+            actor=CONSOLE_ACTOR,
+            source_id=1,
+            settings={"slug": "essai-2030", "start_date": "2030-05-14"},
+        )
+    with session_scope(store_engine) as session:
+        text = editions.questionnaire_text(session=session, edition_id=copy.id)
+    data = yaml.safe_load(text)
+    data["sections"][0]["questions"].append({"code": "q_nouvelle", "text": "Une nouvelle question ?", "type": "yesno"})
+    with session_scope(store_engine, write=True) as session:
+        editions.replace_questionnaire(
+            session=session, actor=CONSOLE_ACTOR, edition_id=copy.id, text=yaml.safe_dump(data)
+        )
+    with session_scope(store_engine) as session:
+        (questionnaire,) = session.exec(select(Questionnaire).where(Questionnaire.edition_id == copy.id)).all()
+        codes = set(session.exec(select(Question.code).where(Question.questionnaire_id == questionnaire.id)).all())
+        assert "q_nouvelle" in codes
+        first = session.exec(select(Questionnaire).where(Questionnaire.edition_id == 1)).one()
+        assert "q_nouvelle" not in set(session.exec(select(Question.code).where(Question.questionnaire_id == first.id)))
+    # Problems are listed in French and nothing changes.
+    broken = dict(data, sections=[{"title": "Partie", "theme": "inconnu", "questions": [{"code": "a", "type": "x"}]}])
+    with session_scope(store_engine, write=True) as session, pytest.raises(packs.PackError) as refused:
+        editions.replace_questionnaire(
+            session=session, actor=CONSOLE_ACTOR, edition_id=copy.id, text=yaml.safe_dump(broken)
+        )
+    assert "thème « inconnu » inconnu" in " ".join(refused.value.problems)
+    # Once answered, it is frozen: a new identifier makes a new questionnaire and retires the old one from the form.
+    with session_scope(store_engine, write=True) as session:
+        session.add(QuestionnaireResponse(questionnaire_id=questionnaire.id, status="submitted"))
+    with session_scope(store_engine, write=True) as session, pytest.raises(ValidationError) as frozen:
+        editions.replace_questionnaire(
+            session=session, actor=CONSOLE_ACTOR, edition_id=copy.id, text=yaml.safe_dump(data)
+        )
+    assert "ne se modifie plus" in frozen.value.message
+    with session_scope(store_engine, write=True) as session:
+        editions.replace_questionnaire(
+            session=session,
+            actor=CONSOLE_ACTOR,
+            edition_id=copy.id,
+            text=yaml.safe_dump(dict(data, slug="acteurs-bis")),
+        )
+    with session_scope(store_engine) as session:
+        rows = {
+            q.slug: q.active for q in session.exec(select(Questionnaire).where(Questionnaire.edition_id == copy.id))
+        }
+    assert rows == {questionnaire.slug: False, "acteurs-bis": True}
