@@ -67,6 +67,7 @@ def overseas_outlines() -> tuple[dict[str, list[list[list[float]]]], str]:
         found[code] = sorted(rings, key=len, reverse=True)
     return found, version
 
+
 SIMPLIFY_PX = 0.25
 MIN_RING_AREA_PX = 0.3  # about 1 km²: smaller islets vanish at any zoom the app uses
 INSIDE_MARGIN_PX = 0.5
