@@ -9,6 +9,7 @@ No database here: the checks are pure, so the wizard, the command line and the t
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -218,13 +219,20 @@ def _check_themes(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, Any
     return themes
 
 
-def check_themes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An edition's themes checked as in a pack (codes unique, lengths, colours); PackError lists the problems."""
+def _strictly(
+    check: Callable[[list[dict[str, Any]], _Checker], list[dict[str, Any]]], rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One section checked on its own (the wizard's tables): its rows, or PackError with every problem."""
     c = _Checker()
-    themes = _check_themes(rows, c)
+    checked = check(rows, c)
     if c.problems:
         raise PackError(c.problems)
-    return themes
+    return checked
+
+
+def check_themes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An edition's themes checked as in a pack (codes unique, lengths, colours); PackError lists the problems."""
+    return _strictly(_check_themes, rows)
 
 
 def _check_figures(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, Any]]:
@@ -273,20 +281,12 @@ def _check_schemes(rows: list[dict[str, Any]], c: _Checker) -> list[dict[str, An
 
 def check_key_figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An edition's key figures checked as in a pack; PackError lists the problems."""
-    c = _Checker()
-    figures = _check_figures(rows, c)
-    if c.problems:
-        raise PackError(c.problems)
-    return figures
+    return _strictly(_check_figures, rows)
 
 
 def check_support_schemes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """An edition's support schemes checked as in a pack; PackError lists the problems."""
-    c = _Checker()
-    schemes = _check_schemes(rows, c)
-    if c.problems:
-        raise PackError(c.problems)
-    return schemes
+    return _strictly(_check_schemes, rows)
 
 
 def parse_pack(data: object) -> Pack:
