@@ -20,6 +20,7 @@ from ui.auth import ACCOUNT_KEY
 QUERY = "edition"
 K_SLUG = "edition_slug"  # the edition this session works on
 K_SWITCH = "edition_switch"  # the staff sidebar's selectbox
+NO_OPEN_EDITION = "Aucune édition de la conférence n'est ouverte pour le moment : revenez bientôt."
 
 
 @st.cache_data(ttl=30, max_entries=4, show_spinner=False)
@@ -65,10 +66,13 @@ def active_edition(*, staff: bool | None = None) -> EditionInfo:
     chosen = st.session_state.get(K_SLUG)
     if isinstance(chosen, str) and chosen in by_slug:
         return by_slug[chosen]
-    default = next((e for e in known if e.is_default), None) or next(
-        (e for e in known if e.open), next(iter(by_slug.values()), known[0])
-    )
-    return default
+    # The default among the editions this session may see: a default still in preparation is staff's only.
+    visible = list(by_slug.values())
+    default = next((e for e in visible if e.is_default), None) or next((e for e in visible if e.open), None)
+    if default is None and not visible:
+        st.error(NO_OPEN_EDITION, icon=":material/event_busy:")
+        st.stop()
+    return default or visible[0]
 
 
 def edition_id() -> int:

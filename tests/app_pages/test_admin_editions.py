@@ -98,3 +98,22 @@ def test_a_questionnaire_that_does_not_parse_is_refused_and_the_text_typed_stays
     assert not at.exception
     assert "n'est pas un YAML lisible" in texts(at)
     assert next(w for w in at.text_area if w.label == "Questionnaire (YAML)").value == "slug: [pas fermé"
+
+
+def test_a_default_edition_still_in_preparation_is_never_shown_to_participants(app_env: str) -> None:
+    from db.engine import session_scope
+    from services import editions
+    from services.permissions import CONSOLE_ACTOR
+
+    with session_scope(write=True) as session:
+        draft = editions.copy_edition(
+            session=session,
+            actor=CONSOLE_ACTOR,
+            source_id=1,
+            settings={"slug": "brouillon-2030", "start_date": "2030-05-14"},
+        )
+        editions.set_default_edition(session=session, actor=CONSOLE_ACTOR, edition_id=draft.id)
+    participant = app_as(None).run()
+    assert not participant.exception and "Angers" in texts(participant)  # the open edition, not the draft
+    staff = app_as("staff").run()
+    assert "14/05/2030" in texts(staff)  # staff see the edition they are preparing
