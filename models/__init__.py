@@ -40,6 +40,7 @@ from models.questionnaire import (
 from models.reference import Departement, KeyFigure, Ptce, SupportScheme, Theme
 from models.staff import AuditEvent, LoginAttempt, StaffUser
 from models.throttle import ThrottleEvent
+from models.vote import OrientationVote, PaperBallot, VoteChoice, VoteEvent, VoteOrigin, VoteTally, VoteTallyTime
 
 __all__ = [
     "ActorType",
@@ -68,6 +69,8 @@ __all__ = [
     "OrientationLink",
     "OrientationStatus",
     "OrientationVersion",
+    "OrientationVote",
+    "PaperBallot",
     "Participant",
     "Ptce",
     "Question",
@@ -86,5 +89,10 @@ __all__ = [
     "Theme",
     "ThrottleEvent",
     "UTCDateTime",
+    "VoteChoice",
+    "VoteEvent",
+    "VoteOrigin",
+    "VoteTally",
+    "VoteTallyTime",
     "utcnow",
 ]

@@ -44,6 +44,8 @@ class Edition(SQLModel, table=True):
     privacy_contact: str = Field(default="", max_length=300)
     retention_months: int = 24
     status: str = Field(default=EditionStatus.DRAFT.value, max_length=20)
+    # The adequacy check (models/vote.py): participants give their stances while True; closed, results only.
+    vote_open: bool = True
     # The edition people reach without naming one (at most one row is True).
     is_default: bool = False
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -19,8 +19,14 @@ class Participant(SQLModel, table=True):
     device_token: str = Field(max_length=64, unique=True)
     # Short, readable code to restore the passport on another phone.
     public_code: str = Field(max_length=16, unique=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Indexed: the organisers watch how many new devices arrive per minute (models/vote.py, « honest numbers »).
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     treasure_code: str | None = Field(default=None, max_length=16, unique=True)
     treasure_found_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     is_demo: bool = Field(default=False, index=True)
+    # What the participant says of themself on the vote page (optional): the results' filters follow it.
+    actor_type: str | None = Field(default=None, max_length=30)
+    departement: str | None = Field(default=None, max_length=5)
+    # When this device first gave a stance: the count of participants who weighed in reads this, not the stances.
+    first_vote_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,6 +19,8 @@ class Theme(SQLModel, table=True):
     color: str = Field(max_length=9)
     description: str = ""
     position: int = 0
+    # The adequacy check on this theme's orientations (the edition's switch must be open too).
+    vote_open: bool = True
 
 
 class Departement(SQLModel, table=True):

@@ -28,6 +28,7 @@ from models import (
     ModerationStatus,
     Orientation,
     OrientationLink,
+    PaperBallot,
     Participant,
     Question,
     Questionnaire,
@@ -39,6 +40,7 @@ from models import (
     StandVisit,
     Theme,
 )
+from services import votes
 from services.contributions import ContributionDraft, submit_contribution
 from services.errors import NotFoundError
 from services.formatting import PARIS
@@ -315,6 +317,16 @@ def remove_demo(*, session: Session, edition_id: int | None = None) -> dict[str,
     )
     demo_participants = select(Participant.id).where(col(Participant.is_demo), Participant.edition_id == edition.id)
     removed: dict[str, int] = {}
+    # Stances and paper ballots leave their rollups with them (services.votes), before their participants go.
+    demo_voters = list(session.exec(demo_participants).all())
+    removed["votes"] = votes.forget_votes(session=session, participant_ids=[p for p in demo_voters if p is not None])
+    demo_paper = select(PaperBallot.id).where(
+        col(PaperBallot.is_demo),
+        col(PaperBallot.orientation_id).in_(select(Orientation.id).where(Orientation.edition_id == edition.id)),
+    )
+    removed["paper_ballots"] = votes.forget_paper_ballots(
+        session=session, paper_ids=[p for p in session.exec(demo_paper).all() if p is not None]
+    )
     steps: list[tuple[str, Any]] = [
         (
             "supports",
