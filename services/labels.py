@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from models import ActorType, DisplayMode, GroupStatus, ModerationStatus, OrientationStatus, Source, Stance
+from models import (
+    ActorType,
+    DisplayMode,
+    GroupStatus,
+    ModerationStatus,
+    OrientationStatus,
+    Source,
+    Stance,
+    VoteChoice,
+    VoteOrigin,
+)
 
 SOURCE_LABELS: dict[str, str] = {
     Source.WORKSHOP: "Atelier",
@@ -18,6 +28,21 @@ STANCE_LABELS: dict[str, str] = {
     Stance.SUPPORT_WITH_RESERVATIONS: "Je soutiens avec des réserves",
     Stance.DISAGREEMENT: "Je ne suis pas d'accord",
     Stance.NEW_PROPOSAL: "Je fais une nouvelle proposition",
+}
+
+# The adequacy check (services/votes.py): the four answers on each card, and where a stance was given.
+VOTE_CHOICE_LABELS: dict[str, str] = {
+    VoteChoice.AGREE: "D'accord",
+    VoteChoice.RESERVATIONS: "D'accord avec réserves",
+    VoteChoice.DISAGREE: "Pas d'accord",
+    VoteChoice.SKIP: "Je ne sais pas / passer",
+}
+
+VOTE_ORIGIN_LABELS: dict[str, str] = {
+    VoteOrigin.STAND: "Stand du circuit",
+    VoteOrigin.CARDS: "Parcours des orientations",
+    VoteOrigin.CONTRIBUTION: "Après une contribution",
+    VoteOrigin.PAPER: "Bulletin papier",
 }
 
 MODERATION_LABELS: dict[str, str] = {

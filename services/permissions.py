@@ -27,10 +27,13 @@ class Permission(StrEnum):
     STANDS = "stands"  # create, edit, reorder and import the circuit's stands; print their QR posters
     CATALOGUE = "catalogue"  # edit the PTCE catalogue
     EDITIONS = "editions"  # create, copy, import, set up and archive conference editions
+    VOTE = "vote"  # open and close the adequacy check's vote, enter and withdraw paper ballots
 
 
 _GRANTS: dict[str, frozenset[Permission]] = {
-    Role.ORGANIZER.value: frozenset({Permission.ACCOUNT, Permission.LIVE, Permission.BACKLOG, Permission.CIRCUIT}),
+    Role.ORGANIZER.value: frozenset(
+        {Permission.ACCOUNT, Permission.LIVE, Permission.BACKLOG, Permission.CIRCUIT, Permission.VOTE}
+    ),
     Role.STAFF.value: frozenset(
         {
             Permission.ACCOUNT,
@@ -45,6 +48,7 @@ _GRANTS: dict[str, frozenset[Permission]] = {
             Permission.PRIVACY,
             Permission.CIRCUIT,
             Permission.CATALOGUE,
+            Permission.VOTE,
         }
     ),
     Role.ADMIN.value: frozenset(Permission),

@@ -62,6 +62,18 @@ class VerdictKind(StrEnum):
     LEANING_AGREE = "leaning_agree"
 
 
+# What each verdict is called on the live pages, the drafting page and the exports.
+VERDICT_LABELS: dict[str, str] = {
+    VerdictKind.NONE: "Pas encore d'avis",
+    VerdictKind.SMALL: f"Moins de {SMALL_SAMPLE} avis",
+    VerdictKind.TIE: "À égalité",
+    VerdictKind.CONSENSUS: "Consensus",
+    VerdictKind.DIVIDED: "Salle partagée",
+    VerdictKind.REJECTED: "Rejet",
+    VerdictKind.LEANING_AGREE: "Plutôt d'accord",
+}
+
+
 @dataclass(frozen=True)
 class VerdictFilter:
     """The results' filters; empty tuples mean « all ». '' in actor_types / departements: not given."""

@@ -59,6 +59,7 @@ from services.contributions import (
 )
 from services.errors import NotFoundError, ValidationError
 from services.participants import count_anonymous_write, get_or_create_participant, is_valid_device_token
+from services.permissions import Permission, require_permission
 from services.scope import require_open, require_writable, resolve_edition_id
 from services.text import check_text
 
@@ -174,6 +175,7 @@ def set_vote_open(
     *, session: Session, open_: bool, actor: str, theme_id: int | None = None, edition_id: int | None = None
 ) -> None:
     """Open or close the vote of the whole edition (theme_id None) or of one theme; recorded in the audit trail."""
+    require_permission(session=session, actor=actor, permission=Permission.VOTE)
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     require_writable(session=session, edition_id=edition)
     if theme_id is None:
@@ -585,6 +587,7 @@ def enter_paper_ballots(
     Every count is checked (whole number, 0 to PAPER_MAX_COUNT) and nothing is stored if one is refused. The
     same `batch` sent twice stores it once.
     """
+    require_permission(session=session, actor=actor, permission=Permission.VOTE)
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     existing = _paper_entries(session, edition, batch=batch)
     if existing:
@@ -670,6 +673,7 @@ def withdraw_paper_entry(
     *, session: Session, batch: str, actor: str, now: datetime | None = None, edition_id: int | None = None
 ) -> int:
     """Take back one entry of paper ballots (a typing error): its counts leave the results; the rows stay, marked."""
+    require_permission(session=session, actor=actor, permission=Permission.VOTE)
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     require_writable(session=session, edition_id=edition)
     rows = session.exec(

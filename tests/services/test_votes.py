@@ -17,7 +17,8 @@ from db.engine import session_scope
 from models import Contribution, OrientationVote, PaperBallot, Participant, VoteTally, VoteTallyTime
 from services import verdict, votes
 from services.codes import device_token
-from services.errors import NotFoundError, ValidationError
+from services.errors import NotFoundError, PermissionDenied, ValidationError
+from services.permissions import CONSOLE_ACTOR
 from services.votes import PaperLine
 from tests.editions import load_second_edition
 
@@ -140,7 +141,7 @@ def test_a_closed_vote_refuses_stances_with_a_french_message_and_keeps_its_resul
     token = device_token()
     vote(store_engine, token, first.id, AGREE)
     with session_scope(store_engine, write=True) as session:
-        votes.set_vote_open(session=session, open_=False, actor="staff", theme_id=first.theme_id)
+        votes.set_vote_open(session=session, open_=False, actor=CONSOLE_ACTOR, theme_id=first.theme_id)
     with pytest.raises(ValidationError) as refused:
         vote(store_engine, token, first.id, DISAGREE)
     assert refused.value.errors == {"vote": votes.VOTE_CLOSED}
@@ -150,12 +151,12 @@ def test_a_closed_vote_refuses_stances_with_a_french_message_and_keeps_its_resul
     assert not [i for i in ballot(store_engine) if i.theme_id == first.theme_id and i.open]
 
     with session_scope(store_engine, write=True) as session:
-        votes.set_vote_open(session=session, open_=False, actor="staff")  # the whole edition
+        votes.set_vote_open(session=session, open_=False, actor=CONSOLE_ACTOR)  # the whole edition
     with pytest.raises(ValidationError):
         vote(store_engine, token, other_theme.id, DISAGREE)
     with session_scope(store_engine, write=True) as session:
-        votes.set_vote_open(session=session, open_=True, actor="staff")
-        votes.set_vote_open(session=session, open_=True, actor="staff", theme_id=first.theme_id)
+        votes.set_vote_open(session=session, open_=True, actor=CONSOLE_ACTOR)
+        votes.set_vote_open(session=session, open_=True, actor=CONSOLE_ACTOR, theme_id=first.theme_id)
     assert vote(store_engine, token, first.id, DISAGREE).changed
 
 
@@ -166,7 +167,7 @@ def test_a_theme_of_another_edition_cannot_be_opened_or_voted_from_this_one(stor
     assert theirs[0].code == ours[0].code == "T1-O1"  # the same code in both editions, two orientations
     assert theirs[0].id != ours[0].id
     with pytest.raises(NotFoundError), session_scope(store_engine, write=True) as session:
-        votes.set_vote_open(session=session, open_=False, actor="staff", theme_id=theirs[0].theme_id)
+        votes.set_vote_open(session=session, open_=False, actor=CONSOLE_ACTOR, theme_id=theirs[0].theme_id)
     with pytest.raises(ValidationError):
         vote(store_engine, device_token(), theirs[0].id, AGREE)  # default edition: not its orientation
 
@@ -181,7 +182,7 @@ def test_paper_ballots_are_counted_once_and_can_be_withdrawn(store_engine: Engin
     for _ in range(2):  # a double click sends the same entry twice
         with session_scope(store_engine, write=True) as session:
             entry = votes.enter_paper_ballots(
-                session=session, lines=lines, source="Urne de la plénière", actor="staff", batch=batch
+                session=session, lines=lines, source="Urne de la plénière", actor=CONSOLE_ACTOR, batch=batch
             )
     assert (entry.ballots, entry.orientations) == (26, 2)
     row = results(store_engine)[items[0].code]
@@ -190,13 +191,13 @@ def test_paper_ballots_are_counted_once_and_can_be_withdrawn(store_engine: Engin
     assert_rollups_exact(store_engine)
 
     with session_scope(store_engine, write=True) as session:
-        assert votes.withdraw_paper_entry(session=session, batch=batch, actor="staff") == 26
+        assert votes.withdraw_paper_entry(session=session, batch=batch, actor=CONSOLE_ACTOR) == 26
         entries = votes.list_paper_entries(session=session)
     assert entries[0].withdrawn_at is not None
     assert results(store_engine)[items[0].code].weighed_in == 0
     assert_rollups_exact(store_engine)
     with pytest.raises(NotFoundError), session_scope(store_engine, write=True) as session:
-        votes.withdraw_paper_entry(session=session, batch=batch, actor="staff")
+        votes.withdraw_paper_entry(session=session, batch=batch, actor=CONSOLE_ACTOR)
 
 
 def test_paper_ballots_refuse_bad_counts_and_store_nothing(store_engine: Engine) -> None:
@@ -210,7 +211,7 @@ def test_paper_ballots_refuse_bad_counts_and_store_nothing(store_engine: Engine)
     ):
         with pytest.raises(ValidationError) as refused, session_scope(store_engine, write=True) as session:
             votes.enter_paper_ballots(
-                session=session, lines=lines, source=source, actor="staff", batch=votes.new_paper_batch()
+                session=session, lines=lines, source=source, actor=CONSOLE_ACTOR, batch=votes.new_paper_batch()
             )
         assert field in refused.value.errors
         assert all(message and message[0].isupper() for message in refused.value.errors.values())
@@ -334,7 +335,8 @@ def test_forgetting_demo_voters_unwinds_both_rollups(store_engine: Engine) -> No
     assert_rollups_exact(store_engine)
     with session_scope(store_engine) as session:
         frame = verdict.verdict_over_time(session=session, orientation_ids=[items[0].id])
-    assert set(frame["disagree"]) == {0} and list(frame["agree"])[0] == 1
+    assert set(frame["disagree"]) == {0}
+    assert frame["agree"].iloc[0] == 1
 
 
 def test_random_taps_keep_both_rollups_equal_to_the_stored_stances(store_engine: Engine) -> None:
@@ -376,3 +378,16 @@ def test_concurrent_double_taps_of_one_phone_count_once(store_engine: Engine) ->
         assert session.exec(select(func.count()).select_from(OrientationVote)).one() == 1
     assert results(store_engine)[first.code].answered == 1
     assert_rollups_exact(store_engine)
+
+
+def test_only_staff_whose_role_allows_it_control_the_vote(store_engine: Engine) -> None:
+    with pytest.raises(PermissionDenied), session_scope(store_engine, write=True) as session:
+        votes.set_vote_open(session=session, open_=False, actor="nobody")
+    with pytest.raises(PermissionDenied), session_scope(store_engine, write=True) as session:
+        votes.enter_paper_ballots(
+            session=session,
+            lines=[PaperLine(ballot(store_engine)[0].id, {AGREE: 3})],
+            source="Urne",
+            actor="nobody",
+            batch=votes.new_paper_batch(),
+        )
