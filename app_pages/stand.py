@@ -122,7 +122,7 @@ elif not visited:
 ballot = votes.ballot(current.id, stand.theme_id)
 if ballot:
     votes.inject_css()
-    st.subheader("Votre avis sur les orientations de ce thème", anchor=False)
+    st.markdown("**Votre avis sur les orientations de ce thème**")
     st.caption("Une touche suffit : votre avis est enregistré aussitôt et reste modifiable.")
     votes.theme_cards(
         ballot,

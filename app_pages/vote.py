@@ -14,11 +14,13 @@ from models import VoteOrigin
 from services import reference, votes
 from services.errors import ServiceError, ValidationError
 from services.exports import md_escape
+from services.formatting import format_number
 from services.labels import ACTOR_TYPE_LABELS
 from services.votes import BallotItem
 from ui import edition, participant, store
 from ui import votes as cards
 from ui.circuit import theme_band
+from ui.scrolling import scroll_to_top_on_step
 
 KEY = "vote"  # the cards' prefix (ui/votes.py)
 K_INDEX = "vote_index"  # the card shown: a position in the ballot; len(ballot) is the summary
@@ -35,6 +37,7 @@ UNSAID = ""
 NOT_OPEN = "Cette édition de la conférence n'est pas encore ouverte : le vote commencera à son ouverture."
 ARCHIVED = "Cette édition de la conférence est terminée : le vote est clos, ses résultats restent consultables."
 ALL_CLOSED = "Le vote est clos : voici les résultats de la salle."
+HOW = "Une touche par orientation : votre avis est enregistré aussitôt, et la suivante s'affiche."
 TIED_TO_PHONE = (
     "Vos avis sont liés à ce téléphone (à ce navigateur, par un cookie) : vous les retrouvez en revenant sur "
     "cette page. Ils ne vous suivent pas sur un autre appareil, et effacer les cookies les fait oublier ici."
@@ -146,7 +149,8 @@ def _profile(edition_id: int) -> None:
 def _summary(items: list[BallotItem], stances: dict[int, str], edition_id: int) -> None:
     given = sum(1 for i in items if i.id in stances)
     st.subheader("Vos avis", anchor=False)
-    st.caption(f"{given} avis donnés sur {len(items)} orientations. Touchez « Changer » pour revenir sur un avis.")
+    done = f"{format_number(given)} avis donné{'s' if given > 1 else ''} sur {format_number(len(items))} orientations."
+    st.caption(f"{done} Touchez « Changer » pour revenir sur un avis.")
     theme = None
     for n, item in enumerate(items):
         if item.theme_id != theme:
@@ -211,13 +215,13 @@ def _page() -> None:
         st.info(ARCHIVED, icon=":material/inventory_2:")
     elif not any(i.open for i in items):
         st.info(ALL_CLOSED, icon=":material/lock:")
-    else:
-        st.caption("Une touche par orientation : votre avis est enregistré aussitôt, et vous passez à la suivante.")
-    cards.show_saved(KEY)
+    saved = cards.pop_saved(KEY)
 
     if index < len(items):
         item = items[index]
-        st.progress((index + 1) / len(items), text=f"Orientation {index + 1} sur {len(items)}")
+        # The last tap's confirmation on the progress line: the next card's answers stay within one screen.
+        steps = f"Orientation {index + 1} sur {len(items)}"
+        st.progress((index + 1) / len(items), text=f"{steps} · {saved}" if saved else steps)
         if asked != item.theme_code:
             # The address follows the card: a reload or a shared link opens this theme again.
             st.query_params[QUERY_THEME] = item.theme_code
@@ -255,6 +259,8 @@ def _page() -> None:
                 width="stretch",
             )
     else:
+        if saved:
+            st.caption(saved)
         _summary(items, stances, current.id)
 
     # Jump to a theme: its first orientation still without a stance.
@@ -274,11 +280,20 @@ def _page() -> None:
         args=(first_by_theme,),
     )
     if index < len(items):
-        st.button("Voir tous mes avis", key="vote_summary", on_click=_go, args=(len(items),), type="tertiary")
+        st.button(
+            "Voir tous mes avis",
+            key="vote_summary",
+            on_click=_go,
+            args=(len(items),),
+            type="tertiary",
+            icon=":material/checklist:",
+        )
 
     if current.open:
         _profile(current.id)
-    st.caption(TIED_TO_PHONE)
+    st.caption(f"{HOW} {TIED_TO_PHONE}")
+    # A tap at the bottom of a long card lands at the top of the next one, under the progress bar.
+    scroll_to_top_on_step(f"card-{index}" if index < len(items) else "summary")
 
 
 _page()

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "votes.css"
 # A longer text is cut on the card (a phone's screen holds the card and its four answers), the rest one tap away.
-BODY_PREVIEW_CHARS = 160
+BODY_PREVIEW_CHARS = 130
 
 CLOSED = "Le vote est clos"
 NOT_SAVED = (
@@ -138,13 +138,19 @@ def _tap(
         on_saved(orientation_id)
 
 
-def show_saved(key: str) -> None:
-    """The confirmation of the tap saved in the previous run (the card has moved on: say it was kept)."""
+def pop_saved(key: str) -> str | None:
+    """The confirmation of the tap saved in the previous run (the card has moved on: say it was kept), as
+    Markdown: the orientation's code is typed by staff, so it is escaped."""
     last = st.session_state.pop(saved_key(key), None)
-    if last:
-        code, choice = last
-        # The code is typed by staff: escaped, since a caption renders Markdown.
-        st.caption(f":green[:material/check_circle:] Avis enregistré sur {md_escape(code)} : {choice_label(choice)}")
+    if not last:
+        return None
+    code, choice = last
+    return f":green[:material/check_circle:] {md_escape(code)} : {choice_label(choice)}, enregistré"
+
+
+def show_saved(key: str) -> None:
+    if message := pop_saved(key):
+        st.caption(message)
 
 
 def _why_keys(key: str, orientation_id: int) -> tuple[str, str, str, str]:
