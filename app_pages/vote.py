@@ -105,11 +105,17 @@ def _save_profile(edition_id: int) -> None:
     ss[K_PROFILE_NOTE] = ("ok", "Merci : vos avis sont comptés avec ces précisions.")
 
 
+# The same list for everyone (the edition's Région's départements): safe in the shared cache.
+@st.cache_data(ttl=300, max_entries=8, show_spinner=False)
+def _departements(edition_id: int) -> list[tuple[str, str]]:
+    return store.read(reference.list_departements, edition_id=edition_id)
+
+
 def _profile(edition_id: int) -> None:
     """Optional, once: who is speaking, so the results can be read by kind of actor and by département."""
     ss = st.session_state
     profile = store.read(votes.voter_profile, device_token=participant.device_token(), edition_id=edition_id)
-    departements = dict(store.read(reference.list_departements, edition_id=edition_id))
+    departements = dict(_departements(edition_id))
     dept_labels = {UNSAID: "Je préfère ne pas le dire"}
     dept_labels |= {code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()}
     actor_labels = {UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}
