@@ -148,11 +148,11 @@ def _profile(edition_id: int) -> None:
             kind, message = note
             (st.success if kind == "ok" else st.error)(message)  # our own sentences
     if given and not note:
-        parts = [actor_labels.get(profile.actor_type or UNSAID, ""), dept_labels.get(profile.departement or "", "")]
-        st.caption("Vos précisions : " + " · ".join(p for p in parts if p and p != dept_labels[UNSAID]))
+        parts = [ACTOR_TYPE_LABELS.get(profile.actor_type or ""), departements.get(profile.departement or "")]
+        st.caption("Vos précisions : " + md_escape(" · ".join(p for p in parts if p)))  # reference data: escaped
 
 
-def _summary(items: list[BallotItem], stances: dict[int, str], edition_id: int) -> None:
+def _summary(items: list[BallotItem], stances: dict[int, str]) -> None:
     given = sum(1 for i in items if i.id in stances)
     st.subheader("Vos avis", anchor=False)
     done = f"{format_number(given)} avis donné{'s' if given > 1 else ''} sur {format_number(len(items))} orientations."
@@ -267,13 +267,10 @@ def _page() -> None:
     else:
         if saved:
             st.caption(saved)
-        _summary(items, stances, current.id)
+        _summary(items, stances)
 
     # Jump to a theme: its first orientation still without a stance.
-    first_by_theme: dict[int, int] = {}
-    for n, i in enumerate(items):
-        first_by_theme.setdefault(i.theme_id, n)
-    first_by_theme |= {t: _first_of(items, stances, t) for t in first_by_theme}
+    first_by_theme = {t: _first_of(items, stances, t) for t in dict.fromkeys(i.theme_id for i in items)}
     # Pills render Markdown: the short labels are typed by staff.
     labels = {i.theme_id: md_escape(i.theme_short_label) for i in items}
     ss[K_THEME_PICK] = items[index].theme_id if index < len(items) else None

@@ -294,6 +294,7 @@ def test_the_optional_profile_is_saved_and_follows_the_stances() -> None:
     assert (row.actor_type, row.departement) == ("cooperative", "49")
     again = open_page(token=token)
     assert again.selectbox(key="vote_actor").value == "cooperative"
+    assert "Vos précisions : Coopérative · Maine\\-et\\-Loire" in texts(again)
     assert "pour lire les résultats par public" in " ".join(e.proto.label for e in again.expander).lower()
 
 
