@@ -16,6 +16,7 @@ from dataclasses import replace
 import streamlit as st
 
 from core.config import get_settings
+from models import VoteOrigin
 from services import contributions, notices, reference, similar
 from services.contributions import (
     BODY_MAX_CHARS,
@@ -32,6 +33,7 @@ from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
 from services.scope import ARCHIVED, NOT_OPEN
 from ui import edition, participant, store
+from ui import votes as vote_cards
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +181,7 @@ def _send() -> None:
         "duplicate": receipt.duplicate,
         "body": draft.body.strip(),
         "source": draft.source,
+        "theme_id": draft.theme_id,
     }
     _empty_text_fields()
     ss[K_ERRORS] = {}
@@ -248,6 +251,20 @@ def _render_receipt(receipt: dict) -> None:
     if receipt.get("source") == "treasure_hunt":
         # Back to the hunt: the passport counts this contribution (and may hold the treasure now).
         st.page_link("app_pages/passport.py", label="Mon passeport de la chasse aux trésors", icon=":material/badge:")
+    if receipt.get("theme_id") is not None:
+        _render_vote(int(receipt["theme_id"]))
+
+
+def _render_vote(theme_id: int) -> None:
+    """Below the receipt (which stays in sight): the theme's orientations still without this phone's stance."""
+    current = edition.active_edition()
+    items = vote_cards.ballot(current.id, theme_id)
+    if not any(item.open for item in items):
+        return
+    vote_cards.inject_css()
+    with st.container(border=True, key="contribute_vote_walk"):
+        st.markdown("**Et les orientations proposées sur ce thème ?**")
+        vote_cards.theme_walk(items, origin=VoteOrigin.CONTRIBUTION.value, key="contribute_vote", edition_id=current.id)
 
 
 def _render_similar(theme_id: int | None, body: str) -> None:

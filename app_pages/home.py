@@ -8,6 +8,8 @@ from ui import edition, store
 from ui.auth import current_account
 from ui.navigation import page_title, visible_pages
 
+VOTE_PAGE = "app_pages/vote.py"
+
 current = edition.active_edition()
 # Headers, captions and metric labels take Markdown: the edition's texts are typed by staff, so they are escaped.
 st.title(md_escape(current.name), anchor=False)
@@ -20,8 +22,10 @@ with st.container(border=True):
         "Sans compte ni inscription, depuis votre téléphone : donnez votre avis sur les orientations "
         "proposées et parcourez le circuit d'exposition. Les informations personnelles sont toujours facultatives."
     )
+    # The adequacy check first: one tap per orientation, the morning's plenary still in mind.
+    st.page_link(VOTE_PAGE, label="Donner mon avis sur les orientations proposées", icon=":material/how_to_vote:")
     for spec in visible_pages(None):
-        if not spec.default:
+        if not spec.default and spec.path != VOTE_PAGE:
             st.page_link(spec.path, label=page_title(spec), icon=spec.icon)
 
 if current.introduction:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
+from models import VoteOrigin
 from services import circuit as circuit_service
 from services.errors import NotFoundError, ServiceError, ValidationError
 from services.exports import md_escape
-from ui import circuit, edition, participant, store
+from ui import circuit, edition, participant, store, votes
 
 K_NOTE = "stand_note"
 K_HELD = "stand_held_message"
@@ -117,6 +118,23 @@ elif not visited:
         args=(stand.code, current.id),
         icon=":material/where_to_vote:",
     )
+# The adequacy check, right after the visit: the stand's theme's proposed orientations, one tap each.
+ballot = votes.ballot(current.id, stand.theme_id)
+if ballot:
+    votes.inject_css()
+    st.markdown("**Votre avis sur les orientations de ce thème**")
+    st.caption("Une touche suffit : votre avis est enregistré aussitôt et reste modifiable.")
+    votes.theme_cards(
+        ballot,
+        origin=VoteOrigin.STAND.value,
+        key="stand_vote",
+        edition_id=current.id,
+        stand_code=stand.code,
+        show_theme=False,
+        compact=True,
+    )
+    if not all(item.open for item in ballot):
+        st.caption(votes.HONEST_RESULTS)
 if stand.question:
     with st.container(border=True):
         st.caption("La question de ce stand")

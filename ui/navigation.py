@@ -26,6 +26,7 @@ PROJECTS_PAGE_PATH = "app_pages/ptce.py"
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("app_pages/home.py", "Accueil", ":material/home:", "accueil", "Conférence", default=True),
     PageSpec("app_pages/contribute.py", "Contribuer", ":material/edit_note:", "contribuer", "Conférence"),
+    PageSpec("app_pages/vote.py", "Donner mon avis", ":material/how_to_vote:", "avis", "Conférence"),
     PageSpec(
         "app_pages/my_contributions.py", "Mes contributions", ":material/inbox:", "mes-contributions", "Conférence"
     ),

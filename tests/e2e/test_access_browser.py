@@ -25,6 +25,7 @@ ROLES = (None, "organizer", "staff", "admin")
 MARKERS = {
     "accueil": "Conférence régionale de l'ESS",
     "contribuer": "Contribuer",
+    "avis": "Donner mon avis",
     "mes-contributions": "Mes contributions",
     "rejoindre": "Participez à la stratégie régionale de l'ESS",
     "circuit": "Le circuit de la chasse aux trésors",

@@ -22,6 +22,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PARTICIPANT_URLS = {
     "accueil": "accueil",
     "contribuer": "contribuer",
+    "avis": "avis",
     "mes contributions": "mes-contributions",
     "stand": "stand?code=S01",
     "passeport": "passeport",
