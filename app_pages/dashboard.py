@@ -141,7 +141,7 @@ def headline(selection: live.Selection) -> None:
     by_theme = board.by_theme
     # The stances of the adequacy check, from their own rollup and version (every edition's filters aside).
     votes = vlive.summary(edition_id, vlive.version())
-    cols = st.columns(6)
+    cols = st.columns([1, 1, 1, 1.25, 1.45, 1.2])  # room for the two longest labels on a laptop
     cols[0].metric("Contributions", format_number(int(by_theme["total"].sum())))
     cols[1].metric("Publiées", format_number(int(by_theme["published"].sum())))
     cols[2].metric("À modérer", format_number(int(by_theme["pending"].sum())))

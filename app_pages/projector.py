@@ -197,7 +197,7 @@ def _plenary_orientation(v: Verdict, theme: ThemeInfo | None) -> None:
     with bar:
         # Constant HTML (colours and names are ours), on one line above the bar.
         st.html(charts.vote_keys_html())
-        spec = charts.verdict_chart([v], big=True, labels=False, notes=False, legend=False, height=230)
+        spec = charts.verdict_chart([v], big=True, labels=False, notes=False, legend=False, height=300)
         st.plotly_chart(
             charts.figure(spec), key="plenary_chart", config={"staticPlot": True}, theme=None, alt="Avis de la salle"
         )
@@ -205,8 +205,9 @@ def _plenary_orientation(v: Verdict, theme: ThemeInfo | None) -> None:
         st.metric("Avis exprimés", format_number(v.weighed_in))
         with st.container(key="plenary_verdict"):
             st.text(VERDICT_LABELS[v.kind])
-            if theme is not None:
-                st.text(theme.short_label)
+        if theme is not None:
+            with st.container(key="plenary_theme"):
+                st.text(f"Thème : {theme.short_label}")
 
 
 query = st.query_params.to_dict()

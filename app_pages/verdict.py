@@ -42,18 +42,18 @@ TOP_OVER_TIME = 5
 DEFAULT_PLENARY_S = 30
 TABLE_COLUMNS = [
     "Orientation",
-    "Thème",
     "Avis",
-    "D'accord",
-    "Avec réserves",
-    "Pas d'accord",
-    "Passent",
     "Accord",
     "Division",
     "Rejet",
     "Verdict",
+    "D'accord",
+    "Avec réserves",
+    "Pas d'accord",
+    "Passent",
     "Papier",
     "Vote",
+    "Thème",
 ]
 PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": False, "scrollZoom": False}
 CAVEAT = (
@@ -94,7 +94,7 @@ st.caption(
 )
 
 # Filters and sort: outside the live fragments, so changing one redraws the whole page once.
-f_themes, f_origins, f_actors, f_departements, f_sort = st.columns([3, 3, 3, 3, 2])
+f_themes, f_origins, f_actors, f_departements, f_sort = st.columns(5)
 theme_ids = f_themes.multiselect(
     "Thèmes",
     options=[t.id for t in themes],
@@ -167,7 +167,7 @@ def headline(filters: VerdictFilter, sort_key: str) -> None:
     rows = sort_verdicts(board.rows, sort_key)
     answered = sum(v.answered for v in rows)
     paper = sum(v.paper for v in rows)
-    cols = st.columns(4)
+    cols = st.columns([3, 2, 2, 2])
     cols[0].metric(
         "Participants qui ont donné un avis",
         format_number(board.summary.voters),

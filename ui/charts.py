@@ -832,7 +832,7 @@ def verdict_chart(
     labels: bool = True,
     notes: bool = True,
     legend: bool = True,
-    title_chars: int = 46,
+    title_chars: int = 110,
     height: int | None = None,
 ) -> Spec:
     """One diverging bar per orientation, as shares of those who weighed in: disagreement to the left,
@@ -840,13 +840,8 @@ def verdict_chart(
     (answered, but on neither side). With `notes`, the number who weighed in and the verdict on the right."""
     rows = list(rows)
     size = BIG_FONT if big else FONT_SIZE
-    if labels:
-        names = [
-            _wrap(f"{v.code} · {v.title}", title_chars) if big else _safe(f"{v.code} · {_cut(v.title, title_chars)}")
-            for v in rows
-        ]
-    else:
-        names = [_safe(v.code) for v in rows]
+    # Each orientation's title is written above its bar (with labels) or not at all: the bars keep the width.
+    names = [_safe(f"{v.code} · {_cut(v.title, title_chars)}") if labels else _safe(v.code) for v in rows]
 
     def bar(key: str, counts: list[int], sign: int) -> Spec:
         shares = [_share(n, v.weighed_in) for n, v in zip(counts, rows, strict=True)]
@@ -879,7 +874,7 @@ def verdict_chart(
                 hovertemplate=f"%{{y}}<br>{VOTE_NAMES['skip']} : %{{x:,d}}<extra></extra>",
             ),
             "xaxis": "x2",
-            "text": [format_number(n) if n else "" for n in skips],
+            "text": [format_number(n) if n or big else "" for n in skips],
             "textposition": "outside",
             "textfont": {"color": MUTED, "size": size - 2},
             "cliponaxis": False,
@@ -907,24 +902,29 @@ def verdict_chart(
         ]
     if not rows:
         annotations = [_message("Aucune orientation pour ces filtres")]
-    row_height = 120 if big else 36
+    row_height = (3 if labels else 2) * size + (24 if labels else 40)
+    if labels:
+        annotations += _labels_above(names, row_height)
     layout = _layout(
-        height=height or 80 + row_height * max(len(rows), 1),
+        height=height or (56 if legend else 28) + row_height * max(len(rows), 1),
         big=big,
-        labels=names if labels else (),
-        legend={"font": {"size": size}},
         showlegend=legend,
         barmode="relative",
-        bargap=0.3,
+        bargap=0.5 if labels else 0.25,
         annotations=annotations,
-        margin={"r": (12 * size + 24) if notes else 12, "t": 40 if legend else (size + 16)},
-        yaxis={"autorange": "reversed", "showticklabels": labels},
+        uniformtext={"mode": "hide", "minsize": size - 3},
+        margin={
+            "l": 8 if labels else 3 * size,  # room for the « 100 % » tick under the left end
+            "r": (12 * size + 24) if notes else 12,
+            "t": 56 if legend else (size + 16),
+        },
+        yaxis={"autorange": "reversed", "showticklabels": False},
         xaxis=_axis(
             domain=[0, SKIP_DOMAIN - 0.04],
             range=[-1.04, 1.04],
             tickvals=[-1, -0.5, 0, 0.5, 1],
             ticktext=["100 %", "50 %", "0", "50 %", "100 %"],
-            showticklabels=not big,
+            tickfont={"size": size - 6 if big else size - 1, "color": MUTED},
             showgrid=True,
             gridcolor=GRID,
             zeroline=True,
@@ -941,6 +941,8 @@ def verdict_chart(
         ),
     )
     layout["yaxis"]["fixedrange"] = True
+    # The keys above the whole figure, not squeezed into the plot's width (the labels are above the bars).
+    layout["legend"].update(xref="container", x=0, y=1.0, yanchor="top", yref="container", font={"size": size})
     return {"data": data, "layout": layout}
 
 
@@ -974,7 +976,6 @@ def verdict_time_chart(frame: pd.DataFrame, names: dict[int, str], *, height: in
     layout = _layout(
         height=height,
         annotations=annotations,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
         margin={"t": 12, "b": 8},
         hovermode="closest",
         shapes=[
@@ -991,14 +992,15 @@ def verdict_time_chart(frame: pd.DataFrame, names: dict[int, str], *, height: in
         xaxis=_axis(type="date", tickformat="%H:%M", showline=True, linecolor=GRID, visible=bool(data)),
         yaxis=_axis(
             range=[0, 102],
-            ticksuffix=" %",
             tickvals=[0, 25, 50, 75, 100],
+            ticktext=["0 %", "25 %", "50 %", "75 %", "100 %"],
             showgrid=True,
             gridcolor=GRID,
             title={"text": "D'accord (avec ou sans réserves)"},
             visible=bool(data),
         ),
     )
+    layout["legend"].update(yanchor="top", y=-0.12)  # below the lines: the top is the 100 % of agreement
     return {"data": data, "layout": layout}
 
 
@@ -1023,6 +1025,7 @@ def new_devices_chart(frame: pd.DataFrame, *, height: int = 180) -> Spec:
         yaxis=_axis(
             range=[0, max(max(counts, default=0), 1) * 1.15],
             tickformat=",d",
+            dtick=max(1, math.ceil(max(counts, default=0) / 4)),  # whole phones only, never 0,5
             showgrid=True,
             gridcolor=GRID,
             fixedrange=True,
