@@ -25,6 +25,7 @@ DASHBOARD = "app_pages/dashboard.py"
 PROJECTOR = "app_pages/projector.py"
 WHY_PUBLISHED = "Parce que les petites associations n'ont pas le temps de répondre à des appels à projets."
 WHY_PENDING = "Un pourquoi pasencoremodere qui attend la modération et ne doit jamais aller à l'écran."
+MARKUP = "**gras** [clic](javascript:alert(1)) <img src=x onerror=alert(1)> : un pourquoi, du texte et rien d'autre."
 CAVEAT = "efface ses cookies puis vote de nouveau compte deux fois"
 
 
@@ -324,3 +325,15 @@ def test_no_pending_text_reaches_the_verdict_page(room: dict[str, object]) -> No
     assert "pasencoremodere" not in texts(at) and "pasencoremodere" not in specs(at)
     with session_scope() as session:
         assert session.exec(select(Contribution).where(Contribution.status == "pending")).first() is not None
+
+
+def test_a_reason_typed_with_markup_reaches_the_plenary_view_as_plain_text(room: dict[str, object]) -> None:
+    from tests.app_pages.test_output_safety import markdown_strings
+
+    items, tokens, codes = room["items"], room["tokens"], room["codes"]
+    assert isinstance(items, list) and isinstance(tokens, list) and isinstance(codes, list)
+    explain(tokens[8], items[0].id, MARKUP, publish=True)
+    at = open_page("organizer", PROJECTOR, {"vue": "pleniere", "orientation": codes[0]})
+    assert MARKUP in [str(t.value) for t in at.text]
+    rendered = "\n".join(markdown_strings(at)) + "\n".join(el.proto.body for el in at.get("html"))
+    assert "javascript" not in rendered and "onerror" not in rendered and "**gras**" not in rendered
