@@ -113,14 +113,14 @@ actor_types = f_actors.multiselect(
     "Types d'acteur",
     options=list(actor_labels),
     format_func=actor_labels.__getitem__,
-    placeholder="Tous les types d'acteur",
+    placeholder="Tous",
     key="verdict_actor_types",
 )
 departements = f_departements.multiselect(
     "Départements",
     options=list(departement_labels),
     format_func=departement_labels.__getitem__,
-    placeholder="Tous les départements",
+    placeholder="Tous",
     key="verdict_departements",
 )
 sort_key = f_sort.selectbox(

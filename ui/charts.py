@@ -904,7 +904,8 @@ def verdict_chart(
         annotations = [_message("Aucune orientation pour ces filtres")]
     row_height = (3 if labels else 2) * size + (24 if labels else 40)
     if labels:
-        annotations += _labels_above(names, row_height)
+        # On a white ground: the zero line and the grid pass behind the titles, not through them.
+        annotations += [{**a, "bgcolor": "#ffffff"} for a in _labels_above(names, row_height)]
     layout = _layout(
         height=height or (56 if legend else 28) + row_height * max(len(rows), 1),
         big=big,
