@@ -23,6 +23,7 @@ from services.permissions import Permission
 from services.tallies import NOT_GIVEN, LatestContribution, Window
 from ui import charts, edition, store
 from ui import tallies as live
+from ui import verdict as vlive
 from ui.auth import require
 
 require(Permission.LIVE)
@@ -46,6 +47,7 @@ STANCE_COLUMNS = [
     "Total",
     "Soutien net",
 ]
+VERDICT_PAGE = "app_pages/verdict.py"
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
@@ -137,12 +139,20 @@ def headline(selection: live.Selection) -> None:
     version = live.version()
     board = live.dashboard_board(edition_id, selection, version)
     by_theme = board.by_theme
-    cols = st.columns(5)
+    # The stances of the adequacy check, from their own rollup and version (every edition's filters aside).
+    votes = vlive.summary(edition_id, vlive.version())
+    cols = st.columns([1, 1, 1, 1.25, 1.45, 1.2])  # room for the two longest labels on a laptop
     cols[0].metric("Contributions", format_number(int(by_theme["total"].sum())))
     cols[1].metric("Publiées", format_number(int(by_theme["published"].sum())))
     cols[2].metric("À modérer", format_number(int(by_theme["pending"].sum())))
     cols[3].metric("Dernier quart d'heure", format_number(board.recent))
-    cols[4].metric("Mis à jour à", to_paris(datetime.now(UTC)).strftime("%H:%M:%S"))
+    cols[4].metric(
+        "Avis sur les orientations",
+        format_number(votes.stances),
+        help="Avis donnés en un geste sur les orientations proposées (bulletins papier compris), sans les filtres "
+        "ci-dessus : le détail est dans « Verdict de la salle ».",
+    )
+    cols[5].metric("Mis à jour à", to_paris(datetime.now(UTC)).strftime("%H:%M:%S"))
 
     left, right = st.columns([2, 3], gap="large")
     with left:
@@ -192,8 +202,14 @@ def _origins_tab(selection: live.Selection, version: live.DataVersion, board: li
 
 
 def _stances_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
-    st.subheader("Les orientations proposées : ce qu'en dit la salle")
+    st.subheader("Les orientations proposées dans les contributions écrites")
+    st.page_link(
+        VERDICT_PAGE,
+        label="Les avis en un geste sur chaque orientation : Verdict de la salle",
+        icon=":material/how_to_vote:",
+    )
     st.caption(
+        "Les positions prises dans les contributions écrites qui citent une orientation. "
         "Les plus clivantes d'abord (autant de soutiens que de désaccords, et nombreux). Soutien net : part des "
         "soutiens, avec ou sans réserves, moins part des désaccords, en points ; les nouvelles propositions "
         "comptent dans le total sans pencher d'un côté."
@@ -262,6 +278,11 @@ def _circuit_tab(selection: live.Selection, version: live.DataVersion, board: li
 
 
 headline(selection)
+st.page_link(
+    VERDICT_PAGE,
+    label="Verdict de la salle : l'avis des participants sur chaque orientation",
+    icon=":material/how_to_vote:",
+)
 details(selection)
 
 with st.expander("Écran de la salle (projecteur)"):

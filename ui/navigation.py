@@ -42,6 +42,9 @@ PAGES: tuple[PageSpec, ...] = (
         "app_pages/dashboard.py", "Tableau de bord", ":material/monitoring:", "direct", "En direct", Permission.LIVE
     ),
     PageSpec(
+        "app_pages/verdict.py", "Verdict de la salle", ":material/how_to_vote:", "verdict", "En direct", Permission.LIVE
+    ),
+    PageSpec(
         "app_pages/projector.py", "Écran de la salle", ":material/tv:", "projecteur", "En direct", Permission.LIVE
     ),
     PageSpec(

@@ -174,6 +174,7 @@ st.selectbox("Liste", [X])
 # typed by staff: escaped wherever Markdown renders them, and inert in the exported documents.
 EDITION_PAGES = (
     "app_pages/dashboard.py",
+    "app_pages/verdict.py",
     "app_pages/projector.py",
     "app_pages/exports.py",
     "app_pages/admin_reference.py",

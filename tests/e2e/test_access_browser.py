@@ -34,6 +34,7 @@ MARKERS = {
     "ptce": "PTCE",  # the 2016 edition's name for its projects
     "questionnaire": "Questionnaire aux acteurs",
     "direct": "En direct",
+    "verdict": "Verdict de la salle",
     "projecteur": "Toutes thématiques",
     "compte": "Mon compte",
     "saisie": "Saisie groupée",

@@ -12,6 +12,7 @@ import pytest
 from services import geo
 from services.reference import ThemeInfo
 from services.tallies import CircuitSummary, OrientationStances, TimeSeries
+from services.verdict import Verdict
 from ui import charts
 
 THEMES = [
@@ -65,6 +66,28 @@ def circuit() -> CircuitSummary:
     )
 
 
+def verdicts() -> list[Verdict]:
+    return [
+        Verdict(1, "T1-O1", "Simplifier l'accès aux aides <script>", 1, 0, agree=1200, reservations=30, disagree=1100),
+        Verdict(2, "T1-O2", "Faire connaître le modèle coopératif", 1, 1, agree=3, skip=2),
+        Verdict(3, "T2-O1", "Personne encore", 2, 2),
+    ]
+
+
+def over_time() -> pd.DataFrame:
+    at = pd.to_datetime([datetime(2016, 6, 28, 7, 15, tzinfo=UTC), datetime(2016, 6, 28, 7, 30, tzinfo=UTC)])
+    return pd.DataFrame(
+        {
+            "orientation_id": [1, 1],
+            "at": at.tz_convert("Europe/Paris"),
+            "agree": [3, 10],
+            "reservations": [0, 2],
+            "disagree": [1, 8],
+            "skip": [0, 1],
+        }
+    )
+
+
 SPECS = {
     "themes": lambda: charts.themes_bar(by_theme(), THEMES),
     "time-quarters": lambda: charts.time_chart(series(), THEMES),
@@ -80,6 +103,12 @@ SPECS = {
     ),
     "stances": lambda: charts.stances_chart(stances()),
     "stances-big": lambda: charts.stances_chart(stances(), big=True, legend=False, title_chars=20),
+    "verdict": lambda: charts.verdict_chart(verdicts()),
+    "verdict-big": lambda: charts.verdict_chart(verdicts()[:1], big=True, labels=False, notes=False, legend=False),
+    "verdict-empty": lambda: charts.verdict_chart([]),
+    "verdict-time": lambda: charts.verdict_time_chart(over_time(), {1: "T1-O1 · Simplifier", 2: "T1-O2"}),
+    "verdict-time-empty": lambda: charts.verdict_time_chart(over_time().iloc[0:0], {1: "T1-O1"}),
+    "new-devices": lambda: charts.new_devices_chart(pd.DataFrame({"minute": over_time()["at"], "devices": [0, 1500]})),
     "words": lambda: charts.words_chart(pd.DataFrame({"word": ["emploi", "PTCE"], "count": [1500, 2]}), THEMES[0]),
     "words-empty": lambda: charts.words_chart(pd.DataFrame({"word": [], "count": []}), THEMES[1], big=True),
     "circuit": lambda: charts.circuit_themes_bar(circuit(), THEMES),
@@ -213,3 +242,17 @@ def test_an_overseas_map_draws_its_outline_and_credits_openstreetmap() -> None:
     assert any(t.get("fill") == "toself" for t in spec["data"])
     _, y = reunion.project(-21.34, 55.48)
     assert spec["layout"]["yaxis"]["range"][0] < y < spec["layout"]["yaxis"]["range"][1]
+
+
+def test_verdict_bars_diverge_as_shares_with_skip_apart_and_french_labels() -> None:
+    spec = charts.verdict_chart(verdicts())
+    agree, reservations, disagree, skip = spec["data"]
+    assert agree["marker"]["color"] == "#1a7f37" and disagree["marker"]["color"] == "#c0392b"
+    assert skip["marker"]["color"] == "#9aa0a6" and skip["xaxis"] == "x2"  # its own column, in grey
+    assert disagree["x"][0] < 0 < agree["x"][0]
+    assert abs(agree["x"][0] + reservations["x"][0] - disagree["x"][0] - 1) < 1e-9  # shares of those who weighed in
+    assert agree["text"][0] == "52\u00a0%"
+    notes = [a["text"] for a in spec["layout"]["annotations"]]
+    assert "2\u202f330 avis · À égalité" not in notes and "2\u202f330 avis · Salle partagée" in notes
+    assert "3 avis · Moins de 10 avis" in notes and "0 avis · Pas encore d'avis" in notes
+    assert "&lt;script&gt;" in spec["data"][0]["y"][0]
