@@ -148,19 +148,19 @@ focus_labels = {o.id: f"{o.code} · {o.title}" for o in orientations}
 if st.session_state.get(K_FOCUS) not in focus_labels:
     st.session_state[K_FOCUS] = orientations[0].id
 focus_id = st.selectbox("Orientation", list(focus_labels), format_func=focus_labels.__getitem__, key=K_FOCUS)
-current = next(o for o in orientations if o.id == focus_id)
+focused = next(o for o in orientations if o.id == focus_id)
 up, down, _ = st.columns([1, 1, 4])
 up.button("Monter", key="drafting_up", on_click=_move, args=(focus_id, -1), icon=":material/arrow_upward:")
 down.button("Descendre", key="drafting_down", on_click=_move, args=(focus_id, 1), icon=":material/arrow_downward:")
 
 edit, traced, link, history, comments = st.tabs(["Texte", "Sources", "Lier", "Historique", "Commentaires"])
-with edit, st.form(f"drafting_edit_{focus_id}_{current.version}"):
-    title = st.text_input("Titre", value=current.title, max_chars=drafting.TITLE_MAX_CHARS)
-    body = st.text_area("Texte", value=current.body, height=200)
+with edit, st.form(f"drafting_edit_{focus_id}_{focused.version}"):
+    title = st.text_input("Titre", value=focused.title, max_chars=drafting.TITLE_MAX_CHARS)
+    body = st.text_area("Texte", value=focused.body, height=200)
     status = st.selectbox(
         "Statut",
         list(status_labels),
-        index=list(status_labels).index(current.status),
+        index=list(status_labels).index(focused.status),
         format_func=status_labels.__getitem__,
     )
     note = st.text_input("Note de version (facultatif)", max_chars=drafting.NOTE_MAX_CHARS)
