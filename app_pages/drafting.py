@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services import drafting, grouping
-from services.formatting import format_datetime, format_number
+from services.formatting import format_datetime, format_number, format_percent
 from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.permissions import Permission
 from services.scope import ARCHIVED
@@ -45,6 +45,24 @@ def _move(orientation_id: int, offset: int) -> None:
     )
 
 
+def _share(f: drafting.StanceFigures, n: int) -> str:
+    share = f.share(n)
+    return "—" if share is None else format_percent(round(share * 100))
+
+
+def _verdict_line(f: drafting.StanceFigures) -> str:
+    """The verdict's label (small samples said as such) and the share of paper ballots."""
+    if not f.weighed_in:
+        line = f.label
+    elif f.small_sample:
+        line = f"{f.label} : à lire avec prudence"
+    else:
+        line = f"Verdict de la salle : {f.label}"
+    if f.paper and f.paper_share is not None:
+        line += f" · dont bulletins papier : {format_number(f.paper)} ({format_percent(round(f.paper_share * 100))})"
+    return line
+
+
 st.set_page_config(layout="wide")
 st.title("Rédaction")
 if current.archived:
@@ -60,6 +78,7 @@ sources = store.read(
     drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
 )
 contributions = store.read(drafting.theme_contributions, theme_id=theme_id, edition_id=current.id)
+figures = store.read(drafting.stance_figures, edition_id=current.id)
 groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"], edition_id=current.id)
 
 left, right = st.columns(2, gap="large")
@@ -115,12 +134,15 @@ with right:
                     "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
                     "Version": o.version,
                     "Sources": len(sources.get(o.id, [])),
+                    "Avis": figures[o.id].weighed_in if o.id in figures else None,
+                    "Verdict": figures[o.id].label if o.id in figures else "Non soumise au vote",
                 }
                 for o in orientations
             ]
         ),
         hide_index=True,
         width="stretch",
+        column_config={"Avis": st.column_config.NumberColumn("Avis", help="Avis exprimés (hors « sans avis »)")},
     )
     with st.expander("Ajouter une orientation"), st.form("drafting_new", clear_on_submit=True):
         new_title = st.text_input("Titre", max_chars=drafting.TITLE_MAX_CHARS, key="drafting_new_title")
@@ -179,7 +201,22 @@ with edit, st.form(f"drafting_edit_{focus_id}_{focused.version}"):
             _done(f"Version {saved.version} enregistrée.")
             st.rerun()
 
+
 with traced:
+    st.markdown("**Avis des participants**")
+    stance = figures.get(focus_id)
+    if stance is None:
+        st.caption(drafting.NOT_ON_BALLOT)
+    else:
+        cells = st.columns(5)
+        cells[0].metric("Avis exprimés", format_number(stance.weighed_in), border=True)
+        cells[1].metric("D'accord", _share(stance, stance.agree), border=True)
+        cells[2].metric("Avec réserves", _share(stance, stance.reservations), border=True)
+        cells[3].metric("Pas d'accord", _share(stance, stance.disagree), border=True)
+        cells[4].metric("Sans avis", format_number(stance.skip), border=True)
+        st.caption(_verdict_line(stance))
+        st.caption(drafting.COOKIE_CAVEAT)
+    st.markdown("**Contributions**")
     rows = sources.get(focus_id, [])
     summary = drafting.summarise(rows)
     st.caption(
