@@ -283,7 +283,7 @@ def markdown_text(plan: StrategyPlan) -> str:
         "",
     ]
     if plan.method:
-        out += ["### Note de méthode : l'avis des participants", "", md_escape(plan.method), ""]
+        out += ["### Note de méthode : l'avis des participants", "", plan.method, ""]  # our own words
     if plan.figures:
         out += ["### Chiffres clés", "", *[f"- {md_escape(f)}" for f in plan.figures], ""]
     for theme in plan.themes:
@@ -294,7 +294,7 @@ def markdown_text(plan: StrategyPlan) -> str:
                 out += [md_escape(o.body), ""]
             out += [f"**Contributions :** {format_number(o.sources)} ({_origins(o.by_source)})", ""]
             if plan.method:
-                out += [f"**Avis des participants :** {md_escape(drafting.stance_sentence(o.stances))}", ""]
+                out += [f"**Avis des participants :** {drafting.stance_sentence(o.stances)}", ""]
             if o.by_stance:
                 out += [f"**Positions exprimées :** {_stances(o.by_stance)}", ""]
             out += [f"> « {md_escape(q)} »\n" for q in o.quotes]
