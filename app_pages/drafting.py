@@ -131,18 +131,21 @@ with right:
                 {
                     "Code": o.code,
                     "Titre": o.title,
+                    "Avis": figures[o.id].weighed_in if o.id in figures else None,
+                    "Verdict": figures[o.id].label if o.id in figures else "Non soumise au vote",
                     "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
                     "Version": o.version,
                     "Sources": len(sources.get(o.id, [])),
-                    "Avis": figures[o.id].weighed_in if o.id in figures else None,
-                    "Verdict": figures[o.id].label if o.id in figures else "Non soumise au vote",
                 }
                 for o in orientations
             ]
         ),
         hide_index=True,
         width="stretch",
-        column_config={"Avis": st.column_config.NumberColumn("Avis", help="Avis exprimés (hors « sans avis »)")},
+        column_config={
+            "Titre": st.column_config.TextColumn("Titre", width="medium"),
+            "Avis": st.column_config.NumberColumn("Avis", help="Avis exprimés des participants (hors « sans avis »)"),
+        },
     )
     with st.expander("Ajouter une orientation"), st.form("drafting_new", clear_on_submit=True):
         new_title = st.text_input("Titre", max_chars=drafting.TITLE_MAX_CHARS, key="drafting_new_title")

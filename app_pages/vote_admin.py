@@ -15,6 +15,7 @@ from services import votes
 from services.errors import ServiceError, ValidationError
 from services.exports import md_escape
 from services.formatting import format_datetime, format_number
+from services.labels import VOTE_CHOICE_LABELS, label
 from services.permissions import Permission
 from services.scope import ARCHIVED
 from ui import edition, store
@@ -44,8 +45,8 @@ COLUMNS = {
     "disagree": "Pas d'accord",
     "skip": "Sans avis",
 }
-OPEN_TEXT = "Vote ouvert : les participants peuvent donner leur avis."
-CLOSED_TEXT = "Vote clos : les participants voient les résultats."
+OPEN_TEXT = "Vote ouvert : les participants donnent leur avis"
+CLOSED_TEXT = "Vote clos : les participants voient les résultats"
 
 
 def _plural(n: int, word: str) -> str:
@@ -121,6 +122,7 @@ def _send(lines: list[votes.PaperLine], source: str, batch: str) -> None:
     if not isinstance(entry, votes.PaperEntry):
         return
     ss[K_SAVED] = {"ballots": entry.ballots, "orientations": entry.orientations}
+    ss.pop(K_WITHDRAW, None)  # the list of entries now starts with this one
     if ss.get(K_BATCH) == batch:
         ss[K_BATCH] = votes.new_paper_batch()  # a fresh key (and an empty grid) for the next entry
         ss[K_CLEAR_SOURCE] = True  # emptied before the field is drawn again
@@ -152,6 +154,7 @@ def _keep() -> None:
 
 st.session_state.setdefault(K_BATCH, votes.new_paper_batch())
 
+st.set_page_config(layout="wide")
 st.title("Pilotage du vote")
 st.caption(
     "L'avis des participants sur chaque orientation proposée : ouvrez ou fermez le vote pour toute l'édition ou "
@@ -178,70 +181,61 @@ if settings.edition_status != "open":
         "ci-dessous.",
         icon=":material/event_busy:",
     )
-with st.container(border=True):
-    left, right = st.columns([3, 1], vertical_alignment="center")
-    with left:
-        st.markdown("**Toute l'édition**")
-        if settings.edition_open:
-            st.caption("Vote ouvert pour les thèmes ouverts ci-dessous.")
-        else:
-            st.caption("Vote clos pour tous les thèmes : les participants voient les résultats.")
-    with right:
-        if writable:
-            if settings.edition_open:
-                st.button(
-                    "Clore tout le vote",
-                    key="vote_admin_edition_close",
-                    on_click=_switch,
-                    args=(False, None),
-                    icon=":material/lock:",
-                    width="stretch",
-                )
-            else:
-                st.button(
-                    "Ouvrir le vote",
-                    key="vote_admin_edition_open",
-                    on_click=_switch,
-                    args=(True, None),
-                    type="primary",
-                    icon=":material/lock_open:",
-                    width="stretch",
-                )
+st.caption(
+    "Vote ouvert : les participants donnent leur avis sur les orientations du thème. "
+    "Vote clos : les participants voient les résultats, sans pouvoir voter."
+)
 
-for number, theme in enumerate(themes, start=1):
-    theme_open = settings.themes.get(theme.id, False)
-    effective = settings.theme_open(theme.id)
-    with st.container(border=True):
-        left, right = st.columns([3, 1], vertical_alignment="center")
-        with left:
-            # Theme labels are typed by staff: escaped before Markdown sees them.
-            st.markdown(f"**{number}. {md_escape(theme.label)}**")
-            if effective:
-                st.caption(OPEN_TEXT)
-            elif theme_open:
-                st.caption("Vote clos pour toute l'édition : les participants voient les résultats.")
-            else:
-                st.caption(CLOSED_TEXT)
-        with right:
-            if writable:
-                if theme_open:
-                    st.button(
-                        "Clore",
-                        key=f"vote_admin_theme_close_{theme.id}",
-                        on_click=_switch,
-                        args=(False, theme.id),
-                        icon=":material/lock:",
-                        width="stretch",
-                    )
-                else:
-                    st.button(
-                        "Ouvrir",
-                        key=f"vote_admin_theme_open_{theme.id}",
-                        on_click=_switch,
-                        args=(True, theme.id),
-                        icon=":material/lock_open:",
-                        width="stretch",
-                    )
+
+def _state(effective: bool, switched_on: bool) -> None:
+    if effective:
+        st.badge(OPEN_TEXT, color="green", icon=":material/how_to_vote:")
+    elif switched_on:
+        st.badge("Vote clos pour toute l'édition : les participants voient les résultats", color="red")
+    else:
+        st.badge(CLOSED_TEXT, color="red", icon=":material/lock:")
+
+
+def _row(label: str, effective: bool, switched_on: bool, theme_id: int | None) -> None:
+    name, state, action = st.columns([4, 4, 1.4], vertical_alignment="center")
+    name.markdown(label)
+    with state:
+        _state(effective, switched_on)
+    if not writable:
+        return
+    suffix = "edition" if theme_id is None else f"theme_{theme_id}"
+    if switched_on:
+        action.button(
+            "Clore tout" if theme_id is None else "Clore",
+            key=f"vote_admin_{suffix}_close",
+            on_click=_switch,
+            args=(False, theme_id),
+            icon=":material/lock:",
+            width="stretch",
+        )
+    else:
+        action.button(
+            "Ouvrir tout" if theme_id is None else "Ouvrir",
+            key=f"vote_admin_{suffix}_open",
+            on_click=_switch,
+            args=(True, theme_id),
+            type="primary",
+            icon=":material/lock_open:",
+            width="stretch",
+        )
+
+
+with st.container(border=True):
+    edition_effective = settings.edition_status == "open" and settings.edition_open
+    _row("**Toute l'édition**", edition_effective, settings.edition_open, None)
+    for number, theme in enumerate(themes, start=1):
+        # Theme labels are typed by staff: escaped before Markdown sees them.
+        _row(
+            md_escape(f"{number}. {theme.label}"),  # escaped whole: « 1. » would start a Markdown list
+            settings.theme_open(theme.id),
+            settings.themes.get(theme.id, False),
+            theme.id,
+        )
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Bulletins papier")
@@ -274,6 +268,7 @@ if writable:
             width="stretch",
             disabled=["Code", "Orientation"],
             num_rows="fixed",
+            height=min(38 + 35 * len(items), 720),  # every orientation of the choice in view, when it fits
             column_config={
                 "Code": st.column_config.TextColumn("Code", width="small"),
                 "Orientation": st.column_config.TextColumn("Orientation", width="large"),
@@ -380,6 +375,15 @@ else:
                     icon=":material/warning:",
                 )
                 st.text(choices[asked])
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {"Orientation": code, "Réponse": label(VOTE_CHOICE_LABELS, choice), "Bulletins": n}
+                            for code, choice, n in active[asked].lines
+                        ]
+                    ),
+                    hide_index=True,
+                )
                 yes, no = st.columns(2)
                 yes.button(
                     "Confirmer le retrait",

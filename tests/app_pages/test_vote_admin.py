@@ -73,10 +73,10 @@ def counts(code: str) -> tuple[int, int, int, int, int]:
 def test_open_and_close_per_theme_and_for_the_edition_then_a_tap_is_refused() -> None:
     first, second = ballot(theme_id=1)[0], ballot(theme_id=2)[0]
     at = open_as("organizer")
-    at.button(key="vote_admin_theme_close_1").click().run()
+    at.button(key="vote_admin_theme_1_close").click().run()
     assert not at.exception
     assert "Vote du thème clos." in texts(at)
-    assert "Vote clos : les participants voient les résultats." in texts(at)
+    assert "Vote clos : les participants voient les résultats" in texts(at)
     assert not settings().theme_open(1) and settings().theme_open(2)
     with pytest.raises(ValidationError) as refused:
         tap(first.id)
@@ -91,7 +91,7 @@ def test_open_and_close_per_theme_and_for_the_edition_then_a_tap_is_refused() ->
         tap(second.id)
 
     at.button(key="vote_admin_edition_open").click().run()
-    at.button(key="vote_admin_theme_open_1").click().run()
+    at.button(key="vote_admin_theme_1_open").click().run()
     assert not at.exception
     assert settings().any_open and settings().theme_open(1)
     assert tap(first.id).changed
@@ -181,6 +181,8 @@ def test_an_entry_is_withdrawn_after_a_confirmation() -> None:
     assert not at.exception
     assert "Retirer cette saisie ? Ses 7 bulletins sortiront des résultats" in texts(at)
     assert counts(first.code)[0] == 9  # not before the confirmation
+    detail = next(df.value for df in at.dataframe if "Réponse" in df.value.columns)
+    assert detail.to_dict("records") == [{"Orientation": first.code, "Réponse": "D'accord", "Bulletins": 7}]
     at.button(key="vote_admin_withdraw_confirm").click().run()
     assert not at.exception
     assert "Saisie retirée : 7 bulletins de moins dans les résultats." in texts(at)
