@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from services import drafting, grouping
-from services.formatting import format_datetime, format_number
+from services.formatting import format_datetime, format_number, format_percent
 from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from services.permissions import Permission
 from services.scope import ARCHIVED
@@ -45,6 +45,24 @@ def _move(orientation_id: int, offset: int) -> None:
     )
 
 
+def _share(f: drafting.StanceFigures, n: int) -> str:
+    share = f.share(n)
+    return "—" if share is None else format_percent(round(share * 100))
+
+
+def _verdict_line(f: drafting.StanceFigures) -> str:
+    """The verdict's label (small samples said as such) and the share of paper ballots."""
+    if not f.weighed_in:
+        line = f.label
+    elif f.small_sample:
+        line = f"{f.label} : à lire avec prudence"
+    else:
+        line = f"Verdict de la salle : {f.label}"
+    if f.paper and f.paper_share is not None:
+        line += f" · dont bulletins papier : {format_number(f.paper)} ({format_percent(round(f.paper_share * 100))})"
+    return line
+
+
 st.set_page_config(layout="wide")
 st.title("Rédaction")
 if current.archived:
@@ -60,6 +78,7 @@ sources = store.read(
     drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
 )
 contributions = store.read(drafting.theme_contributions, theme_id=theme_id, edition_id=current.id)
+figures = store.read(drafting.stance_figures, edition_id=current.id)
 groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"], edition_id=current.id)
 
 left, right = st.columns(2, gap="large")
@@ -112,6 +131,8 @@ with right:
                 {
                     "Code": o.code,
                     "Titre": o.title,
+                    "Avis": figures[o.id].weighed_in if o.id in figures else None,
+                    "Verdict": figures[o.id].label if o.id in figures else "Non soumise au vote",
                     "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
                     "Version": o.version,
                     "Sources": len(sources.get(o.id, [])),
@@ -121,6 +142,10 @@ with right:
         ),
         hide_index=True,
         width="stretch",
+        column_config={
+            "Titre": st.column_config.TextColumn("Titre", width="medium"),
+            "Avis": st.column_config.NumberColumn("Avis", help="Avis exprimés des participants (hors « sans avis »)"),
+        },
     )
     with st.expander("Ajouter une orientation"), st.form("drafting_new", clear_on_submit=True):
         new_title = st.text_input("Titre", max_chars=drafting.TITLE_MAX_CHARS, key="drafting_new_title")
@@ -148,19 +173,19 @@ focus_labels = {o.id: f"{o.code} · {o.title}" for o in orientations}
 if st.session_state.get(K_FOCUS) not in focus_labels:
     st.session_state[K_FOCUS] = orientations[0].id
 focus_id = st.selectbox("Orientation", list(focus_labels), format_func=focus_labels.__getitem__, key=K_FOCUS)
-current = next(o for o in orientations if o.id == focus_id)
+focused = next(o for o in orientations if o.id == focus_id)
 up, down, _ = st.columns([1, 1, 4])
 up.button("Monter", key="drafting_up", on_click=_move, args=(focus_id, -1), icon=":material/arrow_upward:")
 down.button("Descendre", key="drafting_down", on_click=_move, args=(focus_id, 1), icon=":material/arrow_downward:")
 
 edit, traced, link, history, comments = st.tabs(["Texte", "Sources", "Lier", "Historique", "Commentaires"])
-with edit, st.form(f"drafting_edit_{focus_id}_{current.version}"):
-    title = st.text_input("Titre", value=current.title, max_chars=drafting.TITLE_MAX_CHARS)
-    body = st.text_area("Texte", value=current.body, height=200)
+with edit, st.form(f"drafting_edit_{focus_id}_{focused.version}"):
+    title = st.text_input("Titre", value=focused.title, max_chars=drafting.TITLE_MAX_CHARS)
+    body = st.text_area("Texte", value=focused.body, height=200)
     status = st.selectbox(
         "Statut",
         list(status_labels),
-        index=list(status_labels).index(current.status),
+        index=list(status_labels).index(focused.status),
         format_func=status_labels.__getitem__,
     )
     note = st.text_input("Note de version (facultatif)", max_chars=drafting.NOTE_MAX_CHARS)
@@ -179,7 +204,22 @@ with edit, st.form(f"drafting_edit_{focus_id}_{current.version}"):
             _done(f"Version {saved.version} enregistrée.")
             st.rerun()
 
+
 with traced:
+    st.markdown("**Avis des participants**")
+    stance = figures.get(focus_id)
+    if stance is None:
+        st.caption(drafting.NOT_ON_BALLOT)
+    else:
+        cells = st.columns(5)
+        cells[0].metric("Avis exprimés", format_number(stance.weighed_in), border=True)
+        cells[1].metric("D'accord", _share(stance, stance.agree), border=True)
+        cells[2].metric("Avec réserves", _share(stance, stance.reservations), border=True)
+        cells[3].metric("Pas d'accord", _share(stance, stance.disagree), border=True)
+        cells[4].metric("Sans avis", format_number(stance.skip), border=True)
+        st.caption(_verdict_line(stance))
+        st.caption(drafting.COOKIE_CAVEAT)
+    st.markdown("**Contributions**")
     rows = sources.get(focus_id, [])
     summary = drafting.summarise(rows)
     st.caption(

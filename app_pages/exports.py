@@ -47,8 +47,9 @@ st.caption(
 
 st.subheader("Projet de stratégie")
 st.caption(
-    "Page de titre, contexte et chiffres clés, puis par thème les orientations avec leur statut, le nombre "
-    "et l'origine des contributions qui les appuient et quelques citations anonymisées ; annexe des sources."
+    "Page de titre, contexte, note de méthode et chiffres clés, puis par thème les orientations avec leur statut, "
+    "le nombre et l'origine des contributions qui les appuient, l'avis des participants et quelques citations "
+    "anonymisées ; annexe des sources."
 )
 left, right = st.columns(2)
 if left.button("Préparer le document Word", key="exports_make_docx", icon=":material/description:"):
@@ -81,7 +82,8 @@ if "md" in files:
 
 st.subheader("Données des contributions")
 st.caption(
-    "Excel : une feuille de synthèse, une feuille par thème et une par origine, avec filtres et en-têtes figés. "
+    "Excel : une feuille de synthèse, une feuille par thème et une par origine, avec filtres et en-têtes figés, "
+    "et la feuille « Avis sur les orientations » (des comptes, jamais d'identifiant de téléphone). "
     "CSV : UTF-8 avec BOM, séparateur au choix."
 )
 full = st.toggle(

@@ -1,4 +1,5 @@
-"""The contributions as data: Excel (summary, one sheet per theme and per source) and CSV; anonymised by default.
+"""The contributions as data: Excel (summary, one sheet per theme and per source, the stances on the orientations)
+and CSV; anonymised by default.
 
 Anonymised (the default): no name or organisation of people who chose to appear anonymously, staff-masked
 text when there is one, and personal data found in any other text masked on the fly. The full internal
@@ -34,6 +35,7 @@ from models import (
     Theme,
     utcnow,
 )
+from services import drafting
 from services.audit import record_audit_event
 from services.editions import get_edition
 from services.exports import csv_bytes, neutralise_cell, safe_cell
@@ -90,6 +92,20 @@ _COLUMNS = (
     "display_mode",
     "rejection_reason",
     "entered_by",
+)
+# The adequacy check, one row per orientation on the ballot: counts only, never a device or a participant.
+STANCE_SHEET = "Avis sur les orientations"
+STANCE_COLUMNS = (
+    "Code",
+    "Thème",
+    "Titre",
+    "D'accord",
+    "Avec réserves",
+    "Pas d'accord",
+    "Sans avis",
+    "Avis exprimés",
+    "dont bulletins papier",
+    "Verdict",
 )
 _WIDTHS = {"Texte": 80, "Titre": 30, "Texte tel que saisi": 80, "Orientation": 14, "Thème": 24, "Étiquettes": 24}
 _FORBIDDEN_IN_SHEET_NAMES = str.maketrans({c: " " for c in "[]:*?/\\"})
@@ -296,11 +312,47 @@ def excel_export(
     table = contribution_table(
         session=session, actor=actor, anonymised=anonymised, include_rejected=include_rejected, edition_id=edition_id
     )
-    return excel_bytes(table)
+    return excel_bytes(table, stances=stance_rows(session=session, edition_id=edition_id))
 
 
-def excel_bytes(table: ExportTable) -> bytes:
+def stance_rows(*, session: Session, edition_id: int | None = None) -> list[tuple[object, ...]]:
+    """The sheet « Avis sur les orientations »: per orientation on the ballot, its counts per answer and verdict.
+
+    Read from the rollups (services/verdict.py): the file holds counts, no device token, no participant id.
+    """
+    edition_id = resolve_edition_id(session=session, edition_id=edition_id)
+    themes = {t.id: t.short_label or t.label for t in session.exec(select(Theme).where(Theme.edition_id == edition_id))}
+    orientations = {
+        oid: (code, theme_id, title)
+        for oid, code, theme_id, title in session.exec(
+            select(Orientation.id, Orientation.code, Orientation.theme_id, Orientation.title).where(
+                Orientation.edition_id == edition_id
+            )
+        )
+    }
+    rows: list[tuple[object, ...]] = []
+    for oid, f in drafting.stance_figures(session=session, edition_id=edition_id).items():
+        code, theme_id, title = orientations[oid]
+        rows.append(
+            (
+                safe_cell(code),
+                safe_cell(themes.get(theme_id, "")),
+                safe_cell(title),
+                f.agree,
+                f.reservations,
+                f.disagree,
+                f.skip,
+                f.weighed_in,
+                f.paper,
+                safe_cell(f.label),
+            )
+        )
+    return rows
+
+
+def excel_bytes(table: ExportTable, stances: Sequence[Sequence[object]] | None = None) -> bytes:
     """Write `table` as .xlsx: a summary sheet, one sheet per theme, one per origin; filters, frozen headers.
+    `stances` (stance_rows): the sheet « Avis sur les orientations », after the others.
 
     XlsxWriter in constant-memory mode: each sheet's rows go to its own temporary file as they are written,
     so the workbook never holds the cells in memory. The rows, made safe once by contribution_table
@@ -351,6 +403,16 @@ def excel_bytes(table: ExportTable) -> bytes:
                 _write(sheet, r, c, value)
     for sheet, last in sheets.values():
         sheet.autofilter(0, 0, max(int(last), 1), len(header) - 1)  # type: ignore[attr-defined,call-overload]
+    if stances is not None:
+        stance_sheet = book.add_worksheet(_sheet_name(STANCE_SHEET, used))
+        for c, name in enumerate(STANCE_COLUMNS):
+            stance_sheet.set_column(c, c, {"Titre": 60, "Thème": 24, "Verdict": 18}.get(name, 12))
+            _write(stance_sheet, 0, c, name, header_format)
+        stance_sheet.freeze_panes(1, 0)
+        for r, row in enumerate(stances, start=1):
+            for c, value in enumerate(row):
+                _write(stance_sheet, r, c, value)
+        stance_sheet.autofilter(0, 0, max(len(stances), 1), len(STANCE_COLUMNS) - 1)
     book.close()
     return buffer.getvalue()
 

@@ -44,7 +44,8 @@ from services import votes
 from services.contributions import ContributionDraft, submit_contribution
 from services.errors import NotFoundError
 from services.formatting import PARIS
-from services.participants import create_participant
+from services.participants import ParticipantRef, create_participant
+from services.permissions import CONSOLE_ACTOR
 from services.scope import require_writable, resolve_edition_id, theme_ids
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "assets" / "demo" / "contributions.yaml"
@@ -67,6 +68,8 @@ class DemoReport:
     visits: int
     responses: int
     supports: int
+    stances: int = 0  # the adequacy check: stances given on the phones
+    paper_ballots: int = 0  # and counted on paper
 
 
 def _at(day: datetime, hour: float) -> datetime:
@@ -216,7 +219,109 @@ def seed_demo(
     responses, answer_contributions = _seed_questionnaire(
         session=session, rng=rng, seed=seed, edition=edition, departements=departements, day=day
     )
-    return DemoReport(len(people), len(created) + answer_contributions, visits, responses, supports)
+    stances, paper = _seed_votes(
+        session=session, rng=rng, seed=seed, edition=edition, people=people, departements=departements, day=day
+    )
+    return DemoReport(len(people), len(created) + answer_contributions, visits, responses, supports, stances, paper)
+
+
+# How a room answers (agree, reservations, disagree, skip): most orientations broadly agreed, some dividing the
+# room, a few rejected, so that every view of the verdict has something to show.
+AGREED = (0.50, 0.25, 0.12, 0.13)
+DIVIDED = (0.24, 0.16, 0.45, 0.15)
+REJECTED = (0.10, 0.10, 0.65, 0.15)
+
+
+def _profile(index: int) -> tuple[float, ...]:
+    if index % 6 == 2:
+        return DIVIDED
+    if index % 8 == 5:
+        return REJECTED
+    return AGREED
+
+
+def _seed_votes(
+    *,
+    session: Session,
+    rng: random.Random,
+    seed: int,
+    edition: Edition,
+    people: list[ParticipantRef],
+    departements: list[str],
+    day: datetime,
+) -> tuple[int, int]:
+    """Demo stances through the real path (services.votes.cast_vote, so the rollups hold them) over the day,
+    a few changed later, and one entry of paper ballots; nothing on a theme whose vote is closed."""
+    assert edition.id is not None
+    items = votes.ballot(session=session, edition_id=edition.id)
+    if not items:
+        return 0, 0
+    stands: dict[int, list[str]] = {}
+    for code, theme_id in session.exec(
+        select(Stand.code, Stand.theme_id).where(Stand.edition_id == edition.id, col(Stand.active))
+    ).all():
+        stands.setdefault(theme_id, []).append(code)
+    choices = list(votes.CHOICES)
+    stances = 0
+    for person in people:
+        row = session.get(Participant, person.id)
+        if row is not None and rng.random() < 0.6:  # some describe themselves, for the filters
+            row.actor_type = rng.choice(ACTOR_TYPES)
+            row.departement = rng.choice(departements) if departements else None
+            session.add(row)
+    session.flush()
+    for person in people:
+        # Between the first plenary and the second: most weigh in on part of the ballot, some on all of it.
+        share = rng.choice([0.3, 0.6, 0.9, 1.0])
+        planned = []
+        for index, item in enumerate(items):
+            if item.open and rng.random() <= share:
+                choice = rng.choices(choices, weights=_profile(index))[0]
+                planned.append((_at(day, rng.uniform(9.75, 15.5)), item, choice))
+        for at, item, choice in sorted(planned, key=lambda p: p[0]):
+            origin = rng.choices(list(votes.DEVICE_ORIGINS), weights=[3, 6, 1])[0]
+            stand_code = rng.choice(stands[item.theme_id]) if stands.get(item.theme_id) else None
+            if origin == "stand" and stand_code is None:
+                origin = "cards"
+            votes.cast_vote(
+                session=session,
+                device_token=person.device_token,
+                orientation_id=item.id,
+                choice=choice,
+                origin=origin,
+                stand_code=stand_code if origin == "stand" else None,
+                now=at,
+                is_demo=True,
+                edition_id=edition.id,
+            )
+            stances += 1
+            if rng.random() < 0.05:  # a change of mind later in the day
+                votes.cast_vote(
+                    session=session,
+                    device_token=person.device_token,
+                    orientation_id=item.id,
+                    choice=rng.choice([c for c in choices if c != choice]),
+                    origin="cards",
+                    now=at + timedelta(minutes=rng.randint(20, 90)),
+                    is_demo=True,
+                    edition_id=edition.id,
+                )
+    # One urn of paper ballots, counted at the end of the day, on the first theme's orientations.
+    first_theme = [i for i in items if i.theme_id == items[0].theme_id]
+    lines = [
+        votes.PaperLine(i.id, {c: rng.randint(1 if c == choices[0] else 0, 6) for c in choices}) for i in first_theme
+    ]
+    entry = votes.enter_paper_ballots(
+        session=session,
+        lines=lines,
+        source="Urne de l'accueil (démonstration)",
+        actor=CONSOLE_ACTOR,
+        batch=f"demo-{edition.id}-{seed}",
+        now=_at(day, 16.75),
+        is_demo=True,
+        edition_id=edition.id,
+    )
+    return stances, entry.ballots
 
 
 def _seed_questionnaire(

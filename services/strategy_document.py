@@ -1,7 +1,8 @@
 """The draft strategy as a document: Word (python-docx) and Markdown, built from one anonymised plan.
 
-Title page, context and key figures, then per theme each orientation with its status, how many
-contributions stand behind it and where they come from, a few anonymised quotes; an annex of sources.
+Title page, context, method note and key figures, then per theme each orientation with its status, how many
+contributions stand behind it and where they come from, how the participants weighed in on it (the adequacy
+check: counts and shares only), a few anonymised quotes; an annex of sources.
 One edition's: its Région, city, dates, organisers and context paragraph come from the edition's settings,
 its themes, orientations and figures from its reference data, its counts from its themes' contributions.
 """
@@ -33,6 +34,13 @@ QUOTES_PER_ORIENTATION = 3
 QUOTE_MAX_CHARS = 280
 # What every edition's document is; the Région, the conference and its context are the edition's.
 TITLE = "Stratégie régionale de l'économie sociale et solidaire"
+# The method note on the adequacy check; the cookie caveat is said once, here, not under each orientation.
+METHOD_NOTE = (
+    "Pendant la conférence, chaque participant a pu donner son avis sur chacune des orientations proposées "
+    "(« D'accord », « D'accord avec réserves », « Pas d'accord » ou « Je ne sais pas / passer »), sur son "
+    "téléphone ou sur un bulletin papier saisi ensuite par l'équipe. Les pourcentages portent sur les avis "
+    "exprimés, hors « sans avis » ; une orientation qui a recueilli peu d'avis est signalée comme telle. "
+)
 # When staff left the edition's context paragraph empty: what the law asks of every Région, nothing more.
 DEFAULT_CONTEXT = (
     "La loi du 31 juillet 2014 relative à l'économie sociale et solidaire prévoit que l'État et la Région "
@@ -68,6 +76,7 @@ class OrientationPlan:
     by_stance: Counter[str] = field(default_factory=Counter)
     quotes: list[str] = field(default_factory=list)
     receipts: list[str] = field(default_factory=list)
+    stances: drafting.StanceFigures | None = None  # None: not put to the participants' vote
 
 
 @dataclass
@@ -88,6 +97,7 @@ class StrategyPlan:
     subtitle: str = ""
     organisers: str = ""
     context: str = DEFAULT_CONTEXT
+    method: str = ""  # the note on how the stances were gathered (empty when nothing was put to the vote)
 
 
 def _quote(text: str) -> str:
@@ -119,6 +129,7 @@ def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPl
         .group_by(col(Contribution.source))
     ).all()
     by_source: Counter[str] = Counter({s: int(n) for s, n in counts})
+    stances = drafting.stance_figures(session=session, edition_id=edition_id)
     plans: list[ThemePlan] = []
     for number, theme in enumerate(themes, start=1):
         items = []
@@ -138,6 +149,7 @@ def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPl
                     by_stance=summary.by_stance,
                     quotes=quotes,
                     receipts=[r.receipt_code for r in rows],
+                    stances=stances.get(o.id or 0),
                 )
             )
         plans.append(ThemePlan(number, theme.label, items))
@@ -155,6 +167,7 @@ def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPl
         subtitle=document_subtitle(edition),
         organisers=document_organisers(edition),
         context=edition.document_context.strip() or DEFAULT_CONTEXT,
+        method=METHOD_NOTE + drafting.COOKIE_CAVEAT if stances else "",
     )
 
 
@@ -196,6 +209,9 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
     doc.add_paragraph(xml_safe(plan.context))
     total = format_number(plan.total_contributions)
     doc.add_paragraph(f"{total} contributions retenues pour l'analyse : {_origins(plan.contributions_by_source)}.")
+    if plan.method:
+        doc.add_heading("Note de méthode : l'avis des participants", level=2)
+        doc.add_paragraph(plan.method)
     if plan.figures:
         doc.add_heading("Chiffres clés", level=2)
         for figure in plan.figures:
@@ -215,6 +231,10 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
             backing = doc.add_paragraph()
             backing.add_run("Contributions : ").bold = True
             backing.add_run(f"{format_number(o.sources)} ({_origins(o.by_source)})")
+            if plan.method:
+                weighed = doc.add_paragraph()
+                weighed.add_run("Avis des participants : ").bold = True
+                weighed.add_run(drafting.stance_sentence(o.stances))
             if o.by_stance:
                 stances = doc.add_paragraph()
                 stances.add_run("Positions exprimées : ").bold = True
@@ -262,6 +282,8 @@ def markdown_text(plan: StrategyPlan) -> str:
         f"{_origins(plan.contributions_by_source)}.",
         "",
     ]
+    if plan.method:
+        out += ["### Note de méthode : l'avis des participants", "", plan.method, ""]  # our own words
     if plan.figures:
         out += ["### Chiffres clés", "", *[f"- {md_escape(f)}" for f in plan.figures], ""]
     for theme in plan.themes:
@@ -271,6 +293,8 @@ def markdown_text(plan: StrategyPlan) -> str:
             if o.body:
                 out += [md_escape(o.body), ""]
             out += [f"**Contributions :** {format_number(o.sources)} ({_origins(o.by_source)})", ""]
+            if plan.method:
+                out += [f"**Avis des participants :** {drafting.stance_sentence(o.stances)}", ""]
             if o.by_stance:
                 out += [f"**Positions exprimées :** {_stances(o.by_stance)}", ""]
             out += [f"> « {md_escape(q)} »\n" for q in o.quotes]

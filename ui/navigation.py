@@ -132,6 +132,14 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.CIRCUIT,
     ),
     PageSpec(
+        "app_pages/vote_admin.py",
+        "Pilotage du vote",
+        ":material/how_to_vote:",
+        "pilotage-vote",
+        "En direct",
+        Permission.VOTE,
+    ),
+    PageSpec(
         "app_pages/admin_stands.py",
         "Stands du circuit",
         ":material/storefront:",

@@ -101,11 +101,13 @@ def test_excel_has_summary_theme_and_source_sheets_with_filters_and_frozen_heade
     book = openpyxl.load_workbook(io.BytesIO(data))
     names = book.sheetnames
     assert names[0] == "Synthèse"
-    # The summary, the three themes with contributions, the three origins.
-    assert len(names) == 7 and sum(n.startswith("Origine - ") for n in names) == 3
+    # The summary, the three themes with contributions, the three origins, the stances on the orientations.
+    assert len(names) == 8 and sum(n.startswith("Origine - ") for n in names) == 3
     assert any(n.startswith("Origine - Questionnaire") for n in names)
-    values = [c for ws in book.worksheets[1:] for row in ws.iter_rows(values_only=True) for c in row if c]
-    for ws in book.worksheets[1:]:
+    assert names[-1] == data_export.STANCE_SHEET
+    contribution_sheets = book.worksheets[1:-1]
+    values = [c for ws in contribution_sheets for row in ws.iter_rows(values_only=True) for c in row if c]
+    for ws in contribution_sheets:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
         assert ws.cell(1, 1).value == "Reçu"
@@ -255,7 +257,9 @@ def test_each_editions_data_exports_hold_none_of_the_others(
         )
         cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
         assert other.mark not in "\n".join(cells) and own.mark in "\n".join(cells)
-        theme_sheets = [n for n in book.sheetnames[1:] if not n.startswith("Origine - ")]
+        theme_sheets = [
+            n for n in book.sheetnames[1:] if not n.startswith("Origine - ") and n != data_export.STANCE_SHEET
+        ]
         assert set(theme_sheets) <= {label[:31] for label in own.short_labels}
         assert not any(label in cells for label in other.short_labels)
         summary = {row[0]: row[1] for row in book["Synthèse"].iter_rows(values_only=True)}
