@@ -175,6 +175,7 @@ class RoomLog:
     abandoned: int = 0
     reads: list[float] = field(default_factory=list)
     read_errors: int = 0
+    loads: list[float] = field(default_factory=list)  # the machine's 1-minute load, sampled every 10 s
 
 
 def plan_room(
@@ -300,6 +301,13 @@ def _phone(engine: Engine, phone: Phone, origin: throttle.Origin, clock: RoomClo
                 log.doubles_counted_once += 1
 
 
+def _load_sampler(log: RoomLog, stop: threading.Event) -> None:
+    """Other programs share the machine: the load seen during the room is reported beside its figures."""
+    log.loads.append(os.getloadavg()[0])
+    while not stop.wait(10):
+        log.loads.append(os.getloadavg()[0])
+
+
 def _reader(engine: Engine, clock: RoomClock, log: RoomLog, stop: threading.Event) -> None:
     """An organiser's verdict page refreshing every 2 s while the room votes."""
     while not stop.wait(READ_EVERY_S / clock.scale):
@@ -339,6 +347,7 @@ def run_room(engine: Engine, *, participants: int = PARTICIPANTS, window_s: floa
     clock = RoomClock(window_s)
     stop = threading.Event()
     readers = [threading.Thread(target=_reader, args=(engine, clock, log, stop)) for _ in range(READERS)]
+    readers.append(threading.Thread(target=_load_sampler, args=(log, stop)))
     threads = [threading.Thread(target=_phone, args=(engine, p, origin, clock, log)) for p in phones]
     load_start = os.getloadavg()[0]
     cpu_start = time.process_time()
@@ -832,7 +841,9 @@ def run_stances(engine: Engine, connect_raw: Callable[[], Any], dialect: str, n:
     extra = taps_on_top(engine, seeded["tokens"], seeded["day"])
     checks = stance_checks(engine)
     now = seeded["day"] + timedelta(hours=DAY_HOURS / 2)
+    load_start = os.getloadavg()[0]
     measured = measure_refresh(engine, connect_raw, dialect, now)
+    measured["loads"] = (load_start, os.getloadavg()[0])
     with session_scope(engine) as session:
         summary = verdict.vote_summary(session=session, edition_id=EDITION_ID)
         tally_rows = int(session.exec(select(func.count()).select_from(VoteTally)).one())
@@ -869,7 +880,9 @@ def room_lines(name: str, r: dict[str, Any]) -> list[str]:
             else " (temps réel)"
         )
         + f" ; durée {format_number(r['wall'], 0)} s, CPU du processus {format_number(r['cpu'] * 100, 0)} % d'un cœur, "
-        f"charge (1 min) {format_number(r['load_start'], 2)} → {format_number(r['load_end'], 2)}.",
+        f"charge (1 min) {format_number(r['load_start'], 2)} au début, {format_number(r['load_end'], 2)} à la fin, "
+        f"{format_number(statistics.median(log.loads), 2)} en médiane et {format_number(max(log.loads), 2)} au "
+        "plus (relevée toutes les 10 s ; au-delà de 2, d'autres programmes se partagent les 2 cœurs).",
         "",
         "| Mesure (ms) | n | médiane | p95 | p99 | max |",
         "|---|---:|---:|---:|---:|---:|",
@@ -930,7 +943,8 @@ def stance_lines(name: str, r: dict[str, Any]) -> list[str]:
         f"par quart d'heure. Cumuls = GROUP BY des lignes : "
         f"{'oui' if r['checks']['rollup_equal'] and r['checks']['time_rollup_equal'] else '**NON**'} ; "
         f"mêmes chiffres des deux côtés pour chaque appel : "
-        f"{'oui' if not r['mismatched'] else '**NON** (' + ', '.join(r['mismatched']) + ')'}.",
+        f"{'oui' if not r['mismatched'] else '**NON** (' + ', '.join(r['mismatched']) + ')'}. Charge (1 min) "
+        f"{format_number(r['loads'][0], 2)} avant la mesure, {format_number(r['loads'][1], 2)} après.",
         "",
         "| Appel de la page (application, sur les cumuls) | médiane | p95 | GROUP BY à la main sur les avis | médiane "
         "| p95 | rapport des médianes |",
@@ -1063,15 +1077,18 @@ def reading(results: dict[str, Any]) -> str:
             f"**{c['lost']} avis perdu(s)**, {log.abandoned} appui(s) abandonné(s) ; cumuls et verdict égaux au "
             f"GROUP BY des avis en base : {'oui' if exact else '**NON**'} ; appuis doublés comptés une fois : "
             f"{log.doubles_counted_once} sur {log.doubles} ; {sum(log.throttled.values())} refus du plafond par "
-            "adresse."
+            f"adresse ; charge de la machine pendant la salle : {format_number(statistics.median(log.loads), 1)} en "
+            f"médiane, {format_number(max(log.loads), 1)} au plus (la queue des temps d'écriture la suit)."
         )
     if "room_sqlite" in results:
         r = results["room_sqlite"]
         per_phone = r["log"].changed / r["phones"]
+        peak = max(Counter(int(at // 60) for at in r["log"].saved_at).values())
         short, hourly = shipped_room_origin().writes
         parts.append(
             f"- Plafonds par adresse : la salle entière derrière une adresse fait en moyenne "
-            f"{format_number(r['log'].changed / REAL_WINDOW_S * 10, 0)} écritures comptées par 10 s, loin des "
+            f"{format_number(r['log'].changed / REAL_WINDOW_S * 10, 0)} écritures comptées par 10 s, "
+            f"{format_number(peak / 6, 0)} sur sa minute la plus chargée, sous les "
             f"{format_number(short.max_events)} (un appui qui répète l'avis déjà enregistré n'est pas compté). Mais "
             f"chaque téléphone en compte {format_number(per_phone, 1)} : les {SIZED_FOR} personnes pour lesquelles les "
             f"plafonds sont dimensionnés, votant dans la même heure, feraient à elles seules "
@@ -1093,17 +1110,18 @@ def reading(results: dict[str, Any]) -> str:
             f"- {name}, {format_number(r['stances'])} avis : un rafraîchissement complet coûte {_ms(a)} ms "
             f"(médiane, p95 {_ms(p95)} ms) sur les cumuls, contre {_ms(b)} ms pour les mêmes chiffres comptés à la "
             f"main sur les lignes d'avis (rapport {format_number(a / b, 2)}) ; le verdict sans filtre seul : "
-            f"{_ms(verdict_app)} ms contre {_ms(verdict_raw)} ms. Les cumuls lisent "
-            f"{format_number(r['tally_rows'] + r['time_rows'])} lignes quel que soit le nombre d'avis ; le GROUP BY "
-            "à la main parcourt toutes les lignes d'avis et grandit avec elles. Côté application, chaque appel paie "
-            "aussi l'ouverture d'une session du pool et l'ORM (les appels de moins d'une milliseconde à la main en "
-            "coûtent une ou deux), et `verdict_over_time` met en forme un tableau pandas."
+            f"{_ms(verdict_app)} ms contre {_ms(verdict_raw)} ms. Les cumuls tiennent ici "
+            f"{format_number(r['tally_rows'] + r['time_rows'])} lignes, bornées par les combinaisons (orientation, "
+            "réponse, origine, type d'acteur, département) et les quarts d'heure, pas par le nombre d'avis ; le "
+            "GROUP BY à la main parcourt toutes les lignes d'avis et grandit avec elles. Côté application, chaque "
+            "appel paie aussi l'ouverture d'une session du pool et l'ORM (les appels de moins d'une milliseconde à "
+            "la main en coûtent une ou deux), et `verdict_over_time` met en forme un tableau pandas."
         )
     parts.append(
         "- Ce qui n'est pas mesuré ici : le rerun Streamlit autour de chaque appui et de la page du verdict "
         "(réseau, WebSocket, dessin des graphiques) : la page « Verdict de la salle » n'est pas encore dans cette "
-        "branche ; les 300 téléphones et les deux pages de lecture tournent dans un seul processus Python, comme "
-        "dans un serveur Streamlit unique (sur SQLite, les écritures d'un processus attendent leur tour sur un "
+        f"branche ; les {PARTICIPANTS} téléphones et les deux pages de lecture tournent dans un seul processus "
+        "Python, comme dans un serveur Streamlit unique (sur SQLite, les écritures d'un processus attendent leur tour sur un "
         "verrou, puis la base) ; les 2 cœurs de la machine portent aussi le serveur PostgreSQL pendant ses mesures."
     )
     return "\n".join(parts)
