@@ -1121,7 +1121,8 @@ def reading(results: dict[str, Any]) -> str:
         "- Ce qui n'est pas mesuré ici : le rerun Streamlit autour de chaque appui et de la page du verdict "
         "(réseau, WebSocket, dessin des graphiques) : la page « Verdict de la salle » n'est pas encore dans cette "
         f"branche ; les {PARTICIPANTS} téléphones et les deux pages de lecture tournent dans un seul processus "
-        "Python, comme dans un serveur Streamlit unique (sur SQLite, les écritures d'un processus attendent leur tour sur un "
-        "verrou, puis la base) ; les 2 cœurs de la machine portent aussi le serveur PostgreSQL pendant ses mesures."
+        "Python, comme dans un serveur Streamlit unique (sur SQLite, les écritures d'un processus attendent leur "
+        "tour sur un verrou, puis la base) ; les 2 cœurs de la machine portent aussi le serveur PostgreSQL "
+        "pendant ses mesures."
     )
     return "\n".join(parts)
