@@ -136,6 +136,10 @@ def shipped_room_origin() -> throttle.Origin:
             throttle.Window(d["address_writes_per_10s"], 10),
             throttle.Window(d["address_writes_per_hour"], 3_600),
         ),
+        stances=(
+            throttle.Window(d["address_stances_per_10s"], 10),
+            throttle.Window(d["address_stances_per_hour"], 3_600),
+        ),
     )
 
 

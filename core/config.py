@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     address_new_passports_per_hour: int = Field(default=1_200, ge=1)
     address_writes_per_10s: int = Field(default=200, ge=1)
     address_writes_per_hour: int = Field(default=15_000, ge=1)
+    # Stances on the orientations (one tap each), counted apart from the writes above (services.throttle).
+    address_stances_per_10s: int = Field(default=4_000, ge=1)
+    address_stances_per_hour: int = Field(default=32_000, ge=1)
     restore_failures_per_address: int = Field(default=30, ge=1)
     restore_failures_overall: int = Field(default=300, ge=1)
 

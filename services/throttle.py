@@ -70,6 +70,10 @@ NEW_PASSPORTS = (Window(40, 10), Window(1_200, 3_600))
 # average; 200 is three times that. A day is about 800 x (3 contributions + 15 supports + 15 visits) = 26 400
 # writes; 15 000 an hour leaves room for half the day's writes in one hour.
 ANONYMOUS_WRITES = (Window(200, 10), Window(15_000, 3_600))
+# Stances on the orientations (services.votes), counted apart from the other writes: a room of 800 giving a
+# stance on each of 17 orientations is 13 600 taps, most in the minutes after the plenary, and they must not
+# use up the budget of contributions. 5 per person per 10 s for 800 people, 40 per person per hour.
+STANCES = (Window(4_000, 10), Window(32_000, 3_600))
 # Wrong passport-restore codes. A code is 8 signs of 25 (25^8 = 1.5 x 10^11 codes), so guessing is hopeless
 # while guesses are few. Per browser session: 5 in 10 minutes (a person who mistypes retries, then waits).
 # Per address: 30 in 10 minutes (a room restoring passports makes a handful). Overall: 300 in 10 minutes,
@@ -89,6 +93,7 @@ class Origin:
     key: str
     new_passports: tuple[Window, ...] = NEW_PASSPORTS
     writes: tuple[Window, ...] = ANONYMOUS_WRITES
+    stances: tuple[Window, ...] = STANCES
     restore_failures: tuple[Window, ...] = RESTORE_PER_ORIGIN
     restore_failures_overall: tuple[Window, ...] = RESTORE_OVERALL
 

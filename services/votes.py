@@ -328,7 +328,7 @@ def cast_vote(
         stored = _stored_vote(session, orientation.id or 0, known.id)
         if stored is not None and stored.choice == choice:
             return VoteReceipt(orientation_id, choice, choice, changed=False)
-    count_anonymous_write(session=session, origin=throttle_origin, now=now)
+    _count_stance(session, throttle_origin, now)
     ref = get_or_create_participant(
         session=session,
         device_token=device_token,
@@ -417,6 +417,21 @@ def cast_vote(
         session.add(participant)
     session.flush()
     return VoteReceipt(orientation_id, choice, previous_choice, changed=True)
+
+
+# The per-address ceiling on stances (services.throttle.STANCES), apart from the ceiling on other writes.
+STANCE_SCOPE = "anonymous.stance"
+STANCES_HELD = (
+    "Beaucoup d'avis arrivent en même temps depuis votre réseau. Rien n'est perdu : touchez de nouveau votre "
+    "réponse dans {wait}."
+)
+
+
+def _count_stance(session: Session, origin: throttle.Origin | None, now: datetime | None) -> None:
+    if origin is not None:
+        throttle.take(
+            session=session, scope=STANCE_SCOPE, key=origin.key, windows=origin.stances, message=STANCES_HELD, now=now
+        )
 
 
 def my_votes(*, session: Session, device_token: str, edition_id: int | None = None) -> dict[int, str]:

@@ -107,6 +107,10 @@ def origin_for(key: str) -> throttle.Origin:
             throttle.Window(s.address_new_passports_per_hour, 3_600),
         ),
         writes=(throttle.Window(s.address_writes_per_10s, 10), throttle.Window(s.address_writes_per_hour, 3_600)),
+        stances=(
+            throttle.Window(s.address_stances_per_10s, 10),
+            throttle.Window(s.address_stances_per_hour, 3_600),
+        ),
         restore_failures=(throttle.Window(s.restore_failures_per_address, 600),),
         restore_failures_overall=(throttle.Window(s.restore_failures_overall, 600),),
     )

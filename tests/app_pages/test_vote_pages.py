@@ -14,9 +14,8 @@ from models import Contribution, Edition, Orientation, OrientationVote, Stand, T
 from services import votes
 from services.codes import device_token
 from services.exports import md_escape
-from services.participants import WRITES_HELD
 from services.permissions import CONSOLE_ACTOR
-from services.votes import BallotItem
+from services.votes import STANCES_HELD, BallotItem
 from tests.app_pages.helpers import app_as, texts
 from tests.app_pages.test_contribute import BODY, fill, send
 from tests.app_pages.test_output_safety import markdown_strings, plain_strings
@@ -228,13 +227,13 @@ def test_an_archived_edition_shows_a_notice_and_results_only() -> None:
 
 
 def test_a_throttled_tap_is_refused_with_the_throttle_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ESS_ADDRESS_WRITES_PER_10S", "1")
+    monkeypatch.setenv("ESS_ADDRESS_STANCES_PER_10S", "1")
     get_settings.cache_clear()
     items, token = ballot(), device_token()
     at = tap(open_page(token=token), items[0].id, AGREE)
     tap(at, items[1].id, AGREE)
     assert stances(token) == {items[0].id: AGREE}
-    held = WRITES_HELD.split("{")[0]
+    held = STANCES_HELD.split("{")[0]
     assert [w.value for w in at.warning if w.value.startswith(held)]  # the throttle's own French sentence
     assert "Orientation 2 sur 17" in progress(at)  # the card stays: touch again in a moment
 

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from db.engine import session_scope
 from models import Contribution, OrientationVote, PaperBallot, Participant, VoteTally, VoteTallyTime
-from services import verdict, votes
+from services import throttle, verdict, votes
 from services.codes import device_token
 from services.errors import NotFoundError, PermissionDenied, ValidationError
 from services.permissions import CONSOLE_ACTOR
@@ -391,3 +391,17 @@ def test_only_staff_whose_role_allows_it_control_the_vote(store_engine: Engine) 
             actor="nobody",
             batch=votes.new_paper_batch(),
         )
+
+
+def test_stances_have_their_own_ceiling_per_address_apart_from_contributions(store_engine: Engine) -> None:
+    items = ballot(store_engine)
+    room = throttle.Origin(
+        key="venue", writes=(throttle.Window(1, 10),), stances=(throttle.Window(3, 10),)
+    )  # a contribution budget used up does not stop the vote
+    token = device_token()
+    for item in items[:3]:
+        vote(store_engine, token, item.id, AGREE, throttle_origin=room)
+    with pytest.raises(throttle.Throttled) as held:
+        vote(store_engine, token, items[3].id, AGREE, throttle_origin=room)
+    assert str(held.value.message).startswith(votes.STANCES_HELD.split("{")[0])
+    vote(store_engine, token, items[0].id, AGREE, throttle_origin=room)  # a repeated tap is never held
