@@ -14,10 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from models import OrientationVote, PaperBallot, Participant, VoteTally, VoteTallyTime
+from models import OrientationVote, Participant, VoteTally, VoteTallyTime
 from services import data_export, demo, drafting, strategy_document, verdict, votes
 from services.codes import device_token
 from services.permissions import CONSOLE_ACTOR
+from tests.services.test_votes import raw_counts
 
 PCT = "\u00a0%"
 
@@ -146,24 +147,6 @@ def test_a_formula_like_orientation_title_is_neutralised_in_the_sheet(store_engi
     titles = [r[2] for r in book[data_export.STANCE_SHEET].iter_rows(min_row=2, values_only=True)]
     assert '\'=HYPERLINK("http://exemple.invalid";"clic")' in titles
     assert not any(str(t).startswith("=") for t in titles)
-
-
-def raw_counts(session: Session) -> dict[tuple[int, str], int]:
-    """A hand-written GROUP BY over the stored stances and the paper ballots still counted."""
-    counts: dict[tuple[int, str], int] = {}
-    for o, c, n in session.exec(
-        select(OrientationVote.orientation_id, OrientationVote.choice, func.count()).group_by(
-            col(OrientationVote.orientation_id), col(OrientationVote.choice)
-        )
-    ).all():
-        counts[(o, c)] = counts.get((o, c), 0) + int(n)
-    for o, c, n in session.exec(
-        select(PaperBallot.orientation_id, PaperBallot.choice, func.sum(PaperBallot.count))
-        .where(col(PaperBallot.withdrawn_at).is_(None))
-        .group_by(col(PaperBallot.orientation_id), col(PaperBallot.choice))
-    ).all():
-        counts[(o, c)] = counts.get((o, c), 0) + int(n)
-    return {k: v for k, v in counts.items() if v}
 
 
 def verdict_counts(session: Session) -> dict[tuple[int, str], int]:
