@@ -35,6 +35,7 @@ MARKERS = {
     "questionnaire": "Questionnaire aux acteurs",
     "direct": "En direct",
     "verdict": "Verdict de la salle",
+    "pilotage-vote": "Pilotage du vote",
     "projecteur": "Toutes thématiques",
     "compte": "Mon compte",
     "saisie": "Saisie groupée",
