@@ -198,7 +198,7 @@ def _upsert(
     return False, updated, tuple(skipped)
 
 
-def load_departements(*, session: Session) -> int:
+def load_departements(session: Session) -> int:
     """Every French département from the national list (and « hors région »); returns how many were added."""
     added = 0
     rows: list[tuple[str, str, str | None]] = [(d.code, d.name, r.code) for r in geo.regions() for d in r.departements]
@@ -209,7 +209,7 @@ def load_departements(*, session: Session) -> int:
     return added
 
 
-def load_pack(*, session: Session, pack: Pack) -> tuple[int, ReferenceLoadReport]:
+def load_pack(session: Session, *, pack: Pack) -> tuple[int, ReferenceLoadReport]:
     """Create the pack's edition or bring it up to the pack; (edition id, report). Staff edits are kept.
 
     Staff change projects (update_ptce) and stands (save_stand, the CSV import, move_stand) in the app; a
@@ -329,7 +329,7 @@ def read_pack_file(path: Path) -> Pack:
     return read_pack(path.read_bytes())
 
 
-def load_reference_data(*, session: Session, directory: Path = PACKS_DIR) -> ReferenceLoadReport:
+def load_reference_data(session: Session, *, directory: Path = PACKS_DIR) -> ReferenceLoadReport:
     """The national départements and every startup pack (startup.yaml): what `make run` starts with."""
     total = ReferenceLoadReport()
     for path in startup_packs(directory):
@@ -343,7 +343,7 @@ def load_reference_data(*, session: Session, directory: Path = PACKS_DIR) -> Ref
 
 
 def reload_reference_data(
-    *, session: Session, actor: str, edition_id: int, directory: Path = PACKS_DIR
+    session: Session, *, actor: str, edition_id: int, directory: Path = PACKS_DIR
 ) -> ReferenceLoadReport:
     """« Recharger » an edition from its shipped pack: only an account allowed to edit reference data, and the
     trail says who did."""

@@ -10,8 +10,8 @@ from models import AuditEvent
 
 
 def record_audit_event(
-    *,
     session: Session,
+    *,
     actor: str,
     action: str,
     entity_type: str,
@@ -32,8 +32,37 @@ def record_audit_event(
     )
 
 
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity_id: str | int | None = None,
+    *,
+    entity_type: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Record one staff action in the caller's transaction: the one way services write the audit trail.
+
+    Naming rule: `action` is "<entity>.<verb>" in lower case ("orientation.move", "user.create",
+    "vote.paper.withdraw"); the entity type is the part before the first dot unless the stored table
+    name differs (`entity_type="staffuser"`). An id not known yet (None) is stored as "".
+    """
+    if "." not in action or action != action.lower():
+        raise ValueError(f"audit action {action!r} must read '<entity>.<verb>' in lower case")
+    record_audit_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type=entity_type or action.split(".", 1)[0],
+        entity_id="" if entity_id is None else entity_id,
+        before=before,
+        after=after,
+    )
+
+
 def list_audit_events(
-    *, session: Session, entity_type: str | None = None, entity_id: str | int | None = None, limit: int = 200
+    session: Session, *, entity_type: str | None = None, entity_id: str | int | None = None, limit: int = 200
 ) -> list[AuditEvent]:
     """Latest events first, optionally for one record."""
     stmt = select(AuditEvent)

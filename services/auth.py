@@ -141,8 +141,8 @@ def _get_user(session: Session, username: str) -> StaffUser | None:
 
 
 def create_user(
-    *,
     session: Session,
+    *,
     username: str,
     password: str,
     role: str,
@@ -192,16 +192,16 @@ def create_user(
     return StaffAccount.of(user)
 
 
-def count_admins(*, session: Session) -> int:
+def count_admins(session: Session) -> int:
     stmt = select(func.count()).select_from(StaffUser).where(StaffUser.role == Role.ADMIN.value, StaffUser.active)
     return int(session.exec(stmt).one())
 
 
-def list_users(*, session: Session) -> list[StaffAccount]:
+def list_users(session: Session) -> list[StaffAccount]:
     return [StaffAccount.of(u) for u in session.exec(select(StaffUser).order_by(col(StaffUser.username))).all()]
 
 
-def get_account(*, session: Session, username: str) -> StaffAccount | None:
+def get_account(session: Session, *, username: str) -> StaffAccount | None:
     user = _get_user(session, username)
     return StaffAccount.of(user) if user and user.active else None
 
@@ -403,7 +403,7 @@ def _close_attempt(session: Session, pending: _PendingLogin, *, matches: bool, n
     return LoginResult(True, account=StaffAccount.of(user, signed_in_at=now))
 
 
-def session_account(*, session: Session, account: StaffAccount) -> StaffAccount | None:
+def session_account(session: Session, *, account: StaffAccount) -> StaffAccount | None:
     """The account as the store has it now for an open browser session, or None if the session is over.
 
     Over: the account was deactivated or deleted, or its cookies were revoked (logout, password change)
@@ -416,7 +416,7 @@ def session_account(*, session: Session, account: StaffAccount) -> StaffAccount 
     return StaffAccount.of(user, signed_in_at=signed_in_at)
 
 
-def revoke_login_cookies(*, session: Session, username: str, now: datetime | None = None) -> None:
+def revoke_login_cookies(session: Session, *, username: str, now: datetime | None = None) -> None:
     """Refuse from now on every login cookie issued to this user so far (logout, password change)."""
     user = _get_user(session, username)
     if user is None:
@@ -426,7 +426,7 @@ def revoke_login_cookies(*, session: Session, username: str, now: datetime | Non
 
 
 def change_password(
-    *, session: Session, username: str, new_password: str, actor: str, old_password: str | None = None
+    session: Session, *, username: str, new_password: str, actor: str, old_password: str | None = None
 ) -> StaffAccount:
     """Set a new password (checking the old one when given) and revoke existing cookies.
 
@@ -453,7 +453,7 @@ def change_password(
 
 
 def update_user(
-    *, session: Session, username: str, actor: str, role: str | None = None, active: bool | None = None
+    session: Session, *, username: str, actor: str, role: str | None = None, active: bool | None = None
 ) -> StaffAccount:
     """Change a user's role or active flag, never leaving the app without an active admin."""
     require_permission(session=session, actor=actor, permission=Permission.USERS)
@@ -507,7 +507,7 @@ _CLOCK_LEEWAY_S = 60
 
 
 def account_from_cookie(
-    *, session: Session, token: str | None, cookie_key: str, now: datetime | None = None
+    session: Session, *, token: str | None, cookie_key: str, now: datetime | None = None
 ) -> StaffAccount | None:
     """The account a login cookie stands for, or None if invalid, expired or revoked.
 

@@ -51,8 +51,8 @@ STAND_GONE = "Ce stand n'existe pas ou n'est plus ouvert."
 
 
 def record_stand_visit(
-    *,
     session: Session,
+    *,
     participant_id: int,
     stand_code: str,
     at: datetime | None = None,
@@ -178,7 +178,7 @@ def normalise_stand_code(code: str | None) -> str:
     return cleaned if 0 < len(cleaned) <= 20 and cleaned.isascii() and cleaned.replace("-", "").isalnum() else ""
 
 
-def get_stand_page(*, session: Session, code: str, edition_id: int | None = None) -> StandPage | None:
+def get_stand_page(session: Session, *, code: str, edition_id: int | None = None) -> StandPage | None:
     """An open stand of the edition by its code, or None for an unknown or closed one."""
     cleaned = normalise_stand_code(code)
     if not cleaned:
@@ -188,13 +188,13 @@ def get_stand_page(*, session: Session, code: str, edition_id: int | None = None
     return found[0] if found else None
 
 
-def list_circuit(*, session: Session, include_closed: bool = False, edition_id: int | None = None) -> list[StandPage]:
+def list_circuit(session: Session, *, include_closed: bool = False, edition_id: int | None = None) -> list[StandPage]:
     """The edition's stands in circuit order (open ones only unless asked)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     return _stand_pages(session, edition) if include_closed else _stand_pages(session, edition, col(Stand.active))
 
 
-def has_visited(*, session: Session, device_token: str, stand_code: str, edition_id: int | None = None) -> bool:
+def has_visited(session: Session, *, device_token: str, stand_code: str, edition_id: int | None = None) -> bool:
     """True if this phone's passport of the edition already holds this stand (no write)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     participant_id = participant_id_for_token(session=session, device_token=device_token, edition_id=edition)
@@ -214,8 +214,8 @@ def has_visited(*, session: Session, device_token: str, stand_code: str, edition
 
 
 def visit_stand(
-    *,
     session: Session,
+    *,
     device_token: str,
     stand_code: str,
     is_demo: bool = False,
@@ -268,7 +268,7 @@ def _contribution_count(session: Session, participant_id: int, edition_id: int) 
     return int(session.exec(stmt).one())
 
 
-def required_theme_ids(*, session: Session, edition_id: int | None = None) -> list[int]:
+def required_theme_ids(session: Session, *, edition_id: int | None = None) -> list[int]:
     """The themes the treasure asks a stand of: the edition's themes that have an open stand on the circuit,
     in the edition's order, whatever their number (a theme without any stand cannot be asked for)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -281,7 +281,7 @@ def required_theme_ids(*, session: Session, edition_id: int | None = None) -> li
     return [t for t in session.exec(stmt).all() if t is not None]
 
 
-def is_complete(*, session: Session, participant_id: int) -> bool:
+def is_complete(session: Session, *, participant_id: int) -> bool:
     """The rule: a stand of each theme of the passport's edition visited, and at least one contribution to it."""
     row = session.get(Participant, participant_id)
     if row is None:
@@ -294,7 +294,7 @@ def is_complete(*, session: Session, participant_id: int) -> bool:
     )
 
 
-def award_treasure_if_complete(*, session: Session, participant_id: int) -> bool:
+def award_treasure_if_complete(session: Session, *, participant_id: int) -> bool:
     """Give the participant a treasure code the first time the rule holds; True only that first time.
 
     Never in an edition that is not open: an archived conference's passports are a record.
@@ -323,7 +323,7 @@ def award_treasure_if_complete(*, session: Session, participant_id: int) -> bool
     raise RuntimeError("could not allocate a unique treasure code")
 
 
-def passport(*, session: Session, device_token: str, edition_id: int | None = None) -> Passport:
+def passport(session: Session, *, device_token: str, edition_id: int | None = None) -> Passport:
     """The phone's passport of the edition (empty for a token of another edition), awarding the treasure if a
     contribution completed it since the last visit."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -361,8 +361,8 @@ _OVERALL_KEY = "all"
 
 
 def restore_passport(
-    *,
     session: Session,
+    *,
     public_code: str,
     session_key: str,
     origin: throttle.Origin,
@@ -407,7 +407,7 @@ class TreasureCheck:
     public_code: str
 
 
-def check_treasure_code(*, session: Session, code: str, edition_id: int | None = None) -> TreasureCheck | None:
+def check_treasure_code(session: Session, *, code: str, edition_id: int | None = None) -> TreasureCheck | None:
     """The welcome desk's check: when this treasure code was found in the edition, or None if it does not exist."""
     cleaned = "".join(ch for ch in (code or "").upper() if ch.isalnum())
     if not cleaned:
@@ -473,7 +473,7 @@ def _quarter_start(value: int | str) -> datetime:
     return datetime.fromisoformat(f"{value[:13]}:{int(value[14:]) * 15:02d}").replace(tzinfo=UTC)
 
 
-def circuit_traffic(*, session: Session, include_demo: bool = True, edition_id: int | None = None) -> CircuitTraffic:
+def circuit_traffic(session: Session, *, include_demo: bool = True, edition_id: int | None = None) -> CircuitTraffic:
     """The edition's visits per stand, theme and quarter hour, unreached stands, visit→contribution conversion,
     treasures."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -696,7 +696,7 @@ def _edition_stand(session: Session, stand_id: int, edition_id: int) -> Stand:
 
 
 def save_stand(
-    *, session: Session, values: StandValues, actor: str, stand_id: int | None = None, edition_id: int | None = None
+    session: Session, *, values: StandValues, actor: str, stand_id: int | None = None, edition_id: int | None = None
 ) -> int:
     """Create a stand of the edition (stand_id None) or edit one of its stands; returns its id. Codes stay unique
     within the edition (another edition's S01 is no clash)."""
@@ -729,7 +729,7 @@ def save_stand(
     return stand.id
 
 
-def move_stand(*, session: Session, stand_id: int, offset: int, actor: str, edition_id: int | None = None) -> None:
+def move_stand(session: Session, *, stand_id: int, offset: int, actor: str, edition_id: int | None = None) -> None:
     """Move a stand up (-1) or down (+1) its edition's circuit; the edition's positions are renumbered 1, 2, 3…"""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     require_writable(session=session, edition_id=edition)
@@ -759,7 +759,7 @@ def move_stand(*, session: Session, stand_id: int, offset: int, actor: str, edit
 
 
 def import_stands_csv(
-    *, session: Session, content: bytes, actor: str, edition_id: int | None = None
+    session: Session, *, content: bytes, actor: str, edition_id: int | None = None
 ) -> StandImportReport:
     """Create or update the edition's stands from a CSV (UTF-8, ',' or ';'); bad rows are reported, good rows still
     saved. Codes (stands, themes, projects) are the edition's own."""
@@ -844,7 +844,7 @@ def import_stands_csv(
     return StandImportReport(created, updated, rejected)
 
 
-def export_stands_csv(*, session: Session, edition_id: int | None = None) -> bytes:
+def export_stands_csv(session: Session, *, edition_id: int | None = None) -> bytes:
     """The edition's stands as a CSV in the import's own columns (theme and project by code): edit, re-import."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = [
@@ -854,7 +854,7 @@ def export_stands_csv(*, session: Session, edition_id: int | None = None) -> byt
     return csv_bytes(CSV_COLUMNS, rows)
 
 
-def poster_stands(*, session: Session, edition_id: int | None = None) -> list[PosterStand]:
+def poster_stands(session: Session, *, edition_id: int | None = None) -> list[PosterStand]:
     """The edition's open stands as their posters need them (the QR code names the edition), in circuit order."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     row = session.get(Edition, edition)
@@ -865,7 +865,7 @@ def poster_stands(*, session: Session, edition_id: int | None = None) -> list[Po
     ]
 
 
-def list_ptce_codes(*, session: Session, edition_id: int | None = None) -> list[dict[str, str]]:
+def list_ptce_codes(session: Session, *, edition_id: int | None = None) -> list[dict[str, str]]:
     """The edition's projects (PTCE) a stand can be linked to: code and name."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(select(Ptce).where(col(Ptce.edition_id) == edition).order_by(col(Ptce.name))).all()

@@ -147,7 +147,7 @@ def _stances(session: Session, edition_id: int) -> dict[str, tuple[str, Counter[
     return out
 
 
-def compare_with_previous(*, session: Session, edition_id: int) -> Comparison:
+def compare_with_previous(session: Session, *, edition_id: int) -> Comparison:
     """This edition and the same Région's previous one, side by side (only this one if it is the first)."""
     current = get_edition(session=session, edition_id=edition_id)
     previous = previous_edition(session=session, edition_id=edition_id)

@@ -128,8 +128,8 @@ class _Known:
 
 
 def check_author_fields(
-    *,
     session: Session,
+    *,
     name: str,
     organisation: str,
     actor_type: str | None,
@@ -361,8 +361,8 @@ def _check_rate(session: Session, participant_id: int, limit: RateLimit) -> None
 
 
 def submit_contribution(
-    *,
     session: Session,
+    *,
     draft: ContributionDraft,
     rate_limit: RateLimit | None = None,
     edition_id: int | None = None,
@@ -406,8 +406,8 @@ def submit_contribution(
 
 
 def submit_from_device(
-    *,
     session: Session,
+    *,
     device_token: str,
     draft: ContributionDraft,
     rate_limit: RateLimit | None = None,
@@ -446,8 +446,8 @@ class SupportReceipt:
 
 
 def support_contribution(
-    *,
     session: Session,
+    *,
     device_token: str,
     contribution_id: int,
     origin: Origin | None = None,
@@ -541,7 +541,7 @@ def _shown_text(row: Contribution) -> str:
 
 
 def list_device_contributions(
-    *, session: Session, device_token: str, edition_id: int | None = None
+    session: Session, *, device_token: str, edition_id: int | None = None
 ) -> list[OwnContribution]:
     """What this phone sent to the edition, newest first (nothing for an unknown device)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -577,7 +577,7 @@ def list_device_contributions(
 
 
 def list_device_supports(
-    *, session: Session, device_token: str, edition_id: int | None = None
+    session: Session, *, device_token: str, edition_id: int | None = None
 ) -> list[SupportedContribution]:
     """The contributions of the edition this phone supported, newest support first."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -611,7 +611,7 @@ class StandContext:
     theme_id: int
 
 
-def find_open_stand(*, session: Session, code: str, edition_id: int | None = None) -> StandContext | None:
+def find_open_stand(session: Session, *, code: str, edition_id: int | None = None) -> StandContext | None:
     """An active stand of the edition by its code as printed on its QR code, or None (codes repeat across
     editions: S01 of one is not S01 of another)."""
     cleaned = (code or "").strip().upper()
@@ -626,7 +626,7 @@ def find_open_stand(*, session: Session, code: str, edition_id: int | None = Non
     return StandContext(row.id, row.code, row.name, row.theme_id)
 
 
-def count_contributions(*, session: Session, edition_id: int | None = None) -> int:
+def count_contributions(session: Session, *, edition_id: int | None = None) -> int:
     """Every contribution the edition received so far, whatever its source, except those moderation turned down."""
     themes = theme_ids(session=session, edition_id=resolve_edition_id(session=session, edition_id=edition_id))
     return int(
@@ -671,7 +671,7 @@ _BATCH_CHUNK = 500  # IN (...) lists and insert batches
 
 
 def submit_batch(
-    *, session: Session, drafts: Sequence[ContributionDraft], edition_id: int | None = None
+    session: Session, *, drafts: Sequence[ContributionDraft], edition_id: int | None = None
 ) -> list[BatchItem]:
     """Store every valid draft and report the refused ones with their messages; one bad item stops nothing.
 
@@ -797,7 +797,7 @@ class EntryRow:
 
 
 def list_entries_by(
-    *, session: Session, entered_by: str, limit: int = 20, edition_id: int | None = None
+    session: Session, *, entered_by: str, limit: int = 20, edition_id: int | None = None
 ) -> list[EntryRow]:
     """The latest contributions of the edition a staff member typed in, to check a batch at a glance."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)

@@ -132,8 +132,8 @@ def _public_author(display_mode: str, name: str, organisation: str) -> tuple[str
 
 
 def contribution_table(
-    *,
     session: Session,
+    *,
     actor: str,
     anonymised: bool = True,
     include_rejected: bool = False,
@@ -258,8 +258,8 @@ def contribution_table(
 
 
 def csv_export(
-    *,
     session: Session,
+    *,
     actor: str,
     anonymised: bool = True,
     include_rejected: bool = False,
@@ -301,8 +301,8 @@ def _summary_rows(table: ExportTable) -> Iterator[Sequence[object]]:
 
 
 def excel_export(
-    *,
     session: Session,
+    *,
     actor: str,
     anonymised: bool = True,
     include_rejected: bool = False,
@@ -315,7 +315,7 @@ def excel_export(
     return excel_bytes(table, stances=stance_rows(session=session, edition_id=edition_id))
 
 
-def stance_rows(*, session: Session, edition_id: int | None = None) -> list[tuple[object, ...]]:
+def stance_rows(session: Session, *, edition_id: int | None = None) -> list[tuple[object, ...]]:
     """The sheet « Avis sur les orientations »: per orientation on the ballot, its counts per answer and verdict.
 
     Read from the rollups (services/verdict.py): the file holds counts, no device token, no participant id.
@@ -430,8 +430,8 @@ def _write(sheet: object, r: int, c: int, value: object, cell_format: object | N
 
 
 def record_export(
-    *,
     session: Session,
+    *,
     actor: str,
     kind: str,
     anonymised: bool,

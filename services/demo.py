@@ -115,7 +115,7 @@ def _edition(session: Session, edition_id: int | None) -> Edition:
 
 
 def seed_demo(
-    *, session: Session, seed: int = 2016, participants: int = 120, edition_id: int | None = None
+    session: Session, *, seed: int = 2016, participants: int = 120, edition_id: int | None = None
 ) -> DemoReport:
     """Create the demo day of an edition (the default one by default); run again, it adds nothing (demo rows are
     removed first by `remove_demo`). Refused for an archived edition."""
@@ -241,8 +241,8 @@ def _profile(index: int) -> tuple[float, ...]:
 
 
 def _seed_votes(
-    *,
     session: Session,
+    *,
     rng: random.Random,
     seed: int,
     edition: Edition,
@@ -325,7 +325,7 @@ def _seed_votes(
 
 
 def _seed_questionnaire(
-    *, session: Session, rng: random.Random, seed: int, edition: Edition, departements: list[str], day: datetime
+    session: Session, *, rng: random.Random, seed: int, edition: Edition, departements: list[str], day: datetime
 ) -> tuple[int, int]:
     questionnaire = session.exec(
         select(Questionnaire).where(Questionnaire.edition_id == edition.id).order_by(col(Questionnaire.id))
@@ -407,7 +407,7 @@ def _seed_questionnaire(
     return responses, contributions
 
 
-def remove_demo(*, session: Session, edition_id: int | None = None) -> dict[str, int]:
+def remove_demo(session: Session, *, edition_id: int | None = None) -> dict[str, int]:
     """Delete every demo row of an edition (and what hangs off it), leaving real data and other editions untouched."""
     edition = _edition(session, edition_id)
     assert edition.id is not None

@@ -75,7 +75,7 @@ def _get(session: Session, orientation_id: int, edition_id: int | None, *, write
     return row
 
 
-def list_orientations(*, session: Session, theme_id: int, edition_id: int | None = None) -> list[OrientationView]:
+def list_orientations(session: Session, *, theme_id: int, edition_id: int | None = None) -> list[OrientationView]:
     """The draft of one theme of the edition, in its reading order."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
@@ -86,7 +86,7 @@ def list_orientations(*, session: Session, theme_id: int, edition_id: int | None
     return [_view(o) for o in rows]
 
 
-def get_orientation(*, session: Session, orientation_id: int, edition_id: int | None = None) -> OrientationView:
+def get_orientation(session: Session, *, orientation_id: int, edition_id: int | None = None) -> OrientationView:
     return _view(_get(session, orientation_id, edition_id))
 
 
@@ -124,8 +124,8 @@ def _add_version(session: Session, o: Orientation, actor: str, note: str) -> Non
 
 
 def edit_orientation(
-    *,
     session: Session,
+    *,
     orientation_id: int,
     title: str,
     body: str,
@@ -164,7 +164,7 @@ def edit_orientation(
 
 
 def add_orientation(
-    *, session: Session, theme_id: int, title: str, body: str, actor: str, edition_id: int | None = None
+    session: Session, *, theme_id: int, title: str, body: str, actor: str, edition_id: int | None = None
 ) -> OrientationView:
     """A new orientation at the end of its theme, status « nouvelle », version 1; its code is new in the edition."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -206,7 +206,7 @@ def add_orientation(
 
 
 def move_orientation(
-    *, session: Session, orientation_id: int, offset: int, actor: str, edition_id: int | None = None
+    session: Session, *, orientation_id: int, offset: int, actor: str, edition_id: int | None = None
 ) -> bool:
     """Move one orientation up (offset -1) or down (+1) in its theme; False at either end."""
     row = _get(session, orientation_id, edition_id, write=True)
@@ -250,7 +250,7 @@ class VersionView:
     created_at: datetime
 
 
-def list_versions(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[VersionView]:
+def list_versions(session: Session, *, orientation_id: int, edition_id: int | None = None) -> list[VersionView]:
     """Every version of an orientation, latest first."""
     _get(session, orientation_id, edition_id)
     rows = session.exec(
@@ -266,7 +266,7 @@ def _as_lines(v: VersionView) -> list[str]:
     return lines + v.body.splitlines()
 
 
-def diff_versions(*, session: Session, orientation_id: int, old: int, new: int, edition_id: int | None = None) -> str:
+def diff_versions(session: Session, *, orientation_id: int, old: int, new: int, edition_id: int | None = None) -> str:
     """A readable unified diff (difflib) between two versions of an orientation: '-' removed, '+' added."""
     versions = {
         v.version: v for v in list_versions(session=session, orientation_id=orientation_id, edition_id=edition_id)
@@ -304,7 +304,7 @@ class CommentView:
 
 
 def add_comment(
-    *, session: Session, orientation_id: int, body: str, actor: str, edition_id: int | None = None
+    session: Session, *, orientation_id: int, body: str, actor: str, edition_id: int | None = None
 ) -> CommentView:
     """A note between staff on an orientation (never published)."""
     _get(session, orientation_id, edition_id, write=True)
@@ -325,7 +325,7 @@ def add_comment(
     return CommentView(row.id or 0, row.author, row.body, row.created_at)
 
 
-def list_comments(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[CommentView]:
+def list_comments(session: Session, *, orientation_id: int, edition_id: int | None = None) -> list[CommentView]:
     _get(session, orientation_id, edition_id)
     rows = session.exec(
         select(OrientationComment)
@@ -340,8 +340,8 @@ def list_comments(*, session: Session, orientation_id: int, edition_id: int | No
 
 
 def link_sources(
-    *,
     session: Session,
+    *,
     orientation_id: int,
     actor: str,
     relation: str = LinkRelation.SUPPORTS.value,
@@ -396,7 +396,7 @@ def link_sources(
     return len(added)
 
 
-def unlink_source(*, session: Session, link_id: int, actor: str, edition_id: int | None = None) -> bool:
+def unlink_source(session: Session, *, link_id: int, actor: str, edition_id: int | None = None) -> bool:
     """Remove one traceability link (True once done)."""
     link = session.get(OrientationLink, link_id)
     if link is None:
@@ -444,7 +444,7 @@ class SourceSummary:
     by_relation: Counter[str] = field(default_factory=Counter)
 
 
-def orientation_sources(*, session: Session, orientation_id: int, edition_id: int | None = None) -> list[SourceRow]:
+def orientation_sources(session: Session, *, orientation_id: int, edition_id: int | None = None) -> list[SourceRow]:
     """Every contribution behind an orientation: participants' stances, staff links, members of linked groups."""
     _get(session, orientation_id, edition_id)
     return orientation_sources_many(session=session, orientation_ids=[orientation_id], edition_id=edition_id).get(
@@ -453,7 +453,7 @@ def orientation_sources(*, session: Session, orientation_id: int, edition_id: in
 
 
 def orientation_sources_many(
-    *, session: Session, orientation_ids: Sequence[int], edition_id: int | None = None
+    session: Session, *, orientation_ids: Sequence[int], edition_id: int | None = None
 ) -> dict[int, list[SourceRow]]:
     """`orientation_sources` for several orientations in four queries (the export's whole draft at once).
 
@@ -561,7 +561,7 @@ class FedOrientation:
 
 
 def contribution_orientations(
-    *, session: Session, contribution_id: int, edition_id: int | None = None
+    session: Session, *, contribution_id: int, edition_id: int | None = None
 ) -> list[FedOrientation]:
     """Which orientations a contribution fed: its author's stance, staff links, and links to its confirmed groups."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -606,7 +606,7 @@ class ThemeContribution:
 
 
 def theme_contributions(
-    *, session: Session, theme_id: int, limit: int = 2000, edition_id: int | None = None
+    session: Session, *, theme_id: int, limit: int = 2000, edition_id: int | None = None
 ) -> list[ThemeContribution]:
     """The theme's contributions that count (published or pending), with their confirmed group, oldest first
     (nothing for a theme of another edition)."""
@@ -696,7 +696,7 @@ def figures_of(v: Verdict, paper: Verdict | None = None) -> StanceFigures:
     )
 
 
-def stance_figures(*, session: Session, edition_id: int | None = None) -> dict[int, StanceFigures]:
+def stance_figures(session: Session, *, edition_id: int | None = None) -> dict[int, StanceFigures]:
     """Every orientation on the edition's ballot → its stance figures, read from the rollups (no stance row)."""
     everything = verdict_by_orientation(session=session, edition_id=edition_id)
     paper_only = VerdictFilter(origins=(VoteOrigin.PAPER.value,))

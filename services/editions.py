@@ -145,26 +145,26 @@ def _info(row: Edition) -> EditionInfo:
 # Reading editions
 
 
-def list_editions(*, session: Session) -> list[EditionInfo]:
+def list_editions(session: Session) -> list[EditionInfo]:
     """Every edition, the most recent first."""
     rows = session.exec(select(Edition).order_by(col(Edition.start_date).desc(), col(Edition.id).desc())).all()
     return [_info(r) for r in rows]
 
 
-def get_edition(*, session: Session, edition_id: int) -> EditionInfo:
+def get_edition(session: Session, *, edition_id: int) -> EditionInfo:
     row = session.get(Edition, edition_id)
     if row is None:
         raise NotFoundError("Cette édition n'existe pas.")
     return _info(row)
 
 
-def find_edition(*, session: Session, slug: str) -> EditionInfo | None:
+def find_edition(session: Session, *, slug: str) -> EditionInfo | None:
     """The edition a URL or a command line names, or None."""
     row = session.exec(select(Edition).where(Edition.slug == (slug or "").strip().lower())).first()
     return _info(row) if row is not None else None
 
 
-def default_edition(*, session: Session) -> EditionInfo | None:
+def default_edition(session: Session) -> EditionInfo | None:
     """The edition people reach without naming one: the one marked, else the latest open one, else the latest."""
     row = session.exec(select(Edition).where(col(Edition.is_default))).first()
     if row is None:
@@ -178,7 +178,7 @@ def default_edition(*, session: Session) -> EditionInfo | None:
     return _info(row) if row is not None else None
 
 
-def previous_edition(*, session: Session, edition_id: int) -> EditionInfo | None:
+def previous_edition(session: Session, *, edition_id: int) -> EditionInfo | None:
     """The same Région's edition before this one (for comparisons), or None."""
     current = session.get(Edition, edition_id)
     if current is None:
@@ -191,12 +191,12 @@ def previous_edition(*, session: Session, edition_id: int) -> EditionInfo | None
     return _info(row) if row is not None else None
 
 
-def edition_of_theme(*, session: Session, theme_id: int) -> int | None:
+def edition_of_theme(session: Session, *, theme_id: int) -> int | None:
     theme = session.get(Theme, theme_id)
     return theme.edition_id if theme is not None else None
 
 
-def export_pack(*, session: Session, edition_id: int) -> Pack:
+def export_pack(session: Session, *, edition_id: int) -> Pack:
     """An edition as it stands in the app (staff edits included) as a pack."""
     edition = session.get(Edition, edition_id)
     if edition is None:
@@ -284,7 +284,7 @@ def export_pack(*, session: Session, edition_id: int) -> Pack:
     )
 
 
-def export_pack_text(*, session: Session, edition_id: int) -> str:
+def export_pack_text(session: Session, *, edition_id: int) -> str:
     """The edition's pack as YAML text (the download of the « Éditions » page, `manage.py edition export`)."""
     return dump_pack(export_pack(session=session, edition_id=edition_id))
 
@@ -351,7 +351,7 @@ def _export_questionnaire(
     }
 
 
-def import_pack(*, session: Session, actor: str, pack: Pack) -> tuple[EditionInfo, str]:
+def import_pack(session: Session, *, actor: str, pack: Pack) -> tuple[EditionInfo, str]:
     """Create the pack's edition, or bring the existing one (same identifier) up to it; (edition, French summary)."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     existing = session.exec(select(Edition).where(Edition.slug == pack.edition["slug"])).first()
@@ -369,7 +369,7 @@ def import_pack(*, session: Session, actor: str, pack: Pack) -> tuple[EditionInf
     return get_edition(session=session, edition_id=edition_id), report.summary()
 
 
-def copy_edition(*, session: Session, actor: str, source_id: int, settings: dict[str, Any]) -> EditionInfo:
+def copy_edition(session: Session, *, actor: str, source_id: int, settings: dict[str, Any]) -> EditionInfo:
     """A new edition (in preparation) carrying forward the source's themes, orientations, stands, projects,
     key figures, support schemes and questionnaire, to edit in the app; `settings` are the new edition's."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
@@ -394,7 +394,7 @@ def copy_edition(*, session: Session, actor: str, source_id: int, settings: dict
 
 
 def create_blank_edition(
-    *, session: Session, actor: str, settings: dict[str, Any], themes: list[dict[str, Any]]
+    session: Session, *, actor: str, settings: dict[str, Any], themes: list[dict[str, Any]]
 ) -> EditionInfo:
     """A new edition from its settings and its themes only (orientations, stands… added in the app)."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
@@ -414,7 +414,7 @@ def create_blank_edition(
     return get_edition(session=session, edition_id=edition_id)
 
 
-def update_edition_settings(*, session: Session, actor: str, edition_id: int, values: dict[str, Any]) -> EditionInfo:
+def update_edition_settings(session: Session, *, actor: str, edition_id: int, values: dict[str, Any]) -> EditionInfo:
     """Change an edition's settings (not its identifier once participants may hold its QR codes)."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     row = session.get(Edition, edition_id)
@@ -445,7 +445,7 @@ def update_edition_settings(*, session: Session, actor: str, edition_id: int, va
     return _info(row)
 
 
-def set_default_edition(*, session: Session, actor: str, edition_id: int) -> EditionInfo:
+def set_default_edition(session: Session, *, actor: str, edition_id: int) -> EditionInfo:
     """Make this edition the one participants reach without naming one."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     if session.get(Edition, edition_id) is None:
@@ -460,7 +460,7 @@ def set_default_edition(*, session: Session, actor: str, edition_id: int) -> Edi
     return get_edition(session=session, edition_id=edition_id)
 
 
-def edition_counts(*, session: Session, edition_id: int) -> dict[str, int]:
+def edition_counts(session: Session, *, edition_id: int) -> dict[str, int]:
     """How many themes, orientations, stands and projects an edition holds (the wizard's checklist)."""
 
     def n(model: Any) -> int:
@@ -487,7 +487,7 @@ def _theme_snapshot(theme: Theme) -> dict[str, Any]:
 
 
 def save_theme(
-    *, session: Session, actor: str, edition_id: int, values: dict[str, Any], theme_id: int | None = None
+    session: Session, *, actor: str, edition_id: int, values: dict[str, Any], theme_id: int | None = None
 ) -> int:
     """Create (theme_id None) or edit one of an edition's themes, checked like a pack's; returns its id."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
@@ -523,7 +523,7 @@ def save_theme(
     return row.id
 
 
-def delete_theme(*, session: Session, actor: str, edition_id: int, theme_id: int) -> int:
+def delete_theme(session: Session, *, actor: str, edition_id: int, theme_id: int) -> int:
     """Remove a theme that nothing uses yet (no orientation, stand, contribution or questionnaire section)."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     require_writable(session=session, edition_id=edition_id)
@@ -567,14 +567,14 @@ TABLES: dict[str, tuple[Any, Callable[[list[dict[str, Any]]], list[dict[str, Any
 }
 
 
-def list_edition_rows(*, session: Session, edition_id: int, table: str) -> list[dict[str, Any]]:
+def list_edition_rows(session: Session, *, edition_id: int, table: str) -> list[dict[str, Any]]:
     """An edition's key figures or support schemes as the pack writes them (the wizard's tables)."""
     pack = export_pack(session=session, edition_id=edition_id)
     rows: list[dict[str, Any]] = pack.key_figures if table == "key_figures" else pack.support_schemes
     return rows
 
 
-def save_edition_rows(*, session: Session, actor: str, edition_id: int, table: str, rows: list[dict[str, Any]]) -> int:
+def save_edition_rows(session: Session, *, actor: str, edition_id: int, table: str, rows: list[dict[str, Any]]) -> int:
     """Replace an edition's key figures or support schemes by `rows`, checked as in a pack; rows kept by code.
 
     Returns how many rows the edition then holds. Figures are shown in the order given (the home page's headline
@@ -627,14 +627,14 @@ QUESTIONNAIRE_TEMPLATE = {
 }
 
 
-def questionnaire_text(*, session: Session, edition_id: int) -> str:
+def questionnaire_text(session: Session, *, edition_id: int) -> str:
     """The edition's questionnaire as YAML (a starting point when it has none)."""
     current = export_pack(session=session, edition_id=edition_id).questionnaire or QUESTIONNAIRE_TEMPLATE
     text: str = yaml.safe_dump(current, allow_unicode=True, sort_keys=False, width=110)
     return text
 
 
-def replace_questionnaire(*, session: Session, actor: str, edition_id: int, text: str) -> int:
+def replace_questionnaire(session: Session, *, actor: str, edition_id: int, text: str) -> int:
     """Replace the edition's questionnaire by the YAML `text`, checked on the server; refused once it has answers."""
     require_permission(session=session, actor=actor, permission=Permission.EDITIONS)
     require_writable(session=session, edition_id=edition_id)

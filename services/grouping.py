@@ -137,8 +137,8 @@ def _check_theme(session: Session, theme_id: int, edition_id: int) -> None:
 
 
 def propose_groups(
-    *,
     session: Session,
+    *,
     theme_id: int,
     threshold: float = DEFAULT_THRESHOLD,
     actor: str,
@@ -253,8 +253,8 @@ class GroupView:
 
 
 def list_groups(
-    *,
     session: Session,
+    *,
     theme_id: int | None = None,
     statuses: Sequence[str] = (),
     edition_id: int | None = None,
@@ -392,8 +392,8 @@ def _view(session: Session, group: ContributionGroup) -> GroupView:
 
 
 def confirm_group(
-    *,
     session: Session,
+    *,
     group_id: int,
     actor: str,
     member_ids: Sequence[int] | None = None,
@@ -461,8 +461,8 @@ def _codes_to_ids(session: Session, codes: Sequence[str], edition_id: int) -> li
 
 
 def edit_group(
-    *,
     session: Session,
+    *,
     group_id: int,
     actor: str,
     member_ids: Sequence[int] | None = None,
@@ -543,7 +543,7 @@ class GroupChange:
     undone: bool  # an edit reverted since by « Annuler la dernière modification »
 
 
-def group_history(*, session: Session, group_id: int, edition_id: int | None = None) -> list[GroupChange]:
+def group_history(session: Session, *, group_id: int, edition_id: int | None = None) -> list[GroupChange]:
     """Every staff decision and edit on one group of the edition, latest first."""
     _group(session, group_id, edition_id)
     events = list_audit_events(session=session, entity_type=ENTITY, entity_id=group_id)
@@ -554,7 +554,7 @@ def group_history(*, session: Session, group_id: int, edition_id: int | None = N
     ]
 
 
-def undo_last_edit(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> GroupView:
+def undo_last_edit(session: Session, *, group_id: int, actor: str, edition_id: int | None = None) -> GroupView:
     """Put back the members and representative text the latest edit not yet undone replaced (itself audited)."""
     group = _writable_group(session, group_id, edition_id)
     if group.status not in EDITABLE_STATUSES:
@@ -609,7 +609,7 @@ def _decide(
     return True
 
 
-def refuse_group(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> bool:
+def refuse_group(session: Session, *, group_id: int, actor: str, edition_id: int | None = None) -> bool:
     """These are not duplicates: the proposal is kept as refused (and not proposed again while it stands)."""
     return _decide(
         session,
@@ -622,7 +622,7 @@ def refuse_group(*, session: Session, group_id: int, actor: str, edition_id: int
     )
 
 
-def undo_group(*, session: Session, group_id: int, actor: str, edition_id: int | None = None) -> bool:
+def undo_group(session: Session, *, group_id: int, actor: str, edition_id: int | None = None) -> bool:
     """Undo a confirmed group: its members count on their own again; links to the group stop counting."""
     return _decide(
         session,

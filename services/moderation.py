@@ -182,8 +182,8 @@ def _base_query() -> Any:
 
 
 def list_queue(
-    *,
     session: Session,
+    *,
     filters: QueueFilter = QueueFilter(),
     limit: int = QUEUE_LIMIT,
     edition_id: int | None = None,
@@ -226,7 +226,7 @@ def _items(session: Session, rows: Sequence[Any]) -> list[QueueItem]:
     ]
 
 
-def get_item(*, session: Session, contribution_id: int, edition_id: int | None = None) -> QueueItem:
+def get_item(session: Session, *, contribution_id: int, edition_id: int | None = None) -> QueueItem:
     """One contribution of the edition as the moderation queue shows it, whatever its status."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     items = _items(
@@ -280,7 +280,7 @@ def _change(session: Session, row: Contribution, actor: str, action: str, **chan
     return True
 
 
-def publish(*, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None) -> int:
+def publish(session: Session, *, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None) -> int:
     """Publish the selected contributions; returns how many changed."""
     return sum(
         _change(session, r, actor, "contribution.publish", status=ModerationStatus.PUBLISHED.value, rejection_reason="")
@@ -289,7 +289,7 @@ def publish(*, session: Session, contribution_ids: Sequence[int], actor: str, ed
 
 
 def reject(
-    *, session: Session, contribution_ids: Sequence[int], actor: str, reason: str, edition_id: int | None = None
+    session: Session, *, contribution_ids: Sequence[int], actor: str, reason: str, edition_id: int | None = None
 ) -> int:
     """Reject the selected contributions with a reason staff can read later; returns how many changed."""
     clean, problem = check_text(reason, label="Le motif du rejet", min_chars=3, max_chars=REASON_MAX_CHARS)
@@ -304,7 +304,7 @@ def reject(
 
 
 def return_to_queue(
-    *, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
+    session: Session, *, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
 ) -> int:
     """Undo a decision: back to « à modérer »."""
     return sum(
@@ -314,7 +314,7 @@ def return_to_queue(
 
 
 def change_theme(
-    *, session: Session, contribution_ids: Sequence[int], theme_id: int, actor: str, edition_id: int | None = None
+    session: Session, *, contribution_ids: Sequence[int], theme_id: int, actor: str, edition_id: int | None = None
 ) -> int:
     """Move contributions to another theme of the same edition; an orientation of the former theme no longer
     applies."""
@@ -355,8 +355,8 @@ def split_tags(text: str) -> list[str]:
 
 
 def add_tags(
-    *,
     session: Session,
+    *,
     contribution_ids: Sequence[int],
     labels: Sequence[str],
     actor: str,
@@ -397,7 +397,7 @@ def add_tags(
 
 
 def remove_tag(
-    *, session: Session, contribution_id: int, label: str, actor: str, edition_id: int | None = None
+    session: Session, *, contribution_id: int, label: str, actor: str, edition_id: int | None = None
 ) -> bool:
     """Detach one tag from one contribution."""
     row = _rows(session, [contribution_id], edition_id)[0]
@@ -420,7 +420,7 @@ def remove_tag(
     return True
 
 
-def list_tags(*, session: Session, edition_id: int | None = None) -> list[str]:
+def list_tags(session: Session, *, edition_id: int | None = None) -> list[str]:
     """The tags staff put on the edition's contributions (the labels are shared, each edition sees its own)."""
     themes = theme_ids(session=session, edition_id=resolve_edition_id(session=session, edition_id=edition_id))
     return list(
@@ -436,7 +436,7 @@ def list_tags(*, session: Session, edition_id: int | None = None) -> list[str]:
 
 
 def set_masked_text(
-    *, session: Session, contribution_id: int, masked_text: str | None, actor: str, edition_id: int | None = None
+    session: Session, *, contribution_id: int, masked_text: str | None, actor: str, edition_id: int | None = None
 ) -> bool:
     """Store the copy shown instead of the text as typed (personal data masked); None removes it."""
     row = _rows(session, [contribution_id], edition_id)[0]
@@ -451,7 +451,7 @@ def set_masked_text(
 
 
 def mask_automatically(
-    *, session: Session, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
+    session: Session, *, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None
 ) -> int:
     """Mask the detected personal data of the selected contributions; those without any are left alone."""
     changed = 0
@@ -472,7 +472,7 @@ class HistoryEntry:
 
 
 def contribution_history(
-    *, session: Session, contribution_id: int, edition_id: int | None = None
+    session: Session, *, contribution_id: int, edition_id: int | None = None
 ) -> list[HistoryEntry]:
     """Every staff action on one contribution of the edition, latest first."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -492,7 +492,7 @@ class BacklogRow:
     rejected: int
 
 
-def backlog_by_theme(*, session: Session, edition_id: int | None = None) -> list[BacklogRow]:
+def backlog_by_theme(session: Session, *, edition_id: int | None = None) -> list[BacklogRow]:
     """The edition's contributions per theme and moderation status (every theme, zero included), for organisers
     too."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)

@@ -32,7 +32,7 @@ def _ref(p: Participant) -> ParticipantRef:
     return ParticipantRef(p.id, p.device_token, p.public_code)
 
 
-def create_participant(*, session: Session, is_demo: bool = False, edition_id: int | None = None) -> ParticipantRef:
+def create_participant(session: Session, *, is_demo: bool = False, edition_id: int | None = None) -> ParticipantRef:
     """A new pseudonymous participant of an edition (the default one by default), with a fresh token and a unique
     restore code."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -50,7 +50,7 @@ def create_participant(*, session: Session, is_demo: bool = False, edition_id: i
     raise RuntimeError("could not allocate a unique participant code")
 
 
-def find_participant(*, session: Session, device_token: str, edition_id: int | None = None) -> ParticipantRef | None:
+def find_participant(session: Session, *, device_token: str, edition_id: int | None = None) -> ParticipantRef | None:
     """The edition's participant for a device token, touching its last-seen time; None for another edition's."""
     if not device_token or len(device_token) > 64:
         return None
@@ -66,7 +66,7 @@ def find_participant(*, session: Session, device_token: str, edition_id: int | N
 
 
 def find_participant_by_code(
-    *, session: Session, public_code: str, edition_id: int | None = None
+    session: Session, *, public_code: str, edition_id: int | None = None
 ) -> ParticipantRef | None:
     """Restore a passport on a new phone from its short code: only a passport of that edition."""
     code = normalise_code(public_code)
@@ -84,7 +84,7 @@ def is_valid_device_token(value: object) -> bool:
     return isinstance(value, str) and _DEVICE_TOKEN.fullmatch(value) is not None
 
 
-def participant_id_for_token(*, session: Session, device_token: str, edition_id: int | None = None) -> int | None:
+def participant_id_for_token(session: Session, *, device_token: str, edition_id: int | None = None) -> int | None:
     """The edition's participant id of a device, without writing anything (None for a device that never sent
     anything to this edition: a token of another edition is as unknown as a made-up one)."""
     if not is_valid_device_token(device_token):
@@ -110,7 +110,7 @@ WRITES_HELD = (
 )
 
 
-def count_anonymous_write(*, session: Session, origin: throttle.Origin | None, now: datetime | None = None) -> None:
+def count_anonymous_write(session: Session, *, origin: throttle.Origin | None, now: datetime | None = None) -> None:
     """The per-address ceiling on anonymous writes; raises throttle.Throttled (French message) when it holds.
 
     `origin` is None for what does not come from a phone (demo data, imports, tests of other rules).
@@ -127,8 +127,8 @@ def count_anonymous_write(*, session: Session, origin: throttle.Origin | None, n
 
 
 def get_or_create_participant(
-    *,
     session: Session,
+    *,
     device_token: str,
     is_demo: bool = False,
     origin: throttle.Origin | None = None,

@@ -68,7 +68,7 @@ CONSOLE_ACTOR = "manage.py (console)"
 DENIED = "Action refusée : votre compte n'a pas (ou plus) les droits nécessaires. Reconnectez-vous si besoin."
 
 
-def require_permission(*, session: Session, actor: str | None, permission: Permission) -> None:
+def require_permission(session: Session, *, actor: str | None, permission: Permission) -> None:
     """Raise PermissionDenied unless `actor` is the console or an active account whose role grants `permission`.
 
     Read from the store, never from what the caller believes: a role changed or an account deactivated a

@@ -170,7 +170,7 @@ def _edition_labels(
     return by_theme, by_questionnaire
 
 
-def find_personal_data(*, session: Session, code: str, actor: str) -> PersonalData:
+def find_personal_data(session: Session, *, code: str, actor: str) -> PersonalData:
     """What the store holds for a receipt code, a device token or a resume code (and the same phone's other items).
 
     Codes are unique across editions: a request is answered whatever the edition, archived ones included, and
@@ -537,7 +537,7 @@ def _secure_delete(session: Session) -> None:
         session.exec(sql_text("PRAGMA secure_delete=ON"))  # type: ignore[call-overload]
 
 
-def release_erased_pages(*, session: Session) -> None:
+def release_erased_pages(session: Session) -> None:
     """After an erasure is committed: checkpoint SQLite's write-ahead log so no old page copy stays on disk."""
     if session.get_bind().dialect.name == "sqlite":
         # TRUNCATE empties the -wal file; a reader still on an older snapshot only delays it to the next one.
@@ -551,7 +551,7 @@ class ErasureReport:
     devices: int = 0
 
 
-def erase_personal_data(*, session: Session, code: str, actor: str) -> ErasureReport:
+def erase_personal_data(session: Session, *, code: str, actor: str) -> ErasureReport:
     """Erase the personal fields of everything linked to `code`; the texts stay, anonymised.
 
     Whatever the edition, archived ones included: a person's right to erasure outlives the conference.
@@ -578,8 +578,8 @@ def retention_cutoff(months: int, now: datetime | None = None) -> datetime:
 
 
 def purge_personal_data(
-    *,
     session: Session,
+    *,
     actor: str,
     retention_months: int | None = None,
     edition_id: int | None = None,
@@ -637,8 +637,8 @@ def purge_personal_data(
 
 
 def purge_every_edition(
-    *,
     session: Session,
+    *,
     actor: str,
     retention_months: int | None = None,
     fallback_months: int | None = None,

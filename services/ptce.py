@@ -50,7 +50,7 @@ def _linked(ptce_ids: list[int]) -> ColumnElement[bool]:
 
 
 def list_ptce_catalogue(
-    *, session: Session, departement: str | None = None, latest: int = 3, edition_id: int | None = None
+    session: Session, *, departement: str | None = None, latest: int = 3, edition_id: int | None = None
 ) -> list[PtceCard]:
     """An edition's projects, optionally for one département, with linked stands and contribution counts."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -116,7 +116,7 @@ def list_ptce_catalogue(
     ]
 
 
-def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], actor: str) -> int:
+def update_ptce(session: Session, *, ptce_id: int, values: dict[str, object], actor: str) -> int:
     """Staff edit one PTCE of the catalogue (audited); returns its id."""
     row = session.get(Ptce, ptce_id)
     if row is None:
@@ -169,7 +169,7 @@ def update_ptce(*, session: Session, ptce_id: int, values: dict[str, object], ac
 
 
 def tag_contribution_with_ptce(
-    *, session: Session, receipt_code: str, ptce_code: str | None, actor: str, edition_id: int | None = None
+    session: Session, *, receipt_code: str, ptce_code: str | None, actor: str, edition_id: int | None = None
 ) -> int:
     """Link a contribution of the edition (found by its receipt code) to one of its projects, or unlink it with
     None (audited); its id."""

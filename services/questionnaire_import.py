@@ -829,7 +829,7 @@ class SavedMapping:
     created_at: datetime
 
 
-def list_mappings(*, session: Session, questionnaire_id: int, edition_id: int | None = None) -> list[SavedMapping]:
+def list_mappings(session: Session, *, questionnaire_id: int, edition_id: int | None = None) -> list[SavedMapping]:
     """The mappings saved for one of the edition's questionnaires, most recent first."""
     check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
     rows = session.exec(
@@ -841,7 +841,7 @@ def list_mappings(*, session: Session, questionnaire_id: int, edition_id: int | 
 
 
 def save_mapping(
-    *, session: Session, questionnaire_id: int, name: str, columns: dict[str, str], edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, name: str, columns: dict[str, str], edition_id: int | None = None
 ) -> SavedMapping:
     """Save (or replace) a named mapping for the next export of the same form (one of the edition's)."""
     edition = check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)
@@ -1479,8 +1479,8 @@ def _plan(session: Session, questionnaire: QuestionnaireInfo, table: UploadedTab
 
 
 def analyse_import(
-    *,
     session: Session,
+    *,
     questionnaire: QuestionnaireInfo,
     table: UploadedTable,
     mapping: dict[str, str],
@@ -1504,8 +1504,8 @@ def analyse_import(
 
 
 def import_answers(
-    *,
     session: Session,
+    *,
     questionnaire: QuestionnaireInfo,
     table: UploadedTable,
     mapping: dict[str, str],
@@ -1572,8 +1572,8 @@ def _table(model: type[SQLModel]) -> Table:
 
 
 def _store(
-    *,
     session: Session,
+    *,
     questionnaire: QuestionnaireInfo,
     rows: list[ConvertedRow],
     batch_id: int,
@@ -1707,7 +1707,7 @@ class BatchInfo:
 
 
 def list_batches(
-    *, session: Session, questionnaire_id: int, limit: int = 20, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, limit: int = 20, edition_id: int | None = None
 ) -> list[BatchInfo]:
     """The latest imports into one of the edition's questionnaires, newest first."""
     check_in_edition(session=session, questionnaire_id=questionnaire_id, edition_id=edition_id)

@@ -72,7 +72,7 @@ def check_definition(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def load_questionnaire_definition(*, session: Session, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
+def load_questionnaire_definition(session: Session, *, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
     """Create an edition's questionnaire from its definition (a pack's `questionnaire`) unless its slug exists
     in that edition; (id, created)."""
     problems = check_definition(data)
@@ -119,7 +119,7 @@ def load_questionnaire_definition(*, session: Session, edition_id: int, data: di
     return questionnaire.id, True
 
 
-def questionnaire_in_use(*, session: Session, questionnaire_id: int) -> int:
+def questionnaire_in_use(session: Session, *, questionnaire_id: int) -> int:
     """How many responses (drafts included), import batches and saved mappings hang off a questionnaire."""
     count = 0
     for model in (QuestionnaireResponse, ImportBatch, ImportMapping):
@@ -137,7 +137,7 @@ IN_USE = (
 )
 
 
-def replace_questionnaire_definition(*, session: Session, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
+def replace_questionnaire_definition(session: Session, *, edition_id: int, data: dict[str, Any]) -> tuple[int, bool]:
     """The edition's questionnaire brought to `data`: created if its slug is new, rebuilt if nothing uses it yet;
     (id, changed). A questionnaire that already has responses or imports is refused (ValidationError)."""
     problems = check_definition(data)
@@ -215,7 +215,7 @@ class QuestionnaireSummary:
 NOT_FOUND = "Ce questionnaire n'existe pas ou n'est plus ouvert."
 
 
-def list_questionnaires(*, session: Session, edition_id: int | None = None) -> list[QuestionnaireSummary]:
+def list_questionnaires(session: Session, *, edition_id: int | None = None) -> list[QuestionnaireSummary]:
     """An edition's questionnaires with their count of sent responses, oldest first."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
@@ -250,7 +250,7 @@ def _questionnaire_row(session: Session, questionnaire_id: int | None, edition_i
     return row
 
 
-def check_in_edition(*, session: Session, questionnaire_id: int, edition_id: int | None = None) -> int:
+def check_in_edition(session: Session, *, questionnaire_id: int, edition_id: int | None = None) -> int:
     """The edition's id when the questionnaire is one of its own; NotFoundError otherwise (another edition's)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     _questionnaire_row(session, questionnaire_id, edition)
@@ -258,7 +258,7 @@ def check_in_edition(*, session: Session, questionnaire_id: int, edition_id: int
 
 
 def get_questionnaire(
-    *, session: Session, questionnaire_id: int | None = None, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int | None = None, edition_id: int | None = None
 ) -> QuestionnaireInfo:
     """One of the edition's questionnaires with its sections and questions in order; by default its first active one."""
     row = _questionnaire_row(session, questionnaire_id, resolve_edition_id(session=session, edition_id=edition_id))
@@ -304,7 +304,7 @@ def _info(session: Session, row: Questionnaire) -> QuestionnaireInfo:
     return QuestionnaireInfo(row.id, row.edition_id, row.slug, row.title, row.description, row.active, infos)
 
 
-def find_questionnaire(*, session: Session, name: str, edition_id: int | None = None) -> QuestionnaireInfo:
+def find_questionnaire(session: Session, *, name: str, edition_id: int | None = None) -> QuestionnaireInfo:
     """One of the edition's questionnaires named by its slug or its title (case and accents ignored), as typed on a
     command line."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -365,7 +365,7 @@ class DepartementScope:
         return f"{text} n'est pas un département de {region} : classé « {self.allowed.get(OUTSIDE, OUTSIDE)} »"
 
 
-def departement_scope(*, session: Session, edition_id: int | None = None) -> DepartementScope:
+def departement_scope(session: Session, *, edition_id: int | None = None) -> DepartementScope:
     """The edition's Région's départements and « HORS » (as services.reference lists them), with the Région's name."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     row = session.get(Edition, edition)
@@ -490,7 +490,7 @@ class Respondent:
 
 
 def check_respondent(
-    *, session: Session, respondent: Respondent, edition_id: int | None = None
+    session: Session, *, respondent: Respondent, edition_id: int | None = None
 ) -> tuple[Respondent, dict[str, str]]:
     """The cleaned respondent fields and a French message per refused field; the département is one of the
     edition's Région's, or « hors région »."""
@@ -624,8 +624,8 @@ NEW_DRAFTS_HELD = (
 
 
 def save_draft(
-    *,
     session: Session,
+    *,
     questionnaire_id: int,
     answers: dict[str, object],
     respondent: Respondent | None = None,
@@ -725,7 +725,7 @@ def _state(session: Session, row: QuestionnaireResponse, questionnaire: Question
     )
 
 
-def load_draft(*, session: Session, resume_code: str, edition_id: int | None = None) -> DraftState | None:
+def load_draft(session: Session, *, resume_code: str, edition_id: int | None = None) -> DraftState | None:
     """The draft (or the sent response) behind a resume code, or None for an unknown code or one of another
     edition's questionnaire."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -738,8 +738,8 @@ def load_draft(*, session: Session, resume_code: str, edition_id: int | None = N
 
 
 def submit_response(
-    *,
     session: Session,
+    *,
     resume_code: str,
     answers: dict[str, object] | None = None,
     respondent: Respondent | None = None,
@@ -819,7 +819,7 @@ def _receipt(
     )
 
 
-def purge_stale_drafts(*, session: Session, older_than_days: int = DRAFT_RETENTION_DAYS) -> int:
+def purge_stale_drafts(session: Session, *, older_than_days: int = DRAFT_RETENTION_DAYS) -> int:
     """Delete drafts nobody touched for `older_than_days` days (they may hold a name or an e-mail).
 
     Every edition's at once: the privacy notice's promise does not depend on the edition a draft answers.
@@ -880,7 +880,7 @@ def _sent(questionnaire_id: int, filters: ResultsFilter) -> list[Any]:
 
 
 def results_overview(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> ResultsOverview:
     """How many responses to one of the edition's questionnaires were sent (online, imported), drafts still open,
     contributions made from them."""
@@ -934,7 +934,7 @@ def _choice_counts(session: Session, question_ids: list[int], conditions: list[A
 
 
 def question_results(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> list[QuestionResult]:
     """Per question of one of the edition's questionnaires: how many answered, and for closed questions the count
     of each choice (and the mean of scales)."""
@@ -1006,8 +1006,8 @@ class OpenAnswer:
 
 
 def list_open_answers(
-    *,
     session: Session,
+    *,
     question_id: int,
     filters: ResultsFilter | None = None,
     limit: int = 200,
@@ -1058,7 +1058,7 @@ def list_open_answers(
 
 
 def export_results_csv(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> bytes:
     """The counts of every closed question of one of the edition's questionnaires, one line per choice (CSV)."""
     rows: list[list[object]] = []
@@ -1077,7 +1077,7 @@ def export_results_csv(
 
 
 def export_responses_csv(
-    *, session: Session, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
+    session: Session, *, questionnaire_id: int, filters: ResultsFilter | None = None, edition_id: int | None = None
 ) -> bytes:
     """Every sent response to one of the edition's questionnaires, one line each, one column per question
     (personal fields left out)."""

@@ -69,7 +69,7 @@ class StoreSummary:
     visits: int
 
 
-def list_themes(*, session: Session, edition_id: int | None = None) -> list[ThemeInfo]:
+def list_themes(session: Session, *, edition_id: int | None = None) -> list[ThemeInfo]:
     """An edition's themes (the default edition's by default), in their order."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
@@ -79,7 +79,7 @@ def list_themes(*, session: Session, edition_id: int | None = None) -> list[Them
 
 
 def list_orientations(
-    *, session: Session, theme_id: int | None = None, edition_id: int | None = None
+    session: Session, *, theme_id: int | None = None, edition_id: int | None = None
 ) -> list[OrientationInfo]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     stmt = (
@@ -95,7 +95,7 @@ def list_orientations(
     ]
 
 
-def list_key_figures(*, session: Session, edition_id: int | None = None) -> list[FigureInfo]:
+def list_key_figures(session: Session, *, edition_id: int | None = None) -> list[FigureInfo]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(KeyFigure).where(KeyFigure.edition_id == edition).order_by(col(KeyFigure.position), col(KeyFigure.id))
@@ -103,7 +103,7 @@ def list_key_figures(*, session: Session, edition_id: int | None = None) -> list
     return [FigureInfo(f.code, f.label, f.value, f.unit, f.year, f.source, f.short_label) for f in rows]
 
 
-def list_departements(*, session: Session, edition_id: int | None = None) -> list[tuple[str, str]]:
+def list_departements(session: Session, *, edition_id: int | None = None) -> list[tuple[str, str]]:
     """The départements people choose from: the edition's Région's, then « hors région »."""
     edition = session.get(Edition, resolve_edition_id(session=session, edition_id=edition_id))
     region = edition.region_code if edition is not None else ""
@@ -115,7 +115,7 @@ def list_departements(*, session: Session, edition_id: int | None = None) -> lis
     return [(d.code, d.name) for d in rows]
 
 
-def list_ptce(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+def list_ptce(session: Session, *, edition_id: int | None = None) -> list[dict[str, object]]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(Ptce).where(Ptce.edition_id == edition).order_by(col(Ptce.departement), col(Ptce.name))
@@ -123,7 +123,7 @@ def list_ptce(*, session: Session, edition_id: int | None = None) -> list[dict[s
     return [p.model_dump(exclude={"id"}) for p in rows]
 
 
-def list_support_schemes(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+def list_support_schemes(session: Session, *, edition_id: int | None = None) -> list[dict[str, object]]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(SupportScheme)
@@ -133,7 +133,7 @@ def list_support_schemes(*, session: Session, edition_id: int | None = None) -> 
     return [s.model_dump(exclude={"id"}) for s in rows]
 
 
-def list_stands(*, session: Session, edition_id: int | None = None) -> list[dict[str, object]]:
+def list_stands(session: Session, *, edition_id: int | None = None) -> list[dict[str, object]]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(
         select(Stand).where(Stand.edition_id == edition).order_by(col(Stand.position), col(Stand.code))
@@ -141,7 +141,7 @@ def list_stands(*, session: Session, edition_id: int | None = None) -> list[dict
     return [s.model_dump(exclude={"created_at"}) for s in rows]
 
 
-def store_summary(*, session: Session, edition_id: int | None = None) -> StoreSummary:
+def store_summary(session: Session, *, edition_id: int | None = None) -> StoreSummary:
     """An edition's row counts (the default edition's by default): its reference data, the départements people
     choose from, its themes' contributions and its stands' visits."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)

@@ -17,7 +17,7 @@ NOT_OPEN = "Cette édition n'est pas ouverte aux contributions."
 NO_EDITION = "Aucune édition de la conférence n'est encore configurée : importez un pack de conférence."
 
 
-def default_edition_id(*, session: Session) -> int:
+def default_edition_id(session: Session) -> int:
     """The edition marked as default, else the latest open one, else the latest one."""
     for stmt in (
         select(Edition.id).where(col(Edition.is_default)),
@@ -32,17 +32,17 @@ def default_edition_id(*, session: Session) -> int:
     raise NotFoundError(NO_EDITION)
 
 
-def resolve_edition_id(*, session: Session, edition_id: int | None) -> int:
+def resolve_edition_id(session: Session, *, edition_id: int | None) -> int:
     """`edition_id` itself, or the default edition's when None."""
     return edition_id if edition_id is not None else default_edition_id(session=session)
 
 
-def theme_ids(*, session: Session, edition_id: int) -> list[int]:
+def theme_ids(session: Session, *, edition_id: int) -> list[int]:
     """An edition's theme ids: contributions, groups and the tallies' rollup are scoped by these."""
     return [i for i in session.exec(select(Theme.id).where(Theme.edition_id == edition_id)).all() if i is not None]
 
 
-def require_writable(*, session: Session, edition_id: int) -> None:
+def require_writable(session: Session, *, edition_id: int) -> None:
     """Refuse any change to an archived edition (its data is the record of that conference)."""
     row = session.get(Edition, edition_id)
     if row is None:
@@ -51,7 +51,7 @@ def require_writable(*, session: Session, edition_id: int) -> None:
         raise ValidationError({"edition": ARCHIVED})
 
 
-def require_open(*, session: Session, edition_id: int) -> None:
+def require_open(session: Session, *, edition_id: int) -> None:
     """Refuse a participant's write unless the edition is open."""
     row = session.get(Edition, edition_id)
     if row is None or row.status != EditionStatus.OPEN.value:

@@ -44,8 +44,8 @@ class SimilarContribution:
 
 
 def find_similar_contributions(
-    *,
     session: Session,
+    *,
     theme_id: int | None,
     text: str,
     device_token: str | None = None,

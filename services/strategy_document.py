@@ -105,7 +105,7 @@ def _quote(text: str) -> str:
     return text if len(text) <= QUOTE_MAX_CHARS else text[: QUOTE_MAX_CHARS - 1].rstrip() + "…"
 
 
-def build_plan(*, session: Session, edition_id: int | None = None) -> StrategyPlan:
+def build_plan(session: Session, *, edition_id: int | None = None) -> StrategyPlan:
     """Everything the edition's document says, anonymised: counts, origins, stances and quotes per orientation."""
     edition_id = resolve_edition_id(session=session, edition_id=edition_id)
     edition = get_edition(session=session, edition_id=edition_id)
@@ -310,11 +310,11 @@ def markdown_text(plan: StrategyPlan) -> str:
     return "\n".join(out) + "\n"
 
 
-def strategy_docx(*, session: Session, edition_id: int | None = None) -> bytes:
+def strategy_docx(session: Session, *, edition_id: int | None = None) -> bytes:
     """The edition's draft strategy as a Word file."""
     return docx_bytes(build_plan(session=session, edition_id=edition_id))
 
 
-def strategy_markdown(*, session: Session, edition_id: int | None = None) -> str:
+def strategy_markdown(session: Session, *, edition_id: int | None = None) -> str:
     """The edition's draft strategy as Markdown."""
     return markdown_text(build_plan(session=session, edition_id=edition_id))

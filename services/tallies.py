@@ -97,7 +97,7 @@ def _edition_themes_statement() -> Any:
     )
 
 
-def edition_filter(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> TallyFilter:
+def edition_filter(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> TallyFilter:
     """`filters` narrowed to the edition's themes: a theme of another edition asked for counts nothing."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     own = [int(row[0]) for row in session.connection().execute(_edition_themes_statement(), {"edition_id": edition})]
@@ -356,7 +356,7 @@ _DATA_VERSION = select(
 )
 
 
-def data_version(*, session: Session) -> DataVersion:
+def data_version(session: Session) -> DataVersion:
     """The highest contribution and stand-visit ids (two primary-key lookups, whatever the table size).
 
     The whole store's, not an edition's: a new row of another edition only costs one recount of the boards,
@@ -387,7 +387,7 @@ def _span(session: Session, filters: TallyFilter) -> tuple[datetime | None, date
     return (min(firsts) if firsts else None), (max(lasts) if lasts else None)
 
 
-def last_contribution_at(*, session: Session, edition_id: int | None = None) -> datetime | None:
+def last_contribution_at(session: Session, *, edition_id: int | None = None) -> datetime | None:
     """When the edition's newest contribution arrived (one index lookup per theme), None when there is none."""
     return _span(session, edition_filter(session=session, filters=TallyFilter(), edition_id=edition_id))[1]
 
@@ -407,7 +407,7 @@ def _theme_ids(session: Session, filters: TallyFilter) -> list[int]:
     return [int(row[0]) for row in session.connection().execute(stmt, {"theme_ids": filters.theme_ids})]
 
 
-def theme_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
+def theme_tallies(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """One row per theme of the filter, in theme order: theme_id, published, pending, total (zeros kept)."""
     filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
     counts: dict[int, dict[str, int]] = {}
@@ -442,7 +442,7 @@ NOT_GIVEN = ""  # the key of contributions that left an optional field (départe
 
 
 def dimension_tallies(
-    *, session: Session, filters: TallyFilter, dimension: Dimension, edition_id: int | None = None
+    session: Session, *, filters: TallyFilter, dimension: Dimension, edition_id: int | None = None
 ) -> pd.DataFrame:
     """Counts by `dimension` and theme: columns key, theme_id, count (empty field → key ""), largest first."""
     filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
@@ -464,24 +464,24 @@ def dimension_tallies(
     )
 
 
-def source_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
+def source_tallies(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by source (workshop, questionnaire, conference, treasure hunt, online, paper) and theme."""
     return dimension_tallies(session=session, filters=filters, dimension=Dimension.SOURCE, edition_id=edition_id)
 
 
-def departement_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
+def departement_tallies(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by département and theme ("" when the contributor did not say)."""
     return dimension_tallies(session=session, filters=filters, dimension=Dimension.DEPARTEMENT, edition_id=edition_id)
 
 
-def actor_type_tallies(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
+def actor_type_tallies(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> pd.DataFrame:
     """Counts by actor type and theme ("" when the contributor did not say)."""
     return dimension_tallies(session=session, filters=filters, dimension=Dimension.ACTOR_TYPE, edition_id=edition_id)
 
 
 def recent_count(
-    *,
     session: Session,
+    *,
     filters: TallyFilter,
     minutes: int = RECENT_MINUTES,
     now: datetime | None = None,
@@ -519,7 +519,7 @@ def _as_utc(value: datetime | str | None) -> datetime | None:
 
 
 def time_series(
-    *, session: Session, filters: TallyFilter, bucket_s: int | None = None, edition_id: int | None = None
+    session: Session, *, filters: TallyFilter, bucket_s: int | None = None, edition_id: int | None = None
 ) -> TimeSeries:
     """Contributions per quarter hour (per hour beyond two days of data) and theme, for the chart over time."""
     filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
@@ -605,7 +605,7 @@ _STANCE_FIELDS = {
 
 
 def orientation_stances(
-    *, session: Session, filters: TallyFilter, edition_id: int | None = None
+    session: Session, *, filters: TallyFilter, edition_id: int | None = None
 ) -> list[OrientationStances]:
     """Every orientation of the filter's themes that was presented or got a stance, the most divisive first."""
     filters = edition_filter(session=session, filters=filters, edition_id=edition_id)
@@ -631,8 +631,8 @@ def orientation_stances(
 
 
 def top_words(
-    *,
     session: Session,
+    *,
     filters: TallyFilter,
     top: int = 10,
     texts_per_theme: int = WORDS_TEXTS_PER_THEME,
@@ -732,8 +732,8 @@ def _latest_statement(themes: int, published_only: bool, shape: tuple[bool, bool
 
 
 def latest_contributions(
-    *,
     session: Session,
+    *,
     filters: TallyFilter,
     limit: int = 20,
     published_only: bool = True,
@@ -826,7 +826,7 @@ def _circuit_statements(since: bool, until: bool) -> tuple[Any, Any]:
     return per_stand, figures
 
 
-def circuit_summary(*, session: Session, filters: TallyFilter, edition_id: int | None = None) -> CircuitSummary:
+def circuit_summary(session: Session, *, filters: TallyFilter, edition_id: int | None = None) -> CircuitSummary:
     """Visits per theme and per stand, hunters and treasures found (the source filter does not apply)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     filters = edition_filter(session=session, filters=filters, edition_id=edition)

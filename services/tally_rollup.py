@@ -46,7 +46,7 @@ def _table(model: type[Any]) -> Table:
 
 
 @contextmanager
-def paused_rollup(*, session: Session) -> Iterator[None]:
+def paused_rollup(session: Session) -> Iterator[None]:
     """Insert many contributions in the block: the rollup counts them at its end, one upsert per family and width."""
     if _ACTIVE in session.info:  # already paused (a bulk writer calling another): the outer pause counts
         yield

@@ -113,7 +113,7 @@ def origin_key(address: str | None, *, secret: str) -> str:
 
 
 def wait_seconds(
-    *, session: Session, scope: str, key: str, windows: tuple[Window, ...], now: datetime | None = None
+    session: Session, *, scope: str, key: str, windows: tuple[Window, ...], now: datetime | None = None
 ) -> int | None:
     """Seconds until one more event of `key` is allowed by every window, or None if it is allowed now."""
     now = now or utcnow()
@@ -141,7 +141,7 @@ def wait_seconds(
     return None if wait is None else max(1, math.ceil(wait))
 
 
-def record_event(*, session: Session, scope: str, key: str, now: datetime | None = None) -> None:
+def record_event(session: Session, *, scope: str, key: str, now: datetime | None = None) -> None:
     """Count one event of `key`; at most once a minute per process, forget the events older than every window."""
     now = now or utcnow()
     session.add(ThrottleEvent(scope=scope, key=key, created_at=now))
@@ -150,7 +150,7 @@ def record_event(*, session: Session, scope: str, key: str, now: datetime | None
         prune_events(session=session, now=now)
 
 
-def prune_events(*, session: Session, now: datetime | None = None) -> int:
+def prune_events(session: Session, *, now: datetime | None = None) -> int:
     """Delete events older than RETENTION (at most a batch of them); how many were deleted."""
     now = now or utcnow()
     # SKIP LOCKED: concurrent writers on PostgreSQL prune different rows instead of queueing behind each other
@@ -168,8 +168,8 @@ def prune_events(*, session: Session, now: datetime | None = None) -> int:
 
 
 def take(
-    *,
     session: Session,
+    *,
     scope: str,
     key: str,
     windows: tuple[Window, ...],

@@ -169,7 +169,7 @@ def sort_verdicts(rows: Iterable[Verdict], key: str) -> list[Verdict]:
 
 
 def verdicts(
-    *, session: Session, filters: VerdictFilter = VerdictFilter(), edition_id: int | None = None
+    session: Session, *, filters: VerdictFilter = VerdictFilter(), edition_id: int | None = None
 ) -> list[Verdict]:
     """Every orientation on the ballot (filtered by theme), in the ballot's order, with its counts from the rollup."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
@@ -224,14 +224,14 @@ def verdicts(
     return result
 
 
-def verdict_by_orientation(*, session: Session, edition_id: int | None = None) -> dict[int, Verdict]:
+def verdict_by_orientation(session: Session, *, edition_id: int | None = None) -> dict[int, Verdict]:
     """Every orientation's verdict (no filter), by orientation id: the drafting page and the exports."""
     return {v.orientation_id: v for v in verdicts(session=session, edition_id=edition_id)}
 
 
 def verdict_over_time(
-    *,
     session: Session,
+    *,
     orientation_ids: Sequence[int],
     origins: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -259,7 +259,7 @@ def verdict_over_time(
     return wide[columns]
 
 
-def vote_version(*, session: Session) -> int:
+def vote_version(session: Session) -> int:
     """Changes with every stance given or changed and every paper entry or withdrawal: the live caches' key."""
     return int(session.execute(core_select(func.coalesce(func.max(col(VoteEvent.id)), 0))).scalar_one())
 
@@ -271,7 +271,7 @@ class VoteSummary:
     paper: int  # of which paper ballots
 
 
-def vote_summary(*, session: Session, edition_id: int | None = None) -> VoteSummary:
+def vote_summary(session: Session, *, edition_id: int | None = None) -> VoteSummary:
     """The headline counts: devices that weighed in (from the participants, not the stances) and stances."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     voters = session.exec(
@@ -294,7 +294,7 @@ def vote_summary(*, session: Session, edition_id: int | None = None) -> VoteSumm
 
 
 def new_devices_per_minute(
-    *, session: Session, minutes: int = 30, now: datetime | None = None, edition_id: int | None = None
+    session: Session, *, minutes: int = 30, now: datetime | None = None, edition_id: int | None = None
 ) -> pd.DataFrame:
     """Phones seen for the first time, per minute over the last `minutes` (Paris time): a burst shows a device
     that votes again after clearing its cookie, or a script. Columns: minute, devices (0 for quiet minutes)."""
@@ -330,7 +330,7 @@ class Reason:
 
 
 def representative_reasons(
-    *, session: Session, orientation_ids: Sequence[int], per_choice: int = 1, edition_id: int | None = None
+    session: Session, *, orientation_ids: Sequence[int], per_choice: int = 1, edition_id: int | None = None
 ) -> dict[int, list[Reason]]:
     """For each orientation, a few published reasons per side (agree, with reservations, disagree): the most
     supported first, then the newest. Published and masked texts only."""

@@ -127,7 +127,7 @@ class VoteSettings:
         return any(self.theme_open(t) for t in self.themes)
 
 
-def vote_settings(*, session: Session, edition_id: int | None = None) -> VoteSettings:
+def vote_settings(session: Session, *, edition_id: int | None = None) -> VoteSettings:
     """Whether the edition takes stances, and which of its themes do."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     row = session.get(Edition, edition)
@@ -142,7 +142,7 @@ def on_ballot() -> Any:
     return col(Orientation.presented) & (col(Orientation.status) != OrientationStatus.DROPPED.value)
 
 
-def ballot(*, session: Session, edition_id: int | None = None, theme_id: int | None = None) -> list[BallotItem]:
+def ballot(session: Session, *, edition_id: int | None = None, theme_id: int | None = None) -> list[BallotItem]:
     """The orientations participants weigh in on, theme by theme in the edition's order."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     settings = vote_settings(session=session, edition_id=edition)
@@ -172,7 +172,7 @@ def ballot(*, session: Session, edition_id: int | None = None, theme_id: int | N
 
 
 def set_vote_open(
-    *, session: Session, open_: bool, actor: str, theme_id: int | None = None, edition_id: int | None = None
+    session: Session, *, open_: bool, actor: str, theme_id: int | None = None, edition_id: int | None = None
 ) -> None:
     """Open or close the vote of the whole edition (theme_id None) or of one theme; recorded in the audit trail."""
     require_permission(session=session, actor=actor, permission=Permission.VOTE)
@@ -298,8 +298,8 @@ def _stored_vote(session: Session, orientation_id: int, participant_id: int) -> 
 
 
 def cast_vote(
-    *,
     session: Session,
+    *,
     device_token: str,
     orientation_id: int,
     choice: str,
@@ -434,7 +434,7 @@ def _count_stance(session: Session, origin: throttle.Origin | None, now: datetim
         )
 
 
-def my_votes(*, session: Session, device_token: str, edition_id: int | None = None) -> dict[int, str]:
+def my_votes(session: Session, *, device_token: str, edition_id: int | None = None) -> dict[int, str]:
     """This device's stances in the edition: orientation id → choice (empty for a phone that never voted)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     participant = _participant_row(session, device_token, edition)
@@ -454,7 +454,7 @@ class VoterProfile:
     departement: str | None = None
 
 
-def voter_profile(*, session: Session, device_token: str, edition_id: int | None = None) -> VoterProfile:
+def voter_profile(session: Session, *, device_token: str, edition_id: int | None = None) -> VoterProfile:
     """What this device said of its holder (nothing for a phone never seen)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     participant = _participant_row(session, device_token, edition)
@@ -464,8 +464,8 @@ def voter_profile(*, session: Session, device_token: str, edition_id: int | None
 
 
 def set_voter_profile(
-    *,
     session: Session,
+    *,
     device_token: str,
     actor_type: str | None,
     departement: str | None,
@@ -515,8 +515,8 @@ def set_voter_profile(
 
 
 def explain_vote(
-    *,
     session: Session,
+    *,
     device_token: str,
     orientation_id: int,
     text: str,
@@ -586,8 +586,8 @@ def new_paper_batch() -> str:
 
 
 def enter_paper_ballots(
-    *,
     session: Session,
+    *,
     lines: Sequence[PaperLine],
     source: str,
     actor: str,
@@ -685,7 +685,7 @@ def enter_paper_ballots(
 
 
 def withdraw_paper_entry(
-    *, session: Session, batch: str, actor: str, now: datetime | None = None, edition_id: int | None = None
+    session: Session, *, batch: str, actor: str, now: datetime | None = None, edition_id: int | None = None
 ) -> int:
     """Take back one entry of paper ballots (a typing error): its counts leave the results; the rows stay, marked."""
     require_permission(session=session, actor=actor, permission=Permission.VOTE)
@@ -760,7 +760,7 @@ def _paper_entries(session: Session, edition_id: int, batch: str | None = None) 
     return result
 
 
-def list_paper_entries(*, session: Session, edition_id: int | None = None) -> list[PaperEntry]:
+def list_paper_entries(session: Session, *, edition_id: int | None = None) -> list[PaperEntry]:
     """Every entry of paper ballots of the edition, newest first, withdrawn ones included (marked)."""
     return _paper_entries(session, resolve_edition_id(session=session, edition_id=edition_id))
 
@@ -769,7 +769,7 @@ def list_paper_entries(*, session: Session, edition_id: int | None = None) -> li
 # Housekeeping
 
 
-def forget_votes(*, session: Session, participant_ids: Sequence[int]) -> int:
+def forget_votes(session: Session, *, participant_ids: Sequence[int]) -> int:
     """Delete these participants' stances and their events, taking them out of both rollups (demo data removal).
 
     The quarter-hour rollup is unwound event by event, in each event's own quarter hour, so the movement over
@@ -812,7 +812,7 @@ def forget_votes(*, session: Session, participant_ids: Sequence[int]) -> int:
     return len(votes)
 
 
-def forget_paper_ballots(*, session: Session, paper_ids: Sequence[int]) -> int:
+def forget_paper_ballots(session: Session, *, paper_ids: Sequence[int]) -> int:
     """Delete these paper ballots and their events, taking them out of both rollups (demo data removal)."""
     if not paper_ids:
         return 0

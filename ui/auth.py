@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from sqlmodel import Session
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.config import get_settings
@@ -72,8 +73,8 @@ def _authenticator() -> stauth.Authenticate:
     )
 
 
-def _credentials(*, session: object) -> dict[str, dict[str, dict[str, object]]]:
-    users = auth.list_users(session=session)  # type: ignore[arg-type]
+def _credentials(session: Session) -> dict[str, dict[str, dict[str, object]]]:
+    users = auth.list_users(session=session)
     return {
         "usernames": {
             u.username: {"name": u.name, "email": u.email, "password": "", "roles": [u.role]} for u in users if u.active

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 import streamlit as st
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlmodel import Session
 
 from core.config import get_settings
 from db.engine import get_engine, session_scope
@@ -50,16 +51,25 @@ def engine() -> Engine:
     return _engine(get_settings().database_url)
 
 
-def read(fn: Callable[..., T], /, **kwargs: object) -> T:
+# A service takes its session first, so these signatures let mypy check every call's other arguments. The
+# session is still passed by name, as services are called everywhere else (and as test doubles expect).
+Service = Callable[Concatenate[Session, P], T]
+
+
+def _call(fn: Service[P, T], session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
+    return cast("Callable[..., T]", fn)(*args, session=session, **kwargs)
+
+
+def read(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a read-only service function in its own session."""
     with session_scope(engine()) as session:
-        return fn(session=session, **kwargs)
+        return _call(fn, session, *args, **kwargs)
 
 
-def write(fn: Callable[..., T], /, **kwargs: object) -> T:
+def write(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a service function that writes; it is committed when this returns."""
     with session_scope(engine(), write=True) as session:
-        return fn(session=session, **kwargs)
+        return _call(fn, session, *args, **kwargs)
 
 
 # Reference data is the same for every user: safe in the shared cache. A short TTL keeps
@@ -81,13 +91,13 @@ def clear_shared_caches() -> None:
     key_figures.clear()
 
 
-def write_or_report(fn: Callable[..., T], /, **kwargs: object) -> T | None:
+def write_or_report(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
     """`write`, showing each French validation message instead of raising; None when refused.
 
     Service messages are our own sentences (they never quote what the user typed), so st.error is safe.
     """
     try:
-        return write(fn, **kwargs)
+        return write(fn, *args, **kwargs)
     except ValidationError as exc:
         for message in exc.errors.values():
             st.error(message)

@@ -154,6 +154,8 @@ def altered(cookie: str) -> str:
         "<script>alert(1)</script>",
         "",
     ],
+    # Fixed ids: the cookies are random, and parallel workers must collect the same test names.
+    ids=["other-account", "other-key", "altered", "zeros", "markup", "empty"],
 )
 def test_only_a_valid_device_cookie_of_the_account_opens_its_own_window(engine: Engine, cookie: str) -> None:
     assert auth.trusted_device(cookie=cookie, username="claire", cookie_key=KEY) is None
