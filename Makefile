@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck pytest bench venv sysdeps-test node-deps secrets migrate clean help
+.PHONY: run test test-fast lint typecheck pytest bench venv sysdeps-test node-deps secrets migrate clean help hooks
 
 help:
 	@echo "make run   - installe, migre, crée un premier admin si besoin et lance l'application (PORT=$(PORT))"
@@ -63,21 +63,35 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $(NODE_STAMP)
 
+# ruff, then the layer contract (pyproject.toml [tool.importlinter]: pages -> ui -> services -> db/models).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
+# The whole tree (the file list is in pyproject.toml [tool.mypy]).
 typecheck: $(STAMP)
-	$(VENV)/bin/mypy core models db services
+	$(VENV)/bin/mypy
+
+# Everything but the browser on the machine's cores (pytest-xdist; each worker has its own SQLite files and
+# its own PostgreSQL server), then the browser journeys one at a time: they start servers and time what a
+# phone sees, so they keep the machine to themselves. PYTEST_ARGS narrows both runs (a run left with no
+# test, exit code 5, is not a failure).
+PYTEST_JOBS ?= auto
 
 pytest: $(STAMP) sysdeps-test node-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" -n $(PYTEST_JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test: lint typecheck pytest
 
 # The inner loop: no browser, no PostgreSQL server (both stay in `make test`, which CI runs).
 test-fast: lint typecheck
-	$(PY) -m pytest -m "not browser and not postgres" -q $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not postgres" -n $(PYTEST_JOBS) -q $(PYTEST_ARGS)
+
+# Installs the git hooks of .pre-commit-config.yaml (ruff and the layer contract on commit, test-fast on push).
+hooks: $(STAMP)
+	$(VENV)/bin/pre-commit install --hook-type pre-commit --hook-type pre-push
 
 bench: $(STAMP) sysdeps-test
 	$(PY) -m bench.run $(BENCH)

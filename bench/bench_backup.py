@@ -20,6 +20,8 @@ import threading
 import time
 from pathlib import Path
 
+from bench.common import fr, ms
+
 TITLE = "Sauvegarde à chaud d'une base de 200 Mo sous 5 écritures par seconde"
 CONTRIBUTIONS = int(os.environ.get("ESS_BENCH_BACKUP_CONTRIBUTIONS", "180000"))
 WRITES_PER_S = 5.0
@@ -64,14 +66,6 @@ class _Writer:
     def between(self, start: float, end: float) -> list[float]:
         """Latencies of the writes that overlapped [start, end]."""
         return [b - a for a, b in self.done if b >= start and a <= end]
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}"
-
-
-def _fr(value: float, digits: int = 1) -> str:
-    return f"{value:.{digits}f}".replace(".", ",")
 
 
 def _old_stepwise_copy(source: Path, destination: Path) -> tuple[bool, int, int]:
@@ -130,9 +124,9 @@ def run(work_dir: Path) -> str:
             in_copy = writer.between(start, start + report.copy_seconds)
             during = writer.between(start, end)
             rows.append(
-                f"| nouvelle, une étape | oui | {_fr(report.copy_seconds)} s | {len(in_copy)} | "
-                f"{_ms(max(in_copy, default=0))} ms | {_fr(report.check_seconds)} s | {len(during)} | "
-                f"{_ms(max(during, default=0))} ms | {report.bytes / 1e6:.0f} Mo |"
+                f"| nouvelle, une étape | oui | {fr(report.copy_seconds)} s | {len(in_copy)} | "
+                f"{ms(max(in_copy, default=0))} ms | {fr(report.check_seconds)} s | {len(during)} | "
+                f"{ms(max(during, default=0))} ms | {report.bytes / 1e6:.0f} Mo |"
             )
             (work_dir / f"copie-{n}.db").unlink()
             time.sleep(2)
@@ -141,8 +135,8 @@ def run(work_dir: Path) -> str:
         end = time.perf_counter()
         during = writer.between(start, end)
         rows.append(
-            f"| ancienne, 1 024 pages par étape | {'oui' if finished else 'non, abandonnée'} | {_fr(end - start)} s "
-            f"| {len(during)} | {_ms(max(during, default=0))} ms | – | – | – "
+            f"| ancienne, 1 024 pages par étape | {'oui' if finished else 'non, abandonnée'} | {fr(end - start)} s "
+            f"| {len(during)} | {ms(max(during, default=0))} ms | – | – | – "
             f"| {steps} étapes, {restarts} redémarrages |"
         )
         time.sleep(1)
@@ -154,9 +148,9 @@ def run(work_dir: Path) -> str:
     count = f"{CONTRIBUTIONS:,}".replace(",", "\u202f")
     return (
         f"Base de {size_mb:.0f} Mo ({count} contributions) ; un fil écrit "
-        f"{_fr(WRITES_PER_S, 0)} contributions par seconde par le chemin d'écriture de l'application "
+        f"{fr(WRITES_PER_S, 0)} contributions par seconde par le chemin d'écriture de l'application "
         "(WAL, synchronous=FULL). Latence d'une écriture hors sauvegarde (10 premières) : médiane "
-        f"{_ms(statistics.median(calm))} ms, max {_ms(max(calm))} ms.\n\n"
+        f"{ms(statistics.median(calm))} ms, max {ms(max(calm))} ms.\n\n"
         "| copie | terminée | durée de la copie | écritures pendant la copie | latence max pendant la copie "
         "| contrôle d'intégrité de la copie | écritures, tout compris | latence max, tout compris | taille / étapes |\n"
         "|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"

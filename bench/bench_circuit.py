@@ -41,7 +41,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench.bench_submit import _quantile
+from bench.common import ms, quantile
 from bench.inpage import TAP_UNTIL_JS, shown_mark_js
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +57,6 @@ else:
     WAVES = tuple(w for w in ALL_WAVES if not _chosen or w[0] in _chosen)
 TARGET_P95_S = 1.5
 CIRCUIT_HEADING = "Le circuit de la chasse aux trésors"
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}"
 
 
 # In the page: the moment the stand page shows its « J'ai visité ce stand » button, in ms since the scan
@@ -112,7 +108,7 @@ async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> Stan
     )
 
 
-def _prepare_store(path: Path) -> tuple[str, list[tuple[str, str]]]:
+def prepare_circuit_store(path: Path) -> tuple[str, list[tuple[str, str]]]:
     sys.path.insert(0, str(ROOT))
     from db.bootstrap import prepare_store
     from db.engine import build_engine, session_scope
@@ -140,14 +136,14 @@ def _stored_visits(url: str) -> int:
 
 def _wire_scan(frames: list[tuple[float, str, str]], name: str) -> float | None:
     """First frame sent after the navigation → first frame received that carries the stand's name."""
-    from bench.bench_submit import _decode
+    from bench.common import decode
 
     sent = next((at for at, direction, _ in frames if direction == "sent"), None)
     if sent is None:
         return None
     wanted = name.encode()
     for at, direction, payload in frames:
-        if direction == "recv" and at >= sent and wanted in _decode(payload):
+        if direction == "recv" and at >= sent and wanted in decode(payload):
             return at - sent
     return None
 
@@ -157,7 +153,7 @@ async def _hunt(
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    from bench.bench_submit import _renice_browsers, record_ws_frames
+    from bench.common import record_ws_frames, renice_browsers
     from services.qrcodes import stand_url
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_FLAGS, PHONE
 
@@ -171,7 +167,7 @@ async def _hunt(
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         # Renderers fork from the zygotes reniced here, so every hunter's page runs at nice 10.
-        _renice_browsers(server_pid)
+        renice_browsers(server_pid)
         # Warm-up: one session runs the stand page once (imports, caches), then leaves.
         warm = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
         page = await warm.new_page()
@@ -197,7 +193,7 @@ async def _hunt(
         pages: list[Any] = []
         for first in range(0, HUNTERS, 5):
             pages += await asyncio.gather(*(arrive(n) for n in range(first, min(first + 5, HUNTERS))))
-        _renice_browsers(server_pid)
+        renice_browsers(server_pid)
 
         async def hunter(n: int, page: Any) -> None:
             nonlocal confirmed
@@ -234,7 +230,7 @@ async def _hunt(
 def _wave(work_dir: Path, name: str, think: tuple[float, float]) -> tuple[str, bool]:
     from tests.e2e.conftest import start_app, stop_app
 
-    url, stands = _prepare_store(work_dir / f"{name}.db")
+    url, stands = prepare_circuit_store(work_dir / f"{name}.db")
     log = work_dir / f"streamlit-{name}.log"
     app = start_app(url, log, extra_env={"ESS_COOKIE_KEY": "bench-cookie-key-" + "y" * 40})
     try:
@@ -246,7 +242,7 @@ def _wave(work_dir: Path, name: str, think: tuple[float, float]) -> tuple[str, b
     stored = _stored_visits(url)
     scan, tap = result["scan"], result["tap"]
     lost = max(0, result["confirmed"] - stored)
-    p95 = _quantile(scan, 0.95) if scan else float("nan")
+    p95 = quantile(scan, 0.95) if scan else float("nan")
     met = bool(scan) and p95 < TARGET_P95_S and lost == 0 and not result["failures"]
     lines = [
         f"### Rythme « {name} » : pause de {think[0]:.0f} à {think[1]:.0f} s entre deux stands",
@@ -266,8 +262,8 @@ def _wave(work_dir: Path, name: str, think: tuple[float, float]) -> tuple[str, b
     ):
         if values:
             lines.append(
-                f"| {label} | {len(values)} | {_ms(statistics.median(values))} | {_ms(_quantile(values, 0.95))} "
-                f"| {_ms(max(values))} |"
+                f"| {label} | {len(values)} | {ms(statistics.median(values))} | {ms(quantile(values, 0.95))} "
+                f"| {ms(max(values))} |"
             )
     lines += [
         "",

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.bench_submit import _quantile
+from bench.common import quantile
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Chasse aux trésors : temps serveur par scan, 30 chasseurs × 10 stands sur la base"
@@ -33,7 +33,7 @@ TARGET_P95_S = 1.5
 def _row(label: str, values: list[float]) -> str:
     return (
         f"| {label} | {len(values)} | {statistics.median(values) * 1000:.0f} | "
-        f"{_quantile(values, 0.95) * 1000:.0f} | {max(values) * 1000:.0f} |"
+        f"{quantile(values, 0.95) * 1000:.0f} | {max(values) * 1000:.0f} |"
     )
 
 
@@ -136,7 +136,7 @@ def run(work_dir: Path) -> str:
     page = _through_the_page(page_url, codes)
     store = _on_the_store(store_url, codes)
     lost = store["acknowledged"] - store["stored"]
-    p95 = _quantile(page["scan"], 0.95)
+    p95 = quantile(page["scan"], 0.95)
     verdict = "tenu" if p95 < TARGET_P95_S and lost == 0 and not store["errors"] else "NON TENU"
     lines = [
         f"Charge moyenne (1 min) au début des mesures : {load:.2f}.",

@@ -30,12 +30,12 @@ PREFIX = "Contribution envoyée pendant l'essai"
 
 def run(work_dir: Path) -> str:
     sys.path.insert(0, str(ROOT))
-    from bench.bench_submit import BACKGROUND, _prepare_store
+    from bench.common import BACKGROUND, prepare_store
     from tests.e2e.conftest import start_app, stop_app
     from tests.e2e.phones import send_one, submit_until_killed
 
     db = work_dir / "ess.db"
-    url = _prepare_store(db)
+    url = prepare_store(db)
     env = {"ESS_COOKIE_KEY": "bench-cookie-key-" + "z" * 40, "ESS_CONTRIBUTION_RATE_MAX": "1000"}
     app = start_app(url, work_dir / "avant.log", extra_env=env)
     load_before = os.getloadavg()[0]

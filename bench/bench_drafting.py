@@ -22,7 +22,8 @@ from typing import Any
 import openpyxl
 import xlsxwriter  # type: ignore[import-untyped]
 import yaml
-from sqlalchemy import insert, select
+from sqlalchemy import insert
+from sqlmodel import col, select
 
 from db.bootstrap import prepare_store
 from db.engine import build_engine, session_scope
@@ -57,7 +58,7 @@ def seed(engine_url: str, n: int, *, theme_id: int | None, seed: int = 2016) -> 
     engine = build_engine(engine_url)
     prepare_store(engine)
     with engine.connect() as conn:
-        themes = [t for (t,) in conn.execute(select(Theme.id))]
+        themes = [t for (t,) in conn.execute(select(col(Theme.id)))]
     rows = []
     for i in range(n):
         rows.append(

@@ -20,6 +20,7 @@ Rerun alone: `.venv/bin/python -m bench.run editions` (3 to 6 minutes on 2 cores
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import time
@@ -32,6 +33,7 @@ os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "x" * 40)
 from sqlalchemy.engine import Engine
 
 from bench.bench_tallies import APP, EDITION_ID, FILTERS, page_times
+from bench.common import ms
 from bench.seed_synthetic import seed_contributions
 from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
@@ -52,10 +54,6 @@ SECOND_PACK = PACKS_DIR / "centre-val-de-loire-2022.yaml"
 THIRD = {"slug": "pays-de-la-loire-2018", "name": "Conférence régionale de l'ESS 2018", "start_date": "2018-06-28"}
 CASES = {"froid": "à froid", "nouvelle": "après une nouvelle contribution", "chaud": "sans changement"}
 SIDES = ("one", "three")
-
-
-def _ms(seconds: float) -> str:
-    return format_number(seconds * 1000, 1 if seconds < 0.1 else 0)
 
 
 def _ratio(three: float, one: float) -> str:
@@ -83,19 +81,19 @@ def seed_three(engine: Engine, n: int) -> tuple[float, dict[int, int]]:
     return time.perf_counter() - start, shares
 
 
+def _timed_read(fn: Callable[..., Any], f: TallyFilter, engine: Engine) -> None:
+    with session_scope(engine) as session:
+        fn(session=session, filters=f, edition_id=EDITION_ID)
+
+
 def measure_queries(engines: dict[str, Engine]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for filter_name, f in FILTERS.items():
         for name, fn in APP.items():
-            calls: dict[str, Callable[[], None]] = {}
+            calls: dict[str, Callable[[], object]] = {}
             for side, engine in engines.items():
-
-                def call(fn: Callable[..., Any] = fn, f: TallyFilter = f, engine: Engine = engine) -> None:
-                    with session_scope(engine) as session:
-                        fn(session=session, filters=f, edition_id=EDITION_ID)
-
-                call()  # warm the caches (SQLite pages, SQLAlchemy's compiled statements)
-                calls[side] = call
+                calls[side] = functools.partial(_timed_read, fn, f, engine)
+                calls[side]()  # warm the caches (SQLite pages, SQLAlchemy's compiled statements)
             times: dict[str, list[float]] = {side: [] for side in engines}
             for _ in range(QUERY_RUNS):
                 for side, call in calls.items():
@@ -163,9 +161,9 @@ def run(work_dir: Path) -> str:
     for case, label in CASES.items():
         (one_wall, one_cpu, one_best), (three_wall, three_cpu, three_best) = pages["one"][case], pages["three"][case]
         lines.append(
-            f"| {label} | {_ms(one_wall)} ms | {_ms(three_wall)} ms | {_ratio(three_wall, one_wall)} | "
-            f"{_ms(one_cpu)} ms | {_ms(three_cpu)} ms | {_ratio(three_cpu, one_cpu)} | "
-            f"{_ms(one_best)} / {_ms(three_best)} ms | {_ratio(three_best, one_best)} |"
+            f"| {label} | {ms(one_wall)} ms | {ms(three_wall)} ms | {_ratio(three_wall, one_wall)} | "
+            f"{ms(one_cpu)} ms | {ms(three_cpu)} ms | {_ratio(three_cpu, one_cpu)} | "
+            f"{ms(one_best)} / {ms(three_best)} ms | {_ratio(three_best, one_best)} |"
         )
     sections.append("\n".join(lines))
     sections.append(
@@ -178,8 +176,8 @@ def run(work_dir: Path) -> str:
     ]
     for r in queries:
         lines.append(
-            f"| {r['filter']} | {r['query']} | {_ms(r['one'])} ms | {_ms(r['three'])} ms | "
-            f"{_ratio(r['three'], r['one'])} | {_ms(r['one_min'])} / {_ms(r['three_min'])} ms | "
+            f"| {r['filter']} | {r['query']} | {ms(r['one'])} ms | {ms(r['three'])} ms | "
+            f"{_ratio(r['three'], r['one'])} | {ms(r['one_min'])} / {ms(r['three_min'])} ms | "
             f"{_ratio(r['three_min'], r['one_min'])} |"
         )
     sections.append("\n".join(lines))

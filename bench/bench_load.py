@@ -94,11 +94,11 @@ async def _pause(seconds: float, until: float) -> bool:
 
 
 def _prepare(work_dir: Path) -> tuple[str, list[tuple[str, str]]]:
-    from bench.bench_submit import _prepare_store
+    from bench.common import prepare_store
     from db.engine import build_engine, session_scope
     from services import auth
 
-    url = _prepare_store(work_dir / "ess.db")
+    url = prepare_store(work_dir / "ess.db")
     engine = build_engine(url)
     with session_scope(engine, write=True) as session:
         for n in range(ORGANISERS):
@@ -112,11 +112,11 @@ def _prepare(work_dir: Path) -> tuple[str, list[tuple[str, str]]]:
 
 
 async def _participant(n: int, page: Any, base_url: str, m: Measures, until: float) -> None:
-    from bench.bench_submit import TAP_JS, _texts
+    from bench.common import TAP_JS, demo_texts
     from tests.e2e.phones import THEME_LABELS, open_form, wait_idle
 
     rng = random.Random(1000 + n)  # reproducible pacing, not a secret
-    texts = _texts()
+    texts = demo_texts()
     k = 0
     while await _pause(rng.uniform(*TYPING_S), until):
         text = f"{rng.choice(texts)} (participant {n}, envoi {k})"
@@ -237,29 +237,29 @@ def _cpu_s(pid: int) -> float:
 
 
 async def _sample_rss(pid: int, m: Measures, started: float, until: float) -> None:
-    from bench.bench_submit import _rss_mb
+    from bench.common import rss_mb
 
     while time.monotonic() < until:
-        m.rss.append((time.monotonic() - started, _rss_mb(pid)))
+        m.rss.append((time.monotonic() - started, rss_mb(pid)))
         await asyncio.sleep(2)
 
 
 async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tuple[Measures, dict[str, float]]:
     from playwright.async_api import async_playwright
 
-    from bench.bench_submit import _renice_browsers, _rss_mb
+    from bench.common import renice_browsers, rss_mb
     from tests.e2e.phones import THEME_LABELS, launch, new_phone, open_form
 
     m = Measures()
     marks: dict[str, float] = {}
     async with async_playwright() as p:
         browser = await launch(p)
-        _renice_browsers(pid)
+        renice_browsers(pid)
         # Warm-up: one session runs each page once (imports, caches), then leaves.
         warm = await new_phone(browser, timeout_ms=120_000)
         await open_form(warm, base_url, THEME_LABELS[0])
         await warm.context.close()
-        marks["idle"] = _rss_mb(pid)
+        marks["idle"] = rss_mb(pid)
 
         participants = []
         hunters = []
@@ -282,8 +282,8 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
             await _login(page, base_url, f"orga{n}")
             await _open_dashboard(page, base_url)
             organisers.append(page)
-        _renice_browsers(pid)
-        marks["open"] = _rss_mb(pid)
+        renice_browsers(pid)
+        marks["open"] = rss_mb(pid)
         marks["load_start"] = os.getloadavg()[0]
         marks["cpu_start"] = _cpu_s(pid)
 
@@ -299,7 +299,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
         marks["wall"] = time.monotonic() - started
         marks["server_cpu"] = (_cpu_s(pid) - marks["cpu_start"]) / marks["wall"]
         marks["load_end"] = os.getloadavg()[0]
-        marks["after"] = _rss_mb(pid)
+        marks["after"] = rss_mb(pid)
         # Any page showing Streamlit's exception box counts as an error.
         marks["exception_boxes"] = 0
         for page in [*participants, *hunters, *organisers]:
@@ -310,7 +310,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
 
 def run(work_dir: Path) -> str:
     sys.path.insert(0, str(ROOT))
-    from bench.bench_submit import BACKGROUND, _ms, _quantile, _server_times
+    from bench.common import BACKGROUND, ms, quantile, server_times
     from tests.e2e.conftest import start_app, stop_app
 
     url, stands = _prepare(work_dir)
@@ -332,10 +332,10 @@ def run(work_dir: Path) -> str:
         codes = {r[0] for r in conn.execute("SELECT receipt_code FROM contribution")}
         visits = int(conn.execute("SELECT count(*) FROM standvisit").fetchone()[0])
     lost = len(set(m.receipts) - codes)
-    server = _server_times(probe, set(m.receipts))["total"]
+    server = server_times(probe, set(m.receipts))["total"]
 
     everything = [s for values in m.timings.values() for s in values]
-    p95_all = _quantile(everything, 0.95) if everything else float("nan")
+    p95_all = quantile(everything, 0.95) if everything else float("nan")
     rss_values = [mb for _, mb in m.rss] or [float("nan")]
     half = [mb for t, mb in m.rss if t >= DURATION_S / 2] or rss_values
     lines = [
@@ -353,23 +353,23 @@ def run(work_dir: Path) -> str:
     ]
     for kind, values in m.timings.items():
         lines.append(
-            f"| {kind} | {len(values)} | {_ms(statistics.median(values))} | {_ms(_quantile(values, 0.95))} "
-            f"| {_ms(max(values))} |"
+            f"| {kind} | {len(values)} | {ms(statistics.median(values))} | {ms(quantile(values, 0.95))} "
+            f"| {ms(max(values))} |"
         )
     if everything:
         lines.append(
-            f"| **toutes interactions** | {len(everything)} | {_ms(statistics.median(everything))} | "
-            f"**{_ms(p95_all)}** | {_ms(max(everything))} |"
+            f"| **toutes interactions** | {len(everything)} | {ms(statistics.median(everything))} | "
+            f"**{ms(p95_all)}** | {ms(max(everything))} |"
         )
     if server:
         lines.append(
             f"| … dont, dans le serveur, message du clic reçu → reçu envoyé | {len(server)} | "
-            f"{_ms(statistics.median(server))} | {_ms(_quantile(server, 0.95))} | {_ms(max(server))} |"
+            f"{ms(statistics.median(server))} | {ms(quantile(server, 0.95))} | {ms(max(server))} |"
         )
     if m.clock_age:
         lines.append(
             f"| âge de l'horloge « Mis à jour à » du tableau de bord (s, résolution 1 s) | {len(m.clock_age)} | "
-            f"{statistics.median(m.clock_age):.0f} s | {_quantile(m.clock_age, 0.95):.0f} s | "
+            f"{statistics.median(m.clock_age):.0f} s | {quantile(m.clock_age, 0.95):.0f} s | "
             f"{max(m.clock_age):.0f} s |"
         )
     driven = [s for values in m.driver.values() for s in values]
@@ -378,7 +378,7 @@ def run(work_dir: Path) -> str:
             "",
             "Les temps ci-dessus sont mesurés dans la page (ce que voit la personne). Vus par le pilote de test, "
             "ses allers-retours avec les 50 pages compris (Playwright, par le processus du navigateur) : "
-            + ", ".join(f"{kind} p95 {_ms(_quantile(values, 0.95))} ms" for kind, values in m.driver.items() if values)
+            + ", ".join(f"{kind} p95 {ms(quantile(values, 0.95))} ms" for kind, values in m.driver.items() if values)
             + ".",
         ]
     if m.at:
@@ -387,7 +387,7 @@ def run(work_dir: Path) -> str:
             these = [d for t, d in m.at if minute * 60 <= t < (minute + 1) * 60]
             if these:
                 lines.append(
-                    f"| {minute + 1} | {len(these)} | {_ms(statistics.median(these))} | {_ms(_quantile(these, 0.95))} |"
+                    f"| {minute + 1} | {len(these)} | {ms(statistics.median(these))} | {ms(quantile(these, 0.95))} |"
                 )
     ok = bool(everything) and p95_all < TARGET_P95_S and not m.failures and not server_errors and not lost
     lines += [

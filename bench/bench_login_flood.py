@@ -28,6 +28,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from bench.common import fr, ms, quantile
+
 TITLE = "Envois des participants pendant un afflux de tentatives de connexion (ancien et nouveau chemin)"
 PHASE_S = 20.0
 PARTICIPANTS = 4
@@ -41,7 +43,7 @@ def _old_login(engine: Engine, username: str, password: str, session_key: str) -
     from db.engine import session_scope
     from models import LoginAttempt, utcnow
     from services import auth
-    from services.auth import _DUMMY_HASH, _failures_since, _get_user, _password_matches
+    from services.auth import _dummy_hash, _failures_since, _get_user, _password_matches
 
     with session_scope(engine, write=True) as session:
         now = utcnow()
@@ -50,7 +52,7 @@ def _old_login(engine: Engine, username: str, password: str, session_key: str) -
             if _failures_since(session, since, scope) >= 5:
                 return False
         user = _get_user(session, username)
-        stored = user.password_hash.encode("ascii") if user and user.active else _DUMMY_HASH
+        stored = user.password_hash.encode("ascii") if user and user.active else _dummy_hash()
         ok = _password_matches(password, stored) and user is not None
         session.add(LoginAttempt(username=auth.normalise_username(username), session_key=session_key, created_at=now))
     return ok
@@ -107,28 +109,15 @@ def _phase(engine: Engine, login: Callable[[str], str] | None) -> dict[str, obje
     return {"latencies": latencies, "outcomes": outcomes, "wall": wall}
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f}".replace(",", "\u202f")
-
-
-def _fr(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}".replace(",", "\u202f").replace(".", ",")
-
-
 def run(work_dir: Path) -> str:
     import os
 
-    from bench.bench_submit import BACKGROUND, _prepare_store
+    from bench.common import BACKGROUND, prepare_store
     from core.config import get_settings
     from db.engine import build_engine
     from services import auth
 
-    url = _prepare_store(work_dir / "flood.db")
+    url = prepare_store(work_dir / "flood.db")
     engine = build_engine(url)
     settings = get_settings()
 
@@ -163,17 +152,17 @@ def run(work_dir: Path) -> str:
     engine.dispose()
 
     lines = [
-        f"Magasin SQLite réel (WAL, synchronous=FULL) contenant déjà {_fr(BACKGROUND, 0)} contributions ; un seul "
+        f"Magasin SQLite réel (WAL, synchronous=FULL) contenant déjà {fr(BACKGROUND, 0)} contributions ; un seul "
         "moteur "
         f"comme dans l'application (verrou d'écriture du processus compris). {PARTICIPANTS} fils « participants » "
         f"envoient des contributions par le service de la page (`submit_from_device` dans une session "
-        f"d'écriture, comme `ui.store.write`), {_fr(PAUSE_S)} s de pause entre deux envois ; chaque envoi est "
+        f"d'écriture, comme `ui.store.write`), {fr(PAUSE_S)} s de pause entre deux envois ; chaque envoi est "
         f"chronométré de l'appel au commit. Pendant les phases « afflux », {FLOODERS} fils essaient sans pause "
         "des identifiants inconnus depuis des sessions toujours nouvelles (ce que la limitation par compte et "
         f"par session ne freine pas). Quatre phases de {PHASE_S:.0f} s dans le même processus, l'une après "
         "l'autre. Garde-fou par défaut : "
-        f"{_fr(settings.login_checks_per_second)} vérifications/s en moyenne, rafales de {settings.login_check_burst}, "
-        f"{settings.login_check_concurrency} à la fois, attente {_fr(settings.login_check_max_wait_seconds)} s au "
+        f"{fr(settings.login_checks_per_second)} vérifications/s en moyenne, rafales de {settings.login_check_burst}, "
+        f"{settings.login_check_concurrency} à la fois, attente {fr(settings.login_check_max_wait_seconds)} s au "
         "plus (au-delà : « service de connexion saturé »).",
         "",
         "| Phase | Envois | Médiane | p95 | Max | Tentatives de connexion traitées |",
@@ -186,14 +175,14 @@ def run(work_dir: Path) -> str:
         assert isinstance(outcomes, dict)
         wall = result["wall"]
         assert isinstance(wall, float)
-        attempts = " ; ".join(f"{n} {k} ({_fr(n / wall)}/s)" for k, n in sorted(outcomes.items())) if outcomes else "—"
+        attempts = " ; ".join(f"{n} {k} ({fr(n / wall)}/s)" for k, n in sorted(outcomes.items())) if outcomes else "—"
         lines.append(
-            f"| {label} | {len(lat)} | {_ms(statistics.median(lat))} ms | {_ms(_quantile(lat, 0.95))} ms "
-            f"| {_ms(max(lat))} ms | {attempts} |"
+            f"| {label} | {len(lat)} | {ms(statistics.median(lat))} ms | {ms(quantile(lat, 0.95))} ms "
+            f"| {ms(max(lat))} ms | {attempts} |"
         )
     lines += [
         "",
-        f"Charge moyenne de la machine (1 min), début → fin : {_fr(load_before)} → {_fr(load_after)} (machine "
+        f"Charge moyenne de la machine (1 min), début → fin : {fr(load_before)} → {fr(load_after)} (machine "
         "partagée avec d'autres travaux au moment de la mesure). Ce qui reste de ralentissement avec le "
         "garde-fou vient du processeur que prennent les vérifications admises (bcrypt), plus du verrou "
         "d'écriture.",

@@ -84,7 +84,8 @@ def raw_baseline(data: bytes, db_path: Path) -> int:
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("CREATE TABLE response (id INTEGER PRIMARY KEY, submitted TEXT, org TEXT, actor TEXT, dept TEXT)")
     conn.execute("CREATE TABLE answer (response_id INTEGER, question INTEGER, value TEXT)")
-    responses, answers = [], []
+    responses: list[tuple[object, ...]] = []
+    answers: list[tuple[int, int, str]] = []
     for n, row in enumerate(reader, start=1):
         responses.append((n, *row[:4]))
         answers.extend((n, i, v) for i, v in enumerate(row[4:]) if v)
@@ -112,7 +113,7 @@ def run(work_dir: Path) -> str:
     prepare_store(engine)
     with session_scope(engine) as session:
         questionnaire = get_questionnaire(session=session)
-    questions = [
+    questions: list[dict[str, object]] = [
         {"text": q.text, "qtype": q.qtype, "choices": q.choices}
         for q in questionnaire.questions
         if q.code not in SKIPPED

@@ -15,23 +15,33 @@ Both run on a store that already holds 2 000 contributions (a busy conference da
 from __future__ import annotations
 
 import asyncio
-import base64
 import os
 import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-from sqlalchemy import func, insert
+from sqlalchemy import func
 from sqlmodel import col, select
+
+from bench.common import (
+    BACKGROUND,
+    TAP_JS,
+    decode,
+    demo_texts,
+    ms,
+    prepare_store,
+    quantile,
+    record_ws_frames,
+    renice_browsers,
+    rss_mb,
+    server_times,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Contribution depuis un téléphone : temps serveur par envoi, 30 téléphones × 10 contributions"
-BACKGROUND = 2_000
 PAGE_SUBMISSIONS = 200
 PHONES = 30
 PER_PHONE = 10
@@ -52,55 +62,6 @@ THEMES = [
     "Coopération et territoires",
     "Faire connaître l'ESS",
 ]
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}".replace(",", "\u202f")
-
-
-def _texts() -> list[str]:
-    items = yaml.safe_load((ROOT / "assets" / "demo" / "contributions.yaml").read_text(encoding="utf-8"))
-    return [str(i["text"]) for i in items["contributions"]]
-
-
-def _prepare_store(path: Path) -> str:
-    """A migrated store with the reference data and BACKGROUND contributions (Core inserts, seeded)."""
-    from db.bootstrap import prepare_store
-    from db.engine import build_engine
-    from models import Contribution
-
-    url = f"sqlite:///{path}"
-    engine = build_engine(url)
-    prepare_store(engine)
-    rng = random.Random(2016)  # reproducible, not a secret
-    texts = _texts()
-    start = datetime(2016, 6, 28, 7, 0, tzinfo=UTC)
-    rows: list[dict[str, Any]] = []
-    for n in range(BACKGROUND):
-        at = start + timedelta(seconds=rng.uniform(0, 8 * 3600))
-        rows.append(
-            {
-                "receipt_code": f"BG{n:06d}",
-                "idempotency_key": f"bench-bg-{n:06d}",
-                "theme_id": rng.randint(1, 5),
-                "body": f"{rng.choice(texts)} (variante {n})",
-                "title": "",
-                "source": "conference",
-                "status": rng.choice(["published", "published", "pending"]),
-                "display_mode": "anonymous",
-                "created_at": at,
-                "updated_at": at,
-            }
-        )
-    with engine.begin() as conn:
-        conn.execute(insert(Contribution), rows)
-    engine.dispose()
-    return url
 
 
 def _count_rows(url: str, prefix_excluded: str = "BG") -> tuple[int, set[str], int]:
@@ -137,7 +98,7 @@ def _page_server_time(url: str) -> dict[str, list[float]]:
     get_settings.cache_clear()
     dispose_engines()
     rng = random.Random(28)
-    texts = _texts()
+    texts = demo_texts()
     commit_times: list[float] = []
     send_times: list[float] = []
     at: AppTest | None = None
@@ -172,138 +133,15 @@ def _page_server_time(url: str) -> dict[str, list[float]]:
 # commits the text) and the click lands ~60 ms later on whatever is then under the finger, as a thumb's
 # would (not on a stored element handle, which React may have replaced meanwhile). The clock stops when
 # the receipt code is in the page: timing in the page leaves out the test driver's own round trips.
-TAP_JS = """
-(button, expected) => new Promise((resolve) => {
-  const box = button.getBoundingClientRect();
-  const x = box.left + box.width / 2, y = box.top + box.height / 2;
-  const t0 = performance.now();
-  // The receipt of *this* contribution: its code, next to the very text just sent (never a stale one).
-  const check = () => {
-    const code = document.querySelector('[data-testid=stMetricValue]');
-    if (!code || code.getBoundingClientRect().height === 0) return;
-    const texts = [...document.querySelectorAll('[data-testid=stText]')].map((e) => e.innerText.trim());
-    if (!texts.includes(expected)) return;
-    observer.disconnect();
-    resolve({ ms: performance.now() - t0, code: code.innerText.trim() });
-  };
-  const observer = new MutationObserver(check);
-  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-  if (document.activeElement) document.activeElement.blur();
-  setTimeout(() => {
-    const target = document.elementFromPoint(x, y);
-    if (!target || !target.closest('button') || !target.closest('button').innerText.includes('Envoyer')) {
-      observer.disconnect();
-      resolve({ ms: null, missed: target ? target.innerText.slice(0, 40) : '' });
-    } else target.closest('button').click();
-  }, 60);
-  setTimeout(() => { observer.disconnect(); resolve({ ms: null }); }, 60000);
-})
-"""
 
 
 def _wire_time(frames: list[tuple[float, str, str]], code: str) -> float | None:
     """From the click's message to the message carrying the receipt code, as the network layer saw them."""
     for index, (at, direction, payload) in enumerate(frames):
-        if direction == "recv" and code.encode() in _decode(payload):
+        if direction == "recv" and code.encode() in decode(payload):
             sent = [t for t, d, _ in frames[:index] if d == "sent"]
             return at - sent[-1] if sent else None
     return None
-
-
-async def record_ws_frames(page: Any) -> list[tuple[float, str, str]]:
-    """The page's websocket frames as (timestamp, "sent"/"recv", base64 payload), appended as they pass.
-
-    The browser's network layer timestamps every frame: the wire and the server, without the renderer.
-    """
-    frames: list[tuple[float, str, str]] = []
-    cdp = await page.context.new_cdp_session(page)
-    await cdp.send("Network.enable")
-    cdp.on("Network.webSocketFrameSent", lambda e: frames.append((e["timestamp"], "sent", "")))
-    cdp.on(
-        "Network.webSocketFrameReceived",
-        lambda e: frames.append((e["timestamp"], "recv", e["response"].get("payloadData", ""))),
-    )
-    return frames
-
-
-def _decode(payload: str) -> bytes:
-    try:
-        return base64.b64decode(payload, validate=False)
-    except ValueError:
-        return payload.encode()
-
-
-def _server_times(probe: Path, shown: set[str]) -> dict[str, list[float]]:
-    """Inside the server, per receipt shown on a phone: the tap's message arriving → receipt queued,
-    split into the wait for the rerun, the contribution service (checks, insert, commit with its fsync)
-    and the drawing of the page up to the receipt (see bench/probe/sitecustomize.py)."""
-    parts: dict[str, list[float]] = {"total": [], "queue": [], "service": [], "render": []}
-    if not probe.exists():
-        return parts
-    events: dict[str, list[tuple[float, str, str]]] = {}
-    for line in probe.read_text(encoding="utf-8").splitlines():
-        kind, session, at, *rest = line.split("\t")
-        events.setdefault(session, []).append((float(at), kind, rest[0] if rest else ""))
-    for timeline in events.values():
-        timeline.sort()
-        for index, (at, kind, code) in enumerate(timeline):
-            if kind != "receipt" or code not in shown:
-                continue
-            clicks = [t for t, k, _ in timeline[:index] if k == "click"]
-            if not clicks:
-                continue
-            after = [(t, k) for t, k, _ in timeline[:index] if t >= clicks[-1]]
-            runs = [t for t, k in after if k == "run"]
-            submits = [t for t, k in after if k == "submit"]
-            stored = [t for t, k in after if k == "stored"]
-            parts["total"].append(at - clicks[-1])
-            if runs and submits and stored:
-                parts["queue"].append(runs[0] - clicks[-1])
-                parts["service"].append(stored[0] - submits[0])
-                parts["render"].append(at - stored[0])
-    return parts
-
-
-def _renice_browsers(server_pid: int, value: int = 10) -> int:
-    """Lower the CPU priority of this process's descendants except the server: the phones' share of the
-    2 cores, not the server's, is what a real room would not have (each phone has its own processor).
-
-    Every thread of each process: on Linux a nice value belongs to a thread, and Chromium runs its
-    compositor, raster and I/O threads at 0 or -8 (display-critical), above the server, whatever the
-    process's main thread was given. Threads Chromium starts later may take its own values again.
-    """
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    reniced, stack = 0, list(children.get(os.getpid(), []))
-    while stack:
-        pid = stack.pop()
-        if pid == server_pid:
-            continue
-        try:
-            threads = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
-        except OSError:
-            threads = [pid]
-        for tid in threads:
-            try:
-                os.setpriority(os.PRIO_PROCESS, tid, value)
-                reniced += 1
-            except OSError:
-                pass
-        stack.extend(children.get(pid, []))
-    return reniced
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[str, Any]:
@@ -329,7 +167,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         # Renderers fork from the zygotes reniced here, so every phone opened later runs at nice 10.
-        _renice_browsers(pid)
+        renice_browsers(pid)
 
         async def open_phone(n: int) -> Any:
             context = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="fr-FR")
@@ -351,17 +189,17 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         warm = await open_phone(0)
         await warm.context.close()
         await asyncio.sleep(2)
-        rss["idle"] = _rss_mb(pid)
+        rss["idle"] = rss_mb(pid)
         # Phones arrive a few at a time (loading Streamlit's bundle in 30 tabs at once only measures
         # Chromium on 2 cores); the wave of contributions below starts for all of them together.
         pages: list[Any] = []
         for first in range(0, PHONES, 5):
             pages += await asyncio.gather(*(open_phone(n) for n in range(first, min(first + 5, PHONES))))
-        _renice_browsers(pid)
+        renice_browsers(pid)
         await asyncio.sleep(2)
-        rss["open"] = _rss_mb(pid)
+        rss["open"] = rss_mb(pid)
         rng = random.Random(30)
-        texts = _texts()
+        texts = demo_texts()
 
         async def contribute(n: int, page: Any) -> None:
             for k in range(PER_PHONE):
@@ -401,7 +239,7 @@ async def _phones(base_url: str, pid: int, think: tuple[float, float]) -> dict[s
         started = time.perf_counter()
         await asyncio.gather(*(contribute(n, page) for n, page in enumerate(pages)))
         wall = time.perf_counter() - started
-        rss["after"] = _rss_mb(pid)
+        rss["after"] = rss_mb(pid)
         await browser.close()
     return {
         "latencies": latencies,
@@ -433,7 +271,7 @@ def _live(url: str, work_dir: Path, think: tuple[float, float]) -> dict[str, Any
     finally:
         stop_app(app)
     result["server_errors"] = log.read_text(errors="replace").count("Traceback")
-    result["server"] = _server_times(probe, set(result["receipts"]))
+    result["server"] = server_times(probe, set(result["receipts"]))
     total, codes, duplicates = _count_rows(url)
     shown = set(result["receipts"])
     result["duplicates"] = duplicates
@@ -450,23 +288,22 @@ def _wave_rows(name: str, live: dict[str, Any]) -> list[str]:
     per_open = (rss["open"] - rss["idle"]) / PHONES
     per_after = (rss["after"] - rss["idle"]) / PHONES
     return [
-        f"| Appui → reçu affiché, p50 (mesuré dans la page) | {_ms(_quantile(lat, 0.5))} ms | |",
-        f"| Appui → reçu affiché, p95 (mesuré dans la page) | {_ms(_quantile(lat, 0.95))} ms "
-        f"| < {_ms(TARGET_P95_S)} ms |",
-        f"| Appui → reçu affiché, max | {_ms(max(lat))} ms | |",
-        f"| Le même vu par le pilote Playwright, p50 / p95 | {_ms(_quantile(drv, 0.5))} / "
-        f"{_ms(_quantile(drv, 0.95))} ms | |",
+        f"| Appui → reçu affiché, p50 (mesuré dans la page) | {ms(quantile(lat, 0.5))} ms | |",
+        f"| Appui → reçu affiché, p95 (mesuré dans la page) | {ms(quantile(lat, 0.95))} ms | < {ms(TARGET_P95_S)} ms |",
+        f"| Appui → reçu affiché, max | {ms(max(lat))} ms | |",
+        f"| Le même vu par le pilote Playwright, p50 / p95 | {ms(quantile(drv, 0.5))} / "
+        f"{ms(quantile(drv, 0.95))} ms | |",
         f"| Dans le serveur : message du clic reçu → reçu envoyé, p50 / p95 / max | "
-        f"{_ms(_quantile(server['total'], 0.5))} / {_ms(_quantile(server['total'], 0.95))} / "
-        f"{_ms(max(server['total']))} ms | < {_ms(TARGET_P95_S)} ms (p95) |",
-        f"| … dont attente du rerun, p50 / p95 | {_ms(_quantile(server['queue'], 0.5))} / "
-        f"{_ms(_quantile(server['queue'], 0.95))} ms | |",
+        f"{ms(quantile(server['total'], 0.5))} / {ms(quantile(server['total'], 0.95))} / "
+        f"{ms(max(server['total']))} ms | < {ms(TARGET_P95_S)} ms (p95) |",
+        f"| … dont attente du rerun, p50 / p95 | {ms(quantile(server['queue'], 0.5))} / "
+        f"{ms(quantile(server['queue'], 0.95))} ms | |",
         f"| … dont service d'enregistrement (contrôles, écriture, fsync), p50 / p95 | "
-        f"{_ms(_quantile(server['service'], 0.5))} / {_ms(_quantile(server['service'], 0.95))} ms | |",
-        f"| … dont affichage de la page jusqu'au reçu, p50 / p95 | {_ms(_quantile(server['render'], 0.5))} / "
-        f"{_ms(_quantile(server['render'], 0.95))} ms | |",
+        f"{ms(quantile(server['service'], 0.5))} / {ms(quantile(server['service'], 0.95))} ms | |",
+        f"| … dont affichage de la page jusqu'au reçu, p50 / p95 | {ms(quantile(server['render'], 0.5))} / "
+        f"{ms(quantile(server['render'], 0.95))} ms | |",
         f"| Message du clic → message du reçu, vus par la couche réseau de Chromium, p50 / p95 "
-        f"| {_ms(_quantile(wire, 0.5))} / {_ms(_quantile(wire, 0.95))} ms | |",
+        f"| {ms(quantile(wire, 0.5))} / {ms(quantile(wire, 0.95))} ms | |",
         f"| Reçus affichés / envois | {len(live['receipts'])} / {expected} | {expected} |",
         f"| Lignes enregistrées | {live['stored']} | {expected} |",
         f"| Contributions perdues (reçu affiché, ligne absente) | {live['lost']} | 0 |",
@@ -486,8 +323,8 @@ def _wave_rows(name: str, live: dict[str, Any]) -> list[str]:
 
 def run(work_dir: Path) -> str:
     sys.path.insert(0, str(ROOT))
-    page = _page_server_time(_prepare_store(work_dir / "page.db"))
-    waves = {name: _live(_prepare_store(work_dir / f"{name}.db"), work_dir, think) for name, think in WAVES}
+    page = _page_server_time(prepare_store(work_dir / "page.db"))
+    waves = {name: _live(prepare_store(work_dir / f"{name}.db"), work_dir, think) for name, think in WAVES}
 
     lines = [
         f"Magasin SQLite (WAL, synchronous=FULL) contenant déjà {BACKGROUND} contributions.",
@@ -503,8 +340,7 @@ def run(work_dir: Path) -> str:
     ):
         values = page[key]
         lines.append(
-            f"| {label} | {_ms(statistics.median(values))} ms | {_ms(_quantile(values, 0.95))} ms "
-            f"| {_ms(max(values))} ms |"
+            f"| {label} | {ms(statistics.median(values))} ms | {ms(quantile(values, 0.95))} ms | {ms(max(values))} ms |"
         )
     for name, think in WAVES:
         live = waves[name]
@@ -526,8 +362,8 @@ def run(work_dir: Path) -> str:
         if live["failures"]:
             lines += ["", "Appuis sans reçu : " + " ; ".join(live["failures"][:8])]
     main = waves[WAVES[0][0]]
-    p95 = _quantile(main["latencies"], 0.95)
-    p95_server = _quantile(main["server"]["total"] or [float("nan")], 0.95)
+    p95 = quantile(main["latencies"], 0.95)
+    p95_server = quantile(main["server"]["total"] or [float("nan")], 0.95)
     worst_mb = max((w["rss"]["after"] - w["rss"]["idle"]) / PHONES for w in waves.values())
     lost = sum(w["lost"] + w["duplicates"] for w in waves.values())
 
@@ -537,8 +373,8 @@ def run(work_dir: Path) -> str:
     lines += [
         "",
         f"Cibles, au rythme « {WAVES[0][0]} » :",
-        f"- p95 appui → reçu < 1 s : {yes(p95 < TARGET_P95_S)} dans la page ({_ms(p95)} ms, rendu des 30 pages "
-        f"compris) ; {yes(p95_server < TARGET_P95_S)} dans le serveur ({_ms(p95_server)} ms) ;",
+        f"- p95 appui → reçu < 1 s : {yes(p95 < TARGET_P95_S)} dans la page ({ms(p95)} ms, rendu des 30 pages "
+        f"compris) ; {yes(p95_server < TARGET_P95_S)} dans le serveur ({ms(p95_server)} ms) ;",
         f"- 0 contribution perdue ni doublée (les deux rythmes) : {yes(lost == 0)} ;",
         f"- < 3 Mo par session : {yes(worst_mb < TARGET_MB_PER_SESSION)} ({worst_mb:.2f} Mo au pire).",
     ]

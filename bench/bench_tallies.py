@@ -29,6 +29,7 @@ The same tallies with the store's contributions spread over three editions: benc
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import sqlite3
@@ -45,6 +46,7 @@ os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "x" * 40)
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 
+from bench.common import ms
 from bench.seed_synthetic import DAY_HOURS, DAY_START, seed_contributions
 from core.config import get_settings
 from db.bootstrap import prepare_store
@@ -83,10 +85,6 @@ LOOKUPS = ("dernier quart d'heure", "20 dernières publiées", "version des donn
 ALL = TallyFilter()
 NARROW = tallies.make_filter(theme_ids=(2,), sources=("conference",), window=Window.DAY, day=date(2016, 6, 28))
 FILTERS = {"aucun filtre": ALL, "thème 2 · conférence · 28/06/2016": NARROW}
-
-
-def _ms(seconds: float) -> str:
-    return format_number(seconds * 1000, 1 if seconds < 0.1 else 0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +213,12 @@ APP: dict[str, Callable[..., Any]] = {
 EDITION_ID = 1
 
 
+def _run_sqls(cursor: Any, sqls: list[str]) -> None:
+    for sql in sqls:
+        cursor.execute(sql)
+        cursor.fetchall()
+
+
 def _captured(engine: Engine, call: Callable[[], None]) -> list[tuple[str, Any]]:
     """Every statement (and its parameters, as the driver gets them) that one app call sends, BEGIN aside."""
     sent: list[tuple[str, Any]] = []
@@ -244,20 +248,14 @@ def measure_queries(engine: Engine, dialect: str, connect_raw: Callable[[], Any]
                     with session_scope(engine) as session:
                         fn(session=session, filters=f, edition_id=EDITION_ID)
 
-                if name in hand:
+                raw_call: Callable[[], object] = (
+                    functools.partial(_run_sqls, cursor, hand[name])
+                    if name in hand
+                    else functools.partial(raw_words(dialect, f), cursor)
+                )
 
-                    def raw_call(sqls: list[str] = hand[name]) -> None:
-                        for sql in sqls:
-                            cursor.execute(sql)
-                            cursor.fetchall()
-
-                else:
-                    words = raw_words(dialect, f)
-
-                    def raw_call(words: Callable[[Any], object] = words) -> None:
-                        words(cursor)
-
-                app_call(), raw_call()  # warm the caches of both sides
+                app_call()  # warm the caches of both sides
+                raw_call()
                 sent = _captured(engine, app_call)
 
                 def same_sql_call(sent: list[tuple[str, Any]] = sent, words: bool = name.startswith("mots")) -> None:
@@ -437,7 +435,7 @@ def run(work_dir: Path) -> str:
             print(f"  SQLite {n}: seeded in {seeded:.0f} s", flush=True)
             if KEEP_DIR is not None:
                 (KEEP_DIR / f"tallies-{n}.ok").write_text("seeded\n")
-        for row in measure_queries(engine, "sqlite", lambda path=path: sqlite3.connect(path)):
+        for row in measure_queries(engine, "sqlite", functools.partial(sqlite3.connect, path)):
             query_rows.append({"engine": "SQLite", "rows": n, "load": os.getloadavg()[0], **row})
         naive = sqlite3.connect(path)
         start = time.perf_counter()
@@ -449,7 +447,7 @@ def run(work_dir: Path) -> str:
         naive.close()
         seeding.append(
             f"SQLite {format_number(n)}, la même requête « par origine » filtrée sur une origine mais sans le "
-            f"`+` devant status et source : {_ms(naive_s)} ms (SQLite, sans statistiques, prend alors l'index "
+            f"`+` devant status et source : {ms(naive_s)} ms (SQLite, sans statistiques, prend alors l'index "
             "(source, created_at) et lit chaque ligne dans la table)"
         )
         engine.dispose()
@@ -516,9 +514,9 @@ def run(work_dir: Path) -> str:
     ]
     for engine_name, n, page, load in pages:
         target = TARGET_PAGE_S.get(n)
-        cells = " | ".join(f"{_ms(page[k][0])} ms (CPU {_ms(page[k][1])} ms)" for k in ("froid", "nouvelle", "chaud"))
+        cells = " | ".join(f"{ms(page[k][0])} ms (CPU {ms(page[k][1])} ms)" for k in ("froid", "nouvelle", "chaud"))
         lines.append(
-            f"| {engine_name} | {format_number(n)} | {cells} | {'< ' + _ms(target) + ' ms' if target else '—'} | "
+            f"| {engine_name} | {format_number(n)} | {cells} | {'< ' + ms(target) + ' ms' if target else '—'} | "
             f"{format_number(load, 2)} |"
         )
     sections.append("\n".join(lines))
@@ -535,8 +533,8 @@ def run(work_dir: Path) -> str:
     ]
     for r in query_rows:
         lines.append(
-            f"| {r['engine']} | {format_number(r['rows'])} | {r['filter']} | {r['query']} | {_ms(r['raw'])} ms | "
-            f"{_ms(r['app'])} ms | {format_number(r['app'] / r['raw'], 2)}× | {_ms(r['same'])} ms "
+            f"| {r['engine']} | {format_number(r['rows'])} | {r['filter']} | {r['query']} | {ms(r['raw'])} ms | "
+            f"{ms(r['app'])} ms | {format_number(r['app'] / r['raw'], 2)}× | {ms(r['same'])} ms "
             f"({r['statements']}) | {format_number(r['app'] / r['same'], 2)}× |"
         )
     sections.append("\n".join(lines))
@@ -562,14 +560,14 @@ def run(work_dir: Path) -> str:
         f"Décomptes ({', '.join(GROUP_BY_QUERIES)}), application contre le GROUP BY direct sur les contributions : "
         f"{summary(tallies_only, 'raw')}. Application contre exactement le même SQL rejoué à la main : "
         f"{summary(tallies_only, 'same')}. Lectures ponctuelles ({', '.join(LOOKUPS)}) : la requête prend moins "
-        f"d'une milliseconde, l'application au plus {_ms(max(r['app'] for r in lookups))} ms ; leur ratio mesure le "
+        f"d'une milliseconde, l'application au plus {ms(max(r['app'] for r in lookups))} ms ; leur ratio mesure le "
         "coût fixe d'une lecture par l'application (session du pool, BEGIN, construction de la requête "
         "SQLAlchemy), pas la base."
     )
     sections.append(
         f"Coût d'écriture des cumuls (SQLite, {WRITES} contributions, une transaction chacune comme depuis un "
-        f"téléphone, médiane) : {_ms(writes['0003'])} ms sans les déclencheurs des cumuls (supprimés pour la "
-        f"mesure), {_ms(writes['head'])} ms avec eux ; charge (1 min) : {format_number(writes_load, 2)}. "
+        f"téléphone, médiane) : {ms(writes['0003'])} ms sans les déclencheurs des cumuls (supprimés pour la "
+        f"mesure), {ms(writes['head'])} ms avec eux ; charge (1 min) : {format_number(writes_load, 2)}. "
         "L'essentiel d'une écriture reste la synchronisation sur disque (`synchronous=FULL`)."
     )
     sections.append(

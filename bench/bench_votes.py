@@ -66,6 +66,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import col, select
 
+from bench.common import ms, quantile
 from bench.seed_synthetic import DAY_HOURS, edition_day_start
 from core.config import Settings
 from db.bootstrap import prepare_store
@@ -110,15 +111,6 @@ ACTOR_TYPES = (None, None, "association", "cooperative", "mutual", "foundation",
 DEPARTEMENTS = (None, "44", "44", "44", "49", "49", "53", "72", "85", "85", "HORS")
 FILTER = VerdictFilter(origins=("cards",), actor_types=("association", "cooperative"), departements=("44",))
 FILTER_LABEL = "origine « cartes » · association ou coopérative · Loire-Atlantique (44)"
-
-
-def _ms(seconds: float) -> str:
-    return format_number(seconds * 1000, 1 if seconds < 0.1 else 0)
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def shipped_room_origin() -> throttle.Origin:
@@ -898,8 +890,8 @@ def room_lines(name: str, r: dict[str, Any]) -> list[str]:
     ):
         if values:
             lines.append(
-                f"| {label} | {format_number(len(values))} | {_ms(statistics.median(values))} | "
-                f"**{_ms(_quantile(values, 0.95))}** | {_ms(_quantile(values, 0.99))} | {_ms(max(values))} |"
+                f"| {label} | {format_number(len(values))} | {ms(statistics.median(values))} | "
+                f"**{ms(quantile(values, 0.95))}** | {ms(quantile(values, 0.99))} | {ms(max(values))} |"
             )
     throttled = sum(log.throttled.values())
     lines += [
@@ -941,7 +933,7 @@ def stance_lines(name: str, r: dict[str, Any]) -> list[str]:
         f"Python selon les règles de services.votes), puis par les services : une saisie de bulletins papier "
         f"({format_number(s.paper)} bulletins) et {format_number(r['extra']['taps'])} appuis réels "
         f"({EXTRA_DEVICES} nouveaux téléphones × 17, {EXTRA_CHANGES} avis changés ou confirmés), "
-        f"écriture médiane {_ms(statistics.median(extra))} ms, p95 {_ms(_quantile(extra, 0.95))} ms. "
+        f"écriture médiane {ms(statistics.median(extra))} ms, p95 {ms(quantile(extra, 0.95))} ms. "
         f"En base : {format_number(s.stances)} avis dont papier, {format_number(s.voters)} participants ; "
         f"cumuls : {format_number(r['tally_rows'])} lignes « maintenant », {format_number(r['time_rows'])} lignes "
         f"par quart d'heure. Cumuls = GROUP BY des lignes : "
@@ -957,15 +949,15 @@ def stance_lines(name: str, r: dict[str, Any]) -> list[str]:
     for key, (app_label, raw_label) in CALL_LABELS.items():
         a, b = r["times"][key]["app"], r["times"][key]["raw"]
         lines.append(
-            f"| {app_label} | {_ms(statistics.median(a))} ms | {_ms(_quantile(a, 0.95))} ms | {raw_label} | "
-            f"{_ms(statistics.median(b))} ms | {_ms(_quantile(b, 0.95))} ms | "
+            f"| {app_label} | {ms(statistics.median(a))} ms | {ms(quantile(a, 0.95))} ms | {raw_label} | "
+            f"{ms(statistics.median(b))} ms | {ms(quantile(b, 0.95))} ms | "
             f"{format_number(statistics.median(a) / statistics.median(b), 2)} |"
         )
     a, b = r["totals"]["app"], r["totals"]["raw"]
     lines.append(
-        f"| **un rafraîchissement complet** (tous ces appels) | **{_ms(statistics.median(a))} ms** | "
-        f"**{_ms(_quantile(a, 0.95))} ms** | **les mêmes chiffres à la main** | **{_ms(statistics.median(b))} ms** | "
-        f"**{_ms(_quantile(b, 0.95))} ms** | {format_number(statistics.median(a) / statistics.median(b), 2)} |"
+        f"| **un rafraîchissement complet** (tous ces appels) | **{ms(statistics.median(a))} ms** | "
+        f"**{ms(quantile(a, 0.95))} ms** | **les mêmes chiffres à la main** | **{ms(statistics.median(b))} ms** | "
+        f"**{ms(quantile(b, 0.95))} ms** | {format_number(statistics.median(a) / statistics.median(b), 2)} |"
     )
     return lines
 
@@ -1076,8 +1068,8 @@ def reading(results: dict[str, Any]) -> str:
         exact = c["rollup_equal"] and c["time_rollup_equal"] and c["verdict_equal"] and c["unexpected"] == 0
         per_10s = len(log.saved) / REAL_WINDOW_S * 10
         parts.append(
-            f"- {name}, la salle : p95 appui → enregistré {_ms(_quantile(log.saved, 0.95))} ms, max "
-            f"{_ms(max(log.saved))} ms, pour {format_number(per_10s, 1)} écritures par 10 s en moyenne ; "
+            f"- {name}, la salle : p95 appui → enregistré {ms(quantile(log.saved, 0.95))} ms, max "
+            f"{ms(max(log.saved))} ms, pour {format_number(per_10s, 1)} écritures par 10 s en moyenne ; "
             f"**{c['lost']} avis perdu(s)**, {log.abandoned} appui(s) abandonné(s) ; cumuls et verdict égaux au "
             f"GROUP BY des avis en base : {'oui' if exact else '**NON**'} ; appuis doublés comptés une fois : "
             f"{log.doubles_counted_once} sur {log.doubles} ; {sum(log.throttled.values())} refus du plafond par "
@@ -1107,14 +1099,14 @@ def reading(results: dict[str, Any]) -> str:
             continue
         r = results[key]
         a, b = statistics.median(r["totals"]["app"]), statistics.median(r["totals"]["raw"])
-        p95 = _quantile(r["totals"]["app"], 0.95)
+        p95 = quantile(r["totals"]["app"], 0.95)
         verdict_app = statistics.median(r["times"]["all"]["app"])
         verdict_raw = statistics.median(r["times"]["all"]["raw"])
         parts.append(
-            f"- {name}, {format_number(r['stances'])} avis : un rafraîchissement complet coûte {_ms(a)} ms "
-            f"(médiane, p95 {_ms(p95)} ms) sur les cumuls, contre {_ms(b)} ms pour les mêmes chiffres comptés à la "
+            f"- {name}, {format_number(r['stances'])} avis : un rafraîchissement complet coûte {ms(a)} ms "
+            f"(médiane, p95 {ms(p95)} ms) sur les cumuls, contre {ms(b)} ms pour les mêmes chiffres comptés à la "
             f"main sur les lignes d'avis (rapport {format_number(a / b, 2)}) ; le verdict sans filtre seul : "
-            f"{_ms(verdict_app)} ms contre {_ms(verdict_raw)} ms. Les cumuls tiennent ici "
+            f"{ms(verdict_app)} ms contre {ms(verdict_raw)} ms. Les cumuls tiennent ici "
             f"{format_number(r['tally_rows'] + r['time_rows'])} lignes, bornées par les combinaisons (orientation, "
             "réponse, origine, type d'acteur, département) et les quarts d'heure, pas par le nombre d'avis ; le "
             "GROUP BY à la main parcourt toutes les lignes d'avis et grandit avec elles. Côté application, chaque "

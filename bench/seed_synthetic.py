@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from models import Contribution, Edition, Orientation, Participant, Stand, StandVisit, Theme
 from services.scope import resolve_edition_id
@@ -73,18 +73,20 @@ def seed_contributions(
     day_start = edition_day_start(engine, edition)
     with engine.connect() as conn:
         theme_ids = [
-            int(t)
+            int(t or 0)
             for t in conn.execute(
-                select(Theme.id).where(Theme.edition_id == edition).order_by(col(Theme.position), col(Theme.id))
+                select(col(Theme.id)).where(Theme.edition_id == edition).order_by(col(Theme.position), col(Theme.id))
             ).scalars()
         ]
         orientations = [
             (o.id, o.theme_id)
-            for o in conn.execute(select(Orientation.id, Orientation.theme_id).where(Orientation.edition_id == edition))
+            for o in conn.execute(
+                select(col(Orientation.id), col(Orientation.theme_id)).where(Orientation.edition_id == edition)
+            )
         ]
         stands = [
             (s.id, s.theme_id)
-            for s in conn.execute(select(Stand.id, Stand.theme_id).where(Stand.edition_id == edition))
+            for s in conn.execute(select(col(Stand.id), col(Stand.theme_id)).where(Stand.edition_id == edition))
         ]
         first_id = int(conn.execute(select(func.max(Contribution.id))).scalar() or 0)
         first_participant = int(conn.execute(select(func.max(Participant.id))).scalar() or 0)
@@ -164,7 +166,8 @@ def seed_contributions(
                 ],
             )
             ids = [
-                row[0] for row in conn.execute(select(Participant.id).order_by(Participant.id.desc()).limit(hunters))
+                row[0]
+                for row in conn.execute(select(col(Participant.id)).order_by(col(Participant.id).desc()).limit(hunters))
             ]
             visit_rows: list[dict[str, Any]] = []
             for pid in ids:

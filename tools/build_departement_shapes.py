@@ -200,7 +200,8 @@ def signed_distance(rings: list[Ring], x: float, y: float) -> float:
 
 
 def apply(coef: np.ndarray, uv: np.ndarray) -> np.ndarray:
-    return np.column_stack([uv, np.ones(len(uv))]) @ coef.reshape(3, 2)
+    result: np.ndarray = np.column_stack([uv, np.ones(len(uv))]) @ coef.reshape(3, 2)
+    return result
 
 
 def fit(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -26,11 +26,11 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 # The 2-core machines are shared with other test runs: waits are generous, never the thing measured.
 DEFAULT_TIMEOUT_MS = 20_000
 expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
-LAPTOP = {"width": 1280, "height": 900}
+LAPTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @dataclass
