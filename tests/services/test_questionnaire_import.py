@@ -19,6 +19,7 @@ from services import questionnaire_import as qi
 from services import questionnaires as qs
 from services import scope
 from services.errors import NotFoundError, ValidationError
+from services.formatting import format_number
 from services.questionnaires import QuestionnaireInfo, contribution_key, get_questionnaire
 from tests.editions import FIRST_EDITION_ID, load_second_edition
 from tests.fixtures import questionnaire_files as crafted
@@ -209,19 +210,19 @@ def _yaml_laughs() -> bytes:
 @pytest.mark.parametrize(
     ("filename", "build", "message"),
     [
-        ("large.xlsx", crafted.far_cells_xlsx, f"Plus de {qi.format_number(qi.MAX_CELLS)} cellules"),
-        ("loin.xlsx", crafted.far_row_xlsx, f"Plus de {qi.format_number(qi.MAX_ROWS)} lignes"),
-        ("textes.xlsx", crafted.huge_shared_text_xlsx, f"plus de {qi.format_number(qi.MAX_TEXT_CHARS)} caractères"),
+        ("large.xlsx", crafted.far_cells_xlsx, f"Plus de {format_number(qi.MAX_CELLS)} cellules"),
+        ("loin.xlsx", crafted.far_row_xlsx, f"Plus de {format_number(qi.MAX_ROWS)} lignes"),
+        ("textes.xlsx", crafted.huge_shared_text_xlsx, f"plus de {format_number(qi.MAX_TEXT_CHARS)} caractères"),
         ("rires.xlsx", crafted.billion_laughs_xlsx, "illisible : il contient des déclarations XML"),
         (
             "rires-feuille.xlsx",
             lambda: crafted.billion_laughs_xlsx("xl/worksheets/sheet1.xml"),
             "illisible : il contient des déclarations XML",
         ),
-        ("bombe.xlsx", crafted.zip_bomb_xlsx, f"plus de {qi.format_number(qi.MAX_PACKING_RATIO)} fois sa taille"),
-        ("vide.csv", crafted.blank_lines_csv, f"Plus de {qi.format_number(qi.MAX_BLANK_LINES)} lignes vides"),
-        ("separateurs.csv", _separators_csv, f"plus de {qi.format_number(qi.MAX_SEPARATORS_PER_RECORD)} séparateurs"),
-        ("cellules.csv", _many_cells_csv, f"Plus de {qi.format_number(qi.MAX_CELLS)} cellules"),
+        ("bombe.xlsx", crafted.zip_bomb_xlsx, f"plus de {format_number(qi.MAX_PACKING_RATIO)} fois sa taille"),
+        ("vide.csv", crafted.blank_lines_csv, f"Plus de {format_number(qi.MAX_BLANK_LINES)} lignes vides"),
+        ("separateurs.csv", _separators_csv, f"plus de {format_number(qi.MAX_SEPARATORS_PER_RECORD)} séparateurs"),
+        ("cellules.csv", _many_cells_csv, f"Plus de {format_number(qi.MAX_CELLS)} cellules"),
     ],
 )
 def test_crafted_uploads_are_refused_in_french_within_bounded_memory(
