@@ -15,14 +15,7 @@ from sqlmodel import Session, col, select
 
 from models import Contribution, ModerationStatus, Orientation, Stance, StandVisit
 from services.tally_buckets import contribution_span, rollup_counts
-from services.tally_filters import (
-    TallyFilter,
-    edition_filter,
-    fetch_rows,
-    ordered_theme_ids,
-    typed_frame,
-    where_filter,
-)
+from services.tally_filters import TallyFilter, edition_filter, fetch_rows, ordered_theme_ids, typed_frame, where_filter
 
 RECENT_MINUTES = 15
 
