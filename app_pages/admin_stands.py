@@ -7,7 +7,7 @@ import streamlit as st
 from core.config import get_settings
 from services import circuit as circuit_service
 from services import exports
-from services.circuit import StandValues
+from services.circuit import StandImportReport, StandPage, StandValues
 from services.errors import ValidationError
 from services.permissions import Permission
 from services.qrcodes import edition_base_url, stand_poster_png, stand_url
@@ -44,6 +44,48 @@ def _move(offset: int) -> None:
             circuit_service.move_stand, stand_id=target.id, offset=offset, actor=account.username, edition_id=EDITION_ID
         )
         _after_change()
+
+
+def _stand_form(current: StandPage | None, ptce_codes: dict[str, str]) -> StandValues:
+    """The stand form's widgets, in the page's order, read straight into what the service checks."""
+    theme_list = list(theme_codes)
+    ptce_list = list(ptce_codes)
+    return StandValues(
+        code=st.text_input("Code *", value=current.code if current else "", max_chars=20),
+        name=st.text_input("Nom *", value=current.name if current else "", max_chars=160),
+        theme=st.selectbox(
+            "Thème *",
+            theme_list,
+            index=theme_list.index(theme_code_by_id[current.theme_id]) if current else 0,
+            format_func=theme_codes.__getitem__,
+        ),
+        experience=st.text_input("Expérience présentée", value=current.experience if current else "", max_chars=300),
+        carrier=st.text_input("Portée par", value=current.carrier if current else "", max_chars=200),
+        description=st.text_area("Description courte", value=current.description if current else ""),
+        question=st.text_area("Question posée aux visiteurs", value=current.question if current else ""),
+        position=_position_text(
+            st.number_input(
+                "Position sur le circuit", min_value=0, max_value=999, value=current.position if current else 0
+            ),
+            current,
+        ),
+        ptce=st.selectbox(
+            f"Lien avec : {exports.md_escape(this_edition.projects_label)}",
+            ptce_list,
+            index=ptce_list.index(current.ptce_code) if current and current.ptce_code in ptce_list else 0,
+            format_func=ptce_codes.__getitem__,
+        ),
+        active=st.checkbox("Stand ouvert", value=current.active if current else True),
+    )
+
+
+def _position_text(position: int, current: StandPage | None) -> str:
+    """A new stand left at 0 goes to the end of the circuit (the service's empty position)."""
+    return str(int(position)) if current or position else ""
+
+
+def _csv_download(label: str, data: bytes, file_name: str, key: str) -> None:
+    st.download_button(label, data, file_name=file_name, mime="text/csv", key=key)
 
 
 tab_list, tab_edit, tab_import, tab_qr = st.tabs(
@@ -84,44 +126,9 @@ with tab_edit:
         **{p["code"]: str(p["name"]) for p in store.read(circuit_service.list_ptce_codes, edition_id=EDITION_ID)},
     }
     with st.form(f"admin_stands_form_{chosen or 'new'}"):
-        code = st.text_input("Code *", value=current.code if current else "", max_chars=20)
-        name = st.text_input("Nom *", value=current.name if current else "", max_chars=160)
-        theme_list = list(theme_codes)
-        theme = st.selectbox(
-            "Thème *",
-            theme_list,
-            index=theme_list.index(theme_code_by_id[current.theme_id]) if current else 0,
-            format_func=theme_codes.__getitem__,
-        )
-        experience = st.text_input("Expérience présentée", value=current.experience if current else "", max_chars=300)
-        carrier = st.text_input("Portée par", value=current.carrier if current else "", max_chars=200)
-        description = st.text_area("Description courte", value=current.description if current else "")
-        question = st.text_area("Question posée aux visiteurs", value=current.question if current else "")
-        position = st.number_input(
-            "Position sur le circuit", min_value=0, max_value=999, value=current.position if current else 0
-        )
-        ptce_list = list(ptce_codes)
-        ptce_code = st.selectbox(
-            f"Lien avec : {exports.md_escape(this_edition.projects_label)}",
-            ptce_list,
-            index=ptce_list.index(current.ptce_code) if current and current.ptce_code in ptce_list else 0,
-            format_func=ptce_codes.__getitem__,
-        )
-        active = st.checkbox("Stand ouvert", value=current.active if current else True)
+        values = _stand_form(current, ptce_codes)
         saved = st.form_submit_button("Enregistrer", type="primary")
     if saved:
-        values = StandValues(
-            code=code,
-            name=name,
-            theme=theme,
-            experience=experience,
-            carrier=carrier,
-            description=description,
-            question=question,
-            position=str(int(position)) if current or position else "",
-            ptce=ptce_code,
-            active=active,
-        )
         result = store.write_or_report(
             circuit_service.save_stand,
             values=values,
@@ -141,12 +148,11 @@ with tab_import:
         "et de projet sont ceux de cette édition."
     )
     if stands:
-        st.download_button(
+        _csv_download(
             "Exporter les stands de cette édition (CSV, mêmes colonnes)",
             store.read(circuit_service.export_stands_csv, edition_id=EDITION_ID),
-            file_name=f"stands-{this_edition.slug}.csv",
-            mime="text/csv",
-            key="admin_stands_export_csv",
+            f"stands-{this_edition.slug}.csv",
+            "admin_stands_export_csv",
         )
     upload = st.file_uploader("Fichier des stands", type=["csv"], key="admin_stands_upload")
     if upload is not None and uploads.refuse_if_too_big(upload, circuit_service.MAX_STAND_FILE_BYTES):
@@ -165,27 +171,26 @@ with tab_import:
         else:
             _after_change()
             st.session_state[K_REPORT] = report
-    report = st.session_state.get(K_REPORT)
-    if report is not None:
+    last_report: StandImportReport | None = st.session_state.get(K_REPORT)
+    if last_report is not None:
         st.success(
-            f"{report.created} stand(s) créé(s), {report.updated} mis à jour, "
-            f"{len(report.rejected)} ligne(s) refusée(s)."
+            f"{last_report.created} stand(s) créé(s), {last_report.updated} mis à jour, "
+            f"{len(last_report.rejected)} ligne(s) refusée(s)."
         )
-        if report.rejected:
+        if last_report.rejected:
             rejected = pd.DataFrame(
                 {
-                    "Ligne": [r.line for r in report.rejected],
-                    "Code": [r.code for r in report.rejected],
-                    "Raison": [r.reasons for r in report.rejected],
+                    "Ligne": [r.line for r in last_report.rejected],
+                    "Code": [r.code for r in last_report.rejected],
+                    "Raison": [r.reasons for r in last_report.rejected],
                 }
             )
             st.dataframe(rejected, hide_index=True, width="stretch", key="admin_stands_rejected")
-            st.download_button(
+            _csv_download(
                 "Télécharger le rapport des lignes refusées",
                 exports.frame_csv_bytes(rejected),
-                file_name="stands-refuses.csv",
-                mime="text/csv",
-                key="admin_stands_report_csv",
+                "stands-refuses.csv",
+                "admin_stands_report_csv",
             )
 
 with tab_qr:

@@ -24,8 +24,8 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
-from db.engine import session_scope
 from services import qrcodes, reference, tallies
 from services.formatting import PARIS
 from services.tallies import (
@@ -94,10 +94,16 @@ class ScreenBoard:
     latest: list[LatestContribution]
 
 
-def _read_all(calls: dict[str, tuple[Callable[..., Any], dict[str, Any]]]) -> dict[str, Any]:
+Reads = dict[str, tuple[Callable[..., Any], dict[str, Any]]]
+
+
+def _each_read(session: Session, *, calls: Reads) -> dict[str, Any]:
+    return {name: fn(session=session, **kwargs) for name, (fn, kwargs) in calls.items()}
+
+
+def _read_all(calls: Reads) -> dict[str, Any]:
     """Run service reads one after the other in a single session (one checkout, one transaction)."""
-    with session_scope(store.engine()) as session:
-        return {name: fn(session=session, **kwargs) for name, (fn, kwargs) in calls.items()}
+    return store.read(_each_read, calls=calls)
 
 
 def version() -> DataVersion:

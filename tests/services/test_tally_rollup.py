@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
 from models import Contribution, ContributionGroupMember, Orientation, UTCDateTime
-from services import grouping, moderation, privacy, tallies
+from services import grouping, moderation, privacy, tallies, tally_counts
 from services import questionnaire_import as qi
 from services.contributions import ContributionDraft, submit_batch, submit_contribution
 from services.permissions import CONSOLE_ACTOR
@@ -254,7 +254,7 @@ def _through_app(engine: Engine, f: TallyFilter) -> dict[str, Any]:
         for dimension in Dimension:
             frame = tallies.dimension_tallies(session=session, filters=f, dimension=dimension)
             result[dimension] = {(r.key, r.theme_id): int(r.count) for r in frame.itertuples()}
-        stance_field = {v: k for k, v in tallies._STANCE_FIELDS.items()}
+        stance_field = {v: k for k, v in tally_counts._STANCE_FIELDS.items()}
         result["stances"] = {
             (s.orientation_id, stance_field[name]): getattr(s, name)
             for s in tallies.orientation_stances(session=session, filters=f)
