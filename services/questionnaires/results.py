@@ -31,6 +31,8 @@ from services.scope import resolve_edition_id
 
 @dataclass(frozen=True)
 class QuestionnaireSummary:
+    """One of an edition's questionnaires, as a list of them shows it (sent responses counted)."""
+
     id: int
     slug: str
     title: str
@@ -59,17 +61,21 @@ def list_questionnaires(session: Session, *, edition_id: int | None = None) -> l
 
 
 # ---------------------------------------------------------------------------------------------
-# Results: counted by the database (GROUP BY), whatever the number of responses.
+# One questionnaire's results: counted by the database (GROUP BY), whatever the number of responses.
 
 
 @dataclass(frozen=True)
 class ResultsFilter:
+    """Which sent responses the results count: all, or those of one actor type and/or one département."""
+
     actor_type: str | None = None
     departement: str | None = None
 
 
 @dataclass(frozen=True)
 class ResultsOverview:
+    """How many responses a questionnaire has, by origin, and the contributions made from them."""
+
     responses: int
     online: int
     imported: int
@@ -79,12 +85,16 @@ class ResultsOverview:
 
 @dataclass(frozen=True)
 class ChoiceCount:
+    """How many responses picked one choice of a closed question."""
+
     label: str
     count: int
 
 
 @dataclass(frozen=True)
 class QuestionResult:
+    """One question's results within the filter."""
+
     question: QuestionInfo
     section_title: str
     answered: int  # responses (within the filter) that answered this question
@@ -220,6 +230,8 @@ def question_results(
 
 @dataclass(frozen=True)
 class OpenAnswer:
+    """One open answer as the results list it, with the contribution made from it."""
+
     text: str
     organisation: str
     actor_type: str | None
