@@ -30,6 +30,12 @@ EVERYONE = "Tous"
 SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space: 152 500 (as services.formatting)
 BAR_COLOR = "#0072B2"
 OPEN_LIMIT = 200
+# The two CSV exports, side by side: label, service, start of the file's name, widget key.
+EXPORTS = (
+    ("Exporter les résultats (CSV)", qs.export_results_csv, "resultats", "res_export_results"),
+    ("Exporter les réponses (CSV)", qs.export_responses_csv, "reponses", "res_export_responses"),
+)
+EXPORT_HELP = {"res_export_responses": "Une ligne par réponse envoyée ; sans nom ni adresse électronique."}
 
 
 def _bar_chart(result: qs.QuestionResult) -> go.Figure:
@@ -89,24 +95,16 @@ if overview.drafts:
     st.caption(f"{format_number(overview.drafts)} brouillon(s) en cours, non comptés.")
 
 results = store.read(qs.question_results, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id)
-export_left, export_right = st.columns(2)
-export_left.download_button(
-    "Exporter les résultats (CSV)",
-    store.read(qs.export_results_csv, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id),
-    file_name=f"resultats-questionnaire-{current.slug}.csv",
-    mime="text/csv",
-    key="res_export_results",
-    icon=":material/download:",
-)
-export_right.download_button(
-    "Exporter les réponses (CSV)",
-    store.read(qs.export_responses_csv, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id),
-    file_name=f"reponses-questionnaire-{current.slug}.csv",
-    mime="text/csv",
-    key="res_export_responses",
-    icon=":material/download:",
-    help="Une ligne par réponse envoyée ; sans nom ni adresse électronique.",
-)
+for column, (caption, export, name, key) in zip(st.columns(2), EXPORTS, strict=True):
+    column.download_button(
+        caption,
+        store.read(export, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id),
+        file_name=f"{name}-questionnaire-{current.slug}.csv",
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        help=EXPORT_HELP.get(key),
+    )
 
 if overview.responses == 0:
     st.info("Aucune réponse envoyée pour ces critères.")

@@ -19,7 +19,6 @@ from services.questionnaires.answering import (
     ContributionMade,
     DraftState,
     ResponseReceipt,
-    check_section,
     load_draft,
     purge_stale_drafts,
     save_draft,
@@ -38,9 +37,11 @@ from services.questionnaires.answers import (
     answer_columns,
     answer_value,
     check_answer,
+    check_section,
     contribution_key,
     display_answer,
     is_blank,
+    open_answer_contribution,
 )
 from services.questionnaires.definitions import (
     IN_USE,
@@ -133,6 +134,7 @@ __all__ = [
     "list_questionnaires",
     "load_draft",
     "load_questionnaire_definition",
+    "open_answer_contribution",
     "purge_stale_drafts",
     "question_results",
     "questionnaire_in_use",

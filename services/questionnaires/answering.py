@@ -9,27 +9,26 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, null
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models import Answer, Contribution, Questionnaire, QuestionnaireResponse, QuestionType, Source, utcnow
+from models import Answer, Contribution, Questionnaire, QuestionnaireResponse, QuestionType, utcnow
 from services import throttle
 from services.codes import normalise_code, readable_code
-from services.contributions import ContributionDraft, submit_contribution
+from services.contributions import submit_contribution
 from services.errors import NotFoundError, ValidationError
 from services.participants import count_new_respondent
 from services.questionnaires.answers import (
     AnswerValue,
     ResponseOrigin,
     ResponseStatus,
-    answer_columns,
     answer_value,
-    check_answer,
-    contribution_key,
-    is_blank,
+    check_values,
+    open_answer_contribution,
+    store_answers,
 )
-from services.questionnaires.definitions import QuestionInfo, QuestionnaireInfo, get_questionnaire
+from services.questionnaires.definitions import QuestionnaireInfo, get_questionnaire
 from services.questionnaires.respondents import Respondent, check_respondent
 from services.scope import require_open, resolve_edition_id
 
@@ -84,55 +83,6 @@ def _draft_row(session: Session, resume_code: str, edition_id: int) -> Questionn
     ).first()
 
 
-def _check_values(
-    questions: list[QuestionInfo], answers: dict[str, object], *, enforce_required: bool
-) -> tuple[dict[str, AnswerValue | None], dict[str, str]]:
-    clean: dict[str, AnswerValue | None] = {}
-    errors: dict[str, str] = {}
-    for q in questions:
-        if q.code not in answers and not enforce_required:
-            continue
-        value, problem = check_answer(q, answers.get(q.code))
-        if problem and (enforce_required or not is_blank(answers.get(q.code))):
-            errors[q.code] = problem
-        else:
-            clean[q.code] = value
-    return clean, errors
-
-
-def check_section(questionnaire: QuestionnaireInfo, section_index: int, answers: dict[str, object]) -> dict[str, str]:
-    """French messages per question code for one section, required questions included (the 'Suivant' check)."""
-    questions = list(questionnaire.sections[section_index].questions)
-    return _check_values(questions, answers, enforce_required=True)[1]
-
-
-def _store_answers(
-    session: Session, response_id: int, questionnaire: QuestionnaireInfo, clean: dict[str, AnswerValue | None]
-) -> None:
-    by_code = {q.code: q for q in questionnaire.questions}
-    ids = [by_code[c].id for c in clean]
-    existing = {
-        a.question_id: a
-        for a in session.exec(
-            select(Answer).where(Answer.response_id == response_id, col(Answer.question_id).in_(ids))
-        ).all()
-    }
-    for code, value in clean.items():
-        question = by_code[code]
-        row = existing.get(question.id)
-        if value is None:
-            if row is not None:
-                session.delete(row)
-            continue
-        if row is None:
-            row = Answer(response_id=response_id, question_id=question.id)
-        for name, column_value in answer_columns(question, value).items():
-            # A None bound to the JSON column is stored as the JSON text 'null': null() is SQL NULL.
-            setattr(row, name, null() if column_value is None and name == "value_choices" else column_value)
-        session.add(row)
-    session.flush()
-
-
 NEW_DRAFT_SCOPE = "questionnaire.new"
 NEW_DRAFTS_HELD = (
     "Beaucoup de réponses commencent en même temps depuis votre réseau. Rien n'est perdu : vos réponses "
@@ -162,7 +112,7 @@ def save_draft(
     require_open(session=session, edition_id=edition)
     if not questionnaire.active:
         raise ValidationError({"form": "Ce questionnaire est clos : il ne reçoit plus de réponses."})
-    clean, errors = _check_values(questionnaire.questions, answers, enforce_required=False)
+    clean, errors = check_values(questionnaire.questions, answers, enforce_required=False)
     clean_respondent = None
     if respondent is not None:
         clean_respondent, respondent_errors = check_respondent(
@@ -193,7 +143,7 @@ def save_draft(
     session.add(row)
     session.flush()
     assert row.id is not None
-    _store_answers(session, row.id, questionnaire, clean)
+    store_answers(session, row.id, questionnaire, clean)
     state = _state(session, row, questionnaire)
     assert state is not None
     return state
@@ -276,7 +226,7 @@ def submit_response(
         )
     state = _state(session, row, questionnaire)
     assert state is not None
-    _, errors = _check_values(questionnaire.questions, dict(state.answers), enforce_required=True)
+    _, errors = check_values(questionnaire.questions, dict(state.answers), enforce_required=True)
     if errors:
         raise ValidationError(errors)
     now = utcnow()
@@ -292,16 +242,13 @@ def submit_response(
             continue
         submit_contribution(
             session=session,
-            draft=ContributionDraft(
-                theme_id=q.theme_id,
-                body=str(value),
-                source=Source.QUESTIONNAIRE.value,
-                organisation=row.organisation,
-                actor_type=row.actor_type,
-                departement=row.departement,
+            draft=open_answer_contribution(
+                questionnaire_id=questionnaire.id,
+                fingerprint=row.fingerprint or "",
+                question=q,
+                text=str(value),
+                author=state.respondent,
                 response_id=row.id,
-                question_id=q.id,
-                idempotency_key=contribution_key(questionnaire.id, row.fingerprint or "", q.code),
                 created_at=now,
             ),
             edition_id=edition,

@@ -1,16 +1,22 @@
-"""One answer of a response: checked by its question's type (one checker shared by the online form and the import),
-stored in its columns, read back and displayed; and the states a response goes through.
+"""The answers of a response: checked by their question's type (one checker shared by the online form and the
+import), stored in their columns, read back and displayed; the contribution an open answer becomes; the states a
+response goes through.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from models import Answer, QuestionType
-from services.contributions import BODY_MAX_CHARS, BODY_MIN_CHARS
-from services.questionnaires.definitions import QuestionInfo
+from sqlalchemy import null
+from sqlmodel import Session, col, select
+
+from models import Answer, QuestionType, Source
+from services.contributions import BODY_MAX_CHARS, BODY_MIN_CHARS, ContributionDraft
+from services.questionnaires.definitions import QuestionInfo, QuestionnaireInfo
+from services.questionnaires.respondents import Respondent
 from services.text import check_text
 
 AnswerValue = str | int | list[str]
@@ -107,3 +113,83 @@ def contribution_key(questionnaire_id: int, fingerprint: str, question_code: str
     """The idempotency key of the contribution made from one answer: a second import or send finds the first."""
     digest = hashlib.sha256(f"{questionnaire_id}\n{fingerprint}\n{question_code}".encode()).hexdigest()
     return f"qr-{digest[:40]}"
+
+
+def check_values(
+    questions: list[QuestionInfo], answers: dict[str, object], *, enforce_required: bool
+) -> tuple[dict[str, AnswerValue | None], dict[str, str]]:
+    """(clean value per question code, French message per refused one): a draft skips the questions not sent and
+    keeps blanks; a section or a send (`enforce_required`) checks every question, required ones included."""
+    clean: dict[str, AnswerValue | None] = {}
+    errors: dict[str, str] = {}
+    for q in questions:
+        if q.code not in answers and not enforce_required:
+            continue
+        value, problem = check_answer(q, answers.get(q.code))
+        if problem and (enforce_required or not is_blank(answers.get(q.code))):
+            errors[q.code] = problem
+        else:
+            clean[q.code] = value
+    return clean, errors
+
+
+def check_section(questionnaire: QuestionnaireInfo, section_index: int, answers: dict[str, object]) -> dict[str, str]:
+    """French messages per question code for one section, required questions included (the 'Suivant' check)."""
+    questions = list(questionnaire.sections[section_index].questions)
+    return check_values(questions, answers, enforce_required=True)[1]
+
+
+def store_answers(
+    session: Session, response_id: int, questionnaire: QuestionnaireInfo, clean: dict[str, AnswerValue | None]
+) -> None:
+    """Bring a response's Answer rows to `clean` (checked values): written, changed, or deleted when blanked."""
+    by_code = {q.code: q for q in questionnaire.questions}
+    ids = [by_code[c].id for c in clean]
+    existing = {
+        a.question_id: a
+        for a in session.exec(
+            select(Answer).where(Answer.response_id == response_id, col(Answer.question_id).in_(ids))
+        ).all()
+    }
+    for code, value in clean.items():
+        question = by_code[code]
+        row = existing.get(question.id)
+        if value is None:
+            if row is not None:
+                session.delete(row)
+            continue
+        if row is None:
+            row = Answer(response_id=response_id, question_id=question.id)
+        for name, column_value in answer_columns(question, value).items():
+            # A None bound to the JSON column is stored as the JSON text 'null': null() is SQL NULL.
+            setattr(row, name, null() if column_value is None and name == "value_choices" else column_value)
+        session.add(row)
+    session.flush()
+
+
+def open_answer_contribution(
+    *,
+    questionnaire_id: int,
+    fingerprint: str,
+    question: QuestionInfo,
+    text: str,
+    author: Respondent,
+    response_id: int | None,
+    created_at: datetime | None,
+    entered_by: str = "",
+) -> ContributionDraft:
+    """An open answer as a contribution of its section's theme, anonymous, keyed by the answer: a second send or
+    import of the same response finds the first."""
+    return ContributionDraft(
+        idempotency_key=contribution_key(questionnaire_id, fingerprint, question.code),
+        theme_id=question.theme_id,
+        body=text,
+        source=Source.QUESTIONNAIRE.value,
+        organisation=author.organisation,
+        actor_type=author.actor_type,
+        departement=author.departement,
+        response_id=response_id,
+        question_id=question.id,
+        entered_by=entered_by,
+        created_at=created_at,
+    )

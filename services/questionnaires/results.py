@@ -280,16 +280,7 @@ def list_open_answers(
         .limit(limit)
     ).all()
     return int(total), [
-        OpenAnswer(
-            text=text or "",
-            organisation=r.organisation,
-            actor_type=r.actor_type,
-            departement=r.departement,
-            submitted_at=r.submitted_at,
-            origin=r.origin,
-            receipt_code=code,
-            contribution_status=status,
-        )
+        OpenAnswer(text or "", r.organisation, r.actor_type, r.departement, r.submitted_at, r.origin, code, status)
         for text, r, code, status in rows
     ]
 
