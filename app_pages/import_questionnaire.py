@@ -7,6 +7,7 @@ a questionnaire of the edition chosen in the sidebar; its Région's département
 
 import hashlib
 import logging
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +20,7 @@ from services.permissions import Permission
 from services.scope import ARCHIVED
 from ui import edition, layout, store, uploads
 from ui.auth import require
+from ui.components.questionnaire_picker import pick_questionnaire
 
 log = logging.getLogger(__name__)
 account = require(Permission.QUESTIONNAIRE)
@@ -107,7 +109,7 @@ def _problems_frame(report: qi.ImportReport) -> pd.DataFrame:
     )
 
 
-def _render_report(done: dict, questionnaire: qs.QuestionnaireInfo) -> None:
+def _render_report(done: dict[str, Any], questionnaire: qs.QuestionnaireInfo) -> None:
     if "error" in done:
         st.error(done["error"], icon=":material/error:")
         return
@@ -159,18 +161,8 @@ st.caption(
 # staff=True: an edition still being prepared, chosen in the sidebar, is the one shown (not the default one).
 current = edition.active_edition(staff=True)
 edition_id = current.id
-summaries = store.read(qs.list_questionnaires, edition_id=edition_id)
-if not summaries:
-    st.info("Aucun questionnaire n'est défini pour cette édition.")
-    st.stop()
-by_id = {s.id: s.title for s in summaries}
-# Keyed by edition: a choice made in another edition never lingers in this one's list.
-chosen = st.selectbox(
-    "Questionnaire", list(by_id), format_func=by_id.__getitem__, key=f"{K_QUESTIONNAIRE}_{edition_id}"
-)
-questionnaire = store.read(
-    qs.get_questionnaire, questionnaire_id=chosen if chosen in by_id else summaries[0].id, edition_id=edition_id
-)
+questionnaire_id = pick_questionnaire(edition_id, key=K_QUESTIONNAIRE)
+questionnaire = store.read(qs.get_questionnaire, questionnaire_id=questionnaire_id, edition_id=edition_id)
 
 done = st.session_state.get(K_REPORT)
 if done and done.get("questionnaire_id") != questionnaire.id:

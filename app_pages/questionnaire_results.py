@@ -8,7 +8,7 @@ Only the questionnaires of the edition chosen in the sidebar, and only their res
 import html
 
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.graph_objects as go  # type: ignore[import-untyped]  # plotly ships no type stubs
 import streamlit as st
 
 from services import questionnaires as qs
@@ -19,6 +19,7 @@ from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, label
 from services.permissions import Permission
 from ui import edition, layout, store
 from ui.auth import require
+from ui.components.questionnaire_picker import pick_questionnaire
 
 require(Permission.QUESTIONNAIRE)
 
@@ -29,6 +30,12 @@ EVERYONE = "Tous"
 SEPARATORS = ",\u202f"  # decimal comma, narrow no-break space: 152 500 (as services.formatting)
 BAR_COLOR = "#0072B2"
 OPEN_LIMIT = 200
+# The two CSV exports, side by side: label, service, start of the file's name, widget key.
+EXPORTS = (
+    ("Exporter les résultats (CSV)", qs.export_results_csv, "resultats", "res_export_results"),
+    ("Exporter les réponses (CSV)", qs.export_responses_csv, "reponses", "res_export_responses"),
+)
+EXPORT_HELP = {"res_export_responses": "Une ligne par réponse envoyée ; sans nom ni adresse électronique."}
 
 
 def _bar_chart(result: qs.QuestionResult) -> go.Figure:
@@ -63,16 +70,7 @@ st.title("Résultats du questionnaire")
 # staff=True: an edition still being prepared, chosen in the sidebar, is the one shown (not the default one).
 current = edition.active_edition(staff=True)
 edition_id = current.id
-summaries = store.read(qs.list_questionnaires, edition_id=edition_id)
-if not summaries:
-    st.info("Aucun questionnaire n'est défini pour cette édition.")
-    st.stop()
-by_id = {s.id: s.title for s in summaries}
-# Keyed by edition: a choice made in another edition never lingers in this one's list.
-chosen = st.selectbox(
-    "Questionnaire", list(by_id), format_func=by_id.__getitem__, key=f"{K_QUESTIONNAIRE}_{edition_id}"
-)
-questionnaire_id = chosen if chosen in by_id else summaries[0].id
+questionnaire_id = pick_questionnaire(edition_id, key=K_QUESTIONNAIRE)
 
 departements = dict(store.read(reference.list_departements, edition_id=edition_id))
 actor_options = [EVERYONE, *ACTOR_TYPE_LABELS.values()]
@@ -84,8 +82,7 @@ actor_label = left.selectbox("Type d'acteur", actor_options, key=K_ACTOR)
 dept_label = right.selectbox("Département", dept_options, key=f"{K_DEPT}_{edition_id}")
 filters = qs.ResultsFilter(actor_by_label.get(actor_label or ""), dept_by_label.get(dept_label or ""))
 
-scope = {"questionnaire_id": questionnaire_id, "filters": filters, "edition_id": edition_id}
-overview = store.read(qs.results_overview, **scope)
+overview = store.read(qs.results_overview, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id)
 layout.metric_row(
     [
         ("Réponses", overview.responses),
@@ -97,25 +94,17 @@ layout.metric_row(
 if overview.drafts:
     st.caption(f"{format_number(overview.drafts)} brouillon(s) en cours, non comptés.")
 
-results = store.read(qs.question_results, **scope)
-export_left, export_right = st.columns(2)
-export_left.download_button(
-    "Exporter les résultats (CSV)",
-    store.read(qs.export_results_csv, **scope),
-    file_name=f"resultats-questionnaire-{current.slug}.csv",
-    mime="text/csv",
-    key="res_export_results",
-    icon=":material/download:",
-)
-export_right.download_button(
-    "Exporter les réponses (CSV)",
-    store.read(qs.export_responses_csv, **scope),
-    file_name=f"reponses-questionnaire-{current.slug}.csv",
-    mime="text/csv",
-    key="res_export_responses",
-    icon=":material/download:",
-    help="Une ligne par réponse envoyée ; sans nom ni adresse électronique.",
-)
+results = store.read(qs.question_results, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id)
+for column, (caption, export, name, key) in zip(st.columns(2), EXPORTS, strict=True):
+    column.download_button(
+        caption,
+        store.read(export, questionnaire_id=questionnaire_id, filters=filters, edition_id=edition_id),
+        file_name=f"{name}-questionnaire-{current.slug}.csv",
+        mime="text/csv",
+        key=key,
+        icon=":material/download:",
+        help=EXPORT_HELP.get(key),
+    )
 
 if overview.responses == 0:
     st.info("Aucune réponse envoyée pour ces critères.")

@@ -126,6 +126,24 @@ def count_anonymous_write(session: Session, *, origin: throttle.Origin | None, n
         )
 
 
+def count_new_respondent(
+    session: Session,
+    *,
+    origin: throttle.Origin | None,
+    scope: str = NEW_PASSPORT_SCOPE,
+    message: str = NEW_PASSPORTS_HELD,
+    now: datetime | None = None,
+) -> None:
+    """The per-address ceiling on new respondents, one per person: a new passport (by default) or a new
+    questionnaire draft (its own `scope` and `message`, the same figures); raises throttle.Throttled when it holds.
+
+    `origin` is None for what does not come from a phone (demo data, imports, tests of other rules).
+    """
+    if origin is None:
+        return
+    throttle.take(session=session, scope=scope, key=origin.key, windows=origin.new_passports, message=message, now=now)
+
+
 def get_or_create_participant(
     session: Session,
     *,
@@ -151,15 +169,7 @@ def get_or_create_participant(
         if row.edition_id != edition:
             raise ValidationError({"device_token": UNKNOWN_DEVICE})
         return _ref(row)
-    if origin is not None:
-        throttle.take(
-            session=session,
-            scope=NEW_PASSPORT_SCOPE,
-            key=origin.key,
-            windows=origin.new_passports,
-            message=NEW_PASSPORTS_HELD,
-            now=now,
-        )
+    count_new_respondent(session=session, origin=origin, now=now)
     for _ in range(5):
         row = Participant(edition_id=edition, device_token=device_token, public_code=readable_code(8), is_demo=is_demo)
         try:
