@@ -73,7 +73,7 @@ theme_id = st.selectbox("Thème", list(theme_labels), format_func=theme_labels._
 if message := st.session_state.pop(K_FEEDBACK, None):
     st.success(message)
 
-orientations = store.read(drafting.list_orientations, theme_id=theme_id, edition_id=current.id)
+orientations = store.read(drafting.list_draft_orientations, theme_id=theme_id, edition_id=current.id)
 sources = store.read(
     drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
 )
