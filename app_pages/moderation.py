@@ -5,6 +5,9 @@ with Tab. Actions run in callbacks, so the selection is cleared once a decision 
 participant typed is drawn with st.text or inside a dataframe, never as markdown.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -63,7 +66,7 @@ def _filters() -> QueueFilter:
     )
 
 
-def _run(fn, done: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _run(fn: Callable[..., int], done: str, **kwargs: object) -> None:
     """Run one staff action on the selection; keep a French summary (our words only) for the next run."""
     ss = st.session_state
     try:
@@ -231,12 +234,10 @@ else:
     if item.title:
         st.text(item.title)
     st.text(item.body)
-    if item.rejection_reason:
-        st.caption("Motif du rejet :")
-        st.text(item.rejection_reason)
-    if item.tags:
-        st.caption("Étiquettes :")
-        st.text(", ".join(item.tags))
+    for caption, text in (("Motif du rejet :", item.rejection_reason), ("Étiquettes :", ", ".join(item.tags))):
+        if text:
+            st.caption(caption)
+            st.text(text)
     if item.flags:
         st.warning(
             "Données personnelles repérées : " + ", ".join(PERSONAL_DATA_KINDS[k] for k in item.flags) + ".",
@@ -282,7 +283,7 @@ else:
     history = store.read(moderation.contribution_history, contribution_id=focus, edition_id=current.id)
     if history:
 
-        def _fields(values: dict) -> str:
+        def _fields(values: dict[str, Any]) -> str:
             return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {'' if v is None else v}" for k, v in values.items())
 
         st.dataframe(

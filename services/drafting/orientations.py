@@ -34,16 +34,7 @@ class OrientationView(OrientationInfo):
 
 def as_view(o: Orientation) -> OrientationView:
     return OrientationView(
-        id=o.id or 0,
-        code=o.code,
-        theme_id=o.theme_id,
-        title=o.title,
-        body=o.body,
-        status=o.status,
-        presented=o.presented,
-        position=o.position,
-        version=o.version,
-        updated_at=o.updated_at,
+        o.id or 0, o.code, o.theme_id, o.title, o.body, o.status, o.presented, o.position, o.version, o.updated_at
     )
 
 
@@ -191,8 +182,7 @@ def move_orientation(
     siblings.insert(target, siblings.pop(index))
     for position, o in enumerate(siblings, start=1):
         if o.position != position:
-            o.position = position
-            session.add(o)
+            o.position = position  # loaded in this session: the change is written at the next flush
     audit(
         session,
         actor,
