@@ -63,26 +63,15 @@ def _verdict_line(f: drafting.StanceFigures) -> str:
     return line
 
 
-st.set_page_config(layout="wide")
-st.title("Rédaction")
-if current.archived:
-    st.info(ARCHIVED, icon=":material/inventory_2:")
-if st.session_state.get(K_THEME) not in theme_labels:
-    st.session_state.pop(K_THEME, None)  # a theme of another edition chosen earlier in this session
-theme_id = st.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
-if message := st.session_state.pop(K_FEEDBACK, None):
-    st.success(message)
+def _stored(message: str | None) -> None:
+    """After a write: a French summary kept for the next run, which starts at once (None: refused, errors shown)."""
+    if message is not None:
+        _done(message)
+        st.rerun()
 
-orientations = store.read(drafting.list_orientations, theme_id=theme_id, edition_id=current.id)
-sources = store.read(
-    drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
-)
-contributions = store.read(drafting.theme_contributions, theme_id=theme_id, edition_id=current.id)
-figures = store.read(drafting.stance_figures, edition_id=current.id)
-groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"], edition_id=current.id)
 
-left, right = st.columns(2, gap="large")
-with left:
+def _theme_contributions(contributions: list[drafting.ThemeContribution], groups: list[grouping.GroupView]) -> None:
+    """The theme's confirmed groups, then its contributions in no group."""
     st.subheader("Contributions du thème")
     st.caption(
         f"{format_number(len(contributions))} contributions, dont "
@@ -123,8 +112,14 @@ with left:
             width="stretch",
             height=400,
         )
-with right:
-    st.subheader("Projet d'orientations")
+
+
+def _draft_table(
+    orientations: list[drafting.OrientationView],
+    figures: dict[int, drafting.StanceFigures],
+    sources: dict[int, list[drafting.SourceRow]],
+) -> None:
+    """The theme's draft: each orientation's stance count and verdict, status, version and sources."""
     st.dataframe(
         pd.DataFrame(
             [
@@ -147,6 +142,9 @@ with right:
             "Avis": st.column_config.NumberColumn("Avis", help="Avis exprimés des participants (hors « sans avis »)"),
         },
     )
+
+
+def _add_form(theme_id: int) -> None:
     with st.expander("Ajouter une orientation"), st.form("drafting_new", clear_on_submit=True):
         new_title = st.text_input("Titre", max_chars=drafting.TITLE_MAX_CHARS, key="drafting_new_title")
         new_body = st.text_area("Texte", key="drafting_new_body")
@@ -161,66 +159,54 @@ with right:
             )
             if added is not None:
                 st.session_state[K_FOCUS] = added.id
-                _done(f"Orientation {added.code} ajoutée.")
-                st.rerun()
+            _stored(None if added is None else f"Orientation {added.code} ajoutée.")
 
-if not orientations:
-    st.info("Aucune orientation pour ce thème : ajoutez-en une.")
-    st.stop()
 
-st.divider()
-focus_labels = {o.id: f"{o.code} · {o.title}" for o in orientations}
-if st.session_state.get(K_FOCUS) not in focus_labels:
-    st.session_state[K_FOCUS] = orientations[0].id
-focus_id = st.selectbox("Orientation", list(focus_labels), format_func=focus_labels.__getitem__, key=K_FOCUS)
-focused = next(o for o in orientations if o.id == focus_id)
-up, down, _ = st.columns([1, 1, 4])
-up.button("Monter", key="drafting_up", on_click=_move, args=(focus_id, -1), icon=":material/arrow_upward:")
-down.button("Descendre", key="drafting_down", on_click=_move, args=(focus_id, 1), icon=":material/arrow_downward:")
-
-edit, traced, link, history, comments = st.tabs(["Texte", "Sources", "Lier", "Historique", "Commentaires"])
-with edit, st.form(f"drafting_edit_{focus_id}_{focused.version}"):
-    title = st.text_input("Titre", value=focused.title, max_chars=drafting.TITLE_MAX_CHARS)
-    body = st.text_area("Texte", value=focused.body, height=200)
-    status = st.selectbox(
-        "Statut",
-        list(status_labels),
-        index=list(status_labels).index(focused.status),
-        format_func=status_labels.__getitem__,
-    )
-    note = st.text_input("Note de version (facultatif)", max_chars=drafting.NOTE_MAX_CHARS)
-    if st.form_submit_button("Enregistrer une nouvelle version", type="primary"):
-        saved = store.write_or_report(
-            drafting.edit_orientation,
-            orientation_id=focus_id,
-            title=title,
-            body=body,
-            status=status,
-            note=note,
-            actor=account.username,
-            edition_id=current.id,
+def _edit_form(focused: drafting.OrientationView) -> None:
+    """A new version of the focused orientation: title, text, status and a note."""
+    with st.form(f"drafting_edit_{focused.id}_{focused.version}"):
+        title = st.text_input("Titre", value=focused.title, max_chars=drafting.TITLE_MAX_CHARS)
+        body = st.text_area("Texte", value=focused.body, height=200)
+        status = st.selectbox(
+            "Statut",
+            list(status_labels),
+            index=list(status_labels).index(focused.status),
+            format_func=status_labels.__getitem__,
         )
-        if saved is not None:
-            _done(f"Version {saved.version} enregistrée.")
-            st.rerun()
+        note = st.text_input("Note de version (facultatif)", max_chars=drafting.NOTE_MAX_CHARS)
+        if st.form_submit_button("Enregistrer une nouvelle version", type="primary"):
+            saved = store.write_or_report(
+                drafting.edit_orientation,
+                orientation_id=focused.id,
+                title=title,
+                body=body,
+                status=status,
+                note=note,
+                actor=account.username,
+                edition_id=current.id,
+            )
+            _stored(None if saved is None else f"Version {saved.version} enregistrée.")
 
 
-with traced:
+def _stance_figures(stance: drafting.StanceFigures | None) -> None:
+    """What the participants said of the focused orientation: counts, shares, the verdict and its caveat."""
     st.markdown("**Avis des participants**")
-    stance = figures.get(focus_id)
     if stance is None:
         st.caption(drafting.NOT_ON_BALLOT)
-    else:
-        cells = st.columns(5)
-        cells[0].metric("Avis exprimés", format_number(stance.weighed_in), border=True)
-        cells[1].metric("D'accord", _share(stance, stance.agree), border=True)
-        cells[2].metric("Avec réserves", _share(stance, stance.reservations), border=True)
-        cells[3].metric("Pas d'accord", _share(stance, stance.disagree), border=True)
-        cells[4].metric("Sans avis", format_number(stance.skip), border=True)
-        st.caption(_verdict_line(stance))
-        st.caption(drafting.COOKIE_CAVEAT)
+        return
+    cells = st.columns(5)
+    cells[0].metric("Avis exprimés", format_number(stance.weighed_in), border=True)
+    cells[1].metric("D'accord", _share(stance, stance.agree), border=True)
+    cells[2].metric("Avec réserves", _share(stance, stance.reservations), border=True)
+    cells[3].metric("Pas d'accord", _share(stance, stance.disagree), border=True)
+    cells[4].metric("Sans avis", format_number(stance.skip), border=True)
+    st.caption(_verdict_line(stance))
+    st.caption(drafting.COOKIE_CAVEAT)
+
+
+def _sources(rows: list[drafting.SourceRow]) -> None:
+    """The contributions behind the focused orientation, counted, listed, and the staff's links to remove."""
     st.markdown("**Contributions**")
-    rows = sources.get(focus_id, [])
     summary = drafting.summarise(rows)
     st.caption(
         f"{format_number(summary.total)} contribution(s) · "
@@ -234,56 +220,61 @@ with traced:
             "Positions : "
             + ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in summary.by_stance.most_common())
         )
-    if rows:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Reçu": r.receipt_code,
-                        "Origine": label(SOURCE_LABELS, r.source),
-                        "Stand": r.stand_name or "",
-                        "Position": label(STANCE_LABELS, r.stance, ""),
-                        "Lien": label(RELATIONS, r.relation, ""),
-                        "Par": VIA[r.via] + (f" G{r.group_id}" if r.group_id else ""),
-                        "Texte": r.text,
-                    }
-                    for r in rows
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-        links = {r.link_id: f"{r.receipt_code} ({VIA[r.via]})" for r in rows if r.link_id}
-        if links:
-            with st.form("drafting_unlink"):
-                chosen = st.selectbox("Retirer un lien", list(links), format_func=links.__getitem__)
-                if st.form_submit_button("Retirer") and store.write_or_report(
-                    drafting.unlink_source, link_id=chosen, actor=account.username, edition_id=current.id
-                ):
-                    _done("Lien retiré.")
-                    st.rerun()
+    if not rows:
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Reçu": r.receipt_code,
+                    "Origine": label(SOURCE_LABELS, r.source),
+                    "Stand": r.stand_name or "",
+                    "Position": label(STANCE_LABELS, r.stance, ""),
+                    "Lien": label(RELATIONS, r.relation, ""),
+                    "Par": VIA[r.via] + (f" G{r.group_id}" if r.group_id else ""),
+                    "Texte": r.text,
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    links = {r.link_id: f"{r.receipt_code} ({VIA[r.via]})" for r in rows if r.link_id}
+    if links:
+        with st.form("drafting_unlink"):
+            chosen = st.selectbox("Retirer un lien", list(links), format_func=links.__getitem__)
+            if st.form_submit_button("Retirer") and store.write_or_report(
+                drafting.unlink_source, link_id=chosen, actor=account.username, edition_id=current.id
+            ):
+                _stored("Lien retiré.")
 
-with link, st.form("drafting_link", clear_on_submit=True):
-    contribution_labels = {c.contribution_id: f"{c.receipt_code}" for c in contributions if c.group_id is None}
-    group_labels = {g.id: f"G{g.id} ({len(g.members)})" for g in groups}
-    picked = st.multiselect("Contributions", list(contribution_labels), format_func=contribution_labels.__getitem__)
-    picked_groups = st.multiselect("Groupes confirmés", list(group_labels), format_func=group_labels.__getitem__)
-    relation = st.radio("Lien", list(RELATIONS), format_func=RELATIONS.__getitem__, horizontal=True)
-    if st.form_submit_button("Lier à l'orientation", type="primary"):
-        n = store.write_or_report(
-            drafting.link_sources,
-            orientation_id=focus_id,
-            contribution_ids=picked,
-            group_ids=picked_groups,
-            relation=relation,
-            actor=account.username,
-            edition_id=current.id,
-        )
-        if n is not None:
-            _done(f"Liens ajoutés : {format_number(n)}.")
-            st.rerun()
 
-with history:
+def _link_form(
+    focus_id: int, contributions: list[drafting.ThemeContribution], groups: list[grouping.GroupView]
+) -> None:
+    """Link contributions in no group, or confirmed groups, to the focused orientation."""
+    with st.form("drafting_link", clear_on_submit=True):
+        contribution_labels = {c.contribution_id: f"{c.receipt_code}" for c in contributions if c.group_id is None}
+        group_labels = {g.id: f"G{g.id} ({len(g.members)})" for g in groups}
+        picked = st.multiselect("Contributions", list(contribution_labels), format_func=contribution_labels.__getitem__)
+        picked_groups = st.multiselect("Groupes confirmés", list(group_labels), format_func=group_labels.__getitem__)
+        relation = st.radio("Lien", list(RELATIONS), format_func=RELATIONS.__getitem__, horizontal=True)
+        if st.form_submit_button("Lier à l'orientation", type="primary"):
+            n = store.write_or_report(
+                drafting.link_sources,
+                orientation_id=focus_id,
+                contribution_ids=picked,
+                group_ids=picked_groups,
+                relation=relation,
+                actor=account.username,
+                edition_id=current.id,
+            )
+            _stored(None if n is None else f"Liens ajoutés : {format_number(n)}.")
+
+
+def _history(focus_id: int) -> None:
+    """The focused orientation's versions, and the diff between two of them."""
     versions = store.read(drafting.list_versions, orientation_id=focus_id, edition_id=current.id)
     st.dataframe(
         pd.DataFrame(
@@ -309,13 +300,71 @@ with history:
         diff = store.read(drafting.diff_versions, orientation_id=focus_id, old=old, new=new, edition_id=current.id)
         st.code(diff or "Aucune différence.", language="diff")
 
-with comments:
+
+def _comments(focus_id: int) -> None:
+    """The staff's notes on the focused orientation, and a form to add one."""
     for c in store.read(drafting.list_comments, orientation_id=focus_id, edition_id=current.id):
         st.text(f"{format_datetime(c.created_at)} · {c.author}\n{c.body}")
     with st.form(f"drafting_comment_{focus_id}", clear_on_submit=True):
         text = st.text_area("Commentaire pour l'équipe", max_chars=drafting.COMMENT_MAX_CHARS)
         sent = st.form_submit_button("Publier le commentaire")
-    if sent and store.write_or_report(
-        drafting.add_comment, orientation_id=focus_id, body=text, actor=account.username, edition_id=current.id
-    ):
-        st.rerun()
+    if sent:
+        comment = store.write_or_report(
+            drafting.add_comment, orientation_id=focus_id, body=text, actor=account.username, edition_id=current.id
+        )
+        if comment is not None:
+            st.rerun()
+
+
+st.set_page_config(layout="wide")
+st.title("Rédaction")
+if current.archived:
+    st.info(ARCHIVED, icon=":material/inventory_2:")
+if st.session_state.get(K_THEME) not in theme_labels:
+    st.session_state.pop(K_THEME, None)  # a theme of another edition chosen earlier in this session
+theme_id = st.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
+if message := st.session_state.pop(K_FEEDBACK, None):
+    st.success(message)
+
+orientations = store.read(drafting.list_draft_orientations, theme_id=theme_id, edition_id=current.id)
+sources = store.read(
+    drafting.orientation_sources_many, orientation_ids=[o.id for o in orientations], edition_id=current.id
+)
+contributions = store.read(drafting.theme_contributions, theme_id=theme_id, edition_id=current.id)
+figures = store.read(drafting.stance_figures, edition_id=current.id)
+groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=["confirmed"], edition_id=current.id)
+
+left, right = st.columns(2, gap="large")
+with left:
+    _theme_contributions(contributions, groups)
+with right:
+    st.subheader("Projet d'orientations")
+    _draft_table(orientations, figures, sources)
+    _add_form(theme_id)
+
+if not orientations:
+    st.info("Aucune orientation pour ce thème : ajoutez-en une.")
+    st.stop()
+
+st.divider()
+focus_labels = {o.id: f"{o.code} · {o.title}" for o in orientations}
+if st.session_state.get(K_FOCUS) not in focus_labels:
+    st.session_state[K_FOCUS] = orientations[0].id
+focus_id = st.selectbox("Orientation", list(focus_labels), format_func=focus_labels.__getitem__, key=K_FOCUS)
+focused = next(o for o in orientations if o.id == focus_id)
+up, down, _ = st.columns([1, 1, 4])
+up.button("Monter", key="drafting_up", on_click=_move, args=(focus_id, -1), icon=":material/arrow_upward:")
+down.button("Descendre", key="drafting_down", on_click=_move, args=(focus_id, 1), icon=":material/arrow_downward:")
+
+edit, traced, link, history, comments = st.tabs(["Texte", "Sources", "Lier", "Historique", "Commentaires"])
+with edit:
+    _edit_form(focused)
+with traced:
+    _stance_figures(figures.get(focus_id))
+    _sources(sources.get(focus_id, []))
+with link:
+    _link_form(focus_id, contributions, groups)
+with history:
+    _history(focus_id)
+with comments:
+    _comments(focus_id)

@@ -4,6 +4,8 @@ Confirming keeps every member (authors, supports, stances) behind one representa
 edited before it is confirmed, refused, or undone later. Texts people typed are shown in dataframes only.
 """
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -56,16 +58,20 @@ def _propose() -> None:
         ss[K_STATUS] = "proposed"
 
 
-def _edits(group_id: int) -> dict[str, object]:
-    """What staff set in a group's edit widgets, as keyword arguments of grouping.edit_group."""
+def _write_edits(group_id: int) -> grouping.GroupView | None:
+    """Store what staff set in a group's edit widgets (grouping.edit_group); None when refused."""
     ss = st.session_state
     source = ss.get(f"grouping_rep_{group_id}", REP_TYPED)
-    return {
-        "member_ids": list(ss.get(f"grouping_members_{group_id}") or []),
-        "add_receipt_codes": grouping.split_receipt_codes(ss.get(f"grouping_add_{group_id}") or ""),
-        "representative_text": (ss.get(f"grouping_text_{group_id}") or "") if source == REP_TYPED else None,
-        "representative_member_id": None if source == REP_TYPED else int(source),
-    }
+    return store.write_or_report(
+        grouping.edit_group,
+        group_id=group_id,
+        actor=account.username,
+        edition_id=current.id,
+        member_ids=list(ss.get(f"grouping_members_{group_id}") or []),
+        add_receipt_codes=grouping.split_receipt_codes(ss.get(f"grouping_add_{group_id}") or ""),
+        representative_text=(ss.get(f"grouping_text_{group_id}") or "") if source == REP_TYPED else None,
+        representative_member_id=None if source == REP_TYPED else int(source),
+    )
 
 
 def _forget_widgets(group_id: int) -> None:
@@ -74,53 +80,149 @@ def _forget_widgets(group_id: int) -> None:
         st.session_state.pop(f"grouping_{name}_{group_id}", None)
 
 
-def _save(group_id: int) -> None:
-    view = store.write_or_report(
-        grouping.edit_group, group_id=group_id, actor=account.username, edition_id=current.id, **_edits(group_id)
-    )
+def _changed(group_id: int, view: grouping.GroupView | None, message: str) -> None:
+    """Once a change is stored: the widgets show the group as stored, and a French summary for the next run."""
     if view is not None:
         _forget_widgets(group_id)
-        _feedback("success", f"Groupe G{group_id} modifié : {format_number(len(view.members))} contributions.")
+        _feedback("success", message.format(n=format_number(len(view.members))))
+
+
+def _save(group_id: int) -> None:
+    _changed(group_id, _write_edits(group_id), f"Groupe G{group_id} modifié : {{n}} contributions.")
 
 
 def _undo_edit(group_id: int) -> None:
     view = store.write_or_report(
         grouping.undo_last_edit, group_id=group_id, actor=account.username, edition_id=current.id
     )
-    if view is not None:
-        _forget_widgets(group_id)
-        _feedback("success", f"Dernière modification du groupe G{group_id} annulée.")
+    _changed(group_id, view, f"Dernière modification du groupe G{group_id} annulée.")
 
 
 def _confirm(group_id: int) -> None:
     # The edits first (audited as such), then the decision.
-    if store.write_or_report(
-        grouping.edit_group, group_id=group_id, actor=account.username, edition_id=current.id, **_edits(group_id)
-    ):
+    if _write_edits(group_id):
         view = store.write_or_report(
             grouping.confirm_group, group_id=group_id, actor=account.username, edition_id=current.id
         )
-        if view is not None:
-            _forget_widgets(group_id)
-            _feedback("success", f"Groupe G{group_id} confirmé : {format_number(len(view.members))} contributions.")
+        _changed(group_id, view, f"Groupe G{group_id} confirmé : {{n}} contributions.")
+
+
+def _decide(decision: Callable[..., bool], group_id: int, done: str) -> None:
+    """Refuse or undo a group (grouping.refuse_group / undo_group); `done` said once it is stored."""
+    if store.write_or_report(decision, group_id=group_id, actor=account.username, edition_id=current.id) is not None:
+        _feedback("success", done)
 
 
 def _refuse(group_id: int) -> None:
-    if (
-        store.write_or_report(grouping.refuse_group, group_id=group_id, actor=account.username, edition_id=current.id)
-        is None
-    ):
-        return
-    _feedback("success", f"Groupe G{group_id} refusé : ses contributions restent séparées.")
+    _decide(grouping.refuse_group, group_id, f"Groupe G{group_id} refusé : ses contributions restent séparées.")
 
 
 def _undo(group_id: int) -> None:
-    if (
-        store.write_or_report(grouping.undo_group, group_id=group_id, actor=account.username, edition_id=current.id)
-        is None
-    ):
-        return
-    _feedback("success", f"Groupe G{group_id} défait : chaque contribution compte de nouveau seule.")
+    _decide(grouping.undo_group, group_id, f"Groupe G{group_id} défait : chaque contribution compte de nouveau seule.")
+
+
+def _members_table(group: grouping.GroupView) -> None:
+    """Where the group's contributions come from, their stances, and the members themselves (as data)."""
+    origins = ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in group.sources.most_common())
+    stances = ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in group.stances.most_common())
+    st.caption(f"Origines : {origins}" + (f" · Positions : {stances}" if stances else ""))
+    if group.decided_at:
+        st.caption(f"Décidé le {format_datetime(group.decided_at)}")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Reçu": m.receipt_code,
+                    "Origine": label(SOURCE_LABELS, m.source),
+                    "Position": label(STANCE_LABELS, m.stance, ""),
+                    "Soutiens": m.supports,
+                    "Texte": m.text,
+                }
+                for m in group.members
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _edit_widgets(group: grouping.GroupView) -> None:
+    """Members to keep or add, the representative text, read by _write_edits under these keys."""
+    member_labels = {m.contribution_id: m.receipt_code for m in group.members}
+    st.multiselect(
+        "Contributions à garder dans le groupe",
+        list(member_labels),
+        default=list(member_labels),
+        format_func=member_labels.__getitem__,
+        key=f"grouping_members_{group.id}",
+    )
+    st.text_input(
+        "Ajouter des contributions du thème (codes de reçu, séparés par des virgules)",
+        key=f"grouping_add_{group.id}",
+        placeholder="K7QF-MC3R, AB34-CD67",
+        max_chars=grouping.RECEIPT_CODES_MAX * 11,
+    )
+    rep_labels = {REP_TYPED: "Le texte ci-dessous"} | {
+        str(m.contribution_id): f"Le texte de {m.receipt_code}" for m in group.members
+    }
+    st.selectbox(
+        "Texte représentatif",
+        list(rep_labels),
+        format_func=rep_labels.__getitem__,
+        key=f"grouping_rep_{group.id}",
+    )
+    st.text_area(
+        "Texte représentatif (rédigé par l'équipe)",
+        value=group.representative_text,
+        key=f"grouping_text_{group.id}",
+        max_chars=grouping.REPRESENTATIVE_MAX_CHARS,
+    )
+
+
+def _decision_buttons(group: grouping.GroupView, history: list[grouping.GroupChange]) -> None:
+    a, b, c = st.columns(3)
+    if group.status == "proposed":
+        a.button(
+            "Confirmer le groupe",
+            key=f"grouping_confirm_{group.id}",
+            type="primary",
+            on_click=_confirm,
+            args=(group.id,),
+        )
+        c.button("Refuser", key=f"grouping_refuse_{group.id}", on_click=_refuse, args=(group.id,))
+    else:
+        c.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
+    b.button("Enregistrer les modifications", key=f"grouping_save_{group.id}", on_click=_save, args=(group.id,))
+    if any(h.action == "group.edit" and not h.undone for h in history):
+        st.button(
+            "Annuler la dernière modification",
+            key=f"grouping_undo_edit_{group.id}",
+            on_click=_undo_edit,
+            args=(group.id,),
+            icon=":material/undo:",
+        )
+
+
+def _history_table(history: list[grouping.GroupChange]) -> None:
+    st.caption("Historique du groupe")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Date": format_datetime(h.at),
+                    "Par": h.actor,
+                    "Action": ACTION_LABELS.get(h.action, h.action) + (" (annulée depuis)" if h.undone else ""),
+                    "Contributions avant": len(h.before.get("members", [])) or None,
+                    "Contributions après": len(h.after.get("members", [])) or None,
+                    "Texte représentatif avant": h.before.get("representative_text", ""),
+                    "Texte représentatif après": h.after.get("representative_text", ""),
+                }
+                for h in history
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 
 st.title("Regroupement")
@@ -171,100 +273,13 @@ for group in groups[:MAX_SHOWN]:
         f"G{group.id} · {format_number(len(group.members))} contributions · {format_number(group.supports)} soutiens"
     )
     with st.expander(title, expanded=group.status == "proposed"):
-        origins = ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in group.sources.most_common())
-        stances = ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in group.stances.most_common())
-        st.caption(f"Origines : {origins}" + (f" · Positions : {stances}" if stances else ""))
-        if group.decided_at:
-            st.caption(f"Décidé le {format_datetime(group.decided_at)}")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Reçu": m.receipt_code,
-                        "Origine": label(SOURCE_LABELS, m.source),
-                        "Position": label(STANCE_LABELS, m.stance, ""),
-                        "Soutiens": m.supports,
-                        "Texte": m.text,
-                    }
-                    for m in group.members
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+        _members_table(group)
+        history = store.read(grouping.group_history, group_id=group.id, edition_id=current.id)
         if group.status in grouping.EDITABLE_STATUSES:
-            member_labels = {m.contribution_id: m.receipt_code for m in group.members}
-            st.multiselect(
-                "Contributions à garder dans le groupe",
-                list(member_labels),
-                default=list(member_labels),
-                format_func=member_labels.__getitem__,
-                key=f"grouping_members_{group.id}",
-            )
-            st.text_input(
-                "Ajouter des contributions du thème (codes de reçu, séparés par des virgules)",
-                key=f"grouping_add_{group.id}",
-                placeholder="K7QF-MC3R, AB34-CD67",
-                max_chars=grouping.RECEIPT_CODES_MAX * 11,
-            )
-            rep_labels = {REP_TYPED: "Le texte ci-dessous"} | {
-                str(m.contribution_id): f"Le texte de {m.receipt_code}" for m in group.members
-            }
-            st.selectbox(
-                "Texte représentatif",
-                list(rep_labels),
-                format_func=rep_labels.__getitem__,
-                key=f"grouping_rep_{group.id}",
-            )
-            st.text_area(
-                "Texte représentatif (rédigé par l'équipe)",
-                value=group.representative_text,
-                key=f"grouping_text_{group.id}",
-                max_chars=grouping.REPRESENTATIVE_MAX_CHARS,
-            )
-            a, b, c = st.columns(3)
-            if group.status == "proposed":
-                a.button(
-                    "Confirmer le groupe",
-                    key=f"grouping_confirm_{group.id}",
-                    type="primary",
-                    on_click=_confirm,
-                    args=(group.id,),
-                )
-                c.button("Refuser", key=f"grouping_refuse_{group.id}", on_click=_refuse, args=(group.id,))
-            else:
-                c.button("Défaire le groupe", key=f"grouping_undo_{group.id}", on_click=_undo, args=(group.id,))
-            b.button("Enregistrer les modifications", key=f"grouping_save_{group.id}", on_click=_save, args=(group.id,))
-            history = store.read(grouping.group_history, group_id=group.id, edition_id=current.id)
-            if any(h.action == "group.edit" and not h.undone for h in history):
-                st.button(
-                    "Annuler la dernière modification",
-                    key=f"grouping_undo_edit_{group.id}",
-                    on_click=_undo_edit,
-                    args=(group.id,),
-                    icon=":material/undo:",
-                )
+            _edit_widgets(group)
+            _decision_buttons(group, history)
         else:
             st.caption("Texte représentatif :")
             st.text(group.representative_text)
-            history = store.read(grouping.group_history, group_id=group.id, edition_id=current.id)
         if history:
-            st.caption("Historique du groupe")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "Date": format_datetime(h.at),
-                            "Par": h.actor,
-                            "Action": ACTION_LABELS.get(h.action, h.action) + (" (annulée depuis)" if h.undone else ""),
-                            "Contributions avant": len(h.before.get("members", [])) or None,
-                            "Contributions après": len(h.after.get("members", [])) or None,
-                            "Texte représentatif avant": h.before.get("representative_text", ""),
-                            "Texte représentatif après": h.after.get("representative_text", ""),
-                        }
-                        for h in history
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
+            _history_table(history)

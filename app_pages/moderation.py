@@ -5,6 +5,9 @@ with Tab. Actions run in callbacks, so the selection is cleared once a decision 
 participant typed is drawn with st.text or inside a dataframe, never as markdown.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -63,7 +66,7 @@ def _filters() -> QueueFilter:
     )
 
 
-def _run(fn, done: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _run(fn: Callable[..., int], done: str, **kwargs: object) -> None:
     """Run one staff action on the selection; keep a French summary (our words only) for the next run."""
     ss = st.session_state
     try:
@@ -122,6 +125,150 @@ def _select_all(ids: list[int]) -> None:
     st.session_state[K_SELECTION] = ids
 
 
+def _queue_table(queue: list[moderation.QueueItem]) -> None:
+    """The contributions listed (texts as data, never markdown) and how many are shown."""
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Reçu": i.receipt_code,
+                    "Reçue le": format_datetime(i.created_at),
+                    "Thème": i.theme_label,
+                    "Origine": label(SOURCE_LABELS, i.source),
+                    "Stand": i.stand_name or "",
+                    "Statut": label(MODERATION_LABELS, i.status),
+                    "Titre": i.title,
+                    "Texte": i.text,
+                    "Étiquettes": ", ".join(i.tags),
+                    "Données personnelles": ", ".join(PERSONAL_DATA_KINDS[k] for k in i.flags)
+                    + (" (masquées)" if i.masked and i.flags else ""),
+                }
+                for i in queue
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    shown = format_number(len(queue))
+    more = " (les 500 premières)" if len(queue) >= moderation.QUEUE_LIMIT else ""
+    st.caption(f"{shown} contribution{'s' if len(queue) > 1 else ''} affichée{'s' if len(queue) > 1 else ''}{more}.")
+
+
+def _bulk_actions() -> None:
+    """The actions on the selection; each runs in its callback (see _run)."""
+    selected = 0 if current.archived else len(st.session_state.get(K_SELECTION) or [])
+    with st.container(border=True):
+        st.caption(f"Actions sur la sélection ({format_number(selected)})")
+        a1, a2, a3 = st.columns(3)
+        a1.button("Publier", key="moderation_publish", type="primary", on_click=_publish, disabled=not selected)
+        a2.button("Remettre à modérer", key="moderation_requeue", on_click=_requeue, disabled=not selected)
+        a3.button(
+            "Masquer les données personnelles", key="moderation_mask", on_click=_mask_selection, disabled=not selected
+        )
+        r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
+        r1.text_input("Motif du rejet", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
+        r2.button("Rejeter", key="moderation_reject", on_click=_reject, disabled=not selected)
+        t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
+        new_theme_labels = {ALL: "Choisissez le thème"} | {
+            str(t.id): f"{n}. {t.label}" for n, t in enumerate(themes, start=1)
+        }
+        if st.session_state.get(K_NEW_THEME) not in new_theme_labels:
+            st.session_state[K_NEW_THEME] = ALL
+        t1.selectbox("Nouveau thème", list(new_theme_labels), format_func=new_theme_labels.__getitem__, key=K_NEW_THEME)
+        t2.button("Changer le thème", key="moderation_retheme", on_click=_retheme, disabled=not selected)
+        g1, g2 = st.columns([3, 1], vertical_alignment="bottom")
+        g1.text_input("Étiquettes (séparées par des virgules)", key=K_TAGS)
+        g2.button("Ajouter", key="moderation_tag", on_click=_tag, disabled=not selected)
+
+
+def _examine(item: moderation.QueueItem) -> None:
+    """One contribution as typed, its personal data flagged, and its masked copy to edit."""
+    focus = item.contribution_id
+    st.caption(
+        f"Reçue le {format_datetime(item.created_at)} · {label(SOURCE_LABELS, item.source)} · "
+        f"{label(MODERATION_LABELS, item.status)}"
+    )
+    if item.title:
+        st.text(item.title)
+    st.text(item.body)
+    for caption, text in (("Motif du rejet :", item.rejection_reason), ("Étiquettes :", ", ".join(item.tags))):
+        if text:
+            st.caption(caption)
+            st.text(text)
+    if item.flags:
+        st.warning(
+            "Données personnelles repérées : " + ", ".join(PERSONAL_DATA_KINDS[k] for k in item.flags) + ".",
+            icon=":material/privacy_tip:",
+        )
+    with st.form("moderation_mask_form", border=False):
+        proposed = item.text if item.masked else moderation.mask_personal_data(item.body)
+        masked = st.text_area(
+            "Texte publié (données personnelles masquées)", value=proposed, key=f"{K_MASKED}_{focus}", height=120
+        )
+        save = st.form_submit_button("Enregistrer le texte masqué", disabled=current.archived)
+    if save and (
+        store.write_or_report(
+            moderation.set_masked_text,
+            contribution_id=focus,
+            masked_text=masked,
+            actor=account.username,
+            edition_id=current.id,
+        )
+        is not None
+    ):
+        st.success("Texte masqué enregistré.")
+
+
+def _fed_orientations(focus: int) -> None:
+    """The orientations the contribution fed (its author's stance, staff links, its confirmed groups)."""
+    fed = store.read(drafting.contribution_orientations, contribution_id=focus, edition_id=current.id)
+    if fed:
+        st.caption("Orientations nourries par cette contribution")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Orientation": f"{f.code} · {f.title}",
+                        "Par": FED_VIA[f.via],
+                        "Position": label(STANCE_LABELS, f.stance, ""),
+                    }
+                    for f in fed
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def _fields(values: dict[str, Any]) -> str:
+    return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {'' if v is None else v}" for k, v in values.items())
+
+
+def _history(focus: int) -> None:
+    """Every staff action on the contribution, latest first."""
+    st.caption("Historique")
+    history = store.read(moderation.contribution_history, contribution_id=focus, edition_id=current.id)
+    if history:
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Date": format_datetime(h.at),
+                        "Par": h.actor,
+                        "Action": label(AUDIT_ACTION_LABELS, h.action),
+                        "Avant": _fields(h.before),
+                        "Après": _fields(h.after),
+                    }
+                    for h in history
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
+    else:
+        st.caption("Aucune action pour l'instant.")
+
+
 st.title("Modération")
 st.caption(
     "Les contributions arrivées, les plus anciennes d'abord. Sélectionnez-en une ou plusieurs (tapez le code du "
@@ -158,32 +305,7 @@ if feedback := st.session_state.pop(K_FEEDBACK, None):
 if not queue:
     st.info("Aucune contribution ne correspond à ces filtres.")
 else:
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    "Reçu": i.receipt_code,
-                    "Reçue le": format_datetime(i.created_at),
-                    "Thème": i.theme_label,
-                    "Origine": label(SOURCE_LABELS, i.source),
-                    "Stand": i.stand_name or "",
-                    "Statut": label(MODERATION_LABELS, i.status),
-                    "Titre": i.title,
-                    "Texte": i.text,
-                    "Étiquettes": ", ".join(i.tags),
-                    "Données personnelles": ", ".join(PERSONAL_DATA_KINDS[k] for k in i.flags)
-                    + (" (masquées)" if i.masked and i.flags else ""),
-                }
-                for i in queue
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    shown = format_number(len(queue))
-    more = " (les 500 premières)" if len(queue) >= moderation.QUEUE_LIMIT else ""
-    st.caption(f"{shown} contribution{'s' if len(queue) > 1 else ''} affichée{'s' if len(queue) > 1 else ''}{more}.")
-
+    _queue_table(queue)
     choice_labels = {i.contribution_id: f"{i.receipt_code} · {i.theme_label}" for i in queue}
     # Stale ids (already decided, filtered out) would make the widget fail: keep only those still listed.
     st.session_state[K_SELECTION] = [cid for cid in st.session_state.get(K_SELECTION) or [] if cid in choice_labels]
@@ -195,111 +317,11 @@ else:
         placeholder="Tapez un code de reçu",
     )
     st.button("Tout sélectionner", key="moderation_all", on_click=_select_all, args=(list(choice_labels),))
-    selected = 0 if current.archived else len(st.session_state.get(K_SELECTION) or [])
-    with st.container(border=True):
-        st.caption(f"Actions sur la sélection ({format_number(selected)})")
-        a1, a2, a3 = st.columns(3)
-        a1.button("Publier", key="moderation_publish", type="primary", on_click=_publish, disabled=not selected)
-        a2.button("Remettre à modérer", key="moderation_requeue", on_click=_requeue, disabled=not selected)
-        a3.button(
-            "Masquer les données personnelles", key="moderation_mask", on_click=_mask_selection, disabled=not selected
-        )
-        r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
-        r1.text_input("Motif du rejet", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
-        r2.button("Rejeter", key="moderation_reject", on_click=_reject, disabled=not selected)
-        t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
-        new_theme_labels = {ALL: "Choisissez le thème"} | {
-            str(t.id): f"{n}. {t.label}" for n, t in enumerate(themes, start=1)
-        }
-        if st.session_state.get(K_NEW_THEME) not in new_theme_labels:
-            st.session_state[K_NEW_THEME] = ALL
-        t1.selectbox("Nouveau thème", list(new_theme_labels), format_func=new_theme_labels.__getitem__, key=K_NEW_THEME)
-        t2.button("Changer le thème", key="moderation_retheme", on_click=_retheme, disabled=not selected)
-        g1, g2 = st.columns([3, 1], vertical_alignment="bottom")
-        g1.text_input("Étiquettes (séparées par des virgules)", key=K_TAGS)
-        g2.button("Ajouter", key="moderation_tag", on_click=_tag, disabled=not selected)
-
+    _bulk_actions()
     st.subheader("Examiner une contribution")
     if st.session_state.get(K_FOCUS) not in choice_labels:
         st.session_state[K_FOCUS] = queue[0].contribution_id
     focus = st.selectbox("Contribution", list(choice_labels), format_func=choice_labels.__getitem__, key=K_FOCUS)
-    item = by_id[focus]
-    st.caption(
-        f"Reçue le {format_datetime(item.created_at)} · {label(SOURCE_LABELS, item.source)} · "
-        f"{label(MODERATION_LABELS, item.status)}"
-    )
-    if item.title:
-        st.text(item.title)
-    st.text(item.body)
-    if item.rejection_reason:
-        st.caption("Motif du rejet :")
-        st.text(item.rejection_reason)
-    if item.tags:
-        st.caption("Étiquettes :")
-        st.text(", ".join(item.tags))
-    if item.flags:
-        st.warning(
-            "Données personnelles repérées : " + ", ".join(PERSONAL_DATA_KINDS[k] for k in item.flags) + ".",
-            icon=":material/privacy_tip:",
-        )
-    with st.form("moderation_mask_form", border=False):
-        proposed = item.text if item.masked else moderation.mask_personal_data(item.body)
-        masked = st.text_area(
-            "Texte publié (données personnelles masquées)", value=proposed, key=f"{K_MASKED}_{focus}", height=120
-        )
-        save = st.form_submit_button("Enregistrer le texte masqué", disabled=current.archived)
-    if save and (
-        store.write_or_report(
-            moderation.set_masked_text,
-            contribution_id=focus,
-            masked_text=masked,
-            actor=account.username,
-            edition_id=current.id,
-        )
-        is not None
-    ):
-        st.success("Texte masqué enregistré.")
-
-    fed = store.read(drafting.contribution_orientations, contribution_id=focus, edition_id=current.id)
-    if fed:
-        st.caption("Orientations nourries par cette contribution")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Orientation": f"{f.code} · {f.title}",
-                        "Par": FED_VIA[f.via],
-                        "Position": label(STANCE_LABELS, f.stance, ""),
-                    }
-                    for f in fed
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-
-    st.caption("Historique")
-    history = store.read(moderation.contribution_history, contribution_id=focus, edition_id=current.id)
-    if history:
-
-        def _fields(values: dict) -> str:
-            return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {'' if v is None else v}" for k, v in values.items())
-
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Date": format_datetime(h.at),
-                        "Par": h.actor,
-                        "Action": label(AUDIT_ACTION_LABELS, h.action),
-                        "Avant": _fields(h.before),
-                        "Après": _fields(h.after),
-                    }
-                    for h in history
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    else:
-        st.caption("Aucune action pour l'instant.")
+    _examine(by_id[focus])
+    _fed_orientations(focus)
+    _history(focus)

@@ -100,7 +100,11 @@ if account is not None and role_allows(account.role, Permission.CATALOGUE):
                 "lon": st.number_input("Longitude", value=lon, format="%.4f"),
             }
             saved = st.form_submit_button("Enregistrer")
-        if saved and store.write_or_report(ptce.update_ptce, ptce_id=card.id, values=values, actor=account.username):
+        if (
+            saved
+            and store.write_or_report(ptce.update_ptce, ptce_id=card.id, values=values, actor=account.username)
+            is not None
+        ):
             st.success("Projet enregistré.")
     with st.expander("Rattacher une contribution à un projet", icon=":material/link:"):
         with st.form("ptce_tag", clear_on_submit=True):
@@ -108,11 +112,15 @@ if account is not None and role_allows(account.role, Permission.CATALOGUE):
             options = {NONE: "Aucun (retirer le lien)", **{c.code: c.name for c in every}}
             target = st.selectbox("Projet", list(options), format_func=options.__getitem__)
             tagged = st.form_submit_button("Rattacher")
-        if tagged and store.write_or_report(
-            ptce.tag_contribution_with_ptce,
-            receipt_code=receipt,
-            ptce_code=target or None,
-            actor=account.username,
-            edition_id=current.id,
+        if (
+            tagged
+            and store.write_or_report(
+                ptce.tag_contribution_with_ptce,
+                receipt_code=receipt,
+                ptce_code=target or None,
+                actor=account.username,
+                edition_id=current.id,
+            )
+            is not None
         ):
             st.success("Lien enregistré.")

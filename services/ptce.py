@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from models import Contribution, Departement, Edition, ModerationStatus, Ptce, Stand, Theme
 from services import geo
-from services.audit import record_audit_event
+from services.audit import audit
 from services.errors import NotFoundError, ValidationError
 from services.published import is_published, published_text
 from services.scope import require_writable, resolve_edition_id
@@ -49,6 +49,52 @@ def _linked(ptce_ids: list[int]) -> ColumnElement[bool]:
     return or_(col(Contribution.ptce_id).in_(ptce_ids), col(Stand.ptce_id).in_(ptce_ids))
 
 
+def _open_stands(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """PTCE id → (code, name) of its open stands, in the circuit's order."""
+    stands: dict[int, list[tuple[str, str]]] = {}
+    for ptce_id, code, name in session.exec(
+        select(Stand.ptce_id, Stand.code, Stand.name)
+        .where(col(Stand.ptce_id).in_(ids), col(Stand.active))
+        .order_by(col(Stand.position))
+    ).all():
+        if ptce_id is not None:
+            stands.setdefault(int(ptce_id), []).append((code, name))
+    return stands
+
+
+# A contribution counts for a PTCE if tagged with it, or else if made at one of its stands.
+_OWNER = func.coalesce(Contribution.ptce_id, Stand.ptce_id)
+
+
+def _contribution_counts(session: Session, ids: list[int]) -> dict[int, int]:
+    """PTCE id → how many contributions it counts, rejected ones left out."""
+    counted = (
+        select(_OWNER, func.count())
+        .select_from(Contribution)
+        .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
+    )
+    counted = counted.where(_linked(ids), col(Contribution.status) != ModerationStatus.REJECTED.value)
+    return {int(k): int(n) for k, n in session.exec(counted.group_by(_OWNER)).all() if k is not None}
+
+
+def _latest_texts(session: Session, ids: list[int], latest: int) -> dict[int, list[str]]:
+    """PTCE id → its `latest` most recent published texts (masked where staff masked them)."""
+    texts: dict[int, list[str]] = {}
+    published = (
+        select(_OWNER, published_text())
+        .select_from(Contribution)
+        .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
+        .where(_linked(ids), is_published())
+        .order_by(col(Contribution.created_at).desc())
+        .limit(latest * max(len(ids), 1) * 4)
+    )
+    for key, text in session.exec(published).all():
+        bucket = texts.setdefault(int(key), [])
+        if len(bucket) < latest:
+            bucket.append(str(text))
+    return texts
+
+
 def list_ptce_catalogue(
     session: Session, *, departement: str | None = None, latest: int = 3, edition_id: int | None = None
 ) -> list[PtceCard]:
@@ -63,37 +109,9 @@ def list_ptce_catalogue(
         stmt = stmt.where(col(Ptce.departement) == departement)
     rows = session.exec(stmt.order_by(col(Ptce.departement), col(Ptce.name))).all()
     ids = [p.id for p, _ in rows if p.id is not None]
-    stands: dict[int, list[tuple[str, str]]] = {}
-    for ptce_id, code, name in session.exec(
-        select(Stand.ptce_id, Stand.code, Stand.name)
-        .where(col(Stand.ptce_id).in_(ids), col(Stand.active))
-        .order_by(col(Stand.position))
-    ).all():
-        if ptce_id is not None:
-            stands.setdefault(int(ptce_id), []).append((code, name))
-    # A contribution counts for a PTCE if tagged with it, or else if made at one of its stands.
-    owner = func.coalesce(Contribution.ptce_id, Stand.ptce_id)
-    counted = (
-        select(owner, func.count())
-        .select_from(Contribution)
-        .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
-    )
-    counted = counted.where(_linked(ids), col(Contribution.status) != ModerationStatus.REJECTED.value)
-    counts = {int(k): int(n) for k, n in session.exec(counted.group_by(owner)).all() if k is not None}
-    texts: dict[int, list[str]] = {}
-    if latest:
-        published = (
-            select(owner, published_text())
-            .select_from(Contribution)
-            .join(Stand, col(Stand.id) == col(Contribution.stand_id), isouter=True)
-            .where(_linked(ids), is_published())
-            .order_by(col(Contribution.created_at).desc())
-            .limit(latest * max(len(ids), 1) * 4)
-        )
-        for key, text in session.exec(published).all():
-            bucket = texts.setdefault(int(key), [])
-            if len(bucket) < latest:
-                bucket.append(str(text))
+    stands = _open_stands(session, ids)
+    counts = _contribution_counts(session, ids)
+    texts = _latest_texts(session, ids, latest) if latest else {}
     return [
         PtceCard(
             id=p.id,
@@ -156,15 +174,7 @@ def update_ptce(session: Session, *, ptce_id: int, values: dict[str, object], ac
     for key, value in changes.items():
         setattr(row, key, value)
     session.add(row)
-    record_audit_event(
-        session=session,
-        actor=actor,
-        action="ptce.update",
-        entity_type="ptce",
-        entity_id=ptce_id,
-        before=before,
-        after={k: getattr(row, k) for k in changes},
-    )
+    audit(session, actor, "ptce.update", ptce_id, before=before, after={k: getattr(row, k) for k in changes})
     return ptce_id
 
 
@@ -192,14 +202,6 @@ def tag_contribution_with_ptce(
     before = {"ptce_id": contribution.ptce_id}
     contribution.ptce_id = ptce_id
     session.add(contribution)
-    record_audit_event(
-        session=session,
-        actor=actor,
-        action="contribution.tag_ptce",
-        entity_type="contribution",
-        entity_id=contribution.id or "",
-        before=before,
-        after={"ptce_id": ptce_id},
-    )
+    audit(session, actor, "contribution.tag_ptce", contribution.id, before=before, after={"ptce_id": ptce_id})
     assert contribution.id is not None
     return contribution.id

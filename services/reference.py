@@ -78,9 +78,10 @@ def list_themes(session: Session, *, edition_id: int | None = None) -> list[Them
     return [ThemeInfo(t.id or 0, t.code, t.label, t.short_label, t.color, t.description) for t in rows]
 
 
-def list_orientations(
+def list_orientation_infos(
     session: Session, *, theme_id: int | None = None, edition_id: int | None = None
 ) -> list[OrientationInfo]:
+    """The edition's orientations as reference data (every theme's, or one's), by theme then position."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     stmt = (
         select(Orientation)
@@ -93,6 +94,11 @@ def list_orientations(
         OrientationInfo(o.id or 0, o.code, o.theme_id, o.title, o.body, o.status, o.presented)
         for o in session.exec(stmt).all()
     ]
+
+
+# The former name, still called by pages outside the drafting slice of the renovation (issue 20); it was easily
+# confused with the drafting draft's list, which returns editable views (services.drafting.list_draft_orientations).
+list_orientations = list_orientation_infos
 
 
 def list_key_figures(session: Session, *, edition_id: int | None = None) -> list[FigureInfo]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from sqlalchemy import func
@@ -105,6 +106,40 @@ def _quote(text: str) -> str:
     return text if len(text) <= QUOTE_MAX_CHARS else text[: QUOTE_MAX_CHARS - 1].rstrip() + "…"
 
 
+def _orientation_plan(
+    o: Orientation, rows: list[drafting.SourceRow], stances: drafting.StanceFigures | None
+) -> OrientationPlan:
+    """One orientation's part of the document: its sources counted, a few published quotes, its stances."""
+    summary = drafting.summarise(rows)
+    published = [r for r in rows if r.status == ModerationStatus.PUBLISHED.value]
+    quotes = list(dict.fromkeys(_quote(r.text) for r in published))[:QUOTES_PER_ORIENTATION]
+    return OrientationPlan(
+        code=o.code,
+        title=o.title,
+        body=o.body,
+        status=o.status,
+        sources=summary.total,
+        by_source=summary.by_source,
+        by_stance=summary.by_stance,
+        quotes=quotes,
+        receipts=[r.receipt_code for r in rows],
+        stances=stances,
+    )
+
+
+def _contributions_by_source(session: Session, theme_ids: list[int | None]) -> Counter[str]:
+    """The themes' contributions that count (rejected ones left out), by origin."""
+    counts = session.exec(
+        select(Contribution.source, func.count())
+        .where(
+            col(Contribution.status) != ModerationStatus.REJECTED.value,
+            col(Contribution.theme_id).in_(theme_ids),
+        )
+        .group_by(col(Contribution.source))
+    ).all()
+    return Counter({s: int(n) for s, n in counts})
+
+
 def build_plan(session: Session, *, edition_id: int | None = None) -> StrategyPlan:
     """Everything the edition's document says, anonymised: counts, origins, stances and quotes per orientation."""
     edition_id = resolve_edition_id(session=session, edition_id=edition_id)
@@ -120,39 +155,20 @@ def build_plan(session: Session, *, edition_id: int | None = None) -> StrategyPl
     sources = drafting.orientation_sources_many(
         session=session, orientation_ids=[o.id or 0 for o in orientations], edition_id=edition_id
     )
-    counts = session.exec(
-        select(Contribution.source, func.count())
-        .where(
-            col(Contribution.status) != ModerationStatus.REJECTED.value,
-            col(Contribution.theme_id).in_([t.id for t in themes]),
-        )
-        .group_by(col(Contribution.source))
-    ).all()
-    by_source: Counter[str] = Counter({s: int(n) for s, n in counts})
+    by_source = _contributions_by_source(session, [t.id for t in themes])
     stances = drafting.stance_figures(session=session, edition_id=edition_id)
-    plans: list[ThemePlan] = []
-    for number, theme in enumerate(themes, start=1):
-        items = []
-        for o in (o for o in orientations if o.theme_id == theme.id):
-            rows = sources.get(o.id or 0, [])
-            summary = drafting.summarise(rows)
-            published = [r for r in rows if r.status == ModerationStatus.PUBLISHED.value]
-            quotes = list(dict.fromkeys(_quote(r.text) for r in published))[:QUOTES_PER_ORIENTATION]
-            items.append(
-                OrientationPlan(
-                    code=o.code,
-                    title=o.title,
-                    body=o.body,
-                    status=o.status,
-                    sources=summary.total,
-                    by_source=summary.by_source,
-                    by_stance=summary.by_stance,
-                    quotes=quotes,
-                    receipts=[r.receipt_code for r in rows],
-                    stances=stances.get(o.id or 0),
-                )
-            )
-        plans.append(ThemePlan(number, theme.label, items))
+    plans = [
+        ThemePlan(
+            number,
+            theme.label,
+            [
+                _orientation_plan(o, sources.get(o.id or 0, []), stances.get(o.id or 0))
+                for o in orientations
+                if o.theme_id == theme.id
+            ],
+        )
+        for number, theme in enumerate(themes, start=1)
+    ]
     figures = [
         f"{f.label} : {format_figure(f.value, f.unit)}"
         for f in list_key_figures(session=session, edition_id=edition_id)
@@ -185,11 +201,7 @@ def _status(status: str) -> str:
     return label(ORIENTATION_STATUS_LABELS, status)
 
 
-def docx_bytes(plan: StrategyPlan) -> bytes:
-    """The Word document of the draft strategy; every text goes through xml_safe first."""
-    doc = Document()
-    doc.styles["Normal"].font.name = "Calibri"
-    doc.styles["Normal"].font.size = Pt(11)
+def _docx_title_page(doc: DocxDocument, plan: StrategyPlan) -> None:
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = title.add_run(xml_safe(plan.title))
@@ -205,6 +217,8 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
     meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
     doc.add_page_break()  # type: ignore[no-untyped-call]
 
+
+def _docx_context(doc: DocxDocument, plan: StrategyPlan) -> None:
     doc.add_heading("Contexte", level=1)
     doc.add_paragraph(xml_safe(plan.context))
     total = format_number(plan.total_contributions)
@@ -217,31 +231,29 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
         for figure in plan.figures:
             doc.add_paragraph(xml_safe(figure), style="List Bullet")
 
-    for theme in plan.themes:
-        doc.add_heading(xml_safe(f"Thème {theme.number} — {theme.label}"), level=1)
-        if not theme.orientations:
-            doc.add_paragraph("Aucune orientation pour ce thème.")
-        for o in theme.orientations:
-            doc.add_heading(xml_safe(f"{o.code} · {o.title}"), level=2)
-            status = doc.add_paragraph()
-            status.add_run("Statut : ").bold = True
-            status.add_run(_status(o.status))
-            if o.body:
-                doc.add_paragraph(xml_safe(o.body))
-            backing = doc.add_paragraph()
-            backing.add_run("Contributions : ").bold = True
-            backing.add_run(f"{format_number(o.sources)} ({_origins(o.by_source)})")
-            if plan.method:
-                weighed = doc.add_paragraph()
-                weighed.add_run("Avis des participants : ").bold = True
-                weighed.add_run(drafting.stance_sentence(o.stances))
-            if o.by_stance:
-                stances = doc.add_paragraph()
-                stances.add_run("Positions exprimées : ").bold = True
-                stances.add_run(_stances(o.by_stance))
-            for quote in o.quotes:
-                doc.add_paragraph(xml_safe(f"« {quote} »"), style="Quote")
 
+def _docx_labelled(doc: DocxDocument, name: str, value: str) -> None:
+    """A paragraph « <name> : <value> », the name in bold (our own words)."""
+    paragraph = doc.add_paragraph()
+    paragraph.add_run(f"{name} : ").bold = True
+    paragraph.add_run(value)
+
+
+def _docx_orientation(doc: DocxDocument, o: OrientationPlan, *, with_stances: bool) -> None:
+    doc.add_heading(xml_safe(f"{o.code} · {o.title}"), level=2)
+    _docx_labelled(doc, "Statut", _status(o.status))
+    if o.body:
+        doc.add_paragraph(xml_safe(o.body))
+    _docx_labelled(doc, "Contributions", f"{format_number(o.sources)} ({_origins(o.by_source)})")
+    if with_stances:
+        _docx_labelled(doc, "Avis des participants", drafting.stance_sentence(o.stances))
+    if o.by_stance:
+        _docx_labelled(doc, "Positions exprimées", _stances(o.by_stance))
+    for quote in o.quotes:
+        doc.add_paragraph(xml_safe(f"« {quote} »"), style="Quote")
+
+
+def _docx_annex(doc: DocxDocument, plan: StrategyPlan) -> None:
     doc.add_page_break()  # type: ignore[no-untyped-call]
     doc.add_heading("Annexe — sources", level=1)
     doc.add_paragraph(
@@ -260,6 +272,22 @@ def docx_bytes(plan: StrategyPlan) -> bytes:
         for o in theme.orientations:
             if o.receipts:
                 doc.add_paragraph(xml_safe(f"{o.code} : {', '.join(o.receipts)}"))
+
+
+def docx_bytes(plan: StrategyPlan) -> bytes:
+    """The Word document of the draft strategy; every text goes through xml_safe first."""
+    doc = Document()
+    doc.styles["Normal"].font.name = "Calibri"
+    doc.styles["Normal"].font.size = Pt(11)
+    _docx_title_page(doc, plan)
+    _docx_context(doc, plan)
+    for theme in plan.themes:
+        doc.add_heading(xml_safe(f"Thème {theme.number} — {theme.label}"), level=1)
+        if not theme.orientations:
+            doc.add_paragraph("Aucune orientation pour ce thème.")
+        for o in theme.orientations:
+            _docx_orientation(doc, o, with_stances=bool(plan.method))
+    _docx_annex(doc, plan)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

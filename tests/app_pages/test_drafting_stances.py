@@ -86,4 +86,4 @@ def test_each_orientation_shows_its_stance_figures_beside_its_sources() -> None:
 
 def _orientations() -> list[drafting.OrientationView]:
     with session_scope() as session:
-        return drafting.list_orientations(session=session, theme_id=1)
+        return drafting.list_draft_orientations(session=session, theme_id=1)

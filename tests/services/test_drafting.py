@@ -28,7 +28,7 @@ def add(engine: Engine, body: str, **kw: Any) -> int:
 
 
 def first_orientation(engine: Engine, theme_id: int = 1) -> drafting.OrientationView:
-    return run(engine, drafting.list_orientations, theme_id=theme_id)[0]
+    return run(engine, drafting.list_draft_orientations, theme_id=theme_id)[0]
 
 
 def test_each_edit_is_a_version_with_a_readable_diff(store_engine: Engine) -> None:
@@ -93,7 +93,7 @@ def test_word_diff_shows_what_was_removed_and_added() -> None:
 
 
 def test_new_orientations_reordering_and_comments(sqlite_engine: Engine) -> None:
-    before = run(sqlite_engine, drafting.list_orientations, theme_id=2)
+    before = run(sqlite_engine, drafting.list_draft_orientations, theme_id=2)
     new = run(
         sqlite_engine,
         drafting.add_orientation,
@@ -103,9 +103,9 @@ def test_new_orientations_reordering_and_comments(sqlite_engine: Engine) -> None
         actor="anne",
     )
     assert (new.status, new.version, new.presented) == ("new", 1, False)
-    assert [o.id for o in run(sqlite_engine, drafting.list_orientations, theme_id=2)][-1] == new.id
+    assert [o.id for o in run(sqlite_engine, drafting.list_draft_orientations, theme_id=2)][-1] == new.id
     assert run(sqlite_engine, drafting.move_orientation, orientation_id=new.id, offset=-1, actor="anne")
-    order = [o.id for o in run(sqlite_engine, drafting.list_orientations, theme_id=2)]
+    order = [o.id for o in run(sqlite_engine, drafting.list_draft_orientations, theme_id=2)]
     assert order == [*[o.id for o in before[:-1]], new.id, before[-1].id]
     assert not run(sqlite_engine, drafting.move_orientation, orientation_id=order[0], offset=-1, actor="anne")
     run(sqlite_engine, drafting.add_comment, orientation_id=new.id, body="À valider avec la CRESS.", actor="paul")

@@ -1,0 +1,125 @@
+"""Proposing groups: the theme's contributions clustered by similarity, as proposals staff then decide on."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from models import Contribution, ContributionGroup, ContributionGroupMember, GroupStatus, Theme, utcnow
+from services.audit import audit
+from services.errors import ValidationError
+from services.grouping.members import GROUPABLE_STATUSES, confirmed_members, member_ids
+from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts
+from services.scope import require_writable, resolve_edition_id
+
+THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
+# (contribution id, title, text as published) of a contribution that may be grouped
+Candidate = tuple[int, str, str]
+
+
+def _check_theme(session: Session, theme_id: int, edition_id: int) -> None:
+    """A theme of the edition (groups never mix editions: each lies within one theme)."""
+    theme = session.get(Theme, theme_id) if isinstance(theme_id, int) else None
+    if theme is None or theme.edition_id != edition_id:
+        raise ValidationError({"theme_id": THEME_REQUIRED})
+
+
+def _group_ids(session: Session, theme_id: int, status: GroupStatus) -> list[int]:
+    return [
+        gid
+        for gid in session.exec(
+            select(ContributionGroup.id).where(
+                ContributionGroup.theme_id == theme_id, ContributionGroup.status == status.value
+            )
+        ).all()
+        if gid is not None
+    ]
+
+
+def _drop_proposals(session: Session, theme_id: int) -> int:
+    """Delete the theme's pending proposals (their member links first); returns how many there were."""
+    stale = _group_ids(session, theme_id, GroupStatus.PROPOSED)
+    if stale:
+        session.exec(delete(ContributionGroupMember).where(col(ContributionGroupMember.group_id).in_(stale)))
+        session.exec(delete(ContributionGroup).where(col(ContributionGroup.id).in_(stale)))
+    return len(stale)
+
+
+def _candidates(session: Session, theme_id: int) -> list[Candidate]:
+    """The theme's groupable contributions not yet in a confirmed group, oldest first."""
+    taken = confirmed_members(session, theme_id)
+    return [
+        (cid, title, masked if masked is not None else body)
+        for cid, title, body, masked in session.exec(
+            select(Contribution.id, Contribution.title, Contribution.body, Contribution.masked_body)
+            .where(Contribution.theme_id == theme_id, col(Contribution.status).in_(GROUPABLE_STATUSES))
+            .order_by(col(Contribution.created_at), col(Contribution.id))
+        ).all()
+        if cid is not None and cid not in taken
+    ]
+
+
+def _store_proposal(
+    session: Session,
+    rows: list[Candidate],
+    cluster: list[int],
+    *,
+    theme_id: int,
+    threshold: float,
+    actor: str,
+    at: datetime,
+) -> None:
+    # The representative is the earliest text: the idea as it first came in (staff can rewrite it).
+    group = ContributionGroup(
+        theme_id=theme_id,
+        representative_text=rows[cluster[0]][2],
+        status=GroupStatus.PROPOSED.value,
+        threshold=threshold,
+        created_by=actor,
+        created_at=at,
+    )
+    session.add(group)
+    session.flush()
+    session.add_all(ContributionGroupMember(group_id=group.id or 0, contribution_id=rows[i][0]) for i in cluster)
+
+
+def propose_groups(
+    session: Session,
+    *,
+    theme_id: int,
+    threshold: float = DEFAULT_THRESHOLD,
+    actor: str,
+    edition_id: int | None = None,
+) -> int:
+    """Replace the theme's pending proposals by fresh ones at `threshold`; returns how many groups were proposed.
+
+    Contributions already in a confirmed group are left out; confirmed, refused and undone groups are kept.
+    """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    _check_theme(session, theme_id, edition)
+    require_writable(session=session, edition_id=edition)
+    threshold = check_threshold(threshold)
+    stale = _drop_proposals(session, theme_id)
+    rows = _candidates(session, theme_id)
+    # A set of contributions staff refused as a group is not proposed again while the refusal stands.
+    refused = {frozenset(member_ids(session, gid)) for gid in _group_ids(session, theme_id, GroupStatus.REFUSED)}
+    clusters = [
+        cluster
+        for cluster in cluster_texts([f"{title} {text}" for _, title, text in rows], threshold)
+        if frozenset(rows[i][0] for i in cluster) not in refused
+    ]
+    now = utcnow()
+    for cluster in clusters:
+        _store_proposal(session, rows, cluster, theme_id=theme_id, threshold=threshold, actor=actor, at=now)
+    audit(
+        session,
+        actor,
+        "group.propose",
+        f"theme-{theme_id}",
+        before={"proposals": stale},
+        after={"proposals": len(clusters), "threshold": threshold},
+    )
+    session.flush()
+    return len(clusters)
