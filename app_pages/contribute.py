@@ -71,6 +71,11 @@ FORM = forms.Form(K_ERRORS, forms.Saving(TECHNICAL_ERROR, unexpected=True))
 PERSIST: Final = "session"  # every field keeps its value for the whole session (see the module's docstring)
 NOT_SENT = "Votre contribution n'est pas partie : corrigez le point signalé plus haut."
 THEME_FORGETS = ("theme_id", "orientation_id")  # a new theme: its orientation's message goes too
+# Who writes, if they wish: label, widget key, field, longest accepted, what the browser may fill it with.
+WHO = (
+    ("Votre nom", K_NAME, "author_name", NAME_MAX_CHARS, "name"),
+    ("Votre organisation", K_ORG, "organisation", ORGANISATION_MAX_CHARS, "organization"),
+)
 
 
 def _stand() -> contributions.StandContext | None:
@@ -320,24 +325,10 @@ def _about_you(edition_id: int) -> None:
             form=FORM,
             persist_state=PERSIST,
         )
-        FORM.field(
-            st.text_input,
-            "Votre nom",
-            key=K_NAME,
-            error="author_name",
-            persist_state=PERSIST,
-            max_chars=NAME_MAX_CHARS,
-            autocomplete="name",
-        )
-        FORM.field(
-            st.text_input,
-            "Votre organisation",
-            key=K_ORG,
-            error="organisation",
-            persist_state=PERSIST,
-            max_chars=ORGANISATION_MAX_CHARS,
-            autocomplete="organization",
-        )
+        for label, key, name, limit, autofill in WHO:
+            FORM.field(
+                st.text_input, label, key=key, error=name, persist_state=PERSIST, max_chars=limit, autocomplete=autofill
+            )
         FORM.choice(
             st.radio,
             "Comment apparaître à côté de votre contribution",

@@ -130,7 +130,7 @@ def _profile(edition_id: int) -> None:
             "Enregistrer ces précisions",
             key="vote_profile_save",
             on_click=_save_profile,
-            args=(edition_id,),
+            kwargs={"edition_id": edition_id},
             icon=":material/save:",
             width="stretch",
         )

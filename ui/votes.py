@@ -113,14 +113,15 @@ def _tap(
 ) -> None:
     """Button callback: store the stance now; a refusal is kept for the next run, in French."""
     note = _note_key(key, orientation_id)
+    token, throttle = participant.device_token(), participant.origin()
     saved = TAP.attempt(
         votes.cast_vote,
-        device_token=participant.device_token(),
+        device_token=token,
         orientation_id=orientation_id,
         choice=choice,
         origin=origin,
         stand_code=stand_code,
-        throttle_origin=participant.origin(),
+        throttle_origin=throttle,
         edition_id=edition_id,
     )
     if isinstance(saved, forms.Failure):
