@@ -101,36 +101,34 @@ def saved_key(key: str) -> str:
 
 
 def _tap(
-    *,
-    orientation_id: int,
-    code: str,
+    item: BallotItem,
     choice: str,
+    *,
     origin: str,
     stand_code: str | None,
     edition_id: int,
     key: str,
     on_saved: OnSaved | None,
 ) -> None:
-    """Button callback: store the stance now; a refusal is kept for the next run, in French."""
-    note = _note_key(key, orientation_id)
-    token, throttle = participant.device_token(), participant.origin()
+    """Button callback: store the stance on `item` now; a refusal is kept for the next run, in French."""
+    note = _note_key(key, item.id)
     saved = TAP.attempt(
         votes.cast_vote,
-        device_token=token,
-        orientation_id=orientation_id,
+        device_token=participant.device_token(),
+        orientation_id=item.id,
         choice=choice,
         origin=origin,
         stand_code=stand_code,
-        throttle_origin=throttle,
+        throttle_origin=participant.origin(),
         edition_id=edition_id,
     )
     if isinstance(saved, forms.Failure):
         st.session_state[note] = (TAP_NOTES.get(saved.kind, "held"), saved.message)
         return
     st.session_state.pop(note, None)
-    st.session_state[saved_key(key)] = (code, choice)
+    st.session_state[saved_key(key)] = (item.code, choice)
     if on_saved is not None:
-        on_saved(orientation_id)
+        on_saved(item.id)
 
 
 def pop_saved(key: str) -> str | None:
@@ -295,10 +293,8 @@ def card(
                 icon=":material/check:" if chosen else CHOICE_ICONS[choice],
                 width="stretch",
                 on_click=_tap,
+                args=(item, choice),
                 kwargs={
-                    "orientation_id": item.id,
-                    "code": item.code,
-                    "choice": choice,
                     "origin": origin,
                     "stand_code": stand_code,
                     "edition_id": edition_id,
