@@ -1,1 +1,1 @@
-"""Widgets several pages draw the same way."""
+"""Widgets several pages share, each drawn the same way (same labels, keys given by the page)."""
