@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from services.labels import ACTOR_TYPE_LABELS
-from ui.forms import Form
+from ui.forms import Form, choice
 
 NOT_SAID = "Je préfère ne pas le dire"
 UNSAID = ""  # the value of « not said »
@@ -36,11 +36,10 @@ def actor_labels(*, unsaid: str = NOT_SAID) -> dict[str, str]:
 
 
 def _select(label: str, labels: Mapping[str, str], *, key: str, by_label: bool, **options: Any) -> None:
-    # format_func: a bound dict lookup, not a lambda (AppTest keeps it in session state, which must pickle).
     if by_label:
         st.selectbox(label, list(labels.values()), key=key, **options)
     else:
-        st.selectbox(label, list(labels), format_func=labels.__getitem__, key=key, **options)
+        choice(st.selectbox, label, labels, key=key, **options)
 
 
 def actor_and_departement(
