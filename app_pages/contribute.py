@@ -12,12 +12,12 @@ import hashlib
 import logging
 import uuid
 from dataclasses import replace
+from typing import Any, Final
 
 import streamlit as st
 
 from core.config import get_settings
-from models import VoteOrigin
-from services import contributions, notices, reference, similar
+from services import contributions, notices, reference
 from services.contributions import (
     BODY_MAX_CHARS,
     BODY_MIN_CHARS,
@@ -30,14 +30,17 @@ from services.contributions import (
 )
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
-from services.labels import ACTOR_TYPE_LABELS, DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
+from services.labels import DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
 from services.scope import ARCHIVED, NOT_OPEN
-from ui import edition, participant, store
+from services.votes import VoteOrigin
+from ui import edition, forms, participant, store
 from ui import votes as vote_cards
+from ui.components import about_you, similar
 
 log = logging.getLogger(__name__)
 
 # Session keys of this page, all prefixed.
+KEY = "contribute"
 K_THEME = "contribute_theme"
 K_ORIENTATION = "contribute_orientation"
 K_STANCE = "contribute_stance"
@@ -52,7 +55,7 @@ K_IDEMPOTENCY = "contribute_idempotency_key"
 K_ERRORS = "contribute_errors"
 K_RECEIPT = "contribute_receipt"
 K_STAND = "contribute_stand"
-K_SUPPORT_NOTE = "contribute_support_note"
+K_SUPPORT_NOTE = similar.note_key(KEY)
 K_LAST_SENT = "contribute_last_sent"
 
 # "Nothing chosen" options: a None option would show Streamlit's own (English) placeholder instead.
@@ -63,24 +66,16 @@ UNSAID = ""
 FIELD_ERRORS = {"theme_id", "orientation_id", "stance", "body", "title", "author_name", "organisation"}
 ABOUT_YOU_ERRORS = {"actor_type", "departement", "display_mode", "author_name", "organisation"}
 TECHNICAL_ERROR = store.CONTRIBUTION_NOT_SAVED
-
-
-def _errors() -> dict[str, str]:
-    return st.session_state.get(K_ERRORS) or {}
-
-
-def _show_error(field: str) -> None:
-    if message := _errors().get(field):
-        # Our own French messages (no user text inside): Markdown is safe here.
-        st.error(message, icon=":material/error:")
-
-
-def _forget_error(*fields: str) -> None:
-    """A field the participant changed no longer shows its old message."""
-    errors = dict(_errors())
-    for field in fields:
-        errors.pop(field, None)
-    st.session_state[K_ERRORS] = errors
+# The form's messages. Any failure of a save is said in French, the text kept: never a trace on a phone.
+FORM = forms.Form(K_ERRORS, forms.Saving(TECHNICAL_ERROR, unexpected=True))
+PERSIST: Final = "session"  # every field keeps its value for the whole session (see the module's docstring)
+NOT_SENT = "Votre contribution n'est pas partie : corrigez le point signalé plus haut."
+THEME_FORGETS = ("theme_id", "orientation_id")  # a new theme: its orientation's message goes too
+# Who writes, if they wish: label, widget key, field, longest accepted, what the browser may fill it with.
+WHO = (
+    ("Votre nom", K_NAME, "author_name", NAME_MAX_CHARS, "name"),
+    ("Votre organisation", K_ORG, "organisation", ORGANISATION_MAX_CHARS, "organization"),
+)
 
 
 def _stand() -> contributions.StandContext | None:
@@ -199,22 +194,6 @@ def _empty_text_fields() -> None:
     ss[K_STANCE] = None
 
 
-def _support(contribution_id: int) -> None:
-    try:
-        result = store.write(
-            contributions.support_contribution,
-            device_token=participant.device_token(),
-            contribution_id=contribution_id,
-            origin=participant.origin(),
-            edition_id=edition.edition_id(),
-        )
-    except ServiceError as exc:
-        st.session_state[K_SUPPORT_NOTE] = ("error", exc.message)
-        return
-    note = "Merci : votre soutien est enregistré." if result.new else "Vous soutenez déjà cette contribution."
-    st.session_state[K_SUPPORT_NOTE] = ("ok", note)
-
-
 def _new_contribution() -> None:
     ss = st.session_state
     ss.pop(K_RECEIPT, None)
@@ -227,7 +206,7 @@ def _new_contribution() -> None:
     _empty_text_fields()
 
 
-def _render_receipt(receipt: dict) -> None:
+def _render_receipt(receipt: dict[str, Any]) -> None:
     st.success("Contribution enregistrée. Merci !", icon=":material/check_circle:")
     if receipt.get("duplicate"):
         st.info("Elle avait déjà été reçue : voici son reçu, elle n'est comptée qu'une fois.")
@@ -267,63 +246,7 @@ def _render_vote(theme_id: int) -> None:
         vote_cards.theme_walk(items, origin=VoteOrigin.CONTRIBUTION.value, key="contribute_vote", edition_id=current.id)
 
 
-def _render_similar(theme_id: int | None, body: str) -> None:
-    found = store.read(
-        similar.find_similar_contributions,
-        theme_id=theme_id,
-        text=body,
-        device_token=participant.device_token(),
-        edition_id=edition.edition_id(),
-    )
-    note = st.session_state.get(K_SUPPORT_NOTE)
-    if not found and not note:
-        return
-    if found:
-        st.markdown("**Des contributions proches existent déjà**")
-        st.caption(
-            "Si l'une d'elles dit ce que vous vouliez dire, soutenez-la : un soutien compte autant qu'une "
-            "contribution de plus. Vous pouvez aussi envoyer la vôtre."
-        )
-    for item in found:
-        with st.container(border=True, key=f"contribute_similar_{item.contribution_id}"):
-            if item.title:
-                st.text(item.title)
-            st.text(item.text if len(item.text) <= 240 else item.text[:240].rstrip() + "…")
-            supports = f"{format_number(item.supports)} soutien{'s' if item.supports > 1 else ''}"
-            if item.supported_by_me:
-                st.caption(f"{supports} · vous la soutenez")
-            else:
-                st.caption(supports)
-                st.button(
-                    "Je soutiens celle-ci",
-                    key=f"contribute_support_{item.contribution_id}",
-                    on_click=_support,
-                    args=(item.contribution_id,),
-                    icon=":material/thumb_up:",
-                )
-    if note:
-        kind, message = note
-        (st.success if kind == "ok" else st.warning)(message)
-
-
-settings = get_settings()
-
-
-def _form() -> None:
-
-    receipt = st.session_state.get(K_RECEIPT)
-    if receipt:
-        _render_receipt(receipt)
-        return
-
-    current = edition.active_edition()
-    if not current.open:
-        # The service refuses it anyway; say so before anything is typed.
-        st.info(ARCHIVED if current.archived else NOT_OPEN, icon=":material/event_busy:")
-        st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
-        return
-
-    st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
+def _stand_banner() -> None:
     stand = _stand()
     if stand is not None:
         with st.container(border=True):
@@ -332,66 +255,55 @@ def _form() -> None:
     elif st.query_params.get("stand"):
         st.info("Ce stand n'est pas reconnu : votre contribution sera comptée avec celles de la conférence.")
 
-    themes = store.themes(current.id)
+
+def _theme(edition_id: int) -> int | None:
+    themes = store.themes(edition_id)
     theme_by_id = {t.id: t for t in themes}
     if st.session_state.get(K_THEME) not in theme_by_id:
         st.session_state[K_THEME] = None  # a theme of another edition visited earlier in this session
-    # format_func: bound dict lookups, not lambdas. AppTest keeps them in session state, which must pickle.
-    theme_labels = {t.id: t.short_label for t in themes}
-    theme_id = st.pills(
-        "Thème *",
-        [t.id for t in themes],
-        format_func=theme_labels.__getitem__,
-        key=K_THEME,
-        persist_state="session",
-        on_change=_forget_error,
-        args=("theme_id", "orientation_id"),
+    labels = {t.id: t.short_label for t in themes}
+    theme_id: int | None = forms.choice(
+        st.pills, "Thème *", labels, key=K_THEME, persist_state=PERSIST, on_change=FORM.forget, args=THEME_FORGETS
     )
     if theme_id is not None and theme_id in theme_by_id:
         st.caption(theme_by_id[theme_id].label)
-    _show_error("theme_id")
+    FORM.show("theme_id")
+    return theme_id
 
-    if theme_id is not None:
-        orientations = [
-            o for o in store.read(reference.list_orientations, theme_id=theme_id, edition_id=current.id) if o.presented
-        ]
-        titles = {o.id: o.title for o in orientations}
-        orientation_labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
-        if st.session_state.get(K_ORIENTATION) not in titles:
-            st.session_state[K_ORIENTATION] = (
-                NO_ORIENTATION  # the theme changed: its previous orientation no longer applies
-            )
-        orientation_id = st.selectbox(
-            "Orientation proposée concernée (facultatif)",
-            list(orientation_labels),
-            format_func=orientation_labels.__getitem__,
-            key=K_ORIENTATION,
-            persist_state="session",
-            on_change=_forget_error,
-            args=("orientation_id", "stance"),
-            help="Les orientations présentées en plénière ce matin, pour ce thème.",
+
+def _orientation(theme_id: int, edition_id: int) -> None:
+    listed = store.read(reference.list_orientations, theme_id=theme_id, edition_id=edition_id)
+    titles = {o.id: o.title for o in listed if o.presented}
+    labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
+    if st.session_state.get(K_ORIENTATION) not in titles:
+        # The theme changed: its previous orientation no longer applies.
+        st.session_state[K_ORIENTATION] = NO_ORIENTATION
+    orientation_id = FORM.choice(
+        st.selectbox,
+        "Orientation proposée concernée (facultatif)",
+        labels,
+        key=K_ORIENTATION,
+        error="orientation_id",
+        forget=("orientation_id", "stance"),
+        persist_state=PERSIST,
+        help="Les orientations présentées en plénière ce matin, pour ce thème.",
+    )
+    if orientation_id:
+        stance = "Votre position sur cette orientation"
+        FORM.choice(
+            st.pills, stance, STANCE_LABELS, key=K_STANCE, error="stance", forget=("stance",), persist_state=PERSIST
         )
-        _show_error("orientation_id")
-        if orientation_id:
-            st.pills(
-                "Votre position sur cette orientation",
-                list(STANCE_LABELS),
-                format_func=STANCE_LABELS.__getitem__,
-                key=K_STANCE,
-                persist_state="session",
-                on_change=_forget_error,
-                args=("stance",),
-            )
-            _show_error("stance")
 
+
+def _body() -> str:
     body = st.text_area(
         "Votre contribution *",
         key=K_BODY,
-        persist_state="session",
+        persist_state=PERSIST,
         max_chars=BODY_MAX_CHARS,
         height=140,
         placeholder="Votre constat, votre idée, votre proposition…",
-        on_change=_forget_error,
+        on_change=FORM.forget,
         args=("body",),
     )
     length = len((body or "").strip())
@@ -400,83 +312,41 @@ def _form() -> None:
     if 0 < length < BODY_MIN_CHARS:
         counter += f" · encore {BODY_MIN_CHARS - length} au moins"
     st.caption(counter)
-    _show_error("body")
+    FORM.show("body")
+    return body or ""
 
-    # Right under the text, where the eyes are when it is committed.
-    _render_similar(theme_id, body or "")
 
-    st.text_input(
-        "Titre court (facultatif)",
-        key=K_TITLE,
-        persist_state="session",
-        max_chars=TITLE_MAX_CHARS,
-        on_change=_forget_error,
-        args=("title",),
-    )
-    _show_error("title")
-
-    about_errors = bool(ABOUT_YOU_ERRORS & set(_errors()))
-    with st.expander("À propos de vous (facultatif)", expanded=about_errors, icon=":material/person:"):
-        st.selectbox(
-            "Vous êtes",
-            [UNSAID, *ACTOR_TYPE_LABELS],
-            format_func={UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}.__getitem__,
-            key=K_ACTOR,
-            persist_state="session",
+def _about_you(edition_id: int) -> None:
+    expanded = bool(ABOUT_YOU_ERRORS & set(FORM.errors()))
+    with st.expander("À propos de vous (facultatif)", expanded=expanded, icon=":material/person:"):
+        about_you.actor_and_departement(
+            store.read(reference.list_departements, edition_id=edition_id),
+            keys=(K_ACTOR, K_DEPT),
+            form=FORM,
+            persist_state=PERSIST,
         )
-        _show_error("actor_type")
-        departements = dict(store.read(reference.list_departements, edition_id=current.id))
-        departement_labels = {UNSAID: "Je préfère ne pas le dire"}
-        departement_labels |= {
-            code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()
-        }
-        if st.session_state.get(K_DEPT) not in departement_labels:
-            st.session_state[K_DEPT] = UNSAID  # a département of another edition's Région
-        st.selectbox(
-            "Votre département",
-            list(departement_labels),
-            format_func=departement_labels.__getitem__,
-            key=K_DEPT,
-            persist_state="session",
-        )
-        _show_error("departement")
-        st.text_input("Votre nom", key=K_NAME, persist_state="session", max_chars=NAME_MAX_CHARS, autocomplete="name")
-        _show_error("author_name")
-        st.text_input(
-            "Votre organisation",
-            key=K_ORG,
-            persist_state="session",
-            max_chars=ORGANISATION_MAX_CHARS,
-            autocomplete="organization",
-        )
-        _show_error("organisation")
-        st.radio(
+        for label, key, name, limit, autofill in WHO:
+            FORM.field(
+                st.text_input, label, key=key, error=name, persist_state=PERSIST, max_chars=limit, autocomplete=autofill
+            )
+        FORM.choice(
+            st.radio,
             "Comment apparaître à côté de votre contribution",
-            list(DISPLAY_MODE_LABELS),
-            format_func=DISPLAY_MODE_LABELS.__getitem__,
+            DISPLAY_MODE_LABELS,
             key=K_DISPLAY,
-            persist_state="session",
-            on_change=_forget_error,
-            args=("display_mode", "author_name", "organisation"),
+            error="display_mode",
+            forget=("display_mode", "author_name", "organisation"),
+            persist_state=PERSIST,
         )
-        _show_error("display_mode")
 
-    st.caption(notices.contribution_notice(current))
 
-    st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
-
+def _send_bar() -> None:
     # « Envoyer » is pinned to the bottom of the screen: always within a thumb's reach, and nothing drawn
     # above (suggestions appearing when the text is committed, a message going away) can slide another
     # element under the finger between touchstart and click. Measured: with the button in the flow, a
     # tap in the benchmark landed on a suggestion that had just appeared.
     with st.bottom:
-        others = {k: v for k, v in _errors().items() if k not in FIELD_ERRORS | ABOUT_YOU_ERRORS}
-        for message in others.values():
-            st.error(message, icon=":material/error:")
-        if _errors() and not others:
-            st.error(
-                "Votre contribution n'est pas partie : corrigez le point signalé plus haut.", icon=":material/error:"
-            )
+        FORM.show_rest(FIELD_ERRORS | ABOUT_YOU_ERRORS, summary=NOT_SENT)
         st.button(
             "Envoyer ma contribution",
             type="primary",
@@ -485,6 +355,40 @@ def _form() -> None:
             on_click=_send,
             icon=":material/send:",
         )
+
+
+def _form() -> None:
+    receipt = st.session_state.get(K_RECEIPT)
+    if receipt:
+        _render_receipt(receipt)
+        return
+    current = edition.active_edition()
+    if not current.open:
+        # The service refuses it anyway; say so before anything is typed.
+        st.info(ARCHIVED if current.archived else NOT_OPEN, icon=":material/event_busy:")
+        st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+        return
+    st.session_state.setdefault(K_IDEMPOTENCY, uuid.uuid4().hex)
+    _stand_banner()
+    theme_id = _theme(current.id)
+    if theme_id is not None:
+        _orientation(theme_id, current.id)
+    body = _body()
+    # Right under the text, where the eyes are when it is committed.
+    similar.similar_contributions(theme_id, body, key=KEY)
+    FORM.field(
+        st.text_input,
+        "Titre court (facultatif)",
+        key=K_TITLE,
+        error="title",
+        forget=("title",),
+        persist_state=PERSIST,
+        max_chars=TITLE_MAX_CHARS,
+    )
+    _about_you(current.id)
+    st.caption(notices.contribution_notice(current))
+    st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
+    _send_bar()
 
 
 participant.device_token()

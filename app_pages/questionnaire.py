@@ -10,21 +10,20 @@ the actor come back later, on another device. Widget values persist for the whol
 section keeps its answers next to their messages. Nothing typed by an actor is drawn as Markdown.
 """
 
-import logging
+from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
-from models import utcnow
 from services import notices, reference
 from services import questionnaires as qs
-from services.errors import NotFoundError, ServiceError, ValidationError
+from services.errors import NotFoundError
 from services.exports import md_escape
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
-from ui import edition, participant, store
+from ui import edition, forms, participant, store
+from ui.components import about_you
 from ui.scrolling import scroll_to_top_on_step
-
-log = logging.getLogger(__name__)
 
 K_STEP = "qn_step"  # -1: welcome; 0..n-1: sections; n: "about you" and send
 K_CODE = "qn_resume_code"
@@ -34,13 +33,17 @@ K_SAVED = "qn_saved_note"
 K_RESUME_INPUT = "qn_resume_input"
 K_FOR = "qn_questionnaire_id"  # the questionnaire the answers on screen belong to
 K_ORG, K_ACTOR, K_DEPT, K_NAME, K_EMAIL = "qn_organisation", "qn_actor", "qn_departement", "qn_name", "qn_email"
-NOT_SAID = "Je préfère ne pas le dire"
+NOT_SAID = about_you.NOT_SAID
 YESNO_OPTIONS = [qs.YESNO_LABELS[qs.YES], qs.YESNO_LABELS[qs.NO]]
 YESNO_VALUES = {label: value for value, label in qs.YESNO_LABELS.items()}
 TECHNICAL_ERROR = (
     "Vos réponses n'ont pas pu être enregistrées (incident technique). Elles restent affichées : "
     "réessayez dans un instant."
 )
+TO_REVIEW = "Certaines réponses sont à revoir : les messages sont à côté des questions."
+# Any failure of a save is said in French, the answers kept on screen; the edition's refusal (closed, archived)
+# is said at the foot of the form, like any other form-wide one.
+FORM = forms.Form(K_ERRORS, forms.Saving(TECHNICAL_ERROR, unexpected=True), form_wide="edition")
 
 
 def _key(code: str) -> str:
@@ -71,7 +74,7 @@ def _set_widget(question: qs.QuestionInfo, value: qs.AnswerValue | None) -> None
 def _respondent(departements: dict[str, str]) -> qs.Respondent:
     ss = st.session_state
     actor_by_label = {label: value for value, label in ACTOR_TYPE_LABELS.items()}
-    dept_by_label = {_dept_label(code, name): code for code, name in departements.items()}
+    dept_by_label = {about_you.departement_label(code, name): code for code, name in departements.items()}
     return qs.Respondent(
         organisation=ss.get(K_ORG) or "",
         actor_type=actor_by_label.get(ss.get(K_ACTOR) or ""),
@@ -81,47 +84,27 @@ def _respondent(departements: dict[str, str]) -> qs.Respondent:
     )
 
 
-def _dept_label(code: str, name: str) -> str:
-    return name if code.upper() == "HORS" else f"{code} · {name}"
-
-
 def _save(questionnaire: qs.QuestionnaireInfo, *, respondent: qs.Respondent | None = None) -> bool:
     """Save everything answered so far as the draft; False (with messages set) when refused."""
-    ss = st.session_state
-    try:
-        state = store.write(
-            qs.save_draft,
-            questionnaire_id=questionnaire.id,
-            answers=_answers(questionnaire.questions),
-            respondent=respondent,
-            resume_code=ss.get(K_CODE),
-            origin=participant.origin(),
-            edition_id=questionnaire.edition_id,
-        )
-    except ValidationError as exc:
-        _show_first_error(questionnaire, _form_level(exc.errors))
+    state = FORM.submit(
+        qs.save_draft,
+        questionnaire_id=questionnaire.id,
+        answers=_answers(questionnaire.questions),
+        respondent=respondent,
+        resume_code=st.session_state.get(K_CODE),
+        origin=participant.origin(),
+        edition_id=questionnaire.edition_id,
+    )
+    if state is None:
+        _go_to_first_error(questionnaire)
         return False
-    except ServiceError as exc:
-        ss[K_ERRORS] = {"form": exc.message}
-        return False
-    except Exception:
-        log.exception("questionnaire draft not saved")
-        ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
-        return False
-    ss[K_CODE] = state.resume_code
+    st.session_state[K_CODE] = state.resume_code
     return True
 
 
-def _form_level(errors: dict[str, str]) -> dict[str, str]:
-    """The edition's refusal (closed, archived) is said at the foot of the form, like any other form-wide one."""
-    if "edition" in errors:
-        return {"form": errors["edition"], **{k: v for k, v in errors.items() if k != "edition"}}
-    return errors
-
-
-def _show_first_error(questionnaire: qs.QuestionnaireInfo, errors: dict[str, str]) -> None:
-    """Keep the messages and go to the first section holding a refused answer, where they are drawn."""
-    st.session_state[K_ERRORS] = errors
+def _go_to_first_error(questionnaire: qs.QuestionnaireInfo) -> None:
+    """To the first section holding a refused answer, where its message is drawn."""
+    errors = FORM.errors()
     for index, section in enumerate(questionnaire.sections):
         if any(q.code in errors for q in section.questions):
             st.session_state[K_STEP] = index
@@ -152,7 +135,7 @@ def _save_for_later(questionnaire: qs.QuestionnaireInfo, departements: dict[str,
     ss[K_ERRORS] = {}
     on_last_step = ss.get(K_STEP, -1) >= len(questionnaire.sections)
     if _save(questionnaire, respondent=_respondent(departements) if on_last_step else None):
-        ss[K_SAVED] = format_datetime(utcnow())
+        ss[K_SAVED] = format_datetime(datetime.now(UTC))
 
 
 def _start() -> None:
@@ -176,7 +159,10 @@ def _resume(questionnaire: qs.QuestionnaireInfo, departements: dict[str, str]) -
     r = state.respondent
     ss[K_ORG], ss[K_NAME], ss[K_EMAIL] = r.organisation, r.respondent_name, r.email
     ss[K_ACTOR] = ACTOR_TYPE_LABELS.get(r.actor_type or "", NOT_SAID)
-    ss[K_DEPT] = _dept_label(r.departement, departements[r.departement]) if r.departement in departements else NOT_SAID
+    if r.departement in departements:
+        ss[K_DEPT] = about_you.departement_label(r.departement, departements[r.departement])
+    else:
+        ss[K_DEPT] = NOT_SAID
     ss[K_CODE] = state.resume_code
     ss[K_ERRORS] = {}
     # Back where the actor stopped: the first section with a required question still unanswered.
@@ -196,23 +182,15 @@ def _send(questionnaire: qs.QuestionnaireInfo, departements: dict[str, str]) -> 
     ss[K_SAVED] = None
     if not ss.get(K_CODE) and not _save(questionnaire):
         return
-    try:
-        receipt = store.write(
-            qs.submit_response,
-            resume_code=ss[K_CODE],
-            answers=_answers(questionnaire.questions),
-            respondent=_respondent(departements),
-            edition_id=questionnaire.edition_id,
-        )
-    except ValidationError as exc:
-        _show_first_error(questionnaire, _form_level(exc.errors))
-        return
-    except ServiceError as exc:
-        ss[K_ERRORS] = {"form": exc.message}
-        return
-    except Exception:
-        log.exception("questionnaire response not sent")
-        ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
+    receipt = FORM.submit(
+        qs.submit_response,
+        resume_code=ss[K_CODE],
+        answers=_answers(questionnaire.questions),
+        respondent=_respondent(departements),
+        edition_id=questionnaire.edition_id,
+    )
+    if receipt is None:
+        _go_to_first_error(questionnaire)
         return
     texts = {q.code: q.text for q in questionnaire.questions}
     ss[K_RECEIPT] = {
@@ -228,12 +206,6 @@ def _restart() -> None:
     for key in list(st.session_state):
         if str(key).startswith("qn_"):
             del st.session_state[key]
-
-
-def _show_error(field: str) -> None:
-    if message := (st.session_state.get(K_ERRORS) or {}).get(field):
-        # Our own French sentences (no user text inside): Markdown is safe here.
-        st.error(message, icon=":material/error:")
 
 
 def _privacy_notice() -> None:
@@ -270,10 +242,10 @@ def _question(q: qs.QuestionInfo, number: int) -> None:
         )
     elif q.qtype == "yesno":
         st.radio(label, YESNO_OPTIONS, index=None, horizontal=True, key=key, persist_state="session")
-    _show_error(q.code)
+    FORM.show(q.code)
 
 
-def _render_receipt(receipt: dict) -> None:
+def _render_receipt(receipt: dict[str, Any]) -> None:
     st.success("Merci : vos réponses sont enregistrées.", icon=":material/check_circle:")
     with st.container(border=True):
         # A code of the app's own alphabet (no user text): st.metric shows it large enough to copy.
@@ -340,7 +312,7 @@ if step < 0:
     st.button("Commencer", type="primary", width="stretch", key="qn_start", on_click=_start, icon=":material/start:")
     with st.expander("Reprendre un brouillon", icon=":material/history:", expanded=bool(ss[K_ERRORS].get("resume"))):
         st.text_input("Code de reprise", key=K_RESUME_INPUT, max_chars=20, placeholder="ABCD-EFGH-JKMN")
-        _show_error("resume")
+        FORM.show("resume")
         st.button("Reprendre", key="qn_resume", on_click=_resume, args=(questionnaire, departements))
     _privacy_notice()
     scroll_to_top_on_step("welcome")
@@ -361,29 +333,25 @@ else:
     st.subheader("Pour finir : qui répond ?")
     st.caption("Tout est facultatif. Ces informations servent aux statistiques par type d'acteur et par département.")
     st.text_input("Votre structure", key=K_ORG, persist_state="session", max_chars=200, autocomplete="organization")
-    _show_error("organisation")
-    st.selectbox("Type de structure", [NOT_SAID, *ACTOR_TYPE_LABELS.values()], key=K_ACTOR, persist_state="session")
-    _show_error("actor_type")
-    st.selectbox(
-        "Département",
-        [NOT_SAID, *(_dept_label(c, n) for c, n in departements.items())],
-        key=K_DEPT,
+    FORM.show("organisation")
+    about_you.actor_and_departement(
+        departements.items(),
+        keys=(K_ACTOR, K_DEPT),
+        labels=("Type de structure", "Département"),
+        form=FORM,
+        by_label=True,  # the answers keep the labels (a resumed draft sets them back)
         persist_state="session",
     )
-    _show_error("departement")
     st.text_input("Votre nom", key=K_NAME, persist_state="session", max_chars=120, autocomplete="name")
-    _show_error("respondent_name")
+    FORM.show("respondent_name")
     st.text_input(
         "Votre adresse électronique", key=K_EMAIL, persist_state="session", max_chars=200, autocomplete="email"
     )
-    _show_error("email")
+    FORM.show("email")
 
 _privacy_notice()
-errors = ss.get(K_ERRORS) or {}
-if message := errors.get("form"):
-    st.error(message, icon=":material/error:")
-elif errors:
-    st.error("Certaines réponses sont à revoir : les messages sont à côté des questions.", icon=":material/error:")
+# A form-wide message at the foot; the others are drawn next to their questions.
+FORM.show_rest(FORM.errors().keys() - {forms.FORM}, summary=TO_REVIEW)
 if ss.get(K_SAVED):
     st.success(
         f"Brouillon enregistré le {ss[K_SAVED]}. Pour reprendre plus tard, notez ce code de reprise :",

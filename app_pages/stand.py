@@ -9,39 +9,36 @@ from pathlib import Path
 
 import streamlit as st
 
-from models import VoteOrigin
 from services import circuit as circuit_service
-from services.errors import NotFoundError, ServiceError, ValidationError
 from services.exports import md_escape
-from ui import circuit, edition, participant, store, votes
+from services.votes import VoteOrigin
+from ui import circuit, edition, forms, participant, store, votes
 
 K_NOTE = "stand_note"
 K_HELD = "stand_held_message"
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "circuit.css"
+# What a visit that was not recorded says, by why: the stand closed meanwhile; the edition archived or not open,
+# or the phone's token not of it (invalid); the venue's address over its ceiling (services.throttle: try again
+# soon); the store failing (disk full, database restarting: nothing written, the button stays).
+REFUSED_NOTES = {
+    "missing": "closed",
+    "invalid": "refused",
+    "denied": "held",
+    "refused": "held",
+    "failed": "unavailable",
+}
+SAID_AS_IS = {"refused", "held"}  # with the service's own sentence
 
 
 def _visit(code: str, edition_id: int) -> None:
-    try:
-        result = store.write(
-            circuit_service.visit_stand,
-            device_token=participant.device_token(),
-            stand_code=code,
-            origin=participant.origin(),
-            edition_id=edition_id,
-        )
-    except NotFoundError:
-        st.session_state[K_NOTE] = "closed"
-        return
-    except ValidationError as exc:  # the edition is archived or not open, or the phone's token is not of it
-        st.session_state[K_NOTE] = "refused"
-        st.session_state[K_HELD] = exc.message
-        return
-    except ServiceError as exc:  # the venue's address is over its ceiling (services.throttle): try again soon
-        st.session_state[K_NOTE] = "held"
-        st.session_state[K_HELD] = exc.message
-        return
-    except store.STORAGE_ERRORS:  # disk full, database restarting: nothing written, the button stays
-        st.session_state[K_NOTE] = "unavailable"
+    token, origin = participant.device_token(), participant.origin()
+    result = forms.SAVING.attempt(
+        circuit_service.visit_stand, device_token=token, stand_code=code, origin=origin, edition_id=edition_id
+    )
+    if isinstance(result, forms.Failure):
+        note = st.session_state[K_NOTE] = REFUSED_NOTES[result.kind]
+        if note in SAID_AS_IS:
+            st.session_state[K_HELD] = result.message
         return
     st.session_state[K_NOTE] = "treasure" if result.treasure_just_found else ("new" if result.new else "again")
 

@@ -10,16 +10,15 @@ Orientation texts are typed by staff: drawn with st.text (ui/votes.py), never as
 
 import streamlit as st
 
-from models import VoteOrigin
 from services import reference, votes
-from services.errors import ServiceError, ValidationError
 from services.exports import md_escape
 from services.formatting import format_number
 from services.labels import ACTOR_TYPE_LABELS
-from services.votes import BallotItem
-from ui import edition, participant, store
+from services.votes import BallotItem, VoteOrigin
+from ui import edition, forms, participant, store
 from ui import votes as cards
 from ui.circuit import theme_band
+from ui.components import about_you
 from ui.scrolling import scroll_to_top_on_step
 
 KEY = "vote"  # the cards' prefix (ui/votes.py)
@@ -32,7 +31,7 @@ K_ACTOR = "vote_actor"
 K_DEPT = "vote_departement"
 K_PROFILE_NOTE = "vote_profile_note"
 QUERY_THEME = "theme"
-UNSAID = ""
+UNSAID = about_you.UNSAID
 
 NOT_OPEN = "Cette édition de la conférence n'est pas encore ouverte : le vote commencera à son ouverture."
 ARCHIVED = "Cette édition de la conférence est terminée : le vote est clos, ses résultats restent consultables."
@@ -84,23 +83,16 @@ def _picked(first_by_theme: dict[int, int]) -> None:
 
 def _save_profile(edition_id: int) -> None:
     ss = st.session_state
-    try:
-        store.write(
-            votes.set_voter_profile,
-            device_token=participant.device_token(),
-            actor_type=ss.get(K_ACTOR) or None,
-            departement=ss.get(K_DEPT) or None,
-            throttle_origin=participant.origin(),
-            edition_id=edition_id,
-        )
-    except ValidationError as exc:
-        ss[K_PROFILE_NOTE] = ("error", " ".join(exc.errors.values()))
-        return
-    except ServiceError as exc:
-        ss[K_PROFILE_NOTE] = ("error", exc.message)
-        return
-    except store.STORAGE_ERRORS:
-        ss[K_PROFILE_NOTE] = ("error", store.WRITE_FAILED)
+    saved = forms.SAVING.attempt(
+        votes.set_voter_profile,
+        device_token=participant.device_token(),
+        actor_type=ss.get(K_ACTOR) or None,
+        departement=ss.get(K_DEPT) or None,
+        throttle_origin=participant.origin(),
+        edition_id=edition_id,
+    )
+    if isinstance(saved, forms.Failure):
+        ss[K_PROFILE_NOTE] = ("error", saved.message)
         return
     ss[K_PROFILE_NOTE] = ("ok", "Merci : vos avis sont comptés avec ces précisions.")
 
@@ -116,9 +108,8 @@ def _profile(edition_id: int) -> None:
     ss = st.session_state
     profile = store.read(votes.voter_profile, device_token=participant.device_token(), edition_id=edition_id)
     departements = dict(_departements(edition_id))
-    dept_labels = {UNSAID: "Je préfère ne pas le dire"}
-    dept_labels |= {code: name if code == "HORS" else f"{code} · {name}" for code, name in departements.items()}
-    actor_labels = {UNSAID: "Je préfère ne pas le dire", **ACTOR_TYPE_LABELS}
+    dept_labels = about_you.departement_labels(departements.items())
+    actor_labels = about_you.actor_labels()
     if K_ACTOR not in ss or ss[K_ACTOR] not in actor_labels:
         ss[K_ACTOR] = profile.actor_type or UNSAID
     if K_DEPT not in ss or ss[K_DEPT] not in dept_labels:
@@ -134,13 +125,12 @@ def _profile(edition_id: int) -> None:
             "Facultatif : votre type de structure et votre département servent seulement à lire les résultats "
             "par public. Rien d'autre n'est demandé, vos avis restent anonymes."
         )
-        st.selectbox("Vous êtes", list(actor_labels), format_func=actor_labels.__getitem__, key=K_ACTOR)
-        st.selectbox("Votre département", list(dept_labels), format_func=dept_labels.__getitem__, key=K_DEPT)
+        about_you.actor_and_departement(departements.items(), keys=(K_ACTOR, K_DEPT))
         st.button(
             "Enregistrer ces précisions",
             key="vote_profile_save",
             on_click=_save_profile,
-            args=(edition_id,),
+            kwargs={"edition_id": edition_id},
             icon=":material/save:",
             width="stretch",
         )
@@ -188,6 +178,86 @@ def _summary(items: list[BallotItem], stances: dict[int, str]) -> None:
         )
 
 
+def _position(items: list[BallotItem], stances: dict[int, str], asked: str | None) -> int:
+    """Where to stand: a theme named in the link (followed once), else where this session was, else the first
+    orientation without a stance. len(items) is the summary."""
+    ss = st.session_state
+    themes = {i.theme_code: i.theme_id for i in items}
+    if asked != ss.get(K_THEME_SEEN):
+        ss[K_THEME_SEEN] = asked
+        if asked in themes:
+            _go(_first_of(items, stances, themes[asked]))
+    index = ss.get(K_INDEX)
+    if not isinstance(index, int):
+        index = _first_of(items, stances)
+    ss[K_INDEX] = max(0, min(index, len(items)))
+    return int(ss[K_INDEX])
+
+
+def _card(
+    items: list[BallotItem],
+    index: int,
+    stances: dict[int, str],
+    *,
+    edition_id: int,
+    asked: str | None,
+    saved: str | None,
+) -> None:
+    """The card of the orientation at `index`, under the progress line, with « Précédente » and « Suivante »."""
+    item = items[index]
+    # The last tap's confirmation on the progress line: the next card's answers stay within one screen.
+    steps = f"Orientation {index + 1} sur {len(items)}"
+    st.progress((index + 1) / len(items), text=f"{steps} · {saved}" if saved else steps)
+    if asked != item.theme_code:
+        # The address follows the card: a reload or a shared link opens this theme again.
+        st.query_params[QUERY_THEME] = item.theme_code
+        st.session_state[K_THEME_SEEN] = item.theme_code
+    result = None if item.open else cards.results(edition_id, [item.theme_id]).get(item.id)
+    origin = VoteOrigin.CARDS.value
+    stance = stances.get(item.id)
+    cards.card(item, stance=stance, origin=origin, key=KEY, edition_id=edition_id, on_saved=_after_tap, result=result)
+    if not item.open:
+        st.caption(cards.HONEST_RESULTS)
+    last = index + 1 == len(items)
+    with st.container(horizontal=True, key="vote_nav_steps"):
+        st.button(
+            "Précédente",
+            key="vote_previous",
+            on_click=_go,
+            args=(index - 1,),
+            icon=":material/arrow_back:",
+            disabled=index == 0,
+            width="stretch",
+        )
+        st.button(
+            "Mes avis" if last else "Suivante",
+            key="vote_next",
+            on_click=_go,
+            args=(index + 1,),
+            icon=":material/checklist:" if last else ":material/arrow_forward:",
+            icon_position="left" if last else "right",
+            width="stretch",
+        )
+
+
+def _theme_picker(items: list[BallotItem], stances: dict[int, str], index: int) -> None:
+    """Jump to a theme: its first orientation still without a stance."""
+    first_by_theme = {t: _first_of(items, stances, t) for t in dict.fromkeys(i.theme_id for i in items)}
+    # Pills render Markdown: the short labels are typed by staff.
+    labels = {i.theme_id: md_escape(i.theme_short_label) for i in items}
+    st.session_state[K_THEME_PICK] = items[index].theme_id if index < len(items) else None
+    forms.choice(st.pills, "Aller à un thème", labels, key=K_THEME_PICK, on_change=_picked, args=(first_by_theme,))
+    if index < len(items):
+        st.button(
+            "Voir tous mes avis",
+            key="vote_summary",
+            on_click=_go,
+            args=(len(items),),
+            type="tertiary",
+            icon=":material/checklist:",
+        )
+
+
 def _page() -> None:
     current = edition.active_edition()
     participant.device_token()
@@ -201,97 +271,21 @@ def _page() -> None:
         return
     cards.inject_css()
     stances = cards.my_stances(current.id)
-    ss = st.session_state
-    ss[K_ORDER] = [i.id for i in items]
-
-    # Where to stand: a theme named in the link (followed once), else where this session was, else the first
-    # orientation without a stance.
-    themes = {i.theme_code: i.theme_id for i in items}
+    st.session_state[K_ORDER] = [i.id for i in items]
     asked = st.query_params.get(QUERY_THEME)
-    if asked != ss.get(K_THEME_SEEN):
-        ss[K_THEME_SEEN] = asked
-        if asked in themes:
-            _go(_first_of(items, stances, themes[asked]))
-    index = ss.get(K_INDEX)
-    if not isinstance(index, int):
-        index = _first_of(items, stances)
-    index = ss[K_INDEX] = max(0, min(index, len(items)))
-
+    index = _position(items, stances, asked)
     if current.archived:
         st.info(ARCHIVED, icon=":material/inventory_2:")
     elif not any(i.open for i in items):
         st.info(ALL_CLOSED, icon=":material/lock:")
     saved = cards.pop_saved(KEY)
-
     if index < len(items):
-        item = items[index]
-        # The last tap's confirmation on the progress line: the next card's answers stay within one screen.
-        steps = f"Orientation {index + 1} sur {len(items)}"
-        st.progress((index + 1) / len(items), text=f"{steps} · {saved}" if saved else steps)
-        if asked != item.theme_code:
-            # The address follows the card: a reload or a shared link opens this theme again.
-            st.query_params[QUERY_THEME] = item.theme_code
-            ss[K_THEME_SEEN] = item.theme_code
-        result = None if item.open else cards.results(current.id, [item.theme_id]).get(item.id)
-        cards.card(
-            item,
-            stance=stances.get(item.id),
-            origin=VoteOrigin.CARDS.value,
-            key=KEY,
-            edition_id=current.id,
-            on_saved=_after_tap,
-            result=result,
-        )
-        if not item.open:
-            st.caption(cards.HONEST_RESULTS)
-        with st.container(horizontal=True, key="vote_nav_steps"):
-            st.button(
-                "Précédente",
-                key="vote_previous",
-                on_click=_go,
-                args=(index - 1,),
-                icon=":material/arrow_back:",
-                disabled=index == 0,
-                width="stretch",
-            )
-            last = index + 1 == len(items)
-            st.button(
-                "Mes avis" if last else "Suivante",
-                key="vote_next",
-                on_click=_go,
-                args=(index + 1,),
-                icon=":material/checklist:" if last else ":material/arrow_forward:",
-                icon_position="left" if last else "right",
-                width="stretch",
-            )
+        _card(items, index, stances, edition_id=current.id, asked=asked, saved=saved)
     else:
         if saved:
             st.caption(saved)
         _summary(items, stances)
-
-    # Jump to a theme: its first orientation still without a stance.
-    first_by_theme = {t: _first_of(items, stances, t) for t in dict.fromkeys(i.theme_id for i in items)}
-    # Pills render Markdown: the short labels are typed by staff.
-    labels = {i.theme_id: md_escape(i.theme_short_label) for i in items}
-    ss[K_THEME_PICK] = items[index].theme_id if index < len(items) else None
-    st.pills(
-        "Aller à un thème",
-        list(labels),
-        format_func=labels.__getitem__,
-        key=K_THEME_PICK,
-        on_change=_picked,
-        args=(first_by_theme,),
-    )
-    if index < len(items):
-        st.button(
-            "Voir tous mes avis",
-            key="vote_summary",
-            on_click=_go,
-            args=(len(items),),
-            type="tertiary",
-            icon=":material/checklist:",
-        )
-
+    _theme_picker(items, stances, index)
     if current.open:
         _profile(current.id)
     st.caption(f"{HOW} {TIED_TO_PHONE}")

@@ -59,7 +59,7 @@ def device_token() -> str:
     if isinstance(token, str) and is_valid_device_token(token):
         return token
     from_cookie = st.context.cookies.get(cookie_name(slug))
-    token = from_cookie if is_valid_device_token(from_cookie) else new_device_token()
+    token = from_cookie if isinstance(from_cookie, str) and is_valid_device_token(from_cookie) else new_device_token()
     st.session_state[token_key(slug)] = token
     return token
 

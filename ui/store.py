@@ -16,7 +16,6 @@ from sqlmodel import Session
 from core.config import get_settings
 from db.engine import get_engine, session_scope
 from services import reference
-from services.errors import PermissionDenied, ValidationError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,23 +91,10 @@ def clear_shared_caches() -> None:
 
 
 def write_or_report(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
-    """`write`, showing each French validation message instead of raising; None when refused.
+    """`write`, showing each French validation message instead of raising; None when refused (ui.forms.report)."""
+    from ui import forms  # noqa: PLC0415  (ui.forms builds on this module: imported here, not at the top)
 
-    Service messages are our own sentences (they never quote what the user typed), so st.error is safe.
-    """
-    try:
-        return write(fn, *args, **kwargs)
-    except ValidationError as exc:
-        for message in exc.errors.values():
-            st.error(message)
-        return None
-    except PermissionDenied as exc:
-        st.error(exc.message, icon=":material/lock:")
-        return None
-    except STORAGE_ERRORS as exc:
-        log.error("write refused by the store: %s", exc)
-        st.error(WRITE_FAILED, icon=":material/error:")
-        return None
+    return forms.report(fn, *args, **kwargs)
 
 
 @contextmanager

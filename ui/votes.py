@@ -13,7 +13,6 @@ Every text of an orientation is typed by staff: drawn with st.text, never as Mar
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,15 +23,12 @@ import streamlit as st
 from core.config import get_settings
 from services import verdict, votes
 from services.contributions import BODY_MAX_CHARS, BODY_MIN_CHARS, RateLimit
-from services.errors import ServiceError, ValidationError
 from services.exports import md_escape
 from services.formatting import format_number, format_percent
 from services.labels import VOTE_CHOICE_LABELS
 from services.votes import CHOICES, BallotItem
-from ui import participant, store
+from ui import forms, participant, store
 from ui.circuit import theme_band
-
-log = logging.getLogger(__name__)
 
 CSS_FILE = Path(__file__).resolve().parents[1] / "assets" / "css" / "votes.css"
 # A longer text is cut on the card (a phone's screen holds the card and its four answers), the rest one tap away.
@@ -51,6 +47,12 @@ HONEST_RESULTS = (
     "Un avis compte par téléphone (par navigateur) : une personne qui efface ses cookies et vote de nouveau "
     "compte deux fois. Les bulletins papier sont inclus."
 )
+# A tap not saved: the vote closed, the orientation dropped or the edition archived (invalid, our own sentences);
+# the venue's address over its ceiling (any other refusal: try again soon); the store failing (nothing written,
+# the buttons stay).
+TAP = forms.Saving(NOT_SAVED)
+TAP_NOTES = {"invalid": "refused", "failed": "error"}  # any other: "held"
+WHY = forms.Saving(WHY_NOT_SAVED)
 CHOICE_ICONS: dict[str, str] = {
     "agree": ":material/thumb_up:",
     "reservations": ":material/thumbs_up_down:",
@@ -99,43 +101,34 @@ def saved_key(key: str) -> str:
 
 
 def _tap(
-    *,
-    orientation_id: int,
-    code: str,
+    item: BallotItem,
     choice: str,
+    *,
     origin: str,
     stand_code: str | None,
     edition_id: int,
     key: str,
     on_saved: OnSaved | None,
 ) -> None:
-    """Button callback: store the stance now; a refusal is kept for the next run, in French."""
-    note = _note_key(key, orientation_id)
-    try:
-        store.write(
-            votes.cast_vote,
-            device_token=participant.device_token(),
-            orientation_id=orientation_id,
-            choice=choice,
-            origin=origin,
-            stand_code=stand_code,
-            throttle_origin=participant.origin(),
-            edition_id=edition_id,
-        )
-    except ValidationError as exc:  # vote closed, orientation dropped, edition archived: our own sentences
-        st.session_state[note] = ("refused", " ".join(exc.errors.values()))
-        return
-    except ServiceError as exc:  # throttle.Throttled: the venue's address is over its ceiling, try again soon
-        st.session_state[note] = ("held", exc.message)
-        return
-    except store.STORAGE_ERRORS as exc:  # disk full, database restarting: nothing written, the buttons stay
-        log.error("stance not stored: %s", exc)
-        st.session_state[note] = ("error", NOT_SAVED)
+    """Button callback: store the stance on `item` now; a refusal is kept for the next run, in French."""
+    note = _note_key(key, item.id)
+    saved = TAP.attempt(
+        votes.cast_vote,
+        device_token=participant.device_token(),
+        orientation_id=item.id,
+        choice=choice,
+        origin=origin,
+        stand_code=stand_code,
+        throttle_origin=participant.origin(),
+        edition_id=edition_id,
+    )
+    if isinstance(saved, forms.Failure):
+        st.session_state[note] = (TAP_NOTES.get(saved.kind, "held"), saved.message)
         return
     st.session_state.pop(note, None)
-    st.session_state[saved_key(key)] = (code, choice)
+    st.session_state[saved_key(key)] = (item.code, choice)
     if on_saved is not None:
-        on_saved(orientation_id)
+        on_saved(item.id)
 
 
 def pop_saved(key: str) -> str | None:
@@ -168,26 +161,20 @@ def _send_why(orientation_id: int, edition_id: int, key: str) -> None:
     # service hands back the first receipt instead of a second contribution.
     idempotency = last["key"] if last and last["text"] == text.strip() else ss.setdefault(idem_key, uuid.uuid4().hex)
     settings = get_settings()
-    try:
-        receipt = store.write(
-            votes.explain_vote,
-            device_token=participant.device_token(),
-            orientation_id=orientation_id,
-            text=text,
-            idempotency_key=idempotency,
-            rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
-            throttle_origin=participant.origin(),
-            edition_id=edition_id,
-        )
-    except ValidationError as exc:
-        ss[error_key] = " ".join(exc.errors.values())
-        return
-    except ServiceError as exc:  # too many contributions from this phone, or the address over its ceiling
-        ss[error_key] = exc.message
-        return
-    except store.STORAGE_ERRORS as exc:
-        log.error("reason not stored: %s", exc)
-        ss[error_key] = WHY_NOT_SAVED
+    receipt = WHY.attempt(
+        votes.explain_vote,
+        device_token=participant.device_token(),
+        orientation_id=orientation_id,
+        text=text,
+        idempotency_key=idempotency,
+        rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
+        throttle_origin=participant.origin(),
+        edition_id=edition_id,
+    )
+    # Refused (its own rule on length, too many contributions from this phone, the address over its ceiling) or
+    # not stored: said under the text, which stays.
+    if isinstance(receipt, forms.Failure):
+        ss[error_key] = receipt.message
         return
     ss.pop(error_key, None)
     ss[receipt_key] = {"code": receipt.receipt_code, "text": text.strip(), "key": idempotency}
@@ -306,10 +293,8 @@ def card(
                 icon=":material/check:" if chosen else CHOICE_ICONS[choice],
                 width="stretch",
                 on_click=_tap,
+                args=(item, choice),
                 kwargs={
-                    "orientation_id": item.id,
-                    "code": item.code,
-                    "choice": choice,
                     "origin": origin,
                     "stand_code": stand_code,
                     "edition_id": edition_id,
