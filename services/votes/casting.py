@@ -174,16 +174,7 @@ def _insert_or_previous(session: Session, new: OrientationVote) -> OrientationVo
 
 def _move_stance(session: Session, previous: OrientationVote, new: OrientationVote, at: datetime) -> None:
     """Take the stored stance out of the rollups and turn it into the new one (counted by _record_stance)."""
-    rollups.count(
-        session,
-        orientation_id=previous.orientation_id,
-        choice=previous.choice,
-        origin=previous.origin,
-        actor_type=previous.actor_type,
-        departement=previous.departement,
-        at=at,
-        delta=-1,
-    )
+    rollups.count(session, rollups.StanceKey.of_vote(previous), at=at, delta=-1)
     previous.choice = new.choice
     previous.origin = new.origin
     previous.stand_id = new.stand_id if new.stand_id is not None else previous.stand_id
@@ -195,16 +186,7 @@ def _move_stance(session: Session, previous: OrientationVote, new: OrientationVo
 
 def _record_stance(session: Session, new: OrientationVote, previous_choice: str | None, at: datetime) -> None:
     """Count the new stance in both rollups and write its event."""
-    rollups.count(
-        session,
-        orientation_id=new.orientation_id,
-        choice=new.choice,
-        origin=new.origin,
-        actor_type=new.actor_type,
-        departement=new.departement,
-        at=at,
-        delta=1,
-    )
+    rollups.count(session, rollups.StanceKey.of_vote(new), at=at, delta=1)
     session.add(
         VoteEvent(
             orientation_id=new.orientation_id,

@@ -21,15 +21,7 @@ def forget_votes(session: Session, *, participant_ids: Sequence[int]) -> int:
     ids = list(participant_ids)
     votes = session.exec(select(OrientationVote).where(col(OrientationVote.participant_id).in_(ids))).all()
     for vote in votes:
-        rollups.add_tally(
-            session,
-            orientation_id=vote.orientation_id,
-            choice=vote.choice,
-            origin=vote.origin,
-            actor_type=vote.actor_type,
-            departement=vote.departement,
-            delta=-1,
-        )
+        rollups.add_tally(session, rollups.StanceKey.of_vote(vote), -1)
         session.delete(vote)
     events = session.exec(
         select(VoteEvent).where(col(VoteEvent.participant_id).in_(ids)).order_by(col(VoteEvent.id))
@@ -65,15 +57,7 @@ def forget_paper_ballots(session: Session, *, paper_ids: Sequence[int]) -> int:
     papers = session.exec(select(PaperBallot).where(col(PaperBallot.id).in_(ids))).all()
     for paper in papers:
         if paper.withdrawn_at is None:
-            rollups.add_tally(
-                session,
-                orientation_id=paper.orientation_id,
-                choice=paper.choice,
-                origin=VoteOrigin.PAPER.value,
-                actor_type=None,
-                departement=None,
-                delta=-paper.count,
-            )
+            rollups.add_tally(session, rollups.StanceKey.of_paper(paper), -paper.count)
         session.delete(paper)
     session.flush()
     return len(papers)

@@ -134,16 +134,7 @@ def _checked_counts(
 
 def _count_paper(session: Session, paper: PaperBallot, *, withdrawn: bool, at: datetime) -> None:
     """Add a stored paper ballot's counts to the rollups (or take them out when withdrawn), with its event."""
-    rollups.count(
-        session,
-        orientation_id=paper.orientation_id,
-        choice=paper.choice,
-        origin=VoteOrigin.PAPER.value,
-        actor_type=None,
-        departement=None,
-        at=at,
-        delta=-paper.count if withdrawn else paper.count,
-    )
+    rollups.count(session, rollups.StanceKey.of_paper(paper), at=at, delta=-paper.count if withdrawn else paper.count)
     session.add(
         VoteEvent(
             orientation_id=paper.orientation_id,

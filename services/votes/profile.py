@@ -68,15 +68,8 @@ def set_voter_profile(
     # The counts now follow the new description (the movement over the day has no such split).
     for vote in session.exec(select(OrientationVote).where(OrientationVote.participant_id == ref.id)).all():
         for delta, a, d in ((-1, vote.actor_type, vote.departement), (1, actor_type, departement)):
-            rollups.add_tally(
-                session,
-                orientation_id=vote.orientation_id,
-                choice=vote.choice,
-                origin=vote.origin,
-                actor_type=a,
-                departement=d,
-                delta=delta,
-            )
+            key = rollups.StanceKey(vote.orientation_id, vote.choice, vote.origin, a, d)
+            rollups.add_tally(session, key, delta)
         vote.actor_type, vote.departement = actor_type, departement
         session.add(vote)
     session.flush()

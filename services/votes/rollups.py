@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from models import VoteTally, VoteTallyTime
+from models import OrientationVote, PaperBallot, VoteOrigin, VoteTally, VoteTallyTime
 
 # The quarter hours of the movement over the day (as the contributions' time series).
 TIME_BUCKET_S = 900
@@ -35,47 +36,40 @@ def bucket_of(at: datetime) -> int:
     return int(at.timestamp()) // TIME_BUCKET_S
 
 
-def add_tally(
-    session: Session,
-    *,
-    orientation_id: int,
-    choice: str,
-    origin: str,
-    actor_type: str | None,
-    departement: str | None,
-    delta: int,
-) -> None:
+@dataclass(frozen=True)
+class StanceKey:
+    """What the counts now are split by: the orientation, the answer, its origin and the voter's description."""
+
+    orientation_id: int
+    choice: str
+    origin: str
+    actor_type: str | None = None
+    departement: str | None = None
+
+    @classmethod
+    def of_vote(cls, vote: OrientationVote) -> StanceKey:
+        return cls(vote.orientation_id, vote.choice, vote.origin, vote.actor_type, vote.departement)
+
+    @classmethod
+    def of_paper(cls, paper: PaperBallot) -> StanceKey:
+        """Paper ballots carry no description of their voters."""
+        return cls(paper.orientation_id, paper.choice, VoteOrigin.PAPER.value)
+
+
+def add_tally(session: Session, key: StanceKey, delta: int) -> None:
     """Apply `delta` stances to the counts now (not to the movement over the day)."""
-    key = {
-        "orientation_id": orientation_id,
-        "choice": choice,
-        "origin": origin,
-        "actor_type": actor_type or "",
-        "departement": departement or "",
+    row = {
+        "orientation_id": key.orientation_id,
+        "choice": key.choice,
+        "origin": key.origin,
+        "actor_type": key.actor_type or "",
+        "departement": key.departement or "",
     }
-    add(session, VoteTally, key, delta)
+    add(session, VoteTally, row, delta)
 
 
-def count(
-    session: Session,
-    *,
-    orientation_id: int,
-    choice: str,
-    origin: str,
-    actor_type: str | None,
-    departement: str | None,
-    at: datetime,
-    delta: int,
-) -> None:
+def count(session: Session, key: StanceKey, *, at: datetime, delta: int) -> None:
     """Apply `delta` stances to both rollups (the counts now, and the quarter hour of `at`)."""
-    add_tally(
-        session,
-        orientation_id=orientation_id,
-        choice=choice,
-        origin=origin,
-        actor_type=actor_type,
-        departement=departement,
-        delta=delta,
-    )
-    key = {"orientation_id": orientation_id, "bucket": bucket_of(at), "choice": choice, "origin": origin}
-    add(session, VoteTallyTime, key, delta)
+    add_tally(session, key, delta)
+    row = {"orientation_id": key.orientation_id, "bucket": bucket_of(at), "choice": key.choice, "origin": key.origin}
+    add(session, VoteTallyTime, row, delta)

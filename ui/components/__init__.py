@@ -1,0 +1,1 @@
+"""Widgets several pages draw the same way."""
