@@ -20,11 +20,11 @@ from services.formatting import format_datetime, format_number, to_paris
 from services.labels import MODERATION_LABELS, SOURCE_LABELS, label
 from services.permissions import Permission
 from services.tallies import DataVersion, LatestContribution, Window
-from ui import charts, edition, store
+from ui import charts, store
 from ui import tallies as live
 from ui import verdict as vlive
 from ui.auth import require
-from ui.components.live import ACTOR_FILTER_LABELS, choose_among, departement_filter_labels, heading
+from ui.components.live import choose_among, open_live_page
 
 require(Permission.LIVE)
 st.set_page_config(layout="wide")
@@ -50,27 +50,22 @@ VERDICT_PAGE = "app_pages/verdict.py"
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
+INTRO = (
+    "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
+    "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
+    "les 2 secondes, les graphiques détaillés (un onglet à la fois, plus bas) toutes les 10 secondes ; "
+    "les filtres s'appliquent à tous les graphiques."
+)
+
+
 def _chart(spec: charts.Spec, key: str, alt: str, *, toolbar: bool = True) -> None:
     # A stable key per chart; a chart whose figure did not change is left as it is on screen.
     config = PLOTLY_CONFIG if toolbar else {"displayModeBar": False}
     st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None, alt=alt)
 
 
-current = edition.active_edition(staff=True)
+current, themes, theme_names, departement_labels, actor_labels = open_live_page("En direct", INTRO)
 edition_id = current.id
-themes = store.themes(edition_id)
-theme_names = {t.id: t.short_label for t in themes}
-departement_labels = departement_filter_labels(edition_id)
-actor_labels = ACTOR_FILTER_LABELS
-
-heading(
-    "En direct",
-    current,
-    "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
-    "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
-    "les 2 secondes, les graphiques détaillés (un onglet à la fois, plus bas) toutes les 10 secondes ; "
-    "les filtres s'appliquent à tous les graphiques.",
-)
 
 # Filters: outside the live fragment, so changing one redraws the whole page once.
 f_themes, f_sources, f_window, f_day = st.columns([3, 3, 2, 2])

@@ -19,10 +19,10 @@ from services.formatting import format_number, format_percent, to_paris
 from services.labels import VOTE_ORIGIN_LABELS
 from services.permissions import Permission
 from services.verdict import SMALL_SAMPLE, VERDICT_LABELS, Verdict, VerdictFilter, sort_verdicts
-from ui import charts, edition, store
+from ui import charts, store
 from ui import verdict as vlive
 from ui.auth import require
-from ui.components.live import ACTOR_FILTER_LABELS, choose_among, departement_filter_labels, heading
+from ui.components.live import choose_among, open_live_page
 
 require(Permission.LIVE)
 st.set_page_config(layout="wide")
@@ -59,6 +59,15 @@ CAVEAT = (
 )
 
 
+INTRO = (
+    "Ce que les participants disent de chaque orientation proposée, en un geste sur leur téléphone (et les "
+    "bulletins papier saisis par l'équipe). Les chiffres, les barres et le tableau se mettent à jour seuls "
+    "toutes les 2 secondes ; l'évolution au fil de la journée, toutes les 10 secondes. Les parts sont "
+    "calculées sur les avis exprimés (« passer » n'en fait pas partie) ; en dessous de "
+    f"{format_number(SMALL_SAMPLE)} avis, une orientation est signalée comme un petit échantillon."
+)
+
+
 def _chart(spec: charts.Spec, key: str, alt: str) -> None:
     st.plotly_chart(charts.figure(spec), key=key, config=PLOTLY_CONFIG, theme=None, alt=alt)
 
@@ -72,22 +81,8 @@ def _percent(share: float | None) -> str:
     return "—" if share is None else format_percent(100 * share)
 
 
-current = edition.active_edition(staff=True)
+current, themes, theme_names, departement_labels, actor_labels = open_live_page("Verdict de la salle", INTRO)
 edition_id = current.id
-themes = store.themes(edition_id)
-theme_names = {t.id: t.short_label for t in themes}
-departement_labels = departement_filter_labels(edition_id)
-actor_labels = ACTOR_FILTER_LABELS
-
-heading(
-    "Verdict de la salle",
-    current,
-    "Ce que les participants disent de chaque orientation proposée, en un geste sur leur téléphone (et les "
-    "bulletins papier saisis par l'équipe). Les chiffres, les barres et le tableau se mettent à jour seuls "
-    "toutes les 2 secondes ; l'évolution au fil de la journée, toutes les 10 secondes. Les parts sont "
-    "calculées sur les avis exprimés (« passer » n'en fait pas partie) ; en dessous de "
-    f"{format_number(SMALL_SAMPLE)} avis, une orientation est signalée comme un petit échantillon.",
-)
 
 # Filters and sort: outside the live fragments, so changing one redraws the whole page once.
 f_themes, f_origins, f_actors, f_departements, f_sort = st.columns(5)
