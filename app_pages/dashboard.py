@@ -16,15 +16,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from services.exports import md_escape
 from services.formatting import format_datetime, format_number, to_paris
-from services.labels import ACTOR_TYPE_LABELS, MODERATION_LABELS, SOURCE_LABELS, label
+from services.labels import MODERATION_LABELS, SOURCE_LABELS, label
 from services.permissions import Permission
-from services.tallies import NOT_GIVEN, LatestContribution, Window
-from ui import charts, edition, store
+from services.tallies import DataVersion, LatestContribution, Window
+from ui import charts, store
 from ui import tallies as live
 from ui import verdict as vlive
 from ui.auth import require
+from ui.components.live import choose_among, open_live_page
 
 require(Permission.LIVE)
 st.set_page_config(layout="wide")
@@ -37,7 +37,6 @@ WINDOW_LABELS = {
     Window.LAST_3H.value: "Les 3 dernières heures",
     Window.LAST_HOUR.value: "La dernière heure",
 }
-NOT_GIVEN_LABEL = "Non renseigné"
 STANCE_COLUMNS = [
     "Orientation",
     "Soutiens",
@@ -51,45 +50,27 @@ VERDICT_PAGE = "app_pages/verdict.py"
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
 
 
-def _chart(spec: charts.Spec, key: str, alt: str, *, toolbar: bool = True) -> None:
-    # A stable key per chart; a chart whose figure did not change is left as it is on screen.
-    config = PLOTLY_CONFIG if toolbar else {"displayModeBar": False}
-    st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None, alt=alt)
-
-
-current = edition.active_edition(staff=True)
-edition_id = current.id
-themes = store.themes(edition_id)
-theme_names = {t.id: t.short_label for t in themes}
-departement_labels = {**live.departement_labels(edition_id), NOT_GIVEN: NOT_GIVEN_LABEL}
-actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
-
-st.title("En direct")
-# Typed by staff (the edition's settings): escaped before Markdown sees it.
-st.caption(md_escape(f"{current.name} · {current.place_and_date}"))
-st.caption(
+INTRO = (
     "Les contributions de la conférence, des ateliers et du questionnaire, comptées à mesure qu'elles arrivent. "
     "Les chiffres clés, les contributions par thème et les dernières contributions se mettent à jour seuls toutes "
     "les 2 secondes, les graphiques détaillés (un onglet à la fois, plus bas) toutes les 10 secondes ; "
     "les filtres s'appliquent à tous les graphiques."
 )
 
+
+def _chart(spec: charts.Spec, key: str, alt: str, *, toolbar: bool = True) -> None:
+    # A stable key per chart; a chart whose figure did not change is left as it is on screen.
+    config = PLOTLY_CONFIG if toolbar else {"displayModeBar": False}
+    st.plotly_chart(charts.figure(spec), key=key, config=config, theme=None, alt=alt)
+
+
+current, themes, theme_names, departement_labels, actor_labels = open_live_page("En direct", INTRO)
+edition_id = current.id
+
 # Filters: outside the live fragment, so changing one redraws the whole page once.
 f_themes, f_sources, f_window, f_day = st.columns([3, 3, 2, 2])
-theme_ids = f_themes.multiselect(
-    "Thèmes",
-    options=[t.id for t in themes],
-    format_func=theme_names.__getitem__,
-    placeholder="Tous les thèmes",
-    key="direct_themes",
-)
-sources = f_sources.multiselect(
-    "Origines",
-    options=list(SOURCE_LABELS),
-    format_func=SOURCE_LABELS.__getitem__,
-    placeholder="Toutes les origines",
-    key="direct_sources",
-)
+theme_ids = choose_among(f_themes, "Thèmes", theme_names, placeholder="Tous les thèmes", key="direct_themes")
+sources = choose_among(f_sources, "Origines", SOURCE_LABELS, placeholder="Toutes les origines", key="direct_sources")
 window = f_window.selectbox(
     "Période", options=list(WINDOW_LABELS), format_func=WINDOW_LABELS.__getitem__, key="direct_window"
 )
@@ -179,11 +160,11 @@ def details(selection: live.Selection) -> None:
                 draw(selection, version, live.dashboard_board(edition_id, selection, version))
 
 
-def _time_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+def _time_tab(selection: live.Selection, version: DataVersion, board: live.DashboardBoard) -> None:
     _chart(charts.time_chart(board.series, shown_themes), "direct_chart_time", "Contributions au fil du temps")
 
 
-def _origins_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+def _origins_tab(selection: live.Selection, version: DataVersion, board: live.DashboardBoard) -> None:
     by_source, by_departement, by_actor = st.columns(3, gap="large")
     with by_source:
         st.subheader("Par origine")
@@ -201,7 +182,7 @@ def _origins_tab(selection: live.Selection, version: live.DataVersion, board: li
         _chart(spec, "direct_chart_actors", "Contributions par type d'acteur")
 
 
-def _stances_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+def _stances_tab(selection: live.Selection, version: DataVersion, board: live.DashboardBoard) -> None:
     st.subheader("Les orientations proposées dans les contributions écrites")
     st.page_link(
         VERDICT_PAGE,
@@ -239,7 +220,7 @@ def _stances_tab(selection: live.Selection, version: live.DataVersion, board: li
     )
 
 
-def _words_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+def _words_tab(selection: live.Selection, version: DataVersion, board: live.DashboardBoard) -> None:
     by_theme = board.by_theme
     st.subheader("Les mots qui reviennent")
     st.caption(
@@ -256,7 +237,7 @@ def _words_tab(selection: live.Selection, version: live.DataVersion, board: live
             _chart(spec, f"direct_chart_words_{theme.id}", f"Mots qui reviennent : {theme.short_label}", toolbar=False)
 
 
-def _circuit_tab(selection: live.Selection, version: live.DataVersion, board: live.DashboardBoard) -> None:
+def _circuit_tab(selection: live.Selection, version: DataVersion, board: live.DashboardBoard) -> None:
     st.subheader("Le circuit d'exposition")
     circuit = live.circuit(edition_id, selection, version.last_visit_id)
     cols = st.columns(4)

@@ -8,6 +8,7 @@ Everything is the active edition's (the staff sidebar's choice); file names carr
 from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from services import data_export, strategy_document
 from services.exports import export_file_name, md_escape
@@ -30,6 +31,33 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _name(kind: str, extension: str) -> str:
     return export_file_name(kind, current.slug, extension, now=datetime.now(UTC))
+
+
+def _offer(
+    column: DeltaGenerator, label: str, data: bytes, file_name: str, mime: str, *, key: str, primary: bool = False
+) -> None:
+    """A prepared file's download button; it does not rerun the page."""
+    column.download_button(
+        label,
+        data,
+        file_name=file_name,
+        mime=mime,
+        key=f"exports_get_{key}",
+        on_click="ignore",
+        type="primary" if primary else "secondary",
+    )
+
+
+def _record(kind: str) -> None:
+    """The download goes to the audit trail (services.data_export.record_export)."""
+    store.write(
+        data_export.record_export,
+        actor=account.username,
+        kind=kind,
+        anonymised=anonymised,
+        include_rejected=include_rejected,
+        edition_id=edition_id,
+    )
 
 
 # Files prepared for another edition earlier in this session are not offered under this one's name.
@@ -61,23 +89,18 @@ if right.button("Préparer le Markdown", key="exports_make_md", icon=":material/
     st.session_state.setdefault(K_FILES, {})["md"] = markdown.encode("utf-8")
 files = st.session_state.get(K_FILES) or {}
 if "docx" in files:
-    left.download_button(
+    _offer(
+        left,
         "Télécharger le document Word",
         files["docx"],
-        file_name=_name("strategie-ess-projet", "docx"),
-        mime=DOCX,
-        key="exports_get_docx",
-        on_click="ignore",
-        type="primary",
+        _name("strategie-ess-projet", "docx"),
+        DOCX,
+        key="docx",
+        primary=True,
     )
 if "md" in files:
-    right.download_button(
-        "Télécharger le Markdown",
-        files["md"],
-        file_name=_name("strategie-ess-projet", "md"),
-        mime="text/markdown",
-        key="exports_get_md",
-        on_click="ignore",
+    _offer(
+        right, "Télécharger le Markdown", files["md"], _name("strategie-ess-projet", "md"), "text/markdown", key="md"
     )
 
 st.subheader("Données des contributions")
@@ -97,40 +120,46 @@ include_rejected = st.checkbox("Inclure les contributions rejetées", key=K_REJE
 separator = st.radio(
     "Séparateur du CSV", list(SEPARATORS), format_func=SEPARATORS.__getitem__, key=K_SEPARATOR, horizontal=True
 )
-options = {"anonymised": not full, "include_rejected": include_rejected, "edition_id": edition_id}
+anonymised = not full
 actor = account.username
 suffix = "interne" if full else "anonyme"
 left, right = st.columns(2)
 if left.button("Préparer le fichier Excel", key="exports_make_xlsx", icon=":material/table_view:"):
     with st.spinner("Préparation du fichier Excel…"):
         st.session_state.setdefault(K_FILES, {})["xlsx"] = (
-            store.read(data_export.excel_export, actor=actor, **options),
+            store.read(
+                data_export.excel_export,
+                actor=actor,
+                anonymised=anonymised,
+                include_rejected=include_rejected,
+                edition_id=edition_id,
+            ),
             suffix,
         )
-    store.write(data_export.record_export, actor=account.username, kind="xlsx", **options)
+    _record("xlsx")
 if right.button("Préparer le fichier CSV", key="exports_make_csv", icon=":material/csv:"):
-    data = store.read(data_export.csv_export, actor=actor, semicolon=separator == "semicolon", **options)
+    data = store.read(
+        data_export.csv_export,
+        actor=actor,
+        anonymised=anonymised,
+        include_rejected=include_rejected,
+        semicolon=separator == "semicolon",
+        edition_id=edition_id,
+    )
     st.session_state.setdefault(K_FILES, {})["csv"] = (data, suffix)
-    store.write(data_export.record_export, actor=account.username, kind="csv", **options)
+    _record("csv")
 files = st.session_state.get(K_FILES) or {}
 if "xlsx" in files:
     data, kind = files["xlsx"]
-    left.download_button(
+    _offer(
+        left,
         "Télécharger le fichier Excel",
         data,
-        file_name=_name(f"contributions-{kind}", "xlsx"),
-        mime=XLSX,
-        key="exports_get_xlsx",
-        on_click="ignore",
-        type="primary",
+        _name(f"contributions-{kind}", "xlsx"),
+        XLSX,
+        key="xlsx",
+        primary=True,
     )
 if "csv" in files:
     data, kind = files["csv"]
-    right.download_button(
-        "Télécharger le fichier CSV",
-        data,
-        file_name=_name(f"contributions-{kind}", "csv"),
-        mime="text/csv",
-        key="exports_get_csv",
-        on_click="ignore",
-    )
+    _offer(right, "Télécharger le fichier CSV", data, _name(f"contributions-{kind}", "csv"), "text/csv", key="csv")

@@ -15,21 +15,18 @@ from urllib.parse import quote
 import pandas as pd
 import streamlit as st
 
-from services.exports import md_escape
 from services.formatting import format_number, format_percent, to_paris
-from services.labels import ACTOR_TYPE_LABELS, VOTE_ORIGIN_LABELS
+from services.labels import VOTE_ORIGIN_LABELS
 from services.permissions import Permission
-from services.tallies import NOT_GIVEN
 from services.verdict import SMALL_SAMPLE, VERDICT_LABELS, Verdict, VerdictFilter, sort_verdicts
-from ui import charts, edition, store
-from ui import tallies as live
+from ui import charts, store
 from ui import verdict as vlive
 from ui.auth import require
+from ui.components.live import choose_among, open_live_page
 
 require(Permission.LIVE)
 st.set_page_config(layout="wide")
 
-NOT_GIVEN_LABEL = "Non renseigné"
 SORT_LABELS = {
     "division": "Les plus partagées",
     "consensus": "Le plus large accord",
@@ -62,6 +59,15 @@ CAVEAT = (
 )
 
 
+INTRO = (
+    "Ce que les participants disent de chaque orientation proposée, en un geste sur leur téléphone (et les "
+    "bulletins papier saisis par l'équipe). Les chiffres, les barres et le tableau se mettent à jour seuls "
+    "toutes les 2 secondes ; l'évolution au fil de la journée, toutes les 10 secondes. Les parts sont "
+    "calculées sur les avis exprimés (« passer » n'en fait pas partie) ; en dessous de "
+    f"{format_number(SMALL_SAMPLE)} avis, une orientation est signalée comme un petit échantillon."
+)
+
+
 def _chart(spec: charts.Spec, key: str, alt: str) -> None:
     st.plotly_chart(charts.figure(spec), key=key, config=PLOTLY_CONFIG, theme=None, alt=alt)
 
@@ -75,53 +81,18 @@ def _percent(share: float | None) -> str:
     return "—" if share is None else format_percent(100 * share)
 
 
-current = edition.active_edition(staff=True)
+current, themes, theme_names, departement_labels, actor_labels = open_live_page("Verdict de la salle", INTRO)
 edition_id = current.id
-themes = store.themes(edition_id)
-theme_names = {t.id: t.short_label for t in themes}
-departement_labels = {**live.departement_labels(edition_id), NOT_GIVEN: NOT_GIVEN_LABEL}
-actor_labels = {**ACTOR_TYPE_LABELS, NOT_GIVEN: NOT_GIVEN_LABEL}
-
-st.title("Verdict de la salle")
-# Typed by staff (the edition's settings): escaped before Markdown sees it.
-st.caption(md_escape(f"{current.name} · {current.place_and_date}"))
-st.caption(
-    "Ce que les participants disent de chaque orientation proposée, en un geste sur leur téléphone (et les "
-    "bulletins papier saisis par l'équipe). Les chiffres, les barres et le tableau se mettent à jour seuls "
-    "toutes les 2 secondes ; l'évolution au fil de la journée, toutes les 10 secondes. Les parts sont "
-    "calculées sur les avis exprimés (« passer » n'en fait pas partie) ; en dessous de "
-    f"{format_number(SMALL_SAMPLE)} avis, une orientation est signalée comme un petit échantillon."
-)
 
 # Filters and sort: outside the live fragments, so changing one redraws the whole page once.
 f_themes, f_origins, f_actors, f_departements, f_sort = st.columns(5)
-theme_ids = f_themes.multiselect(
-    "Thèmes",
-    options=[t.id for t in themes],
-    format_func=theme_names.__getitem__,
-    placeholder="Tous les thèmes",
-    key="verdict_themes",
+theme_ids = choose_among(f_themes, "Thèmes", theme_names, placeholder="Tous les thèmes", key="verdict_themes")
+origins = choose_among(
+    f_origins, "Origines", VOTE_ORIGIN_LABELS, placeholder="Toutes les origines", key="verdict_origins"
 )
-origins = f_origins.multiselect(
-    "Origines",
-    options=list(VOTE_ORIGIN_LABELS),
-    format_func=VOTE_ORIGIN_LABELS.__getitem__,
-    placeholder="Toutes les origines",
-    key="verdict_origins",
-)
-actor_types = f_actors.multiselect(
-    "Types d'acteur",
-    options=list(actor_labels),
-    format_func=actor_labels.__getitem__,
-    placeholder="Tous",
-    key="verdict_actor_types",
-)
-departements = f_departements.multiselect(
-    "Départements",
-    options=list(departement_labels),
-    format_func=departement_labels.__getitem__,
-    placeholder="Tous",
-    key="verdict_departements",
+actor_types = choose_among(f_actors, "Types d'acteur", actor_labels, placeholder="Tous", key="verdict_actor_types")
+departements = choose_among(
+    f_departements, "Départements", departement_labels, placeholder="Tous", key="verdict_departements"
 )
 sort_key = f_sort.selectbox(
     "Trier par", options=list(SORT_LABELS), format_func=SORT_LABELS.__getitem__, key="verdict_sort"

@@ -165,10 +165,9 @@ if current.archived:
 if message := st.session_state.pop(K_FEEDBACK, None):
     st.success(message, icon=":material/check_circle:")
 
-for message in st.session_state.pop(K_SWITCH_ERRORS, None) or []:
-    st.error(message, icon=":material/error:")
-for message in st.session_state.pop(K_WITHDRAW_ERRORS, None) or []:
-    st.error(message, icon=":material/error:")
+for errors_key in (K_SWITCH_ERRORS, K_WITHDRAW_ERRORS):
+    for message in st.session_state.pop(errors_key, None) or []:
+        st.error(message, icon=":material/error:")
 settings = store.read(votes.vote_settings, edition_id=current.id)
 themes = store.themes(current.id)
 writable = not current.archived
@@ -204,25 +203,17 @@ def _row(label: str, effective: bool, switched_on: bool, theme_id: int | None) -
     if not writable:
         return
     suffix = "edition" if theme_id is None else f"theme_{theme_id}"
-    if switched_on:
-        action.button(
-            "Clore tout" if theme_id is None else "Clore",
-            key=f"vote_admin_{suffix}_close",
-            on_click=_switch,
-            args=(False, theme_id),
-            icon=":material/lock:",
-            width="stretch",
-        )
-    else:
-        action.button(
-            "Ouvrir tout" if theme_id is None else "Ouvrir",
-            key=f"vote_admin_{suffix}_open",
-            on_click=_switch,
-            args=(True, theme_id),
-            type="primary",
-            icon=":material/lock_open:",
-            width="stretch",
-        )
+    opening = not switched_on
+    verb = "Ouvrir" if opening else "Clore"
+    action.button(
+        f"{verb} tout" if theme_id is None else verb,
+        key=f"vote_admin_{suffix}_{'open' if opening else 'close'}",
+        on_click=_switch,
+        args=(opening, theme_id),
+        type="primary" if opening else "secondary",
+        icon=":material/lock_open:" if opening else ":material/lock:",
+        width="stretch",
+    )
 
 
 with st.container(border=True):

@@ -13,10 +13,8 @@ Nothing here is a participant's own: the boards are counts and published texts, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -46,12 +44,6 @@ class VerdictBoard:
     summary: VoteSummary
 
 
-def _read_all(calls: dict[str, tuple[Callable[..., Any], dict[str, Any]]]) -> dict[str, Any]:
-    """Run service reads one after the other in a single session (one checkout, one transaction)."""
-    with session_scope(store.engine()) as session:
-        return {name: fn(session=session, **kwargs) for name, (fn, kwargs) in calls.items()}
-
-
 def version() -> int:
     """Read once per refresh, never cached: what lets the boards below be reused safely."""
     return store.read(verdict.vote_version)
@@ -62,14 +54,10 @@ def version() -> int:
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
 def board(edition_id: int, filters: VerdictFilter, version: int) -> VerdictBoard:
-    scope = {"edition_id": edition_id}
-    parts = _read_all(
-        {
-            "rows": (verdict.verdicts, {**scope, "filters": filters}),
-            "summary": (verdict.vote_summary, scope),
-        }
-    )
-    return VerdictBoard(**parts)
+    # Both reads in one session (one checkout, one transaction).
+    with session_scope(store.engine()) as session:
+        rows = verdict.verdicts(session, filters=filters, edition_id=edition_id)
+        return VerdictBoard(rows=rows, summary=verdict.vote_summary(session, edition_id=edition_id))
 
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
