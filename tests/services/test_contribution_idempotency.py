@@ -17,8 +17,9 @@ from db.engine import session_scope
 from models import Contribution, Edition, EditionStatus, Theme, utcnow
 from services import contributions
 from services.codes import device_token
-from services.contributions import ContributionDraft, Receipt
+from services.contributions import ContributionDraft, RateLimit, Receipt
 from services.errors import ValidationError
+from services.throttle import Origin, Window
 from tests.editions import load_second_edition
 
 BODY = "Un guichet unique pour les financements des petites associations du département."
@@ -168,3 +169,23 @@ def test_a_retry_is_answered_even_once_the_edition_has_closed(store_engine: Engi
     assert (again.receipt_code, again.duplicate) == (first.receipt_code, True)
     with pytest.raises(ValidationError):
         from_device(store_engine, token, draft(body="Une autre idée, envoyée une fois l'édition close."))
+
+
+def test_the_same_text_from_a_new_form_is_answered_before_opening_hours_and_throttles(store_engine: Engine) -> None:
+    """What the form's fingerprint used to give, now the service's own: a contribution already counted is answered
+    whatever happened since (the edition closed, the address reached its ceiling)."""
+    token, held = device_token(), Origin(key="one-address", writes=(Window(max_events=1, window_s=10),))
+    with session_scope(store_engine, write=True) as session:
+        first = contributions.submit_from_device(session=session, device_token=token, draft=draft(), origin=held)
+    set_status(store_engine, EditionStatus.DRAFT)
+    with session_scope(store_engine, write=True) as session:
+        again = contributions.submit_from_device(
+            session=session, device_token=token, draft=draft(), origin=held, rate_limit=RateLimit(1, 600)
+        )
+    assert (again.receipt_code, again.duplicate) == (first.receipt_code, True)
+    assert count(store_engine) == 1
+    # Anything new is held: by the closed edition first.
+    with pytest.raises(ValidationError), session_scope(store_engine, write=True) as session:
+        contributions.submit_from_device(
+            session=session, device_token=token, draft=draft(body=BODY + " Et encore."), origin=held
+        )
