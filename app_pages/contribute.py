@@ -8,10 +8,8 @@ for the whole session (persist_state="session"): a participant who opens « Mes 
 mid-sentence finds the draft intact, and the theme and « À propos de vous » outlive the receipt screen.
 """
 
-import hashlib
 import logging
 import uuid
-from dataclasses import replace
 from typing import Any, Final
 
 import streamlit as st
@@ -120,11 +118,6 @@ def _draft() -> ContributionDraft:
     )
 
 
-def _fingerprint(draft: ContributionDraft) -> str:
-    what = (draft.theme_id, draft.body.strip(), draft.title.strip(), draft.orientation_id, draft.stance, draft.stand_id)
-    return hashlib.sha256(repr(what).encode()).hexdigest()
-
-
 def _send() -> None:
     """Button callback: store, then (and only then) show the receipt and empty the text fields."""
     ss = st.session_state
@@ -133,11 +126,9 @@ def _send() -> None:
         # both arrive). It carries the browser's state from before the save, text included: ignore it.
         return
     settings = get_settings()
+    # The same contribution sent again (this form's key, or its text from a new form) is recognised by the
+    # service, which answers with the first receipt.
     draft = _draft()
-    last = ss.get(K_LAST_SENT)
-    if last and last["fingerprint"] == _fingerprint(draft):
-        # The same contribution sent again from this session: its first key, so the first receipt comes back.
-        draft = replace(draft, idempotency_key=last["key"])
     try:
         receipt = store.write(
             contributions.submit_from_device,
@@ -158,8 +149,6 @@ def _send() -> None:
         ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
         return
     ss[K_LAST_SENT] = {
-        "fingerprint": _fingerprint(draft),
-        "key": draft.idempotency_key,
         # What the next contribution starts from (see _new_contribution).
         "kept": {
             K_THEME: draft.theme_id,

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Contribution, ContributionSupport, Theme
+from services.contributions.supports import support_counts
 from services.participants import participant_id_for_token
 from services.published import is_published, published_text, published_title
 from services.scope import resolve_edition_id
@@ -68,38 +68,12 @@ def find_similar_contributions(
         if device_token
         else None
     )
-    stmt = (
-        select(Contribution.id, Contribution.title, published_text())
-        .where(Contribution.theme_id == theme_id, is_published())
-        .order_by(col(Contribution.created_at).desc())
-        .limit(MAX_CANDIDATES)
-    )
-    if me is not None:
-        # Never suggest one's own contributions back (NULL-safe: anonymous paper entries stay candidates).
-        stmt = stmt.where((col(Contribution.participant_id).is_(None)) | (Contribution.participant_id != me))
-    rows = session.exec(stmt).all()
-    shown = {cid: (title, text_) for cid, title, text_ in rows if cid}
-    choices = {cid: match_key(f"{title} {text_}") for cid, (title, text_) in shown.items()}
-    ranked = process.extract(query, choices, scorer=fuzz.token_set_ratio, score_cutoff=MIN_SCORE, limit=limit * 5)
-    # The same text sent twice (a paper copy typed in, an answer re-imported) is offered once.
-    best, seen = [], set()
-    for match in ranked:
-        text_key = match_key(shown[match[2]][1])
-        if text_key not in seen:
-            seen.add(text_key)
-            best.append(match)
-        if len(best) == limit:
-            break
+    shown = _candidates(session, theme_id, me)
+    best = _distinct_best(query, shown, limit)
     if not best:
         return []
     ids = [cid for _, _, cid in best]
-    counts = dict(
-        session.exec(
-            select(ContributionSupport.contribution_id, func.count())
-            .where(col(ContributionSupport.contribution_id).in_(ids))
-            .group_by(col(ContributionSupport.contribution_id))
-        ).all()
-    )
+    counts = support_counts(session, ids)
     mine: set[int] = set()
     if me is not None:
         mine = set(
@@ -115,8 +89,39 @@ def find_similar_contributions(
             title=published_title(shown[cid][0]),  # only the few shown: the detector is not free
             text=shown[cid][1],
             score=float(score),
-            supports=int(counts.get(cid, 0)),
+            supports=counts.get(cid, 0),
             supported_by_me=cid in mine,
         )
         for _, score, cid in best
     ]
+
+
+def _candidates(session: Session, theme_id: int, me: int | None) -> dict[int, tuple[str, str]]:
+    """(title, text as published) of the theme's latest published contributions, but this phone's own."""
+    stmt = (
+        select(Contribution.id, Contribution.title, published_text())
+        .where(Contribution.theme_id == theme_id, is_published())
+        .order_by(col(Contribution.created_at).desc())
+        .limit(MAX_CANDIDATES)
+    )
+    if me is not None:
+        # Never suggest one's own contributions back (NULL-safe: anonymous paper entries stay candidates).
+        stmt = stmt.where((col(Contribution.participant_id).is_(None)) | (Contribution.participant_id != me))
+    return {cid: (title, text_) for cid, title, text_ in session.exec(stmt).all() if cid}
+
+
+def _distinct_best(query: str, shown: dict[int, tuple[str, str]], limit: int) -> list[tuple[str, float, int]]:
+    """The `limit` candidates closest to `query` (choice, score, id), best first, each text once."""
+    choices = {cid: match_key(f"{title} {text_}") for cid, (title, text_) in shown.items()}
+    ranked = process.extract(query, choices, scorer=fuzz.token_set_ratio, score_cutoff=MIN_SCORE, limit=limit * 5)
+    # The same text sent twice (a paper copy typed in, an answer re-imported) is offered once.
+    best: list[tuple[str, float, int]] = []
+    seen: set[str] = set()
+    for match in ranked:
+        text_key = match_key(shown[match[2]][1])
+        if text_key not in seen:
+            seen.add(text_key)
+            best.append(match)
+        if len(best) == limit:
+            break
+    return best
