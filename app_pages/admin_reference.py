@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from db.reference import FIELD_LABELS, reload_reference_data
 from services import reference
+from services.bootstrap import FIELD_LABELS, reload_reference_data
 from services.errors import NotFoundError
 from services.exports import md_escape
 from services.formatting import format_figure, format_number

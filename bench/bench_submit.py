@@ -70,9 +70,9 @@ def _texts() -> list[str]:
 
 def _prepare_store(path: Path) -> str:
     """A migrated store with the reference data and BACKGROUND contributions (Core inserts, seeded)."""
-    from db.bootstrap import prepare_store
     from db.engine import build_engine
     from models import Contribution
+    from services.bootstrap import prepare_store
 
     url = f"sqlite:///{path}"
     engine = build_engine(url)

@@ -1,8 +1,8 @@
 """Conference editions: what each one is, its conference pack (YAML) in and out, copies, settings, archiving.
 
-A conference pack (services.packs) holds a whole edition's setup; db.reference.load_pack creates the edition or
-brings it up to its pack without undoing what staff changed in the app; `export_pack` writes an edition back as
-a pack, so a Région can hand its setup to another, or start its next edition from this one.
+A conference pack (services.packs) holds a whole edition's setup; services.reference_data.load_pack creates the
+edition or brings it up to its pack without undoing what staff changed in the app; `export_pack` writes an edition
+back as a pack, so a Région can hand its setup to another, or start its next edition from this one.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import yaml
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from db.reference import load_pack
 from models import (
     Contribution,
     ContributionGroup,
@@ -54,6 +53,7 @@ from services.packs import (
 )
 from services.permissions import Permission, require_permission
 from services.questionnaires import questionnaire_in_use, replace_questionnaire_definition
+from services.reference_data import load_pack
 from services.scope import ARCHIVED, require_open, require_writable  # noqa: F401  (re-exported)
 
 

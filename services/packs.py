@@ -2,7 +2,7 @@
 
 Its sections: `edition` (settings), `themes`, `orientations`, `projects`, `stands`, `key_figures`,
 `support_schemes`, `questionnaire` (README, « Éditions et packs de conférence »). `read_pack` checks a pack
-completely and reports every problem in French before anything is written; db.reference.load_pack writes it.
+completely and reports every problem in French before anything is written; services.reference_data.load_pack writes it.
 No database here: the checks are pure, so the wizard, the command line and the tests share them.
 """
 

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
 
 from core.config import get_settings
-from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines
+from services.bootstrap import prepare_store
 from tests.pg import running_server
 
 

@@ -22,10 +22,10 @@ import yaml
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from db.bootstrap import prepare_store
 from db.engine import build_engine
 from db.migrate import upgrade_schema
-from db.reference import PACKS_DIR
+from services.bootstrap import prepare_store
+from services.reference_data import PACKS_DIR
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "stores" / "demo_day_0007.db.gz"
 SCOPED = ("theme", "orientation", "stand", "ptce", "supportscheme", "keyfigure", "questionnaire", "participant")

@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.engine import session_scope
-from db.reference import PACKS_DIR, ReferenceLoadReport, load_pack, read_pack_file
 from models import (
     Edition,
     KeyFigure,
@@ -29,6 +28,7 @@ from models import (
 from services.circuit import StandValues, move_stand, save_stand
 from services.packs import PackError
 from services.ptce import EDITABLE_FIELDS, update_ptce
+from services.reference_data import PACKS_DIR, ReferenceLoadReport, load_pack, read_pack_file
 from tests.editions import FIRST_EDITION_ID, SECOND_PACK
 
 FIRST_PACK = PACKS_DIR / "pays-de-la-loire-2016.yaml"

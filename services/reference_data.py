@@ -1,4 +1,7 @@
-"""Load conference packs (assets/editions/) and the national list of départements into the store, idempotently."""
+"""Load conference packs (assets/editions/) and the national list of départements into the store, idempotently.
+
+services.bootstrap is the entry point (the CLI, the app's start and the admin page's « Recharger »).
+"""
 
 from __future__ import annotations
 
@@ -22,12 +25,8 @@ from models import (
     Theme,
 )
 from services import geo
-from services.audit import record_audit_event
-from services.errors import NotFoundError
 from services.packs import Pack, read_pack
-from services.permissions import Permission, require_permission
 from services.questionnaires import load_questionnaire_definition
-from services.scope import require_writable
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "editions"
 # Which shipped packs a fresh store starts with (`make run`): data, so that no Région is named in code.
@@ -340,32 +339,3 @@ def load_reference_data(session: Session, *, directory: Path = PACKS_DIR) -> Ref
             total.updated[name] = total.updated.get(name, 0) + n
         total.kept += report.kept
     return total
-
-
-def reload_reference_data(
-    session: Session, *, actor: str, edition_id: int, directory: Path = PACKS_DIR
-) -> ReferenceLoadReport:
-    """« Recharger » an edition from its shipped pack: only an account allowed to edit reference data, and the
-    trail says who did."""
-    require_permission(session=session, actor=actor, permission=Permission.REFERENCE)
-    require_writable(session=session, edition_id=edition_id)
-    edition = session.get(Edition, edition_id)
-    if edition is None:
-        raise NotFoundError("Cette édition n'existe pas.")
-    path = shipped_pack_for(edition.slug, directory)
-    if path is None:
-        raise NotFoundError("Cette édition n'a pas de pack livré avec l'application : rien à recharger.")
-    _, report = load_pack(session=session, pack=read_pack_file(path))
-    record_audit_event(
-        session=session,
-        actor=actor,
-        action="reference.reload",
-        entity_type="reference",
-        entity_id=edition_id,
-        after={
-            "inserted": sum(report.inserted.values()),
-            "updated": sum(report.updated.values()),
-            "kept": len(report.kept),
-        },
-    )
-    return report
