@@ -29,9 +29,9 @@ def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     (and tests/services/test_auth.py pins it). Accounts made through manage.py in a subprocess keep it too.
     """
     if request.node.get_closest_marker("real_bcrypt") is None:
-        from services import auth
+        from services.auth import passwords
 
-        monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+        monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
 
 
 @pytest.fixture(scope="session")
