@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from models import Departement, Edition, Theme
 from services.errors import NotFoundError
 from services.formatting import PARIS
+from services.participants import ParticipantRef
 from services.scope import resolve_edition_id
 
 DEMO_FILE = Path(__file__).resolve().parent.parent.parent / "assets" / "demo" / "contributions.yaml"
@@ -37,6 +39,18 @@ class DemoReport:
     supports: int
     stances: int = 0  # the adequacy check: stances given on the phones
     paper_ballots: int = 0  # and counted on paper
+
+
+@dataclass(frozen=True)
+class DemoDay:
+    """What every part of one demo day draws from: its random source, its edition, its clock, its people."""
+
+    rng: random.Random
+    seed: int
+    edition_id: int
+    day: datetime  # midnight of the conference day, Paris time
+    departements: list[str]  # what a demo participant may give: the edition's Région's
+    people: list[ParticipantRef]
 
 
 def at_hour(day: datetime, hour: float) -> datetime:

@@ -14,7 +14,6 @@ from models import (
     Contribution,
     ContributionSupport,
     Departement,
-    Edition,
     ModerationStatus,
     Orientation,
     Source,
@@ -25,6 +24,7 @@ from models import (
 from services.contributions import ContributionDraft, submit_contribution
 from services.demo.common import (
     ORGANISATIONS,
+    DemoDay,
     DemoReport,
     at_hour,
     conference_day,
@@ -61,23 +61,12 @@ def seed_demo(
     departements = region_departements(session, edition.region_code)
     stands_by_theme = _stands_by_theme(session, edition.id)
     people = [create_participant(session=session, is_demo=True, edition_id=edition.id) for _ in range(participants)]
-    visits = _walk_the_circuit(session, rng, day, people, [s for ss in stands_by_theme.values() for s in ss])
-    created = _seed_contributions(
-        session,
-        rng=rng,
-        seed=seed,
-        edition=edition,
-        people=people,
-        departements=departements,
-        stands_by_theme=stands_by_theme,
-    )
+    demo = DemoDay(rng, seed, edition.id, day, departements, people)
+    visits = _walk_the_circuit(session, demo, [s for ss in stands_by_theme.values() for s in ss])
+    created = _seed_contributions(session, demo, stands_by_theme)
     supports = _seed_supports(session, rng, created, people)
-    responses, answer_contributions = seed_questionnaire(
-        session=session, rng=rng, seed=seed, edition=edition, departements=departements, day=day
-    )
-    stances, paper = seed_votes(
-        session=session, rng=rng, seed=seed, edition=edition, people=people, departements=departements, day=day
-    )
+    responses, answer_contributions = seed_questionnaire(session, demo)
+    stances, paper = seed_votes(session, demo)
     return DemoReport(len(people), len(created) + answer_contributions, visits, responses, supports, stances, paper)
 
 
@@ -91,12 +80,11 @@ def _stands_by_theme(session: Session, edition_id: int) -> dict[int, list[Stand]
     return stands_by_theme
 
 
-def _walk_the_circuit(
-    session: Session, rng: random.Random, day: datetime, people: list[ParticipantRef], every_stand: list[Stand]
-) -> int:
+def _walk_the_circuit(session: Session, demo: DemoDay, every_stand: list[Stand]) -> int:
     """Hunters walk the circuit between the two plenaries (10:30–13:30): distinct stands, one visit each."""
+    rng, day = demo.rng, demo.day
     visits = 0
-    for person in people:
+    for person in demo.people:
         for stand in rng.sample(every_stand, k=min(len(every_stand), rng.randint(0, 9))):
             at = at_hour(day, rng.uniform(10.5, 13.5))
             session.add(StandVisit(stand_id=stand.id or 0, participant_id=person.id, created_at=at, is_demo=True))
@@ -116,25 +104,15 @@ def _where_and_when(rng: random.Random, day: datetime, stands: list[Stand] | Non
     return Source.CONFERENCE.value, at_hour(day, rng.choice([rng.uniform(9.5, 12.5), rng.uniform(14, 16.5)])), None
 
 
-def _seed_contributions(
-    session: Session,
-    *,
-    rng: random.Random,
-    seed: int,
-    edition: Edition,
-    people: list[ParticipantRef],
-    departements: list[str],
-    stands_by_theme: dict[int, list[Stand]],
-) -> list[int]:
+def _seed_contributions(session: Session, demo: DemoDay, stands_by_theme: dict[int, list[Stand]]) -> list[int]:
     """The demo texts as contributions through the real path (services.contributions); their ids."""
-    assert edition.id is not None
+    rng, day, departements = demo.rng, demo.day, demo.departements
     outside = set(session.exec(select(Departement.code).where(col(Departement.region_code).is_(None))).all())
     items = demo_items()
-    theme_of = theme_of_item(session, edition.id, items)
+    theme_of = theme_of_item(session, demo.edition_id, items)
     orientations = {
-        o.code: o for o in session.exec(select(Orientation).where(Orientation.edition_id == edition.id)).all()
+        o.code: o for o in session.exec(select(Orientation).where(Orientation.edition_id == demo.edition_id)).all()
     }
-    day = conference_day(edition.start_date)
     created: list[int] = []
     for index, item in enumerate(items):
         theme_id = theme_of[str(item["theme"])]
@@ -145,7 +123,7 @@ def _seed_contributions(
         if departement and departement not in departements and departement not in outside:
             departement = rng.choice(departements) if departements else None  # written for another Région
         source, at, stand_id = _where_and_when(rng, day, stands_by_theme.get(theme_id))
-        author = rng.choice(people) if source != Source.WORKSHOP.value else None
+        author = rng.choice(demo.people) if source != Source.WORKSHOP.value else None
         organisation = rng.choice(ORGANISATIONS) if rng.random() < 0.3 else ""
         draft = ContributionDraft(
             theme_id=theme_id,
@@ -160,12 +138,12 @@ def _seed_contributions(
             display_mode="organisation" if organisation else "anonymous",
             participant_id=author.id if author else None,
             stand_id=stand_id,
-            idempotency_key=f"demo-{edition.id}-{seed}-{index:05d}",
+            idempotency_key=f"demo-{demo.edition_id}-{demo.seed}-{index:05d}",
             status=ModerationStatus.PUBLISHED.value if rng.random() < 0.7 else ModerationStatus.PENDING.value,
             is_demo=True,
             created_at=at,
         )
-        created.append(submit_contribution(session=session, draft=draft, edition_id=edition.id).contribution_id)
+        created.append(submit_contribution(session=session, draft=draft, edition_id=demo.edition_id).contribution_id)
     return created
 
 

@@ -4,13 +4,12 @@ contributions through the real path (services.contributions)."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from models import (
     Answer,
-    Edition,
     ModerationStatus,
     Question,
     Questionnaire,
@@ -19,7 +18,7 @@ from models import (
     Source,
 )
 from services.contributions import ContributionDraft, submit_contribution
-from services.demo.common import ACTOR_TYPES, ORGANISATIONS, demo_items, theme_of_item
+from services.demo.common import ACTOR_TYPES, ORGANISATIONS, DemoDay, demo_items, theme_of_item
 
 
 def _texts_by_theme(session: Session, edition_id: int) -> dict[int, list[str]]:
@@ -48,13 +47,11 @@ def _closed_answer(rng: random.Random, q: Question, answer: Answer) -> bool:
     return True
 
 
-def seed_questionnaire(
-    session: Session, *, rng: random.Random, seed: int, edition: Edition, departements: list[str], day: datetime
-) -> tuple[int, int]:
+def seed_questionnaire(session: Session, demo: DemoDay) -> tuple[int, int]:
     """Forty demo responses to the edition's questionnaire (if it has one); (responses, contributions made)."""
-    assert edition.id is not None
+    rng, seed, edition_id, departements = demo.rng, demo.seed, demo.edition_id, demo.departements
     questionnaire = session.exec(
-        select(Questionnaire).where(Questionnaire.edition_id == edition.id).order_by(col(Questionnaire.id))
+        select(Questionnaire).where(Questionnaire.edition_id == edition_id).order_by(col(Questionnaire.id))
     ).first()
     if questionnaire is None:
         return 0, 0
@@ -67,14 +64,14 @@ def seed_questionnaire(
             select(QuestionnaireSection).where(QuestionnaireSection.questionnaire_id == questionnaire.id)
         ).all()
     }
-    texts_by_theme = _texts_by_theme(session, edition.id)
+    texts_by_theme = _texts_by_theme(session, edition_id)
     responses = contributions = 0
     for n in range(40):
-        submitted = day - timedelta(days=rng.randint(8, 45), hours=rng.uniform(-6, 6))
+        submitted = demo.day - timedelta(days=rng.randint(8, 45), hours=rng.uniform(-6, 6))
         response = QuestionnaireResponse(
             questionnaire_id=questionnaire.id or 0,
             origin="online",
-            fingerprint=f"demo-{edition.id}-{seed}-{n}",
+            fingerprint=f"demo-{edition_id}-{seed}-{n}",
             status="submitted",
             organisation=rng.choice(ORGANISATIONS),
             actor_type=rng.choice(ACTOR_TYPES),
@@ -104,12 +101,12 @@ def seed_questionnaire(
                     organisation=response.organisation,
                     response_id=response.id,
                     question_id=q.id,
-                    idempotency_key=f"demo-{edition.id}-{seed}-q{n:03d}-{q.id}",
+                    idempotency_key=f"demo-{edition_id}-{seed}-q{n:03d}-{q.id}",
                     status=ModerationStatus.PUBLISHED.value,
                     is_demo=True,
                     created_at=submitted,
                 )
-                submit_contribution(session=session, draft=draft, edition_id=edition.id)
+                submit_contribution(session=session, draft=draft, edition_id=edition_id)
                 contributions += 1
             session.add(answer)
     session.flush()

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from models import Edition, Participant, Stand
+from models import Participant, Stand
 from services import votes
-from services.demo.common import ACTOR_TYPES, at_hour
+from services.demo.common import ACTOR_TYPES, DemoDay, at_hour
 from services.participants import ParticipantRef
 from services.permissions import CONSOLE_ACTOR
 
@@ -28,32 +28,24 @@ def _profile(index: int) -> tuple[float, ...]:
     return AGREED
 
 
-def seed_votes(
-    session: Session,
-    *,
-    rng: random.Random,
-    seed: int,
-    edition: Edition,
-    people: list[ParticipantRef],
-    departements: list[str],
-    day: datetime,
-) -> tuple[int, int]:
+def seed_votes(session: Session, demo: DemoDay) -> tuple[int, int]:
     """Demo stances through the real path (services.votes.cast_vote, so the rollups hold them) over the day,
     a few changed later, and one entry of paper ballots; nothing on a theme whose vote is closed."""
-    assert edition.id is not None
-    items = votes.ballot(session=session, edition_id=edition.id)
+    rng, edition_id = demo.rng, demo.edition_id
+    items = votes.ballot(session=session, edition_id=edition_id)
     if not items:
         return 0, 0
     stands: dict[int, list[str]] = {}
     for code, theme_id in session.exec(
-        select(Stand.code, Stand.theme_id).where(Stand.edition_id == edition.id, col(Stand.active))
+        select(Stand.code, Stand.theme_id).where(Stand.edition_id == edition_id, col(Stand.active))
     ).all():
         stands.setdefault(theme_id, []).append(code)
-    _describe_people(session, rng, people, departements)
+    _describe_people(session, rng, demo.people, demo.departements)
     stances = sum(
-        _weigh_in(session, rng, person, items=items, stands=stands, day=day, edition_id=edition.id) for person in people
+        _weigh_in(session, rng, person, items=items, stands=stands, day=demo.day, edition_id=edition_id)
+        for person in demo.people
     )
-    return stances, _paper_urn(session, rng, items=items, seed=seed, edition_id=edition.id, day=day)
+    return stances, _paper_urn(session, rng, items=items, seed=demo.seed, edition_id=edition_id, day=demo.day)
 
 
 def _describe_people(

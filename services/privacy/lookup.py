@@ -106,29 +106,22 @@ def _edition_label(row: Edition) -> str:
     return " · ".join(part for part in parts if part)
 
 
+def _labels_by(session: Session, model: type[Theme] | type[Questionnaire], ids: set[int]) -> dict[int, str]:
+    """The edition label of each of these themes or questionnaires (both belong to one edition)."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(model.id, Edition).join(Edition, col(Edition.id) == col(model.edition_id)).where(col(model.id).in_(ids))
+    ).all()
+    return {row_id or 0: _edition_label(edition) for row_id, edition in rows}
+
+
 def _edition_labels(
     session: Session, contributions: list[Contribution], responses: list[QuestionnaireResponse]
 ) -> tuple[dict[int, str], dict[int, str]]:
     """The edition of each contribution (by theme) and of each response (by questionnaire), as staff read it."""
-    by_theme: dict[int, str] = {}
-    themes = {c.theme_id for c in contributions}
-    if themes:
-        for theme_id, edition in session.exec(
-            select(Theme.id, Edition)
-            .join(Edition, col(Edition.id) == col(Theme.edition_id))
-            .where(col(Theme.id).in_(themes))
-        ).all():
-            by_theme[theme_id or 0] = _edition_label(edition)
-    by_questionnaire: dict[int, str] = {}
-    questionnaires = {r.questionnaire_id for r in responses}
-    if questionnaires:
-        for questionnaire_id, edition in session.exec(
-            select(Questionnaire.id, Edition)
-            .join(Edition, col(Edition.id) == col(Questionnaire.edition_id))
-            .where(col(Questionnaire.id).in_(questionnaires))
-        ).all():
-            by_questionnaire[questionnaire_id or 0] = _edition_label(edition)
-    return by_theme, by_questionnaire
+    by_theme = _labels_by(session, Theme, {c.theme_id for c in contributions})
+    return by_theme, _labels_by(session, Questionnaire, {r.questionnaire_id for r in responses})
 
 
 def find_personal_data(session: Session, *, code: str, actor: str) -> PersonalData:
