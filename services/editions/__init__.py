@@ -5,19 +5,16 @@ edition or brings it up to its pack without undoing what staff changed in the ap
 back as a pack, so a Région can hand its setup to another, or start its next edition from this one.
 
 One name for callers (`from services import editions`); the work is in info (reading), pack_export, setup
-(import, copy, blank, settings, default) and content (themes, tables, questionnaire). `EditionStatus` is
+(import, copy, blank, settings, default), content (themes, tables) and questionnaire. `EditionStatus` is
 re-exported for the pages and ui/, which never import models.
 """
 
 from models import EditionStatus
 from services.editions.content import (
-    QUESTIONNAIRE_TEMPLATE,
     TABLES,
     THEME_FIELDS,
     delete_theme,
     list_edition_rows,
-    questionnaire_text,
-    replace_questionnaire,
     save_edition_rows,
     save_theme,
 )
@@ -33,6 +30,7 @@ from services.editions.info import (
     previous_edition,
 )
 from services.editions.pack_export import export_pack, export_pack_text
+from services.editions.questionnaire import QUESTIONNAIRE_TEMPLATE, questionnaire_text, replace_questionnaire
 from services.editions.setup import (
     copy_edition,
     create_blank_edition,
