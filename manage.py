@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlmodel import Session
 
 from core.config import get_settings
-from db.bootstrap import prepare_store
 from db.engine import get_engine, session_scope
-from models import Role
 from services import auth, demo, editions, packs, privacy
 from services import questionnaire_import as qi
+from services.auth import Role
 from services.backup import backup_sqlite, restore_sqlite, sqlite_path_from_url
+from services.bootstrap import prepare_store
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_number
 from services.permissions import CONSOLE_ACTOR

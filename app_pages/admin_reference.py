@@ -1,10 +1,13 @@
 """Administration: the active edition's reference data in the store, and reloading it from its shipped pack."""
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
-from db.reference import FIELD_LABELS, reload_reference_data
 from services import reference
+from services.bootstrap import FIELD_LABELS, reload_reference_data
 from services.errors import NotFoundError
 from services.exports import md_escape
 from services.formatting import format_figure, format_number
@@ -12,6 +15,55 @@ from services.labels import ORIENTATION_STATUS_LABELS, label
 from services.permissions import Permission
 from ui import edition, layout, store
 from ui.auth import require
+
+
+def _show(
+    rows: Sequence[object], columns: dict[str, str], *, shown: dict[str, Mapping[Any, str]] | None = None
+) -> None:
+    """Rows as a table of the given columns, headed in French; `shown` maps a column's values to what is shown."""
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for column, labels in (shown or {}).items():
+        frame[column] = frame[column].map(labels)
+    st.dataframe(frame[list(columns)].rename(columns=columns), hide_index=True, width="stretch")
+
+
+def _reload(actor: str, edition_id: int) -> None:
+    """« Recharger »: the edition brought up to its shipped pack; what staff changed is kept and listed."""
+    try:
+        result = store.write(reload_reference_data, actor=actor, edition_id=edition_id)
+    except NotFoundError as exc:  # an edition made in the app, or imported from a pack not shipped
+        st.info(exc.message, icon=":material/info:")
+        st.stop()
+    store.clear_shared_caches()
+    added = sum(result.inserted.values())
+    updated = sum(result.updated.values())
+    st.success(
+        f"Données rechargées : {format_number(added)} élément(s) ajouté(s), "
+        f"{format_number(updated)} mis à jour depuis les fichiers."
+    )
+    if result.kept:
+        st.warning(
+            f"{format_number(len(result.kept))} élément(s) modifié(s) dans l'application gardé(s) tels quels : "
+            "la valeur du fichier n'a pas été reprise."
+        )
+        # A table, not Markdown: codes and values come from files and are shown as plain text.
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Type": k.kind,
+                        "Code": k.code,
+                        "Non repris du fichier": ", ".join(FIELD_LABELS.get(f, f) for f in k.fields),
+                        "Pourquoi": k.reason,
+                    }
+                    for k in result.kept
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key="reference_kept",
+        )
+
 
 account = require(Permission.REFERENCE)
 current = edition.active_edition(staff=True)
@@ -68,53 +120,32 @@ with tabs[1]:
         width="stretch",
     )
 with tabs[2]:
-    ptce = pd.DataFrame(
+    _show(
         store.read(reference.list_ptce, edition_id=edition_id),
-        columns=["name", "carrier", "territory", "departement"],
-    )
-    st.dataframe(
-        ptce[["name", "carrier", "territory", "departement"]].rename(
-            columns={
-                "name": current.projects_label or "Projet",
-                "carrier": "Porteur",
-                "territory": "Territoire",
-                "departement": "Département",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
+        {
+            "name": current.projects_label or "Projet",
+            "carrier": "Porteur",
+            "territory": "Territoire",
+            "departement": "Département",
+        },
     )
 with tabs[3]:
-    stands = pd.DataFrame(
+    _show(
         store.read(reference.list_stands, edition_id=edition_id),
-        columns=["position", "code", "name", "carrier", "theme_id", "active"],
-    )
-    stands["theme_id"] = stands["theme_id"].map(theme_names)
-    stands["active"] = stands["active"].map({True: "oui", False: "non"})
-    st.dataframe(
-        stands[["position", "code", "name", "carrier", "theme_id", "active"]].rename(
-            columns={
-                "position": "Ordre",
-                "code": "Code",
-                "name": "Stand",
-                "carrier": "Porteur",
-                "theme_id": "Thème",
-                "active": "Ouvert",
-            }
-        ),
-        hide_index=True,
-        width="stretch",
+        {
+            "position": "Ordre",
+            "code": "Code",
+            "name": "Stand",
+            "carrier": "Porteur",
+            "theme_id": "Thème",
+            "active": "Ouvert",
+        },
+        shown={"theme_id": theme_names, "active": {True: "oui", False: "non"}},
     )
 with tabs[4]:
-    schemes = pd.DataFrame(
-        store.read(reference.list_support_schemes, edition_id=edition_id), columns=["provider", "name", "description"]
-    )
-    st.dataframe(
-        schemes[["provider", "name", "description"]].rename(
-            columns={"provider": "Porteur", "name": "Dispositif", "description": "Description"}
-        ),
-        hide_index=True,
-        width="stretch",
+    _show(
+        store.read(reference.list_support_schemes, edition_id=edition_id),
+        {"provider": "Porteur", "name": "Dispositif", "description": "Description"},
     )
 with tabs[5]:
     st.dataframe(
@@ -135,37 +166,4 @@ st.caption(
     "orientations) est gardé, et listé après le rechargement. Les autres éditions ne sont pas touchées."
 )
 if st.button("Recharger les données de référence", key="reference_reload"):
-    try:
-        result = store.write(reload_reference_data, actor=account.username, edition_id=edition_id)
-    except NotFoundError as exc:  # an edition made in the app, or imported from a pack not shipped
-        st.info(exc.message, icon=":material/info:")
-        st.stop()
-    store.clear_shared_caches()
-    added = sum(result.inserted.values())
-    updated = sum(result.updated.values())
-    st.success(
-        f"Données rechargées : {format_number(added)} élément(s) ajouté(s), "
-        f"{format_number(updated)} mis à jour depuis les fichiers."
-    )
-    if result.kept:
-        st.warning(
-            f"{format_number(len(result.kept))} élément(s) modifié(s) dans l'application gardé(s) tels quels : "
-            "la valeur du fichier n'a pas été reprise."
-        )
-        # A table, not Markdown: codes and values come from files and are shown as plain text.
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        "Type": k.kind,
-                        "Code": k.code,
-                        "Non repris du fichier": ", ".join(FIELD_LABELS.get(f, f) for f in k.fields),
-                        "Pourquoi": k.reason,
-                    }
-                    for k in result.kept
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-            key="reference_kept",
-        )
+    _reload(account.username, edition_id)

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from models import Role
 from services import auth
+from services.auth import Role
 from services.formatting import format_datetime
 from services.permissions import Permission
 from ui import store

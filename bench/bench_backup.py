@@ -97,9 +97,9 @@ def _old_stepwise_copy(source: Path, destination: Path) -> tuple[bool, int, int]
 
 def run(work_dir: Path) -> str:
     from bench.seed_synthetic import seed_contributions
-    from db.bootstrap import prepare_store
     from db.engine import build_engine
     from services.backup import backup_sqlite
+    from services.bootstrap import prepare_store
 
     db = work_dir / "ess.db"
     url = f"sqlite:///{db}"

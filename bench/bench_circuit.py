@@ -110,9 +110,9 @@ async def scan_and_visit(page: Any, base_url: str, code: str, name: str) -> Stan
 
 def prepare_circuit_store(path: Path) -> tuple[str, list[tuple[str, str]]]:
     sys.path.insert(0, str(ROOT))
-    from db.bootstrap import prepare_store
     from db.engine import build_engine, session_scope
     from models import Stand
+    from services.bootstrap import prepare_store
 
     url = f"sqlite:///{path}"
     engine = build_engine(url)

@@ -117,9 +117,9 @@ def run(work_dir: Path) -> str:
     os.environ.setdefault("ESS_COOKIE_KEY", "bench-cookie-key-" + "z" * 40)
     from sqlmodel import select
 
-    from db.bootstrap import prepare_store
     from db.engine import build_engine, session_scope
     from models import Stand
+    from services.bootstrap import prepare_store
 
     page_url = f"sqlite:///{work_dir / 'page.db'}"
     store_url = f"sqlite:///{work_dir / 'store.db'}"

@@ -25,10 +25,10 @@ import yaml
 from sqlalchemy import insert
 from sqlmodel import col, select
 
-from db.bootstrap import prepare_store
 from db.engine import build_engine, session_scope
 from models import Contribution, Theme
 from services import data_export, grouping
+from services.bootstrap import prepare_store
 from services.formatting import format_number
 from services.permissions import CONSOLE_ACTOR
 

@@ -35,12 +35,12 @@ from sqlalchemy.engine import Engine
 from bench.bench_tallies import APP, EDITION_ID, FILTERS, page_times
 from bench.common import ms
 from bench.seed_synthetic import seed_contributions
-from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
-from db.reference import PACKS_DIR, load_pack, read_pack_file
+from services.bootstrap import prepare_store
 from services.editions import copy_edition
 from services.formatting import format_number
 from services.permissions import CONSOLE_ACTOR
+from services.reference_data import PACKS_DIR, load_pack, read_pack_file
 from services.tallies import TallyFilter
 
 TITLE = "Décomptes en direct d'une édition : base à une édition contre base à trois éditions (100 000 contributions)"

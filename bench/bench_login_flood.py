@@ -43,7 +43,9 @@ def _old_login(engine: Engine, username: str, password: str, session_key: str) -
     from db.engine import session_scope
     from models import LoginAttempt, utcnow
     from services import auth
-    from services.auth import _dummy_hash, _failures_since, _get_user, _password_matches
+    from services.auth.accounts import get_user
+    from services.auth.login import _failures_since
+    from services.auth.passwords import dummy_hash, password_matches
 
     with session_scope(engine, write=True) as session:
         now = utcnow()
@@ -51,9 +53,9 @@ def _old_login(engine: Engine, username: str, password: str, session_key: str) -
         for scope in ((LoginAttempt.username == username,), (LoginAttempt.session_key == session_key,)):
             if _failures_since(session, since, scope) >= 5:
                 return False
-        user = _get_user(session, username)
-        stored = user.password_hash.encode("ascii") if user and user.active else _dummy_hash()
-        ok = _password_matches(password, stored) and user is not None
+        user = get_user(session, username)
+        stored = user.password_hash.encode("ascii") if user and user.active else dummy_hash()
+        ok = password_matches(password, stored) and user is not None
         session.add(LoginAttempt(username=auth.normalise_username(username), session_key=session_key, created_at=now))
     return ok
 

@@ -102,10 +102,10 @@ def run(work_dir: Path) -> str:
     from sqlalchemy import func
     from sqlmodel import select
 
-    from db.bootstrap import prepare_store
     from db.engine import build_engine, session_scope
     from models import Answer, Contribution, QuestionnaireResponse
     from services import questionnaire_import as qi
+    from services.bootstrap import prepare_store
     from services.formatting import format_number
     from services.questionnaires import get_questionnaire
 

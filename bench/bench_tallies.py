@@ -49,9 +49,9 @@ from sqlalchemy.engine import Engine
 from bench.common import ms
 from bench.seed_synthetic import DAY_HOURS, DAY_START, seed_contributions
 from core.config import get_settings
-from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines, session_scope
 from services import tallies
+from services.bootstrap import prepare_store
 from services.contributions import ContributionDraft, submit_contribution
 from services.formatting import format_number
 from services.tallies import Dimension, TallyFilter, Window

@@ -8,7 +8,7 @@ ESS_BENCH_VOTES_SECONDS (the room's window, 600; shorter compresses the room's c
 ESS_BENCH_VOTES_PARTICIPANTS (300), ESS_BENCH_VOTES_STANCES (100 000), ESS_BENCH_VOTES_PG=0 (SQLite only).
 
 Protocol, part 1 (« la salle »), service level, no browser:
-- A store built as `make run` builds one (db.bootstrap.prepare_store: migrations + the startup pack, whose
+- A store built as `make run` builds one (services.bootstrap.prepare_store: migrations + the startup pack, whose
   ballot has 17 orientations in 5 themes), on a SQLite file (WAL, synchronous=FULL, the app's engine), then on
   a throwaway PostgreSQL server started as tests/pg.py starts one.
 - One thread per participant, each with its own device token. Arrivals spread over the first 30 % of the
@@ -69,7 +69,6 @@ from sqlmodel import col, select
 from bench.common import ms, quantile
 from bench.seed_synthetic import DAY_HOURS, edition_day_start
 from core.config import Settings
-from db.bootstrap import prepare_store
 from db.engine import build_engine, session_scope
 from models import (
     OrientationVote,
@@ -80,6 +79,7 @@ from models import (
     VoteTallyTime,
 )
 from services import throttle, verdict, votes
+from services.bootstrap import prepare_store
 from services.formatting import format_number
 from services.permissions import CONSOLE_ACTOR
 from services.verdict import VerdictFilter

@@ -45,9 +45,9 @@ def demo_texts() -> list[str]:
 
 def prepare_store(path: Path) -> str:
     """A migrated store with the reference data and BACKGROUND contributions (Core inserts, seeded)."""
-    from db.bootstrap import prepare_store
     from db.engine import build_engine
     from models import Contribution
+    from services.bootstrap import prepare_store
 
     url = f"sqlite:///{path}"
     engine = build_engine(url)

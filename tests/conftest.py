@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
 
 from core.config import get_settings
-from db.bootstrap import prepare_store
 from db.engine import build_engine, dispose_engines
+from services.bootstrap import prepare_store
 from tests.pg import running_server
 
 
@@ -29,9 +29,9 @@ def cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.Mo
     (and tests/services/test_auth.py pins it). Accounts made through manage.py in a subprocess keep it too.
     """
     if request.node.get_closest_marker("real_bcrypt") is None:
-        from services import auth
+        from services.auth import passwords
 
-        monkeypatch.setattr(auth, "BCRYPT_ROUNDS", 4)
+        monkeypatch.setattr(passwords, "BCRYPT_ROUNDS", 4)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from db.reference import PACKS_DIR, load_pack, read_pack_file
+from services.reference_data import PACKS_DIR, load_pack, read_pack_file
 
 SECOND_PACK = PACKS_DIR / "centre-val-de-loire-2022.yaml"
 FIRST_EDITION_ID = 1  # the startup pack's edition in every test store

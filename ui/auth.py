@@ -22,9 +22,8 @@ from sqlmodel import Session
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.config import get_settings
-from models import utcnow
 from services import auth
-from services.auth import StaffAccount
+from services.auth import StaffAccount, utcnow
 from services.permissions import Permission, role_allows
 from ui import store
 from ui.cookies import write_cookie

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from models import EditionStatus
 from services import editions
-from services.editions import EditionInfo
+from services.editions import EditionInfo, EditionStatus
 from services.scope import NO_EDITION
 from ui import store
 from ui.auth import ACCOUNT_KEY

@@ -17,7 +17,7 @@ from services.text import check_text
 
 # Where respondents come from: the edition's Région's départements, or « hors région ».
 UNKNOWN_DEPARTEMENT = "Département inconnu."
-OUTSIDE = "HORS"  # the reference code of « Hors région » (db.reference), the one choice outside the Région
+OUTSIDE = "HORS"  # the reference code of « Hors région » (services.reference_data), the one choice outside the Région
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from sqlmodel import SQLModel, select
 
 from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
-from db.reference import load_reference_data
 from models import Contribution, Orientation, Ptce, Stand, Tag, Theme
 from services.contributions import ContributionDraft, submit_contribution
+from services.reference_data import load_reference_data
 from tests import migrations
 from tests.migrations import BEFORE_EDITIONS
 

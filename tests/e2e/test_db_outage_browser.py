@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
-from db.bootstrap import prepare_store
 from db.engine import build_engine
+from services.bootstrap import prepare_store
 from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, start_app, stop_app, wait_for_app
 from tests.pg import Cluster, own_cluster
 

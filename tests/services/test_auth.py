@@ -57,7 +57,7 @@ def token_for(username: str, issued: float, days: float = 1.0, key: str = KEY, *
 def test_create_user_normalises_and_audits(engine: Engine) -> None:
     with session_scope(engine) as session:
         users = {u.username: u for u in auth.list_users(session=session)}
-        events = session.exec(select(AuditEvent).where(AuditEvent.action == "create_user")).all()
+        events = session.exec(select(AuditEvent).where(AuditEvent.action == "user.create")).all()
     assert users["claire"].role == "admin" and users["claire"].name == "Claire Martin"
     assert len(events) == 2
 
@@ -397,7 +397,7 @@ def test_the_gate_refuses_what_it_cannot_start_in_time_and_never_queues_more() -
         with gate.admitted() as ok:
             return ok
 
-    import services.auth as module
+    import services.auth.login as module
 
     real_sleep = module.time.sleep
     module.time.sleep = sleeps.append  # type: ignore[assignment]

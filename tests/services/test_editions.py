@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from db.engine import session_scope
-from db.reference import PACKS_DIR, read_pack_file
 from models import Edition, Orientation, Stand, Theme
 from services import auth, editions, packs, scope
 from services.errors import PermissionDenied, ValidationError
 from services.permissions import CONSOLE_ACTOR
+from services.reference_data import PACKS_DIR, read_pack_file
 from tests.editions import SECOND_PACK
 
 SHIPPED = sorted(p for p in PACKS_DIR.glob("*.yaml") if p.name != "startup.yaml")

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
-from db.reference import read_pack_file, reload_reference_data
 from services import auth, contributions, data_export, editions, privacy
+from services.bootstrap import reload_reference_data
 from services.contributions import ContributionDraft
 from services.errors import PermissionDenied
 from services.permissions import CONSOLE_ACTOR, DENIED
+from services.reference_data import read_pack_file
 from tests.editions import SECOND_PACK
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.engine import session_scope
-from db.reference import PACKS_DIR, ReferenceLoadReport, load_pack, read_pack_file
 from models import (
     Edition,
     KeyFigure,
@@ -22,13 +21,17 @@ from models import (
     Ptce,
     Question,
     Questionnaire,
+    QuestionnaireSection,
     Stand,
     SupportScheme,
     Theme,
 )
+from services.bootstrap import reload_reference_data
 from services.circuit import StandValues, move_stand, save_stand
 from services.packs import PackError
+from services.permissions import CONSOLE_ACTOR
 from services.ptce import EDITABLE_FIELDS, update_ptce
+from services.reference_data import PACKS_DIR, ReferenceLoadReport, load_pack, read_pack_file
 from tests.editions import FIRST_EDITION_ID, SECOND_PACK
 
 FIRST_PACK = PACKS_DIR / "pays-de-la-loire-2016.yaml"
@@ -303,3 +306,18 @@ def test_every_problem_of_a_pack_is_listed_at_once(store_engine: Engine, tmp_pat
 def _stands(engine: Engine) -> list[Stand]:
     with session_scope(engine) as session:
         return list(session.exec(select(Stand).where(Stand.edition_id == FIRST_EDITION_ID)).all())
+
+
+def test_the_admin_reload_brings_back_the_pack_questionnaire_as_manage_migrate_does(store_engine: Engine) -> None:
+    """« Recharger » (the admin page) and `manage.py migrate` load a pack through the same entry point
+    (services.bootstrap): the page's reload restores the pack's questionnaire too, not only the reference rows."""
+    with session_scope(store_engine, write=True) as session:
+        questionnaire = session.exec(select(Questionnaire).where(Questionnaire.edition_id == FIRST_EDITION_ID)).one()
+        for model in (Question, QuestionnaireSection):
+            session.execute(delete(model).where(col(model.questionnaire_id) == questionnaire.id))
+        session.delete(questionnaire)
+    with session_scope(store_engine, write=True) as session:
+        report = reload_reference_data(session=session, actor=CONSOLE_ACTOR, edition_id=FIRST_EDITION_ID)
+    assert report.inserted["questionnaires"] == 1
+    with session_scope(store_engine) as session:
+        assert session.exec(select(Questionnaire).where(Questionnaire.edition_id == FIRST_EDITION_ID)).one()

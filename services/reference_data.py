@@ -1,4 +1,7 @@
-"""Load conference packs (assets/editions/) and the national list of départements into the store, idempotently."""
+"""Load conference packs (assets/editions/) and the national list of départements into the store, idempotently.
+
+services.bootstrap is the entry point (the CLI, the app's start and the admin page's « Recharger »).
+"""
 
 from __future__ import annotations
 
@@ -22,12 +25,8 @@ from models import (
     Theme,
 )
 from services import geo
-from services.audit import record_audit_event
-from services.errors import NotFoundError
 from services.packs import Pack, read_pack
-from services.permissions import Permission, require_permission
 from services.questionnaires import load_questionnaire_definition
-from services.scope import require_writable
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "assets" / "editions"
 # Which shipped packs a fresh store starts with (`make run`): data, so that no Région is named in code.
@@ -222,106 +221,148 @@ def load_pack(session: Session, *, pack: Pack) -> tuple[int, ReferenceLoadReport
     app. Every row is looked up within the pack's edition only: two editions may share codes.
     """
     report = ReferenceLoadReport()
-
-    def count(name: str, result: tuple[bool, bool, tuple[str, ...]]) -> None:
-        report.inserted[name] = report.inserted.get(name, 0) + int(result[0])
-        report.updated[name] = report.updated.get(name, 0) + int(result[1])
-
     report.inserted["departements"] = load_departements(session=session)
+    loader = _PackLoader(session, _edition_row(session, pack, report), report)
+    themes = loader.themes(pack.themes)
+    loader.projects(pack.projects)
+    loader.support_schemes_and_figures(pack.support_schemes, pack.key_figures)
+    loader.orientations(pack.orientations, themes)
+    loader.stands(pack.stands, themes)
+    if pack.questionnaire is not None:
+        created = load_questionnaire_definition(session=session, edition_id=loader.edition_id, data=pack.questionnaire)
+        report.inserted["questionnaires"] = int(created[1])
+    return loader.edition_id, report
+
+
+def _edition_row(session: Session, pack: Pack, report: ReferenceLoadReport) -> Edition:
+    """The pack's edition (by its identifier); created when new (the default one if it is the first), an existing
+    one keeping the settings it has in the app."""
     edition = session.exec(select(Edition).where(Edition.slug == pack.edition["slug"])).first()
     if edition is None:
         edition = Edition(**pack.edition, is_default=session.exec(select(Edition)).first() is None)
         session.add(edition)
         session.flush()
         report.inserted["editions"] = 1
-    assert edition.id is not None
-    edition_id = edition.id
+    return edition
 
-    for position, row in enumerate(pack.themes, start=1):
-        values = {**row, "edition_id": edition_id, "position": position}
-        count("themes", _upsert(session, Theme, "code", values))
-    session.flush()
 
-    themes = {t.code: t for t in session.exec(select(Theme).where(Theme.edition_id == edition_id)).all()}
-    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce).where(Ptce.edition_id == edition_id)).all()}
-    ptce_edits = ptce_staff_fields(session)
-    for row in pack.projects:
-        values = {**row, "edition_id": edition_id}
-        existing = ptce_ids.get(values["code"])
-        result = _upsert(
-            session, Ptce, "code", values, kept=ptce_edits.get(existing, frozenset()) if existing else frozenset()
+# The columns of a stand a pack gives as they are (its theme and project are given by code).
+STAND_COLUMNS = ("code", "name", "experience", "carrier", "description", "question", "position")
+Upserted = tuple[bool, bool, tuple[str, ...]]  # (inserted, updated, columns whose file value was not applied)
+
+
+class _PackLoader:
+    """One pack's sections into one edition, in order (themes, projects, schemes and figures, orientations, stands),
+    counting in the report what each inserted and updated."""
+
+    def __init__(self, session: Session, edition: Edition, report: ReferenceLoadReport) -> None:
+        assert edition.id is not None
+        self.session, self.edition, self.edition_id, self.report = session, edition, edition.id, report
+
+    def count(self, name: str, result: Upserted) -> None:
+        self.report.inserted[name] = self.report.inserted.get(name, 0) + int(result[0])
+        self.report.updated[name] = self.report.updated.get(name, 0) + int(result[1])
+
+    def codes(self, model: Any) -> dict[str, int | None]:
+        """Code → id of the edition's rows of one table."""
+        return {r.code: r.id for r in self.session.exec(select(model).where(model.edition_id == self.edition_id)).all()}
+
+    def themes(self, rows: list[dict[str, Any]]) -> dict[str, Theme]:
+        for position, row in enumerate(rows, start=1):
+            values = {**row, "edition_id": self.edition_id, "position": position}
+            self.count("themes", _upsert(self.session, Theme, "code", values))
+        self.session.flush()
+        return {t.code: t for t in self.session.exec(select(Theme).where(Theme.edition_id == self.edition_id)).all()}
+
+    def projects(self, rows: list[dict[str, Any]]) -> None:
+        ptce_ids = self.codes(Ptce)
+        ptce_edits = ptce_staff_fields(self.session)
+        for row in rows:
+            values = {**row, "edition_id": self.edition_id}
+            existing = ptce_ids.get(values["code"])
+            kept = ptce_edits.get(existing, frozenset()) if existing else frozenset()
+            result = _upsert(self.session, Ptce, "code", values, kept=kept)
+            self.count("ptce", result)
+            if result[2]:
+                label = self.edition.projects_label or "projet"
+                self.report.kept.append(KeptEdit(label, values["code"], result[2], STAFF_EDITED))
+
+    def support_schemes_and_figures(self, schemes: list[dict[str, Any]], figures: list[dict[str, Any]]) -> None:
+        for row in schemes:
+            self.count(
+                "support_schemes", _upsert(self.session, SupportScheme, "code", {**row, "edition_id": self.edition_id})
+            )
+        for position, row in enumerate(figures, start=1):
+            values = {**row, "edition_id": self.edition_id, "position": position}
+            self.count("key_figures", _upsert(self.session, KeyFigure, "code", values))
+        self.session.flush()
+
+    def orientations(self, rows: list[dict[str, Any]], themes: dict[str, Theme]) -> None:
+        """Orientations are only inserted, each with its first version: their text lives on in the app."""
+        per_theme: dict[str, int] = {}
+        for row in rows:
+            per_theme[row["theme"]] = per_theme.get(row["theme"], 0) + 1
+            values = {
+                "edition_id": self.edition_id,
+                "code": row["code"],
+                "theme_id": themes[row["theme"]].id,
+                "title": row["title"],
+                "body": row["body"],
+                "position": per_theme[row["theme"]],
+            }
+            result = _upsert(self.session, Orientation, "code", values, kept=ALL)
+            self.count("orientations", result)
+            if result[2]:
+                reason = "texte suivi par ses versions dans l'application"
+                self.report.kept.append(KeptEdit("orientation", values["code"], result[2], reason))
+            if result[0]:
+                self._first_version(row["code"])
+        self.session.flush()
+
+    def _first_version(self, code: str) -> None:
+        self.session.flush()
+        orientation = self.session.exec(
+            select(Orientation).where(Orientation.edition_id == self.edition_id, Orientation.code == code)
+        ).one()
+        assert orientation.id is not None
+        self.session.add(
+            OrientationVersion(
+                orientation_id=orientation.id,
+                version=1,
+                title=orientation.title,
+                body=orientation.body,
+                status=orientation.status,
+                edited_by="reference",
+                note="Orientation proposée en plénière",
+            )
         )
-        count("ptce", result)
-        if result[2]:
-            report.kept.append(KeptEdit(edition.projects_label or "projet", values["code"], result[2], STAFF_EDITED))
-    for row in pack.support_schemes:
-        count("support_schemes", _upsert(session, SupportScheme, "code", {**row, "edition_id": edition_id}))
-    for position, row in enumerate(pack.key_figures, start=1):
-        values = {**row, "edition_id": edition_id, "position": position}
-        count("key_figures", _upsert(session, KeyFigure, "code", values))
-    session.flush()
 
-    per_theme: dict[str, int] = {}
-    for row in pack.orientations:
-        theme = themes[row["theme"]]
-        per_theme[row["theme"]] = per_theme.get(row["theme"], 0) + 1
-        values = {
-            "edition_id": edition_id,
-            "code": row["code"],
-            "theme_id": theme.id,
-            "title": row["title"],
-            "body": row["body"],
-            "position": per_theme[row["theme"]],
-        }
-        result = _upsert(session, Orientation, "code", values, kept=ALL)
-        count("orientations", result)
-        if result[2]:
-            report.kept.append(
-                KeptEdit("orientation", values["code"], result[2], "texte suivi par ses versions dans l'application")
-            )
-        if result[0]:
-            session.flush()
-            orientation = session.exec(
-                select(Orientation).where(Orientation.edition_id == edition_id, Orientation.code == row["code"])
-            ).one()
-            assert orientation.id is not None
-            session.add(
-                OrientationVersion(
-                    orientation_id=orientation.id,
-                    version=1,
-                    title=orientation.title,
-                    body=orientation.body,
-                    status=orientation.status,
-                    edited_by="reference",
-                    note="Orientation proposée en plénière",
-                )
-            )
-
-    session.flush()
-    ptce_ids = {p.code: p.id for p in session.exec(select(Ptce).where(Ptce.edition_id == edition_id)).all()}
-    stand_ids = {s.code: s.id for s in session.exec(select(Stand).where(Stand.edition_id == edition_id)).all()}
-    stand_edits, every_stand, renamed = stand_staff_fields(session, {i for i in stand_ids.values() if i is not None})
-    for row in pack.stands:
-        values = {k: row[k] for k in ("code", "name", "experience", "carrier", "description", "question", "position")}
-        values |= {
-            "edition_id": edition_id,
-            "theme_id": themes[row["theme"]].id,
-            "ptce_id": ptce_ids[row["project"]] if row.get("project") else None,
-        }
-        existing = stand_ids.get(values["code"])
-        if existing is None and values["code"] in renamed:
-            report.kept.append(KeptEdit("stand", values["code"], ("code",), "renommé dans l'application"))
-            continue
-        kept = every_stand | stand_edits.get(existing, frozenset()) if existing else frozenset()
-        result = _upsert(session, Stand, "code", values, kept=kept)
-        count("stands", result)
-        if result[2]:
-            report.kept.append(KeptEdit("stand", values["code"], result[2], STAFF_EDITED))
-    session.flush()
-    if pack.questionnaire is not None:
-        created = load_questionnaire_definition(session=session, edition_id=edition_id, data=pack.questionnaire)[1]
-        report.inserted["questionnaires"] = int(created)
-    return edition_id, report
+    def stands(self, rows: list[dict[str, Any]], themes: dict[str, Theme]) -> None:
+        """A stand staff renamed is not created again under its old code; staff's columns are kept."""
+        ptce_ids = self.codes(Ptce)
+        stand_ids = self.codes(Stand)
+        stand_edits, every_stand, renamed = stand_staff_fields(
+            self.session, {i for i in stand_ids.values() if i is not None}
+        )
+        for row in rows:
+            values = {
+                k: row[k] for k in ("code", "name", "experience", "carrier", "description", "question", "position")
+            }
+            values |= {
+                "edition_id": self.edition_id,
+                "theme_id": themes[row["theme"]].id,
+                "ptce_id": ptce_ids[row["project"]] if row.get("project") else None,
+            }
+            existing = stand_ids.get(values["code"])
+            if existing is None and values["code"] in renamed:
+                self.report.kept.append(KeptEdit("stand", values["code"], ("code",), "renommé dans l'application"))
+                continue
+            kept = every_stand | stand_edits.get(existing, frozenset()) if existing else frozenset()
+            result = _upsert(self.session, Stand, "code", values, kept=kept)
+            self.count("stands", result)
+            if result[2]:
+                self.report.kept.append(KeptEdit("stand", values["code"], result[2], STAFF_EDITED))
+        self.session.flush()
 
 
 def read_pack_file(path: Path) -> Pack:
@@ -340,32 +381,3 @@ def load_reference_data(session: Session, *, directory: Path = PACKS_DIR) -> Ref
             total.updated[name] = total.updated.get(name, 0) + n
         total.kept += report.kept
     return total
-
-
-def reload_reference_data(
-    session: Session, *, actor: str, edition_id: int, directory: Path = PACKS_DIR
-) -> ReferenceLoadReport:
-    """« Recharger » an edition from its shipped pack: only an account allowed to edit reference data, and the
-    trail says who did."""
-    require_permission(session=session, actor=actor, permission=Permission.REFERENCE)
-    require_writable(session=session, edition_id=edition_id)
-    edition = session.get(Edition, edition_id)
-    if edition is None:
-        raise NotFoundError("Cette édition n'existe pas.")
-    path = shipped_pack_for(edition.slug, directory)
-    if path is None:
-        raise NotFoundError("Cette édition n'a pas de pack livré avec l'application : rien à recharger.")
-    _, report = load_pack(session=session, pack=read_pack_file(path))
-    record_audit_event(
-        session=session,
-        actor=actor,
-        action="reference.reload",
-        entity_type="reference",
-        entity_id=edition_id,
-        after={
-            "inserted": sum(report.inserted.values()),
-            "updated": sum(report.updated.values()),
-            "kept": len(report.kept),
-        },
-    )
-    return report
