@@ -28,7 +28,8 @@ def add(engine: Engine, body: str, **kw: Any) -> int:
 
 
 def first_orientation(engine: Engine, theme_id: int = 1) -> drafting.OrientationView:
-    return run(engine, drafting.list_orientations, theme_id=theme_id)[0]
+    views: list[drafting.OrientationView] = run(engine, drafting.list_orientations, theme_id=theme_id)
+    return views[0]
 
 
 def test_each_edit_is_a_version_with_a_readable_diff(store_engine: Engine) -> None:
