@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,8 +16,10 @@ from services import contributions, drafting, grouping
 from services.contributions import ContributionDraft
 from services.errors import ValidationError
 
+T = TypeVar("T")
 
-def run(engine: Engine, fn: Any, **kw: Any) -> Any:
+
+def run(engine: Engine, fn: Callable[..., T], **kw: Any) -> T:
     with session_scope(engine, write=True) as session:
         return fn(session=session, **kw)
 
@@ -28,8 +31,7 @@ def add(engine: Engine, body: str, **kw: Any) -> int:
 
 
 def first_orientation(engine: Engine, theme_id: int = 1) -> drafting.OrientationView:
-    views: list[drafting.OrientationView] = run(engine, drafting.list_orientations, theme_id=theme_id)
-    return views[0]
+    return run(engine, drafting.list_orientations, theme_id=theme_id)[0]
 
 
 def test_each_edit_is_a_version_with_a_readable_diff(store_engine: Engine) -> None:
