@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
@@ -25,7 +25,7 @@ def open_as(role: str) -> AppTest:
 
 def rows() -> list[Contribution]:
     with session_scope() as session:
-        return list(session.exec(select(Contribution).order_by(Contribution.id)).all())
+        return list(session.exec(select(Contribution).order_by(col(Contribution.id))).all())
 
 
 @pytest.mark.parametrize("role", ["staff", "admin"])

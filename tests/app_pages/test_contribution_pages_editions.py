@@ -32,9 +32,8 @@ TEXT_B = "Une porte d'entrée commune pour le financement des entrepreneurs du C
 
 def themes(edition_id: int) -> list[int]:
     with session_scope() as session:
-        return list(
-            session.exec(select(Theme.id).where(Theme.edition_id == edition_id).order_by(col(Theme.position))).all()
-        )
+        ids = session.exec(select(Theme.id).where(Theme.edition_id == edition_id).order_by(col(Theme.position))).all()
+        return [i for i in ids if i is not None]  # stored rows: every id is set
 
 
 def seed(*, token: str | None = None) -> int:

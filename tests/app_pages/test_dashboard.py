@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
 from models import Contribution, Theme
+from services import tallies
 from services.contributions import ContributionDraft, submit_contribution
 from services.permissions import Permission, role_allows
 from tests.app_pages.helpers import ROLES, account, app_as, script, texts
@@ -140,8 +142,13 @@ def test_each_tab_draws_only_its_own_charts_and_is_named_in_the_url(
 ) -> None:
     computed: list[str] = []
     for name in ("top_words", "circuit_summary"):  # the two tallies the board does not hold
-        real = getattr(live.tallies, name)
-        monkeypatch.setattr(live.tallies, name, lambda real=real, name=name, **kw: computed.append(name) or real(**kw))
+        real = getattr(tallies, name)
+
+        def noted(real: Callable[..., object] = real, name: str = name, **kw: object) -> object:
+            computed.append(name)
+            return real(**kw)
+
+        monkeypatch.setattr(tallies, name, noted)  # the module ui.tallies calls through
     at = open_page("organizer", DASHBOARD, {"vue": tab})
     assert chart_keys(at) == ["direct_chart_themes", *CHARTS_PER_TAB[tab]]
     assert at.query_params.get("vue") == (None if tab == "Au fil du temps" else tab)  # the first tab: no parameter
@@ -178,7 +185,8 @@ def test_filters_apply_to_every_tally(day: None) -> None:
     assert "Aucune contribution sur cette période" in specs(at)
     at.selectbox(key="direct_window").set_value("day").run()  # the day of the latest contribution by default
     assert headline(at) == ["2", "1", "1", "0"]
-    assert at.date_input(key="direct_day").value.isoformat() == "2016-06-28"
+    chosen = at.date_input(key="direct_day").value
+    assert isinstance(chosen, date) and chosen.isoformat() == "2016-06-28"
 
 
 def test_a_new_contribution_shows_at_the_next_refresh_and_a_moderation_within_the_ttl(day: None) -> None:
@@ -189,7 +197,7 @@ def test_a_new_contribution_shows_at_the_next_refresh_and_a_moderation_within_th
     assert headline(at)[:2] == ["4", "3"]
     with session_scope(write=True) as session:  # a moderator rejects it: no new id, the TTL bounds the delay
         session.execute(
-            update(Contribution).where(Contribution.body.startswith("Une nouvelle")).values(status="rejected")
+            update(Contribution).where(col(Contribution.body).startswith("Une nouvelle")).values(status="rejected")
         )
     live.clear()  # what a write in this process does (other processes wait for the TTL)
     at.run()
@@ -283,13 +291,13 @@ def test_words_are_recounted_for_a_publication_not_for_a_pending_contribution(
     day: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counted: list[object] = []
-    real = live.tallies.top_words
+    real = tallies.top_words
 
     def counting(**kwargs: object) -> object:  # the real count, noted
         counted.append(kwargs["filters"])
         return real(**kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(live.tallies, "top_words", counting)
+    monkeypatch.setattr(tallies, "top_words", counting)
     at = open_page("organizer", DASHBOARD, {"vue": "Mots"})
     assert len(counted) == 1
     add("Une monnaie locale complémentaire pour les territoires ruraux.", theme=5, status="pending")
@@ -344,7 +352,8 @@ def test_the_dashboard_shows_only_the_chosen_edition(second_edition: dict[str, i
         "Innovation et transition",
         "Équilibre des territoires",
     ]
-    assert at.date_input(key="direct_day").value.isoformat() == "2022-11-24"  # its own last day
+    chosen = at.date_input(key="direct_day").value
+    assert isinstance(chosen, date) and chosen.isoformat() == "2022-11-24"  # its own last day
     at.selectbox(key="direct_screen_theme").set_value("emploi").run()
     assert at.get("link_button")[0].proto.url == f"projecteur?edition={SECOND_SLUG}&theme=emploi"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
@@ -123,7 +123,7 @@ def test_drafting_edits_make_versions_with_a_diff_and_user_text_stays_text() -> 
     assert not any("javascript:" in m.value for m in at.markdown)
     with session_scope() as session:
         first = session.exec(
-            select(Orientation).where(Orientation.theme_id == 1).order_by(Orientation.position)
+            select(Orientation).where(Orientation.theme_id == 1).order_by(col(Orientation.position))
         ).first()
         assert first is not None
     form_area = at.text_area[1]  # the edit form's text (the first is the new-orientation form)

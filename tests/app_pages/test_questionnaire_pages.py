@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
@@ -35,7 +35,7 @@ def click(at: AppTest, key: str) -> AppTest:
 def answer_section(at: AppTest) -> None:
     """A valid answer to every question on screen: first choice, 4 out of 5, oui, one idea."""
     for radio in at.radio:
-        radio.set_value(4 if 4 in radio.options or "4" in radio.options else radio.options[0])
+        radio.set_value(4 if "4" in radio.options else radio.options[0])  # AppTest lists options as text
     for multi in at.multiselect:
         multi.set_value([multi.options[0]])
     for area in at.text_area:
@@ -334,7 +334,7 @@ def test_the_import_page_imports_into_the_sidebar_edition() -> None:
 
         slugs = session.exec(
             select(Questionnaire.slug).join(
-                QuestionnaireResponse, QuestionnaireResponse.questionnaire_id == Questionnaire.id
+                QuestionnaireResponse, col(QuestionnaireResponse.questionnaire_id) == Questionnaire.id
             )
         ).all()
     assert slugs == ["questionnaire-acteurs-2022"] * 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -206,7 +208,7 @@ def _logout_elsewhere(username: str) -> None:
     _store_write(auth.revoke_login_cookies, username=username)
 
 
-def _store_write(fn, /, **kwargs):  # type: ignore[no-untyped-def]
+def _store_write(fn: Callable[..., object], /, **kwargs: object) -> object:
     from db.engine import session_scope
 
     with session_scope(write=True) as session:
@@ -214,7 +216,9 @@ def _store_write(fn, /, **kwargs):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("change", [_deactivate, _make_organizer, _reset_password, _logout_elsewhere])
-def test_a_change_of_the_account_in_the_store_reaches_an_open_session_at_its_next_run(app_env: str, change) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_of_the_account_in_the_store_reaches_an_open_session_at_its_next_run(
+    app_env: str, change: Callable[[str], None]
+) -> None:
     at = _logged_in()
     at.switch_page("app_pages/exports.py").run()
     assert "Exports" in [t.value for t in at.title]

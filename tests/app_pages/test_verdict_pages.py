@@ -97,7 +97,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 def table(at: AppTest) -> list[dict[str, str]]:
     frame = at.dataframe[0].value
-    return [{k: str(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    return [{str(k): str(v) for k, v in row.items()} for row in frame.to_dict("records")]  # k: a column name
 
 
 def row_of(at: AppTest, code: str) -> dict[str, str]:

@@ -67,7 +67,11 @@ def answer_buttons(at: AppTest, key: str = "vote") -> dict[str, str]:
     """The answer buttons drawn: key → type (primary for the stance given)."""
     prefix = f"{key}_"
     choices = (AGREE, RESERVATIONS, DISAGREE, SKIP)
-    return {b.key: b.proto.type for b in at.button if b.key.startswith(prefix) and b.key.endswith(choices)}
+    return {
+        b.key: b.proto.type
+        for b in at.button
+        if b.key is not None and b.key.startswith(prefix) and b.key.endswith(choices)  # the page keys every button
+    }
 
 
 def progress(at: AppTest) -> str:
@@ -85,7 +89,7 @@ def test_one_tap_stores_the_stance_and_moves_to_the_next_card() -> None:
     assert "Orientation 1 sur 17" in progress(at)
     assert f"{items[0].code} · {items[0].title}" in [t.value for t in at.text]
     assert set(answer_buttons(at)) == {f"vote_{items[0].id}_{c}" for c in (AGREE, RESERVATIONS, DISAGREE, SKIP)}
-    assert [b.label for b in at.button if b.key.startswith(f"vote_{items[0].id}_")] == [
+    assert [b.label for b in at.button if b.key is not None and b.key.startswith(f"vote_{items[0].id}_")] == [
         "D'accord",
         "D'accord avec réserves",
         "Pas d'accord",

@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, text
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
@@ -29,7 +29,8 @@ def test_sqlite_pragmas_promise_durability_and_patience(sqlite_engine: Engine) -
     with sqlite_engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
-        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        busy_timeout = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        assert busy_timeout is not None and busy_timeout >= 5000
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
@@ -68,7 +69,7 @@ def test_reference_data_is_loaded_once(store_engine: Engine) -> None:
     with session_scope(store_engine) as session:
         assert session.exec(select(func.count()).select_from(Theme)).one() == 5
         assert session.exec(select(func.count()).select_from(Ptce)).one() == 8
-        labels = [t.label for t in session.exec(select(Theme).order_by(Theme.id)).all()]
+        labels = [t.label for t in session.exec(select(Theme).order_by(col(Theme.id))).all()]
     assert labels[0] == "Acteurs de l'ESS et institutions publiques : une relation privilégiée ?"
     assert labels[4] == "Communication et promotion de l'ESS"
     with session_scope(store_engine, write=True) as session:

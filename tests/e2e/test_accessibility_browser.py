@@ -80,12 +80,13 @@ def test_participant_pages_pass_axe_without_serious_violations(app: LiveApp, pho
 
 
 def focused(page: Page) -> dict[str, str]:
-    return page.evaluate(
+    element: dict[str, str] = page.evaluate(
         """() => { const e = document.activeElement; return {
             tag: e.tagName.toLowerCase(), role: e.getAttribute('role') || '',
             label: e.getAttribute('aria-label') || '', text: (e.innerText || '').trim().slice(0, 80),
             labelled: (e.labels && e.labels[0] ? e.labels[0].innerText : '') }; }"""
     )
+    return element
 
 
 def tab_to(page: Page, wanted: str, *, limit: int = 80) -> dict[str, str]:

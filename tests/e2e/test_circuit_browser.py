@@ -7,7 +7,7 @@ import io
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from sqlmodel import select
 
 from db.engine import build_engine, session_scope
@@ -118,7 +118,7 @@ def test_an_admin_imports_stands_from_a_csv_file_and_reads_the_rejected_rows(liv
     main = page.get_by_test_id("stMain")
     main.get_by_role("tab", name="Import CSV").click()
     main.locator("input[type=file]").set_input_files(
-        files=[{"name": "stands.csv", "mimeType": "text/csv", "buffer": STANDS_CSV.encode("utf-8-sig")}]
+        files=[FilePayload(name="stands.csv", mimeType="text/csv", buffer=STANDS_CSV.encode("utf-8-sig"))]
     )
     main.get_by_role("button", name="Importer").click()
     wait_for_app(page)

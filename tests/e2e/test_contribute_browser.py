@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Dialog, Page, expect
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.engine import build_engine, session_scope
 from models import Contribution
@@ -23,7 +23,7 @@ def stored(app: LiveApp) -> list[Contribution]:
     engine = build_engine(app.database_url)
     try:
         with session_scope(engine) as session:
-            return list(session.exec(select(Contribution).order_by(Contribution.id)).all())
+            return list(session.exec(select(Contribution).order_by(col(Contribution.id))).all())
     finally:
         engine.dispose()
 
@@ -138,8 +138,12 @@ def test_markup_in_a_contribution_is_stored_as_typed_and_never_runs(
 ) -> None:
     dialogs: list[str] = []
 
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
     def watch(page: Page) -> Page:
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", dismiss)
         return page
 
     def assert_inert(page: Page) -> None:

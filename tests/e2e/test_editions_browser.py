@@ -14,7 +14,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.engine import build_engine, session_scope
 from models import Contribution, Edition, Stand, Theme
@@ -53,7 +53,7 @@ def themes_of(app: LiveApp, slug: str) -> tuple[list[str], set[str]]:
     engine = build_engine(app.database_url)
     try:
         with session_scope(engine) as session:
-            rows = session.exec(select(Theme, Edition.slug).join(Edition, Edition.id == Theme.edition_id)).all()
+            rows = session.exec(select(Theme, Edition.slug).join(Edition, col(Edition.id) == Theme.edition_id)).all()
     finally:
         engine.dispose()
     own = [t.label for t, s in rows if s == slug]
@@ -71,9 +71,9 @@ def contribute(browser: Browser, app: LiveApp, slug: str) -> None:
     with session_scope(engine) as session:
         first_theme = session.exec(
             select(Theme.short_label)
-            .join(Edition, Edition.id == Theme.edition_id)
+            .join(Edition, col(Edition.id) == Theme.edition_id)
             .where(Edition.slug == slug)
-            .order_by(Theme.position)  # type: ignore[arg-type]
+            .order_by(col(Theme.position))
         ).first()
     engine.dispose()
     phone.get_by_role("radio", name=first_theme).click()  # the edition's own theme chips
@@ -149,6 +149,7 @@ def test_two_new_editions_set_up_in_the_app_each_with_only_its_own_figures_and_e
     with session_scope(engine) as session:
         copy = session.exec(select(Edition).where(Edition.slug == COPY)).one()
         assert copy.status == "open" and copy.city == "Nantes"
+        assert copy.id is not None
         names = {s.edition_id: s.name for s in session.exec(select(Stand).where(Stand.code == "S01")).all()}
         assert names[copy.id] == NEW_STAND_NAME and names[1] != NEW_STAND_NAME  # 2016's stand untouched
         labels = {t.short_label for t in session.exec(select(Theme).where(Theme.edition_id == copy.id)).all()}
@@ -164,8 +165,8 @@ def test_two_new_editions_set_up_in_the_app_each_with_only_its_own_figures_and_e
             slug: body
             for body, slug in session.exec(
                 select(Contribution.body, Edition.slug)
-                .join(Theme, Theme.id == Contribution.theme_id)
-                .join(Edition, Edition.id == Theme.edition_id)
+                .join(Theme, col(Theme.id) == Contribution.theme_id)
+                .join(Edition, col(Edition.id) == Theme.edition_id)
             ).all()
         }
     engine.dispose()

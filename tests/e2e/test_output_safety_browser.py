@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, Request, expect
+from playwright.sync_api import Browser, Dialog, Page, Request, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from db.engine import build_engine
@@ -67,8 +67,12 @@ class Watch:
     def __init__(self, page: Page) -> None:
         self.dialogs: list[str] = []
         self.outside: list[str] = []
-        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("dialog", self._dialog)
         page.on("request", self._request)
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
 
     def _request(self, request: Request) -> None:
         if "example.invalid" in request.url or request.url.startswith(("javascript:", "data:text/html")):

@@ -68,7 +68,9 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
 
     # An attacker who copied the cookie before the logout gets nothing from it.
     thief = browser.new_context(viewport=LAPTOP)
-    thief.add_cookies([cookie])
+    # The cookie read back, as is: playwright types add_cookies with SetCookieParam (the same keys, Optional
+    # values), which it does not export, so a Cookie cannot be named as one.
+    thief.add_cookies([cookie])  # type: ignore[list-item]
     stolen = thief.new_page()
     stolen.goto(f"{live_app.url}/comptes")
     wait_for_app(stolen)

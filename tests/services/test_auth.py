@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
@@ -13,7 +14,7 @@ import jwt
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from db.engine import _sqlite_write_locks, session_scope
 from models import AuditEvent, LoginAttempt, Role, utcnow
@@ -397,10 +398,11 @@ def test_the_gate_refuses_what_it_cannot_start_in_time_and_never_queues_more() -
         with gate.admitted() as ok:
             return ok
 
-    import services.auth.login as module
+    # services.auth.login waits with time.sleep: the same module object, so patching it here is what the gate sees.
+    import time
 
-    real_sleep = module.time.sleep
-    module.time.sleep = sleeps.append  # type: ignore[assignment]
+    real_sleep = time.sleep
+    time.sleep = sleeps.append  # type: ignore[assignment]  # records each wait (a float) instead of sleeping
     try:
         # Eight logins at the same instant: two at once (the burst), then one every half second, so the
         # third and fourth wait 0.5 and 1 s; the others' turn would come 1.5 s away or more: refused at once.
@@ -409,7 +411,7 @@ def test_the_gate_refuses_what_it_cannot_start_in_time_and_never_queues_more() -
         clock[0] = 103.0  # the line has drained: admitted again, without waiting
         assert admitted() and sleeps == [0.5, 1.0]
     finally:
-        module.time.sleep = real_sleep
+        time.sleep = real_sleep
 
 
 def test_a_busy_check_slot_refuses_with_a_french_message(engine: Engine) -> None:
@@ -442,7 +444,7 @@ def test_an_open_session_ends_with_each_revocation_and_follows_a_role_change(sto
         auth.update_user(session=session, username="sam", role=Role.ORGANIZER.value, actor="claire")
     assert (still_open(opened) or opened).role == Role.ORGANIZER.value
 
-    revocations = {
+    revocations: dict[str, Callable[[Session, str], object]] = {
         "logout-elsewhere": lambda s, u: auth.revoke_login_cookies(session=s, username=u),
         "reset": lambda s, u: auth.change_password(
             session=s, username=u, new_password=PASSWORD + "!", actor=CONSOLE_ACTOR

@@ -250,7 +250,8 @@ def test_backup_finishes_while_the_app_writes_between_its_steps(
     def connect(database: Any, *args: Any, **kwargs: Any) -> sqlite3.Connection:
         if kwargs.get("uri") and str(database).startswith(f"file:{db}?"):
             kwargs["factory"] = StepObserved
-        return real_connect(database, *args, **kwargs)
+        connection: sqlite3.Connection = real_connect(database, *args, **kwargs)
+        return connection
 
     thread = threading.Thread(target=writer)
     thread.start()

@@ -144,10 +144,15 @@ def test_every_theme_without_a_contribution_is_not_yet_the_treasure(store_engine
 def test_a_lost_passport_is_restored_from_its_short_code(store_engine: Engine) -> None:
     old_phone = device_token()
     code = visit(store_engine, old_phone, "S03").public_code
-    browser = {"session_key": uuid.uuid4().hex, "origin": throttle.Origin("a-hashed-address")}
+    session_key, origin = uuid.uuid4().hex, throttle.Origin("a-hashed-address")  # the browser asking
     with session_scope(store_engine, write=True) as session:
-        assert circuit.restore_passport(session=session, public_code="ZZZZ-ZZZZ", **browser) is None
-        restored = circuit.restore_passport(session=session, public_code=code.lower().replace("-", ""), **browser)
+        assert (
+            circuit.restore_passport(session=session, public_code="ZZZZ-ZZZZ", session_key=session_key, origin=origin)
+            is None
+        )
+        restored = circuit.restore_passport(
+            session=session, public_code=code.lower().replace("-", ""), session_key=session_key, origin=origin
+        )
     assert restored == old_phone
     assert [s.code for s in passport(store_engine, restored).visited] == ["S03"]
 

@@ -135,9 +135,10 @@ def test_a_token_of_one_edition_is_unknown_in_another(two_editions: tuple[Engine
         with pytest.raises(NotFoundError):
             circuit.record_stand_visit(session=session, participant_id=person.id, stand_code="S02", edition_id=second)
         # Restoring by code works only within the passport's edition.
-        browser = {"session_key": uuid.uuid4().hex, "origin": throttle.Origin("an-address")}
-        assert circuit.restore_passport(session=session, public_code=code, edition_id=second, **browser) is None
-        assert circuit.restore_passport(session=session, public_code=code, edition_id=1, **browser) == phone
+        key, origin = uuid.uuid4().hex, throttle.Origin("an-address")  # the browser asking
+        restore = circuit.restore_passport
+        assert restore(session=session, public_code=code, edition_id=second, session_key=key, origin=origin) is None
+        assert restore(session=session, public_code=code, edition_id=1, session_key=key, origin=origin) == phone
     with session_scope(engine) as session:
         assert session.exec(select(StandVisit)).all().__len__() == 1
 
@@ -316,9 +317,8 @@ def test_a_csv_import_resolves_codes_within_its_edition_and_round_trips(two_edit
         assert second_s01 is not None and second_s01.name == "Un fonds de garantie, nouvelle formule"
         assert s11 is not None and s11.theme_code == "emploi" and s11.ptce_code == "recyclerie-bourges"
         assert s11.theme_id in scope.theme_ids(session=session, edition_id=second)
-        assert (
-            circuit.get_stand_page(session=session, code="S11", edition_id=FIRST_EDITION_ID).name != "Un atelier vélo"
-        )  # type: ignore[union-attr]
+        first_s11 = circuit.get_stand_page(session=session, code="S11", edition_id=FIRST_EDITION_ID)
+        assert first_s11 is not None and first_s11.name != "Un atelier vélo"
         exported = circuit.export_stands_csv(session=session, edition_id=second)
     text = exported.decode("utf-8-sig")
     assert text.splitlines()[0] == ";".join(circuit.CSV_COLUMNS)

@@ -50,8 +50,8 @@ def test_the_next_edition_is_compared_theme_by_theme_with_the_previous_one(store
             edition_id=nxt.id,
             values={"code": "numerique", "label": "Le numérique", "short_label": "Numérique", "color": "#56B4E9"},
         )
-        old = {t.code: t.id for t in session.exec(select(Theme).where(Theme.edition_id == 1)).all()}
-        new = {t.code: t.id for t in session.exec(select(Theme).where(Theme.edition_id == nxt.id)).all()}
+        old = {t.code: t.id or 0 for t in session.exec(select(Theme).where(Theme.edition_id == 1)).all()}
+        new = {t.code: t.id or 0 for t in session.exec(select(Theme).where(Theme.edition_id == nxt.id)).all()}
         o_old = session.exec(select(Orientation).where(Orientation.edition_id == 1, Orientation.code == "T1-O1")).one()
         o_new = session.exec(
             select(Orientation).where(Orientation.edition_id == nxt.id, Orientation.code == "T1-O1")

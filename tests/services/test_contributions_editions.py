@@ -239,9 +239,9 @@ def test_the_moderation_queue_backlog_and_actions_see_only_the_edition_asked(sql
     ):
         with pytest.raises(NotFoundError):
             run(sqlite_engine, fn, contribution_ids=[in_b], actor=STAFF, edition_id=A, **kw)
-    for fn in (moderation.get_item, moderation.contribution_history, drafting.contribution_orientations):
+    for read in (moderation.get_item, moderation.contribution_history, drafting.contribution_orientations):
         with pytest.raises(NotFoundError):
-            run(sqlite_engine, fn, contribution_id=in_b, edition_id=A)
+            run(sqlite_engine, read, contribution_id=in_b, edition_id=A)
     with pytest.raises(NotFoundError):
         run(sqlite_engine, moderation.set_masked_text, contribution_id=in_b, masked_text="x", actor=STAFF, edition_id=A)
     with pytest.raises(ValidationError) as caught:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -15,8 +16,10 @@ from services import contributions, drafting, grouping
 from services.contributions import ContributionDraft
 from services.errors import ValidationError
 
+T = TypeVar("T")
 
-def run(engine: Engine, fn: Any, **kw: Any) -> Any:
+
+def run(engine: Engine, fn: Callable[..., T], **kw: Any) -> T:
     with session_scope(engine, write=True) as session:
         return fn(session=session, **kw)
 

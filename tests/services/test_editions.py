@@ -212,7 +212,10 @@ def test_key_figures_and_support_schemes_are_replaced_as_tables_checked_like_a_p
         now = editions.list_edition_rows(session=session, edition_id=1, table="key_figures")
     assert [f["code"] for f in now] == ["emplois-2018", kept["code"]] and now[0]["value"] == 160000
     assert dropped["code"] not in {f["code"] for f in now}
-    bad = [{"code": "x", "label": "", "value": "beaucoup"}, {"code": "x", "label": "Double", "value": 1}]
+    bad: list[dict[str, Any]] = [
+        {"code": "x", "label": "", "value": "beaucoup"},
+        {"code": "x", "label": "Double", "value": 1},
+    ]
     with session_scope(store_engine, write=True) as session, pytest.raises(packs.PackError) as refused:
         editions.save_edition_rows(session=session, actor=CONSOLE_ACTOR, edition_id=1, table="key_figures", rows=bad)
     text = " ".join(refused.value.problems)
@@ -253,6 +256,7 @@ def test_the_questionnaire_is_rewritten_in_the_app_until_it_has_answers(store_en
         )
     assert "thème « inconnu » inconnu" in " ".join(refused.value.problems)
     # Once answered, it is frozen: a new identifier makes a new questionnaire and retires the old one from the form.
+    assert questionnaire.id is not None
     with session_scope(store_engine, write=True) as session:
         session.add(QuestionnaireResponse(questionnaire_id=questionnaire.id, status="submitted"))
     with session_scope(store_engine, write=True) as session, pytest.raises(ValidationError) as frozen:

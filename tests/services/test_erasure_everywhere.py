@@ -113,7 +113,9 @@ def spread_everywhere(engine: Engine) -> Person:
     draft = run(engine, qs.save_draft, questionnaire_id=questionnaire.id, answers=answers, respondent=respondent)
     run(engine, qs.submit_response, resume_code=draft.resume_code)
     with session_scope(engine) as session:
-        public_code = session.exec(select(Participant.public_code).where(Participant.device_token == token)).one()
+        public_code = session.exec(
+            sqlmodel_select(col(Participant.public_code)).where(col(Participant.device_token) == token)
+        ).one()
     return Person(token, str(public_code), draft.resume_code)
 
 

@@ -16,13 +16,13 @@ import docx
 import openpyxl
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 
 from db.engine import session_scope
 from models import Contribution, Edition, Orientation, Theme
 from services import contributions, data_export, drafting, moderation, strategy_document
 from services.contributions import ContributionDraft
-from services.exports import export_file_name, xml_safe
+from services.exports import export_file_name, md_escape, xml_safe
 from services.permissions import CONSOLE_ACTOR
 from tests.editions import FIRST_EDITION_ID, load_second_edition
 
@@ -43,7 +43,7 @@ def add(engine: Engine, body: str, **kw: Any) -> int:
 def force_body(engine: Engine, cid: int, body: str) -> None:
     """The service refuses control characters; older imports or a direct DB edit may still hold one."""
     with session_scope(engine, write=True) as session:
-        session.exec(update(Contribution).where(Contribution.id == cid).values(body=body))  # type: ignore[call-overload]
+        session.exec(update(Contribution).where(col(Contribution.id) == cid).values(body=body))
 
 
 def run(engine: Engine, fn: Any, **kw: Any) -> Any:
@@ -195,9 +195,7 @@ def test_markdown_escapes_what_people_typed(store_engine: Engine, seeded: dict[s
     assert "*Projet issu de : Conférence régionale de l'ESS \\(Angers, 28/06/2016\\)*" in md
     assert "## Annexe — sources" in md and "| Conférence |" in md
     assert '=HYPERLINK\\("http://x","clic"\\)' in md
-    assert strategy_document.md_escape("[clic](javascript:alert(1)) **x**") == (
-        "\\[clic\\]\\(javascript:alert\\(1\\)\\) \\*\\*x\\*\\*"
-    )
+    assert md_escape("[clic](javascript:alert(1)) **x**") == "\\[clic\\]\\(javascript:alert\\(1\\)\\) \\*\\*x\\*\\*"
 
 
 # ---------------------------------------------------------------------------------------------

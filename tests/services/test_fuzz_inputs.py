@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from db.engine import session_scope
 from models import Contribution, Orientation, OrientationComment, Ptce, StaffUser, Stand, Tag
@@ -276,7 +276,7 @@ def test_a_stand_csv_stores_each_row_exactly_or_rejects_it(
         assert error is None and report.created == 1  # the explicit example must take the "stored" branch
     if error is None and report.created + report.updated:
         with session_scope(sqlite_engine) as session:
-            stand = session.exec(select(Stand).where(Stand.code == code.strip().upper())).scalar_one()
+            stand = session.execute(select(Stand).where(col(Stand.code) == code.strip().upper())).scalar_one()
             assert (stand.name, stand.description) == (name.strip(), description.strip())
     if report is not None:
         assert all(r.reasons.strip() for r in report.rejected)
@@ -318,7 +318,7 @@ def test_moderation_edits_are_stored_exactly_or_refused(
     labels = moderation.split_tags(tags)
     if attempt(sqlite_engine, moderation.add_tags, contribution_ids=[cid], labels=labels, actor="lea")[1] is None:
         with session_scope(sqlite_engine) as session:
-            known = set(session.execute(select(Tag.label)).scalars())
+            known = set(session.execute(select(col(Tag.label))).scalars())
         assert {" ".join(cleaned(label).split()).lower() for label in labels} <= known
     if (
         attempt(sqlite_engine, moderation.set_masked_text, contribution_id=cid, masked_text=masked, actor="lea")[1]
@@ -408,7 +408,7 @@ def test_the_ptce_catalogue_is_edited_exactly_or_refused(
     sqlite_engine: Engine, name: str, description: str, lat: object
 ) -> None:
     with session_scope(sqlite_engine) as session:
-        ptce_id = session.execute(select(Ptce.id).order_by(Ptce.id)).scalars().first()
+        ptce_id = session.execute(select(col(Ptce.id)).order_by(col(Ptce.id))).scalars().first()
     values = {"name": name, "description": description, "lat": lat}
     _, error = attempt(sqlite_engine, ptce.update_ptce, ptce_id=ptce_id, values=values, actor="lea")
     if lat == "47,2":

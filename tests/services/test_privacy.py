@@ -88,6 +88,7 @@ def test_erasure_removes_personal_fields_keeps_the_text_anonymised_and_audits_wi
     assert (
         event.actor == "anne" and "Jeanne" not in json.dumps(event.after) and "Jeanne" not in json.dumps(event.before)
     )
+    assert event.after is not None
     assert set(event.after["erased"]) >= {"author_name", "organisation", "participant", "text"}
     with pytest.raises(NotFoundError):
         run(store_engine, privacy.erase_personal_data, code="ZZZZ-ZZZZ", actor="anne")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import cast
 
 import pytest
 import segno
@@ -65,7 +66,8 @@ def test_the_png_holds_exactly_the_qr_code_of_the_url() -> None:
     # Read every module back from the centre of its square: dark where segno's matrix is dark.
     read = [
         [
-            image.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2)) < 128
+            # A greyscale ("L") image holds one int per pixel, which Pillow's union return type does not say.
+            cast(int, image.getpixel(((border + x) * scale + scale // 2, (border + y) * scale + scale // 2))) < 128
             for x in range(len(row))
         ]
         for y, row in enumerate(matrix)

@@ -588,6 +588,7 @@ def test_an_import_into_the_second_edition_stays_there_and_refuses_the_first_reg
     mapping = proposed(questionnaire, table)
     assert mapping["q_emploi_evolution"] == "q:q_emploi_evolution" and mapping[idea] == "q:q_financer_proposition"
 
+    call: Callable[[], object]  # each loop below tries service calls that must be refused
     with session_scope(store_engine, write=True) as session:
         for call in (  # the default edition (2016) does not know this questionnaire
             lambda: qi.analyse_import(session=session, questionnaire=questionnaire, table=table, mapping=mapping),

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.engine import session_scope
 from models import Contribution, Orientation, Participant, Stand
@@ -179,7 +179,7 @@ def seeded(store_engine: Engine) -> Store:
         # Staff masked a personal detail in c6: the room sees the masked copy, words included.
         session.execute(
             update(Contribution)
-            .where(Contribution.id == ids["c6"])
+            .where(col(Contribution.id) == ids["c6"])
             .values(masked_body="Créer des emplois durables pour les jeunes du [quartier masqué].")
         )
         first, second = create_participant(session=session), create_participant(session=session)
@@ -202,11 +202,12 @@ def blank(request: pytest.FixtureRequest, store_engine: Engine) -> tuple[Store, 
 
 
 def themes(frame: pd.DataFrame) -> dict[int, tuple[int, int, int]]:
-    return {int(r.theme_id): (int(r.published), int(r.pending), int(r.total)) for r in frame.itertuples()}
+    rows = frame.to_dict("records")
+    return {int(r["theme_id"]): (int(r["published"]), int(r["pending"]), int(r["total"])) for r in rows}
 
 
 def triples(frame: pd.DataFrame) -> list[tuple[str, int, int]]:
-    return [(str(r.key), int(r.theme_id), int(r.count)) for r in frame.itertuples()]
+    return [(str(r["key"]), int(r["theme_id"]), int(r["count"])) for r in frame.to_dict("records")]
 
 
 # ---------------------------------------------------------------------------------------------

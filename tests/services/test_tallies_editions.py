@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from db.engine import session_scope
 from models import Orientation, Participant, Stand, StandVisit, Theme
@@ -54,7 +54,7 @@ class TwoEditions:
 def _fill(engine: Engine, edition_id: int, day: datetime, mark: str, departement: str) -> EditionData:
     with session_scope(engine, write=True) as session:
         themes = session.exec(
-            select(Theme).where(Theme.edition_id == edition_id).order_by(Theme.position, Theme.id)
+            select(Theme).where(Theme.edition_id == edition_id).order_by(col(Theme.position), col(Theme.id))
         ).all()
         theme_ids = [t.id or 0 for t in themes]
         emploi = next(t.id or 0 for t in themes if t.code == "emploi")
@@ -99,12 +99,12 @@ def _fill(engine: Engine, edition_id: int, day: datetime, mark: str, departement
             assert hunter.id is not None and s01.id is not None
             session.add(StandVisit(stand_id=s01.id, participant_id=hunter.id, created_at=day + timedelta(hours=1)))
         orientation_ids = set(
-            session.exec(select(Orientation.id).where(Orientation.edition_id == edition_id)).all()  # type: ignore[arg-type]
+            session.exec(select(col(Orientation.id)).where(col(Orientation.edition_id) == edition_id)).all()
         )
     return EditionData(
         edition_id=edition_id,
         theme_ids=theme_ids,
-        orientation_ids={int(i) for i in orientation_ids},
+        orientation_ids={i or 0 for i in orientation_ids},
         stand_ids={s.id or 0 for s in stands},
         published=[i for s, i in reversed(ids) if s == "published"],
         pending=[i for s, i in ids if s == "pending"],

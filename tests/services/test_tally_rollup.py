@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam, delete, event, func, inspect, text, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
@@ -90,7 +90,7 @@ operation = st.one_of(
 
 def _orientations(engine: Engine) -> dict[int, int]:
     with session_scope(engine) as session:
-        rows = session.exec(select(Orientation).order_by(Orientation.id)).all()
+        rows = session.exec(select(Orientation).order_by(col(Orientation.id))).all()
     first: dict[int, int] = {}
     for o in rows:
         first.setdefault(o.theme_id, o.id or 0)
@@ -124,8 +124,8 @@ def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientat
         if write.endswith("old"):
             target = ids[which % len(ids)]
         else:
-            new = session.exec(select(Contribution.id).where(Contribution.id > max(ids, default=0))).all()
-            target = sorted(int(i) for i in new)[which % len(new)]
+            new = session.exec(select(Contribution.id).where(col(Contribution.id) > max(ids, default=0))).all()
+            target = sorted(i or 0 for i in new)[which % len(new)]  # stored rows: every id is set
         if write.startswith("publish"):
             moderation.publish(session=session, contribution_ids=[target], actor="test")
         elif write.startswith("theme"):
@@ -141,7 +141,7 @@ def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientat
 
 def _apply(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) -> None:
     with session_scope(engine, write=True) as session:
-        ids = [int(i) for i in session.exec(select(Contribution.id).order_by(Contribution.id)).all()]
+        ids = [i or 0 for i in session.exec(select(Contribution.id).order_by(col(Contribution.id))).all()]
         if op[0] == "insert":
             submit_contribution(session=session, draft=_draft(op, orientations))
             return
@@ -247,13 +247,13 @@ def _through_app(engine: Engine, f: TallyFilter) -> dict[str, Any]:
     with session_scope(engine) as session:
         by_theme = tallies.theme_tallies(session=session, filters=f)
         result: dict[str, Any] = {"theme": {}}
-        for r in by_theme.itertuples():
-            for status, n in (("published", r.published), ("pending", r.pending)):
+        for r in by_theme.to_dict("records"):
+            for status, n in (("published", r["published"]), ("pending", r["pending"])):
                 if n and status in f.statuses:
-                    result["theme"][(r.theme_id, status)] = int(n)
+                    result["theme"][(r["theme_id"], status)] = int(n)
         for dimension in Dimension:
             frame = tallies.dimension_tallies(session=session, filters=f, dimension=dimension)
-            result[dimension] = {(r.key, r.theme_id): int(r.count) for r in frame.itertuples()}
+            result[dimension] = {(r["key"], r["theme_id"]): int(r["count"]) for r in frame.to_dict("records")}
         stance_field = {v: k for k, v in tally_counts._STANCE_FIELDS.items()}
         result["stances"] = {
             (s.orientation_id, stance_field[name]): getattr(s, name)
@@ -409,7 +409,7 @@ def test_concurrent_writers_neither_deadlock_nor_lose_a_count(store_engine: Engi
                             ),
                         )
                     pending = session.exec(select(Contribution.id).where(Contribution.status == "pending")).all()
-                    chosen = rng.sample(sorted(int(i) for i in pending), min(3, len(pending)))
+                    chosen = rng.sample(sorted(i or 0 for i in pending), min(3, len(pending)))
                     moderation.publish(session=session, contribution_ids=chosen[::-1], actor=f"w{seed}")
         except BaseException as exc:  # reported from the test's thread, below
             errors.append(exc)

@@ -296,7 +296,7 @@ def test_new_questionnaire_drafts_per_address_have_the_new_passport_ceiling(stor
     with session_scope(store_engine) as session:
         questionnaire_id = qs.get_questionnaire(session=session).id
     origin, now = throttle.Origin(VENUE), utcnow()
-    answers = {"q_structure_reseau": "oui"}
+    answers: dict[str, object] = {"q_structure_reseau": "oui"}
     ceiling = throttle.NEW_PASSPORTS[0].max_events
     with session_scope(store_engine, write=True) as session:
         drafts = [

@@ -331,6 +331,7 @@ def test_forgetting_demo_voters_unwinds_both_rollups(store_engine: Engine) -> No
     vote(store_engine, drop, items[1].id, SKIP, now=start + timedelta(minutes=41))
     with session_scope(store_engine, write=True) as session:
         pid = session.exec(select(Participant.id).where(Participant.device_token == drop)).one()
+        assert pid is not None
         assert votes.forget_votes(session=session, participant_ids=[pid]) == 2
     assert_rollups_exact(store_engine)
     with session_scope(store_engine) as session:
