@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE = [
     ROOT / "app.py",
     ROOT / "manage.py",
-    *sorted((ROOT / "app_pages").glob("*.py")),
-    *sorted((ROOT / "ui").glob("*.py")),
-    *sorted((ROOT / "services").glob("*.py")),
-    *sorted((ROOT / "core").glob("*.py")),
-    *sorted((ROOT / "db").glob("*.py")),
+    *sorted((ROOT / "app_pages").rglob("*.py")),
+    *sorted((ROOT / "ui").rglob("*.py")),
+    *sorted((ROOT / "services").rglob("*.py")),
+    *sorted((ROOT / "core").rglob("*.py")),
+    *sorted((ROOT / "db").rglob("*.py")),
     *sorted((ROOT / "assets" / "css").glob("*.css")),
 ]
 NUMBERS = "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze"

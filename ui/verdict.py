@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
-from db.engine import session_scope
 from services import verdict
 from services.verdict import Reason, Verdict, VerdictFilter, VoteSummary
 from ui import store
@@ -55,9 +55,12 @@ def version() -> int:
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
 def board(edition_id: int, filters: VerdictFilter, version: int) -> VerdictBoard:
     # Both reads in one session (one checkout, one transaction).
-    with session_scope(store.engine()) as session:
-        rows = verdict.verdicts(session, filters=filters, edition_id=edition_id)
-        return VerdictBoard(rows=rows, summary=verdict.vote_summary(session, edition_id=edition_id))
+    return store.read(_board, filters=filters, edition_id=edition_id)
+
+
+def _board(session: Session, *, filters: VerdictFilter, edition_id: int) -> VerdictBoard:
+    rows = verdict.verdicts(session, filters=filters, edition_id=edition_id)
+    return VerdictBoard(rows=rows, summary=verdict.vote_summary(session, edition_id=edition_id))
 
 
 @st.cache_data(ttl=TTL_S, max_entries=MAX_ENTRIES, show_spinner=False)
