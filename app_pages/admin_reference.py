@@ -113,7 +113,7 @@ with tabs[1]:
                     "Intitulé": o.title,
                     "Statut": label(ORIENTATION_STATUS_LABELS, o.status),
                 }
-                for o in store.read(reference.list_orientations, edition_id=edition_id)
+                for o in store.read(reference.list_orientation_infos, edition_id=edition_id)
             ]
         ),
         hide_index=True,

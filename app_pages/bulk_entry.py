@@ -172,7 +172,7 @@ def _settings() -> int | None:
 def _one(theme_id: int | None) -> None:
     """One entry at a time: Ctrl+Entrée in the text sends it."""
     orientations = (
-        store.read(reference.list_orientations, theme_id=theme_id, edition_id=current.id)
+        store.read(reference.list_orientation_infos, theme_id=theme_id, edition_id=current.id)
         if theme_id is not None
         else []
     )

@@ -261,7 +261,7 @@ def _theme(edition_id: int) -> int | None:
 
 
 def _orientation(theme_id: int, edition_id: int) -> None:
-    listed = store.read(reference.list_orientations, theme_id=theme_id, edition_id=edition_id)
+    listed = store.read(reference.list_orientation_infos, theme_id=theme_id, edition_id=edition_id)
     titles = {o.id: o.title for o in listed if o.presented}
     labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
     if st.session_state.get(K_ORIENTATION) not in titles:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel
+
+R = TypeVar("R", bound=SQLModel)
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: letters and digits that are never confused when read or heard.
 READABLE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -30,3 +37,18 @@ def normalise_code(value: str) -> str:
 def device_token() -> str:
     """A secret, unguessable token identifying one phone (never shown to others)."""
     return secrets.token_urlsafe(32)
+
+
+def add_with_fresh_code(session: Session, make_row: Callable[[], R], *, what: str, attempts: int = 5) -> R:
+    """Insert the row `make_row` builds (with a random code); a code already taken (the unique index refuses it)
+    is drawn again, in a savepoint so the caller's transaction goes on."""
+    for _ in range(attempts):
+        row = make_row()
+        try:
+            with session.begin_nested():
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            continue
+        return row
+    raise RuntimeError(f"could not allocate a unique {what}")

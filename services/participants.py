@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from models import Participant, utcnow
 from services import throttle
-from services.codes import device_token, normalise_code, readable_code
+from services.codes import add_with_fresh_code, device_token, normalise_code, readable_code
 from services.errors import ValidationError
 from services.scope import require_open, resolve_edition_id
 
@@ -36,18 +36,14 @@ def create_participant(session: Session, *, is_demo: bool = False, edition_id: i
     """A new pseudonymous participant of an edition (the default one by default), with a fresh token and a unique
     restore code."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
-    for _ in range(5):
-        row = Participant(
+    row = add_with_fresh_code(
+        session,
+        lambda: Participant(
             edition_id=edition, device_token=device_token(), public_code=readable_code(8), is_demo=is_demo
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            continue
-        return _ref(row)
-    raise RuntimeError("could not allocate a unique participant code")
+        ),
+        what="participant code",
+    )
+    return _ref(row)
 
 
 def find_participant(session: Session, *, device_token: str, edition_id: int | None = None) -> ParticipantRef | None:

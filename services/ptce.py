@@ -140,17 +140,37 @@ def update_ptce(session: Session, *, ptce_id: int, values: dict[str, object], ac
     if row is None:
         raise NotFoundError("Ce projet n'existe plus.")
     require_writable(session=session, edition_id=row.edition_id)
-    errors: dict[str, str] = {}
     changes = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+    errors = _check_texts(changes)
+    if "departement" in changes:
+        edition = session.get(Edition, row.edition_id)
+        if str(changes["departement"]) not in geo.departement_codes(edition.region_code if edition else ""):
+            errors["departement"] = "Département inconnu dans la Région de cette édition."
+    errors.update(_check_coordinates(row, changes))
+    if errors:
+        raise ValidationError(errors)
+    before = {k: getattr(row, k) for k in changes}
+    for key, value in changes.items():
+        setattr(row, key, value)
+    session.add(row)
+    audit(session, actor, "ptce.update", ptce_id, before=before, after={k: getattr(row, k) for k in changes})
+    return ptce_id
+
+
+def _check_texts(changes: dict[str, object]) -> dict[str, str]:
+    """Each text field changed, cleaned in place; its French message when refused."""
+    errors: dict[str, str] = {}
     for key, (label, limit, required) in TEXT_FIELDS.items():
         if key in changes:
             changes[key], problem = check_text(str(changes[key] or ""), label=label, max_chars=limit, required=required)
             if problem:
                 errors[key] = problem
-    if "departement" in changes:
-        edition = session.get(Edition, row.edition_id)
-        if str(changes["departement"]) not in geo.departement_codes(edition.region_code if edition else ""):
-            errors["departement"] = "Département inconnu dans la Région de cette édition."
+    return errors
+
+
+def _check_coordinates(row: Ptce, changes: dict[str, object]) -> dict[str, str]:
+    """Latitude and longitude changed, read as numbers in place (a French comma allowed) and kept in France."""
+    errors: dict[str, str] = {}
     for key in ("lat", "lon"):
         value = changes.get(key)
         if value is None:
@@ -168,14 +188,7 @@ def update_ptce(session: Session, *, ptce_id: int, values: dict[str, object], ac
     if placed and isinstance(lat, float | int) and isinstance(lon, float | int) and not geo.is_in_france(lat, lon):
         for key in placed:  # a latitude and a longitude are only wrong together
             errors[key] = "Coordonnée hors de France."
-    if errors:
-        raise ValidationError(errors)
-    before = {k: getattr(row, k) for k in changes}
-    for key, value in changes.items():
-        setattr(row, key, value)
-    session.add(row)
-    audit(session, actor, "ptce.update", ptce_id, before=before, after={k: getattr(row, k) for k in changes})
-    return ptce_id
+    return errors
 
 
 def tag_contribution_with_ptce(

@@ -96,11 +96,6 @@ def list_orientation_infos(
     ]
 
 
-# The former name, still called by pages outside the drafting slice of the renovation (issue 20); it was easily
-# confused with the drafting draft's list, which returns editable views (services.drafting.list_draft_orientations).
-list_orientations = list_orientation_infos
-
-
 def list_key_figures(session: Session, *, edition_id: int | None = None) -> list[FigureInfo]:
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     rows = session.exec(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import xlsxwriter  # type: ignore[import-untyped]  # no stubs published
 from sqlmodel import Session, select
@@ -111,6 +112,16 @@ def stance_rows(session: Session, *, edition_id: int | None = None) -> list[tupl
     return rows
 
 
+def _write_summary(book: xlsxwriter.Workbook, table: ExportTable, title_format: Any) -> None:
+    """The first sheet, « Synthèse »: the export's figures, its first row in bold."""
+    sheet = book.add_worksheet("Synthèse")
+    sheet.set_column(0, 0, 40)
+    sheet.set_column(1, 1, 30)
+    for r, row in enumerate(_summary_rows(table)):
+        for c, value in enumerate(row):
+            _write(sheet, r, c, safe_cell(value), title_format if r == 0 else None)
+
+
 def excel_bytes(table: ExportTable, stances: Sequence[Sequence[object]] | None = None) -> bytes:
     """Write `table` as .xlsx: a summary sheet, one sheet per theme, one per origin; filters, frozen headers.
     `stances` (stance_rows): the sheet « Avis sur les orientations », after the others.
@@ -133,12 +144,7 @@ def excel_bytes(table: ExportTable, stances: Sequence[Sequence[object]] | None =
     )
     title_format = book.add_format({"bold": True})
     header_format = book.add_format({"bold": True, "bg_color": "#E8EEF4", "text_wrap": True})
-    summary_sheet = book.add_worksheet("Synthèse")
-    summary_sheet.set_column(0, 0, 40)
-    summary_sheet.set_column(1, 1, 30)
-    for r, row in enumerate(_summary_rows(table)):
-        for c, value in enumerate(row):
-            _write(summary_sheet, r, c, safe_cell(value), title_format if r == 0 else None)
+    _write_summary(book, table, title_format)
     used = {"synthèse"}
 
     def new_sheet(title: str) -> list[object]:
@@ -170,8 +176,8 @@ def excel_bytes(table: ExportTable, stances: Sequence[Sequence[object]] | None =
             stance_sheet.set_column(c, c, {"Titre": 60, "Thème": 24, "Verdict": 18}.get(name, 12))
             _write(stance_sheet, 0, c, name, header_format)
         stance_sheet.freeze_panes(1, 0)
-        for r, row in enumerate(stances, start=1):
-            for c, value in enumerate(row):
+        for r, stance_row in enumerate(stances, start=1):
+            for c, value in enumerate(stance_row):
                 _write(stance_sheet, r, c, value)
         stance_sheet.autofilter(0, 0, max(len(stances), 1), len(STANCE_COLUMNS) - 1)
     book.close()

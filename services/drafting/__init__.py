@@ -42,10 +42,6 @@ from services.drafting.stances import (
 )
 from services.drafting.versions import VersionView, diff_versions, list_versions, word_diff
 
-# The former name, still called by tests outside the drafting slice of the renovation (issue 20); it was
-# easily confused with services.reference.list_orientations, which returns reference infos, not draft views.
-list_orientations = list_draft_orientations
-
 __all__ = [
     "BODY_MAX_CHARS",
     "COMMENT_MAX_CHARS",
@@ -73,7 +69,6 @@ __all__ = [
     "link_sources",
     "list_comments",
     "list_draft_orientations",
-    "list_orientations",
     "list_versions",
     "move_orientation",
     "orientation_sources",

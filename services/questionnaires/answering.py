@@ -10,12 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import Answer, Contribution, Questionnaire, QuestionnaireResponse, QuestionType, utcnow
 from services import throttle
-from services.codes import normalise_code, readable_code
+from services.codes import add_with_fresh_code, normalise_code, readable_code
 from services.contributions import submit_contribution
 from services.errors import NotFoundError, ValidationError
 from services.participants import count_new_respondent
@@ -150,8 +149,9 @@ def save_draft(
 
 
 def _new_draft(session: Session, questionnaire_id: int, now: datetime) -> QuestionnaireResponse:
-    for _ in range(5):
-        row = QuestionnaireResponse(
+    return add_with_fresh_code(
+        session,
+        lambda: QuestionnaireResponse(
             questionnaire_id=questionnaire_id,
             origin=ResponseOrigin.ONLINE.value,
             # Online answers are never "the same response twice": a random fingerprint keys their contributions.
@@ -160,15 +160,9 @@ def _new_draft(session: Session, questionnaire_id: int, now: datetime) -> Questi
             status=ResponseStatus.DRAFT.value,
             created_at=now,
             updated_at=now,
-        )
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
-        except IntegrityError:
-            continue
-        return row
-    raise RuntimeError("could not allocate a unique resume code")
+        ),
+        what="resume code",
+    )
 
 
 def _state(session: Session, row: QuestionnaireResponse, questionnaire: QuestionnaireInfo) -> DraftState | None:

@@ -305,9 +305,9 @@ def test_drafting_reads_and_writes_only_the_editions_orientations(sqlite_engine:
         theme_a, theme_b = first_theme(session, A), first_theme(session, b)
         t1o1_a, t1o1_b = orientation(session, A, "T1-O1").id, orientation(session, b, "T1-O1").id
     assert t1o1_a is not None and t1o1_b is not None
-    codes_a = [o.code for o in run(sqlite_engine, drafting.list_orientations, theme_id=theme_a, edition_id=A)]
+    codes_a = [o.code for o in run(sqlite_engine, drafting.list_draft_orientations, theme_id=theme_a, edition_id=A)]
     assert "T1-O1" in codes_a
-    assert run(sqlite_engine, drafting.list_orientations, theme_id=theme_a, edition_id=b) == []
+    assert run(sqlite_engine, drafting.list_draft_orientations, theme_id=theme_a, edition_id=b) == []
     assert run(sqlite_engine, drafting.theme_contributions, theme_id=theme_b, edition_id=A) == []
     assert [
         c.contribution_id for c in run(sqlite_engine, drafting.theme_contributions, theme_id=theme_b, edition_id=b)

@@ -104,7 +104,7 @@ def spread_everywhere(engine: Engine) -> Person:
     group = next(g for g in proposed if main in {m.contribution_id for m in g.members})
     # Staff copy the text as typed into the group's representative text.
     run(engine, grouping.confirm_group, group_id=group.id, actor=STAFF, representative_text=BODY)
-    orientation = run(engine, drafting.list_orientations, theme_id=4)[0]
+    orientation = run(engine, drafting.list_draft_orientations, theme_id=4)[0]
     run(engine, drafting.link_sources, orientation_id=orientation.id, actor=STAFF, contribution_ids=[main])
 
     questionnaire = run(engine, qs.get_questionnaire)

@@ -53,7 +53,7 @@ def run(engine: Engine, fn: Any, **kw: Any) -> Any:
 
 @pytest.fixture
 def seeded(store_engine: Engine) -> dict[str, int]:
-    o = run(store_engine, drafting.list_orientations, theme_id=1)[0]
+    o = run(store_engine, drafting.list_draft_orientations, theme_id=1)[0]
     ids = {
         "formula": add(store_engine, "Une contribution qui commence par une formule de tableur, à neutraliser."),
         "control": add(store_engine, "Une contribution dont le texte recevra un caractère de contrôle."),

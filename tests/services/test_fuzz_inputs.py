@@ -338,7 +338,7 @@ def test_drafting_texts_and_comments_are_stored_exactly_or_refused(
         with session_scope(sqlite_engine) as session:
             row = session.get(Orientation, created.id)
             assert row is not None and (row.title, row.body) == (cleaned(title), cleaned(body))
-    target = read(sqlite_engine, drafting.list_orientations, theme_id=2)[0]
+    target = read(sqlite_engine, drafting.list_draft_orientations, theme_id=2)[0]
     edited, error = attempt(
         sqlite_engine,
         drafting.edit_orientation,
