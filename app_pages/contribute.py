@@ -8,7 +8,6 @@ for the whole session (persist_state="session"): a participant who opens « Mes 
 mid-sentence finds the draft intact, and the theme and « À propos de vous » outlive the receipt screen.
 """
 
-import logging
 import uuid
 from typing import Any, Final
 
@@ -24,9 +23,7 @@ from services.contributions import (
     TITLE_MAX_CHARS,
     ContributionDraft,
     RateLimit,
-    RateLimitExceeded,
 )
-from services.errors import ServiceError, ValidationError
 from services.formatting import format_datetime, format_number
 from services.labels import DISPLAY_MODE_LABELS, SOURCE_LABELS, STANCE_LABELS
 from services.scope import ARCHIVED, NOT_OPEN
@@ -34,8 +31,6 @@ from services.votes import VoteOrigin
 from ui import edition, forms, participant, store
 from ui import votes as vote_cards
 from ui.components import about_you, similar
-
-log = logging.getLogger(__name__)
 
 # Session keys of this page, all prefixed.
 KEY = "contribute"
@@ -129,24 +124,16 @@ def _send() -> None:
     # The same contribution sent again (this form's key, or its text from a new form) is recognised by the
     # service, which answers with the first receipt.
     draft = _draft()
-    try:
-        receipt = store.write(
-            contributions.submit_from_device,
-            device_token=participant.device_token(),
-            draft=draft,
-            rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
-            origin=participant.origin(),
-            edition_id=edition.edition_id(),
-        )
-    except ValidationError as exc:
-        ss[K_ERRORS] = exc.errors
-        return
-    except (RateLimitExceeded, ServiceError) as exc:
-        ss[K_ERRORS] = {"form": exc.message}
-        return
-    except Exception:
-        log.exception("contribution not stored")
-        ss[K_ERRORS] = {"form": TECHNICAL_ERROR}
+    # Every refusal becomes the form's French messages; anything unexpected says TECHNICAL_ERROR (text kept).
+    receipt = FORM.submit(
+        contributions.submit_from_device,
+        device_token=participant.device_token(),
+        draft=draft,
+        rate_limit=RateLimit(settings.contribution_rate_max, settings.contribution_rate_window_seconds),
+        origin=participant.origin(),
+        edition_id=edition.edition_id(),
+    )
+    if receipt is None:
         return
     ss[K_LAST_SENT] = {
         # What the next contribution starts from (see _new_contribution).
