@@ -73,15 +73,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# Everything but the browser on the machine's cores (pytest-xdist; each worker has its own SQLite files and
-# its own PostgreSQL server), then the browser journeys one at a time: they start servers and time what a
-# phone sees, so they keep the machine to themselves. PYTEST_ARGS narrows both runs (a run left with no
-# test, exit code 5, is not a failure).
+# Everything but the browser and the `serial` load tests on the machine's cores (pytest-xdist; each worker has
+# its own SQLite files and its own PostgreSQL server), then the browser journeys and the load tests one at a
+# time: they start servers, time what a phone sees or push fifty writers at once, so they keep the machine to
+# themselves. PYTEST_ARGS narrows both runs (a run left with no test, exit code 5, is not a failure).
 PYTEST_JOBS ?= auto
 
 pytest: $(STAMP) sysdeps-test node-deps
-	$(PY) -m pytest -m "not browser" -n $(PYTEST_JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(PY) -m pytest -m browser $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "not browser and not serial" -n $(PYTEST_JOBS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(PY) -m pytest -m "browser or serial" $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 test: lint typecheck pytest
 
