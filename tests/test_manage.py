@@ -121,6 +121,7 @@ def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Pa
     assert count(db, "SELECT count(*) FROM staffuser WHERE role='admin'") == 1
 
 
+@pytest.mark.slow  # CLI journey: a whole demo day seeded, then removed, in processes
 def test_seed_demo_is_marked_and_removable(db: Path) -> None:
     seeded = run(db, "seed-demo")
     assert seeded.returncode == 0 and "Journée de démonstration" in seeded.stdout
@@ -144,6 +145,7 @@ def test_seed_demo_is_marked_and_removable(db: Path) -> None:
     assert count(db, "SELECT count(*) FROM theme") == 5
 
 
+@pytest.mark.slow  # concurrency: a hot backup while another process writes
 def test_backup_under_write_load_is_consistent_and_restorable(db: Path, tmp_path: Path) -> None:
     """A hot backup while another process writes: the copy passes integrity_check and reopens."""
     script = (
