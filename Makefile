@@ -85,9 +85,11 @@ pytest: $(STAMP) sysdeps-test node-deps
 
 test: lint typecheck pytest
 
-# The inner loop: no browser, no PostgreSQL server (both stay in `make test`, which CI runs).
+# The inner loop: no browser, no PostgreSQL server and no `slow` test (load, concurrency, hostile files each read in
+# a memory-capped process, a whole demo day, sweeps of every page or of generated histories); `make test`, which CI
+# runs, runs them all.
 test-fast: lint typecheck
-	$(PY) -m pytest -m "not browser and not postgres" -n $(PYTEST_JOBS) -q $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser and not postgres and not slow" -n $(PYTEST_JOBS) -q $(PYTEST_ARGS)
 
 # Installs the git hooks of .pre-commit-config.yaml (ruff and the layer contract on commit, test-fast on push).
 hooks: $(STAMP)

@@ -6,20 +6,19 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
-from core.config import get_settings
-from db.engine import get_engine, session_scope
-from services import auth, demo, editions, packs, privacy
-from services import questionnaire_import as qi
-from services.auth import Role
-from services.backup import backup_sqlite, restore_sqlite, sqlite_path_from_url
-from services.bootstrap import prepare_store
+from models import Role
 from services.errors import ServiceError, ValidationError
 from services.formatting import format_number
-from services.permissions import CONSOLE_ACTOR
-from services.questionnaires import find_questionnaire
+
+# Each command imports what it uses: `--help`, a mistyped argument or `create-user` do not load Alembic,
+# pandas or openpyxl (a start costs a second less). Hence the imports inside the functions:
+# ruff: noqa: PLC0415
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from services import editions
 
 
 class CommandError(Exception):
@@ -40,6 +39,11 @@ def _read_password(from_stdin: bool) -> str:
 
 def cmd_edition(args: argparse.Namespace) -> None:
     """`edition list | import PACK | export SLUG [FILE] | default SLUG`."""
+    from db.engine import get_engine, session_scope
+    from services import editions, packs
+    from services.bootstrap import prepare_store
+    from services.permissions import CONSOLE_ACTOR
+
     prepare_store(get_engine())
     if args.action == "list":
         with session_scope() as session:
@@ -79,11 +83,18 @@ def cmd_edition(args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
+    from db.engine import get_engine
+    from services.bootstrap import prepare_store
+
     report = prepare_store(get_engine())
     print(f"Schéma à jour ; {report.summary()}")
 
 
 def cmd_create_user(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from services import auth
+    from services.permissions import CONSOLE_ACTOR
+
     password = _read_password(args.password_stdin)
     with session_scope(write=True) as session:
         account = auth.create_user(
@@ -99,6 +110,10 @@ def cmd_create_user(args: argparse.Namespace) -> None:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from services import auth
+    from services.permissions import CONSOLE_ACTOR
+
     password = _read_password(args.password_stdin)
     with session_scope(write=True) as session:
         auth.change_password(session=session, username=args.username, new_password=password, actor=CONSOLE_ACTOR)
@@ -106,6 +121,10 @@ def cmd_reset_password(args: argparse.Namespace) -> None:
 
 
 def cmd_ensure_admin(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from services import auth
+    from services.permissions import CONSOLE_ACTOR
+
     with session_scope(write=True) as session:
         if auth.count_admins(session=session):
             return
@@ -123,6 +142,9 @@ def cmd_ensure_admin(args: argparse.Namespace) -> None:
 
 
 def cmd_backup(args: argparse.Namespace) -> None:
+    from core.config import get_settings
+    from services.backup import backup_sqlite, sqlite_path_from_url
+
     source = sqlite_path_from_url(get_settings().database_url)
     report = backup_sqlite(source, Path(args.dest))
     print(
@@ -133,6 +155,9 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
 
 def cmd_restore(args: argparse.Namespace) -> None:
+    from core.config import get_settings
+    from services.backup import restore_sqlite, sqlite_path_from_url
+
     target = sqlite_path_from_url(get_settings().database_url)
     report = restore_sqlite(Path(args.backup), target, replace=args.remplacer)
     if report.replaced_copy is not None:
@@ -142,6 +167,9 @@ def cmd_restore(args: argparse.Namespace) -> None:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from services import demo
+
     with session_scope(write=True) as session:
         if args.remove:
             removed = demo.remove_demo(session=session)
@@ -159,6 +187,8 @@ def cmd_seed_demo(args: argparse.Namespace) -> None:
 
 
 def _read_file(path: str, what: str) -> bytes:
+    from services import questionnaire_import as qi
+
     file = Path(path)
     if not file.is_file():
         raise CommandError(f"{what} introuvable : {path}")
@@ -169,6 +199,8 @@ def _read_file(path: str, what: str) -> bytes:
 
 def _edition(session: Session, slug: str | None) -> editions.EditionInfo:
     """The edition a command names (`--edition SLUG`), else the default one."""
+    from services import editions
+
     found = editions.find_edition(session=session, slug=slug) if slug else editions.default_edition(session=session)
     if found is not None:
         return found
@@ -179,6 +211,10 @@ def _edition(session: Session, slug: str | None) -> editions.EditionInfo:
 
 
 def cmd_import_answers(args: argparse.Namespace) -> None:
+    from db.engine import session_scope
+    from services import questionnaire_import as qi
+    from services.questionnaires import find_questionnaire
+
     data = _read_file(args.file, "fichier de réponses")
     columns = qi.read_mapping_file(_read_file(args.mapping, "fichier de correspondance"))
     table = qi.read_table(filename=Path(args.file).name, data=data)
@@ -225,6 +261,11 @@ def cmd_import_answers(args: argparse.Namespace) -> None:
 def cmd_purge_personal_data(args: argparse.Namespace) -> None:
     # Each edition keeps personal data for its own retention (its pack's `retention_months`); --months overrides it
     # for all, and the app's setting only stands in for an edition that has none.
+    from core.config import get_settings
+    from db.engine import session_scope
+    from services import privacy
+    from services.permissions import CONSOLE_ACTOR
+
     with session_scope(write=True) as session:
         report = privacy.purge_every_edition(
             session=session,
@@ -334,12 +375,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except packs.PackError as exc:
-        print("manage.py: pack refusé, rien n'a été enregistré :", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return 1
     except ValidationError as exc:
+        from services.packs import PackError  # a ValidationError: looked up only when one is raised
+
+        if isinstance(exc, PackError):
+            print("manage.py: pack refusé, rien n'a été enregistré :", file=sys.stderr)
+            for problem in exc.problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 1
         print(f"manage.py: erreur : {exc.message}", file=sys.stderr)
         return 1
     except (ServiceError, CommandError) as exc:

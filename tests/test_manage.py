@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import copy_sqlite
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,11 +29,21 @@ def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedP
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def migrated(tmp_path: Path) -> Path:
+    """A store made by `manage.py migrate` itself, for the tests about that command."""
     path = tmp_path / "ess.db"
     result = run(path, "migrate")
     assert result.returncode == 0, result.stderr
     assert "Schéma à jour" in result.stdout
+    return path
+
+
+@pytest.fixture
+def db(sqlite_template: Path, tmp_path: Path) -> Path:
+    """A migrated store: the suite's template (what `manage.py migrate` writes: schema and reference data),
+    copied, so that each test starts only the processes of the commands it is about."""
+    path = tmp_path / "ess.db"
+    copy_sqlite(sqlite_template, path)
     return path
 
 
@@ -40,11 +52,11 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def test_migrate_twice_adds_nothing_the_second_time(db: Path) -> None:
-    again = run(db, "migrate")
+def test_migrate_twice_adds_nothing_the_second_time(migrated: Path) -> None:
+    again = run(migrated, "migrate")
     assert again.returncode == 0 and "rien de nouveau" in again.stdout
-    assert count(db, "SELECT count(*) FROM theme") == 5
-    assert count(db, "SELECT count(*) FROM question") > 0
+    assert count(migrated, "SELECT count(*) FROM theme") == 5
+    assert count(migrated, "SELECT count(*) FROM question") > 0
 
 
 def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
@@ -109,6 +121,7 @@ def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Pa
     assert count(db, "SELECT count(*) FROM staffuser WHERE role='admin'") == 1
 
 
+@pytest.mark.slow  # CLI journey: a whole demo day seeded, then removed, in processes
 def test_seed_demo_is_marked_and_removable(db: Path) -> None:
     seeded = run(db, "seed-demo")
     assert seeded.returncode == 0 and "Journée de démonstration" in seeded.stdout
@@ -132,6 +145,7 @@ def test_seed_demo_is_marked_and_removable(db: Path) -> None:
     assert count(db, "SELECT count(*) FROM theme") == 5
 
 
+@pytest.mark.slow  # concurrency: a hot backup while another process writes
 def test_backup_under_write_load_is_consistent_and_restorable(db: Path, tmp_path: Path) -> None:
     """A hot backup while another process writes: the copy passes integrity_check and reopens."""
     script = (

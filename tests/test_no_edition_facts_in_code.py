@@ -6,6 +6,7 @@ written in words must appear only in the packs, the national list and the tests,
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,7 @@ MONTHS = [
 ]
 
 
+@functools.cache  # the packs are parsed once per run, not once per file checked
 def forbidden() -> list[tuple[str, re.Pattern[str]]]:
     found: list[tuple[str, re.Pattern[str]]] = []
     for region in geo.regions():

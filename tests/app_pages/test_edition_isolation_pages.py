@@ -70,6 +70,7 @@ def render(role: str | None, path: str, slug: str, query: dict[str, str]) -> App
     return at
 
 
+@pytest.mark.slow  # whole-app sweep: every page of two editions
 def test_every_page_of_one_edition_shows_nothing_of_the_other() -> None:
     editions = seed()
     problems: list[str] = []

@@ -94,6 +94,7 @@ def store() -> HostileStore:
     return seed_hostile_store()
 
 
+@pytest.mark.slow  # whole-app sweep: every page on a hostile store
 def test_every_page_draws_user_text_as_plain_text_only(store: HostileStore) -> None:
     problems: list[str] = []
     for spec in PAGES:

@@ -127,6 +127,7 @@ def _draft(n: str) -> ContributionDraft:
 
 
 @pytest.mark.serial  # fifty writers against a 30-connection pool: not beside another test worker
+@pytest.mark.slow  # concurrency: fifty threads, 5 000 writes
 def test_fifty_threads_write_five_thousand_contributions(store_engine: Engine) -> None:
     """50 writers × 100 contributions, one commit each, through the service layer: no error, no loss."""
     errors: list[BaseException] = []

@@ -80,6 +80,7 @@ def keys(path: Path) -> list[str]:
         return [r[0] for r in conn.execute("SELECT idempotency_key FROM contribution ORDER BY id")]
 
 
+@pytest.mark.slow  # concurrency: a hot backup while another process writes
 def test_backup_under_write_load_restores_with_the_same_counts(db: Path, tmp_path: Path, run: Run) -> None:
     env = {**os.environ, "ESS_DATABASE_URL": f"sqlite:///{db}"}
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(WRITES)], cwd=ROOT, env=env)

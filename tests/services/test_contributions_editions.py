@@ -478,6 +478,7 @@ def test_the_retention_purge_follows_each_editions_own_duration(sqlite_engine: E
         assert erased is not None and erased.author_name == ""
 
 
+@pytest.mark.slow  # a whole demo day seeded per edition
 def test_demo_data_is_seeded_and_removed_per_edition_on_its_own_day(sqlite_engine: Engine, b: int) -> None:
     report_b = run(sqlite_engine, demo.seed_demo, edition_id=b, participants=10)
     assert report_b.contributions > 0

@@ -207,6 +207,7 @@ def _yaml_laughs() -> bytes:
     return ("\n".join(lines) + "\ncolumns:\n  Organisation: *a9\n").encode()
 
 
+@pytest.mark.slow  # hostile files, each read in its own memory-capped process
 @pytest.mark.parametrize(
     ("filename", "build", "message"),
     [
@@ -234,6 +235,7 @@ def test_crafted_uploads_are_refused_in_french_within_bounded_memory(
     assert out.startswith("REFUSED ") and message in out, out
 
 
+@pytest.mark.slow  # a hostile file read in its own memory-capped process
 def test_wide_sparse_workbook_is_read_within_bounded_memory(tmp_path: Path) -> None:
     """The 156 KB workbook that took 4 GB: 30 000 one-cell answers and one stray cell in column XFD."""
     data = crafted.wide_sparse_xlsx()
@@ -243,6 +245,7 @@ def test_wide_sparse_workbook_is_read_within_bounded_memory(tmp_path: Path) -> N
     assert out == "READ 2 30001 ('', '', 'x')"
 
 
+@pytest.mark.slow  # a hostile file read in its own memory-capped process
 def test_mapping_file_with_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
     out = read_with_memory_cap(tmp_path, "correspondance.yaml", _yaml_laughs(), kind="mapping")
     assert out == "REFUSED Dans le fichier de correspondance, chaque cible doit être un texte (ou vide)."

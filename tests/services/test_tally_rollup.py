@@ -278,6 +278,7 @@ def _check(engine: Engine, f: TallyFilter) -> None:
     assert app == direct, f
 
 
+@pytest.mark.slow  # property sweep: 40 generated histories, every tally read both ways
 @pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_every_tally_read_from_the_rollup_equals_the_direct_count(
     engine_name: str, request: pytest.FixtureRequest

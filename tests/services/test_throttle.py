@@ -135,6 +135,7 @@ def test_anonymous_writes_per_address_have_a_ceiling(store_engine: Engine) -> No
     )
 
 
+@pytest.mark.slow  # load: a room of 800 at human pace
 def test_a_room_of_800_behind_one_address_at_human_pace_is_never_held(sqlite_engine: Engine) -> None:
     """The whole room makes its first write within 10 minutes, then supports or scans: nobody waits.
 

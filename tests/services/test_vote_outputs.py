@@ -167,6 +167,7 @@ def rollup_total(session: Session, model: type[VoteTally] | type[VoteTallyTime])
     return {(o, c): int(n) for o, c, n in rows if n}
 
 
+@pytest.mark.slow  # a whole demo day seeded through the real cast path
 def test_the_demo_day_gives_stances_that_the_rollups_hold_exactly_and_its_removal_leaves_none(
     store_engine: Engine,
 ) -> None:
