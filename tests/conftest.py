@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import uuid
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from streamlit.components.v2 import manifest_scanner
 
 # The app reads settings from the environment: give the test run its own key and no real DB.
 os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
@@ -19,6 +21,11 @@ from core.config import get_settings
 from db.engine import build_engine, dispose_engines
 from services.bootstrap import prepare_store
 from tests.pg import running_server
+
+# Every new AppTest scans the metadata of every installed distribution for Streamlit components (measured: 0,5 s
+# per AppTest here, more than half of a page test). The installed packages do not change during a test run:
+# scan once per process. (A real server scans once at start; this only spares the test harness.)
+manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
 
 
 @pytest.fixture(autouse=True)
