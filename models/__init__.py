@@ -40,6 +40,7 @@ from models.questionnaire import (
 from models.reference import Departement, KeyFigure, Ptce, SupportScheme, Theme
 from models.staff import AuditEvent, LoginAttempt, StaffUser
 from models.throttle import ThrottleEvent
+from models.vector import ContributionVector
 from models.vote import OrientationVote, PaperBallot, VoteChoice, VoteEvent, VoteOrigin, VoteTally, VoteTallyTime
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ContributionTag",
     "ContributionTally",
     "ContributionTallyPause",
+    "ContributionVector",
     "Departement",
     "DisplayMode",
     "Edition",

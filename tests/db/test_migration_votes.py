@@ -13,6 +13,8 @@ from services.codes import device_token
 from tests.db.test_migration_editions import compare, snapshot
 
 VOTE_TABLES = {"orientationvote", "paperballot", "voteevent", "votetally", "votetallytime"}
+# Tables of migrations after 0009, gone too once the store is at 0008.
+LATER_TABLES = {"contributionvector"}
 
 
 def test_the_vote_tables_and_switches_go_down_and_up_again(store_engine: Engine) -> None:
@@ -30,7 +32,7 @@ def test_the_vote_tables_and_switches_go_down_and_up_again(store_engine: Engine)
     columns = {
         name: [c for c in cols if c not in new_columns.get(name, set())]
         for name, (_, _, cols) in snapshot(store_engine).items()
-        if name not in VOTE_TABLES
+        if name not in VOTE_TABLES | LATER_TABLES
     }
     before = snapshot(store_engine, columns)
 

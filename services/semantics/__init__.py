@@ -1,0 +1,40 @@
+"""Whether two French texts say the same thing, offline: one service for similar contributions while typing,
+near-duplicate groups and questionnaire columns matched to questions.
+
+    from services import semantics
+    semantics.similarity_matrix(texts_a, texts_b)      # scores in [0, 1]
+    semantics.close_pairs(texts, 0.6)                  # [(score, i, j)] for grouping
+    semantics.explain(text_a, text_b)                  # meaning score and shared words
+    semantics.SuggestionIndex(ids, texts).search(text) # while typing
+
+The sentence model (services.semantics.model) is loaded once per process and shared; without it every call
+falls back on the word method. Which method is the default, and why: bench/RESULTS.md.
+"""
+
+from services.semantics.compare import Explanation, close_pairs, explain, pairs_in, similarity, similarity_matrix
+from services.semantics.index import SuggestionIndex
+from services.semantics.methods import DEFAULT_METHOD, FALLBACK_METHOD, METHODS, method, space
+from services.semantics.model import MODEL_ID, available
+from services.semantics.normalise import key_words, lemma_key, prepare
+from services.semantics.vectors import contribution_vectors
+
+__all__ = [
+    "DEFAULT_METHOD",
+    "FALLBACK_METHOD",
+    "METHODS",
+    "MODEL_ID",
+    "Explanation",
+    "SuggestionIndex",
+    "available",
+    "close_pairs",
+    "contribution_vectors",
+    "explain",
+    "key_words",
+    "lemma_key",
+    "method",
+    "pairs_in",
+    "prepare",
+    "similarity",
+    "similarity_matrix",
+    "space",
+]

@@ -1,0 +1,182 @@
+"""The ways of scoring how alike two texts are, side by side so they can be measured on the same set.
+
+Every method turns a list of texts into a `Space`: scores in [0, 1] between its texts (by blocks of rows,
+so memory stays bounded) and between new texts and its texts (a suggestion while typing). Scores are
+calibrated so that one threshold means about the same thing whatever the method (see CALIBRATION).
+
+- "tfidf-char": what grouping used before: TF-IDF of character 3–4-grams of the folded words.
+- "tfidf-lemma": TF-IDF of lemmas (simplemma) and of their character 3–5-grams, abbreviations spelt out.
+- "e5": cosine of multilingual-e5-small sentence vectors (services.semantics.model), rescaled.
+- "e5+lemma": a weighted mean of the two: the meaning, and the words people actually share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from services.semantics import model
+from services.semantics.normalise import lemma_key
+
+Scores = npt.NDArray[np.float32]
+
+# e5 cosines of any two French sentences lie between about 0,75 and 1: below FLOOR is "unrelated", and the
+# rest is stretched to [0, 1]. Measured on the evaluation set (bench/bench_similarity.py).
+E5_FLOOR = 0.80
+# Share of the meaning in "e5+lemma" (the rest is shared words). Measured, see bench/RESULTS.md.
+E5_WEIGHT = 0.6
+
+
+class Space(Protocol):
+    size: int
+
+    def block(self, start: int, stop: int) -> Scores:
+        """Scores of rows start..stop against every row (shape (stop - start) × size)."""
+        ...
+
+    def query(self, texts: Sequence[str]) -> Scores:
+        """Scores of new texts against every row (shape len(texts) × size)."""
+        ...
+
+
+def _tfidf(**options: Any) -> Any:
+    # scikit-learn costs 1,5 s to import: only when a word method is used.
+    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    return TfidfVectorizer(sublinear_tf=True, dtype=np.float32, **options)
+
+
+class _SparseSpace:
+    """Cosine of L2-normalised sparse TF-IDF rows (one or several vectorisers, weighted)."""
+
+    def __init__(self, keys: Sequence[str], key_of: Callable[[str], str], vectorisers: list[tuple[Any, float]]):
+        from scipy.sparse import hstack  # type: ignore[import-untyped]  # noqa: PLC0415
+
+        self._key_of = key_of
+        self._parts = vectorisers
+        self._hstack = hstack
+        self.size = len(keys)
+        try:
+            fitted = [vec.fit_transform(keys) * np.float32(np.sqrt(weight)) for vec, weight in vectorisers]
+        except ValueError:  # no word at all in any text (empty, or only stop words): nothing is alike
+            self._parts = []
+            self._columns = None
+            return
+        self._rows = hstack(fitted).tocsr() if len(fitted) > 1 else fitted[0].tocsr()
+        self._columns = self._rows.T.tocsc()
+
+    def block(self, start: int, stop: int) -> Scores:
+        if self._columns is None:
+            return np.zeros((stop - start, self.size), dtype=np.float32)
+        return np.asarray((self._rows[start:stop] @ self._columns).toarray(), dtype=np.float32)
+
+    def query(self, texts: Sequence[str]) -> Scores:
+        if self._columns is None:
+            return np.zeros((len(texts), self.size), dtype=np.float32)
+        keys = [self._key_of(t) for t in texts]
+        parts = [vec.transform(keys) * np.float32(np.sqrt(weight)) for vec, weight in self._parts]
+        rows = self._hstack(parts).tocsr() if len(parts) > 1 else parts[0]
+        return np.asarray((rows @ self._columns).toarray(), dtype=np.float32)
+
+
+class _DenseSpace:
+    """Rescaled cosine of L2-normalised sentence vectors."""
+
+    def __init__(self, vectors: model.Matrix):
+        self._vectors = vectors
+        self.size = len(vectors)
+
+    @staticmethod
+    def _rescale(cosines: Scores) -> Scores:
+        rescaled: Scores = np.clip((cosines - E5_FLOOR) / (1 - E5_FLOOR), 0.0, 1.0).astype(np.float32)
+        return rescaled
+
+    def block(self, start: int, stop: int) -> Scores:
+        return self._rescale(self._vectors[start:stop] @ self._vectors.T)
+
+    def query(self, texts: Sequence[str]) -> Scores:
+        return self._rescale(model.embed(texts) @ self._vectors.T)
+
+
+class _MixedSpace:
+    """A weighted mean of two spaces' scores."""
+
+    def __init__(self, parts: list[tuple[Space, float]]):
+        self._parts = parts
+        self.size = parts[0][0].size
+
+    def block(self, start: int, stop: int) -> Scores:
+        return np.asarray(sum(weight * space.block(start, stop) for space, weight in self._parts), dtype=np.float32)
+
+    def query(self, texts: Sequence[str]) -> Scores:
+        return np.asarray(sum(weight * space.query(texts) for space, weight in self._parts), dtype=np.float32)
+
+
+def _match_key(text: str) -> str:
+    from services.similar import match_key  # noqa: PLC0415  # services.similar imports this package
+
+    return match_key(text)
+
+
+def _char_space(texts: Sequence[str]) -> Space:
+    keys = [_match_key(t) for t in texts]
+    return _SparseSpace(keys, _match_key, [(_tfidf(analyzer="char_wb", ngram_range=(3, 4)), 1.0)])
+
+
+def _lemma_space(texts: Sequence[str]) -> Space:
+    keys = [lemma_key(t) for t in texts]
+    return _SparseSpace(
+        keys,
+        lemma_key,
+        [
+            (_tfidf(analyzer="word", ngram_range=(1, 2), token_pattern=r"\S+"), 0.5),  # noqa: S106  # a regex, not a secret
+            (_tfidf(analyzer="char_wb", ngram_range=(3, 5)), 0.5),
+        ],
+    )
+
+
+def _e5_space(texts: Sequence[str], vectors: model.Matrix | None = None) -> Space:
+    return _DenseSpace(vectors if vectors is not None else model.embed(texts))
+
+
+def _mixed_space(texts: Sequence[str], vectors: model.Matrix | None = None) -> Space:
+    return _MixedSpace([(_e5_space(texts, vectors), E5_WEIGHT), (_lemma_space(texts), 1 - E5_WEIGHT)])
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    uses_model: bool
+    build: Callable[..., Space]
+
+
+METHODS: dict[str, Method] = {
+    "tfidf-char": Method("tfidf-char", False, _char_space),
+    "tfidf-lemma": Method("tfidf-lemma", False, _lemma_space),
+    "e5": Method("e5", True, _e5_space),
+    "e5+lemma": Method("e5+lemma", True, _mixed_space),
+}
+# Chosen on the evaluation set: see bench/RESULTS.md and the README's « Ressemblance des textes ».
+DEFAULT_METHOD = "e5+lemma"
+# When the model cannot load on a machine: the best method without it.
+FALLBACK_METHOD = "tfidf-lemma"
+
+
+def method(name: str | None = None) -> Method:
+    """The method asked for, or the default; a method needing the model falls back when the model is missing."""
+    chosen = METHODS[name or DEFAULT_METHOD]
+    if chosen.uses_model and not model.available():
+        return METHODS[FALLBACK_METHOD]
+    return chosen
+
+
+def space(texts: Sequence[str], *, method_name: str | None = None, vectors: model.Matrix | None = None) -> Space:
+    """The texts' space under the chosen method (`vectors`: their sentence vectors, if already known)."""
+    chosen = method(method_name)
+    if chosen.uses_model:
+        return chosen.build(texts, vectors)
+    return chosen.build(texts)
