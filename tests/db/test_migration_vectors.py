@@ -3,6 +3,7 @@ the vectors go with their contributions."""
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
@@ -23,6 +24,7 @@ def _vectors(engine: Engine) -> int:
         return len(rows)
 
 
+@pytest.mark.slow
 def test_the_vector_table_goes_down_and_up_again_and_leaves_with_its_contributions(store_engine: Engine) -> None:
     with session_scope(store_engine, write=True) as session:
         seed_demo(session, participants=30)
