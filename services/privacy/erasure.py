@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,7 @@ from models import (
     Answer,
     AuditEvent,
     Contribution,
+    ContributionVector,
     DisplayMode,
     Edition,
     Participant,
@@ -97,6 +99,8 @@ def _erase_contribution(
     c.personal_data_erased_at = now
     c.updated_at = now
     session.add(c)
+    # The sentence vector of the text as it was is derived from it: it goes too (computed again if needed).
+    session.exec(delete(ContributionVector).where(col(ContributionVector.contribution_id) == c.id))
     audit(session, actor, "contribution.erase", c.id or 0, after={"erased": erased, "reason": reason})
     return True
 

@@ -26,8 +26,8 @@ from sqlmodel import col
 from sqlmodel import select as sqlmodel_select
 
 from db.engine import session_scope
-from models import AuditEvent, Contribution, Participant, utcnow
-from services import auth, circuit, contributions, drafting, grouping, moderation, privacy
+from models import AuditEvent, Contribution, ContributionVector, Participant, utcnow
+from services import auth, circuit, contributions, drafting, grouping, moderation, privacy, semantics
 from services import questionnaires as qs
 from services.codes import device_token
 from services.contributions import ContributionDraft
@@ -96,6 +96,9 @@ def spread_everywhere(engine: Engine) -> Person:
     # Rejected then published: the trail keeps the reason that quoted the person.
     run(engine, moderation.reject, contribution_ids=[main], actor=STAFF, reason=f"Trop personnel : {NAME}, {EMAIL}")
     run(engine, moderation.publish, contribution_ids=[main, *others], actor=STAFF)
+    # Their sentence vectors, as grouping and suggestions keep them (derived from the texts as typed).
+    with session_scope(engine, write=True) as session:
+        semantics.contribution_vectors(session, [(main, BODY), (rejected, f"{BODY} Deuxième envoi.")])
     run(engine, contributions.support_contribution, device_token=token, contribution_id=others[0])
     run(engine, circuit.visit_stand, device_token=token, stand_code="S01")
 
@@ -177,6 +180,9 @@ def test_erasure_leaves_no_value_anywhere_in_the_store(store_engine: Engine) -> 
     run(store_engine, privacy.erase_personal_data, code=person.resume_code, actor=STAFF)
     assert left_behind(store_engine, person) == []
     with session_scope(store_engine) as session:
+        # No vector of a text as it was before erasure (vectors are bytes: the text search cannot see them).
+        typed = {semantics.model.digest(t) for t in (BODY, f"{BODY} Deuxième envoi.", ANSWER)}
+        assert not typed & set(session.exec(sqlmodel_select(ContributionVector.digest)).all())
         bodies = session.exec(
             sqlmodel_select(Contribution.body).where(col(Contribution.personal_data_erased_at).is_not(None))
         ).all()
