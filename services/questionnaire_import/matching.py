@@ -175,7 +175,7 @@ def question_text(question: QuestionInfo) -> str:
 class _Target:
     key: str
     kind: str  # a field's name, a QuestionType value, or "option"
-    name: str  # how a reason names it after « de »: « la question Q3 », « Organisation », « du choix … »
+    name: str  # how a reason names it after « de »: « la question Q3 », « « Organisation » », « un choix de Q5 »
     number: int | None
     question: QuestionInfo | None
     choice: str | None
@@ -187,7 +187,7 @@ def _targets(questionnaire: QuestionnaireInfo) -> list[_Target]:
         found.append(_Target(question_key(q.code), str(q.qtype), f"la question Q{number}", number, q, None))
         if q.qtype == QuestionType.MULTIPLE:
             found += [
-                _Target(option_key(q.code, c), "option", f"choix « {c} » de Q{number}", number, q, c) for c in q.choices
+                _Target(option_key(q.code, c), "option", f"un choix de Q{number}", number, q, c) for c in q.choices
             ]
     return found
 
@@ -363,6 +363,10 @@ def _pair(
     return _Pair(min(score, 1.0), hs, fit)
 
 
+def _of(name: str) -> str:
+    return f"d'{name}" if name.startswith("un ") else f"de {name}"
+
+
 def _reason(h: Header, t: _Target, pair: _Pair) -> str:
     parts: list[str] = []
     if pair.header.how == "code":
@@ -372,7 +376,8 @@ def _reason(h: Header, t: _Target, pair: _Pair) -> str:
     elif t.number is not None and h.number == t.number:
         parts.append(f"numéro Q{t.number}")
     if pair.header.how == "close" and pair.header.score >= 0.5:
-        parts.append(f"intitulé proche {'du' if t.kind == 'option' else 'de'} {t.name}")
+        # Only our words, question numbers and field names: a reason is drawn as a caption, never the pack's text.
+        parts.append(f"intitulé proche {_of(t.name)}")
     if pair.fit is not None and pair.fit.share >= 0.8:
         words = _VALUE_WORDS.get(t.kind)
         if words is None:  # a single or multiple question: its own choices
@@ -430,7 +435,7 @@ def match_columns(
         if lead < HIGH_LEAD:
             k = int(np.argsort(scores[i])[-2]) if len(targets) > 1 else j
             if k != j and scores[i, k] >= LOW_SCORE and rival_target >= rival_column:
-                reason += f" · hésite avec {'le ' if targets[k].kind == 'option' else ''}{targets[k].name}"
+                reason += f" · hésite avec {targets[k].name}"
         proposals[h.raw] = Proposal(targets[j].key, reason, _level(score, lead), round(score, 3))
     return proposals
 
