@@ -50,6 +50,7 @@ from services.questionnaire_import.mapping import (
     question_key,
 )
 from services.questionnaire_import.planning import PREVIEW_ROWS, analyse_import
+from services.questionnaire_import.proposal_file import proposed_mapping_file
 from services.questionnaire_import.reading import read_table
 from services.questionnaire_import.report import ImportReport, PreviewRow, report_csv
 from services.questionnaire_import.rows import KIND_DUPLICATE, KIND_NOTE, KIND_REJECTED, ConvertedRow, RowProblem
@@ -138,6 +139,7 @@ __all__ = [
     "missing_columns",
     "option_key",
     "propose_mapping",
+    "proposed_mapping_file",
     "question_key",
     "read_mapping_file",
     "read_table",
