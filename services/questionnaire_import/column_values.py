@@ -144,9 +144,15 @@ def is_free_text(value: str) -> bool:
 
 
 def is_short_text(value: str) -> bool:
-    """A name: a few words, no sentence, no date, no number, no address."""
+    """A few plain words: no date, no number, no address."""
     text = value.strip()
     return 0 < len(text) <= 80 and not (is_date(text) or is_email(text) or _NUMBER.match(text))
+
+
+def is_name(value: str) -> bool:
+    """What a structure's or a person's name looks like: a few words, not a sentence (no final full stop)."""
+    text = value.strip()
+    return is_short_text(text) and len(text) <= 60 and len(text.split()) <= 8 and not text.endswith((".", "!", "?"))
 
 
 def is_actor_type(value: str) -> bool:
@@ -179,6 +185,10 @@ def fits_free_text(col: ColumnValues) -> float:
 
 def fits_short_text(col: ColumnValues) -> float:
     return share(col, is_short_text)
+
+
+def fits_name(col: ColumnValues) -> float:
+    return share(col, is_name)
 
 
 def fits_actor_type(col: ColumnValues) -> float:

@@ -252,8 +252,8 @@ _FIELD_FITS: dict[str, Callable[[cv.ColumnValues], float]] = {
     "departement": cv.fits_departement,
     "actor_type": cv.fits_actor_type,
     "response_ref": cv.fits_reference,
-    "organisation": cv.fits_short_text,
-    "respondent_name": cv.fits_short_text,
+    "organisation": cv.fits_name,
+    "respondent_name": cv.fits_name,
 }
 # How far values alone point to a field, when nearly all fit: an e-mail column is one, dates may be several.
 _FIELD_EVIDENCE = {"email": 0.9, "departement": 0.8, "submitted_at": 0.7, "actor_type": 0.6, "response_ref": 0.4}
@@ -263,8 +263,8 @@ _VALUE_WORDS = {
     "departement": "codes de département",
     "actor_type": "types d'acteur",
     "response_ref": "identifiants uniques",
-    "organisation": "noms courts",
-    "respondent_name": "noms courts",
+    "organisation": "noms",
+    "respondent_name": "noms",
     QuestionType.YESNO.value: "oui / non",
     QuestionType.SCALE.value: "notes de 1 à 5",
     QuestionType.OPEN.value: "textes libres",
