@@ -120,7 +120,8 @@ def similarity_matrix(texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndar
 _CHOICE = re.compile(r"^(.*?)\s*\[([^\[\]]+)\]\s*$")
 _TOOL_CODE = re.compile(r"^([A-Za-z][\w]*(?:\[[^\]]*\])?)\.\s+(\S.*)$")  # LimeSurvey « G2Q02[SQ001]. Texte »
 _NUMBER = re.compile(r"^(?:q(?:uestion)?\s*\.?\s*(\d{1,3})\b|(\d{1,3})\s*[.)°-])\s*[.:)–-]?\s*", re.IGNORECASE)
-_SCALE_WORDS = r"(?:\b1\s*(?:à|a|-|/)\s*5\b|\bsur\s*5\b|/\s*5\b|\bnote\b|[ée]chelle|1\s*=.*5\s*=)"
+# « changer d'échelle » is no scale: the hint is « échelle de 1 », « 1 à 5 », « sur 5 », « /5 », « note ».
+_SCALE_WORDS = r"(?:\b1\s*(?:à|a|-|/)\s*5\b|\bsur\s*5\b|/\s*5\b|\bnote\b|[ée]chelle de 1|1\s*=.*5\s*=)"
 _SCALE_BRACKETS = re.compile(rf"\s*\((?=[^)]*{_SCALE_WORDS})[^)]*\)", re.IGNORECASE)
 _SCALE_LEAD = re.compile(r"^\s*(?:sur une [ée]chelle\s+)?de\s+1\b[^,]*?\b5\b(?:\s*\([^)]*\))?\s*,\s*", re.IGNORECASE)
 _SCALE_HINT = re.compile(_SCALE_WORDS, re.IGNORECASE)
@@ -383,7 +384,7 @@ def _reason(h: Header, t: _Target, pair: _Pair) -> str:
         if words is None:  # a single or multiple question: its own choices
             words = f"réponses proposées de Q{t.number}"
         parts.append(f"valeurs : {words}")
-    return " · ".join(parts) or "ressemble peu à tout le reste"
+    return " · ".join(parts) or f"intitulé vaguement proche {_of(t.name)}"
 
 
 def _level(score: float, lead: float) -> str:
@@ -436,7 +437,10 @@ def match_columns(
             k = int(np.argsort(scores[i])[-2]) if len(targets) > 1 else j
             if k != j and scores[i, k] >= LOW_SCORE and rival_target >= rival_column:
                 reason += f" · hésite avec {targets[k].name}"
-        proposals[h.raw] = Proposal(targets[j].key, reason, _level(score, lead), round(score, 3))
+        level = _level(score, lead)
+        if values is None and level == HIGH and pairs[i][j].header.how == "close":
+            level = MEDIUM  # without the values to back it, a header read by meaning is never « élevée »
+        proposals[h.raw] = Proposal(targets[j].key, reason, level, round(score, 3))
     return proposals
 
 
