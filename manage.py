@@ -210,11 +210,49 @@ def _edition(session: Session, slug: str | None) -> editions.EditionInfo:
     raise CommandError(f"aucune édition ne s'appelle « {slug} » (éditions : {known})")
 
 
+def _propose_mapping(args: argparse.Namespace) -> None:
+    """Write the proposed mapping of an export for staff to review, and stop: nothing is imported."""
+    from db.engine import session_scope
+    from services import questionnaire_import as qi
+    from services.questionnaires import find_questionnaire
+
+    out = Path(args.propose_mapping)
+    if out.exists():
+        raise CommandError(f"{out} existe déjà : choisissez un autre nom (une correspondance relue ne s'écrase pas)")
+    table = qi.read_table(filename=Path(args.file).name, data=_read_file(args.file, "fichier de réponses"))
+    with session_scope() as session:
+        edition = _edition(session, args.edition)
+        questionnaire = find_questionnaire(session=session, name=args.questionnaire, edition_id=edition.id)
+    proposals = qi.propose_mapping(questionnaire, table.headers, rows=table.rows)
+    out.write_bytes(
+        qi.proposed_mapping_file(questionnaire, filename=table.filename, headers=table.headers, proposals=proposals)
+    )
+    given = [p for p in proposals.values() if p.target]
+    levels = [(level, sum(1 for p in given if p.confidence == level)) for level in (qi.HIGH, qi.MEDIUM, qi.LOW)]
+    counts = [f"{format_number(n)} en confiance {level}" for level, n in levels if n]
+    unsure = sum(1 for p in proposals.values() if not p.target)
+    print(f"Édition : {edition.long_title} ({edition.slug}) · questionnaire « {questionnaire.title} »")
+    print(table.describe())
+    print(
+        f"Correspondance proposée écrite : {out} ({', '.join(counts) or 'aucune colonne reliée'}, "
+        f"{format_number(unsure)} colonne(s) ignorée(s) ou sans proposition sûre). Rien n'est importé."
+    )
+    command = f"manage.py import-answers {args.file} --questionnaire {questionnaire.slug} --mapping {out}"
+    print(f"Relisez-la, puis : {command}")
+
+
 def cmd_import_answers(args: argparse.Namespace) -> None:
     from db.engine import session_scope
     from services import questionnaire_import as qi
     from services.questionnaires import find_questionnaire
 
+    if args.propose_mapping:
+        _propose_mapping(args)
+        return
+    if not args.mapping:
+        raise CommandError(
+            "indiquez la correspondance des colonnes (--mapping FICHIER) ou demandez-en une (--propose-mapping FICHIER)"
+        )
     data = _read_file(args.file, "fichier de réponses")
     columns = qi.read_mapping_file(_read_file(args.mapping, "fichier de correspondance"))
     table = qi.read_table(filename=Path(args.file).name, data=data)
@@ -339,8 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--edition", metavar="SLUG", help="l'édition dont c'est le questionnaire (par défaut : l'édition par défaut)"
     )
-    p.add_argument(
-        "--mapping", required=True, metavar="CORRESPONDANCE", help="fichier JSON ou YAML : colonne → question ou champ"
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--mapping", metavar="CORRESPONDANCE", help="fichier JSON ou YAML : colonne → question ou champ")
+    how.add_argument(
+        "--propose-mapping",
+        metavar="FICHIER.yaml",
+        help="écrit une correspondance proposée (cible, confiance et raison de chaque colonne) à relire, sans importer",
     )
     p.add_argument("--report", metavar="RAPPORT.csv", help="écrit le rapport ligne par ligne (rejets, remarques)")
     p.add_argument("--dry-run", action="store_true", help="vérifie et compte sans rien enregistrer")

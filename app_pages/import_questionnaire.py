@@ -7,7 +7,7 @@ a questionnaire of the edition chosen in the sidebar; its Région's département
 
 import hashlib
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
@@ -31,9 +31,11 @@ K_TABLE = "imp_table"  # (file fingerprint, UploadedTable)
 K_SAVED = "imp_saved_mapping"
 K_MAPPED_FOR = "imp_mapped_for"  # what the mapping widgets were last filled for
 K_PREVIEW = "imp_preview"  # (mapping fingerprint, ImportReport)
+K_PROPOSALS = "imp_proposals"  # (what they were made for, {header: Proposal}): reading every value once per file
 K_SAVE_AS = "imp_save_as"
 K_REPORT = "imp_report"
-NO_SAVED = "Aucune : proposition d'après les noms de colonnes"
+NO_SAVED = "Aucune : proposition d'après les noms et les valeurs des colonnes"
+LEVEL_COLOURS: dict[str, Literal["green", "orange", "red"]] = {qi.HIGH: "green", qi.MEDIUM: "orange", qi.LOW: "red"}
 PROBLEM_COLUMNS = {
     "Colonne": st.column_config.TextColumn("Colonne", width="medium"),
     "Motif": st.column_config.TextColumn("Motif", width="large"),
@@ -96,6 +98,7 @@ def _import(questionnaire: qs.QuestionnaireInfo, table: qi.UploadedTable, mappin
     ss[K_REPORT] = {"report": report, "mapping": mapping, "questionnaire_id": questionnaire.id}
     ss.pop(K_PREVIEW, None)
     ss.pop(K_TABLE, None)
+    ss.pop(K_PROPOSALS, None)
     ss[K_UPLOAD + "_generation"] = ss.get(K_UPLOAD + "_generation", 0) + 1  # empties the uploader
 
 
@@ -149,6 +152,47 @@ def _render_report(done: dict[str, Any], questionnaire: qs.QuestionnaireInfo) ->
 
 def _forget_report() -> None:
     st.session_state.pop(K_REPORT, None)
+
+
+def _proposals(
+    made_for: tuple[object, ...],
+    questionnaire: qs.QuestionnaireInfo,
+    table: qi.UploadedTable,
+    saved: dict[str, str] | None,
+) -> dict[str, qi.Proposal]:
+    """The proposed mapping, computed once per file, questionnaire and saved mapping (it reads every value)."""
+    cached = st.session_state.get(K_PROPOSALS)
+    if cached and cached[0] == made_for:
+        return cached[1]  # type: ignore[no-any-return]
+    with st.spinner("Lecture des colonnes…"):
+        proposals = qi.propose_mapping(questionnaire, table.headers, saved, rows=table.rows)
+    st.session_state[K_PROPOSALS] = (made_for, proposals)
+    return proposals
+
+
+def _proposal_summary(proposals: dict[str, qi.Proposal]) -> str:
+    """One line: how many columns were proposed at each level, how many need a choice."""
+    given = [p for p in proposals.values() if p.target]
+    counts = {level: sum(1 for p in given if p.confidence == level) for level in LEVEL_COLOURS}
+    saved = sum(1 for p in given if not p.confidence)
+    unsure = sum(1 for p in proposals.values() if p.reason == qi.NO_SAFE_PROPOSAL)
+    parts = [f"{format_number(n)} en confiance {level}" for level, n in counts.items() if n]
+    if saved:
+        parts.insert(0, f"{format_number(saved)} d'après la correspondance enregistrée")
+    if unsure:
+        parts.append(f"{format_number(unsure)} sans proposition sûre")
+    return "Proposition : " + (", ".join(parts) if parts else "aucune colonne reliée") + "."
+
+
+def _show_proposal(proposal: qi.Proposal, chosen: str) -> None:
+    """The proposal's confidence and reason (our words, question numbers and field names only) under its column,
+    while the column still holds it; « aucune proposition sûre » while it is still ignored."""
+    if proposal.target and chosen == proposal.target:
+        if proposal.confidence:
+            st.badge(f"Confiance {proposal.confidence}", color=LEVEL_COLOURS[proposal.confidence])
+        st.caption(f"Proposé : {proposal.reason}")
+    elif not proposal.target and not chosen:
+        st.caption(proposal.reason[:1].upper() + proposal.reason[1:] + ".")
 
 
 st.title("Import des réponses au questionnaire")
@@ -215,7 +259,7 @@ key_of_label = {t.label: t.key for t in targets}
 label_of_key = {t.key: t.label for t in targets}
 
 mapped_for = (st.session_state[K_TABLE][0], questionnaire.id, saved_name)
-proposals = qi.propose_mapping(questionnaire, table.headers, saved_by_name.get(saved_name or ""))
+proposals = _proposals(mapped_for, questionnaire, table, saved_by_name.get(saved_name or ""))
 if st.session_state.get(K_MAPPED_FOR) != mapped_for:
     for index, header in enumerate(table.headers):
         st.session_state[_map_key(index)] = label_of_key[proposals[header].target]
@@ -224,8 +268,10 @@ if st.session_state.get(K_MAPPED_FOR) != mapped_for:
 
 st.caption(
     "Chaque colonne va vers une question, vers un renseignement sur le répondant, ou est ignorée. "
-    "La proposition vient des noms de colonnes : vérifiez-la."
+    "La proposition vient des noms de colonnes et de leurs valeurs, avec sa confiance : vérifiez-la, "
+    "surtout les confiances moyenne et faible."
 )
+st.text(_proposal_summary(proposals))
 mapping: dict[str, str] = {}
 for index, header in enumerate(table.headers):
     with st.container(border=True, key=f"imp_column_{index}"):
@@ -244,8 +290,7 @@ for index, header in enumerate(table.headers):
                 label_visibility="collapsed",
             )
             mapping[header] = key_of_label.get(chosen_label or "", qi.IGNORE)
-            if mapping[header] == proposals[header].target and proposals[header].target:
-                st.caption(f"Proposé : {proposals[header].reason}")
+            _show_proposal(proposals[header], mapping[header])
 
 problems = qi.check_mapping(questionnaire, mapping)
 for message in problems:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from db.engine import build_engine, session_scope
 from tests.conftest import copy_sqlite
 from tests.editions import load_second_edition
+from tests.fixtures.mapping_exports import EXPORTS
 from tests.fixtures.questionnaire_files import FIXTURES
 from tests.test_manage import run
 
@@ -78,6 +80,7 @@ def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(store: Pat
         (("import-answers", EXPORT, "--questionnaire", "inconnu", "--mapping", MAPPING), "aucun questionnaire"),
         (("import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", EXPORT), "columns"),
         (("import-answers", EXPORT, "--mapping", MAPPING), "--questionnaire"),
+        (("import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016"), "--propose-mapping FICHIER"),
         (("import-answers", str(FIXTURES), "--questionnaire", "x", "--mapping", MAPPING), "introuvable"),
     ],
 )
@@ -156,3 +159,36 @@ def test_the_edition_option_imports_into_that_edition_and_files_the_other_region
         == 3
     )
     assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE departement = '44'") == 0
+
+
+def test_propose_mapping_writes_a_reviewable_file_and_imports_nothing(store: Path, tmp_path: Path) -> None:
+    """`--propose-mapping FILE`: the proposal as a commented mapping file (target, confidence, reason of each
+    column), read back by `--mapping` as it stands; nothing imported."""
+    from services import questionnaire_import as qi
+
+    export = str(EXPORTS / "google_forms_acteurs_2016.csv")
+    out = tmp_path / "proposee.yaml"
+    args = ("import-answers", export, "--questionnaire", "questionnaire-acteurs-2016", "--propose-mapping", str(out))
+    done = run(store, *args)
+    assert done.returncode == 0, done.stderr
+    assert "Correspondance proposée écrite" in done.stdout and "Rien n'est importé." in done.stdout
+    assert f"--mapping {out}" in done.stdout
+    text = out.read_text(encoding="utf-8")
+    date = "  # Répondant · Date de la réponse — confiance élevée : nom habituel de ce champ · valeurs : dates\n"
+    assert date + "  Horodateur: field:submitted_at\n" in text
+    columns = qi.read_mapping_file(out.read_bytes())
+    assert columns["Adresse e-mail"] == "field:email"
+    assert columns["Comment ont évolué vos effectifs depuis trois ans ?"] == "q:q_emploi_evolution"
+    assert count(store, "SELECT count(*) FROM importbatch") == 0
+
+
+def test_a_proposed_mapping_never_overwrites_a_file(tmp_path: Path) -> None:
+    """The file may be one staff already corrected: refused before anything is read."""
+    import manage
+
+    out = tmp_path / "relue.yaml"
+    out.write_text("columns: {}\n")
+    args = argparse.Namespace(file="x.csv", propose_mapping=str(out), mapping=None, questionnaire="x", edition=None)
+    with pytest.raises(manage.CommandError, match="existe déjà"):
+        manage.cmd_import_answers(args)
+    assert out.read_text() == "columns: {}\n"

@@ -32,8 +32,11 @@ from services.questionnaire_import.csv_file import decode_text, sniff_delimiter
 from services.questionnaire_import.mapping import (
     FIELD_LABELS,
     FIELD_SYNONYMS,
-    FUZZY_CUTOFF,
+    HIGH,
     IGNORE,
+    LOW,
+    MEDIUM,
+    NO_SAFE_PROPOSAL,
     MappingTarget,
     Proposal,
     apply_mapping,
@@ -47,6 +50,7 @@ from services.questionnaire_import.mapping import (
     question_key,
 )
 from services.questionnaire_import.planning import PREVIEW_ROWS, analyse_import
+from services.questionnaire_import.proposal_file import proposed_mapping_file
 from services.questionnaire_import.reading import read_table
 from services.questionnaire_import.report import ImportReport, PreviewRow, report_csv
 from services.questionnaire_import.rows import KIND_DUPLICATE, KIND_NOTE, KIND_REJECTED, ConvertedRow, RowProblem
@@ -87,11 +91,12 @@ __all__ = [
     "FIELD_LABELS",
     "FIELD_SYNONYMS",
     "FRENCH_DEPARTEMENTS",
-    "FUZZY_CUTOFF",
+    "HIGH",
     "IGNORE",
     "KIND_DUPLICATE",
     "KIND_NOTE",
     "KIND_REJECTED",
+    "LOW",
     "MAPPING_FORMAT",
     "MAX_BLANK_LINES",
     "MAX_CELLS",
@@ -105,6 +110,8 @@ __all__ = [
     "MAX_SEPARATORS_PER_RECORD",
     "MAX_TEXT_CHARS",
     "MAX_UNPACKED_BYTES",
+    "MEDIUM",
+    "NO_SAFE_PROPOSAL",
     "PREVIEW_ROWS",
     "REF_MAX_CHARS",
     "BatchInfo",
@@ -132,6 +139,7 @@ __all__ = [
     "missing_columns",
     "option_key",
     "propose_mapping",
+    "proposed_mapping_file",
     "question_key",
     "read_mapping_file",
     "read_table",

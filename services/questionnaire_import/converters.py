@@ -14,7 +14,7 @@ from models import ActorType, QuestionType
 from services.contributions import NAME_MAX_CHARS, ORGANISATION_MAX_CHARS
 from services.formatting import PARIS, format_number
 from services.labels import ACTOR_TYPE_LABELS
-from services.questionnaire_import.mapping import norm
+from services.questionnaire_import.targets import norm
 from services.questionnaires import EMAIL_MAX_CHARS, NO, YES, DepartementScope, QuestionInfo
 from services.text import has_forbidden_characters
 

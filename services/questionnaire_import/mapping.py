@@ -1,204 +1,76 @@
 """Mapping an export's columns to the questionnaire: each column to a question, one choice of a multiple
-question, a respondent field or nothing; proposed from the column names, checked before use."""
+question, a respondent field or nothing; proposed from the column names and values, checked before use."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
-from rapidfuzz import fuzz, process
-
-from models import QuestionType
-from services.formatting import format_number
+from services.questionnaire_import.matching import match_columns
+from services.questionnaire_import.table import RawRow
+from services.questionnaire_import.targets import (
+    FIELD_LABELS,
+    FIELD_SYNONYMS,
+    HIGH,
+    IGNORE,
+    LOW,
+    MEDIUM,
+    NO_SAFE_PROPOSAL,
+    MappingTarget,
+    Proposal,
+    field_key,
+    mapping_targets,
+    norm,
+    option_key,
+    question_key,
+    shorten,
+)
 from services.questionnaires import QuestionnaireInfo
-from services.text import fold
 
-IGNORE = ""
-FIELD_LABELS: dict[str, str] = {
-    "organisation": "Organisation",
-    "actor_type": "Type d'acteur",
-    "departement": "Département",
-    "respondent_name": "Nom de la personne",
-    "email": "Adresse électronique",
-    "submitted_at": "Date de la réponse",
-    "response_ref": "Identifiant de la réponse dans l'outil d'origine",
-}
-# Column names survey tools and spreadsheets use for those fields (folded: no accents, lower case).
-FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "organisation": (
-        "organisation",
-        "organisme",
-        "structure",
-        "nom de la structure",
-        "nom de votre structure",
-        "votre structure",
-        "nom de l organisation",
-        "raison sociale",
-    ),
-    "actor_type": (
-        "type d acteur",
-        "type de structure",
-        "statut",
-        "statut juridique",
-        "forme juridique",
-        "famille de l ess",
-        "vous etes",
-    ),
-    "departement": ("departement", "dept", "dpt", "code departement", "votre departement", "code postal", "cp"),
-    "respondent_name": ("nom", "nom prenom", "prenom nom", "nom et prenom", "votre nom", "nom du repondant", "contact"),
-    "email": ("email", "e mail", "mail", "courriel", "adresse mail", "adresse e mail", "adresse electronique"),
-    "submitted_at": (
-        "horodateur",
-        "horodatage",
-        "date",
-        "date de reponse",
-        "date de soumission",
-        "date de saisie",
-        "date d envoi",
-        "submitdate",
-        "date submitted",
-        "timestamp",
-        "heure de fin",
-        "completion time",
-        "soumis le",
-    ),
-    "response_ref": (
-        "id",
-        "identifiant",
-        "id de reponse",
-        "identifiant de reponse",
-        "numero de reponse",
-        "n de reponse",
-        "response id",
-        "serial",
-        "numero de soumission",
-        "sid",
-    ),
-}
-FUZZY_CUTOFF = 80  # below this, a column is left unmapped: staff decide
-
-
-def norm(value: str) -> str:
-    """Folded and reduced to words: what two spellings of the same column name share."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", fold(value)).split())
-
-
-@dataclass(frozen=True)
-class MappingTarget:
-    key: str  # "" (ignore), "field:<name>", "q:<code>" or "opt:<code>:<choice>"
-    label: str
-
-
-def field_key(name: str) -> str:
-    return f"field:{name}"
-
-
-def question_key(code: str) -> str:
-    return f"q:{code}"
-
-
-def option_key(code: str, choice: str) -> str:
-    return f"opt:{code}:{choice}"
-
-
-def shorten(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def mapping_targets(questionnaire: QuestionnaireInfo) -> list[MappingTarget]:
-    """Every choice of the mapping step, in the order shown: ignore, respondent fields, questions, options."""
-    targets = [MappingTarget(IGNORE, "— Ignorer cette colonne —")]
-    targets += [MappingTarget(field_key(k), f"Répondant · {v}") for k, v in FIELD_LABELS.items()]
-    for number, q in enumerate(questionnaire.questions, start=1):
-        targets.append(MappingTarget(question_key(q.code), f"Q{number} · {shorten(q.text)}"))
-    for number, q in enumerate(questionnaire.questions, start=1):
-        if q.qtype == QuestionType.MULTIPLE:
-            targets += [
-                MappingTarget(option_key(q.code, c), f"Q{number} · case « {shorten(c, 50)} » (une colonne par choix)")
-                for c in q.choices
-            ]
-    return targets
-
-
-@dataclass(frozen=True)
-class Proposal:
-    target: str
-    reason: str  # French, shown next to the proposal
+__all__ = [
+    "FIELD_LABELS",
+    "FIELD_SYNONYMS",
+    "HIGH",
+    "IGNORE",
+    "LOW",
+    "MEDIUM",
+    "NO_SAFE_PROPOSAL",
+    "MappingTarget",
+    "Proposal",
+    "apply_mapping",
+    "check_mapping",
+    "field_key",
+    "mapping_notes",
+    "mapping_targets",
+    "missing_columns",
+    "norm",
+    "option_key",
+    "propose_mapping",
+    "question_key",
+    "shorten",
+]
+SAVED = "correspondance enregistrée"
 
 
 def propose_mapping(
-    questionnaire: QuestionnaireInfo, headers: Iterable[str], saved: dict[str, str] | None = None
+    questionnaire: QuestionnaireInfo,
+    headers: Iterable[str],
+    saved: dict[str, str] | None = None,
+    *,
+    rows: Sequence[RawRow] | None = None,
 ) -> dict[str, Proposal]:
-    """A target for each column: the saved mapping's, else a field or question name, else the closest question."""
+    """A target for each column: the saved mapping's, else the best of the file's one-to-one matching of headers
+    (and of values, when `rows` are given) with the questions and fields, with its confidence and reason."""
+    headers = list(headers)
     valid = {t.key for t in mapping_targets(questionnaire)}
     saved_by_norm = {norm(h): t for h, t in (saved or {}).items() if t in valid}
-    questions = questionnaire.questions
-    by_code = {norm(q.code): q for q in questions}
-    texts = {q.code: norm(q.text) for q in questions}
-    synonyms = {s: name for name, words in FIELD_SYNONYMS.items() for s in words}
-
-    # (score, column order, header, target, reason): the best score wins a target, then the leftmost column.
-    candidates: list[tuple[float, int, str, str, str]] = []
-    proposals: dict[str, Proposal] = {}
-    for order, header in enumerate(headers):
-        n = norm(header)
-        if n in saved_by_norm:
-            proposals[header] = Proposal(saved_by_norm[n], "correspondance enregistrée")
-            continue
-        if n in by_code or n.split(" ")[0] in by_code:
-            code = by_code.get(n) or by_code[n.split(" ")[0]]
-            candidates.append((101.0, order, header, question_key(code.code), "code de la question"))
-            continue
-        if n in synonyms:
-            candidates.append((100.0, order, header, field_key(synonyms[n]), "nom habituel de ce champ"))
-            continue
-        option = _propose_option(questionnaire, header)
-        if option is not None:
-            candidates.append((option[0], order, header, option[1], _resemblance(option[0])))
-            continue
-        # Short names ("Nom", "Âge") say too little to be matched with a long question by resemblance.
-        if len(n) >= 12 and len(n.split()) >= 3:
-            found = process.extractOne(n, texts, scorer=fuzz.WRatio, score_cutoff=FUZZY_CUTOFF)
-            if found is not None:
-                score = float(found[1])
-                candidates.append((score, order, header, question_key(str(found[2])), _resemblance(score)))
-                continue
-            synonym = process.extractOne(n, list(synonyms), scorer=fuzz.ratio, score_cutoff=90)
-            if synonym is not None:
-                score = float(synonym[1])
-                candidates.append((score, order, header, field_key(synonyms[str(synonym[0])]), _resemblance(score)))
-    taken = {p.target for p in proposals.values() if p.target}
-    for _, _, header, target, reason in sorted(candidates, key=lambda c: (-c[0], c[1])):
-        if target in taken:
-            continue
-        taken.add(target)
-        proposals[header] = Proposal(target, reason)
-    return {h: proposals.get(h, Proposal(IGNORE, "aucune question ne ressemble à ce nom")) for h in headers}
-
-
-def _resemblance(score: float) -> str:
-    return f"ressemblance {format_number(min(score, 100))} %"
-
-
-def _propose_option(questionnaire: QuestionnaireInfo, header: str) -> tuple[float, str] | None:
-    """'Question text [Choice]' (LimeSurvey, Google Forms grids): one column per choice of a multiple question."""
-    match = re.match(r"^(.*?)\s*[\[(]([^\[\]()]+)[\])]\s*$", header)
-    if not match:
-        return None
-    stem, choice = norm(match.group(1)), norm(match.group(2))
-    multiples = [q for q in questionnaire.questions if q.qtype == QuestionType.MULTIPLE]
-    best: tuple[float, str] | None = None
-    for q in multiples:
-        stem_score = 100.0 if stem in (norm(q.code), norm(q.text)) else fuzz.WRatio(stem, norm(q.text))
-        if stem_score < FUZZY_CUTOFF:
-            continue
-        found = process.extractOne(choice, {c: norm(c) for c in q.choices}, scorer=fuzz.WRatio, score_cutoff=85)
-        if found is not None:
-            score = min(stem_score, float(found[1]))
-            if best is None or score > best[0]:
-                best = (score, option_key(q.code, str(found[2])))
-    return best
+    proposals = {h: Proposal(saved_by_norm[norm(h)], SAVED) for h in headers if norm(h) in saved_by_norm}
+    rest = [(i, h) for i, h in enumerate(headers) if h not in proposals]
+    columns = None
+    if rows is not None:
+        columns = [[r.cells[i] if i < len(r.cells) else "" for r in rows] for i, _ in rest]
+    taken = {p.target for p in proposals.values() if p.target}  # held by the saved mapping's columns
+    proposals |= match_columns(questionnaire, [h for _, h in rest], columns, taken=taken)
+    return {h: proposals[h] for h in headers}
 
 
 def apply_mapping(headers: Iterable[str], columns: dict[str, str]) -> dict[str, str]:

@@ -9,8 +9,8 @@ from datetime import datetime
 from services.exports import csv_bytes
 from services.formatting import format_datetime, format_number
 from services.labels import ACTOR_TYPE_LABELS
-from services.questionnaire_import.mapping import FIELD_LABELS
 from services.questionnaire_import.rows import ConvertedRow, RowProblem
+from services.questionnaire_import.targets import FIELD_LABELS
 from services.questionnaires import QuestionnaireInfo, display_answer
 
 

@@ -13,8 +13,8 @@ from typing import Any
 from models import QuestionType
 from services.formatting import PARIS, format_number
 from services.questionnaire_import.converters import Converter, field_converter, option_converter, question_converter
-from services.questionnaire_import.mapping import IGNORE, question_key, shorten
 from services.questionnaire_import.table import RawRow, UploadedTable
+from services.questionnaire_import.targets import IGNORE, question_key, shorten
 from services.questionnaires import (
     OPEN_MAX_CHARS,
     OPEN_MIN_CHARS,

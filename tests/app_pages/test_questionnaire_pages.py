@@ -11,6 +11,7 @@ from db.engine import session_scope
 from models import Contribution, ImportMapping, QuestionnaireResponse
 from tests.app_pages.helpers import account, app_as, script, texts
 from tests.editions import FIRST_EDITION_ID, load_second_edition
+from tests.fixtures.mapping_exports import EXPORTS
 from tests.fixtures.questionnaire_files import FIXTURES
 
 pytestmark = pytest.mark.usefixtures("app_env")
@@ -150,6 +151,31 @@ def test_import_upload_mapping_preview_import_report() -> None:
     assert at.selectbox(key="imp_map_9").value == "Répondant · Nom de la personne"
     assert "0 à importer, 4 déjà présentes, 2 rejetées" in texts(at)
     assert at.button(key="imp_run").disabled
+
+
+def test_the_proposal_shows_each_column_confidence_and_what_matched() -> None:
+    """A Google Forms export of reworded questions: each proposed column says how sure and why (never a bare
+    percentage); a column nothing fits says so and stays ignored."""
+    at = app_as("staff").run()
+    at.switch_page(IMPORT).run()
+    data = (EXPORTS / "google_forms_acteurs_2016.csv").read_bytes()
+    data = data.replace(b'"Horodateur",', b'"Horodateur","Remarque interne",', 1)
+    lines = data.split(b"\n")
+    data = b"\n".join([lines[0], *(line.replace(b'",', b'","vu",', 1) for line in lines[1:] if line)])
+    upload(at, "google.csv", data)
+    captions = [c.value for c in at.caption]
+    assert "Proposé : nom habituel de ce champ · valeurs : dates" in captions
+    assert "Proposé : intitulé proche de la question Q3 · valeurs : oui / non" in captions
+    assert "Aucune proposition sûre : choisissez." in captions
+    assert at.selectbox(key="imp_map_1").value == "— Ignorer cette colonne —"
+    assert not any("%" in c for c in captions if c.startswith("Proposé"))
+    badges = [m.value for m in at.markdown if "badge[" in m.value]
+    assert any("Confiance élevée" in b for b in badges)
+    summary = next(t.value for t in at.text if t.value.startswith("Proposition :"))
+    assert "en confiance élevée" in summary and "1 sans proposition sûre" in summary
+    # Staff choose another target: the proposal's reason goes, the choice is theirs.
+    at.selectbox(key="imp_map_0").set_value("— Ignorer cette colonne —").run()
+    assert "Proposé : nom habituel de ce champ · valeurs : dates" not in [c.value for c in at.caption]
 
 
 def test_file_text_is_never_markdown_and_bad_mappings_are_explained() -> None:
