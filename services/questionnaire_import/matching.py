@@ -24,6 +24,7 @@ from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from models import QuestionType
+from services import semantics
 from services.questionnaire_import import column_values as cv
 from services.questionnaire_import.converters import Converter
 from services.questionnaire_import.targets import (
@@ -49,70 +50,10 @@ MEDIUM_SCORE = 0.60
 LOW_SCORE = 0.50  # below: no proposal
 EMPTY_COLUMN = "colonne vide : rien à importer"
 
-_STOPWORDS = frozenset(
-    [
-        "a",
-        "au",
-        "aux",
-        "avec",
-        "ce",
-        "ces",
-        "d",
-        "de",
-        "des",
-        "du",
-        "elle",
-        "en",
-        "est",
-        "et",
-        "il",
-        "l",
-        "la",
-        "le",
-        "les",
-        "leur",
-        "leurs",
-        "n",
-        "ne",
-        "nos",
-        "notre",
-        "nous",
-        "on",
-        "ou",
-        "par",
-        "pas",
-        "pour",
-        "qu",
-        "que",
-        "qui",
-        "s",
-        "sa",
-        "se",
-        "ses",
-        "son",
-        "sur",
-        "t",
-        "un",
-        "une",
-        "vos",
-        "votre",
-        "vous",
-        "y",
-    ]
-)
-
-
 def similarity_matrix(texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndarray:
-    """TEMPORARY STAND-IN for `services.semantics.similarity_matrix` (the lead's service, not yet on main):
-    word-set and word-order resemblance of the folded texts, stop words aside. Swap this body for
-    `return semantics.similarity_matrix(texts_a, texts_b)` once it lands."""
-    a = [" ".join(w for w in norm(t).split() if w not in _STOPWORDS) for t in texts_a]
-    b = [" ".join(w for w in norm(t).split() if w not in _STOPWORDS) for t in texts_b]
-    out = np.zeros((len(a), len(b)), dtype=np.float64)
-    for i, x in enumerate(a):
-        for j, y in enumerate(b):
-            out[i, j] = (fuzz.token_set_ratio(x, y) + fuzz.token_sort_ratio(x, y)) / 200 if x and y else 0.0
-    return out
+    """How alike headers and question texts are, in [0, 1]: the app's one text-similarity service (meaning and
+    shared words, French-aware, offline), as for grouping and suggestions."""
+    return np.asarray(semantics.similarity_matrix(list(texts_a), list(texts_b)), dtype=np.float64)
 
 
 # --- headers ------------------------------------------------------------------------------------------------
