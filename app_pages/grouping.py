@@ -149,8 +149,9 @@ def _members_table(group: grouping.GroupView) -> None:
         hide_index=True,
         width="stretch",
         column_config={
-            "Pourquoi dans ce groupe": st.column_config.TextColumn(width="medium"),
-            "Texte": st.column_config.TextColumn(width="large"),
+            "Reçu": st.column_config.TextColumn(width=100),
+            # Wide enough for « sens proche (84 %) · mots en commun : … » at laptop size; the text takes the rest.
+            "Pourquoi dans ce groupe": st.column_config.TextColumn(width=360),
         },
     )
 

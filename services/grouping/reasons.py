@@ -24,8 +24,8 @@ _CHUNK = 900
 # Shared words named in a reason; the rest is « … ».
 _WORDS_SHOWN = 6
 
-REFERENCE = "texte de référence du groupe (le plus ancien)"
-SAME_TEXT = "même texte (casse, accents et ponctuation mis à part)"
+REFERENCE = "référence : le texte le plus ancien"
+SAME_TEXT = "même texte, à l'écriture près"
 CLOSE_SPELLING = "orthographe voisine (aucun mot identique)"
 
 
