@@ -116,12 +116,13 @@ def run(work_dir: Path) -> str:
     other = _propose(url, threshold=grouping.DEFAULT_THRESHOLD + 10)
     print(f"  warm, another threshold: {other[1]:.1f} s, {other[0]} groups", flush=True)
 
+    # The same 5 000 texts in a new store: their vectors are still in the process's memory, so the read phase is
+    # quick here (its cold cost is the cold row's); what matters is the write phase, when other writers wait.
     page_url = _store(work_dir, "page")
-    _forget_vectors()
     read_s, write_s, page_groups, list_s = _page_path(page_url)
     print(f"  page path: read {read_s:.1f} s, write {write_s:.1f} s, listing {list_s:.2f} s", flush=True)
     method = semantics.method().name
-    per_text_ms = (read_s / N) * 1000
+    per_text_ms = (cold[2] / N) * 1000
 
     def row(label: str, measured: tuple[int, float, float, int], threshold: float, detail: str = "") -> str:
         groups, wall, cpu, largest = measured
@@ -154,11 +155,12 @@ def run(work_dir: Path) -> str:
             ),
             row("Par le sens, à chaud, autre seuil", other, grouping.DEFAULT_THRESHOLD + 10),
             "",
-            "Chemin de la page, à froid : le travail du modèle se fait en lecture (`embed_candidates`, "
-            f"{fr(read_s)} s, soit {fr(per_text_ms)} ms par texte), puis la transaction d'écriture "
-            f"(`propose_groups`, {fr(write_s)} s, {format_number(page_groups)} groupes) : c'est le seul moment où "
-            "les autres écritures attendent. Liste des propositions avec la raison de chaque membre "
-            f"(vecteurs relus, sans appel au modèle) : {fr(list_s, 2)} s.",
+            f"À froid, le modèle coûte environ {fr(per_text_ms, 0)} ms de CPU par texte (textes de 25 mots en "
+            "moyenne). Chemin de la page : ce travail se fait en lecture (`embed_candidates`, ici "
+            f"{fr(read_s)} s, les vecteurs déjà en mémoire), puis la transaction d'écriture (`propose_groups`, "
+            f"{fr(write_s)} s, {format_number(page_groups)} groupes) : c'est le seul moment où les autres "
+            "écritures attendent. Liste des propositions avec la raison de chaque membre (vecteurs relus du "
+            f"fichier, sans appel au modèle) : {fr(list_s, 2)} s.",
             "",
             "Relancer seul : `python -m bench.run grouping`.",
         ]
