@@ -46,6 +46,9 @@ def _feedback(kind: str, message: str) -> None:
 
 def _propose() -> None:
     ss = st.session_state
+    with st.spinner("Lecture du sens des contributions du thème…"):
+        # The model's work on texts never read before, outside the write transaction that stores the groups.
+        store.read(grouping.embed_candidates, theme_id=ss[K_THEME], edition_id=current.id)
     n = store.write_or_report(
         grouping.propose_groups,
         theme_id=ss[K_THEME],
@@ -122,7 +125,8 @@ def _undo(group_id: int) -> None:
 
 
 def _members_table(group: grouping.GroupView) -> None:
-    """Where the group's contributions come from, their stances, and the members themselves (as data)."""
+    """Where the group's contributions come from, their stances, and the members themselves with why each is
+    there next to the group's first text (as data)."""
     origins = ", ".join(f"{label(SOURCE_LABELS, s)} {format_number(n)}" for s, n in group.sources.most_common())
     stances = ", ".join(f"{label(STANCE_LABELS, s)} {format_number(n)}" for s, n in group.stances.most_common())
     st.caption(f"Origines : {origins}" + (f" · Positions : {stances}" if stances else ""))
@@ -133,16 +137,22 @@ def _members_table(group: grouping.GroupView) -> None:
             [
                 {
                     "Reçu": m.receipt_code,
+                    "Pourquoi dans ce groupe": m.reason,
+                    "Texte": m.text,
                     "Origine": label(SOURCE_LABELS, m.source),
                     "Position": label(STANCE_LABELS, m.stance, ""),
                     "Soutiens": m.supports,
-                    "Texte": m.text,
                 }
                 for m in group.members
             ]
         ),
         hide_index=True,
         width="stretch",
+        column_config={
+            "Reçu": st.column_config.TextColumn(width=100),
+            # Wide enough for « sens proche (84 %) · mots en commun : … » at laptop size; the text takes the rest.
+            "Pourquoi dans ce groupe": st.column_config.TextColumn(width=360),
+        },
     )
 
 
@@ -227,10 +237,17 @@ def _history_table(history: list[grouping.GroupChange]) -> None:
 
 st.title("Regroupement")
 st.caption(
-    "L'application propose des groupes de contributions très proches dans un même thème (texte comparé sans "
-    "accents, ponctuation ni mots vides). Confirmez, modifiez ou refusez chaque groupe : rien n'est supprimé, "
-    "chaque contribution garde son auteur, ses soutiens et sa position."
+    "L'application propose des groupes de contributions qui disent la même chose dans un même thème : textes "
+    "comparés par leur sens (modèle de langue installé avec l'application, sans internet) et par leurs mots, "
+    "et pour chaque contribution la raison de sa place dans le groupe. Confirmez, modifiez ou refusez chaque "
+    "groupe : rien n'est supprimé, chaque contribution garde son auteur, ses soutiens et sa position."
 )
+if not grouping.uses_meaning():
+    st.warning(
+        "Le modèle de langue n'a pas pu être chargé sur ce serveur : les groupes sont proposés sur les mots "
+        "en commun seulement (les reformulations avec d'autres mots ne sont pas rapprochées).",
+        icon=":material/warning:",
+    )
 if current.archived:
     st.info(ARCHIVED, icon=":material/inventory_2:")
 if st.session_state.get(K_THEME) not in theme_labels:
@@ -238,13 +255,17 @@ if st.session_state.get(K_THEME) not in theme_labels:
 left, right = st.columns([2, 1])
 theme_id = left.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
 right.slider(
-    "Seuil de similarité (%)",
+    "Seuil de ressemblance (%)",
     min_value=grouping.MIN_THRESHOLD,
     max_value=grouping.MAX_THRESHOLD,
-    value=int(grouping.DEFAULT_THRESHOLD),
-    step=5,
+    value=grouping.default_threshold(),
+    step=1,
     key=K_THRESHOLD,
-    help="Plus haut : seulement des textes presque identiques. Plus bas : des reformulations plus libres.",
+    help=(
+        "Ressemblance de deux textes, de 0 à 100 % : sens et mots en commun. 100 % : le même texte (casse, "
+        f"accents et ponctuation mis à part). Proposé : {grouping.default_threshold()} %. Plus haut : seulement "
+        "des textes presque identiques. Plus bas : des reformulations plus libres, et plus de groupes à vérifier."
+    ),
 )
 st.button(
     "Proposer des groupes",
@@ -261,7 +282,9 @@ st.session_state.setdefault(K_STATUS, "proposed")
 status = st.segmented_control(
     "Groupes", list(status_labels), format_func=status_labels.__getitem__, key=K_STATUS, required=True
 )
-groups = store.read(grouping.list_groups, theme_id=theme_id, statuses=[status or "proposed"], edition_id=current.id)
+groups = store.read(
+    grouping.list_groups, theme_id=theme_id, statuses=[status or "proposed"], edition_id=current.id, reasons=True
+)
 if not groups:
     st.info("Aucun groupe dans cet état pour ce thème.")
 st.caption(

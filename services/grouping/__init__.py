@@ -1,10 +1,12 @@
-"""Near-duplicate contributions of one theme: proposed by TF-IDF similarity (scikit-learn), decided by staff.
+"""Near-duplicate contributions of one theme: proposed by likeness of meaning and words (services.semantics),
+each member with the reason it is there, decided by staff.
 
 A confirmed group only adds rows (the group and its members): every contribution stays, with its author,
 its supports and its stance, and undoing a group gives them back their own place in the draft.
 
 One name for callers (`services.grouping.propose_groups`); the work is done in `similarity` (how alike texts
-are), `members` (the rules a group's members follow), `proposals`, `listing`, `edits` and `decisions`.
+are), `reasons` (why a member is in its group), `members` (the rules a group's members follow), `proposals`,
+`listing`, `edits` and `decisions`.
 """
 
 from services.grouping.decisions import confirm_group, refuse_group, undo_group
@@ -18,13 +20,15 @@ from services.grouping.edits import (
 )
 from services.grouping.listing import GroupView, MemberView, list_groups
 from services.grouping.members import EDITABLE_STATUSES, ENTITY, GROUPABLE_STATUSES, REPRESENTATIVE_MAX_CHARS
-from services.grouping.proposals import THEME_REQUIRED, propose_groups
+from services.grouping.proposals import THEME_REQUIRED, embed_candidates, propose_groups
 from services.grouping.similarity import (
     DEFAULT_THRESHOLD,
     MAX_GROUP_SIZE,
     MAX_THRESHOLD,
     MIN_THRESHOLD,
     cluster_texts,
+    default_threshold,
+    uses_meaning,
 )
 
 __all__ = [
@@ -43,7 +47,9 @@ __all__ = [
     "MemberView",
     "cluster_texts",
     "confirm_group",
+    "default_threshold",
     "edit_group",
+    "embed_candidates",
     "group_history",
     "list_groups",
     "propose_groups",
@@ -51,4 +57,5 @@ __all__ = [
     "split_receipt_codes",
     "undo_group",
     "undo_last_edit",
+    "uses_meaning",
 ]

@@ -11,6 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Contribution, ContributionGroup, ContributionGroupMember, ContributionSupport, Theme
+from services.grouping.reasons import compared_text, group_reasons, known_vectors
+from services.grouping.similarity import DEFAULT_THRESHOLD
 from services.scope import resolve_edition_id, theme_ids
 
 
@@ -26,6 +28,8 @@ class MemberView:
     text: str
     supports: int
     named: bool  # the author chose to appear under a name or an organisation
+    # Why it is in its group, next to the group's first text (services.grouping.reasons); "" unless asked for.
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def _groups(session: Session, edition: int, theme_id: int | None, statuses: Sequ
     return list(session.exec(stmt).all())
 
 
-def _member_view(c: Contribution, supports: int) -> MemberView:
+def _member_view(c: Contribution, supports: int, reason: str = "") -> MemberView:
     return MemberView(
         contribution_id=c.id or 0,
         receipt_code=c.receipt_code,
@@ -78,11 +82,13 @@ def _member_view(c: Contribution, supports: int) -> MemberView:
         text=c.masked_body if c.masked_body is not None else c.body,
         supports=supports,
         named=c.display_mode != "anonymous",
+        reason=reason,
     )
 
 
-def _members(session: Session, group_ids: list[int | None]) -> dict[int, list[MemberView]]:
-    """group id → its members, oldest first, with how many supports each has."""
+def _members(session: Session, groups: Sequence[ContributionGroup], *, reasons: bool) -> dict[int, list[MemberView]]:
+    """group id → its members, oldest first, with how many supports each has (and why each is there)."""
+    group_ids = [g.id for g in groups]
     pairs = session.exec(
         select(ContributionGroupMember.group_id, Contribution)
         .join(Contribution, col(Contribution.id) == col(ContributionGroupMember.contribution_id))
@@ -97,10 +103,37 @@ def _members(session: Session, group_ids: list[int | None]) -> dict[int, list[Me
             .group_by(col(ContributionSupport.contribution_id))
         ).all()
     )
-    members: dict[int, list[MemberView]] = {}
+    rows: dict[int, list[Contribution]] = {}
     for gid, c in pairs:
-        members.setdefault(gid, []).append(_member_view(c, int(supports.get(c.id or 0, 0))))
-    return members
+        rows.setdefault(gid, []).append(c)
+    why = _reasons(session, groups, rows) if reasons else {}
+    return {
+        gid: [
+            _member_view(c, int(supports.get(c.id or 0, 0)), why.get(gid, [""] * len(cs))[n]) for n, c in enumerate(cs)
+        ]
+        for gid, cs in rows.items()
+    }
+
+
+def _reasons(
+    session: Session, groups: Sequence[ContributionGroup], rows: dict[int, list[Contribution]]
+) -> dict[int, list[str]]:
+    """group id → each member's reason, from vectors read once for every member listed."""
+    texts = {
+        c.id or 0: compared_text(c.title, c.masked_body if c.masked_body is not None else c.body)
+        for cs in rows.values()
+        for c in cs
+    }
+    items = list(texts.items())
+    vectors = known_vectors(session, items)
+    row_of = {cid: n for n, (cid, _) in enumerate(items)}
+    found: dict[int, list[str]] = {}
+    for g in groups:
+        ids = [c.id or 0 for c in rows.get(g.id or 0, [])]
+        own = vectors[[row_of[i] for i in ids]] if vectors is not None and ids else None
+        close = (g.threshold if g.threshold is not None else DEFAULT_THRESHOLD) / 100
+        found[g.id or 0] = group_reasons([texts[i] for i in ids], own, close=close)
+    return found
 
 
 def list_groups(
@@ -109,13 +142,15 @@ def list_groups(
     theme_id: int | None = None,
     statuses: Sequence[str] = (),
     edition_id: int | None = None,
+    reasons: bool = False,
 ) -> list[GroupView]:
-    """The edition's groups (largest first) with their members, supports and stances."""
+    """The edition's groups (largest first) with their members, supports and stances; with `reasons`, why each
+    member is in its group (services.grouping.reasons: plain text, no model call when vectors are stored)."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     groups = _groups(session, edition, theme_id, statuses)
     if not groups:
         return []
-    members = _members(session, [g.id for g in groups])
+    members = _members(session, groups, reasons=reasons)
     views = [
         GroupView(
             g.id or 0,

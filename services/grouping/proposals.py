@@ -1,4 +1,5 @@
-"""Proposing groups: the theme's contributions clustered by similarity, as proposals staff then decide on."""
+"""Proposing groups: the theme's contributions clustered by likeness of meaning and words, as proposals staff
+then decide on."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from models import Contribution, ContributionGroup, ContributionGroupMember, GroupStatus, Theme, utcnow
+from services import semantics
 from services.audit import audit
 from services.errors import ValidationError
 from services.grouping.members import GROUPABLE_STATUSES, confirmed_members, member_ids
-from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts
+from services.grouping.reasons import compared_text, known_vectors
+from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts, uses_meaning
 from services.scope import require_writable, resolve_edition_id
 
 THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
@@ -85,6 +88,18 @@ def _store_proposal(
     session.add_all(ContributionGroupMember(group_id=group.id or 0, contribution_id=rows[i][0]) for i in cluster)
 
 
+def embed_candidates(session: Session, *, theme_id: int, edition_id: int | None = None) -> int:
+    """Compute, in memory only, the sentence vectors a proposal of the theme will need; returns how many texts.
+
+    Reads only: the model's minute on thousands of new texts is spent here, outside the write transaction of
+    `propose_groups` (which then finds them in memory and only stores them). 0 without the model.
+    """
+    edition = resolve_edition_id(session=session, edition_id=edition_id)
+    _check_theme(session, theme_id, edition)
+    items = [(cid, compared_text(title, text)) for cid, title, text in _candidates(session, theme_id)]
+    return len(items) if known_vectors(session, items) is not None else 0
+
+
 def propose_groups(
     session: Session,
     *,
@@ -92,10 +107,15 @@ def propose_groups(
     threshold: float = DEFAULT_THRESHOLD,
     actor: str,
     edition_id: int | None = None,
+    method_name: str | None = None,
 ) -> int:
-    """Replace the theme's pending proposals by fresh ones at `threshold`; returns how many groups were proposed.
+    """Replace the theme's pending proposals by fresh ones at `threshold` (% of the likeness score); returns how
+    many groups were proposed.
 
     Contributions already in a confirmed group are left out; confirmed, refused and undone groups are kept.
+    Sentence vectors are read back from the store, and those missing are computed once and stored, so
+    proposing again at another threshold embeds nothing. `method_name`: a method of services.semantics
+    (None: the default, or the word fallback without the model).
     """
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     _check_theme(session, theme_id, edition)
@@ -105,9 +125,11 @@ def propose_groups(
     rows = _candidates(session, theme_id)
     # A set of contributions staff refused as a group is not proposed again while the refusal stands.
     refused = {frozenset(member_ids(session, gid)) for gid in _group_ids(session, theme_id, GroupStatus.REFUSED)}
+    items = [(cid, compared_text(title, text)) for cid, title, text in rows]
+    vectors = semantics.contribution_vectors(session, items) if uses_meaning(method_name) and items else None
     clusters = [
         cluster
-        for cluster in cluster_texts([f"{title} {text}" for _, title, text in rows], threshold)
+        for cluster in cluster_texts([text for _, text in items], threshold, vectors=vectors, method_name=method_name)
         if frozenset(rows[i][0] for i in cluster) not in refused
     ]
     now = utcnow()
@@ -119,7 +141,7 @@ def propose_groups(
         "group.propose",
         f"theme-{theme_id}",
         before={"proposals": stale},
-        after={"proposals": len(clusters), "threshold": threshold},
+        after={"proposals": len(clusters), "threshold": threshold, "method": semantics.method(method_name).name},
     )
     session.flush()
     return len(clusters)

@@ -1,4 +1,9 @@
-"""How alike two contributions are: TF-IDF similarity of their texts (scikit-learn), and clusters of close texts."""
+"""How alike contributions are (services.semantics: meaning and shared words), and clusters of close texts.
+
+The threshold staff move is a percentage of the semantics service's calibrated score (in [0, 1]) under the
+method in use: the default method when the sentence model is available, the word method otherwise. Texts
+identical once case, accents, punctuation and stop words are set aside always score 100 %.
+"""
 
 from __future__ import annotations
 
@@ -6,66 +11,89 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from services import semantics
 from services.errors import ValidationError
+from services.semantics.model import Matrix
 from services.similar import match_key
 
-# Cosine similarity in %, see _neighbours. Staff move it; the default is tuned on the French test fixture.
-DEFAULT_THRESHOLD = 60
-_BLOCK = 1000
+# PROVISIONAL until services.semantics.methods defines GROUP_THRESHOLD and FALLBACK_GROUP_THRESHOLD (being
+# tuned on the evaluation set): scores in [0, 1] of the default method and of the word fallback.
+GROUP_THRESHOLD = 0.55
+FALLBACK_GROUP_THRESHOLD = 0.40
+
+# The slider's default, in % of the calibrated score (see default_threshold for the fallback's).
+DEFAULT_THRESHOLD = round(GROUP_THRESHOLD * 100)
 MIN_THRESHOLD = 20
 MAX_THRESHOLD = 100
 MAX_GROUP_SIZE = 200
 
 
-def _neighbours(keys: Sequence[str], threshold: float) -> list[tuple[float, int, int]]:
-    """Pairs (similarity in %, i, j) with i < j at or above `threshold`, best first.
-
-    Cosine similarity of TF-IDF vectors of character 3–4-grams within words (scikit-learn): a typo or
-    a plural changes a few n-grams only, so reworded duplicates stay close. The sparse product is done
-    by blocks of rows, so memory stays bounded whatever the theme's size.
-    """
-    # Imported here: scikit-learn costs 1.5 s to import, and most users of this module (erasure, the
-    # command line, the pages that only list groups) never compute a neighbour.
-    from sklearn.feature_extraction.text import TfidfVectorizer  # type: ignore[import-untyped]  # noqa: PLC0415
-
-    vectors = TfidfVectorizer(
-        analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, dtype=np.float32
-    ).fit_transform(keys)
-    cutoff = threshold / 100 - 1e-6
-    found_i, found_j, found_s = [], [], []
-    for start in range(0, len(keys), _BLOCK):
-        block = (vectors[start : start + _BLOCK] @ vectors.T).toarray()
-        rows, cols = np.nonzero(block >= cutoff)
-        upper = start + rows < cols  # each pair once, never a text with itself
-        found_i.append(start + rows[upper])
-        found_j.append(cols[upper])
-        found_s.append(block[rows[upper], cols[upper]])
-    i, j, score = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
-    order = np.lexsort((j, i, -score))  # best first, then by position: the same input, the same groups
-    percent = np.round(score[order].astype(np.float64) * 100, 1)
-    return list(zip(percent.tolist(), i[order].tolist(), j[order].tolist(), strict=True))
+def uses_meaning(method_name: str | None = None) -> bool:
+    """Whether texts are compared by meaning (the sentence model loaded), or by their words only."""
+    return semantics.method(method_name).uses_model
 
 
-def cluster_texts(texts: Sequence[str], threshold: float) -> list[list[int]]:
-    """Indexes of `texts` grouped by similarity (pairs at or above `threshold` %), groups of two or more.
+def default_threshold(method_name: str | None = None) -> int:
+    """The threshold the page proposes (in %), for the method that will actually compare the texts."""
+    return DEFAULT_THRESHOLD if uses_meaning(method_name) else round(FALLBACK_GROUP_THRESHOLD * 100)
 
-    Texts are normalised by `match_key` (case, accents, punctuation, French stop words). The best pairs
-    are joined first, and two clusters merge only if every member of the smaller one is itself close to
-    the larger one's first member: a chain of small rewordings cannot drift into one huge group.
+
+def _identical(keys: Sequence[str], usable: Sequence[int]) -> list[tuple[float, int, int]]:
+    """Pairs of texts with the same words once folded: a copy, a resubmission (score 1, whatever the method)."""
+    by_key: dict[str, list[int]] = {}
+    for i in usable:
+        by_key.setdefault(keys[i], []).append(i)
+    return [(1.0, a, b) for same in by_key.values() for n, a in enumerate(same) for b in same[n + 1 :]]
+
+
+def close_pairs(
+    texts: Sequence[str],
+    threshold: float,
+    *,
+    vectors: Matrix | None = None,
+    method_name: str | None = None,
+) -> list[tuple[float, int, int]]:
+    """Pairs (score in [0, 1], i, j), i < j, at or above `threshold` % of `texts`, best first then by position.
+
+    Texts with no meaningful word (empty, only punctuation or stop words) pair with nothing.
     """
     keys = [match_key(t) for t in texts]
     usable = [i for i, k in enumerate(keys) if k]
     if len(usable) < 2:
         return []
+    subset = vectors[np.asarray(usable)] if vectors is not None else None
+    found = {
+        (usable[a], usable[b]): score
+        for score, a, b in semantics.close_pairs(
+            [texts[i] for i in usable], threshold / 100, method_name=method_name, vectors=subset
+        )
+    }
+    for score, i, j in _identical(keys, usable):
+        found[(i, j)] = score
+    return sorted(((score, i, j) for (i, j), score in found.items()), key=lambda p: (-p[0], p[1], p[2]))
+
+
+def cluster_texts(
+    texts: Sequence[str],
+    threshold: float,
+    *,
+    vectors: Matrix | None = None,
+    method_name: str | None = None,
+) -> list[list[int]]:
+    """Indexes of `texts` grouped by likeness (pairs at or above `threshold` %), groups of two or more.
+
+    `vectors`: the texts' sentence vectors when already known (services.semantics.contribution_vectors), so
+    nothing is embedded again. The best pairs are joined first, and two clusters merge only if every member
+    of the smaller one is itself close to the larger one's first member: a chain of small rewordings cannot
+    drift into one huge group. The same texts give the same groups.
+    """
+    pairs = close_pairs(texts, threshold, vectors=vectors, method_name=method_name)
     close: dict[int, set[int]] = {}
-    pairs = []
-    for score, a, b in _neighbours([keys[i] for i in usable], threshold):
-        i, j = usable[a], usable[b]
+    for _, i, j in pairs:
         close.setdefault(i, set()).add(j)
         close.setdefault(j, set()).add(i)
-        pairs.append((score, i, j))
-    root_of = {i: i for i in usable}
-    members: dict[int, list[int]] = {i: [i] for i in usable}
+    root_of = {i: i for i in close}
+    members: dict[int, list[int]] = {i: [i] for i in close}
     for _, i, j in pairs:
         a, b = root_of[i], root_of[j]
         if a == b:
@@ -83,7 +111,7 @@ def cluster_texts(texts: Sequence[str], threshold: float) -> list[list[int]]:
 
 
 def check_threshold(threshold: float) -> float:
-    """The similarity threshold staff chose, within the bounds the page offers."""
+    """The likeness threshold staff chose (in %), within the bounds the page offers."""
     if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
         raise ValidationError({"threshold": f"Le seuil va de {MIN_THRESHOLD} à {MAX_THRESHOLD}."})
     return float(threshold)

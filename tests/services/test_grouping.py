@@ -53,7 +53,8 @@ def test_the_threshold_moves_the_groups() -> None:
     assert strict == [[0, 1]]  # only the copy without accents is that close
     # Identical once case, accents and punctuation are set aside: still a duplicate at 100 %.
     assert grouping.cluster_texts(texts, 100) == [[0, 1]]
-    assert grouping.cluster_texts(texts, 92) == [[0, 1], [4, 5]]
+    # Next come the same words in another order (the likeness score of services.semantics, in %).
+    assert grouping.cluster_texts(texts, 80) == [[0, 1], [4, 6]]
     assert grouping.cluster_texts(["", "   ", "!!!"], 50) == []
 
 
