@@ -11,8 +11,9 @@ since the last version) at once, while the participant waits; many (a batch just
 never indexed) in a background thread, the theme being answered meanwhile by the word method, which needs no
 vector. Either way they are stored by a background thread, in short write transactions of its own
 (services.semantics.contribution_vectors): a participant's read never writes, never waits for the write lock,
-and never fails because a vector could not be stored (it is computed again by a later build). While one
-session builds a theme's new version, the others keep answering from the previous one.
+and never fails because a vector could not be stored (it is computed again by a later build). A new data
+version is built by a background thread too, every session answering from the previous version meanwhile:
+only a theme's very first query in a process waits for its index.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -108,33 +109,57 @@ def _store_key(session: Session) -> str:
 
 
 def theme_index(session: Session, theme_id: int) -> ThemeIndex:
-    """The theme's index for its current data version: from memory, built now, or the previous version's while
-    another session builds this one."""
+    """The theme's index for its current data version; while a new version is being built (by a thread of its
+    own), the previous version's. Only the very first query of a theme in this process waits for a build."""
     key = (_store_key(session), theme_id)
     version = data_version(session, theme_id)
     with _lock:
         current = _indexes.get(key)
         builder = _builders.setdefault(key, threading.Lock())
-    if current is not None and current.version == version and current.complete:
+    if current is not None and _fresh(current, key, version):
         return current
-    if current is not None and current.version == version and key in _embedding:
-        return current  # the word index, until the background embedding ends
-    if not builder.acquire(blocking=current is None):
-        return current  # type: ignore[return-value]  # acquire(blocking=False) fails only when current is set
-    try:
+    if current is not None:
+        if builder.acquire(blocking=False):  # else another session's thread is building it already
+            _start(_rebuild, session.get_bind().engine, key, theme_id, builder)
+        return current
+    with builder:  # nothing to answer from yet: build it here (or wait for the session that does)
         with _lock:
             again = _indexes.get(key)
-        if again is not None and again.version == version and (again.complete or key in _embedding):
-            return again  # built by the session this one waited for
-        built = _build(session, key, theme_id, version)
-        with _lock:
-            _indexes[key] = built
-            _indexes.move_to_end(key)
-            while len(_indexes) > MAX_INDEXES:
-                _indexes.popitem(last=False)
-        return built
+        if again is not None and _fresh(again, key, version):
+            return again
+        return _install(key, _build(session, key, theme_id, version))
+
+
+def _fresh(index: ThemeIndex, key: tuple[str, int], version: Version) -> bool:
+    """Of this version, and either complete or the word index standing in while the vectors are computed."""
+    return index.version == version and (index.complete or key in _embedding)
+
+
+def _install(key: tuple[str, int], index: ThemeIndex) -> ThemeIndex:
+    with _lock:
+        _indexes[key] = index
+        _indexes.move_to_end(key)
+        while len(_indexes) > MAX_INDEXES:
+            _indexes.popitem(last=False)
+    return index
+
+
+def _rebuild(engine: Engine, key: tuple[str, int], theme_id: int, builder: threading.Lock) -> None:
+    """Build the theme's index for the store's current version, in a thread and a read session of its own."""
+    try:
+        with session_scope(engine) as session:
+            _install(key, _build(session, key, theme_id, data_version(session, theme_id)))
+    except Exception:  # a background thread has no caller to tell: log it, the previous index stays
+        log.exception("similar contributions: the index of theme %s could not be rebuilt", theme_id)
     finally:
         builder.release()
+
+
+def _start(target: Callable[..., None], *args: object) -> None:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    with _lock:
+        _threads.append(thread)
+    thread.start()
 
 
 def _published(session: Session, theme_id: int) -> list[Entry]:
@@ -217,15 +242,17 @@ def _store_in_background(engine: Engine, key: tuple[str, int], missing: list[tup
             with _lock:
                 _embedding.discard(key)
 
-    thread = threading.Thread(target=work, name=f"vectors-theme-{key[1]}", daemon=True)
-    _threads.append(thread)
-    thread.start()
+    _start(work)
 
 
 def wait_for_background(timeout: float = 60.0) -> None:
-    """Wait until the vectors being stored are stored (tests, the bench)."""
-    while _threads:
-        _threads.pop().join(timeout)
+    """Wait until the indexes being built are built and the vectors being stored are stored (tests, bench)."""
+    while True:
+        with _lock:
+            if not _threads:
+                return
+            thread = _threads.pop()
+        thread.join(timeout)
 
 
 def forget_all() -> None:

@@ -66,13 +66,16 @@ def test_a_reworded_published_idea_shows_while_typing_a_pending_one_never(
     field = textarea(phone)
     field.click()
     field.press_sequentially(REWORDED, delay=40)
-    # No blur, no « Envoyer »: the pause in the typing is enough.
-    expect(phone.get_by_text(SUGGESTIONS)).to_be_visible()
+    # No blur, no « Envoyer »: the pause in the typing is enough. (The first one loads the model and the word
+    # tables in the fresh server: a loaded machine is given time.)
+    expect(phone.get_by_text(SUGGESTIONS)).to_be_visible(timeout=60_000)
     expect(phone.get_by_text(PUBLISHED)).to_be_visible()
     expect(phone.get_by_role("button", name="Je soutiens celle-ci")).to_be_visible()
     assert phone.evaluate("() => document.activeElement && document.activeElement.tagName") == "TEXTAREA"
     expect(field).to_have_value(REWORDED)  # nothing typed was lost to the reruns
     assert phone.get_by_text(PENDING).count() == 0
+    phone.get_by_role("button", name="Je soutiens celle-ci").scroll_into_view_if_needed()
+    shoot(phone, tmp_path, "typing-phone-390x844")
 
     # The pending one's own words, typed: still never shown.
     field.press_sequentially(" et créer une monnaie locale pour payer les salaires", delay=20)
@@ -80,8 +83,6 @@ def test_a_reworded_published_idea_shows_while_typing_a_pending_one_never(
     wait_for_app(phone)
     assert phone.get_by_text(PENDING).count() == 0
     expect(field).to_have_value(REWORDED + " et créer une monnaie locale pour payer les salaires")
-    phone.get_by_text(SUGGESTIONS).scroll_into_view_if_needed()
-    shoot(phone, tmp_path, "typing-phone-390x844")
 
     # Sent as typed, and the server still validates it.
     phone.get_by_role("button", name="Envoyer ma contribution").click()
@@ -99,6 +100,7 @@ def test_a_reworded_published_idea_shows_while_typing_a_pending_one_never(
     textarea(laptop).click()
     textarea(laptop).press_sequentially(REWORDED, delay=30)
     expect(laptop.get_by_text(PUBLISHED)).to_be_visible()
+    laptop.get_by_role("button", name="Je soutiens celle-ci").scroll_into_view_if_needed()
     shoot(laptop, tmp_path, "typing-laptop-1280x800")
     context.close()
     # Every run went through: no error the participant would not see (the app shows none, the log keeps them).

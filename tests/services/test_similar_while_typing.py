@@ -54,6 +54,13 @@ def find(engine: Engine, text: str, token: str | None = None, **kw: Any) -> list
         return similar.find_similar_contributions(session, theme_id=THEME, text=text, device_token=token, **kw)
 
 
+def find_settled(engine: Engine, text: str, token: str | None = None) -> list[similar.SimilarContribution]:
+    """After a change: the first query answers from the previous version and starts the new one's build."""
+    find(engine, text, token)
+    suggestion_indexes.wait_for_background()
+    return find(engine, text, token)
+
+
 def test_a_reworded_published_idea_is_suggested_an_unrelated_one_is_not(sqlite_engine: Engine) -> None:
     idea = add(sqlite_engine, IDEA)
     add(sqlite_engine, OTHER)
@@ -70,10 +77,10 @@ def test_pending_and_rejected_are_never_suggested_even_word_for_word(sqlite_engi
     # Published later: offered from the next data version on; rejected, it goes again.
     with session_scope(sqlite_engine, write=True) as session:
         moderation.publish(session=session, contribution_ids=[pending], actor="test-staff")
-    assert [f.contribution_id for f in find(sqlite_engine, IDEA)] == [pending]
+    assert [f.contribution_id for f in find_settled(sqlite_engine, IDEA)] == [pending]
     with session_scope(sqlite_engine, write=True) as session:
         moderation.reject(session=session, contribution_ids=[pending], actor="test-staff", reason="Hors sujet.")
-    assert find(sqlite_engine, IDEA) == []
+    assert find_settled(sqlite_engine, IDEA) == []
     assert rejected not in {f.contribution_id for f in find(sqlite_engine, IDEA)}
 
 
@@ -84,7 +91,7 @@ def test_ones_own_contribution_is_never_offered_back_a_copy_by_someone_else_is(s
     assert [f.contribution_id for f in find(sqlite_engine, REWORDED, token=device_token())] == [mine]
     # The same text sent again by another phone: one entry, offered to me through the other's copy.
     theirs = add(sqlite_engine, IDEA.upper(), token=device_token())
-    assert [f.contribution_id for f in find(sqlite_engine, REWORDED, token=me)] == [theirs]
+    assert [f.contribution_id for f in find_settled(sqlite_engine, REWORDED, token=me)] == [theirs]
     assert [f.contribution_id for f in find(sqlite_engine, REWORDED)] == [mine]
 
 
@@ -97,7 +104,11 @@ def test_the_index_is_reused_for_a_data_version_and_rebuilt_after_a_publication(
     assert suggestion_indexes.builds == before + 1
     with session_scope(sqlite_engine, write=True) as session:
         moderation.publish(session=session, contribution_ids=[pending], actor="test-staff")
-    assert [f.contribution_id for f in find(sqlite_engine, "Une monnaie locale pour payer les salaires")] == [pending]
+    money = "Une monnaie locale pour payer les salaires"
+    # The previous version answers at once while the new one is built in the background, then the new one.
+    assert find(sqlite_engine, money) == []
+    suggestion_indexes.wait_for_background()
+    assert [f.contribution_id for f in find(sqlite_engine, money)] == [pending]
     assert suggestion_indexes.builds == before + 2
     # Its vectors are in the store: a restarted process (no index, no memory) embeds only the typed text.
     suggestion_indexes.wait_for_background()
@@ -157,3 +168,10 @@ def test_a_read_inside_a_write_transaction_neither_waits_nor_fails(sqlite_engine
     with session_scope(sqlite_engine, write=True) as session:
         found = similar.find_similar_contributions(session, theme_id=THEME, text=REWORDED)
     assert len(found) == 1
+
+
+def test_a_long_text_is_compared_by_its_beginning() -> None:
+    long = "Mutualiser un poste de comptable entre associations. " * 20
+    start = similar.query_text(long)
+    assert len(start) <= similar.QUERY_MAX_CHARS and long.startswith(start) and not start.endswith(" ")
+    assert similar.query_text("  deux   mots  ") == "deux mots"
