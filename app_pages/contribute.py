@@ -2,7 +2,8 @@
 
 Everything a user typed is drawn with st.text or as a widget's own value, never as Markdown.
 The form is plain widgets (no st.form) so the orientations follow the chosen theme and similar
-contributions appear as soon as the text is committed; sending happens in a button callback,
+contributions appear while the text is typed, after a short pause (a fragment under the text area,
+ui/components/typing.py); sending happens in a button callback,
 which is also where the fields may be cleared after a successful save. Every field keeps its value
 for the whole session (persist_state="session"): a participant who opens « Mes contributions » in
 mid-sentence finds the draft intact, and the theme and « À propos de vous » outlive the receipt screen.
@@ -30,7 +31,7 @@ from services.scope import ARCHIVED, NOT_OPEN
 from services.votes import VoteOrigin
 from ui import edition, forms, participant, store
 from ui import votes as vote_cards
-from ui.components import about_you, similar
+from ui.components import about_you, similar, typing
 
 # Session keys of this page, all prefixed.
 KEY = "contribute"
@@ -50,6 +51,9 @@ K_RECEIPT = "contribute_receipt"
 K_STAND = "contribute_stand"
 K_SUPPORT_NOTE = similar.note_key(KEY)
 K_LAST_SENT = "contribute_last_sent"
+K_TYPING = "contribute_typing"  # + the form's idempotency key: a fresh listener for each new contribution
+# After this pause in the typing, the suggestions follow the text (measured: ~0,2 s between a phone's keys).
+TYPING_PAUSE_MS = 600
 
 # "Nothing chosen" options: a None option would show Streamlit's own (English) placeholder instead.
 NO_ORIENTATION = 0
@@ -271,8 +275,8 @@ def _orientation(theme_id: int, edition_id: int) -> None:
         )
 
 
-def _body() -> str:
-    body = st.text_area(
+def _body() -> None:
+    st.text_area(
         "Votre contribution *",
         key=K_BODY,
         persist_state=PERSIST,
@@ -282,14 +286,28 @@ def _body() -> str:
         on_change=FORM.forget,
         args=("body",),
     )
-    length = len((body or "").strip())
+
+
+def _counter(body: str) -> None:
+    length = len(body.strip())
     counter = f"{format_number(length)} caractère{'s' if length > 1 else ''} · de {BODY_MIN_CHARS} à "
     counter += f"{format_number(BODY_MAX_CHARS)} caractères"
     if 0 < length < BODY_MIN_CHARS:
         counter += f" · encore {BODY_MIN_CHARS - length} au moins"
     st.caption(counter)
+
+
+@st.fragment
+def _suggestions(theme_id: int | None) -> None:
+    """The text's counter and message, then similar published contributions, for the text as typed so far: a
+    pause in the typing reruns this fragment only (ui/components/typing.py), never the page or the text area,
+    which keeps what is being typed. The text sent is the text area's own, validated by the server."""
+    ss = st.session_state
+    typed = typing.typed_text(K_BODY, key=f"{K_TYPING}_{ss[K_IDEMPOTENCY]}", pause_ms=TYPING_PAUSE_MS)
+    body = typed if typed is not None else ss.get(K_BODY) or ""
+    _counter(body)  # here too, so the count follows the typing
     FORM.show("body")
-    return body or ""
+    similar.similar_contributions(theme_id, body, key=KEY)
 
 
 def _about_you(edition_id: int) -> None:
@@ -349,9 +367,9 @@ def _form() -> None:
     theme_id = _theme(current.id)
     if theme_id is not None:
         _orientation(theme_id, current.id)
-    body = _body()
-    # Right under the text, where the eyes are when it is committed.
-    similar.similar_contributions(theme_id, body, key=KEY)
+    _body()
+    # Right under the text, where the eyes are while typing.
+    _suggestions(theme_id)
     FORM.field(
         st.text_input,
         "Titre court (facultatif)",
