@@ -21,17 +21,16 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from models import Contribution, ContributionVector
+from models import Contribution
 from services import semantics
 from services.published import is_published, published_text
 from services.semantics import model
@@ -75,6 +74,12 @@ class Entry:
     @property
     def text(self) -> str:
         return self.copies[0].text
+
+    @property
+    def compared(self) -> str:
+        """What the index compares: as for grouping and the stored vectors (title and text as published)."""
+        first = self.copies[0]
+        return semantics.contribution_text(first.title, first.text)
 
 
 @dataclass(frozen=True)
@@ -180,12 +185,12 @@ def _build(session: Session, key: tuple[str, int], theme_id: int, version: Versi
     global builds  # noqa: PLW0603  # a counter, for tests and the bench
     builds += 1
     entries = tuple(_published(session, theme_id))
-    texts = [e.text for e in entries]
+    texts = [e.compared for e in entries]
     positions = list(range(len(entries)))
     if not semantics.method().uses_model or not entries:
         return ThemeIndex(version, entries, semantics.SuggestionIndex(positions, texts), complete=True)
-    items = [(e.copies[0].contribution_id, e.text) for e in entries]
-    missing = _recall_stored_vectors(session, theme_id, items)
+    items = [(e.copies[0].contribution_id, e.compared) for e in entries]
+    missing = semantics.recall_stored(session, items)
     engine = session.get_bind().engine
     if len(missing) > EMBED_NOW_MAX:
         _store_in_background(engine, key, missing)
@@ -195,28 +200,6 @@ def _build(session: Session, key: tuple[str, int], theme_id: int, version: Versi
     if missing:
         _store_in_background(engine, key, missing)
     return ThemeIndex(version, entries, semantics.SuggestionIndex(positions, texts, vectors=vectors), complete=True)
-
-
-def _recall_stored_vectors(session: Session, theme_id: int, items: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Hand the vectors the store holds for these exact texts to the model's memory (so embedding them costs
-    nothing); return the items whose vector is missing. Reads only: the caller's session may be anyone's."""
-    rows = session.exec(
-        select(ContributionVector.contribution_id, ContributionVector.digest, ContributionVector.vector)
-        .join(Contribution, col(Contribution.id) == col(ContributionVector.contribution_id))
-        .where(Contribution.theme_id == theme_id, is_published(), ContributionVector.model == model.MODEL_ID)
-    ).all()
-    stored = {cid: (digest, blob) for cid, digest, blob in rows}
-    found: list[tuple[str, model.Matrix]] = []
-    missing: list[tuple[int, str]] = []
-    for cid, text in items:
-        digest = model.digest(text)
-        digest_stored, blob = stored.get(cid, ("", b""))
-        if digest_stored == digest:
-            found.append((digest, np.frombuffer(blob, dtype="<f4").copy()))
-        else:
-            missing.append((cid, text))
-    model.remember(found)
-    return missing
 
 
 def _store_in_background(engine: Engine, key: tuple[str, int], missing: list[tuple[int, str]]) -> None:

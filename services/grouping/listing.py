@@ -11,7 +11,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models import Contribution, ContributionGroup, ContributionGroupMember, ContributionSupport, Theme
-from services.grouping.reasons import compared_text, group_reasons, known_vectors
+from services import semantics
+from services.grouping.reasons import group_reasons, known_vectors
 from services.grouping.similarity import DEFAULT_THRESHOLD
 from services.scope import resolve_edition_id, theme_ids
 
@@ -120,7 +121,7 @@ def _reasons(
 ) -> dict[int, list[str]]:
     """group id → each member's reason, from vectors read once for every member listed."""
     texts = {
-        c.id or 0: compared_text(c.title, c.masked_body if c.masked_body is not None else c.body)
+        c.id or 0: semantics.contribution_text(c.title, c.masked_body if c.masked_body is not None else c.body)
         for cs in rows.values()
         for c in cs
     }

@@ -13,7 +13,7 @@ from services import semantics
 from services.audit import audit
 from services.errors import ValidationError
 from services.grouping.members import GROUPABLE_STATUSES, confirmed_members, member_ids
-from services.grouping.reasons import compared_text, known_vectors
+from services.grouping.reasons import known_vectors
 from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts, uses_meaning
 from services.scope import require_writable, resolve_edition_id
 
@@ -96,7 +96,7 @@ def embed_candidates(session: Session, *, theme_id: int, edition_id: int | None 
     """
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     _check_theme(session, theme_id, edition)
-    items = [(cid, compared_text(title, text)) for cid, title, text in _candidates(session, theme_id)]
+    items = [(cid, semantics.contribution_text(title, text)) for cid, title, text in _candidates(session, theme_id)]
     return len(items) if known_vectors(session, items) is not None else 0
 
 
@@ -125,7 +125,7 @@ def propose_groups(
     rows = _candidates(session, theme_id)
     # A set of contributions staff refused as a group is not proposed again while the refusal stands.
     refused = {frozenset(member_ids(session, gid)) for gid in _group_ids(session, theme_id, GroupStatus.REFUSED)}
-    items = [(cid, compared_text(title, text)) for cid, title, text in rows]
+    items = [(cid, semantics.contribution_text(title, text)) for cid, title, text in rows]
     vectors = semantics.contribution_vectors(session, items) if uses_meaning(method_name) and items else None
     clusters = [
         cluster

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from models import ContributionVector
 from services import semantics
 from services.formatting import format_percent
 from services.semantics import model
 from services.similar import match_key
 
-# IN lists stay under SQLite's and PostgreSQL's parameter limits.
-_CHUNK = 900
 # Shared words named in a reason; the rest is « … ».
 _WORDS_SHOWN = 6
 
@@ -29,36 +25,13 @@ SAME_TEXT = "même texte, à l'écriture près"
 CLOSE_SPELLING = "orthographe voisine (aucun mot identique)"
 
 
-def compared_text(title: str, text: str) -> str:
-    """What is compared of a contribution: its title and its text as published (masked copy if any)."""
-    return f"{title} {text}".strip()
-
-
 def known_vectors(session: Session, items: Sequence[tuple[int, str]]) -> model.Matrix | None:
     """Sentence vectors of (contribution id, compared text), in order, without writing anything; None when the
     model is unavailable. Stored ones are read back; the others are computed in the model's memory only (the
     next proposal stores them)."""
     if not items or not model.available():
         return None
-    # TODO(lead): a read-only twin of semantics.contribution_vectors' first half; belongs in services.semantics.
-    ids = [cid for cid, _ in items]
-    stored: dict[int, tuple[str, bytes]] = {}
-    for start in range(0, len(ids), _CHUNK):
-        rows = session.exec(
-            select(ContributionVector.contribution_id, ContributionVector.digest, ContributionVector.vector).where(
-                col(ContributionVector.contribution_id).in_(ids[start : start + _CHUNK]),
-                ContributionVector.model == model.MODEL_ID,
-            )
-        ).all()
-        stored.update((cid, (digest, blob)) for cid, digest, blob in rows)
-    digests = [model.digest(text) for _, text in items]
-    model.remember(
-        [
-            (digest, np.frombuffer(stored[cid][1], dtype="<f4").copy())
-            for (cid, _), digest in zip(items, digests, strict=True)
-            if cid in stored and stored[cid][0] == digest
-        ]
-    )
+    semantics.recall_stored(session, items)
     return model.embed([text for _, text in items])
 
 

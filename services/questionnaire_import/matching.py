@@ -50,6 +50,7 @@ MEDIUM_SCORE = 0.60
 LOW_SCORE = 0.50  # below: no proposal
 EMPTY_COLUMN = "colonne vide : rien à importer"
 
+
 def similarity_matrix(texts_a: Sequence[str], texts_b: Sequence[str]) -> np.ndarray:
     """How alike headers and question texts are, in [0, 1]: the app's one text-similarity service (meaning and
     shared words, French-aware, offline), as for grouping and suggestions."""

@@ -16,7 +16,7 @@ from services.semantics.index import SuggestionIndex
 from services.semantics.methods import DEFAULT_METHOD, FALLBACK_METHOD, METHODS, method, space
 from services.semantics.model import MODEL_ID, available
 from services.semantics.normalise import key_words, lemma_key, prepare
-from services.semantics.vectors import contribution_vectors
+from services.semantics.vectors import contribution_text, contribution_vectors, recall_stored
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -27,6 +27,7 @@ __all__ = [
     "SuggestionIndex",
     "available",
     "close_pairs",
+    "contribution_text",
     "contribution_vectors",
     "explain",
     "key_words",
@@ -34,6 +35,7 @@ __all__ = [
     "method",
     "pairs_in",
     "prepare",
+    "recall_stored",
     "similarity",
     "similarity_matrix",
     "space",

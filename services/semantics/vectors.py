@@ -16,15 +16,17 @@ from services.semantics import model
 _CHUNK = 900
 
 
-def contribution_vectors(session: Session, items: Sequence[tuple[int, str]]) -> model.Matrix:
-    """One row per (contribution id, text as compared), in order. Raises RuntimeError without the model.
+def contribution_text(title: str, text: str) -> str:
+    """What is compared of a contribution, everywhere (suggestions, grouping, their stored vectors): its title and
+    its text as published (the masked copy when there is one)."""
+    return f"{title} {text}".strip()
 
-    Vectors already stored for that exact text and model are read back; the others are embedded and stored
-    (insert or replace, so two processes computing the same one never conflict). The caller commits.
-    """
-    digests = [model.digest(text) for _, text in items]
-    stored: dict[int, tuple[str, bytes]] = {}
+
+def recall_stored(session: Session, items: Sequence[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Hand the vectors the store holds for these exact texts and this model to the model's memory (embedding
+    them then costs nothing); return the items whose vector is missing or stale. Reads only."""
     ids = [cid for cid, _ in items]
+    stored: dict[int, tuple[str, bytes]] = {}
     for start in range(0, len(ids), _CHUNK):
         rows = session.exec(
             select(ContributionVector.contribution_id, ContributionVector.digest, ContributionVector.vector).where(
@@ -33,27 +35,43 @@ def contribution_vectors(session: Session, items: Sequence[tuple[int, str]]) -> 
             )
         ).all()
         stored.update((cid, (digest, blob)) for cid, digest, blob in rows)
-    model.remember(
-        [
-            (digest, np.frombuffer(stored[cid][1], dtype="<f4").copy())
-            for (cid, _), digest in zip(items, digests, strict=True)
-            if cid in stored and stored[cid][0] == digest
-        ]
-    )
+    found: list[tuple[str, model.Matrix]] = []
+    missing: list[tuple[int, str]] = []
+    for cid, text in items:
+        digest = model.digest(text)
+        digest_stored, blob = stored.get(cid, ("", b""))
+        if digest_stored == digest:
+            found.append((digest, np.frombuffer(blob, dtype="<f4").copy()))
+        else:
+            missing.append((cid, text))
+    model.remember(found)
+    return missing
+
+
+def contribution_vectors(session: Session, items: Sequence[tuple[int, str]]) -> model.Matrix:
+    """One row per (contribution id, compared text), in order. Raises RuntimeError without the model.
+
+    Vectors already stored for that exact text and model are read back; the others are embedded and stored
+    (insert or replace, so two processes computing the same one never conflict). The caller commits.
+    """
+    missing = recall_stored(session, items)
     vectors = model.embed([text for _, text in items])
-    fresh = [
-        {
-            "contribution_id": cid,
-            "model": model.MODEL_ID,
-            "digest": digest,
-            "vector": vectors[row].astype("<f4").tobytes(),
-            "computed_at": utcnow(),
-        }
-        for row, ((cid, _), digest) in enumerate(zip(items, digests, strict=True))
-        if stored.get(cid, ("", b""))[0] != digest
-    ]
-    if fresh:
-        _upsert(session, fresh)
+    if missing:
+        row_of = {cid: row for row, (cid, _) in enumerate(items)}
+        now = utcnow()
+        _upsert(
+            session,
+            [
+                {
+                    "contribution_id": cid,
+                    "model": model.MODEL_ID,
+                    "digest": model.digest(text),
+                    "vector": vectors[row_of[cid]].astype("<f4").tobytes(),
+                    "computed_at": now,
+                }
+                for cid, text in missing
+            ],
+        )
     return vectors
 
 
