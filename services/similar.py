@@ -25,12 +25,10 @@ __all__ = ["MAX_SUGGESTIONS", "MIN_QUERY_CHARS", "SimilarContribution", "find_si
 # Below this many characters a text says too little to compare (and every short text looks alike).
 MIN_QUERY_CHARS = 20
 MAX_SUGGESTIONS = 3
-# PROVISIONAL (issue 17): the lowest score, in [0, 1], of a suggestion under the default method and under the
-# word fallback. To be replaced by services.semantics.methods.SUGGEST_THRESHOLD / FALLBACK_SUGGEST_THRESHOLD,
-# tuned on the evaluation set, when they land. Measured meanwhile on its dev split, pairs within a theme:
-# e5+lemma 0,40 → precision 0,58, recall 0,40; tfidf-lemma 0,30 → precision 0,69, recall 0,12.
-SUGGEST_THRESHOLD = 0.40
-FALLBACK_SUGGEST_THRESHOLD = 0.30
+# The lowest score of a suggestion, under the default method and under the word fallback (chosen on the
+# evaluation set: services.semantics.methods).
+SUGGEST_THRESHOLD = semantics.SUGGEST_THRESHOLD
+FALLBACK_SUGGEST_THRESHOLD = semantics.FALLBACK_SUGGEST_THRESHOLD
 # The model's cost grows with the text's length (measured on this 2-core machine under load, one thread:
 # ~50 ms for 60 characters, ~230 ms for 300, ~2 s for 2 000): the typed text is compared by its beginning,
 # cut at a word, where a participant states the idea, and where suggestions help (before the rest is typed).

@@ -162,9 +162,9 @@ def _rebuild(engine: Engine, key: tuple[str, int], theme_id: int, builder: threa
 
 def _start(target: Callable[..., None], *args: object) -> None:
     thread = threading.Thread(target=target, args=args, daemon=True)
-    with _lock:
+    with _lock:  # started under the lock: wait_for_background never joins a thread not yet started
         _threads.append(thread)
-    thread.start()
+        thread.start()
 
 
 def _published(session: Session, theme_id: int) -> list[Entry]:

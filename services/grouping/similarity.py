@@ -16,14 +16,15 @@ from services.errors import ValidationError
 from services.semantics.model import Matrix
 from services.similar import match_key
 
-# PROVISIONAL until services.semantics.methods defines GROUP_THRESHOLD and FALLBACK_GROUP_THRESHOLD (being
-# tuned on the evaluation set): scores in [0, 1] of the default method and of the word fallback.
-GROUP_THRESHOLD = 0.55
-FALLBACK_GROUP_THRESHOLD = 0.40
+# Scores in [0, 1] of the default method and of the word fallback, chosen on the evaluation set (best F1 on its
+# dev split: services.semantics.methods).
+GROUP_THRESHOLD = semantics.GROUP_THRESHOLD
+FALLBACK_GROUP_THRESHOLD = semantics.FALLBACK_GROUP_THRESHOLD
 
 # The slider's default, in % of the calibrated score (see default_threshold for the fallback's).
 DEFAULT_THRESHOLD = round(GROUP_THRESHOLD * 100)
-MIN_THRESHOLD = 20
+# Low enough for the word fallback's default (scores of shared words run lower than the mixed ones).
+MIN_THRESHOLD = 5
 MAX_THRESHOLD = 100
 MAX_GROUP_SIZE = 200
 

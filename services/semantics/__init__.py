@@ -13,16 +13,30 @@ falls back on the word method. Which method is the default, and why: bench/RESUL
 
 from services.semantics.compare import Explanation, close_pairs, explain, pairs_in, similarity, similarity_matrix
 from services.semantics.index import SuggestionIndex
-from services.semantics.methods import DEFAULT_METHOD, FALLBACK_METHOD, METHODS, method, space
+from services.semantics.methods import (
+    DEFAULT_METHOD,
+    FALLBACK_GROUP_THRESHOLD,
+    FALLBACK_METHOD,
+    FALLBACK_SUGGEST_THRESHOLD,
+    GROUP_THRESHOLD,
+    METHODS,
+    SUGGEST_THRESHOLD,
+    method,
+    space,
+)
 from services.semantics.model import MODEL_ID, available
 from services.semantics.normalise import key_words, lemma_key, prepare
 from services.semantics.vectors import contribution_text, contribution_vectors, recall_stored
 
 __all__ = [
     "DEFAULT_METHOD",
+    "FALLBACK_GROUP_THRESHOLD",
     "FALLBACK_METHOD",
+    "FALLBACK_SUGGEST_THRESHOLD",
+    "GROUP_THRESHOLD",
     "METHODS",
     "MODEL_ID",
+    "SUGGEST_THRESHOLD",
     "Explanation",
     "SuggestionIndex",
     "available",

@@ -43,8 +43,13 @@ DISTINCT = [
 
 def test_cluster_texts_finds_the_three_ideas_and_nothing_else() -> None:
     texts = [*GUICHET, *LOCAUX, *JEUNES, *DISTINCT]
+    # At the default (the best F1 on the evaluation set, where about one proposed pair in two is right), every
+    # idea is found, and a distinct text may come along: staff take it out before confirming.
     groups = grouping.cluster_texts(texts, grouping.DEFAULT_THRESHOLD)
-    assert groups == [[0, 1, 2, 3], [4, 5, 6], [7, 8]]
+    for idea in ([0, 1, 2, 3], [4, 5, 6], [7, 8]):
+        assert any(set(idea) <= set(group) for group in groups), groups
+    # A stricter threshold on the slider keeps the three ideas and nothing else.
+    assert grouping.cluster_texts(texts, 40) == [[0, 1, 2, 3], [4, 5, 6], [7, 8]]
 
 
 def test_the_threshold_moves_the_groups() -> None:
@@ -54,7 +59,7 @@ def test_the_threshold_moves_the_groups() -> None:
     # Identical once case, accents and punctuation are set aside: still a duplicate at 100 %.
     assert grouping.cluster_texts(texts, 100) == [[0, 1]]
     # Next come the same words in another order (the likeness score of services.semantics, in %).
-    assert grouping.cluster_texts(texts, 80) == [[0, 1], [4, 6]]
+    assert grouping.cluster_texts(texts, 70) == [[0, 1, 3], [4, 6]]
     assert grouping.cluster_texts(["", "   ", "!!!"], 50) == []
 
 
@@ -81,7 +86,7 @@ def seed(engine: Engine) -> dict[str, list[int]]:
 
 def test_proposals_are_per_theme_and_replaced_on_each_run(store_engine: Engine) -> None:
     ids = seed(store_engine)
-    assert run(store_engine, grouping.propose_groups, theme_id=1, actor="anne") == 2
+    assert run(store_engine, grouping.propose_groups, theme_id=1, threshold=40, actor="anne") == 2
     groups = run(store_engine, grouping.list_groups, theme_id=1)
     assert [sorted(m.contribution_id for m in g.members) for g in groups] == [ids["guichet"], ids["locaux"]]
     assert groups[0].representative_text == GUICHET[0] and groups[0].status == "proposed"
@@ -89,7 +94,7 @@ def test_proposals_are_per_theme_and_replaced_on_each_run(store_engine: Engine) 
     assert run(store_engine, grouping.propose_groups, theme_id=1, threshold=95, actor="anne") == 1
     assert len(run(store_engine, grouping.list_groups, theme_id=1)) == 1
     with pytest.raises(ValidationError):
-        run(store_engine, grouping.propose_groups, theme_id=1, threshold=5, actor="anne")
+        run(store_engine, grouping.propose_groups, theme_id=1, threshold=grouping.MIN_THRESHOLD - 1, actor="anne")
 
 
 def test_confirm_keeps_every_member_author_support_and_stance_and_can_be_undone(store_engine: Engine) -> None:
