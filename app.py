@@ -30,5 +30,6 @@ with errors.unexpected_errors_reported(), store.storage_faults_reported():
 
     # expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
     page = st.navigation(build_navigation(account), expanded=True)
+    store.start_background_work()
     layout.render_sidebar(account)
     page.run()

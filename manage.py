@@ -90,6 +90,23 @@ def cmd_migrate(args: argparse.Namespace) -> None:
     print(f"Schéma à jour ; {report.summary()}")
 
 
+def cmd_embed(args: argparse.Namespace) -> None:
+    import time
+
+    from db.engine import get_engine
+    from services import semantics
+
+    if not semantics.available():
+        raise SystemExit("Le modèle de phrases n'a pas pu être chargé : la ressemblance se fera sur les mots seuls.")
+    started = time.perf_counter()
+    done = semantics.backfill(get_engine(), limit=args.limit)
+    seconds = time.perf_counter() - started
+    print(
+        f"Vecteurs calculés et enregistrés : {format_number(done)} contribution{'s' if done > 1 else ''} "
+        f"en {format_number(seconds, 1)} s."
+    )
+
+
 def cmd_create_user(args: argparse.Namespace) -> None:
     from db.engine import session_scope
     from services import auth
@@ -406,6 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="le fichier du pack (import) ou l'identifiant de l'édition")
     p.add_argument("file", nargs="?", help="export : fichier où écrire le pack (sinon la sortie standard)")
     p.set_defaults(func=cmd_edition)
+
+    p = sub.add_parser(
+        "embed",
+        help="calcule d'avance les vecteurs de sens des contributions (après un import en nombre, par exemple)",
+    )
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="au plus N contributions")
+    p.set_defaults(func=cmd_embed)
 
     p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
     p.add_argument("--remove", action="store_true")

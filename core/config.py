@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Stances on the orientations (one tap each), counted apart from the writes above (services.throttle).
     address_stances_per_10s: int = Field(default=4_000, ge=1)
     address_stances_per_hour: int = Field(default=32_000, ge=1)
+    # Contributions' sentence vectors computed by a background thread soon after they are written
+    # (services.semantics.backfill), so grouping and suggestions find them stored. Off in the test suite.
+    embed_in_background: bool = True
     restore_failures_per_address: int = Field(default=30, ge=1)
     restore_failures_overall: int = Field(default=300, ge=1)
 

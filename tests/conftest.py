@@ -16,6 +16,8 @@ from streamlit.components.v2 import manifest_scanner
 
 # The app reads settings from the environment: give the test run its own key and no real DB.
 os.environ.setdefault("ESS_COOKIE_KEY", "test-cookie-key-" + "x" * 40)
+# No background embedding thread in tests: the ones that need vectors compute them (services.semantics).
+os.environ.setdefault("ESS_EMBED_IN_BACKGROUND", "0")
 
 from core.config import get_settings
 from db.engine import build_engine, dispose_engines

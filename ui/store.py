@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from core.config import get_settings
 from db.engine import get_engine, session_scope
-from services import reference
+from services import reference, semantics
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -48,6 +48,18 @@ def _engine(url: str) -> Engine:
 
 def engine() -> Engine:
     return _engine(get_settings().database_url)
+
+
+@st.cache_resource(show_spinner=False)
+def _vectors_ahead(url: str) -> bool:
+    return semantics.start_in_background(_engine(url))
+
+
+def start_background_work() -> None:
+    """Once per process and store: the thread that computes contributions' sentence vectors ahead."""
+    settings = get_settings()
+    if settings.embed_in_background:
+        _vectors_ahead(settings.database_url)
 
 
 # A service takes its session first, so these signatures let mypy check every call's other arguments. The

@@ -11,6 +11,7 @@ The sentence model (services.semantics.model) is loaded once per process and sha
 falls back on the word method. Which method is the default, and why: bench/RESULTS.md.
 """
 
+from services.semantics.backfill import backfill, start_in_background
 from services.semantics.compare import Explanation, close_pairs, explain, pairs_in, similarity, similarity_matrix
 from services.semantics.index import SuggestionIndex
 from services.semantics.methods import (
@@ -40,6 +41,7 @@ __all__ = [
     "Explanation",
     "SuggestionIndex",
     "available",
+    "backfill",
     "close_pairs",
     "contribution_text",
     "contribution_vectors",
@@ -53,4 +55,5 @@ __all__ = [
     "similarity",
     "similarity_matrix",
     "space",
+    "start_in_background",
 ]
