@@ -239,7 +239,12 @@ def _departement_from_number(digits: str) -> tuple[str, bool]:
             return ("2A" if digits[2] in "01" else "2B"), digits[2] in "0126"
         return digits[:2], digits[:2] in FRENCH_DEPARTEMENTS
     code = digits.upper()
+    if len(code) == 3 and code.startswith("0"):  # zero-padded by some tools (« 049 »): no real code starts with 0
+        code = code[1:]
     return code, code in FRENCH_DEPARTEMENTS
+
+
+_NAME_AND_NUMBER = re.compile(r"^(.*?)\s*\(\s*(\d{2,3}|2[abAB])\s*\)$")
 
 
 def _departement_converter(departements: DepartementScope) -> Converter:
@@ -259,6 +264,13 @@ def _departement_converter(departements: DepartementScope) -> Converter:
         return outside, departements.filed_outside(code)
 
     def convert(raw: str) -> tuple[Any, str | None]:
+        # « Loire-Atlantique (44) », as survey tools list départements: the name and the number must agree.
+        named = _NAME_AND_NUMBER.match(raw.strip())
+        if named:
+            by_number = convert(named.group(2))
+            if not named.group(1).strip() or convert(named.group(1)) == by_number:
+                return by_number
+            return None, f"le nom et le numéro désignent deux départements différents ({EXPECTED_DEPARTEMENT})"
         n = norm(raw)
         if n in by_name:
             return by_name[n], None

@@ -3,11 +3,18 @@ parts: the value detectors, the header reader, the threshold under which nothing
 
 from __future__ import annotations
 
-import pytest
+from collections import Counter
 
+import pytest
+from sqlalchemy.engine import Engine
+
+from db.engine import session_scope
 from services import questionnaire_import as qi
+from services import questionnaires as qs
 from services.questionnaire_import import column_values as cv
+from services.questionnaire_import.converters import field_converter
 from services.questionnaire_import.matching import parse_header
+from services.questionnaire_import.rows import KIND_REJECTED
 from services.questionnaires import QuestionnaireInfo
 from tests.fixtures.mapping_exports import export_cases, shipped_questionnaires
 
@@ -189,3 +196,37 @@ def test_a_saved_mapping_comes_first_and_keeps_its_targets(acteurs: Questionnair
     proposals = qi.propose_mapping(acteurs, ["Horodateur", "Début"], saved, rows=rows)
     assert proposals["Début"] == qi.Proposal("field:submitted_at", "correspondance enregistrée")
     assert proposals["Horodateur"].target == qi.IGNORE  # its usual field is held by the saved choice
+
+
+@pytest.mark.slow
+def test_a_column_proposed_with_high_confidence_also_reads(sqlite_engine: Engine) -> None:
+    """« Loire-Atlantique (44) » and « 049 » were proposed as the département at « élevée », then refused on
+    every row by the converter. A value the respondent left ambiguous may still be refused (« en hausse » among
+    « en forte hausse » and « en légère hausse »), with its French reason: never most of a column."""
+    with session_scope(sqlite_engine) as session:
+        questionnaire = qs.get_questionnaire(session=session)
+        assert questionnaire.slug == "questionnaire-acteurs-2016"
+        checked = 0
+        for case in export_cases():
+            if case.questionnaire.slug != questionnaire.slug:
+                continue
+            proposals = qi.propose_mapping(questionnaire, case.table.headers, rows=case.table.rows)
+            mapping = {header: p.target for header, p in proposals.items()}
+            report = qi.analyse_import(session=session, questionnaire=questionnaire, table=case.table, mapping=mapping)
+            refused = Counter(p.column for p in report.problems if p.kind == KIND_REJECTED)
+            for header, proposal in proposals.items():
+                if proposal.confidence == qi.HIGH:
+                    assert refused[header] * 2 < report.rows_read, (case.filename, header, report.problems[:2])
+            assert report.rows_imported >= report.rows_read - 1, (case.filename, report.problems)
+            checked += 1
+    assert checked == 4
+
+
+def test_a_departement_named_with_its_number_reads_when_both_agree(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        convert = field_converter("departement", qs.departement_scope(session=session))
+    assert convert("Loire-Atlantique (44)") == ("44", None)
+    assert convert("Maine-et-Loire (049)") == ("49", None)
+    assert convert("(85)") == ("85", None)
+    value, message = convert("Loire-Atlantique (49)")
+    assert value is None and message is not None and message.startswith("le nom et le numéro désignent")
