@@ -56,14 +56,14 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def test_migrate_twice_adds_nothing_the_second_time(migrated: Path) -> None:
-    again = run(migrated, "migrate")
+def test_migrate_twice_adds_nothing_the_second_time(migrated: Path, manage_in_process: Cli) -> None:
+    again = manage_in_process(migrated, "migrate")  # the first, in a real process: the `migrated` fixture
     assert again.returncode == 0 and "rien de nouveau" in again.stdout
     assert count(migrated, "SELECT count(*) FROM theme") == 5
     assert count(migrated, "SELECT count(*) FROM question") > 0
 
 
-def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
+def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path, manage_in_process: Cli) -> None:
     ok = run(
         db,
         "create-user",
@@ -79,7 +79,9 @@ def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert count(db, "SELECT count(*) FROM staffuser WHERE username='anne' AND role='staff'") == 1
-    dup = run(db, "create-user", "anne", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n")
+    dup = manage_in_process(
+        db, "create-user", "anne", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n"
+    )
     assert dup.returncode == 1
     assert dup.stderr.strip().count("\n") == 0 and "existe déjà" in dup.stderr
 
