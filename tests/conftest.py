@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+import shutil
 import sqlite3
 import sys
 import uuid
@@ -55,6 +56,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def copy_sqlite(template: Path, dest: Path) -> None:
+    """A copy of a SQLite store. A closed one (no write-ahead log beside it, as the templates are once their engine
+    is disposed) is copied as a file, in a millisecond; an open one through SQLite's backup API (20 ms)."""
+    if not template.with_name(template.name + "-wal").exists():
+        shutil.copyfile(template, dest)
+        return
     src = sqlite3.connect(template)
     dst = sqlite3.connect(dest)
     src.backup(dst)
