@@ -1,4 +1,8 @@
-"""The command line, run as a user would: a real process on a real SQLite file."""
+"""The command line, run as a user would: a real process on a real SQLite file.
+
+Each command has one journey in a real process (`run`); its other cases go through manage.main() in this
+process (`cli`, tests/conftest.py's manage_in_process): same parser, same commands, same store file.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_sqlite
+from tests.conftest import Cli, copy_sqlite
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,14 +56,14 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def test_migrate_twice_adds_nothing_the_second_time(migrated: Path) -> None:
-    again = run(migrated, "migrate")
+def test_migrate_twice_adds_nothing_the_second_time(migrated: Path, manage_in_process: Cli) -> None:
+    again = manage_in_process(migrated, "migrate")  # the first, in a real process: the `migrated` fixture
     assert again.returncode == 0 and "rien de nouveau" in again.stdout
     assert count(migrated, "SELECT count(*) FROM theme") == 5
     assert count(migrated, "SELECT count(*) FROM question") > 0
 
 
-def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
+def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path, manage_in_process: Cli) -> None:
     ok = run(
         db,
         "create-user",
@@ -75,7 +79,9 @@ def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     assert count(db, "SELECT count(*) FROM staffuser WHERE username='anne' AND role='staff'") == 1
-    dup = run(db, "create-user", "anne", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n")
+    dup = manage_in_process(
+        db, "create-user", "anne", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n"
+    )
     assert dup.returncode == 1
     assert dup.stderr.strip().count("\n") == 0 and "existe déjà" in dup.stderr
 
@@ -89,35 +95,39 @@ def test_create_user_from_stdin_then_refuse_a_duplicate(db: Path) -> None:
         ("backup",),
     ],
 )
-def test_bad_arguments_give_one_line_and_a_non_zero_exit(db: Path, args: tuple[str, ...]) -> None:
-    result = run(db, *args, stdin="")
+def test_bad_arguments_give_one_line_and_a_non_zero_exit(
+    db: Path, args: tuple[str, ...], manage_in_process: Cli
+) -> None:
+    result = manage_in_process(db, *args, stdin="")
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "erreur" in result.stderr
 
 
-def test_weak_password_is_refused_in_french(db: Path) -> None:
-    result = run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="court\n")
+def test_weak_password_is_refused_in_french(db: Path, manage_in_process: Cli) -> None:
+    result = manage_in_process(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="court\n")
     assert result.returncode == 1 and "au moins 12 caractères" in result.stderr
 
 
-def test_a_password_over_72_bytes_is_refused_in_french_not_with_a_trace(db: Path) -> None:
+def test_a_password_over_72_bytes_is_refused_in_french_not_with_a_trace(db: Path, manage_in_process: Cli) -> None:
     long = "mot-de-passe-très-très-long-" * 3  # 87 characters, 93 bytes in UTF-8
-    created = run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin=long + "\n")
+    cli = manage_in_process
+    created = cli(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin=long + "\n")
     assert created.returncode == 1 and "72 octets" in created.stderr and "Traceback" not in created.stderr
     assert count(db, "SELECT count(*) FROM staffuser") == 0
     assert (
-        run(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n").returncode
+        cli(db, "create-user", "bob", "--role", "staff", "--password-stdin", stdin="un-mot-de-passe-long\n").returncode
         == 0
     )
+    # reset-password's journey in a real process: refused in French on stderr, no trace, exit code 1.
     reset = run(db, "reset-password", "bob", "--password-stdin", stdin=long + "\n")
     assert reset.returncode == 1 and "72 octets" in reset.stderr and "Traceback" not in reset.stderr
 
 
-def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Path) -> None:
+def test_ensure_admin_creates_one_admin_once_and_prints_its_password_once(db: Path, manage_in_process: Cli) -> None:
     first = run(db, "ensure-admin")
     assert "mot de passe" in first.stdout
-    assert run(db, "ensure-admin").stdout == ""
+    assert manage_in_process(db, "ensure-admin").stdout == ""
     assert count(db, "SELECT count(*) FROM staffuser WHERE role='admin'") == 1
 
 
@@ -195,7 +205,7 @@ def test_backup_of_postgres_points_to_pg_dump(tmp_path: Path) -> None:
     assert result.returncode == 1 and "pg_dump" in result.stderr
 
 
-def test_migrate_keeps_a_ptce_edited_in_the_app_and_says_so(db: Path) -> None:
+def test_migrate_keeps_a_ptce_edited_in_the_app_and_says_so(db: Path, manage_in_process: Cli) -> None:
     from db.engine import build_engine, session_scope
     from services.ptce import update_ptce
 
@@ -204,7 +214,7 @@ def test_migrate_keeps_a_ptce_edited_in_the_app_and_says_so(db: Path) -> None:
         ptce_id = int(session.connection().exec_driver_sql("SELECT id FROM ptce WHERE code='ancenis'").scalar_one())
         update_ptce(session=session, ptce_id=ptce_id, values={"support": "Soutien revu par l'équipe."}, actor="claire")
     engine.dispose()
-    result = run(db, "migrate")
+    result = manage_in_process(db, "migrate")
     assert result.returncode == 0, result.stderr
     assert "PTCE ancenis : modifié dans l'application ; non repris du fichier : soutien reçu." in result.stdout
     with sqlite3.connect(db) as conn:

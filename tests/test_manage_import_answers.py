@@ -1,4 +1,8 @@
-"""`manage.py import-answers`, run as staff would: a real process on a real SQLite file."""
+"""`manage.py import-answers`, run as staff would: a real process on a real SQLite file.
+
+The first journey runs the real process; the other cases go through manage.main() in this process
+(tests/conftest.py's manage_in_process): same parser, same command, same store file.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from db.engine import build_engine, session_scope
-from tests.conftest import copy_sqlite
+from tests.conftest import Cli, copy_sqlite
 from tests.editions import load_second_edition
 from tests.fixtures.mapping_exports import EXPORTS
 from tests.fixtures.questionnaire_files import FIXTURES
@@ -33,9 +37,10 @@ def count(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-def test_import_answers_then_again_imports_only_new_rows(store: Path, tmp_path: Path) -> None:
+def test_import_answers_then_again_imports_only_new_rows(store: Path, tmp_path: Path, manage_in_process: Cli) -> None:
     report = tmp_path / "rapport.csv"
     args = ("import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", MAPPING)
+    # The command's journey in a real process; the dry run and the second import in this one.
     first = run(store, *args, "--report", str(report), "--save-mapping", "Framaforms")
     assert first.returncode == 0, first.stderr
     assert "6 lignes lues : 4 importées, 0 déjà présentes, 2 rejetées" in first.stdout
@@ -48,15 +53,18 @@ def test_import_answers_then_again_imports_only_new_rows(store: Path, tmp_path: 
 
     # By its title this time, as a dry run, then for real: nothing new either way.
     title = "questionnaire aux acteurs de l'ess"
-    dry = run(store, "import-answers", EXPORT, "--questionnaire", title, "--mapping", MAPPING, "--dry-run")
+    cli = manage_in_process
+    dry = cli(store, "import-answers", EXPORT, "--questionnaire", title, "--mapping", MAPPING, "--dry-run")
     assert dry.returncode == 0 and "Essai à blanc" in dry.stdout and "0 à importer, 4 déjà présentes" in dry.stdout
-    again = run(store, *args)
+    again = cli(store, *args)
     assert again.returncode == 0 and "0 importées, 4 déjà présentes, 2 rejetées" in again.stdout
     assert count(store, "SELECT count(*) FROM questionnaireresponse WHERE origin='import'") == 4
     assert count(store, "SELECT count(*) FROM importbatch") == 2
 
 
-def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(store: Path, tmp_path: Path) -> None:
+def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(
+    store: Path, tmp_path: Path, manage_in_process: Cli
+) -> None:
     mapping = tmp_path / "correspondance.json"
     columns = {
         "Horodateur": "field:submitted_at",
@@ -65,7 +73,7 @@ def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(store: Pat
         "Colonne absente": "field:email",
     }
     mapping.write_text(json.dumps({"format": "ess-correspondance-import", "version": 1, "columns": columns}))
-    result = run(
+    result = manage_in_process(
         store, "import-answers", EXPORT, "--questionnaire", "questionnaire-acteurs-2016", "--mapping", str(mapping)
     )
     assert result.returncode == 0, result.stderr
@@ -85,9 +93,9 @@ def test_a_mapping_downloaded_from_the_page_works_on_the_command_line(store: Pat
     ],
 )
 def test_bad_arguments_give_one_french_line_and_a_non_zero_exit(
-    store: Path, args: tuple[str, ...], message: str
+    store: Path, args: tuple[str, ...], message: str, manage_in_process: Cli
 ) -> None:
-    result = run(store, *args)
+    result = manage_in_process(store, *args)
     assert result.returncode != 0
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "erreur" in result.stderr and message in result.stderr
@@ -95,12 +103,12 @@ def test_bad_arguments_give_one_french_line_and_a_non_zero_exit(
 
 
 def test_an_unknown_departement_code_is_listed_with_its_reason_not_stored_as_out_of_region(
-    store: Path, tmp_path: Path
+    store: Path, tmp_path: Path, manage_in_process: Cli
 ) -> None:
     export = tmp_path / "export.csv"
     export.write_bytes(Path(EXPORT).read_bytes().replace(b";Association;72;", b";Association;99;", 1))
     args = ("import-answers", str(export), "--questionnaire", "questionnaire-acteurs-2016", "--mapping", MAPPING)
-    done = run(store, *args)
+    done = manage_in_process(store, *args)
     assert done.returncode == 0, done.stderr
     assert "6 lignes lues : 3 importées, 0 déjà présentes, 3 rejetées" in done.stdout
     assert (
@@ -111,7 +119,7 @@ def test_an_unknown_departement_code_is_listed_with_its_reason_not_stored_as_out
 
 
 def test_the_edition_option_imports_into_that_edition_and_files_the_other_region_out_of_region(
-    store: Path, tmp_path: Path
+    store: Path, tmp_path: Path, manage_in_process: Cli
 ) -> None:
     """`--edition SLUG` names the edition whose questionnaire is meant; without it, the default edition (2016).
     A département of the 2016 Région is filed « Hors région » in Centre-Val de Loire, with a remark in French."""
@@ -136,13 +144,14 @@ def test_the_edition_option_imports_into_that_edition_and_files_the_other_region
     mapping.write_text(json.dumps({"format": "ess-correspondance-import", "version": 1, "columns": columns}))
     args = ("import-answers", str(export), "--questionnaire", "questionnaire-acteurs-2022", "--mapping", str(mapping))
 
-    default = run(store, *args)  # the 2016 edition has no such questionnaire
+    cli = manage_in_process
+    default = cli(store, *args)  # the 2016 edition has no such questionnaire
     assert default.returncode != 0 and "aucun questionnaire de cette édition" in default.stderr
-    unknown = run(store, *args, "--edition", "bretagne-2030")
+    unknown = cli(store, *args, "--edition", "bretagne-2030")
     assert unknown.returncode != 0 and "aucune édition ne s'appelle « bretagne-2030 »" in unknown.stderr
     assert "centre-val-de-loire-2022" in unknown.stderr  # the known ones are listed
 
-    done = run(store, *args, "--edition", "centre-val-de-loire-2022")
+    done = cli(store, *args, "--edition", "centre-val-de-loire-2022")
     assert done.returncode == 0, done.stderr
     assert "Centre-Val de Loire" in done.stdout
     assert "3 lignes lues : 3 importées, 0 déjà présentes, 0 rejetées" in done.stdout

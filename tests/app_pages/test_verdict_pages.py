@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 
 import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
-from models import Contribution
+from models import Contribution, Participant
 from services import votes
 from services.codes import device_token
 from services.verdict import SMALL_SAMPLE, VERDICT_LABELS, VerdictKind
@@ -245,9 +246,16 @@ def test_paper_ballots_are_counted_and_their_share_stated(room: dict[str, object
 
 
 def test_the_honest_numbers_box_shows_new_phones_per_minute(room: dict[str, object]) -> None:
+    # The room's 13 phones are first seen within a second or two: in one clock minute, or in two when the seeding
+    # straddled a minute's end (a test failing once in some dozens of runs). The peak is the store's own.
+    with session_scope() as session:
+        first_seen = session.exec(select(Participant.created_at)).all()
+    per_minute = Counter(at.replace(second=0, microsecond=0) for at in first_seen)
+    assert sum(per_minute.values()) == 13 and len(per_minute) <= 2
+    peak = max(per_minute.values())
     at = open_page("organizer", VERDICT)
     shown = texts(at)
-    assert "Nouveaux téléphones par minute, ces 30 dernières minutes : 13 au total, au plus 13 en une minute." in (
+    assert f"Nouveaux téléphones par minute, ces 30 dernières minutes : 13 au total, au plus {peak} en une minute." in (
         shown
     )
     keys = [el.key for el in at.get("plotly_chart")]

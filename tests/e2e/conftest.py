@@ -161,14 +161,17 @@ def phone(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
+# Streamlit's root element carries the session's state: `data-test-script-state` is "initial" until the first run,
+# "running" / "rerunRequested" during one, "notRunning" once it is over; `data-test-connection-state` is CONNECTED
+# while the websocket is up. (The status widget is no such signal: Streamlit 1.67 shows it only after 500 ms of a
+# run, as an icon and a « Stop » button, and never with the text "Running".)
+APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning][data-test-connection-state=CONNECTED]"
+
+
 def wait_for_app(page: Page, timeout: float = 20_000) -> None:
-    """Wait until Streamlit has finished the current run (no 'running' indicator, main block present)."""
+    """Wait until Streamlit has finished the current run (connected, script not running, main block present)."""
+    page.wait_for_selector(APP_IDLE, state="attached", timeout=timeout)
     page.wait_for_selector("[data-testid=stMain]", timeout=timeout)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]')"
-        " || !document.querySelector('[data-testid=stStatusWidget]').innerText.includes('Running')",
-        timeout=timeout,
-    )
     page.wait_for_timeout(300)
 
 

@@ -7,10 +7,9 @@ table-driven loop over URL × role rather than a server per case.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import Browser, Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from services.auth import StaffAccount
 from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LAPTOP, LiveApp, wait_for_app
@@ -84,13 +83,28 @@ def logged_in_page(browser: Browser, app: LiveApp, role: str) -> Page:
     app.manage("create-user", f"qa-{role}", "--role", role, "--password-stdin", stdin=PASSWORD + "\n")
     page = browser.new_context(viewport=LAPTOP, locale="fr-FR").new_page()
     page.goto(app.url)
-    wait_for_app(page)
+    wait_for_app(page)  # the session's first run over: the form is drawn where it stays
     _login(page, f"qa-{role}", PASSWORD)
-    # The cookie is written by a component after the run: a deep link before it lands would be anonymous.
-    deadline = time.monotonic() + 2 * DEFAULT_TIMEOUT_MS / 1000
-    while not any(c["name"] == "ess_staff_auth" for c in page.context.cookies()):
-        assert time.monotonic() < deadline, f"{role}: no login cookie; {page.locator('body').inner_text()[:800]}"
-        page.wait_for_timeout(200)
+    # The login's own run draws either the way out or the form's refusal (throttled, service busy, store down):
+    # a refusal fails here with its sentence, not as a missing cookie.
+    sidebar = page.get_by_test_id("stSidebar")
+    logout = sidebar.get_by_role("button", name="Se déconnecter")
+    refusal = sidebar.get_by_test_id("stExpander").get_by_test_id("stAlert")
+    try:
+        logout.or_(refusal).first.wait_for(timeout=DEFAULT_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        state = page.get_by_test_id("stApp").evaluate(
+            "e => e.dataset.testScriptState + ' / ' + e.dataset.testConnectionState"
+        )
+        pytest.fail(f"{role}: the login form drew no outcome (app {state}); sidebar: {sidebar.inner_text()[:1500]}")
+    assert logout.is_visible(), f"{role}: login refused: {refusal.first.inner_text()}"
+    # The cookie is written by a script the login run draws in the sidebar: a deep link before it lands would be
+    # anonymous. It is not HttpOnly, so the page itself sees it.
+    page.wait_for_function(
+        "name => document.cookie.split('; ').some(c => c.startsWith(name + '='))",
+        arg="ess_staff_auth",
+        timeout=DEFAULT_TIMEOUT_MS,
+    )
     return page
 
 

@@ -16,8 +16,7 @@ from services.bootstrap import reload_reference_data
 from services.contributions import ContributionDraft
 from services.errors import PermissionDenied
 from services.permissions import CONSOLE_ACTOR, DENIED
-from services.reference_data import read_pack_file
-from tests.editions import SECOND_PACK
+from tests.editions import second_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "un-mot-de-passe-solide"
@@ -53,7 +52,7 @@ CALLS: list[tuple[str, Callable[[Engine], dict[str, Any]], Callable[..., Any], s
     ("export complet", lambda e: {"anonymised": False}, data_export.excel_export, {"adele", "sami"}),
     ("export CSV", lambda e: {}, data_export.csv_export, {"adele", "sami"}),
     ("rechargement des données de référence", lambda e: {"edition_id": 1}, reload_reference_data, {"adele"}),
-    ("import d'un pack d'édition", lambda e: {"pack": read_pack_file(SECOND_PACK)}, editions.import_pack, {"adele"}),
+    ("import d'un pack d'édition", lambda e: {"pack": second_pack()}, editions.import_pack, {"adele"}),
     (
         "copie d'une édition",
         lambda e: {"source_id": 1, "settings": {"slug": f"copie-{uuid.uuid4().hex[:6]}", "start_date": "2030-06-01"}},
