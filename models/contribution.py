@@ -30,6 +30,9 @@ class Contribution(SQLModel, table=True):
         Index("ix_contribution_tally_departement", "theme_id", "departement", "status", "source", "created_at"),
         Index("ix_contribution_tally_actor", "theme_id", "actor_type", "status", "source", "created_at"),
         Index("ix_contribution_tally_stance", "theme_id", "orientation_id", "stance", "status", "source", "created_at"),
+        # A theme's published data version (count, highest id, latest change), read before every suggestion
+        # while typing (services/suggestion_indexes.py), from the index alone.
+        Index("ix_contribution_theme_status_updated", "theme_id", "status", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -70,7 +70,7 @@ class _SparseSpace:
             self._columns = None
             return
         self._rows = hstack(fitted).tocsr() if len(fitted) > 1 else fitted[0].tocsr()
-        self._columns = self._rows.T.tocsc()
+        self._columns = self._rows.T.tocsr()  # CSR: a product with CSR rows converts nothing per query
 
     def block(self, start: int, stop: int) -> Scores:
         if self._columns is None:
