@@ -106,8 +106,8 @@ def check_mapping(questionnaire: QuestionnaireInfo, mapping: dict[str, str]) -> 
     for code in sorted(option_codes):
         if question_key(code) in used:
             problems.append(
-                f"La question {code} est reliée à la fois à une colonne entière et à des colonnes par choix : "
-                "choisissez l'une des deux façons."
+                f"La question « {valid[question_key(code)]} » est reliée à la fois à une colonne entière et à des "
+                "colonnes par choix : choisissez l'une des deux façons."
             )
     if not any(t.startswith(("q:", "opt:")) for t in used):
         problems.append("Aucune colonne n'est reliée à une question : il n'y aurait rien à importer.")
@@ -121,9 +121,10 @@ def mapping_notes(questionnaire: QuestionnaireInfo, mapping: dict[str, str]) -> 
     missing = [q.code for q in questionnaire.questions if q.required and question_key(q.code) not in used]
     missing = [c for c in missing if not any(t.startswith(f"opt:{c}:") for t in used)]
     if missing:
+        labels = {t.key: t.label for t in mapping_targets(questionnaire)}  # « Q3 · the question », as in the list
         notes.append(
             "Questions obligatoires en ligne sans colonne dans ce fichier (elles resteront sans réponse) : "
-            + ", ".join(missing)
+            + " ; ".join(f"« {labels[question_key(c)]} »" for c in missing)
             + "."
         )
     if field_key("submitted_at") not in used:

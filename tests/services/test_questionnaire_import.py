@@ -663,3 +663,22 @@ def test_an_archived_edition_takes_no_import(sqlite_engine: Engine, questionnair
     assert refused.value.errors == {"edition": scope.ARCHIVED}
     with session_scope(sqlite_engine) as session:
         assert count(session, QuestionnaireResponse) == 0
+
+
+def test_notes_and_problems_name_questions_as_staff_see_them(questionnaire: QuestionnaireInfo) -> None:
+    """Staff pick « Q3 · the question » in the mapping list: the notes name questions the same way, never by the
+    internal code."""
+    required = [q for q in questionnaire.questions if q.required]
+    assert required, "the seed questionnaire has required questions"
+    notes = qi.mapping_notes(questionnaire, {})
+    first = required[0]
+    number = questionnaire.questions.index(first) + 1
+    assert any(f"« Q{number} · " in note and "obligatoires" in note for note in notes)
+    assert not any(q.code in note for note in notes for q in questionnaire.questions)
+
+    multiple = next(q for q in questionnaire.questions if q.choices and q.qtype == "multiple")
+    both = {"Colonne entière": f"q:{multiple.code}", "Une case": f"opt:{multiple.code}:{multiple.choices[0]}"}
+    problems = qi.check_mapping(questionnaire, both)
+    number = questionnaire.questions.index(multiple) + 1
+    assert any(f"« Q{number} · " in p and "à la fois" in p for p in problems)
+    assert not any(multiple.code in p for p in problems)
