@@ -574,3 +574,38 @@ def run(work_dir: Path) -> str:  # nothing written to disk
             + f" ; total {fr(sum(sizes.values()), 1)} Mo.",
         ]
     )
+
+
+def _linkage_table(found: Sequence[LinkageEvaluation]) -> list[str]:
+    lines = [
+        "| Méthode | Seuil liaison moyenne (dev) | Dev P / R / F1 | **Test P / R / F1** |",
+        "|---|--:|--:|--:|",
+    ]
+    lines += [f"| {e.name} | {_t(e.threshold)} | {_p(e.dev)} | **{_p(e.test)}** |" for e in found]
+    return lines
+
+
+LINKED = ("tfidf-lemma", "e5+lemma", "e5c+lemma")
+
+
+def quality_report() -> str:
+    """The quality tables alone (no speed, no memory): `python -m bench.bench_similarity`, about a minute."""
+    items = load_contribution_set()
+    about = variants()
+    found = [evaluate(items, name, build)[0] for name, (_, build) in about.items()]
+    linked = [evaluate_linkage(items, name, about[name][1]) for name in LINKED]
+    return "\n".join(
+        [
+            "Paires au-dessus d'un seuil (« Groupes » : règle de fusion de paires d'avant) :",
+            "",
+            *_quality_table(found, about),
+            "",
+            "Groupes par liaison moyenne (services.semantics.groups_in), comptés par paires :",
+            "",
+            *_linkage_table(linked),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(quality_report())
