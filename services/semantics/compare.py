@@ -77,15 +77,16 @@ def groups_in(
 
     if whole.size < 2:
         return []
-    scores = np.vstack([whole.block(s, min(s + _BLOCK, whole.size)) for s in range(0, whole.size, _BLOCK)])
-    distance = 1.0 - np.clip(scores.astype(np.float64), 0.0, 1.0)
+    # Distances 1 - score, in place (n² float32); linkage reads the upper triangle only (the scores are symmetric).
+    distance = np.vstack([whole.block(s, min(s + _BLOCK, whole.size)) for s in range(0, whole.size, _BLOCK)])
+    np.clip(distance, 0.0, 1.0, out=distance)
+    np.subtract(1.0, distance, out=distance)
     for i, j in same:
-        distance[i, j] = distance[j, i] = 0.0
-    distance = (distance + distance.T) / 2
-    np.fill_diagonal(distance, 0.0)
+        distance[min(i, j), max(i, j)] = 0.0
 
     def cut(rows: npt.NDArray[np.intp], at: float) -> list[list[int]]:
-        tree = linkage(squareform(distance[np.ix_(rows, rows)], checks=False), method="average")
+        within = distance if len(rows) == whole.size else distance[np.ix_(rows, rows)]
+        tree = linkage(squareform(within, checks=False).astype(np.float64), method="average")
         labels = fcluster(tree, 1.0 - at + 1e-6, criterion="distance")
         found: list[list[int]] = []
         for label in np.unique(labels):
