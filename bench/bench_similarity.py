@@ -25,7 +25,7 @@ import numpy as np
 from bench.common import demo_texts, fr, ms, quantile, rss_mb
 from services.grouping.similarity import cluster_texts
 from services.semantics import methods, model
-from services.semantics.compare import pairs_in
+from services.semantics.compare import groups_in, pairs_in
 from services.semantics.index import SuggestionIndex
 from services.semantics.normalise import key_words, prepare
 from services.text import fold
@@ -112,6 +112,11 @@ def variants() -> dict[str, tuple[str, Builder]]:
         "tfidf-lemma": ("TF-IDF des lemmes (1–2 mots) et de leurs 3–5-grammes", methods._lemma_space),
         "e5": ("multilingual-e5-small 4 bits, « query: », cosinus recalé", _e5),
         "e5+lemma": (f"moyenne e5 × {fr(weight, 2)} + lemmes × {fr(1 - weight, 2)}", _mixed(_e5, weight)),
+        "e5c+lemma": (
+            f"e5 centré sur le thème (≥ {methods.CENTRE_MIN_SIZE} textes) × {fr(methods.CENTRED_WEIGHT, 2)} "
+            f"+ lemmes × {fr(1 - methods.CENTRED_WEIGHT, 2)}",
+            methods._centred_space,
+        ),
         "tfidf-stem": ("variante : racines snowballstemmer au lieu des lemmes", _stem_space),
         "e5-passage": ("variante : e5 avec le préfixe « passage: »", _passage_space),
     }
@@ -220,6 +225,57 @@ def _cluster_quality(items: Sequence[EvalText], build: Builder, threshold: float
     return _quality([(i, j) in same_cluster for i, j, _ in labelled], [s for *_, s in labelled])
 
 
+def _linkage_members(items: Sequence[EvalText], build: Builder, threshold: float, split: Split) -> set[tuple[int, int]]:
+    same_group: set[tuple[int, int]] = set()
+    themes: dict[str, list[int]] = {}
+    for n, item in enumerate(items):
+        if item.split == split:
+            themes.setdefault(item.theme, []).append(n)
+    for idx in themes.values():
+        for members in groups_in(build([items[i].text for i in idx]), threshold, max_size=MAX_GROUP_SIZE):
+            same_group.update((idx[a], idx[b]) for a in members for b in members if a < b)
+    return same_group
+
+
+def linkage_quality(items: Sequence[EvalText], build: Builder, threshold: float, split: Split) -> Quality:
+    """Pairwise quality of the groups average linkage forms (services.semantics.groups_in), theme by theme."""
+    found = _linkage_members(items, build, threshold, split)
+    labelled = list(pairs(items, split))
+    return _quality([(i, j) in found for i, j, _ in labelled], [s for *_, s in labelled])
+
+
+def choose_linkage(items: Sequence[EvalText], build: Builder) -> float:
+    """On dev: the average-linkage threshold of best F1 (the lowest if tied), in steps of STEP."""
+    cache: dict[str, methods.Space] = {}
+
+    def cached(texts: Sequence[str]) -> methods.Space:  # one space per theme, whatever the threshold
+        key = "\n".join(texts)
+        if key not in cache:
+            cache[key] = build(texts)
+        return cache[key]
+
+    tried = [(round(t, 2), linkage_quality(items, cached, t, "dev")) for t in np.arange(0.0, 1.0 + 1e-9, STEP)]
+    return max(tried, key=lambda tq: (round(tq[1].f1, 6), -tq[0]))[0]
+
+
+@dataclass(frozen=True)
+class LinkageEvaluation:
+    name: str
+    threshold: float
+    dev: Quality
+    test: Quality
+
+
+def evaluate_linkage(items: Sequence[EvalText], name: str, build: Builder) -> LinkageEvaluation:
+    threshold = choose_linkage(items, build)
+    return LinkageEvaluation(
+        name,
+        threshold,
+        linkage_quality(items, build, threshold, "dev"),
+        linkage_quality(items, build, threshold, "test"),
+    )
+
+
 def evaluate(items: Sequence[EvalText], name: str, build: Builder) -> tuple[Evaluation, Scores]:
     started = time.perf_counter()
     scores = _scores(items, build)
@@ -267,8 +323,13 @@ def _timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 
 def _grouping(name: str, texts: Sequence[str], threshold: float) -> tuple[float, int, int]:
-    """Seconds, pairs, groups: the close pairs and clusters of one theme's texts under a method."""
+    """Seconds, pairs, groups: the close pairs and clusters of one theme's texts under a method (GROUP_METHOD:
+    grouping's decision, average linkage at GROUP_THRESHOLD; pairs: those within a group)."""
     started = time.perf_counter()
+    if name == methods.GROUP_METHOD:
+        found = groups_in(methods.space(texts, method_name=name), methods.GROUP_THRESHOLD, max_size=MAX_GROUP_SIZE)
+        seconds = time.perf_counter() - started
+        return seconds, sum(len(g) * (len(g) - 1) // 2 for g in found), len(found)
     close = pairs_in(methods.space(texts, method_name=name), threshold)
     groups = cluster(len(texts), close)
     return time.perf_counter() - started, len(close), len(groups)
@@ -351,10 +412,11 @@ def measure_speed(thresholds: dict[str, float], footprint: tuple[float, float]) 
     embed_batch_ms = cold["e5"][0] / GROUPING_N * 1000
     print(f"  5 000 embedded: {cold['e5'][0]:.0f} s", flush=True)
     load_avg.append(os.getloadavg()[0])
-    for name in ("e5", "e5+lemma"):
+    for name in ("e5", "e5+lemma", "e5c+lemma"):
         warm[name] = _grouping(name, theme, thresholds[name])
-    # e5+lemma cold = embedding (as measured for e5) + its warm run.
-    cold["e5+lemma"] = (cold["e5"][0] - warm["e5"][0] + warm["e5+lemma"][0], *warm["e5+lemma"][1:])
+    # Cold = embedding (as measured for e5) + the warm run.
+    for name in ("e5+lemma", "e5c+lemma"):
+        cold[name] = (cold["e5"][0] - warm["e5"][0] + warm[name][0], *warm[name][1:])
     # The other 5 000 of the index, embedded by batches too (in the app: once, when each text is written).
     started = time.perf_counter()
     model.embed(texts[GROUPING_N:])
@@ -518,3 +580,38 @@ def run(work_dir: Path) -> str:  # nothing written to disk
             + f" ; total {fr(sum(sizes.values()), 1)} Mo.",
         ]
     )
+
+
+def _linkage_table(found: Sequence[LinkageEvaluation]) -> list[str]:
+    lines = [
+        "| Méthode | Seuil liaison moyenne (dev) | Dev P / R / F1 | **Test P / R / F1** |",
+        "|---|--:|--:|--:|",
+    ]
+    lines += [f"| {e.name} | {_t(e.threshold)} | {_p(e.dev)} | **{_p(e.test)}** |" for e in found]
+    return lines
+
+
+LINKED = ("tfidf-lemma", "e5+lemma", "e5c+lemma")
+
+
+def quality_report() -> str:
+    """The quality tables alone (no speed, no memory): `python -m bench.bench_similarity`, about a minute."""
+    items = load_contribution_set()
+    about = variants()
+    found = [evaluate(items, name, build)[0] for name, (_, build) in about.items()]
+    linked = [evaluate_linkage(items, name, about[name][1]) for name in LINKED]
+    return "\n".join(
+        [
+            "Paires au-dessus d'un seuil (« Groupes » : règle de fusion de paires d'avant) :",
+            "",
+            *_quality_table(found, about),
+            "",
+            "Groupes par liaison moyenne (services.semantics.groups_in), comptés par paires :",
+            "",
+            *_linkage_table(linked),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(quality_report())

@@ -14,7 +14,7 @@ from services.audit import audit
 from services.errors import ValidationError
 from services.grouping.members import GROUPABLE_STATUSES, confirmed_members, member_ids
 from services.grouping.reasons import known_vectors
-from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts, uses_meaning
+from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts, group_method, uses_meaning
 from services.scope import require_writable, resolve_edition_id
 
 THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
@@ -141,7 +141,7 @@ def propose_groups(
         "group.propose",
         f"theme-{theme_id}",
         before={"proposals": stale},
-        after={"proposals": len(clusters), "threshold": threshold, "method": semantics.method(method_name).name},
+        after={"proposals": len(clusters), "threshold": threshold, "method": group_method(method_name)},
     )
     session.flush()
     return len(clusters)

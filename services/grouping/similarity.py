@@ -29,9 +29,14 @@ MAX_THRESHOLD = 100
 MAX_GROUP_SIZE = 200
 
 
+def group_method(method_name: str | None = None) -> str:
+    """The method grouping actually uses: the one asked for, else semantics.GROUP_METHOD (or its fallback)."""
+    return semantics.method(method_name or semantics.GROUP_METHOD).name
+
+
 def uses_meaning(method_name: str | None = None) -> bool:
     """Whether texts are compared by meaning (the sentence model loaded), or by their words only."""
-    return semantics.method(method_name).uses_model
+    return semantics.method(group_method(method_name)).uses_model
 
 
 def default_threshold(method_name: str | None = None) -> int:
@@ -81,14 +86,38 @@ def cluster_texts(
     vectors: Matrix | None = None,
     method_name: str | None = None,
 ) -> list[list[int]]:
-    """Indexes of `texts` grouped by likeness (pairs at or above `threshold` %), groups of two or more.
+    """Indexes of `texts` grouped by likeness at `threshold` %, groups of two or more (at most MAX_GROUP_SIZE).
 
     `vectors`: the texts' sentence vectors when already known (services.semantics.contribution_vectors), so
-    nothing is embedded again. The best pairs are joined first, and two clusters merge only if every member
-    of the smaller one is itself close to the larger one's first member: a chain of small rewordings cannot
-    drift into one huge group. The same texts give the same groups.
+    nothing is embedded again. Average linkage: two groups join while their texts score on average at least
+    the threshold (texts identical once folded score 100 %); it finds more rewordings than pairs above the
+    threshold, as wrongly (bench/bench_similarity.py). Beyond semantics.LINKAGE_MAX_SIZE texts (memory), the
+    close pairs are merged instead (`merge_pairs`). The same texts give the same groups.
     """
-    pairs = close_pairs(texts, threshold, vectors=vectors, method_name=method_name)
+    name = group_method(method_name)
+    keys = [match_key(t) for t in texts]
+    usable = [i for i, k in enumerate(keys) if k]
+    if len(usable) < 2:
+        return []
+    if len(usable) > semantics.LINKAGE_MAX_SIZE:
+        return merge_pairs(close_pairs(texts, threshold, vectors=vectors, method_name=name))
+    position = {i: n for n, i in enumerate(usable)}
+    same = [(position[i], position[j]) for _, i, j in _identical(keys, usable)]
+    found = semantics.close_groups(
+        [texts[i] for i in usable],
+        threshold / 100,
+        method_name=name,
+        vectors=vectors[np.asarray(usable)] if vectors is not None else None,
+        same=same,
+        max_size=MAX_GROUP_SIZE,
+    )
+    return sorted(([usable[n] for n in members] for members in found), key=lambda m: m[0])
+
+
+def merge_pairs(pairs: Sequence[tuple[float, int, int]]) -> list[list[int]]:
+    """Groups from close pairs (best first): the best pairs are joined first, and two clusters merge only if
+    every member of the smaller one is itself close to the larger one's first member, so that a chain of small
+    rewordings cannot drift into one huge group."""
     close: dict[int, set[int]] = {}
     for _, i, j in pairs:
         close.setdefault(i, set()).add(j)

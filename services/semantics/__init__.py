@@ -3,7 +3,8 @@ near-duplicate groups and questionnaire columns matched to questions.
 
     from services import semantics
     semantics.similarity_matrix(texts_a, texts_b)      # scores in [0, 1]
-    semantics.close_pairs(texts, 0.6)                  # [(score, i, j)] for grouping
+    semantics.close_pairs(texts, 0.6)                  # [(score, i, j)]
+    semantics.close_groups(texts, 0.37)                # [[i, j, …]] for grouping (average linkage)
     semantics.explain(text_a, text_b)                  # meaning score and shared words
     semantics.SuggestionIndex(ids, texts).search(text) # while typing
 
@@ -12,13 +13,24 @@ falls back on the word method. Which method is the default, and why: bench/RESUL
 """
 
 from services.semantics.backfill import backfill, start_in_background
-from services.semantics.compare import Explanation, close_pairs, explain, pairs_in, similarity, similarity_matrix
+from services.semantics.compare import (
+    LINKAGE_MAX_SIZE,
+    Explanation,
+    close_groups,
+    close_pairs,
+    explain,
+    groups_in,
+    pairs_in,
+    similarity,
+    similarity_matrix,
+)
 from services.semantics.index import SuggestionIndex
 from services.semantics.methods import (
     DEFAULT_METHOD,
     FALLBACK_GROUP_THRESHOLD,
     FALLBACK_METHOD,
     FALLBACK_SUGGEST_THRESHOLD,
+    GROUP_METHOD,
     GROUP_THRESHOLD,
     METHODS,
     SUGGEST_THRESHOLD,
@@ -34,7 +46,9 @@ __all__ = [
     "FALLBACK_GROUP_THRESHOLD",
     "FALLBACK_METHOD",
     "FALLBACK_SUGGEST_THRESHOLD",
+    "GROUP_METHOD",
     "GROUP_THRESHOLD",
+    "LINKAGE_MAX_SIZE",
     "METHODS",
     "MODEL_ID",
     "SUGGEST_THRESHOLD",
@@ -42,10 +56,12 @@ __all__ = [
     "SuggestionIndex",
     "available",
     "backfill",
+    "close_groups",
     "close_pairs",
     "contribution_text",
     "contribution_vectors",
     "explain",
+    "groups_in",
     "key_words",
     "lemma_key",
     "method",

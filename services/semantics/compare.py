@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from services.semantics import methods, model
 from services.semantics.methods import Scores, Space
@@ -13,6 +14,11 @@ from services.semantics.normalise import key_words
 
 # Rows scored at once when looking for close pairs: 1 000 × 10 000 float32 is 40 MB at most.
 _BLOCK = 1000
+# Average linkage holds every score at once (n² float32, then n²/2 float64): 6 000 texts is about 290 MB.
+# Beyond, grouping merges close pairs instead (services.grouping.similarity).
+LINKAGE_MAX_SIZE = 6000
+# When a group comes out larger than asked, its own texts are cut again this much stricter, until it fits.
+_STRICTER = 0.02
 
 
 def similarity_matrix(a: Sequence[str], b: Sequence[str] | None = None, *, method_name: str | None = None) -> Scores:
@@ -55,6 +61,61 @@ def pairs_in(whole: Space, threshold: float) -> list[tuple[float, int, int]]:
     i, j, score = np.concatenate(found_i), np.concatenate(found_j), np.concatenate(found_s)
     order = np.lexsort((j, i, -score))  # the same input, the same order
     return list(zip(score[order].astype(float).tolist(), i[order].tolist(), j[order].tolist(), strict=True))
+
+
+def groups_in(
+    whole: Space, threshold: float, *, same: Sequence[tuple[int, int]] = (), max_size: int | None = None
+) -> list[list[int]]:
+    """Groups of two or more rows by average linkage: two groups join while their texts score, on average over
+    every pair between them, at least `threshold` (in [0, 1]). `same`: pairs that score 1 whatever the method.
+
+    Within a theme every idea is close to every other, and a single pair's score misleads both ways; averaging
+    over the groups being joined decides better (bench/bench_similarity.py, « groupes »). Sorted by first row.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage  # type: ignore[import-untyped]  # noqa: PLC0415
+    from scipy.spatial.distance import squareform  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    if whole.size < 2:
+        return []
+    # Distances 1 - score, in place (n² float32); linkage reads the upper triangle only (the scores are symmetric).
+    distance = np.vstack([whole.block(s, min(s + _BLOCK, whole.size)) for s in range(0, whole.size, _BLOCK)])
+    np.clip(distance, 0.0, 1.0, out=distance)
+    np.subtract(1.0, distance, out=distance)
+    for i, j in same:
+        distance[min(i, j), max(i, j)] = 0.0
+
+    def cut(rows: npt.NDArray[np.intp], at: float) -> list[list[int]]:
+        within = distance if len(rows) == whole.size else distance[np.ix_(rows, rows)]
+        tree = linkage(squareform(within, checks=False).astype(np.float64), method="average")
+        labels = fcluster(tree, 1.0 - at + 1e-6, criterion="distance")
+        found: list[list[int]] = []
+        for label in np.unique(labels):
+            members = rows[labels == label]
+            if len(members) < 2:
+                continue
+            if max_size is not None and len(members) > max_size and at < 1.0:
+                found.extend(cut(members, min(at + _STRICTER, 1.0)))
+            else:
+                found.append(sorted(members.tolist()))
+        return found
+
+    return sorted(cut(np.arange(whole.size), threshold), key=lambda m: m[0])
+
+
+def close_groups(
+    texts: Sequence[str],
+    threshold: float,
+    *,
+    method_name: str | None = None,
+    vectors: model.Matrix | None = None,
+    same: Sequence[tuple[int, int]] = (),
+    max_size: int | None = None,
+) -> list[list[int]]:
+    """Indexes of `texts` in groups of two or more, by average linkage at `threshold` (see `groups_in`)."""
+    if len(texts) < 2:
+        return []
+    whole = methods.space(texts, method_name=method_name, vectors=vectors)
+    return groups_in(whole, threshold, same=same, max_size=max_size)
 
 
 @dataclass(frozen=True)

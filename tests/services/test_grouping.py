@@ -58,8 +58,11 @@ def test_the_threshold_moves_the_groups() -> None:
     assert strict == [[0, 1]]  # only the copy without accents is that close
     # Identical once case, accents and punctuation are set aside: still a duplicate at 100 %.
     assert grouping.cluster_texts(texts, 100) == [[0, 1]]
-    # Next come the same words in another order (the likeness score of services.semantics, in %).
-    assert grouping.cluster_texts(texts, 70) == [[0, 1, 3], [4, 6]]
+    # Next come the same words in another order (the likeness score of services.semantics, in %, averaged over
+    # a group's texts: average linkage), then the rewordings.
+    assert grouping.cluster_texts(texts, 75) == [[0, 1], [4, 6]]
+    assert grouping.cluster_texts(texts, 60) == [[0, 1, 3], [4, 5, 6]]
+    assert grouping.cluster_texts(texts, grouping.DEFAULT_THRESHOLD) == [[0, 1, 2, 3], [4, 5, 6]]
     assert grouping.cluster_texts(["", "   ", "!!!"], 50) == []
 
 
