@@ -47,14 +47,18 @@ def _feedback(kind: str, message: str) -> None:
 def _propose() -> None:
     ss = st.session_state
     with st.spinner("Lecture du sens des contributions du thème…"):
-        # The model's work on texts never read before, outside the write transaction that stores the groups.
-        store.read(grouping.embed_candidates, theme_id=ss[K_THEME], edition_id=current.id)
+        # The model's and the clustering's work, outside the write transaction that stores the groups (other
+        # writers, participants included, wait only for that).
+        plan = store.read(
+            grouping.plan_groups, theme_id=ss[K_THEME], threshold=float(ss[K_THRESHOLD]), edition_id=current.id
+        )
     n = store.write_or_report(
         grouping.propose_groups,
         theme_id=ss[K_THEME],
         threshold=float(ss[K_THRESHOLD]),
         actor=account.username,
         edition_id=current.id,
+        plan=plan,
     )
     if n is not None:
         _feedback("success", f"Groupes proposés : {format_number(n)}.")

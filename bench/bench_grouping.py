@@ -5,8 +5,8 @@ a real SQLite file, beside today's TF-IDF path in the same run.
 - Cold: no vector stored and none in the process's memory (a first proposal): every text goes through the
   sentence model, then its vector is stored.
 - Warm: vectors stored, process memory emptied (a proposal after a restart, or at another threshold).
-- The page's path, cold: `embed_candidates` (reads only, the model's work) then `propose_groups` (the write
-  transaction, which holds SQLite's write lock): how long other writers wait.
+- The page's path: `plan_groups` (reads only: the model's work and the clustering) then `propose_groups` with
+  that plan (the write transaction, which holds SQLite's write lock, only stores): how long other writers wait.
 - Listing the proposals with each member's reason, as the page does.
 Contributions are the demo texts rewritten with typos (bench.bench_drafting.seed). Target: < 10 s.
 Run alone: `python -m bench.run grouping`.
@@ -69,21 +69,21 @@ def _page_path(url: str) -> tuple[float, float, int, float]:
     """The page's cold path: (read phase s, write phase s, groups, listing with reasons s)."""
     engine = build_engine(url)
 
-    def embed() -> int:
+    def plan() -> grouping.GroupPlan | None:
         with session_scope(engine) as session:
-            return grouping.embed_candidates(session=session, theme_id=THEME)
+            return grouping.plan_groups(session=session, theme_id=THEME)
 
-    def propose() -> int:
+    def propose(ahead: grouping.GroupPlan | None) -> int:
         with session_scope(engine, write=True) as session:
-            return grouping.propose_groups(session=session, theme_id=THEME, actor="bench")
+            return grouping.propose_groups(session=session, theme_id=THEME, actor="bench", plan=ahead)
 
     def listing() -> int:
         with session_scope(engine) as session:
             views = grouping.list_groups(session=session, theme_id=THEME, statuses=["proposed"], reasons=True)
         return sum(len(v.members) for v in views)
 
-    _, read_s, _ = _timed(embed)
-    groups, write_s, _ = _timed(propose)
+    ahead, read_s, _ = _timed(plan)
+    groups, write_s, _ = _timed(lambda: propose(ahead))
     _forget_vectors()  # the listing after a restart: vectors from the store
     _, list_s, _ = _timed(listing)
     engine.dispose()
@@ -156,10 +156,11 @@ def run(work_dir: Path) -> str:
             row("Par le sens, à chaud, autre seuil", other, grouping.DEFAULT_THRESHOLD + 10),
             "",
             f"À froid, le modèle coûte environ {fr(per_text_ms, 0)} ms de CPU par texte (textes de 25 mots en "
-            "moyenne). Chemin de la page : ce travail se fait en lecture (`embed_candidates`, ici "
-            f"{fr(read_s)} s, les vecteurs déjà en mémoire), puis la transaction d'écriture (`propose_groups`, "
-            f"{fr(write_s)} s, {format_number(page_groups)} groupes) : c'est le seul moment où les autres "
-            "écritures attendent. Liste des propositions avec la raison de chaque membre (vecteurs relus du "
+            "moyenne). Chemin de la page : le modèle et le regroupement travaillent en lecture "
+            f"(`plan_groups`, ici {fr(read_s)} s, les vecteurs déjà en mémoire), puis la transaction d'écriture "
+            f"enregistre les vecteurs et les groupes (`propose_groups` avec ce plan, {fr(write_s)} s, "
+            f"{format_number(page_groups)} groupes) : c'est le seul moment où les autres écritures attendent. "
+            "Liste des propositions avec la raison de chaque membre (vecteurs relus du "
             f"fichier, sans appel au modèle) : {fr(list_s, 2)} s.",
             "",
             "Relancer seul : `python -m bench.run grouping`.",

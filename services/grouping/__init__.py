@@ -20,7 +20,7 @@ from services.grouping.edits import (
 )
 from services.grouping.listing import GroupView, MemberView, list_groups
 from services.grouping.members import EDITABLE_STATUSES, ENTITY, GROUPABLE_STATUSES, REPRESENTATIVE_MAX_CHARS
-from services.grouping.proposals import THEME_REQUIRED, embed_candidates, propose_groups
+from services.grouping.proposals import THEME_REQUIRED, GroupPlan, plan_groups, propose_groups
 from services.grouping.similarity import (
     DEFAULT_THRESHOLD,
     MAX_GROUP_SIZE,
@@ -43,15 +43,16 @@ __all__ = [
     "REPRESENTATIVE_MAX_CHARS",
     "THEME_REQUIRED",
     "GroupChange",
+    "GroupPlan",
     "GroupView",
     "MemberView",
     "cluster_texts",
     "confirm_group",
     "default_threshold",
     "edit_group",
-    "embed_candidates",
     "group_history",
     "list_groups",
+    "plan_groups",
     "propose_groups",
     "refuse_group",
     "split_receipt_codes",

@@ -3,6 +3,7 @@ then decide on."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -16,6 +17,7 @@ from services.grouping.members import GROUPABLE_STATUSES, confirmed_members, mem
 from services.grouping.reasons import known_vectors
 from services.grouping.similarity import DEFAULT_THRESHOLD, check_threshold, cluster_texts, group_method, uses_meaning
 from services.scope import require_writable, resolve_edition_id
+from services.semantics.model import Matrix
 
 THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
 # (contribution id, title, text as published) of a contribution that may be grouped
@@ -66,8 +68,8 @@ def _candidates(session: Session, theme_id: int) -> list[Candidate]:
 
 def _store_proposal(
     session: Session,
-    rows: list[Candidate],
-    cluster: list[int],
+    text_of: dict[int, str],
+    cluster: tuple[int, ...],
     *,
     theme_id: int,
     threshold: float,
@@ -77,7 +79,7 @@ def _store_proposal(
     # The representative is the earliest text: the idea as it first came in (staff can rewrite it).
     group = ContributionGroup(
         theme_id=theme_id,
-        representative_text=rows[cluster[0]][2],
+        representative_text=text_of[cluster[0]],
         status=GroupStatus.PROPOSED.value,
         threshold=threshold,
         created_by=actor,
@@ -85,19 +87,61 @@ def _store_proposal(
     )
     session.add(group)
     session.flush()
-    session.add_all(ContributionGroupMember(group_id=group.id or 0, contribution_id=rows[i][0]) for i in cluster)
+    session.add_all(ContributionGroupMember(group_id=group.id or 0, contribution_id=cid) for cid in cluster)
 
 
-def embed_candidates(session: Session, *, theme_id: int, edition_id: int | None = None) -> int:
-    """Compute, in memory only, the sentence vectors a proposal of the theme will need; returns how many texts.
+@dataclass(frozen=True)
+class GroupPlan:
+    """Groups computed in a read session (`plan_groups`), for `propose_groups` to store in a short write
+    transaction: the model's and the clustering's seconds are spent while other writers go on."""
 
-    Reads only: the model's minute on thousands of new texts is spent here, outside the write transaction of
-    `propose_groups` (which then finds them in memory and only stores them). 0 without the model.
-    """
+    theme_id: int
+    threshold: float
+    method: str
+    candidates: tuple[tuple[int, str], ...]  # (contribution id, compared text), as the clusters saw them
+    clusters: tuple[tuple[int, ...], ...]  # contribution ids, each group's earliest first
+
+    @property
+    def embedded(self) -> int:
+        """How many texts were read by meaning (0 without the model)."""
+        return len(self.candidates) if uses_meaning(self.method) else 0
+
+
+def _clusters(
+    rows: list[Candidate], threshold: float, method_name: str | None, vectors: Matrix | None
+) -> tuple[tuple[int, ...], ...]:
+    texts = [semantics.contribution_text(title, text) for _, title, text in rows]
+    found = cluster_texts(texts, threshold, vectors=vectors, method_name=method_name)
+    return tuple(tuple(rows[i][0] for i in cluster) for cluster in found)
+
+
+def plan_groups(
+    session: Session,
+    *,
+    theme_id: int,
+    threshold: float = DEFAULT_THRESHOLD,
+    edition_id: int | None = None,
+    method_name: str | None = None,
+) -> GroupPlan | None:
+    """The groups a proposal of the theme would make now, computed without writing anything (vectors not yet
+    stored are computed in the model's memory; `propose_groups` stores them). None when the theme or the
+    threshold is not one `propose_groups` accepts: it says why."""
     edition = resolve_edition_id(session=session, edition_id=edition_id)
-    _check_theme(session, theme_id, edition)
-    items = [(cid, semantics.contribution_text(title, text)) for cid, title, text in _candidates(session, theme_id)]
-    return len(items) if known_vectors(session, items) is not None else 0
+    try:
+        _check_theme(session, theme_id, edition)
+        threshold = check_threshold(threshold)
+    except ValidationError:
+        return None
+    rows = _candidates(session, theme_id)
+    items = [(cid, semantics.contribution_text(title, text)) for cid, title, text in rows]
+    vectors = known_vectors(session, items) if uses_meaning(method_name) else None
+    return GroupPlan(
+        theme_id=theme_id,
+        threshold=threshold,
+        method=group_method(method_name),
+        candidates=tuple(items),
+        clusters=_clusters(rows, threshold, method_name, vectors),
+    )
 
 
 def propose_groups(
@@ -108,9 +152,11 @@ def propose_groups(
     actor: str,
     edition_id: int | None = None,
     method_name: str | None = None,
+    plan: GroupPlan | None = None,
 ) -> int:
     """Replace the theme's pending proposals by fresh ones at `threshold` (% of the likeness score); returns how
-    many groups were proposed.
+    many groups were proposed. `plan`: the same proposal computed ahead by `plan_groups` (used if the theme's
+    candidates have not changed since), so that this write transaction only stores.
 
     Contributions already in a confirmed group are left out; confirmed, refused and undone groups are kept.
     Sentence vectors are read back from the store, and those missing are computed once and stored, so
@@ -127,14 +173,18 @@ def propose_groups(
     refused = {frozenset(member_ids(session, gid)) for gid in _group_ids(session, theme_id, GroupStatus.REFUSED)}
     items = [(cid, semantics.contribution_text(title, text)) for cid, title, text in rows]
     vectors = semantics.contribution_vectors(session, items) if uses_meaning(method_name) and items else None
-    clusters = [
-        cluster
-        for cluster in cluster_texts([text for _, text in items], threshold, vectors=vectors, method_name=method_name)
-        if frozenset(rows[i][0] for i in cluster) not in refused
-    ]
+    current = (
+        plan is not None
+        and (plan.theme_id, plan.threshold, plan.method) == (theme_id, threshold, group_method(method_name))
+        and plan.candidates == tuple(items)
+    )
+    # The plan, if nothing changed since it was computed (else, rarely, the same work here, under the lock).
+    found = plan.clusters if plan is not None and current else _clusters(rows, threshold, method_name, vectors)
+    clusters = [cluster for cluster in found if frozenset(cluster) not in refused]
+    text_of = {cid: text for cid, _, text in rows}
     now = utcnow()
     for cluster in clusters:
-        _store_proposal(session, rows, cluster, theme_id=theme_id, threshold=threshold, actor=actor, at=now)
+        _store_proposal(session, text_of, cluster, theme_id=theme_id, threshold=threshold, actor=actor, at=now)
     audit(
         session,
         actor,

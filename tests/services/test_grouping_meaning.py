@@ -127,20 +127,49 @@ def test_proposing_again_or_listing_after_a_restart_embeds_nothing(sqlite_engine
     assert run(sqlite_engine, grouping.propose_groups, theme_id=1, threshold=95, actor="anne") == 1
     assert run(sqlite_engine, grouping.propose_groups, theme_id=1, actor="anne") == 3
     assert [[m.reason for m in g.members] for g in groups_of(sqlite_engine)] == before
-    assert run(sqlite_engine, grouping.embed_candidates, theme_id=1) == 9
+    assert run(sqlite_engine, grouping.plan_groups, theme_id=1).embedded == 9
 
 
-def test_embedding_ahead_writes_nothing_and_the_proposal_calls_no_model(
+def test_planning_ahead_writes_nothing_and_the_proposal_only_stores(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The page plans in a read session (the model, the clustering), then stores in a short write transaction."""
     for text in [*TIERS_LIEU, *GUICHET]:
         add(sqlite_engine, text)
-    assert run(sqlite_engine, grouping.embed_candidates, theme_id=1) == 5
+    with session_scope(sqlite_engine) as session:  # a read session, as the page's
+        plan = grouping.plan_groups(session=session, theme_id=1)
+    assert plan is not None and plan.embedded == 5 and len(plan.clusters) == 2
     with session_scope(sqlite_engine) as session:
         assert session.exec(select(func.count()).select_from(ContributionVector)).one() == 0
-    # The vectors wait in the process's memory: the proposal stores them without asking the model.
+    # The vectors wait in the process's memory, the groups in the plan: the proposal asks neither the model nor
+    # the clustering, and stores the vectors and the groups.
     monkeypatch.setattr(model._get(), "encode", lambda texts, is_query=False: pytest.fail("model called"))
-    assert run(sqlite_engine, grouping.propose_groups, theme_id=1, actor="anne") == 2
+    monkeypatch.setattr(grouping.proposals, "cluster_texts", lambda *a, **k: pytest.fail("clustered again"))
+    assert run(sqlite_engine, grouping.propose_groups, theme_id=1, actor="anne", plan=plan) == 2
+    with session_scope(sqlite_engine) as session:
+        assert session.exec(select(func.count()).select_from(ContributionVector)).one() == 5
+    assert {tuple(m.contribution_id for m in g.members) for g in groups_of(sqlite_engine)} == set(plan.clusters)
+
+
+def test_a_plan_outdated_by_a_new_contribution_is_computed_again(sqlite_engine: Engine) -> None:
+    ids = [add(sqlite_engine, text) for text in [*TIERS_LIEU, *GUICHET[:2]]]
+    with session_scope(sqlite_engine) as session:
+        plan = grouping.plan_groups(session=session, theme_id=1)
+    assert plan is not None and {tuple(c) for c in plan.clusters} == {tuple(ids[:2]), tuple(ids[2:])}
+    late = add(sqlite_engine, GUICHET[2])  # sent between the plan and the proposal
+    # Another threshold than the plan's, or new candidates: the proposal groups what is there now.
+    assert run(sqlite_engine, grouping.propose_groups, theme_id=1, actor="anne", plan=plan) == 2
+    found = {tuple(m.contribution_id for m in g.members) for g in groups_of(sqlite_engine)}
+    assert found == {tuple(ids[:2]), (*ids[2:], late)}
+    assert run(sqlite_engine, grouping.propose_groups, theme_id=1, threshold=95, actor="anne", plan=plan) == 1
+    found = {tuple(m.contribution_id for m in g.members) for g in groups_of(sqlite_engine)}
+    assert found == {tuple(ids[2:])}  # the copy without accents alone is that close
+
+
+def test_a_plan_for_a_theme_or_threshold_the_proposal_refuses_is_none(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as session:
+        assert grouping.plan_groups(session=session, theme_id=999) is None
+        assert grouping.plan_groups(session=session, theme_id=1, threshold=grouping.MAX_THRESHOLD + 1) is None
 
 
 @pytest.mark.usefixtures("no_model")
@@ -150,7 +179,7 @@ def test_without_the_model_identical_ish_texts_still_group_on_their_words(sqlite
     ]
     assert not grouping.uses_meaning()
     assert grouping.default_threshold() == round(grouping.similarity.FALLBACK_GROUP_THRESHOLD * 100)
-    assert run(sqlite_engine, grouping.embed_candidates, theme_id=1) == 0
+    assert run(sqlite_engine, grouping.plan_groups, theme_id=1).embedded == 0
     # At the default a distinct idea sharing « associations » comes along (staff take it out); a little stricter,
     # the three guichet texts alone.
     run(sqlite_engine, grouping.propose_groups, theme_id=1, threshold=grouping.default_threshold(), actor="anne")
