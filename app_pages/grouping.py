@@ -260,7 +260,7 @@ left, right = st.columns([2, 1])
 theme_id = left.selectbox("Thème", list(theme_labels), format_func=theme_labels.__getitem__, key=K_THEME)
 right.slider(
     "Seuil de ressemblance (%)",
-    min_value=grouping.MIN_THRESHOLD,
+    min_value=grouping.min_threshold(),
     max_value=grouping.MAX_THRESHOLD,
     value=grouping.default_threshold(),
     step=1,

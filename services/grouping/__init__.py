@@ -28,6 +28,7 @@ from services.grouping.similarity import (
     MIN_THRESHOLD,
     cluster_texts,
     default_threshold,
+    min_threshold,
     uses_meaning,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "edit_group",
     "group_history",
     "list_groups",
+    "min_threshold",
     "plan_groups",
     "propose_groups",
     "refuse_group",

@@ -129,7 +129,7 @@ def plan_groups(
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     try:
         _check_theme(session, theme_id, edition)
-        threshold = check_threshold(threshold)
+        threshold = check_threshold(threshold, method_name)
     except ValidationError:
         return None
     rows = _candidates(session, theme_id)
@@ -166,7 +166,7 @@ def propose_groups(
     edition = resolve_edition_id(session=session, edition_id=edition_id)
     _check_theme(session, theme_id, edition)
     require_writable(session=session, edition_id=edition)
-    threshold = check_threshold(threshold)
+    threshold = check_threshold(threshold, method_name)
     stale = _drop_proposals(session, theme_id)
     rows = _candidates(session, theme_id)
     # A set of contributions staff refused as a group is not proposed again while the refusal stands.

@@ -7,6 +7,7 @@ identical once case, accents, punctuation and stop words are set aside always sc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -37,6 +38,14 @@ def group_method(method_name: str | None = None) -> str:
 def uses_meaning(method_name: str | None = None) -> bool:
     """Whether texts are compared by meaning (the sentence model loaded), or by their words only."""
     return semantics.method(group_method(method_name)).uses_model
+
+
+def min_threshold(method_name: str | None = None) -> int:
+    """The lowest threshold (in %) the page offers and a proposal accepts, for the method that will compare the
+    texts: never below the score of two unrelated texts (a third under the centred meaning, where every text of a
+    theme would join one group; bench/bench_similarity.py), never below MIN_THRESHOLD."""
+    unrelated = semantics.method(group_method(method_name)).unrelated
+    return max(MIN_THRESHOLD, math.floor(unrelated * 100) + 1)
 
 
 def default_threshold(method_name: str | None = None) -> int:
@@ -140,8 +149,9 @@ def merge_pairs(pairs: Sequence[tuple[float, int, int]]) -> list[list[int]]:
     return sorted((sorted(m) for m in members.values() if len(m) > 1), key=lambda m: m[0])
 
 
-def check_threshold(threshold: float) -> float:
-    """The likeness threshold staff chose (in %), within the bounds the page offers."""
-    if not MIN_THRESHOLD <= threshold <= MAX_THRESHOLD:
-        raise ValidationError({"threshold": f"Le seuil va de {MIN_THRESHOLD} à {MAX_THRESHOLD}."})
+def check_threshold(threshold: float, method_name: str | None = None) -> float:
+    """The likeness threshold staff chose (in %), within the bounds the page offers for the method in use."""
+    lowest = min_threshold(method_name)
+    if not lowest <= threshold <= MAX_THRESHOLD:
+        raise ValidationError({"threshold": f"Le seuil va de {lowest} à {MAX_THRESHOLD} %."})
     return float(threshold)

@@ -102,7 +102,7 @@ def spread_everywhere(engine: Engine) -> Person:
     run(engine, contributions.support_contribution, device_token=token, contribution_id=others[0])
     run(engine, circuit.visit_stand, device_token=token, stand_code="S01")
 
-    run(engine, grouping.propose_groups, theme_id=4, threshold=grouping.MIN_THRESHOLD, actor=STAFF)
+    run(engine, grouping.propose_groups, theme_id=4, threshold=grouping.min_threshold(), actor=STAFF)
     proposed = run(engine, grouping.list_groups, theme_id=4, statuses=["proposed"])
     group = next(g for g in proposed if main in {m.contribution_id for m in g.members})
     # Staff copy the text as typed into the group's representative text.

@@ -97,7 +97,7 @@ def test_proposals_are_per_theme_and_replaced_on_each_run(store_engine: Engine) 
     assert run(store_engine, grouping.propose_groups, theme_id=1, threshold=95, actor="anne") == 1
     assert len(run(store_engine, grouping.list_groups, theme_id=1)) == 1
     with pytest.raises(ValidationError):
-        run(store_engine, grouping.propose_groups, theme_id=1, threshold=grouping.MIN_THRESHOLD - 1, actor="anne")
+        run(store_engine, grouping.propose_groups, theme_id=1, threshold=grouping.min_threshold() - 1, actor="anne")
 
 
 def test_confirm_keeps_every_member_author_support_and_stance_and_can_be_undone(store_engine: Engine) -> None:

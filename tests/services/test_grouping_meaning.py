@@ -16,8 +16,9 @@ from sqlmodel import col, select
 
 from db.engine import session_scope
 from models import AuditEvent, ContributionVector
-from services import contributions, grouping
+from services import contributions, grouping, semantics
 from services.contributions import ContributionDraft
+from services.errors import ValidationError
 from services.grouping import reasons
 from services.semantics import model
 
@@ -206,3 +207,21 @@ def test_reasons_in_words() -> None:
     assert reasons.reason(0.9, list("abcdefgh"), identical=False, close=0.55).endswith("a, b, c, d, e, f, …")
     vectors = np.eye(3, model.DIM, dtype=np.float32)
     assert reasons.group_reasons(["un", "deux", "trois"], vectors, close=0.5)[0] == reasons.REFERENCE
+
+
+def test_the_lowest_threshold_stays_above_two_unrelated_texts(sqlite_engine: Engine) -> None:
+    """Under the centred meaning two unrelated texts score a third: below, every text of a theme joins one group.
+    The page's slider and the server both stop above it; the default sits inside."""
+    add(sqlite_engine, TIERS_LIEU[0])
+    unrelated = semantics.method(semantics.GROUP_METHOD).unrelated
+    lowest = grouping.min_threshold()
+    assert unrelated > 0 and lowest - 1 <= 100 * unrelated < lowest <= grouping.default_threshold()
+    with pytest.raises(ValidationError) as refused:
+        run(sqlite_engine, grouping.propose_groups, theme_id=1, threshold=lowest - 1, actor="anne")
+    assert refused.value.errors == {"threshold": f"Le seuil va de {lowest} à 100 %."}
+    assert run(sqlite_engine, grouping.plan_groups, theme_id=1, threshold=lowest - 1) is None
+
+
+@pytest.mark.usefixtures("no_model")
+def test_without_the_model_the_slider_goes_down_to_the_words_lowest() -> None:
+    assert grouping.min_threshold() == grouping.MIN_THRESHOLD < grouping.default_threshold()
