@@ -121,7 +121,7 @@ def run(work_dir: Path) -> str:
     page_url = _store(work_dir, "page")
     read_s, write_s, page_groups, list_s = _page_path(page_url)
     print(f"  page path: read {read_s:.1f} s, write {write_s:.1f} s, listing {list_s:.2f} s", flush=True)
-    method = semantics.method().name
+    method = grouping.similarity.group_method()
     per_text_ms = (cold[2] / N) * 1000
 
     def row(label: str, measured: tuple[int, float, float, int], threshold: float, detail: str = "") -> str:
