@@ -152,10 +152,14 @@ def _members_table(group: grouping.GroupView) -> None:
         ),
         hide_index=True,
         width="stretch",
+        # Taller than 4rem, Streamlit wraps long cells (the reason, the text) instead of cutting them.
+        row_height=84,
         column_config={
             "Reçu": st.column_config.TextColumn(width=100),
-            # Wide enough for « sens proche (84 %) · mots en commun : … » at laptop size; the text takes the rest.
-            "Pourquoi dans ce groupe": st.column_config.TextColumn(width=360),
+            # « sens proche (84 %) · mots en commun : … » and the text both wrap on three lines at laptop size
+            # (the origin, stance and supports come next, a scroll away; a click on a cell shows it whole).
+            "Pourquoi dans ce groupe": st.column_config.TextColumn(width=250),
+            "Texte": st.column_config.TextColumn(width=320),
         },
     )
 
