@@ -44,11 +44,12 @@ who = accessibility.responsible(current)
 audit = _audit()
 
 st.title("Déclaration d'accessibilité", anchor=False)
-entity = md_escape(who.entity) if who.entity else "L'organisation de la conférence"
+entity = md_escape(who.entity) if who.entity else "les organisateurs de la conférence"
 st.markdown(
-    f"{entity} s'engage à rendre ses services numériques accessibles, conformément à l'article 47 de la loi "
-    f"n° 2005-102 du 11 février 2005. Cette déclaration s'applique à l'application de la conférence « "
-    f"{md_escape(current.name)} » : pages des participants et pages de l'équipe."
+    f"Cette déclaration s'applique à l'application de la conférence « {md_escape(current.name)} » : pages des "
+    f"participants et pages de l'équipe. Responsable de l'application : {entity}. L'accessibilité des services "
+    "numériques publics est une obligation (article 47 de la loi n° 2005-102 du 11 février 2005) que ses "
+    "responsables s'engagent à respecter."
 )
 
 st.header("État de conformité", anchor=False)
@@ -92,8 +93,8 @@ known = [
     "d'écran, avec un court texte de remplacement ; les chiffres principaux sont aussi donnés en texte ou en "
     "tableau, mais pas le détail de chaque graphique (évolution dans le temps, mots qui reviennent).",
     "Le tableau de bord et l'écran de la salle se mettent à jour seuls toutes les quelques secondes. Les chiffres "
-    "ne sont pas lus à chaque mise à jour ; sur le tableau de bord, un résumé (contributions, en attente de "
-    "modération) est annoncé poliment au plus une fois par minute, quand il a changé.",
+    "ne sont pas lus à chaque mise à jour ; un résumé (nombre de contributions et, sur le tableau de bord, "
+    "celles qui attendent la modération) est annoncé poliment au plus une fois par minute, quand il a changé.",
     "L'écran de la salle change de thème toutes les 20 secondes par défaut, sans bouton pause : on peut y fixer "
     "un thème (« Thème affiché » dans « En direct »).",
     "Les tableaux de données (modération, exports, résultats) sont dessinés par Streamlit dans un canevas : "

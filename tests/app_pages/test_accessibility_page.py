@@ -44,7 +44,7 @@ def test_anyone_reads_the_statement_with_the_editions_contact_and_the_recorded_a
     assert at.title[0].value == "Déclaration d'accessibilité"
     assert [h.value for h in at.header] == SECTIONS
     shown = texts(at)
-    assert "Collectivité organisatrice de test s'engage" in shown
+    assert "Responsable de l'application : Collectivité organisatrice de test." in shown
     assert "contacter la mission de test pour les questions pour être orienté" in shown
     assert "Défenseur des droits" in shown and "**non conforme**" in shown
     audit = accessibility.load_audit()
