@@ -20,7 +20,7 @@ from services.formatting import format_datetime, format_number, to_paris
 from services.labels import MODERATION_LABELS, SOURCE_LABELS, label
 from services.permissions import Permission
 from services.tallies import DataVersion, LatestContribution, Window
-from ui import charts, store
+from ui import announce, charts, store
 from ui import tallies as live
 from ui import verdict as vlive
 from ui.auth import require
@@ -134,6 +134,12 @@ def headline(selection: live.Selection) -> None:
         "ci-dessus : le détail est dans « Verdict de la salle ».",
     )
     cols[5].metric("Mis à jour à", to_paris(datetime.now(UTC)).strftime("%H:%M:%S"))
+    # The metrics are silent for screen readers; this summary is read politely, at most once a minute.
+    announce.polite_summary(
+        "direct_announce",
+        f"Point de la salle : {format_number(int(by_theme['total'].sum()))} contributions, dont "
+        f"{format_number(int(by_theme['pending'].sum()))} à modérer.",
+    )
 
     left, right = st.columns([2, 3], gap="large")
     with left:

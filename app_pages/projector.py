@@ -24,7 +24,7 @@ from services.permissions import Permission
 from services.qrcodes import page_url, short_address
 from services.reference import ThemeInfo
 from services.verdict import VERDICT_LABELS, Verdict, VerdictFilter
-from ui import charts, edition, store
+from ui import announce, charts, edition, store
 from ui import tallies as live
 from ui import verdict as vlive
 from ui.auth import require
@@ -137,6 +137,9 @@ def numbers(fixed: ThemeInfo | None, rotation_s: int) -> None:
     with st.container(key="screen_numbers"):
         st.metric("Contributions sur ce thème", format_number(int(row["total"].iloc[0]) if not row.empty else 0))
         st.metric("Toutes thématiques", format_number(int(board.by_theme["total"].sum())))
+    # The metrics are silent for screen readers; this summary is read politely, at most once a minute.
+    total = int(board.by_theme["total"].sum())
+    announce.polite_summary("screen_announce", f"{format_number(total)} contributions au total.")
 
 
 @st.fragment(run_every=live.REFRESH_S)

@@ -39,6 +39,13 @@ PAGES: tuple[PageSpec, ...] = (
         "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
     ),
     PageSpec(
+        "app_pages/accessibility.py",
+        "Déclaration d'accessibilité",
+        ":material/accessibility_new:",
+        "accessibilite",
+        "Conférence",
+    ),
+    PageSpec(
         "app_pages/dashboard.py", "Tableau de bord", ":material/monitoring:", "direct", "En direct", Permission.LIVE
     ),
     PageSpec(
