@@ -80,13 +80,14 @@ def _draw(data: privacy.PersonalData) -> None:
     if data.contributions:
         rows = [
             {
+                # The text first after the code: on a phone the later columns are a swipe away.
                 "Reçu": c.receipt_code,
-                "Date": c.created_at,
                 "Statut": label(MODERATION_LABELS, c.status),
-                "Affichage": label(DISPLAY_MODE_LABELS, c.display_mode),
+                "Texte": c.text,
                 "Nom": c.author_name,
                 "Organisation": c.organisation,
-                "Texte": c.text,
+                "Affichage": label(DISPLAY_MODE_LABELS, c.display_mode),
+                "Date": c.created_at,
             }
             for c in data.contributions
         ]

@@ -60,7 +60,7 @@ class JourneyStep:
 @dataclass(frozen=True)
 class Journey:
     receipt_code: str
-    received_at: str  # « 28/06/2016 à 10:05 »
+    received_at: str  # « 14/05/2030 à 10:05 »
     theme: str
     origin: str
     status: str  # the moderation status code (ModerationStatus)
@@ -69,7 +69,7 @@ class Journey:
 
 
 def when(value: datetime) -> str:
-    """« 28/06/2016 à 10:05 », Paris time."""
+    """« 14/05/2030 à 10:05 », Paris time."""
     local = to_paris(value)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
 
