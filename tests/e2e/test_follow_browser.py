@@ -112,6 +112,14 @@ def test_follow_a_contribution_to_an_orientation_then_erase_it(live_app: LiveApp
         phone.screenshot(path=str(folder / f"follow-steps-{name}.png"))
     phone.set_viewport_size(PHONE)
 
+    # From « Mes contributions » (this phone's own), the same journey, no code typed.
+    phone.goto(f"{live_app.url}/mes-contributions")
+    wait_for_app(phone)
+    phone.screenshot(path=str(folder / "my-contributions-390x844.png"))
+    phone.get_by_role("button", name="Voir son parcours").click()
+    wait_for_app(phone)
+    expect(phone.get_by_text("A nourri l'orientation T2-O3")).to_be_visible()
+
     # « Mes données »: the same code shows, then erases, what the app holds about this phone.
     phone.goto(f"{live_app.url}/mes-donnees")
     wait_for_app(phone)
@@ -122,11 +130,16 @@ def test_follow_a_contribution_to_an_orientation_then_erase_it(live_app: LiveApp
     phone.screenshot(path=str(folder / "my-data-390x844.png"))
     phone.get_by_role("button", name="Effacer mes données").scroll_into_view_if_needed()
     phone.screenshot(path=str(folder / "my-data-erase-390x844.png"))
+    phone.set_viewport_size(WIDE)
+    phone.screenshot(path=str(folder / "my-data-1366x900.png"))
+    phone.set_viewport_size(PHONE)
     phone.get_by_role("textbox", name="Retapez votre code pour confirmer").fill(code)
     phone.get_by_role("button", name="Effacer mes données").click()
     wait_for_app(phone)
     expect(phone.get_by_text("Vos données personnelles sont effacées")).to_be_visible()
     phone.screenshot(path=str(folder / "my-data-erased-390x844.png"))
+    # The journey stays (the text anonymised), no longer on this phone.
+    assert "A nourri l'orientation T2-O3" in follow(phone, live_app, code)
     with store(live_app) as session:
         row = session.get(Contribution, mine_id)
         assert row is not None and row.participant_id is None and row.personal_data_erased_at is not None
