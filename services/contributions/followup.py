@@ -109,13 +109,15 @@ def _moderation(session: Session, c: Contribution) -> list[JourneyStep]:
         ]
     if c.status == ModerationStatus.REJECTED.value:
         # The reason staff typed is a note for the team (it may quote the text or a person): never shown here.
+        # Moderation stores no reason category (free text only): the category is the charter itself.
         return [
             JourneyStep(
                 "moderation",
                 REFUSED,
                 "Non publiée",
-                "Motif : elle ne respecte pas la charte de participation de la conférence. Le détail reste interne à "
-                "l'équipe de modération.",
+                "L'équipe de modération publie les contributions conformes à la charte de participation (le sujet "
+                "de la conférence, le respect des personnes, aucune donnée personnelle) ; elle n'a pas publié "
+                "celle-ci. Le motif détaillé reste interne à l'équipe.",
             )
         ]
     return [
