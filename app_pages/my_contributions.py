@@ -8,6 +8,9 @@ from services.formatting import format_datetime, format_number
 from services.labels import MODERATION_LABELS, SOURCE_LABELS, STANCE_LABELS, label
 from ui import edition, participant, store
 
+FOLLOW_PAGE = "app_pages/follow.py"
+FOLLOW_OWN_KEY = "follow_own_id"  # read by the follow-up page
+
 st.title("Mes contributions")
 st.caption(
     "Ce que vous avez envoyé depuis ce téléphone, avec vos codes de reçu. Pas de compte : le téléphone est "
@@ -41,6 +44,10 @@ for item in mine:
             st.caption(
                 f"{format_number(item.supports)} soutien{'s' if item.supports > 1 else ''} d'autres participants"
             )
+        if st.button("Voir son parcours", key=f"mine_follow_{item.contribution_id}", icon=":material/track_changes:"):
+            # The follow-up page shows this phone's own contribution (checked again there against the token).
+            st.session_state[FOLLOW_OWN_KEY] = item.contribution_id
+            st.switch_page(FOLLOW_PAGE)
 
 if supported:
     st.subheader("Les contributions que vous soutenez")
@@ -54,8 +61,11 @@ if supported:
             st.caption(f"{format_number(backed.supports)} soutien{'s' if backed.supports > 1 else ''} en tout")
 
 st.page_link("app_pages/contribute.py", label="Écrire une contribution", icon=":material/edit_note:")
+st.page_link(
+    "app_pages/my_data.py", label="Mes données : les télécharger ou les effacer", icon=":material/shield_person:"
+)
 st.caption(
-    "Pour consulter, corriger ou effacer une contribution, adressez-vous à "
+    "Pour corriger une contribution, adressez-vous à "
     f"{md_escape(current.privacy_contact) if current.privacy_contact else 'l’accueil de la conférence'} "
     "en donnant son code de reçu."
 )

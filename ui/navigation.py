@@ -38,6 +38,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "app_pages/questionnaire.py", "Questionnaire aux acteurs", ":material/quiz:", "questionnaire", "Conférence"
     ),
+    PageSpec("app_pages/follow.py", "Suivre ma contribution", ":material/track_changes:", "suivi", "Conférence"),
+    PageSpec("app_pages/my_data.py", "Mes données", ":material/shield_person:", "mes-donnees", "Conférence"),
     PageSpec(
         "app_pages/accessibility.py",
         "Déclaration d'accessibilité",

@@ -12,7 +12,8 @@ On SQLite the erasing transaction runs with `secure_delete`, and `release_erased
 committed) checkpoints the write-ahead log: the erased text is then no longer in the database file either.
 
 One name for callers (`from services import privacy`); the work is in lookup (access), scrub (finding and
-masking erased values in every copy) and erasure (on request, and the retention purge).
+masking erased values in every copy), erasure (on request, and the retention purge) and self_service (the
+person's own request with their receipt or resume code, « Mes données »).
 """
 
 from services.privacy.erasure import (
@@ -33,18 +34,28 @@ from services.privacy.lookup import (
     personal_data_json,
 )
 from services.privacy.scrub import AUDIT_TEXT_KEYS, ERASED
+from services.privacy.self_service import (
+    SELF_CODE_MAX_CHARS,
+    erase_my_personal_data,
+    my_personal_data,
+    participant_actor,
+)
 
 __all__ = [
     "AUDIT_TEXT_KEYS",
     "CODE_MAX_CHARS",
     "ERASED",
     "ERASED_TOKEN_PREFIX",
+    "SELF_CODE_MAX_CHARS",
     "ContributionRecord",
     "ErasureReport",
     "PersonalData",
     "ResponseRecord",
+    "erase_my_personal_data",
     "erase_personal_data",
     "find_personal_data",
+    "my_personal_data",
+    "participant_actor",
     "personal_data_json",
     "purge_every_edition",
     "purge_personal_data",

@@ -203,9 +203,18 @@ def erase_personal_data(session: Session, *, code: str, actor: str) -> ErasureRe
     Whatever the edition, archived ones included: a person's right to erasure outlives the conference.
     """
     require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
+    report = erase_code(session, code=code, actor=actor)
+    if report is None:
+        raise NotFoundError("Aucune donnée n'est liée à ce code.")
+    return report
+
+
+def erase_code(session: Session, *, code: str, actor: str) -> ErasureReport | None:
+    """The erasure of everything linked to `code`, whoever asked (None when nothing is): staff through
+    `erase_personal_data`, the person through services.privacy.self_service."""
     participant, contributions, responses = find_rows(session, code)
     if not contributions and not responses and participant is None:
-        raise NotFoundError("Aucune donnée n'est liée à ce code.")
+        return None
     return _erase(
         session,
         contributions=contributions,

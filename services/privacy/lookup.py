@@ -131,6 +131,11 @@ def find_personal_data(session: Session, *, code: str, actor: str) -> PersonalDa
     each record says which edition it belongs to.
     """
     require_permission(session=session, actor=actor, permission=Permission.PRIVACY)
+    return collect_personal_data(session, code)
+
+
+def collect_personal_data(session: Session, code: str) -> PersonalData:
+    """`find_personal_data` without the staff check: for the person's own request (services.privacy.self_service)."""
     participant, contributions, responses = find_rows(session, code)
     edition_of_theme, edition_of_questionnaire = _edition_labels(session, contributions, responses)
     supports = visits = 0

@@ -53,6 +53,8 @@ MARKERS = {
     "referentiel": "Données de référence",
     "comparer": "Comparer avec l'édition précédente",
     "editions": "Éditions de la conférence",
+    "suivi": "Suivre ma contribution",
+    "mes-donnees": "Mes données",
 }
 
 
