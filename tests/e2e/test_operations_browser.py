@@ -1,0 +1,72 @@
+"""« Opérations du jour » in headless Chromium, on a laptop: a logged-in organiser sees the day's figures, the
+backup `manage.py backup` just wrote, an alert for the oldest pending contribution, and the queue moving by itself."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import select
+
+from db.engine import build_engine, session_scope
+from models import Edition, EditionStatus
+from services.contributions import ContributionDraft, submit_contribution
+from services.formatting import PARIS
+from tests.e2e.conftest import LiveApp
+from tests.e2e.test_dashboard_browser import organiser_on
+
+pytestmark = pytest.mark.browser
+
+
+def seed(app: LiveApp, *ages_in_minutes: int) -> None:
+    """Pending contributions received that many minutes ago, on a conference that runs today."""
+    engine = build_engine(app.database_url)
+    try:
+        with session_scope(engine, write=True) as session:
+            edition = session.exec(select(Edition).where(Edition.is_default)).one()
+            edition.start_date = edition.end_date = datetime.now(PARIS).date()
+            edition.status = EditionStatus.OPEN.value
+            session.add(edition)
+            for minutes in ages_in_minutes:
+                submit_contribution(
+                    session=session,
+                    draft=ContributionDraft(
+                        theme_id=1,
+                        body=f"Une idée envoyée il y a {minutes} minutes, numéro {uuid.uuid4().hex[:6]}.",
+                        idempotency_key=uuid.uuid4().hex,
+                        created_at=datetime.now(UTC) - timedelta(minutes=minutes),
+                    ),
+                )
+    finally:
+        engine.dispose()
+
+
+def metric(page: Page, label: str):  # type: ignore[no-untyped-def]
+    return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
+
+
+def test_an_organiser_runs_the_day_from_the_operations_panel(live_app: LiveApp, page: Page, tmp_path: Path) -> None:
+    seed(live_app, 42, 4)
+    live_app.manage("backup", str(tmp_path / "sauvegarde.db"))
+    organiser_on(page, live_app, "operations")
+
+    expect(page.get_by_role("heading", name="Opérations du jour")).to_be_visible()
+    expect(metric(page, "À modérer")).to_have_text("2")
+    expect(metric(page, "Attente la plus longue")).to_have_text("42 min")
+    # French date and time, Paris time: today's.
+    expect(metric(page, "Dernière sauvegarde")).to_have_text(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
+    expect(metric(page, "Dernière sauvegarde")).to_contain_text(datetime.now(PARIS).strftime("%d/%m/%Y"))
+    expect(metric(page, "Latence d'écriture")).to_contain_text(" ms")
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(3)
+    expect(page.get_by_role("alert").filter(has_text="attend la modération depuis 42 min")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="sans visite depuis 30 min")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="sauvegarde")).to_have_count(0)  # one was just written
+    expect(page.get_by_role("heading", name="Santé de la base")).to_be_visible()
+
+    # A contribution arrives: the queue moves without anyone touching the page.
+    seed(live_app, 0)
+    expect(metric(page, "À modérer")).to_have_text("3", timeout=20_000)
