@@ -68,10 +68,11 @@ def _alerts(board: OperationsBoard) -> None:
 
 
 def _headline(board: OperationsBoard) -> None:
+    # Two rows of three: on a laptop, six abreast cut the labels.
     wait = board.backlog.oldest_wait(board.now)
     last = board.decisions[-1] if board.decisions else None
     devices = board.new_devices["devices"].tolist()
-    cols = st.columns(6)
+    cols = st.columns(3)
     cols[0].metric("À modérer", format_number(board.backlog.pending))
     cols[1].metric(
         "Attente la plus longue",
@@ -85,16 +86,17 @@ def _headline(board: OperationsBoard) -> None:
         format_number(0 if last is None else last.published + last.rejected),
         help="Contributions publiées ou rejetées depuis le début du quart d'heure en cours.",
     )
-    cols[3].metric(
-        "Stands sans visite (30 min)",
+    cols = st.columns(3)
+    cols[0].metric(
+        "Stands sans visite depuis 30 min",
         f"{format_number(len(board.idle_stands))} / {format_number(board.stands_open)}",
     )
-    cols[4].metric(
+    cols[1].metric(
         "Nouveaux appareils",
-        format_number(sum(devices[-2:-1]) if len(devices) > 1 else 0),
+        format_number(devices[-2] if len(devices) > 1 else 0),
         help="Téléphones vus pour la première fois pendant la dernière minute complète.",
     )
-    cols[5].metric("Mis à jour à", to_paris(board.now).strftime("%H:%M:%S"))
+    cols[2].metric("Mis à jour à", to_paris(board.now).strftime("%H:%M:%S"))
 
 
 def _charts(board: OperationsBoard) -> None:
@@ -124,7 +126,6 @@ def _charts(board: OperationsBoard) -> None:
                 ),
                 hide_index=True,
                 width="stretch",
-                height=260,
                 key="ops_idle_stands",
             )
     with right:

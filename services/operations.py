@@ -4,7 +4,8 @@ Every figure is read against `now`, given by the caller (the page passes the clo
 and is the edition's. The counts reuse the live tallies (services.tally_*: the rollup, the edition's themes) and
 the verdict's new devices per minute; what no other page computed (the oldest pending contribution, decisions
 per quarter hour from the audit trail, each stand's last visit, the store's size and write latency) is read here.
-The alerts (`assess`) are a pure function of those figures, in French, each with the threshold it crossed.
+The alerts (`assess`) are a pure function of those figures, in French, each with the threshold it crossed (a
+no-break space before their colons: a phone never starts a line with one).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ BACKUP_MAX_AGE = timedelta(hours=1)
 # address as a backstop): more than this many new devices in one minute looks like cookies cleared or a script.
 DEVICE_BURST_PER_MINUTE = 60
 
+# An alert names this many idle stands, then counts the others (the table below the charts lists them all).
+IDLE_STANDS_NAMED = 5
 # How far back the charts look.
 THROUGHPUT_QUARTERS = 12  # three hours of moderation decisions, per quarter hour
 DEVICES_MINUTES = 30  # new devices per minute
@@ -297,7 +300,7 @@ def assess(
                 level,
                 "backlog",
                 f"La plus ancienne contribution attend la modération depuis {format_duration(wait)} "
-                f"(normal : moins de {format_duration(OLDEST_PENDING_WARNING)}) ; "
+                f"(normal\u00a0: moins de {format_duration(OLDEST_PENDING_WARNING)})\u00a0; "
                 f"{format_number(backlog.pending)} en attente.",
             )
         )
@@ -308,8 +311,8 @@ def assess(
             Alert(
                 level,
                 "latency",
-                f"Écriture lente : {format_number(latency * 1000)} ms pour commencer une écriture "
-                f"(normal : moins de {format_number(WRITE_LATENCY_WARNING_S * 1000)} ms).",
+                f"Écriture lente\u00a0: {format_number(latency * 1000)} ms pour commencer une écriture "
+                f"(normal\u00a0: moins de {format_number(WRITE_LATENCY_WARNING_S * 1000)} ms).",
             )
         )
     if event_running:
@@ -319,8 +322,9 @@ def assess(
             Alert(
                 AlertLevel.WARNING,
                 "devices",
-                f"Afflux inhabituel : {format_number(devices_peak)} nouveaux appareils en une minute "
-                f"(normal : {format_number(DEVICE_BURST_PER_MINUTE)} au plus). Un script ou des cookies effacés ?",
+                f"Afflux inhabituel\u00a0: {format_number(devices_peak)} nouveaux appareils en une minute "
+                f"(normal\u00a0: {format_number(DEVICE_BURST_PER_MINUTE)} au plus). "
+                "Un script ou des cookies effacés\u00a0?",
             )
         )
     return sorted(alerts, key=lambda a: a.level != AlertLevel.ERROR)
@@ -330,13 +334,15 @@ def _event_alerts(now: datetime, idle_stands: list[StandIdle], health: StoreHeal
     """What matters only while the conference runs: the circuit's stands and the backups."""
     alerts: list[Alert] = []
     if idle_stands:
-        names = ", ".join(f"{s.code} {s.name}" for s in idle_stands)
+        shown = ", ".join(f"{s.code} {s.name}" for s in idle_stands[:IDLE_STANDS_NAMED])
+        more = len(idle_stands) - IDLE_STANDS_NAMED
+        names = shown + (f" et {format_number(more)} autre(s)" if more > 0 else "")
         alerts.append(
             Alert(
                 AlertLevel.WARNING,
                 "stands",
                 f"{format_number(len(idle_stands))} stand(s) ouvert(s) sans visite depuis "
-                f"{format_duration(STAND_IDLE)} : {names}.",
+                f"{format_duration(STAND_IDLE)}\u00a0: {names}.",
             )
         )
     if health.backup_tracked:
@@ -345,7 +351,7 @@ def _event_alerts(now: datetime, idle_stands: list[StandIdle], health: StoreHeal
                 Alert(
                     AlertLevel.ERROR,
                     "backup",
-                    "Aucune sauvegarde notée pour cette base : lancez « manage.py backup » (voir le README).",
+                    "Aucune sauvegarde notée pour cette base\u00a0: lancez « manage.py backup » (voir le README).",
                 )
             )
         elif now - health.last_backup_at > BACKUP_MAX_AGE:
@@ -354,7 +360,7 @@ def _event_alerts(now: datetime, idle_stands: list[StandIdle], health: StoreHeal
                     AlertLevel.WARNING,
                     "backup",
                     f"Dernière sauvegarde il y a {format_duration(now - health.last_backup_at)} "
-                    f"(normal : moins de {format_duration(BACKUP_MAX_AGE)} pendant la conférence).",
+                    f"(normal\u00a0: moins de {format_duration(BACKUP_MAX_AGE)} pendant la conférence).",
                 )
             )
     return alerts
@@ -365,18 +371,19 @@ def _event_alerts(now: datetime, idle_stands: list[StandIdle], health: StoreHeal
 
 
 def format_duration(value: timedelta) -> str:
-    """A wait in French: « 45 s », « 34 min », « 1 h 05 min », « 2 j 3 h »."""
+    """A wait in French: « 45 s », « 34 min », « 1 h 05 min », « 2 j 3 h » (no-break spaces: never cut in two)."""
     seconds = int(value.total_seconds())
     if seconds < 60:
-        return f"{seconds} s"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{format_number(days)} j {hours} h" if hours else f"{format_number(days)} j"
+        text = f"{seconds} s"
+    elif seconds < 3600:
+        text = f"{seconds // 60} min"
+    elif seconds < 86400:
+        hours, minutes = divmod(seconds // 60, 60)
+        text = f"{hours} h {minutes:02d} min" if minutes else f"{hours} h"
+    else:
+        days, hours = divmod(seconds // 3600, 24)
+        text = f"{format_number(days)} j {hours} h" if hours else f"{format_number(days)} j"
+    return text.replace(" ", "\u00a0")
 
 
 def _quarter_floor(value: datetime) -> datetime:

@@ -56,7 +56,8 @@ def open_page(role: str) -> AppTest:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {str(m.label): str(m.value) for m in at.metric}
+    # No-break spaces (« 35 min ») read as plain ones.
+    return {str(m.label): str(m.value).replace("\u00a0", " ") for m in at.metric}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -102,7 +103,7 @@ def test_an_organiser_sees_every_figure_and_the_alerts_they_raise() -> None:
     shown = metrics(at)
     assert shown["À modérer"] == "2"
     assert shown["Attente la plus longue"] == "35 min"
-    idle, open_stands = shown["Stands sans visite (30 min)"].split(" / ")
+    idle, open_stands = shown["Stands sans visite depuis 30 min"].split(" / ")
     assert idle == open_stands != "0"  # nobody visited any stand yet
     assert shown["Décisions ce quart d'heure"] in {"0", "1"}  # the decision may fall in the previous quarter
     assert shown["Dernière sauvegarde"] == "aucune"
@@ -110,8 +111,8 @@ def test_an_organiser_sees_every_figure_and_the_alerts_they_raise() -> None:
     assert shown["Taille de la base"].endswith(" Mo")
     assert [str(c.key) for c in at.get("plotly_chart")] == CHARTS
     assert not at.success
-    warnings = [w.value for w in at.warning]
-    errors = [e.value for e in at.error]
+    warnings = [str(w.value).replace("\u00a0", " ") for w in at.warning]
+    errors = [str(e.value).replace("\u00a0", " ") for e in at.error]
     assert any(w.startswith("La plus ancienne contribution attend la modération depuis 35 min") for w in warnings)
     assert any("stand(s) ouvert(s) sans visite depuis 30 min" in w for w in warnings)
     assert errors == ["Aucune sauvegarde notée pour cette base : lancez « manage.py backup » (voir le README)."]
@@ -136,7 +137,7 @@ def test_thresholds_are_the_services(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(operations, "operations_board", slow)
     at = open_page("admin")
     slow_ms = format_number((operations.WRITE_LATENCY_ERROR_S + 1) * 1000)
-    assert [e.value for e in at.error] == [
+    assert [str(e.value).replace("\u00a0", " ") for e in at.error] == [
         f"Écriture lente : {slow_ms} ms pour commencer une écriture (normal : moins de 500 ms)."
     ]
     assert metrics(at)["Latence d'écriture"] == f"{slow_ms} ms"

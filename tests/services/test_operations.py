@@ -92,6 +92,11 @@ def second_edition_theme(engine: Engine) -> int:
     return theme
 
 
+def plain(message: str) -> str:
+    """The message with its no-break spaces (before colons) as plain ones."""
+    return message.replace("\u00a0", " ")
+
+
 def figures(found: list[operations.Alert]) -> list[tuple[str, str]]:
     return [(a.figure, a.level.value) for a in found]
 
@@ -110,7 +115,7 @@ def test_backlog_counts_the_editions_pending_and_dates_the_oldest(store_engine: 
     found = board(store_engine, now)
     assert found.backlog == Backlog(3, now - timedelta(minutes=40))
     assert found.backlog.oldest_wait(now) == timedelta(minutes=40)
-    assert [a.message for a in found.alerts if a.figure == "backlog"] == [
+    assert [plain(a.message) for a in found.alerts if a.figure == "backlog"] == [
         "La plus ancienne contribution attend la modération depuis 40 min (normal : moins de 20 min) ; 3 en attente."
     ]
 
@@ -262,7 +267,7 @@ def test_a_slow_write_alerts_past_half_a_second(latency: float, expected: list[t
     found = assess(NOW, health=health(latency=latency, backup=NOW))
     assert figures(found) == expected
     if expected:
-        assert found[0].message.startswith(f"Écriture lente : {format_number(latency * 1000)} ms")
+        assert plain(found[0].message).startswith(f"Écriture lente : {format_number(latency * 1000)} ms")
 
 
 def test_idle_stands_and_backups_alert_only_while_the_event_runs() -> None:
@@ -270,8 +275,10 @@ def test_idle_stands_and_backups_alert_only_while_the_event_runs() -> None:
     old = health(backup=NOW - timedelta(hours=1, minutes=5))
     during = assess(NOW, idle_stands=idle, health=old)
     assert figures(during) == [("stands", "warning"), ("backup", "warning")]
-    assert during[0].message == "1 stand(s) ouvert(s) sans visite depuis 30 min : S04 La ressourcerie."
-    assert during[1].message == ("Dernière sauvegarde il y a 1 h 05 min (normal : moins de 1 h pendant la conférence).")
+    assert plain(during[0].message) == "1 stand(s) ouvert(s) sans visite depuis 30 min : S04 La ressourcerie."
+    assert plain(during[1].message) == (
+        "Dernière sauvegarde il y a 1 h 05 min (normal : moins de 1 h pendant la conférence)."
+    )
     assert assess(NOW, event_running=False, idle_stands=idle, health=old) == []
     assert figures(assess(NOW, health=health(backup=None))) == [("backup", "error")]
     # PostgreSQL's backups (pg_dump) are not noted in the store: no alert can be raised for them.
@@ -308,4 +315,13 @@ def test_the_board_raises_the_alerts_of_its_figures(store_engine: Engine) -> Non
     [(45, "45 s"), (60 * 34, "34 min"), (3600, "1 h"), (3600 + 300, "1 h 05 min"), (86400 * 2 + 3600 * 3, "2 j 3 h")],
 )
 def test_durations_read_in_french(seconds: int, text: str) -> None:
-    assert operations.format_duration(timedelta(seconds=seconds)) == text
+    assert plain(operations.format_duration(timedelta(seconds=seconds))) == text
+
+
+def test_an_alert_names_a_few_idle_stands_and_counts_the_others() -> None:
+    idle = [operations.StandIdle(f"S{n:02d}", f"Stand {n}", n, None) for n in range(1, 8)]
+    [alert] = assess(NOW, idle_stands=idle)
+    assert plain(alert.message) == (
+        "7 stand(s) ouvert(s) sans visite depuis 30 min : "
+        "S01 Stand 1, S02 Stand 2, S03 Stand 3, S04 Stand 4, S05 Stand 5 et 2 autre(s)."
+    )

@@ -32,6 +32,13 @@ def _empty(height: int, text: str) -> Spec:
     return {"data": [], "layout": layout}
 
 
+def _step(top: int) -> int:
+    """A round tick step (1, 2, 5, 10, 20, 50…) giving at most five lines up to `top`."""
+    rough = max(top / 5, 1)
+    power = 10 ** math.floor(math.log10(rough))
+    return int(next(f * power for f in (1, 2, 5, 10) if f * power >= rough))
+
+
 def _time_bars(height: int, top: int) -> Spec:
     """Stacked bars over Paris time; whole numbers only on the count axis (never 0,5 contribution)."""
     return chart_layout(
@@ -41,11 +48,11 @@ def _time_bars(height: int, top: int) -> Spec:
         xaxis=axis(type="date", tickformat="%H:%M", showline=True, linecolor=GRID, fixedrange=True),
         yaxis=axis(
             tickformat=",d",
-            dtick=max(1, math.ceil(top / 4)),
+            dtick=_step(top),
+            range=[0, max(top, 1) * 1.1],  # room above the tallest bar
             showgrid=True,
             gridcolor=GRID,
             fixedrange=True,
-            rangemode="tozero",
         ),
     )
 
