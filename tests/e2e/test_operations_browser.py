@@ -1,5 +1,6 @@
 """« Opérations du jour » in headless Chromium, on a laptop: a logged-in organiser sees the day's figures, the
-backup `manage.py backup` just wrote, an alert for the oldest pending contribution, and the queue moving by itself."""
+backup `manage.py backup` just wrote, an alert for the oldest pending contribution, and the queue moving by itself;
+axe-core finds no serious or critical violation in its content."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -17,6 +19,7 @@ from models import Edition, EditionStatus
 from services.contributions import ContributionDraft, submit_contribution
 from services.formatting import PARIS
 from tests.e2e.conftest import LiveApp
+from tests.e2e.test_accessibility_browser import AXE, describe
 from tests.e2e.test_dashboard_browser import organiser_on
 
 pytestmark = pytest.mark.browser
@@ -45,6 +48,15 @@ def seed(app: LiveApp, *ages_in_minutes: int) -> None:
         engine.dispose()
 
 
+def audit_main(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical violations in the page's own content. The staff menu is left out: its
+    sections are Streamlit's list markup, the same on every staff page (the accessibility sweep's subject)."""
+    page.add_script_tag(path=str(AXE))
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+    result = page.evaluate("async (options) => await axe.run({include: [['[data-testid=stMain]']]}, options)", options)
+    return [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
 def metric(page: Page, label: str):  # type: ignore[no-untyped-def]
     return page.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id("stMetricValue")
 
@@ -66,6 +78,8 @@ def test_an_organiser_runs_the_day_from_the_operations_panel(live_app: LiveApp, 
     expect(page.get_by_role("alert").filter(has_text="sans visite depuis 30 min")).to_be_visible()
     expect(page.get_by_role("alert").filter(has_text="sauvegarde")).to_have_count(0)  # one was just written
     expect(page.get_by_role("heading", name="Santé de la base")).to_be_visible()
+    violations = audit_main(page)
+    assert violations == [], describe(violations)
 
     # A contribution arrives: the queue moves without anyone touching the page.
     seed(live_app, 0)
