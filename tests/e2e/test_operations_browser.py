@@ -25,6 +25,17 @@ from tests.e2e.test_dashboard_browser import organiser_on
 pytestmark = pytest.mark.browser
 
 
+# Counts changes inside the page's ARIA alerts: nodes added or removed, text rewritten.
+WATCH_ALERTS = """() => {
+  window.__alertChanges = 0;
+  new MutationObserver(records => records.forEach(r => {
+    const node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+    if (node && node.closest('[role=alert]')) window.__alertChanges++;
+  })).observe(document.querySelector('[data-testid=stMain]'),
+              {subtree: true, childList: true, characterData: true});
+}"""
+
+
 def seed(app: LiveApp, *ages_in_minutes: int) -> None:
     """Pending contributions received that many minutes ago, on a conference that runs today."""
     engine = build_engine(app.database_url)
@@ -81,6 +92,14 @@ def test_an_organiser_runs_the_day_from_the_operations_panel(live_app: LiveApp, 
     violations = audit_main(page)
     assert violations == [], describe(violations)
 
+    # Screen readers read an alert out when its text changes: a refresh that changes no figure rewrites none.
+    page.evaluate(WATCH_ALERTS)
+    page.wait_for_timeout(12_000)  # a refresh (every 10 s) and its redraw
+    assert page.evaluate("() => window.__alertChanges") == 0
+
     # A contribution arrives: the queue moves without anyone touching the page.
     seed(live_app, 0)
     expect(metric(page, "À modérer")).to_have_text("3", timeout=20_000)
+    # And the backlog's alert, whose count changed, was rewritten (the watch above does see changes).
+    expect(page.get_by_role("alert").filter(has_text="3 en attente")).to_be_visible()
+    assert page.evaluate("() => window.__alertChanges") > 0
