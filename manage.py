@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from services import editions
+    from services.backup import BackupReport
 
 
 class CommandError(Exception):
@@ -164,11 +165,28 @@ def cmd_backup(args: argparse.Namespace) -> None:
 
     source = sqlite_path_from_url(get_settings().database_url)
     report = backup_sqlite(source, Path(args.dest))
+    _note_backup(report)
     print(
         f"Sauvegarde écrite : {report.destination} ({format_number(report.bytes)} octets, "
         f"{format_number(report.contributions)} contributions, intégrité : {report.integrity} ; "
         f"copiée en {format_number(report.copy_seconds, 1)} s, vérifiée en {format_number(report.check_seconds, 1)} s)."
     )
+
+
+def _note_backup(report: BackupReport) -> None:
+    """The backup in the audit trail, where the organisers' operations panel reads its time; a store that cannot
+    take the note (disk full) does not undo a backup that is written and checked."""
+    from sqlalchemy.exc import OperationalError
+
+    from db.engine import session_scope
+    from services.backup import record_backup
+    from services.permissions import CONSOLE_ACTOR
+
+    try:
+        with session_scope(write=True) as session:
+            record_backup(session, actor=CONSOLE_ACTOR, report=report)
+    except OperationalError as exc:
+        print(f"Attention : sauvegarde non notée dans le journal de la base ({exc.orig}).", file=sys.stderr)
 
 
 def cmd_restore(args: argparse.Namespace) -> None:

@@ -11,7 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
 
+from models import AuditEvent
+from services.audit import audit
 from services.errors import ServiceError
 
 
@@ -90,6 +93,36 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
     return BackupReport(
         destination, integrity, int(count), destination.stat().st_size, copied - started, checked - copied
     )
+
+
+# The audit trail's action of a backup written by `manage.py backup`: the operations panel reads the latest one.
+BACKUP_ACTION = "store.backup"
+
+
+def record_backup(session: Session, *, actor: str, report: BackupReport) -> None:
+    """Note a checked backup in the audit trail (no table of its own): where, how big, how many contributions; the
+    event's time is the backup's."""
+    audit(
+        session,
+        actor,
+        BACKUP_ACTION,
+        report.destination.name,
+        after={
+            "destination": str(report.destination),
+            "bytes": report.bytes,
+            "contributions": report.contributions,
+        },
+    )
+
+
+def last_backup_at(session: Session) -> datetime | None:
+    """When the latest backup noted by `record_backup` was written (None: none noted in this store)."""
+    return session.exec(
+        select(AuditEvent.created_at)
+        .where(AuditEvent.action == BACKUP_ACTION)
+        .order_by(col(AuditEvent.created_at).desc())
+        .limit(1)
+    ).first()
 
 
 def _remove_partial(tmp: Path) -> None:

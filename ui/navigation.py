@@ -149,6 +149,14 @@ PAGES: tuple[PageSpec, ...] = (
         Permission.VOTE,
     ),
     PageSpec(
+        "app_pages/operations.py",
+        "Opérations du jour",
+        ":material/monitor_heart:",
+        "operations",
+        "En direct",
+        Permission.LIVE,
+    ),
+    PageSpec(
         "app_pages/admin_stands.py",
         "Stands du circuit",
         ":material/storefront:",

@@ -36,6 +36,7 @@ MARKERS = {
     "direct": "En direct",
     "verdict": "Verdict de la salle",
     "pilotage-vote": "Pilotage du vote",
+    "operations": "Opérations du jour",
     "projecteur": "Toutes thématiques",
     "compte": "Mon compte",
     "saisie": "Saisie groupée",
