@@ -84,13 +84,22 @@ def groups_in(
     for i, j in same:
         distance[min(i, j), max(i, j)] = 0.0
 
+    tree = linkage(squareform(distance, checks=False).astype(np.float64), method="average")
+    del distance  # n² floats: not kept while the groups are read off the tree
+    labels_at: dict[float, npt.NDArray[np.int32]] = {}
+
+    def labels(at: float) -> npt.NDArray[np.int32]:
+        if at not in labels_at:
+            labels_at[at] = fcluster(tree, 1.0 - at + 1e-6, criterion="distance")
+        return labels_at[at]
+
+    # Average linkage is reducible: the tree of a group's own texts is its subtree in the whole tree, so a group
+    # too large is cut again, stricter, on the same tree (no second linkage, no copy of its scores).
     def cut(rows: npt.NDArray[np.intp], at: float) -> list[list[int]]:
-        within = distance if len(rows) == whole.size else distance[np.ix_(rows, rows)]
-        tree = linkage(squareform(within, checks=False).astype(np.float64), method="average")
-        labels = fcluster(tree, 1.0 - at + 1e-6, criterion="distance")
+        of_rows = labels(at)[rows]
         found: list[list[int]] = []
-        for label in np.unique(labels):
-            members = rows[labels == label]
+        for label in np.unique(of_rows):
+            members = rows[of_rows == label]
             if len(members) < 2:
                 continue
             if max_size is not None and len(members) > max_size and at < 1.0:

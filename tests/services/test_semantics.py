@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,54 @@ def test_vectors_are_stored_once_and_renewed_when_the_text_changes(
         stored = session.get(ContributionVector, items[0][0])
         assert stored is not None and stored.digest == model.digest(edited[0][1])
         assert len(session.exec(select(ContributionVector)).all()) == 8
+
+
+class _Scores:
+    """A space from a fixed score matrix (the Space protocol), to check grouping's decision alone."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self._scores: semantics.methods.Scores = scores.astype(np.float32)
+        self.size = len(scores)
+
+    def block(self, start: int, stop: int) -> semantics.methods.Scores:
+        return self._scores[start:stop].copy()
+
+    def query(self, texts: Sequence[str]) -> semantics.methods.Scores:
+        raise NotImplementedError
+
+
+def _relinked(scores: np.ndarray, threshold: float, max_size: int) -> list[list[int]]:
+    """Too large a group cut again by a linkage of its own texts only: what groups_in must give from one tree."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+
+    def cut(rows: np.ndarray, at: float) -> list[list[int]]:
+        within = 1.0 - scores[np.ix_(rows, rows)]
+        np.fill_diagonal(within, 0.0)
+        tree = linkage(squareform(within, checks=False), method="average")
+        labels = fcluster(tree, 1.0 - at + 1e-6, criterion="distance")
+        found: list[list[int]] = []
+        for label in np.unique(labels):
+            members = rows[labels == label]
+            if len(members) > max_size and at < 1.0:
+                found += cut(members, min(at + 0.02, 1.0))
+            elif len(members) > 1:
+                found.append(sorted(members.tolist()))
+        return found
+
+    return sorted(cut(np.arange(len(scores)), threshold), key=lambda m: m[0])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_group_too_large_is_cut_again_as_if_its_texts_were_grouped_alone(seed: int) -> None:
+    """Average linkage is reducible: cutting the whole tree stricter gives the groups a fresh linkage of the large
+    group's own texts would, without a second n² pass."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(6, 8))
+    points = centres[rng.integers(0, 6, size=120)] + rng.normal(scale=0.8, size=(120, 8))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    scores = np.clip((points @ points.T + 1) / 2, 0, 1)
+    for threshold, max_size in [(0.55, 12), (0.7, 5), (0.8, 30)]:
+        found = semantics.groups_in(_Scores(scores), threshold, max_size=max_size)
+        assert found == _relinked(scores, threshold, max_size)
+        assert all(len(g) <= max_size for g in found)
