@@ -54,10 +54,16 @@ def seed_public(engine: Engine) -> PublicSeed:
         oid, theme_id, code = o.id, o.theme_id, o.code
     author = device_token()
 
-    def send(body: str, **kw: object) -> int:
+    def send(body: str, author_name: str = "", display_mode: str = "anonymous") -> int:
         draft = ContributionDraft(
-            theme_id=theme_id, body=body, idempotency_key=uuid.uuid4().hex, orientation_id=oid, stance="support", **kw
-        )  # type: ignore[arg-type]
+            theme_id=theme_id,
+            body=body,
+            idempotency_key=uuid.uuid4().hex,
+            orientation_id=oid,
+            stance="support",
+            author_name=author_name,
+            display_mode=display_mode,
+        )
         with session_scope(engine, write=True) as session:
             return int(contributions.submit_from_device(session, device_token=author, draft=draft).contribution_id)
 

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from services import drafting, open_data, public_results, publication
-from services.exports import export_file_name
+from services.exports import export_file_name, md_escape
 from services.formatting import format_date, format_number
 from services.public_results import PublicOrientation, PublicResults
 from ui import store
@@ -71,7 +71,7 @@ def clear_cache() -> None:
 
 
 def _participation(r: PublicResults) -> None:
-    st.subheader("Participation", anchor=False)
+    st.header("Participation", anchor=False)
     first, second, third = st.columns(3)
     first.metric("Contributions reçues", format_number(r.contributions))
     second.metric("Participants", format_number(r.participants))
@@ -104,7 +104,7 @@ def _quotes(texts: list[str], limit: int) -> None:
 
 def _orientation(o: PublicOrientation, *, strategy: bool) -> None:
     with st.container(border=True):
-        st.text(f"{o.code} — {o.title}")
+        st.markdown(f"#### {md_escape(f'{o.code} — {o.title}')}")
         st.caption(f"Statut : {o.status_label}")
         if strategy and o.body:
             st.text(o.body)
@@ -112,7 +112,8 @@ def _orientation(o: PublicOrientation, *, strategy: bool) -> None:
         n = sum(o.sources_by_origin.values())
         if strategy:
             origins = ", ".join(f"{k} {format_number(v)}" for k, v in o.sources_by_origin.items())
-            st.text(f"Sources : {format_number(n)} contributions" + (f" ({origins})" if origins else ""))
+            count = f"{format_number(n)} contribution" + ("s" if n > 1 else "")
+            st.text(f"Sources : {count}" + (f" ({origins})" if origins else ""))
         if o.supporting:
             st.caption(f"Contributions publiées qui l'appuient ({format_number(len(o.supporting))})")
             _quotes(o.supporting, 3 if strategy else SUPPORTING_SHOWN)
@@ -124,7 +125,7 @@ def draw_results(r: PublicResults) -> None:
     if r.published_at is not None:
         st.caption(f"Résultats publiés le {format_date(r.published_at)}.")
     _participation(r)
-    st.subheader("La stratégie" if r.strategy_public else "Les orientations et l'avis des participants", anchor=False)
+    st.header("La stratégie" if r.strategy_public else "Les orientations et l'avis des participants", anchor=False)
     if r.strategy_public:
         st.caption(
             "Chaque orientation de la stratégie, l'avis des participants et les contributions dont elle est issue "
@@ -136,7 +137,8 @@ def draw_results(r: PublicResults) -> None:
     for o in r.orientations:
         if o.theme_label != theme:
             theme = o.theme_label
-            st.text(f"Thème : {theme}")
+            # Typed by staff (reference data): escaped before Markdown sees it, a heading for screen readers.
+            st.subheader(md_escape(f"Thème : {theme}"), anchor=False)
         _orientation(o, strategy=r.strategy_public)
     st.caption(
         "Seules les contributions publiées par la modération apparaissent, données personnelles masquées. "
@@ -145,7 +147,7 @@ def draw_results(r: PublicResults) -> None:
 
 
 def offer_open_data(edition_id: int, slug: str) -> None:
-    st.subheader("Données ouvertes", anchor=False)
+    st.header("Données ouvertes", anchor=False)
     st.caption(
         f"Les mêmes résultats en fichiers : CSV (UTF-8, séparateur virgule, et variante point-virgule pour Excel), "
         f"JSON, dictionnaire des données. Licence : {open_data.LICENCE}. Données anonymisées : aucun identifiant, "

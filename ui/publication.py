@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from services import open_data, public_results, publication
-from services.exports import export_file_name
+from services.exports import export_file_name, md_escape
 from services.formatting import format_datetime
 from services.publication import PublicationState
 from ui import public_results as public
@@ -33,7 +33,7 @@ def _status(state: PublicationState) -> None:
     if state.results and state.results_published_at is not None:
         st.success(
             f"Résultats publics depuis le {format_datetime(state.results_published_at)} "
-            f"(publiés par {state.results_published_by}).",
+            f"(publiés par {md_escape(state.results_published_by or '')}).",
             icon=":material/public:",
         )
     else:
@@ -41,7 +41,7 @@ def _status(state: PublicationState) -> None:
     if state.strategy and state.strategy_published_at is not None:
         st.success(
             f"Stratégie publique depuis le {format_datetime(state.strategy_published_at)} "
-            f"(publiée par {state.strategy_published_by}).",
+            f"(publiée par {md_escape(state.strategy_published_by or '')}).",
             icon=":material/public:",
         )
 

@@ -48,7 +48,7 @@ def test_after_publication_the_results_show_published_texts_only(seeded: PublicS
     at.switch_page(PAGE).run()
     assert not at.exception
     shown = texts(at)
-    assert PUBLISHED_MARKER in shown and seeded.orientation_code in shown
+    assert PUBLISHED_MARKER in shown and seeded.orientation_code in shown.replace("\\", "")
     assert PENDING_MARKER not in shown and REJECTED_MARKER not in shown
     assert "La stratégie sera publiée ici" in shown
     assert {m.label for m in at.metric} >= {"Contributions reçues", "Participants", "Stands visités"}
@@ -63,7 +63,7 @@ def test_the_published_strategy_shows_each_orientation_with_its_sources(seeded: 
     at.switch_page(PAGE).run()
     assert not at.exception
     shown = texts(at)
-    assert "La stratégie" in [s.value for s in at.subheader]
+    assert "La stratégie" in [h.value for h in at.header]
     assert "Sources : 3 contributions" in shown
     assert PENDING_MARKER not in shown and REJECTED_MARKER not in shown
 
