@@ -102,7 +102,7 @@ def tables(results: PublicResults) -> list[Table]:
     participation = [
         ("Participants (téléphones et bulletins enregistrés)", results.participants),
         ("Contributions reçues", results.contributions),
-        ("Contributions publiées", len(results.published_contributions)),
+        ("Contributions publiées", results.published_count),
         ("Stands visités", results.stands_visited),
         ("Visites de stands", results.stand_visits),
         ("Réponses au questionnaire aux acteurs", results.questionnaire_responses),

@@ -90,6 +90,8 @@ class PublicResults:
     stand_visits: int
     questionnaire_responses: int
     orientations: list[PublicOrientation]
+    published_count: int
+    # Every published contribution, for the open data; empty when built for the page (`with_texts=False`).
     published_contributions: list[PublishedContribution]
 
 
@@ -180,8 +182,22 @@ def _orientations(
     return out
 
 
-def build_public_results(session: Session, *, edition_id: int) -> PublicResults:
-    """Everything the public results page and the open data show of the edition (whether public or not)."""
+def _published_count(session: Session, themes: dict[int, str]) -> int:
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(Contribution)
+            .where(col(Contribution.theme_id).in_(list(themes)), col(Contribution.status) == PUBLISHED)
+        ).one()
+    )
+
+
+def build_public_results(session: Session, *, edition_id: int, with_texts: bool = True) -> PublicResults:
+    """Everything the public results page and the open data show of the edition (whether public or not).
+
+    `with_texts=False` (the page): every published contribution is counted but not read, only the few quoted
+    under each orientation; the open data reads them all.
+    """
     edition = get_edition(session=session, edition_id=edition_id)
     state = publication.publication_state(session, edition_id=edition_id)
     themes: dict[int, str] = {
@@ -219,7 +235,8 @@ def build_public_results(session: Session, *, edition_id: int) -> PublicResults:
         stand_visits=circuit.visits,
         questionnaire_responses=_questionnaire_responses(session, edition_id),
         orientations=_orientations(session, edition_id, themes, state.strategy),
-        published_contributions=_published_contributions(session, themes),
+        published_count=_published_count(session, themes),
+        published_contributions=_published_contributions(session, themes) if with_texts else [],
     )
 
 

@@ -10,6 +10,7 @@ Every text people wrote is drawn with st.text (never Markdown or HTML), and only
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -46,13 +47,16 @@ def _version(edition_id: int) -> tuple[object, ...]:
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def _results(edition_id: int, version: tuple[object, ...]) -> PublicResults:
+    # Without every published text (only those quoted): each view unpickles this from the cache.
     del version  # part of the cache key only
-    return store.read(public_results.build_public_results, edition_id=edition_id)
+    return store.read(public_results.build_public_results, edition_id=edition_id, with_texts=False)
 
 
 @st.cache_data(max_entries=MAX_ENTRIES, show_spinner=False)
 def _zip(edition_id: int, version: tuple[object, ...]) -> bytes:
-    return open_data.open_data_zip(_results(edition_id, version), now=datetime.now(UTC))
+    del version  # part of the cache key only
+    results = store.read(public_results.build_public_results, edition_id=edition_id)
+    return open_data.open_data_zip(results, now=datetime.now(UTC))
 
 
 def public_results_of(edition_id: int) -> PublicResults:
@@ -77,7 +81,7 @@ def _participation(r: PublicResults) -> None:
     second.metric("Participants", format_number(r.participants))
     third.metric("Réponses au questionnaire", format_number(r.questionnaire_responses))
     first, second, third = st.columns(3)
-    first.metric("Contributions publiées", format_number(len(r.published_contributions)))
+    first.metric("Contributions publiées", format_number(r.published_count))
     second.metric("Stands visités", format_number(r.stands_visited))
     third.metric("Visites de stands", format_number(r.stand_visits))
     themes = pd.DataFrame(
@@ -155,7 +159,9 @@ def offer_open_data(edition_id: int, slug: str) -> None:
     )
     st.download_button(
         "Télécharger les données ouvertes (zip)",
-        open_data_of(edition_id),
+        # Built (or read from the shared cache) only when a visitor asks for it, on the click's own thread:
+        # a page view neither builds the zip nor hands its bytes to this session's media files.
+        functools.partial(open_data_of, edition_id),
         file_name=export_file_name("resultats-donnees-ouvertes", slug, "zip", now=datetime.now(UTC)),
         mime=ZIP,
         key="public_results_zip",
