@@ -32,6 +32,7 @@ MARKERS = {
     "passeport": "Mon passeport",
     "ptce": "PTCE",  # the 2016 edition's name for its projects
     "questionnaire": "Questionnaire aux acteurs",
+    "resultats": "Résultats de la conférence",
     "direct": "En direct",
     "verdict": "Verdict de la salle",
     "pilotage-vote": "Pilotage du vote",
