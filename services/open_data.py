@@ -100,7 +100,7 @@ def _orientation_row(o: PublicOrientation) -> tuple[object, ...]:
 def tables(results: PublicResults) -> list[Table]:
     """The dataset's tables, in the order of the page (the strategy's sources once the strategy is public)."""
     participation = [
-        ("Participants (téléphones et bulletins enregistrés)", results.participants),
+        ("Participants enregistrés (un par téléphone)", results.participants),
         ("Contributions reçues", results.contributions),
         ("Contributions publiées", results.published_count),
         ("Stands visités", results.stands_visited),
