@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models import Role
 from services.errors import ServiceError, ValidationError
@@ -359,6 +359,43 @@ def cmd_purge_personal_data(args: argparse.Namespace) -> None:
     )
 
 
+def cmd_open_data(args: argparse.Namespace) -> None:
+    """`open-data FICHIER.zip [--edition IDENTIFIANT] [--apercu]`: the public results' open data, as on the page."""
+    from datetime import UTC, datetime
+
+    from db.engine import get_engine, session_scope
+    from services import editions, open_data, public_results, publication
+    from services.bootstrap import prepare_store
+    from services.scope import resolve_edition_id
+
+    prepare_store(get_engine())
+    with session_scope() as session:
+        if args.edition:
+            found = editions.find_edition(session=session, slug=args.edition)
+            if found is None:
+                raise CommandError(f"aucune édition « {args.edition} » (manage.py edition list)")
+            edition_id = found.id
+        else:
+            edition_id = resolve_edition_id(session=session, edition_id=None)
+        if not args.apercu and not publication.results_published(session, edition_id=edition_id):
+            raise CommandError(
+                "les résultats de cette édition ne sont pas publiés (page « Exports ») ; --apercu pour les "
+                "produire quand même, sans les diffuser"
+            )
+        results = public_results.build_public_results(session, edition_id=edition_id)
+    data = open_data.open_data_zip(results, now=datetime.now(UTC))
+    Path(args.file).write_bytes(data)
+    print(f"Données ouvertes écrites : {args.file} ({format_number(len(data))} octets, {open_data.LICENCE}).")
+
+
+def _add_open_data(sub: Any) -> None:
+    p = sub.add_parser("open-data", help="écrit les données ouvertes des résultats publics d'une édition (zip)")
+    p.add_argument("file", metavar="FICHIER", help="le fichier zip à écrire")
+    p.add_argument("--edition", metavar="IDENTIFIANT", help="l'édition (par défaut : celle par défaut)")
+    p.add_argument("--apercu", action="store_true", help="même si les résultats ne sont pas encore publiés")
+    p.set_defaults(func=cmd_open_data)
+
+
 class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: erreur : {message}\n")
@@ -449,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=None, metavar="N", help="au plus N contributions")
     p.set_defaults(func=cmd_embed)
 
+    _add_open_data(sub)
     p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
     p.add_argument("--remove", action="store_true")
     p.set_defaults(func=cmd_seed_demo)

@@ -15,6 +15,7 @@ from services.exports import export_file_name, md_escape
 from services.permissions import Permission
 from ui import edition, store
 from ui.auth import require
+from ui.publication import publication_panel
 
 account = require(Permission.EXPORTS)
 current = edition.active_edition(staff=True)
@@ -163,3 +164,6 @@ if "xlsx" in files:
 if "csv" in files:
     data, kind = files["csv"]
     _offer(right, "Télécharger le fichier CSV", data, _name(f"contributions-{kind}", "csv"), "text/csv", key="csv")
+
+st.divider()
+publication_panel(actor=account.username, edition_id=edition_id, slug=current.slug)

@@ -48,5 +48,11 @@ class Edition(SQLModel, table=True):
     vote_open: bool = True
     # The edition people reach without naming one (at most one row is True).
     is_default: bool = False
+    # What the public results page shows (services/publication.py): nothing until staff publish the results;
+    # the strategy's text and its traced sources only once staff publish the strategy too. None: not public.
+    results_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    results_published_by: str | None = Field(default=None, max_length=60)
+    strategy_published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    strategy_published_by: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -9,6 +10,7 @@ import streamlit as st
 from services.auth import StaffAccount
 from services.permissions import Permission, role_allows
 from ui.edition import active_edition
+from ui.public_results import results_published
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,13 @@ class PageSpec:
     section: str
     permission: Permission | None = None  # None: open to everyone, participants included
     default: bool = False
+    # None: always in the menu; else in the menu only when it answers True (the page's URL works regardless).
+    listed: Callable[[], bool] | None = None
+
+
+def _results_public() -> bool:
+    """The public results page is in the menu once the session's edition's results are published."""
+    return results_published(active_edition().id)
 
 
 PROJECTS_PAGE_PATH = "app_pages/ptce.py"
@@ -46,6 +55,14 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/accessibility_new:",
         "accessibilite",
         "Conférence",
+    ),
+    PageSpec(
+        "app_pages/public_results.py",
+        "Résultats",
+        ":material/insights:",
+        "resultats",
+        "Conférence",
+        listed=_results_public,
     ),
     PageSpec(
         "app_pages/dashboard.py", "Tableau de bord", ":material/monitoring:", "direct", "En direct", Permission.LIVE
@@ -217,7 +234,14 @@ def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] |
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(account):
         sections.setdefault(spec.section, []).append(
-            st.Page(spec.path, title=page_title(spec), icon=spec.icon, url_path=spec.url_path, default=spec.default)
+            st.Page(
+                spec.path,
+                title=page_title(spec),
+                icon=spec.icon,
+                url_path=spec.url_path,
+                default=spec.default,
+                visibility="visible" if spec.listed is None or spec.listed() else "hidden",
+            )
         )
     if len(sections) == 1:
         return next(iter(sections.values()))

@@ -33,6 +33,7 @@ MARKERS = {
     "ptce": "PTCE",  # the 2016 edition's name for its projects
     "questionnaire": "Questionnaire aux acteurs",
     "accessibilite": "Déclaration d'accessibilité",
+    "resultats": "Résultats de la conférence",
     "direct": "En direct",
     "verdict": "Verdict de la salle",
     "pilotage-vote": "Pilotage du vote",
