@@ -5,8 +5,8 @@ contributions » (the phone's own). The receipt code is the participant's own pr
 text (the masked copy when staff made one), never staff's private words (the rejection reason, written for the
 team, nor who moderated), and of other people only counts and what is published.
 
-The journey is a list of steps built by the functions of STEP_BUILDERS, in order. A later step (« citée dans la
-stratégie publiée », once a strategy can be published) is one more function appended there.
+The journey is a list of steps built by the functions of STEP_BUILDERS, in order, the last being « citée dans la
+stratégie publiée » once staff published the strategy (services.publication).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from models import (
     ModerationStatus,
     Theme,
 )
-from services import throttle
+from services import publication, throttle
 from services.code_guesses import count_wrong_code, require_guess_allowed
 from services.codes import normalise_code
 from services.drafting.sources import contribution_orientations
 from services.formatting import format_number, to_paris
-from services.labels import SOURCE_LABELS, label
+from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, label
 from services.moderation import ENTITY as CONTRIBUTION_ENTITY
 from services.moderation import mask_personal_data
 from services.participants import participant_id_for_token
@@ -203,10 +203,41 @@ def _orientations(session: Session, c: Contribution) -> list[JourneyStep]:
     return steps
 
 
+def _strategy(session: Session, c: Contribution) -> list[JourneyStep]:
+    """Once staff published the strategy (services.publication): the paragraph of each orientation it fed."""
+    if c.status == ModerationStatus.REJECTED.value:
+        return []
+    theme = session.get(Theme, c.theme_id)
+    if theme is None:
+        return []
+    paragraphs = publication.strategy_paragraphs(session, edition_id=theme.edition_id)
+    if not paragraphs:
+        return []
+    published_at = publication.publication_state(session, edition_id=theme.edition_id).strategy_published_at
+    since = f" le {when(published_at)}" if published_at is not None else ""
+    steps = []
+    for fed in contribution_orientations(session=session, contribution_id=c.id or 0, edition_id=theme.edition_id):
+        paragraph = paragraphs.get(fed.orientation_id)
+        if paragraph is None:
+            continue
+        status = label(ORIENTATION_STATUS_LABELS, paragraph.status)
+        steps.append(
+            JourneyStep(
+                "strategy",
+                DONE,
+                f"Citée dans la stratégie publiée : orientation {paragraph.code}",
+                f"La stratégie a été publiée{since} ({paragraph.theme_label} ; orientation {status.lower()}). "
+                "Son paragraphe :",
+                "\n\n".join(part for part in (paragraph.title, paragraph.body) if part),
+            )
+        )
+    return steps
+
+
 # The journey, step by step: each function returns the steps it knows of this contribution (none when not
-# reached). Append « citée dans la stratégie publiée » here once the strategy's publication exists.
+# reached), the published strategy's paragraphs last.
 StepBuilder = Callable[[Session, Contribution], list[JourneyStep]]
-STEP_BUILDERS: list[StepBuilder] = [_received, _moderation, _grouped, _orientations]
+STEP_BUILDERS: list[StepBuilder] = [_received, _moderation, _grouped, _orientations, _strategy]
 
 
 def journey_steps(session: Session, contribution: Contribution) -> list[JourneyStep]:

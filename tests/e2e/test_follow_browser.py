@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from db.engine import build_engine, session_scope
-from models import Contribution, ContributionGroup, ContributionGroupMember
-from services import auth, drafting, grouping, moderation
+from models import Contribution, ContributionGroup, ContributionGroupMember, Orientation
+from services import auth, drafting, grouping, moderation, publication
 from services.contributions import ContributionDraft, submit_contribution
 from services.permissions import CONSOLE_ACTOR
 from tests.e2e.conftest import PHONE, LiveApp, wait_for_app
@@ -55,6 +55,12 @@ def send_from_phone(phone: Page, app: LiveApp) -> str:
     wait_for_app(phone)
     expect(phone.get_by_text("Contribution enregistrée. Merci !")).to_be_visible()
     return phone.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def target_edition(session: Session, orientation_id: int) -> int:
+    row = session.get(Orientation, orientation_id)
+    assert row is not None
+    return row.edition_id
 
 
 def follow(phone: Page, app: LiveApp, code: str) -> str:
@@ -105,6 +111,17 @@ def test_follow_a_contribution_to_an_orientation_then_erase_it(live_app: LiveApp
         drafting.link_sources(session=session, orientation_id=target.id, actor=STAFF, group_ids=[group_id])
     shown = follow(phone, live_app, code)
     assert "A nourri l'orientation T2-O3" in shown and target.title in shown
+    assert "Citée dans la stratégie publiée" not in shown
+
+    # Staff publish the results, then the strategy: the journey ends on the strategy's paragraph.
+    with store(live_app) as session:
+        edition_id = target_edition(session, target.id)
+        publication.publish_results(session=session, actor=STAFF, edition_id=edition_id)
+        publication.publish_strategy(session=session, actor=STAFF, edition_id=edition_id)
+    shown = follow(phone, live_app, code)
+    assert "Citée dans la stratégie publiée : orientation T2-O3" in shown and target.title in shown
+    if target.body:
+        assert target.body.split("\n")[0] in shown
     for name, size in (("390x844", PHONE), ("1366x900", WIDE)):
         phone.set_viewport_size(size)
         phone.screenshot(path=str(folder / f"follow-{name}.png"))

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
-from models import ContributionGroup, ContributionGroupMember, utcnow
-from services import auth, drafting, grouping, moderation, throttle
+from models import ContributionGroup, ContributionGroupMember, Theme, utcnow
+from services import auth, drafting, grouping, moderation, publication, throttle
 from services.code_guesses import ORIGIN_SCOPE, OVERALL_SCOPE, SESSION_SCOPE, THROTTLED
 from services.codes import device_token
 from services.contributions import ContributionDraft, followup, submit_contribution, submit_from_device
@@ -128,17 +128,36 @@ def test_a_rejected_contribution_shows_the_category_never_staff_s_note(store_eng
     assert keys(journey) == ["received", "moderation"]
 
 
-def test_the_journey_is_built_by_a_list_of_steps_a_later_step_can_join(sqlite_engine: Engine) -> None:
-    receipt = send(sqlite_engine)
+def test_once_the_strategy_is_published_the_journey_ends_on_its_paragraph(store_engine: Engine) -> None:
+    staff(store_engine)
+    mine = send(store_engine)
+    run(store_engine, moderation.publish, contribution_ids=[mine.contribution_id], actor=STAFF)
+    orientation = run(store_engine, drafting.list_draft_orientations, theme_id=4)[0]
+    run(
+        store_engine,
+        drafting.link_sources,
+        orientation_id=orientation.id,
+        actor=STAFF,
+        contribution_ids=[mine.contribution_id],
+    )
+    with session_scope(store_engine) as session:
+        theme = session.get(Theme, 4)
+        assert theme is not None
+        edition_id = theme.edition_id
+    # Results public, strategy not yet: the journey stops at the orientation.
+    run(store_engine, publication.publish_results, actor=STAFF, edition_id=edition_id)
+    assert keys(follow(store_engine, mine.receipt_code))[-1] == "orientation"
 
-    def cited(session: Any, contribution: Any) -> list[followup.JourneyStep]:
-        return [followup.JourneyStep("strategy", followup.DONE, "Citée dans la stratégie publiée")]
+    run(store_engine, publication.publish_strategy, actor=STAFF, edition_id=edition_id)
+    cited = follow(store_engine, mine.receipt_code).steps[-1]
+    assert cited.key == "strategy" and cited.state == followup.DONE
+    assert cited.title == f"Citée dans la stratégie publiée : orientation {orientation.code}"
+    assert re.search(r"publiée le \d\d/\d\d/\d{4} à \d\d:\d\d", cited.detail)
+    assert cited.quote.startswith(orientation.title) and orientation.body in cited.quote
 
-    followup.STEP_BUILDERS.append(cited)
-    try:
-        assert keys(follow(sqlite_engine, receipt.receipt_code))[-1] == "strategy"
-    finally:
-        followup.STEP_BUILDERS.remove(cited)
+    # Withdrawn by staff: the paragraph goes with it.
+    run(store_engine, publication.unpublish_strategy, actor=STAFF, edition_id=edition_id)
+    assert "strategy" not in keys(follow(store_engine, mine.receipt_code))
 
 
 def test_unknown_codes_are_counted_and_then_throttled_without_telling_which_exist(store_engine: Engine) -> None:
