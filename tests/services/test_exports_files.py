@@ -88,7 +88,14 @@ def seeded(store_engine: Engine) -> dict[str, int]:
     }
     force_body(store_engine, ids["formula"], FORMULA)
     force_body(store_engine, ids["control"], CONTROL)
-    run(store_engine, moderation.reject, contribution_ids=[ids["rejected"]], actor="anne", reason="Hors sujet")
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[ids["rejected"]],
+        actor="anne",
+        category="off_topic",
+        reason="Hors sujet",
+    )
     run(store_engine, moderation.publish, contribution_ids=[ids["named"]], actor="anne")
     ids["orientation"] = o.id
     return ids

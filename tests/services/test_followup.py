@@ -118,7 +118,14 @@ def test_an_orientation_fed_through_the_group_only(sqlite_engine: Engine) -> Non
 def test_a_rejected_contribution_shows_the_category_never_staff_s_note(store_engine: Engine) -> None:
     staff(store_engine)
     receipt = send(store_engine)
-    run(store_engine, moderation.reject, contribution_ids=[receipt.contribution_id], actor=STAFF, reason=SECRET_NOTE)
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[receipt.contribution_id],
+        actor=STAFF,
+        category="other",
+        reason=SECRET_NOTE,
+    )
     journey = follow(store_engine, receipt.receipt_code)
     step = journey.steps[1]
     assert step.state == followup.REFUSED and step.title == "Non publiée"
