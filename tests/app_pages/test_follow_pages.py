@@ -71,6 +71,7 @@ def test_an_unknown_code_and_a_rejected_one_tell_nothing_more() -> None:
     assert "ne correspond à aucune contribution" in texts(at)
     at = look_up(at, "follow_code", receipt.receipt_code)
     assert "✗ Non publiée" in [t.value for t in at.text]
+    assert "Motif : Autre motif de la charte de participation" in texts(at)
     assert "Parmentier" not in texts(at) + " ".join(t.value for t in at.text)
 
 
