@@ -132,6 +132,7 @@ def _select_all(ids: list[int]) -> None:
 
 def _queue_table(queue: list[moderation.QueueItem]) -> None:
     """The contributions listed (texts as data, never markdown) and how many are shown."""
+    with_category = any(i.rejection_category for i in queue)
     st.dataframe(
         pd.DataFrame(
             [
@@ -142,7 +143,12 @@ def _queue_table(queue: list[moderation.QueueItem]) -> None:
                     "Origine": label(SOURCE_LABELS, i.source),
                     "Stand": i.stand_name or "",
                     "Statut": label(MODERATION_LABELS, i.status),
-                    "Motif du rejet": label(REJECTION_CATEGORY_LABELS, i.rejection_category, ""),
+                    # Beside the status when the list holds rejected items (empty column otherwise left out).
+                    **(
+                        {"Motif du rejet": label(REJECTION_CATEGORY_LABELS, i.rejection_category, "")}
+                        if with_category
+                        else {}
+                    ),
                     "Titre": i.title,
                     "Texte": i.text,
                     "Étiquettes": ", ".join(i.tags),
