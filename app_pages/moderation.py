@@ -19,6 +19,7 @@ from services.labels import (
     AUDIT_ACTION_LABELS,
     FIELD_LABELS,
     MODERATION_LABELS,
+    REJECTION_CATEGORY_LABELS,
     SOURCE_LABELS,
     STANCE_LABELS,
     label,
@@ -38,6 +39,7 @@ K_STAND = "moderation_stand"
 K_STATUS = "moderation_status"
 K_SELECTION = "moderation_selection"
 K_REASON = "moderation_reason"
+K_CATEGORY = "moderation_category"
 K_NEW_THEME = "moderation_new_theme"
 K_TAGS = "moderation_tags"
 K_FEEDBACK = "moderation_feedback"
@@ -53,6 +55,7 @@ source_labels = {ALL: "Toutes les origines"} | dict(SOURCE_LABELS)
 stands = store.read(reference.list_stands, edition_id=current.id)
 stand_labels = {ALL: "Tous les stands"} | {str(s["id"]): f"{s['code']} · {s['name']}" for s in stands}
 status_labels = {ALL: "Tous les statuts"} | dict(MODERATION_LABELS)
+category_labels = {ALL: "Choisissez le motif"} | dict(REJECTION_CATEGORY_LABELS)
 
 
 def _filters() -> QueueFilter:
@@ -93,9 +96,11 @@ def _publish() -> None:
 
 def _reject() -> None:
     reason = st.session_state.get(K_REASON) or ""
-    _run(moderation.reject, "Contributions rejetées : {n}.", reason=reason)
+    category = st.session_state.get(K_CATEGORY) or ALL
+    _run(moderation.reject, "Contributions rejetées : {n}.", category=category, reason=reason)
     if st.session_state[K_FEEDBACK][0] == "success":
         st.session_state[K_REASON] = ""
+        st.session_state[K_CATEGORY] = ALL
 
 
 def _requeue() -> None:
@@ -127,6 +132,7 @@ def _select_all(ids: list[int]) -> None:
 
 def _queue_table(queue: list[moderation.QueueItem]) -> None:
     """The contributions listed (texts as data, never markdown) and how many are shown."""
+    with_category = any(i.rejection_category for i in queue)
     st.dataframe(
         pd.DataFrame(
             [
@@ -137,6 +143,12 @@ def _queue_table(queue: list[moderation.QueueItem]) -> None:
                     "Origine": label(SOURCE_LABELS, i.source),
                     "Stand": i.stand_name or "",
                     "Statut": label(MODERATION_LABELS, i.status),
+                    # Beside the status when the list holds rejected items (empty column otherwise left out).
+                    **(
+                        {"Motif du rejet": label(REJECTION_CATEGORY_LABELS, i.rejection_category, "")}
+                        if with_category
+                        else {}
+                    ),
                     "Titre": i.title,
                     "Texte": i.text,
                     "Étiquettes": ", ".join(i.tags),
@@ -165,8 +177,16 @@ def _bulk_actions() -> None:
         a3.button(
             "Masquer les données personnelles", key="moderation_mask", on_click=_mask_selection, disabled=not selected
         )
-        r1, r2 = st.columns([3, 1], vertical_alignment="bottom")
-        r1.text_input("Motif du rejet", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
+        r0, r1, r2 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        if st.session_state.get(K_CATEGORY) not in category_labels:
+            st.session_state[K_CATEGORY] = ALL
+        r0.selectbox(
+            "Motif du rejet (lu par l'auteur)",
+            list(category_labels),
+            format_func=category_labels.__getitem__,
+            key=K_CATEGORY,
+        )
+        r1.text_input("Note interne à l'équipe", key=K_REASON, max_chars=moderation.REASON_MAX_CHARS)
         r2.button("Rejeter", key="moderation_reject", on_click=_reject, disabled=not selected)
         t1, t2 = st.columns([3, 1], vertical_alignment="bottom")
         new_theme_labels = {ALL: "Choisissez le thème"} | {
@@ -191,7 +211,12 @@ def _examine(item: moderation.QueueItem) -> None:
     if item.title:
         st.text(item.title)
     st.text(item.body)
-    for caption, text in (("Motif du rejet :", item.rejection_reason), ("Étiquettes :", ", ".join(item.tags))):
+    shown = (
+        ("Motif du rejet (lu par l'auteur) :", label(REJECTION_CATEGORY_LABELS, item.rejection_category, "")),
+        ("Note interne à l'équipe :", item.rejection_reason),
+        ("Étiquettes :", ", ".join(item.tags)),
+    )
+    for caption, text in shown:
         if text:
             st.caption(caption)
             st.text(text)
@@ -240,8 +265,17 @@ def _fed_orientations(focus: int) -> None:
         )
 
 
+# Audited fields whose stored code the history shows by its French label.
+_FIELD_VALUE_LABELS = {"status": MODERATION_LABELS, "rejection_category": REJECTION_CATEGORY_LABELS}
+
+
 def _fields(values: dict[str, Any]) -> str:
-    return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {'' if v is None else v}" for k, v in values.items())
+    def shown(key: str, value: Any) -> str:
+        if value is None:
+            return ""
+        return label(_FIELD_VALUE_LABELS[key], str(value)) if key in _FIELD_VALUE_LABELS else str(value)
+
+    return " ; ".join(f"{FIELD_LABELS.get(k, k)} : {shown(k, v)}" for k, v in values.items())
 
 
 def _history(focus: int) -> None:

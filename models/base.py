@@ -66,6 +66,18 @@ class ModerationStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class RejectionCategory(StrEnum):
+    """Why staff did not publish a contribution, as its author is told (the free-text note stays internal)."""
+
+    OFF_TOPIC = "off_topic"
+    ABUSIVE = "abusive"
+    PERSONAL_DATA = "personal_data"
+    ADVERTISING = "advertising"
+    DUPLICATE = "duplicate"
+    UNINTELLIGIBLE = "unintelligible"
+    OTHER = "other"
+
+
 class DisplayMode(StrEnum):
     """How an author wants to appear next to a contribution."""
 

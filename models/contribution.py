@@ -55,7 +55,9 @@ class Contribution(SQLModel, table=True):
     display_mode: str = Field(default=DisplayMode.ANONYMOUS.value, max_length=20)
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status: str = Field(default=ModerationStatus.PENDING.value, max_length=20)
+    # Staff's note for the team (never shown to the author) and the category its author is told (RejectionCategory).
     rejection_reason: str = ""
+    rejection_category: str | None = Field(default=None, max_length=40)
     participant_id: int | None = Field(default=None, foreign_key="participant.id", index=True)
     stand_id: int | None = Field(default=None, foreign_key="stand.id", index=True)
     ptce_id: int | None = Field(default=None, foreign_key="ptce.id", index=True)

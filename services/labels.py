@@ -8,6 +8,7 @@ from models import (
     GroupStatus,
     ModerationStatus,
     OrientationStatus,
+    RejectionCategory,
     Source,
     Stance,
     VoteChoice,
@@ -49,6 +50,17 @@ MODERATION_LABELS: dict[str, str] = {
     ModerationStatus.PENDING: "À modérer",
     ModerationStatus.PUBLISHED: "Publiée",
     ModerationStatus.REJECTED: "Rejetée",
+}
+
+# Why a contribution was not published, as staff choose it and its author reads it (« Motif : … »).
+REJECTION_CATEGORY_LABELS: dict[str, str] = {
+    RejectionCategory.OFF_TOPIC: "Hors sujet pour la conférence",
+    RejectionCategory.ABUSIVE: "Propos injurieux, diffamatoires ou discriminatoires",
+    RejectionCategory.PERSONAL_DATA: "Données personnelles d'autrui",
+    RejectionCategory.ADVERTISING: "Publicité ou propagande",
+    RejectionCategory.DUPLICATE: "Doublon d'une autre contribution",
+    RejectionCategory.UNINTELLIGIBLE: "Texte incompréhensible",
+    RejectionCategory.OTHER: "Autre motif de la charte de participation",
 }
 
 ORIENTATION_STATUS_LABELS: dict[str, str] = {
@@ -107,6 +119,7 @@ AUDIT_ACTION_LABELS: dict[str, str] = {
 FIELD_LABELS: dict[str, str] = {
     "status": "statut",
     "rejection_reason": "motif",
+    "rejection_category": "catégorie du motif",
     "theme_id": "thème",
     "orientation_id": "orientation",
     "stance": "position",

@@ -70,6 +70,8 @@ def seed_public(engine: Engine) -> PublicSeed:
     pending, rejected, published = send(PENDING), send(REJECTED), send(PUBLISHED)
     formula = send(FORMULA, author_name="Jeanne Martin", display_mode="name")
     with session_scope(engine, write=True) as session:
-        moderation.reject(session, contribution_ids=[rejected], actor=CONSOLE_ACTOR, reason="Hors sujet")
+        moderation.reject(
+            session, contribution_ids=[rejected], actor=CONSOLE_ACTOR, category="off_topic", reason="Hors sujet"
+        )
         moderation.publish(session, contribution_ids=[published, formula], actor=CONSOLE_ACTOR)
     return PublicSeed(edition_id, code, pending, rejected, published)

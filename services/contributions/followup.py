@@ -2,8 +2,9 @@
 
 Found by its receipt code (typed on a public page, throttled: services.code_guesses) or from « Mes
 contributions » (the phone's own). The receipt code is the participant's own proof: the journey shows their own
-text (the masked copy when staff made one), never staff's private words (the rejection reason, written for the
-team, nor who moderated), and of other people only counts and what is published.
+text (the masked copy when staff made one) and, when not published, the category of reason staff chose; never
+staff's private words (the note written for the team, nor who moderated); of other people, only counts and what
+is published.
 
 The journey is a list of steps built by the functions of STEP_BUILDERS, in order, the last being « citée dans la
 stratégie publiée » once staff published the strategy (services.publication).
@@ -32,13 +33,20 @@ from services.code_guesses import count_wrong_code, require_guess_allowed
 from services.codes import normalise_code
 from services.drafting.sources import contribution_orientations
 from services.formatting import format_number, to_paris
-from services.labels import ORIENTATION_STATUS_LABELS, SOURCE_LABELS, label
+from services.labels import ORIENTATION_STATUS_LABELS, REJECTION_CATEGORY_LABELS, SOURCE_LABELS, label
 from services.moderation import ENTITY as CONTRIBUTION_ENTITY
 from services.moderation import mask_personal_data
 from services.participants import participant_id_for_token
 
 RECEIPT_MAX_CHARS = 20  # « K7QF-MC3R » and what people add around it (spaces)
 UNKNOWN_CODE = "Ce code de reçu ne correspond à aucune contribution. Vérifiez-le : 8 caractères, par exemple K7QF-MC3R."
+
+# A contribution rejected before staff chose a category (migration 0014): the charter in general.
+CHARTER_WORDING = (
+    "L'équipe de modération publie les contributions conformes à la charte de participation (le sujet de la "
+    "conférence, le respect des personnes, aucune donnée personnelle) ; elle n'a pas publié celle-ci. Le motif "
+    "détaillé reste interne à l'équipe."
+)
 
 # Step states: what the page shows beside each step.
 DONE = "done"
@@ -108,18 +116,17 @@ def _moderation(session: Session, c: Contribution) -> list[JourneyStep]:
             )
         ]
     if c.status == ModerationStatus.REJECTED.value:
-        # The reason staff typed is a note for the team (it may quote the text or a person): never shown here.
-        # Moderation stores no reason category (free text only): the category is the charter itself.
-        return [
-            JourneyStep(
-                "moderation",
-                REFUSED,
-                "Non publiée",
-                "L'équipe de modération publie les contributions conformes à la charte de participation (le sujet "
-                "de la conférence, le respect des personnes, aucune donnée personnelle) ; elle n'a pas publié "
-                "celle-ci. Le motif détaillé reste interne à l'équipe.",
+        # The note staff typed is for the team (it may quote the text or a person): never shown here; the author
+        # reads the category staff chose from the fixed list (services.labels), or, for a contribution rejected
+        # before categories existed, the charter in general.
+        if c.rejection_category:
+            detail = (
+                f"Motif : {label(REJECTION_CATEGORY_LABELS, c.rejection_category)}. L'équipe de modération publie "
+                "les contributions conformes à la charte de participation."
             )
-        ]
+        else:
+            detail = CHARTER_WORDING
+        return [JourneyStep("moderation", REFUSED, "Non publiée", detail)]
     return [
         JourneyStep(
             "moderation",

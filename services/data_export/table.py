@@ -40,6 +40,7 @@ from services.labels import (
     ACTOR_TYPE_LABELS,
     DISPLAY_MODE_LABELS,
     MODERATION_LABELS,
+    REJECTION_CATEGORY_LABELS,
     SOURCE_LABELS,
     STANCE_LABELS,
     label,
@@ -67,7 +68,8 @@ BASE_COLUMNS = (
     "Auteur",
     "Organisation",
 )
-INTERNAL_COLUMNS = ("Texte tel que saisi", "Affichage choisi", "Motif du rejet", "Saisi par")
+# « Catégorie du rejet »: what the author was told (services.labels); « Motif du rejet »: staff's note.
+INTERNAL_COLUMNS = ("Texte tel que saisi", "Affichage choisi", "Catégorie du rejet", "Motif du rejet", "Saisi par")
 _COLUMNS = (
     "id",
     "receipt_code",
@@ -86,6 +88,7 @@ _COLUMNS = (
     "author_name",
     "organisation",
     "display_mode",
+    "rejection_category",
     "rejection_reason",
     "entered_by",
 )
@@ -234,7 +237,7 @@ def _rows_query(scope: Sequence[int], include_rejected: bool) -> Select[Any]:
 def _row(r: tuple[Any, ...], known: _Lookups, cells: _Cells, *, anonymised: bool) -> tuple[object, ...]:
     """One contribution's cells, in the order of the header."""
     (cid, code, created, tid, source, stand_id, status, oid, stance, title, body, masked) = r[:12]
-    (actor_type, departement, name, organisation, display_mode, reason, entered_by) = r[12:]
+    (actor_type, departement, name, organisation, display_mode, category, reason, entered_by) = r[12:]
     shown = masked if masked is not None else body
     if anonymised:
         name, organisation = _public_author(display_mode, name, organisation)
@@ -265,6 +268,7 @@ def _row(r: tuple[Any, ...], known: _Lookups, cells: _Cells, *, anonymised: bool
     internal = (
         safe_cell(body),
         cells.label(DISPLAY_MODE_LABELS, display_mode),
+        cells.label(REJECTION_CATEGORY_LABELS, category),
         safe_cell(reason),
         safe_cell(entered_by),
     )

@@ -6,6 +6,7 @@ and `tags`.
 """
 
 from services.moderation.decisions import (
+    CATEGORY_REQUIRED,
     REASON_MAX_CHARS,
     THEME_REQUIRED,
     change_theme,
@@ -37,6 +38,7 @@ from services.moderation.queue import (
 from services.moderation.tags import MAX_TAGS_PER_ACTION, TAG_MAX_CHARS, add_tags, list_tags, remove_tag, split_tags
 
 __all__ = [
+    "CATEGORY_REQUIRED",
     "ENTITY",
     "MAX_TAGS_PER_ACTION",
     "PERSONAL_DATA_KINDS",

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Contribution, ModerationStatus, Orientation, Theme, utcnow
+from models import Contribution, ModerationStatus, Orientation, RejectionCategory, Theme, utcnow
 from services.audit import audit
 from services.errors import NotFoundError, ValidationError
 from services.moderation.personal_data import mask_personal_data
@@ -16,6 +16,7 @@ from services.text import check_text
 
 REASON_MAX_CHARS = 300
 THEME_REQUIRED = "Choisissez l'une des thématiques de la conférence."
+CATEGORY_REQUIRED = "Choisissez le motif du rejet dans la liste : c'est lui que l'auteur de la contribution lira."
 
 
 def selected_contributions(session: Session, ids: Sequence[int], edition_id: int | None) -> list[Contribution]:
@@ -68,12 +69,19 @@ def _decide(
     status: ModerationStatus,
     *,
     reason: str = "",
+    category: RejectionCategory | None = None,
 ) -> int:
-    """Give the selected contributions a moderation status and its reason; returns how many changed."""
-    return sum(
-        _change(session, r, actor, _ACTIONS[status], status=status.value, rejection_reason=reason)
-        for r in selected_contributions(session, ids, edition_id)
-    )
+    """Give the selected contributions a moderation status and its reason (note and category, set on a rejection,
+    cleared otherwise); returns how many changed."""
+    changes: dict[str, Any] = {"status": status.value, "rejection_reason": reason}
+    new_category = category.value if category is not None else None
+    changed = 0
+    for r in selected_contributions(session, ids, edition_id):
+        # The category is audited when it is given or taken away (a row without one stays out of the trail's
+        # « before / after »: contributions rejected before categories existed, and every publication).
+        extra = {"rejection_category": new_category} if new_category or r.rejection_category else {}
+        changed += _change(session, r, actor, _ACTIONS[status], **changes, **extra)
+    return changed
 
 
 def publish(session: Session, *, contribution_ids: Sequence[int], actor: str, edition_id: int | None = None) -> int:
@@ -81,14 +89,39 @@ def publish(session: Session, *, contribution_ids: Sequence[int], actor: str, ed
     return _decide(session, contribution_ids, edition_id, actor, ModerationStatus.PUBLISHED)
 
 
+def rejection_category(value: str | None) -> RejectionCategory:
+    """The category staff chose, or ValidationError (French) when none or one not in the list."""
+    try:
+        return RejectionCategory((value or "").strip())
+    except ValueError:
+        raise ValidationError({"category": CATEGORY_REQUIRED}) from None
+
+
 def reject(
-    session: Session, *, contribution_ids: Sequence[int], actor: str, reason: str, edition_id: int | None = None
+    session: Session,
+    *,
+    contribution_ids: Sequence[int],
+    actor: str,
+    category: str,
+    reason: str,
+    edition_id: int | None = None,
 ) -> int:
-    """Reject the selected contributions with a reason staff can read later; returns how many changed."""
+    """Reject the selected contributions with a category (RejectionCategory: what their authors are told) and a
+    note staff can read later (never shown to the authors); returns how many changed."""
+    errors: dict[str, str] = {}
+    try:
+        chosen: RejectionCategory | None = rejection_category(category)
+    except ValidationError as exc:
+        errors |= exc.errors
+        chosen = None
     clean, problem = check_text(reason, label="Le motif du rejet", min_chars=3, max_chars=REASON_MAX_CHARS)
     if problem:
-        raise ValidationError({"reason": problem})
-    return _decide(session, contribution_ids, edition_id, actor, ModerationStatus.REJECTED, reason=clean)
+        errors["reason"] = problem
+    if errors or chosen is None:
+        raise ValidationError(errors)
+    return _decide(
+        session, contribution_ids, edition_id, actor, ModerationStatus.REJECTED, reason=clean, category=chosen
+    )
 
 
 def return_to_queue(

@@ -42,7 +42,8 @@ class QueueItem:
     text: str  # the masked copy when there is one
     body: str  # as typed
     masked: bool
-    rejection_reason: str
+    rejection_reason: str  # staff's note, internal
+    rejection_category: str | None  # what the author is told (RejectionCategory), None when not rejected
     tags: tuple[str, ...]
     flags: tuple[str, ...]  # kinds of personal data found in the text as typed
 
@@ -108,6 +109,7 @@ def _item(c: Contribution, theme_label: str, stand_name: str | None, tags: list[
         body=c.body,
         masked=c.masked_body is not None,
         rejection_reason=c.rejection_reason,
+        rejection_category=c.rejection_category,
         tags=tuple(tags),
         flags=tuple(dict.fromkeys(h.kind for h in detect_personal_data(f"{c.title}\n{c.body}"))),
     )

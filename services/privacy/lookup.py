@@ -20,6 +20,7 @@ from models import (
 from services import geo
 from services.errors import ValidationError
 from services.formatting import format_date, format_datetime
+from services.labels import REJECTION_CATEGORY_LABELS, label
 from services.permissions import Permission, require_permission
 from services.text import has_forbidden_characters
 
@@ -39,6 +40,9 @@ class ContributionRecord:
     status: str
     erased: bool
     edition: str = ""  # which conference it was sent to: a receipt code is unique across editions
+    # Why it was not published, as its author is told (the category's French label; "" when not rejected or
+    # rejected before categories). Staff's own note (rejection_reason) is never part of the person's data file.
+    rejection_category: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,7 @@ def collect_personal_data(session: Session, code: str) -> PersonalData:
                 c.status,
                 c.personal_data_erased_at is not None,
                 edition_of_theme.get(c.theme_id, ""),
+                label(REJECTION_CATEGORY_LABELS, c.rejection_category, ""),
             )
             for c in contributions
         ],

@@ -64,11 +64,14 @@ def test_an_unknown_code_and_a_rejected_one_tell_nothing_more() -> None:
         )
     receipt = send(device_token())
     with session_scope(write=True) as session:
-        moderation.reject(session=session, contribution_ids=[receipt.contribution_id], actor="test-mod", reason=NOTE)
+        moderation.reject(
+            session=session, contribution_ids=[receipt.contribution_id], actor="test-mod", category="other", reason=NOTE
+        )
     at = look_up(open_page(FOLLOW), "follow_code", "AAAA-AAAA")
     assert "ne correspond à aucune contribution" in texts(at)
     at = look_up(at, "follow_code", receipt.receipt_code)
     assert "✗ Non publiée" in [t.value for t in at.text]
+    assert "Motif : Autre motif de la charte de participation" in texts(at)
     assert "Parmentier" not in texts(at) + " ".join(t.value for t in at.text)
 
 

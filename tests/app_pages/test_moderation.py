@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import session_scope
 from models import Contribution
-from services import contributions
+from services import contributions, moderation
 from services.contributions import ContributionDraft
 from tests.app_pages.helpers import account, app_as, script, texts
 
@@ -70,7 +70,7 @@ def test_organisers_see_the_backlog_per_theme(role: str) -> None:
     assert frame.loc[frame["Thème"].str.startswith("3."), "À modérer"].tolist() == ["1"]
 
 
-def test_bulk_publish_then_reject_with_a_reason() -> None:
+def test_bulk_publish_then_reject_with_a_category_and_an_internal_note() -> None:
     a = add("Première contribution à publier : un guichet unique pour les aides.")
     b = add("Deuxième contribution à publier : un annuaire des structures de l'ESS.")
     c = add("Troisième contribution, hors sujet, à rejeter avec un motif lisible.")
@@ -85,17 +85,35 @@ def test_bulk_publish_then_reject_with_a_reason() -> None:
     at.multiselect(key="moderation_selection").set_value([c]).run()
     at.button(key="moderation_reject").click().run()
     assert not at.exception
-    assert "Le motif du rejet est obligatoire." in texts(at)
+    assert "Le motif du rejet est obligatoire." in texts(at) and moderation.CATEGORY_REQUIRED in texts(at)
     assert status(c).status == "pending"
-    at.text_input(key="moderation_reason").input("Hors sujet")
+    # The note alone is not enough: the category is what the author reads.
+    at.text_input(key="moderation_reason").input("Hors sujet, cite un voisin")
     at.button(key="moderation_reject").click().run()
     assert not at.exception
-    assert status(c).status == "rejected" and status(c).rejection_reason == "Hors sujet"
+    assert moderation.CATEGORY_REQUIRED in texts(at) and status(c).status == "pending"
+    categories = at.selectbox(key="moderation_category")
+    assert categories.options[0] == "Choisissez le motif" and "Hors sujet pour la conférence" in categories.options
+    categories.set_value("off_topic").run()
+    at.button(key="moderation_reject").click().run()
+    assert not at.exception
+    assert "Contributions rejetées : 1." in texts(at)
+    rejected = status(c)
+    assert (rejected.status, rejected.rejection_category) == ("rejected", "off_topic")
+    assert rejected.rejection_reason == "Hors sujet, cite un voisin"
+    # Both fields emptied for the next decision (the pending queue is now empty: the form is not drawn).
+    assert at.session_state["moderation_category"] == "" and at.session_state["moderation_reason"] == ""
 
     at.selectbox(key="moderation_status").set_value("rejected").run()
     assert not at.exception
+    assert at.dataframe[0].value["Motif du rejet"].tolist() == ["Hors sujet pour la conférence"]
+    # The examined item: the category (what the author reads) beside the internal note.
+    drawn = texts(at)
+    assert "Motif du rejet (lu par l'auteur) :" in drawn and "Note interne à l'équipe :" in drawn
+    assert {"Hors sujet pour la conférence", "Hors sujet, cite un voisin"} <= {t.value for t in at.text}
     history = at.dataframe[-1].value
     assert history["Action"].tolist() == ["Rejetée"] and history["Par"].tolist() == ["test-staff"]
+    assert "catégorie du motif : Hors sujet pour la conférence" in history["Après"].tolist()[0]
 
 
 def test_tags_theme_and_masking_from_the_page() -> None:

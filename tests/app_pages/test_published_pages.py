@@ -36,7 +36,9 @@ def seed() -> int:
             receipt = contributions.submit_from_device(session=s, device_token=author, draft=d)
             ptce.tag_contribution_with_ptce(session=s, receipt_code=receipt.receipt_code, ptce_code=code, actor=STAFF)
             ids.append(receipt.contribution_id)
-        moderation.reject(session=s, contribution_ids=[ids[1]], actor=STAFF, reason="Données personnelles")
+        moderation.reject(
+            session=s, contribution_ids=[ids[1]], actor=STAFF, category="personal_data", reason="Données personnelles"
+        )
         moderation.mask_automatically(session=s, contribution_ids=[ids[2]], actor=STAFF)
         moderation.publish(session=s, contribution_ids=[ids[2]], actor=STAFF)
     return ids[2]

@@ -22,8 +22,10 @@ def test_the_publication_columns_go_down_and_up_again(store_engine: Engine) -> N
         seed_demo(session, participants=20)
         edition_id = resolve_edition_id(session=session, edition_id=None)
     new = {"results_published_at", "results_published_by", "strategy_published_at", "strategy_published_by"}
+    # Going down to 0012 also takes away what later migrations added (0014: contribution.rejection_category).
+    later = {("contribution", "rejection_category")}
     columns = {
-        name: [c for c in cols if not (name == "edition" and c in new)]
+        name: [c for c in cols if not (name == "edition" and c in new) and (name, c) not in later]
         for name, (_, _, cols) in snapshot(store_engine).items()
     }
     before = snapshot(store_engine, columns)

@@ -231,7 +231,7 @@ def test_the_moderation_queue_backlog_and_actions_see_only_the_edition_asked(sql
 
     for fn, kw in (
         (moderation.publish, {}),
-        (moderation.reject, {"reason": "Hors sujet"}),
+        (moderation.reject, {"category": "off_topic", "reason": "Hors sujet"}),
         (moderation.return_to_queue, {}),
         (moderation.mask_automatically, {}),
         (moderation.add_tags, {"labels": ["emploi"]}),
@@ -404,7 +404,7 @@ def test_an_archived_edition_refuses_contributions_and_every_staff_change(sqlite
     refused(contributions.submit_contribution, draft=draft)
     refused(contributions.submit_batch, drafts=[draft])
     refused(moderation.publish, contribution_ids=[pending], actor=STAFF)
-    refused(moderation.reject, contribution_ids=[pending], actor=STAFF, reason="Hors sujet")
+    refused(moderation.reject, contribution_ids=[pending], actor=STAFF, category="off_topic", reason="Hors sujet")
     refused(moderation.add_tags, contribution_ids=[pending], labels=["emploi"], actor=STAFF)
     refused(grouping.propose_groups, theme_id=theme_b, actor=STAFF)
     refused(drafting.add_orientation, theme_id=theme_b, title="Une orientation nouvelle", body="", actor=STAFF)

@@ -141,7 +141,14 @@ def test_traceability_from_orientation_to_sources_and_back(store_engine: Engine)
     run(store_engine, grouping.confirm_group, group_id=group.id, member_ids=[dup_a, dup_b], actor="anne")
     from services import moderation
 
-    run(store_engine, moderation.reject, contribution_ids=[rejected], reason="Hors sujet", actor="anne")
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[rejected],
+        category="off_topic",
+        reason="Hors sujet",
+        actor="anne",
+    )
     assert (
         run(
             store_engine,

@@ -87,14 +87,28 @@ def spread_everywhere(engine: Engine) -> Person:
         )
         for n in range(2)
     ]
-    run(engine, moderation.reject, contribution_ids=[rejected], actor=STAFF, reason=f"Cite {NAME} et le {PHONE}")
+    run(
+        engine,
+        moderation.reject,
+        contribution_ids=[rejected],
+        actor=STAFF,
+        category="other",
+        reason=f"Cite {NAME} et le {PHONE}",
+    )
     # A first masked copy forgets the phone and the nickname; the second is right: the trail keeps both.
     partial = BODY.replace(EMAIL, "[courriel masqué]")
     run(engine, moderation.set_masked_text, contribution_id=main, masked_text=partial, actor=STAFF)
     full = moderation.mask_personal_data(BODY).replace(NICKNAME, "[surnom masqué]")
     run(engine, moderation.set_masked_text, contribution_id=main, masked_text=full, actor=STAFF)
     # Rejected then published: the trail keeps the reason that quoted the person.
-    run(engine, moderation.reject, contribution_ids=[main], actor=STAFF, reason=f"Trop personnel : {NAME}, {EMAIL}")
+    run(
+        engine,
+        moderation.reject,
+        contribution_ids=[main],
+        actor=STAFF,
+        category="personal_data",
+        reason=f"Trop personnel : {NAME}, {EMAIL}",
+    )
     run(engine, moderation.publish, contribution_ids=[main, *others], actor=STAFF)
     # Their sentence vectors, as grouping and suggestions keep them (derived from the texts as typed).
     with session_scope(engine, write=True) as session:

@@ -88,7 +88,14 @@ def seeded(store_engine: Engine) -> dict[str, int]:
     }
     force_body(store_engine, ids["formula"], FORMULA)
     force_body(store_engine, ids["control"], CONTROL)
-    run(store_engine, moderation.reject, contribution_ids=[ids["rejected"]], actor="anne", reason="Hors sujet")
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[ids["rejected"]],
+        actor="anne",
+        category="off_topic",
+        reason="Hors sujet",
+    )
     run(store_engine, moderation.publish, contribution_ids=[ids["named"]], actor="anne")
     ids["orientation"] = o.id
     return ids
@@ -132,6 +139,15 @@ def test_full_internal_excel_is_an_explicit_choice(store_engine: Engine, seeded:
     text = "\n".join(str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c)
     assert "Paul Secret" in text and "anne.martin@exemple.fr" in text and "Hors sujet" in text
     assert "non : export interne complet" in text
+    # The rejection's category (what its author was told) beside staff's note, in the internal export only.
+    table = run(
+        store_engine, data_export.contribution_table, actor=CONSOLE_ACTOR, anonymised=False, include_rejected=True
+    )
+    row = next(r for r in table.rows if "Hors sujet" in r)
+    cells = dict(zip(table.header, row, strict=True))
+    assert (cells["Catégorie du rejet"], cells["Motif du rejet"]) == ("Hors sujet pour la conférence", "Hors sujet")
+    anonymised = run(store_engine, data_export.contribution_table, actor=CONSOLE_ACTOR, include_rejected=True)
+    assert "Catégorie du rejet" not in anonymised.header and "Motif du rejet" not in anonymised.header
 
 
 @pytest.mark.parametrize("semicolon", [True, False])

@@ -11,12 +11,14 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from db.engine import session_scope
-from models import ContributionGroup, ContributionGroupMember, Theme, utcnow
+from models import Contribution, ContributionGroup, ContributionGroupMember, Theme, utcnow
 from services import auth, drafting, grouping, moderation, publication, throttle
 from services.code_guesses import ORIGIN_SCOPE, OVERALL_SCOPE, SESSION_SCOPE, THROTTLED
 from services.codes import device_token
 from services.contributions import ContributionDraft, followup, submit_contribution, submit_from_device
+from services.labels import REJECTION_CATEGORY_LABELS
 from services.permissions import CONSOLE_ACTOR
+from services.privacy import lookup as privacy_lookup
 
 STAFF = "test-staff"
 ORIGIN = throttle.Origin(key="origin-de-test")
@@ -118,14 +120,48 @@ def test_an_orientation_fed_through_the_group_only(sqlite_engine: Engine) -> Non
 def test_a_rejected_contribution_shows_the_category_never_staff_s_note(store_engine: Engine) -> None:
     staff(store_engine)
     receipt = send(store_engine)
-    run(store_engine, moderation.reject, contribution_ids=[receipt.contribution_id], actor=STAFF, reason=SECRET_NOTE)
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[receipt.contribution_id],
+        actor=STAFF,
+        category="advertising",
+        reason=SECRET_NOTE,
+    )
     journey = follow(store_engine, receipt.receipt_code)
     step = journey.steps[1]
     assert step.state == followup.REFUSED and step.title == "Non publiée"
+    assert step.detail.startswith(f"Motif : {REJECTION_CATEGORY_LABELS['advertising']}.")
     assert "charte de participation" in step.detail
     every = repr(journey)
     assert "Quenouille" not in every and "doublon" not in every and STAFF not in every
     assert keys(journey) == ["received", "moderation"]
+    # The person's own data file names the category too, never the note.
+    with session_scope(store_engine) as session:
+        data = privacy_lookup.personal_data_json(privacy_lookup.collect_personal_data(session, receipt.receipt_code))
+    assert REJECTION_CATEGORY_LABELS["advertising"] in data.decode()
+    assert b"Quenouille" not in data and b"rejection_reason" not in data
+
+
+def test_a_contribution_rejected_before_categories_existed_gets_the_charter_wording(store_engine: Engine) -> None:
+    staff(store_engine)
+    receipt = send(store_engine)
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[receipt.contribution_id],
+        actor=STAFF,
+        category="other",
+        reason=SECRET_NOTE,
+    )
+    with session_scope(store_engine, write=True) as session:  # as a row rejected before migration 0014
+        row = session.get(Contribution, receipt.contribution_id)
+        assert row is not None
+        row.rejection_category = None
+        session.add(row)
+    step = follow(store_engine, receipt.receipt_code).steps[1]
+    assert step.detail == followup.CHARTER_WORDING and "Motif :" not in step.detail
+    assert "Quenouille" not in repr(step)
 
 
 def test_once_the_strategy_is_published_the_journey_ends_on_its_paragraph(store_engine: Engine) -> None:

@@ -313,7 +313,12 @@ def test_moderation_edits_are_stored_exactly_or_refused(
     sqlite_engine: Engine, reason: str, tags: str, masked: str
 ) -> None:
     cid = a_contribution(sqlite_engine)
-    if attempt(sqlite_engine, moderation.reject, contribution_ids=[cid], actor="lea", reason=reason)[1] is None:
+    if (
+        attempt(sqlite_engine, moderation.reject, contribution_ids=[cid], actor="lea", category="other", reason=reason)[
+            1
+        ]
+        is None
+    ):
         assert contribution(sqlite_engine, cid).rejection_reason == cleaned(reason)
     labels = moderation.split_tags(tags)
     if attempt(sqlite_engine, moderation.add_tags, contribution_ids=[cid], labels=labels, actor="lea")[1] is None:

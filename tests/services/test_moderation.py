@@ -75,9 +75,19 @@ def test_publish_and_reject_in_bulk_are_audited_with_before_and_after(store_engi
     # Publishing again changes nothing and writes nothing to the trail.
     assert run(store_engine, moderation.publish, contribution_ids=ids[:2], actor="anne") == 0
     with pytest.raises(ValidationError) as refused:
-        run(store_engine, moderation.reject, contribution_ids=[ids[2]], actor="anne", reason="  ")
+        run(store_engine, moderation.reject, contribution_ids=[ids[2]], actor="anne", category="other", reason="  ")
     assert "motif" in refused.value.errors["reason"]
-    assert run(store_engine, moderation.reject, contribution_ids=[ids[2]], actor="paul", reason="Hors sujet") == 1
+    assert (
+        run(
+            store_engine,
+            moderation.reject,
+            contribution_ids=[ids[2]],
+            actor="paul",
+            category="off_topic",
+            reason="Hors sujet",
+        )
+        == 1
+    )
     assert row(store_engine, ids[2]).status == "rejected"
     assert row(store_engine, ids[2]).rejection_reason == "Hors sujet"
     history = run(store_engine, moderation.contribution_history, contribution_id=ids[2])
@@ -85,8 +95,8 @@ def test_publish_and_reject_in_bulk_are_audited_with_before_and_after(store_engi
         (
             "paul",
             "contribution.reject",
-            {"status": "pending", "rejection_reason": ""},
-            {"status": "rejected", "rejection_reason": "Hors sujet"},
+            {"status": "pending", "rejection_reason": "", "rejection_category": None},
+            {"status": "rejected", "rejection_reason": "Hors sujet", "rejection_category": "off_topic"},
         )
     ]
     with session_scope(store_engine) as session:
@@ -95,6 +105,46 @@ def test_publish_and_reject_in_bulk_are_audited_with_before_and_after(store_engi
     assert row(store_engine, ids[2]).status == "pending"
     with pytest.raises(ValidationError):
         run(store_engine, moderation.publish, contribution_ids=[], actor="anne")
+
+
+def test_a_rejection_needs_a_category_of_the_list_kept_audited_and_cleared_on_return_to_queue(
+    store_engine: Engine,
+) -> None:
+    cid = add(store_engine, "Une contribution qui n'a rien à voir avec la conférence régionale.")
+    for wrong in ("", "  ", "spam", "OFF_TOPIC", "Hors sujet pour la conférence"):
+        with pytest.raises(ValidationError) as refused:
+            run(store_engine, moderation.reject, contribution_ids=[cid], actor="anne", category=wrong, reason="Note")
+        assert refused.value.errors == {"category": moderation.CATEGORY_REQUIRED}
+    # Both fields wrong: both messages at once, nothing stored.
+    with pytest.raises(ValidationError) as refused:
+        run(store_engine, moderation.reject, contribution_ids=[cid], actor="anne", category="", reason="")
+    assert set(refused.value.errors) == {"category", "reason"}
+    stored = row(store_engine, cid)
+    assert (stored.status, stored.rejection_category, stored.rejection_reason) == ("pending", None, "")
+
+    assert run(
+        store_engine, moderation.reject, contribution_ids=[cid], actor="anne", category=" abusive ", reason="Insulte X"
+    )
+    stored = row(store_engine, cid)
+    assert (stored.status, stored.rejection_category, stored.rejection_reason) == ("rejected", "abusive", "Insulte X")
+    assert run(store_engine, moderation.get_item, contribution_id=cid).rejection_category == "abusive"
+    # Another category on a rejected one: a change, audited.
+    run(store_engine, moderation.reject, contribution_ids=[cid], actor="paul", category="duplicate", reason="Insulte X")
+    assert row(store_engine, cid).rejection_category == "duplicate"
+
+    run(store_engine, moderation.return_to_queue, contribution_ids=[cid], actor="paul")
+    stored = row(store_engine, cid)
+    assert (stored.status, stored.rejection_category, stored.rejection_reason) == ("pending", None, "")
+    history = run(store_engine, moderation.contribution_history, contribution_id=cid)
+    assert [(h.action, h.before.get("rejection_category"), h.after.get("rejection_category")) for h in history] == [
+        ("contribution.requeue", "duplicate", None),
+        ("contribution.reject", "abusive", "duplicate"),
+        ("contribution.reject", None, "abusive"),
+    ]
+    # Published afterwards: no category in the trail of a row that has none.
+    run(store_engine, moderation.publish, contribution_ids=[cid], actor="paul")
+    latest = run(store_engine, moderation.contribution_history, contribution_id=cid)[0]
+    assert latest.action == "contribution.publish" and "rejection_category" not in latest.after
 
 
 def test_a_failed_bulk_action_changes_nothing(sqlite_engine: Engine) -> None:
@@ -205,7 +255,14 @@ def test_masking_keeps_the_text_as_typed_and_shows_the_masked_copy(sqlite_engine
 def test_backlog_counts_every_theme(store_engine: Engine) -> None:
     a = add(store_engine, "Une première idée pour le thème de l'emploi.", theme_id=3)
     add(store_engine, "Une seconde idée pour le thème de l'emploi.", theme_id=3)
-    run(store_engine, moderation.reject, contribution_ids=[a], actor="anne", reason="Doublon exact")
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[a],
+        actor="anne",
+        category="duplicate",
+        reason="Doublon exact",
+    )
     backlog = {r.theme_id: (r.pending, r.published, r.rejected) for r in run(store_engine, moderation.backlog_by_theme)}
     assert len(backlog) == 5
     assert backlog[3] == (1, 0, 1) and backlog[1] == (0, 0, 0)

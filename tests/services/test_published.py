@@ -82,7 +82,14 @@ def seeded(store_engine: Engine) -> Seeded:
         return int(receipt.contribution_id)
 
     pending, rejected, published = send(PENDING), send(REJECTED), send(PUBLISHED, TITLE)
-    run(store_engine, moderation.reject, contribution_ids=[rejected], actor=STAFF, reason="Données personnelles")
+    run(
+        store_engine,
+        moderation.reject,
+        contribution_ids=[rejected],
+        actor=STAFF,
+        category="personal_data",
+        reason="Données personnelles",
+    )
     run(store_engine, moderation.mask_automatically, contribution_ids=[published], actor=STAFF)
     run(store_engine, moderation.publish, contribution_ids=[published], actor=STAFF)
     return Seeded(store_engine, pending, rejected, published, author)

@@ -60,7 +60,9 @@ def test_waiting_and_published_contributions_get_their_vectors_once(sqlite_engin
     ids = [add(sqlite_engine, t) for t in TEXTS]
     with session_scope(sqlite_engine, write=True) as session:
         moderation.publish(session=session, contribution_ids=ids[:2], actor=STAFF)
-        moderation.reject(session=session, contribution_ids=[ids[4]], actor=STAFF, reason="Hors sujet")
+        moderation.reject(
+            session=session, contribution_ids=[ids[4]], actor=STAFF, category="off_topic", reason="Hors sujet"
+        )
     assert semantics.backfill(sqlite_engine, batch=2) == 4  # the rejected one is neither grouped nor suggested
     assert set(stored(sqlite_engine)) == set(ids[:4])
     assert sum(calls) == 4

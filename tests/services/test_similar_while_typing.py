@@ -79,7 +79,9 @@ def test_pending_and_rejected_are_never_suggested_even_word_for_word(sqlite_engi
         moderation.publish(session=session, contribution_ids=[pending], actor="test-staff")
     assert [f.contribution_id for f in find_settled(sqlite_engine, IDEA)] == [pending]
     with session_scope(sqlite_engine, write=True) as session:
-        moderation.reject(session=session, contribution_ids=[pending], actor="test-staff", reason="Hors sujet.")
+        moderation.reject(
+            session=session, contribution_ids=[pending], actor="test-staff", category="off_topic", reason="Hors sujet."
+        )
     assert find_settled(sqlite_engine, IDEA) == []
     assert rejected not in {f.contribution_id for f in find(sqlite_engine, IDEA)}
 

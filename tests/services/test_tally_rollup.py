@@ -131,7 +131,9 @@ def _write_batch(session: Session, op: tuple[Any, ...], ids: list[int], orientat
         elif write.startswith("theme"):
             moderation.change_theme(session=session, contribution_ids=[target], theme_id=1 + which % 3, actor="test")
         elif write.startswith("reject"):
-            moderation.reject(session=session, contribution_ids=[target], actor="test", reason="hors sujet")
+            moderation.reject(
+                session=session, contribution_ids=[target], actor="test", category="off_topic", reason="hors sujet"
+            )
         elif write.startswith("move"):
             session.execute(update(Contribution).where(Contribution.id == target).values(created_at=when))
         else:
@@ -160,7 +162,9 @@ def _apply(engine: Engine, op: tuple[Any, ...], orientations: dict[int, int]) ->
         if op[0] == "publish":
             moderation.publish(session=session, contribution_ids=[target], actor="test")
         elif op[0] == "reject":
-            moderation.reject(session=session, contribution_ids=[target], actor="test", reason="hors sujet")
+            moderation.reject(
+                session=session, contribution_ids=[target], actor="test", category="off_topic", reason="hors sujet"
+            )
         elif op[0] == "requeue":
             moderation.return_to_queue(session=session, contribution_ids=[target], actor="test")
         elif op[0] == "theme":
