@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from services import open_data, public_results, publication
 from services.exports import export_file_name, md_escape
@@ -27,6 +28,32 @@ def _switch(fn: Callable[..., PublicationState], *, actor: str, edition_id: int,
     if done is not None:
         public.clear_cache()
         st.session_state[K_FLASH] = message
+
+
+def _switch_button(*, actor: str, edition_id: int) -> Callable[..., None]:
+    """A button of the panel that flips one switch (`fn`) and says so with `message` on the next run."""
+
+    def draw(
+        where: DeltaGenerator,
+        label: str,
+        key: str,
+        icon: str,
+        fn: Callable[..., PublicationState],
+        message: str,
+        *,
+        primary: bool = False,
+    ) -> None:
+        where.button(
+            label,
+            key=f"publication_{key}",
+            type="primary" if primary else "secondary",
+            icon=icon,
+            on_click=_switch,
+            args=(fn,),
+            kwargs={"actor": actor, "edition_id": edition_id, "message": message},
+        )
+
+    return draw
 
 
 def _status(state: PublicationState) -> None:
@@ -61,44 +88,19 @@ def publication_panel(*, actor: str, edition_id: int, slug: str) -> None:
     state = store.read(publication.publication_state, edition_id=edition_id)
     _status(state)
     left, right = st.columns(2)
+    switch = _switch_button(actor=actor, edition_id=edition_id)
     if not state.results:
-        left.button(
-            "Publier les résultats",
-            key="publication_results_on",
-            type="primary",
-            icon=":material/public:",
-            on_click=_switch,
-            args=(publication.publish_results,),
-            kwargs={"actor": actor, "edition_id": edition_id, "message": "Résultats publiés."},
-        )
+        switch(left, "Publier les résultats", "results_on", ":material/public:", publication.publish_results,
+               "Résultats publiés.", primary=True)  # fmt: skip
     else:
-        left.button(
-            "Retirer les résultats",
-            key="publication_results_off",
-            icon=":material/public_off:",
-            on_click=_switch,
-            args=(publication.unpublish_results,),
-            kwargs={"actor": actor, "edition_id": edition_id, "message": "Résultats retirés du public."},
-        )
+        switch(left, "Retirer les résultats", "results_off", ":material/public_off:", publication.unpublish_results,
+               "Résultats retirés du public.")  # fmt: skip
         if not state.strategy:
-            right.button(
-                "Publier la stratégie",
-                key="publication_strategy_on",
-                type="primary",
-                icon=":material/article:",
-                on_click=_switch,
-                args=(publication.publish_strategy,),
-                kwargs={"actor": actor, "edition_id": edition_id, "message": "Stratégie publiée."},
-            )
+            switch(right, "Publier la stratégie", "strategy_on", ":material/article:", publication.publish_strategy,
+                   "Stratégie publiée.", primary=True)  # fmt: skip
         else:
-            right.button(
-                "Retirer la stratégie",
-                key="publication_strategy_off",
-                icon=":material/unpublished:",
-                on_click=_switch,
-                args=(publication.unpublish_strategy,),
-                kwargs={"actor": actor, "edition_id": edition_id, "message": "Stratégie retirée du public."},
-            )
+            switch(right, "Retirer la stratégie", "strategy_off", ":material/unpublished:",
+                   publication.unpublish_strategy, "Stratégie retirée du public.")  # fmt: skip
     if st.toggle("Aperçu de la page publique", key=K_PREVIEW):
         with st.container(border=True):
             st.caption("Aperçu : exactement ce que les visiteurs verront (ou voient) sur la page « Résultats ».")
