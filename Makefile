@@ -29,7 +29,7 @@ migrate: secrets
 
 run: migrate
 	@$(PY) manage.py ensure-admin
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run asgi.py --server.port $(PORT)
 
 # Debian packages the tests need: Chromium for browser tests, PostgreSQL for the store tests.
 sysdeps-test:
