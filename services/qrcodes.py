@@ -53,8 +53,11 @@ def is_local_address(base_url: str) -> bool:
     return address.is_loopback or address.is_unspecified
 
 
-def local_address_problem(edition_base_url: str, server_base_url: str) -> str | None:
-    """Why the posters of this edition cannot be printed (its address or ESS_BASE_URL is local), else None."""
+def local_address_problem(edition_base_url: str, server_base_url: str, *, on_screen: bool = False) -> str | None:
+    """Why the posters of this edition cannot be printed (its address or ESS_BASE_URL is local), else None.
+
+    `on_screen`: the same warning for a QR code drawn on a screen (the join page), which stays drawn.
+    """
     own = (edition_base_url or "").strip()
     base = own or server_base_url
     if not is_local_address(base):
@@ -66,7 +69,8 @@ def local_address_problem(edition_base_url: str, server_base_url: str) -> str | 
         else f"donnez l'adresse publique du site dans ESS_BASE_URL (par exemple {EXAMPLE_PUBLIC_URL}) puis "
         "relancez l'application."
     )
-    return f"Les affiches renvoient vers {base.rstrip('/')}, que les téléphones ne peuvent pas joindre : {where}"
+    subject = "Ce QR code renvoie" if on_screen else "Les affiches renvoient"
+    return f"{subject} vers {base.rstrip('/')}, que les téléphones ne peuvent pas joindre : {where}"
 
 
 def require_phone_reachable(base_url: str) -> None:

@@ -71,6 +71,18 @@ def test_an_edition_with_a_local_address_of_its_own_is_told_where_to_fix_it(monk
     assert not any(label.startswith(("Télécharger les affiches", "PNG")) for label in _downloads(at))
 
 
+def test_the_join_page_draws_its_qr_code_under_a_warning_while_the_address_is_local(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ESS_BASE_URL", raising=False)
+    get_settings.cache_clear()
+    at = app_as(None).run()
+    at.switch_page("app_pages/join.py").run()
+    assert not at.exception
+    assert [w.value for w in at.warning] == [MESSAGE.replace("Les affiches renvoient", "Ce QR code renvoie")]
+    assert at.get("image") or at.get("imgs")  # the QR code is still drawn: a preview on this machine
+
+
 @pytest.mark.parametrize(
     "url",
     [
