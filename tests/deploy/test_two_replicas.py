@@ -478,6 +478,7 @@ def test_the_backup_script_dumps_the_shared_postgresql_store(stack: Stack, tmp_p
     (dump,) = tmp_path.glob("ess-*.dump")
     listing = subprocess.run(["pg_restore", "--list", str(dump)], capture_output=True, text=True, check=True).stdout
     assert "TABLE DATA public contribution" in listing
+    assert "Sauvegarde écrite" in result.stdout and "intégrité : ok" in result.stdout
 
 
 def test_killing_a_replica_loses_no_acknowledged_write_and_the_other_keeps_serving(
