@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -33,7 +34,7 @@ from sqlalchemy import create_engine, func, text
 from sqlmodel import col, select
 
 from db.engine import build_engine, session_scope
-from models import Contribution, LoginAttempt
+from models import Contribution, HealthProbe, LoginAttempt
 from services import auth
 from services.bootstrap import prepare_store
 from services.permissions import CONSOLE_ACTOR
@@ -42,6 +43,7 @@ from tests.e2e.conftest import (
     LAPTOP,
     PHONE,
     LiveApp,
+    menu,
     open_menu_page,
     start_app,
     stop_app,
@@ -78,7 +80,13 @@ WATCH_CONNECTION = """() => {
     .observe(app, {attributes: true, attributeFilter: ['data-test-connection-state']});
 }"""
 # Small windows, so the throttles fill in a few tries (the same on both replicas, as in production).
-REPLICA_ENV = {"ESS_LOGIN_MAX_ATTEMPTS": "3", "ESS_RESTORE_FAILURES_PER_ADDRESS": "3"}
+REPLICA_ENV = {
+    "ESS_LOGIN_MAX_ATTEMPTS": "3",
+    "ESS_RESTORE_FAILURES_PER_ADDRESS": "3",
+    # One secret for every replica, as deploy/ess.env.example asks: Streamlit signs its XSRF cookie with it, so a
+    # phone moved to the other replica (its own died) can still upload.
+    "STREAMLIT_SERVER_COOKIE_SECRET": "deux-repliques-un-secret-" + "x" * 40,
+}
 ROOM = "198.51.100.7"  # the venue's address (documentation range), as nginx sees it
 OTHER_ROOM = "198.51.100.8"
 
@@ -216,7 +224,15 @@ def _start_replicas(database_url: str, root: Path, stack: contextlib.ExitStack) 
     """Both replicas started at once; each one that started is stopped at the end, even if the other failed."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {
-            name: pool.submit(start_app, database_url, root / f"replica-{name}.log", REPLICA_ENV) for name in "AB"
+            # As deploy/systemd/ess-app@.service starts them: through asgi.py (health route, JSON logs), named.
+            name: pool.submit(
+                start_app,
+                database_url,
+                root / f"replica-{name}.log",
+                {**REPLICA_ENV, "ESS_REPLICA": f"app-{name}"},
+                entry="asgi.py",
+            )
+            for name in "AB"
         }
     replicas: dict[str, LiveApp] = {}
     errors = []
@@ -343,6 +359,20 @@ def test_the_proxy_redirects_to_https_compresses_the_bundle_and_sends_its_header
     assert len(gz) < len(plain) / 2, (len(gz), len(plain))
 
 
+def test_the_health_route_answers_through_the_proxy_from_each_replica(stack: Stack) -> None:
+    """GET /_ess/sante through nginx: a write-and-read round trip on the shared store, from either replica."""
+    for name, route in stack.routes.items():
+        status, headers, body = request(stack.url, "/_ess/sante", {"Cookie": f"ess_route={route}"})
+        assert status == 200, body
+        assert json.loads(body)["base"] == "ok"
+        assert headers["x-ess-upstream"] == stack.replicas[name].url.removeprefix("http://")
+        assert "no-store" in headers["cache-control"]
+    # Each replica noted its own probe in the store, under its name.
+    with session_scope(build_engine(stack.database_url)) as session:
+        probes = set(session.exec(select(HealthProbe.probe)).all())
+    assert {p.split("@")[0] for p in probes} >= {"app-A", "app-B"}, probes
+
+
 def test_every_request_of_a_browser_reaches_the_replica_its_first_request_was_sent_to(
     stack: Stack, browser: Browser
 ) -> None:
@@ -372,8 +402,8 @@ def test_a_contribution_sent_through_one_replica_shows_on_the_dashboard_of_the_o
     organiser = phone_on(browser, stack, "B", laptop=True)
     organiser.goto(stack.url)
     wait_for_app(organiser)
-    menu = organiser.get_by_test_id("stSidebarNav").get_by_text("Tableau de bord", exact=True)
-    submit_login(organiser, "orga", PASSWORD, done=menu.is_visible)
+    entry = menu(organiser).get_by_text("Tableau de bord", exact=True)
+    submit_login(organiser, "orga", PASSWORD, done=entry.is_visible)
     open_menu_page(organiser, "Tableau de bord", "En direct")
     metric = organiser.get_by_test_id("stMetric").filter(has_text="Contributions").first.get_by_test_id("stMetricValue")
     before = int(metric.inner_text().replace("\u202f", "").replace(" ", ""))
