@@ -21,7 +21,7 @@ import streamlit as st
 from core.config import get_settings
 from services.formatting import format_number
 from services.permissions import Permission
-from services.qrcodes import page_url, short_address
+from services.qrcodes import local_address_problem, page_url, short_address
 from services.reference import ThemeInfo
 from services.verdict import VERDICT_LABELS, Verdict, VerdictFilter
 from ui import announce, charts, edition, store
@@ -228,5 +228,9 @@ else:
         # as PNG so that its modules stay sharp.
         url = page_url(current.public_base_url or get_settings().base_url, "contribuer", edition=current.slug)
         with st.container(key="screen_join"):
+            # A local address is drawn all the same, as on the join page, under the warning that says what to set.
+            local = local_address_problem(current.public_base_url, get_settings().base_url, on_screen=True)
+            if local:
+                st.warning(local, icon=":material/wifi_off:")
             st.image(live.qr_png(url), width="stretch", output_format="PNG", alt="QR code pour contribuer")
             st.text(f"Contribuez depuis votre téléphone :\n{short_address(url)}")

@@ -111,3 +111,18 @@ def test_local_addresses_are_refused_by_the_service(url: str) -> None:
 def test_public_and_venue_network_addresses_are_accepted(url: str) -> None:
     assert not qrcodes.is_local_address(url)
     qrcodes.require_phone_reachable(url)
+
+
+def test_the_room_screen_warns_under_its_qr_code_while_the_address_is_local(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The projector's QR code to contribute: drawn all the same, under the warning, as on the join page."""
+    for base_url, warned in ((None, True), ("https://ess.example/", False)):
+        if base_url is None:
+            monkeypatch.delenv("ESS_BASE_URL", raising=False)
+        else:
+            monkeypatch.setenv("ESS_BASE_URL", base_url)
+        get_settings.cache_clear()
+        at = app_as("organizer").run()
+        at.switch_page("app_pages/projector.py").run()
+        assert not at.exception
+        expected = [MESSAGE.replace("Les affiches renvoient", "Ce QR code renvoie")] if warned else []
+        assert [w.value for w in at.warning] == expected
