@@ -61,6 +61,31 @@ st.write("Une page simple, sans base de données.")
 st.caption("Trois lignes de texte, comme une page d'accueil minimale.")
 '''
 PROBE = ROOT / "bench" / "probe_sessions"
+# What the probe showed once (not measured again by each run: its profiling and tracemalloc slow the server).
+DIAGNOSIS = (
+    "Ce que tient une session inactive (sonde `ESS_BENCH_SESSIONS_PROBE=1` et tracemalloc, 60 sessions, "
+    "03/12/2026) : environ 90 Kio de tas Python par session après un ramassage complet, dont environ 25 Kio pour "
+    "sa websocket (uvicorn, websockets, files asyncio), 20 Kio pour l'état de session de Streamlit (13 "
+    "`WidgetMetadata`, 12 valeurs de widgets), 8 Kio pour l'espace de noms de la page « Contribuer » (gardé "
+    "vivant par les callbacks de ses widgets) et 4 Kio pour la navigation (les pages inscrites) ; environ 400 "
+    "objets suivis par le ramasse-miettes, contre 215 pour la page nue. Rien de volumineux dans "
+    "`st.session_state`, aucune session SQLAlchemy ni connexion gardée, aucun thread par session inactive (celui "
+    "du script se termine avec son exécution) ; le reste de la pente de RSS est la fragmentation de "
+    "l'allocateur. La mémoire n'est donc pas ce qui limite un processus (0,07 Mo par session, cible 2 Mo). "
+    "Où va le CPU d'une vue (cProfile en temps CPU de chaque thread de script, 60 vues, avant les changements) : "
+    "« À propos de vous » environ 25 % (dont la lecture des départements en base, désormais en cache partagé), "
+    "la navigation 16 % (14 `st.Page` créés à chaque exécution, chacun résolvant son chemin sur le disque), le "
+    "formulaire de connexion de l'équipe 8 %, `active_edition()` 8 % (neuf appels par exécution, chacun "
+    "désérialisant la liste des éditions : désormais un objet partagé), le reste dans la mécanique de Streamlit "
+    "par élément (une vingtaine d'éléments, 13 widgets). Ces deux corrections ne se voient pas au-delà du bruit "
+    "(22,0 → 21,8 ms). Ce qui a pesé dans les mesures précédentes : le fil d'arrière-plan qui calcule les vecteurs "
+    "des contributions importées sans eux (ici les 2 000 de fond) tourne dans le même processus pendant des "
+    "minutes ; avec lui, le CPU par vue mesuré montait à 40–90 ms et la vague de 800 arrivées sur une machine "
+    "chargée (charge 4 à 11) a donné un p95 de 12 à 19 s ; il est coupé ici (`ESS_EMBED_IN_BACKGROUND=false` "
+    "pour les serveurs mesurés). Sous la vague, les threads de script prêts à tourner se disputent aussi le GIL "
+    "avec la boucle d'événements qui envoie les messages de toutes les sessions ; `ui/admission.py` n'en admet "
+    "que quelques-uns à la fois (`ESS_PAGE_RUNS_AT_ONCE`, 4)."
+)
 
 
 @dataclass
@@ -88,7 +113,10 @@ def _free_port() -> int:
 
 def _start(label: str, root: Path, script: Path, url: str, log: Path, probe: Path | None) -> Server:
     port = _free_port()
-    env = {**os.environ, "ESS_DATABASE_URL": url}
+    # The 2 000 background contributions were inserted without their sentence vectors: the background thread
+    # would spend minutes of CPU computing them inside the server during the measure (in a room, one vector
+    # per new contribution, just after it is written). Off here, so the CPU counted is the views'.
+    env = {**os.environ, "ESS_DATABASE_URL": url, "ESS_EMBED_IN_BACKGROUND": "false"}
     if probe is not None:
         probe.mkdir(parents=True, exist_ok=True)
         env |= {"PYTHONPATH": str(PROBE), "ESS_BENCH_SESSIONS_PROBE": str(probe)}
@@ -211,6 +239,13 @@ def _slope(steps: list[Step]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
 
 
+def _commit(root: Path) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or str(root)
+
+
 def _edition_slug(url: str) -> str:
     from db.engine import build_engine, session_scope
     from services import editions
@@ -249,9 +284,10 @@ def _row(label: str, steps: list[Step]) -> str:
     cpu = sum(s.cpu for s in steps)
     rss = " / ".join(fr(s.rss, 0) for s in steps)
     failures = sum(s.failures for s in steps)
+    per_step = " / ".join(fr(quantile(s.times, 0.95) * 1000, 0) if s.times else "—" for s in steps[1:])
     return (
         f"| {label} | {rss} | {fr(_slope(steps), 2)} | {fr(statistics.median(views) * 1000, 0)} | "
-        f"{fr(quantile(views, 0.95) * 1000, 0)} | {fr(cpu / count * 1000, 1)} | {failures} |"
+        f"{fr(quantile(views, 0.95) * 1000, 0)} | {per_step} | {fr(cpu / count * 1000, 1)} | {failures} |"
     )
 
 
@@ -280,11 +316,14 @@ def run(work_dir: Path) -> str:
         "chacun ouvre la page du QR code (`/contribuer?edition=…` : `rerun_script` → `script_finished`) puis garde "
         f"sa websocket ouverte sans rien faire. Mémoire résidente (VmRSS) du serveur lue {SETTLE_S:.0f} s après "
         "chaque palier ; mémoire par session = pente des moindres carrés ; CPU par vue = temps CPU du processus "
-        "serveur (utilisateur + système) sur les paliers ÷ vues.",
+        "serveur (utilisateur + système) sur les paliers ÷ vues."
+        + (f" « Avant » : le code du commit {_commit(Path(before))}, mesuré dans la même exécution." if before else ""),
         "",
         f"| page | RSS (Mo) à {steps} sessions | Mo par session inactive | médiane vue (ms) | p95 vue (ms) "
-        "| CPU serveur par vue (ms) | échecs |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| p95 par palier (ms) | CPU serveur par vue (ms) | échecs |",
+        "|---|---|---:|---:|---:|---|---:|---:|",
         *rows,
+        "",
+        DIAGNOSIS,
     ]
     return "\n".join(lines)
