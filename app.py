@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, errors, layout, run_log, store
+from ui import admission, auth, errors, layout, run_log, store
 from ui.navigation import run_menu
 
 st.set_page_config(
@@ -15,7 +15,9 @@ st.set_page_config(
 
 # A store that cannot be reached (disk full, database restarting) gives a French message and a retry;
 # any other unexpected error a French message too, its trace only in the server's log.
-with errors.unexpected_errors_reported(), store.storage_faults_reported():
+# A few runs at once, the others queued (ui/admission.py): a whole room scanning the QR code is served in turn
+# rather than all together at the pace of the slowest.
+with admission.page_run_slot(), errors.unexpected_errors_reported(), store.storage_faults_reported():
     # The menu's place, kept at the sidebar's top: it is filled once the session's role is known (ui/navigation).
     menu = st.sidebar.container(key="ess_menu")
     # Login (in the form's callback, before this run) and logout happen before st.navigation, so the menu

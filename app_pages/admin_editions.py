@@ -367,7 +367,7 @@ st.caption(
 flash = st.session_state.pop(K_FLASH, None)
 if flash:
     st.success(flash, icon=":material/check_circle:")
-known = edition.all_editions()
+known = list(edition.all_editions())
 current = edition.active_edition(staff=True)
 edition_labels = {e.slug: f"{e.name} — {e.place_and_date}" for e in known}
 tab_list, tab_new, tab_settings, tab_themes, tab_tables, tab_questionnaire = st.tabs(

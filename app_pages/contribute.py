@@ -314,7 +314,7 @@ def _about_you(edition_id: int) -> None:
     expanded = bool(ABOUT_YOU_ERRORS & set(FORM.errors()))
     with st.expander("À propos de vous (facultatif)", expanded=expanded, icon=":material/person:"):
         about_you.actor_and_departement(
-            store.read(reference.list_departements, edition_id=edition_id),
+            store.departements(edition_id),
             keys=(K_ACTOR, K_DEPT),
             form=FORM,
             persist_state=PERSIST,

@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # Contributions' sentence vectors computed by a background thread soon after they are written
     # (services.semantics.backfill), so grouping and suggestions find them stored. Off in the test suite.
     embed_in_background: bool = True
+    # Script runs of app.py admitted at once in a process (ui.admission): the others wait their turn instead of
+    # competing for the GIL; one that waited this long goes ahead anyway.
+    page_runs_at_once: int = Field(default=4, ge=1)
+    page_run_max_wait_seconds: float = Field(default=10.0, ge=0)
     restore_failures_per_address: int = Field(default=30, ge=1)
     restore_failures_overall: int = Field(default=300, ge=1)
 

@@ -22,9 +22,12 @@ K_SWITCH = "edition_switch"  # the staff sidebar's selectbox
 NO_OPEN_EDITION = "Aucune édition de la conférence n'est ouverte pour le moment : revenez bientôt."
 
 
-@st.cache_data(ttl=30, max_entries=4, show_spinner=False)
-def all_editions() -> list[EditionInfo]:
-    return store.read(editions.list_editions)
+# A resource, not data: every page calls active_edition() several times per run, and st.cache_data would unpickle a
+# fresh copy of the list at each call (measured: a tenth of a landing view's CPU). EditionInfo is frozen and the
+# tuple immutable, so the one shared object cannot be changed by a session.
+@st.cache_resource(ttl=30, max_entries=4, show_spinner=False)
+def all_editions() -> tuple[EditionInfo, ...]:
+    return tuple(store.read(editions.list_editions))
 
 
 def clear_cache() -> None:

@@ -96,10 +96,17 @@ def key_figures(edition_id: int | None = None) -> list[reference.FigureInfo]:
     return read(reference.list_key_figures, edition_id=edition_id)
 
 
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
+def departements(edition_id: int | None = None) -> list[tuple[str, str]]:
+    """The edition's départements as (code, name), « hors région » last: every form's « À propos de vous »."""
+    return read(reference.list_departements, edition_id=edition_id)
+
+
 def clear_shared_caches() -> None:
     """After an edit of reference data, so this process shows it at once."""
     themes.clear()
     key_figures.clear()
+    departements.clear()
 
 
 def write_or_report(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T | None:
