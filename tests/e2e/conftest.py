@@ -67,9 +67,7 @@ def _free_port() -> int:
 ENTRY = os.environ.get("ESS_E2E_ENTRY", "app.py")
 
 
-def start_app(
-    database_url: str, log: Path, extra_env: dict[str, str] | None = None, *, entry: str = ENTRY
-) -> LiveApp:
+def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = None, *, entry: str = ENTRY) -> LiveApp:
     """Start a fresh server process (fresh = no session has run app.py yet) and wait until healthy."""
     port = _free_port()
     env = {**os.environ, "ESS_DATABASE_URL": database_url, **(extra_env or {})}
