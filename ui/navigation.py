@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from services.auth import StaffAccount
+from services.exports import md_escape
 from services.permissions import Permission, role_allows
 from ui.edition import active_edition
 from ui.public_results import results_published
@@ -270,5 +271,6 @@ def run_menu(account: StaffAccount | None, slot: DeltaGenerator) -> st.Page:
                 continue
             st.caption(section)
             for entry in listed:
-                st.page_link(entry, label=entry.title, icon=entry.icon)
+                # A link's label is Markdown, and a title can be typed by staff (the projects page's name).
+                st.page_link(entry, label=md_escape(entry.title), icon=entry.icon)
     return page
