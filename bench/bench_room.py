@@ -78,6 +78,7 @@ class Ledger:
     visits: set[tuple[str, str]] = field(default_factory=set)  # (token, stand code)
     failures: Counter[str] = field(default_factory=Counter)
     unlisted: int = 0  # receipts missing from « Mes contributions »
+    joined: int = 0  # phones whose first page (the join QR code) was drawn
     timings: list[tuple[str, Timing]] = field(default_factory=list)  # (role, timing)
     sessions: dict[str, str] = field(default_factory=dict)  # server session id -> role
 
@@ -171,6 +172,7 @@ async def _phone(n: int, room: Room, ledger: Ledger) -> None:
     except Exception as error:
         ledger.failures[f"arrivée : {type(error).__name__}"] += 1
         return
+    ledger.joined += 1
     ledger.keep("phone", phone)
     names, weights = [n for n, _ in JOURNEYS], [w for _, w in JOURNEYS]
     while time.time() + THINK_S[0] < room.end:
@@ -226,6 +228,7 @@ async def _hello_phone(n: int, room: Room, ledger: Ledger) -> None:
     phone = Phone(room.base_url)
     try:
         await phone.open("", what="join")
+        ledger.joined += 1
         ledger.keep("phone", phone)
         while time.time() + THINK_S[0] < room.end:
             await asyncio.sleep(rng.uniform(*THINK_S))
@@ -439,7 +442,9 @@ def _room(
         asyncio.run(both())
         watch.stop.set()
         rss_end, cpu_end = rss_mb(pid), _cpu_seconds(pid)
-        connected = len({sid for sid, role in ledger.sessions.items() if role == "phone"})
+        # Open when the wave ended: every phone that arrived, the organisers' screens (a stand's scan later
+        # replaces a phone's session by a new one, not counted twice).
+        connected = ledger.joined + (ORGANISERS + 1 if cookie is not None else 0)
     finally:
         _stop(process)
     cpu_wave = after_wave.get("cpu", cpu_end) - cpu_start
