@@ -77,6 +77,7 @@ class Ledger:
     votes: dict[tuple[str, int], str] = field(default_factory=dict)  # (token, orientation) -> last stance
     visits: set[tuple[str, str]] = field(default_factory=set)  # (token, stand code)
     failures: Counter[str] = field(default_factory=Counter)
+    first_errors: list[str] = field(default_factory=list)  # the first few, printed on stderr
     unlisted: int = 0  # receipts missing from « Mes contributions »
     joined: int = 0  # phones whose first page (the join QR code) was drawn
     timings: list[tuple[str, Timing]] = field(default_factory=list)  # (role, timing)
@@ -107,10 +108,11 @@ class Room:
 
 
 async def _contribute(phone: Phone, room: Room, ledger: Ledger, rng: random.Random, n: int) -> None:
+    if not phone.page.has_widget(key="contribute_send") and not phone.page.has_widget(key="contribute_again"):
+        await phone.navigate("contribuer", f"edition={room.slug}", what="Retour à « Contribuer »")
+    # The form, or the receipt of the last one (kept in the session when the phone went elsewhere meanwhile).
     if phone.page.has_widget(key="contribute_again"):
         await phone.click(key="contribute_again", what="« Écrire une autre contribution »")
-    elif not phone.page.has_widget(key="contribute_send"):
-        await phone.navigate("contribuer", f"edition={room.slug}", what="Retour à « Contribuer »")
     theme = phone.page.widget(key="contribute_theme")
     await phone.commit(theme, rng.choice(theme.options()), what="Choix du thème (pills)")
     text = f"Idée du téléphone {n} à {time.time():.3f} : des circuits courts et des achats publics responsables."
@@ -189,8 +191,11 @@ async def _phone(n: int, room: Room, ledger: Ledger) -> None:
                 await _stand(phone, room, ledger, rng)
             else:
                 await _mine(phone, room, ledger)
-        except Exception as error:
+        except Exception as error:  # counted, then the phone reloads the form, as a person would
             ledger.failures[f"{journey} : {type(error).__name__}"] += 1
+            if len(ledger.first_errors) < 5:
+                ledger.first_errors.append(f"{journey}: {error}"[:300])
+                print(f"bench room: {ledger.first_errors[-1]}", file=sys.stderr)
             ledger.keep("phone", phone)
             await phone.close()
             phone.session_id = ""
