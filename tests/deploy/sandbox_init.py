@@ -94,9 +94,9 @@ def unit_env(unit: dict[str, list[str]], user: pwd.struct_passwd | None) -> dict
         for word in shlex.split(assignment):
             key, _, value = word.partition("=")
             env[key] = value
-    for path in unit.get("EnvironmentFile", []):
-        optional = path.startswith("-")
-        path = path.lstrip("-")
+    for entry in unit.get("EnvironmentFile", []):
+        optional = entry.startswith("-")
+        path = entry.lstrip("-")
         if not Path(path).is_file():
             if optional:
                 continue

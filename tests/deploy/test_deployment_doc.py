@@ -86,17 +86,39 @@ class Rule:
 
 RULES = [
     Rule("apt-update", r"apt-get update$", "skip", "needs the network; the machine's package lists stand in"),
-    Rule("apt-install", r"apt-get install -y ", "substitute", "each package checked installed (dpkg -s), then "
-         "what the packages start on a real Debian is started: PostgreSQL's cluster `main`, nginx"),
-    Rule("git-clone", r"git clone \S+ /opt/ess$", "substitute", "clone of the repository under test (its "
-         "uncommitted changes applied), origin pointing at it"),
-    Rule("make-venv", r"make venv$", "substitute", "the code's .venv is this project's (linked), then `make venv` "
-         "runs and finds it up to date"),
-    Rule("sqlite-backup", r"ess-manage (backup|restore) ", "substitute", "run as written, with settings whose "
-         "ESS_DATABASE_URL is a SQLite file (migrated first)"),
+    Rule(
+        "apt-install",
+        r"apt-get install -y ",
+        "substitute",
+        "each package checked installed (dpkg -s), then "
+        "what the packages start on a real Debian is started: PostgreSQL's cluster `main`, nginx",
+    ),
+    Rule(
+        "git-clone",
+        r"git clone \S+ /opt/ess$",
+        "substitute",
+        "clone of the repository under test (its uncommitted changes applied), origin pointing at it",
+    ),
+    Rule(
+        "make-venv",
+        r"make venv$",
+        "substitute",
+        "the code's .venv is this project's (linked), then `make venv` runs and finds it up to date",
+    ),
+    Rule(
+        "sqlite-backup",
+        r"ess-manage (backup|restore) ",
+        "substitute",
+        "run as written, with settings whose ESS_DATABASE_URL is a SQLite file (migrated first)",
+    ),
     Rule("certbot", r"certbot ", "skip", "certbot is optional and needs the Internet (Let's Encrypt)"),
-    Rule("systemctl", r"systemctl ", "stand-in", "tests/deploy/sandbox_init.py: real `systemctl enable`, "
-         "`systemd-analyze verify`, ExecStart as User= with EnvironmentFile="),
+    Rule(
+        "systemctl",
+        r"systemctl ",
+        "stand-in",
+        "tests/deploy/sandbox_init.py: real `systemctl enable`, "
+        "`systemd-analyze verify`, ExecStart as User= with EnvironmentFile=",
+    ),
     Rule("journalctl", r"journalctl ", "stand-in", "tests/deploy/sandbox_init.py: the unit's output"),
     Rule("shell", r"(export |cd |SAUVEGARDE=)", "run", "shell state for the following commands"),
     Rule("accounts", r"useradd ", "run", ""),
@@ -129,7 +151,7 @@ def _substitute(rule: Rule, text: str) -> str:
             "nginx"
         )
     if rule.name == "git-clone":
-        dest = text.split()[-1]
+        dest = text.rsplit(maxsplit=1)[-1]
         return (
             f"git clone -q --no-hardlinks /sandbox/repo {dest} && "
             f"(cd /sandbox/repo && git diff HEAD --binary) | git -C {dest} apply --allow-empty && "
@@ -174,7 +196,7 @@ def sandbox_script(commands: list[tuple[Command, Rule]], domain: str) -> str:
             text = _substitute(rule, command.text)
         out.append(f"echo '@@BEGIN {i}'")
         out.append(text if rule.kind != "skip" else "true")
-        out.append(f"echo \"@@END {i} $?\"")
+        out.append(f'echo "@@END {i} $?"')
     return "\n".join(out) + "\n"
 
 
@@ -224,8 +246,19 @@ def run_guide(tmp: Path, commands: list[tuple[Command, Rule]], domain: str) -> t
         script=script,
     )
     done = subprocess.run(
-        ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--propagation", "private",
-         "bash", "-c", outer],
+        [
+            "unshare",
+            "--mount",
+            "--net",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--propagation",
+            "private",
+            "bash",
+            "-c",
+            outer,
+        ],
         capture_output=True,
         text=True,
         timeout=400,
@@ -295,8 +328,13 @@ def _settings_names() -> set[str]:
 
 def test_files_named_by_the_guide_exist() -> None:
     text = GUIDE.read_text(encoding="utf-8")
-    named = set(re.findall(r"(?:/opt/ess/|`)((?:deploy|docs|bench|tests|assets|db|core)/[\w./@-]*\w|"
-                           r"README\.md|requirements\.txt|manage\.py|Makefile)", text))
+    named = set(
+        re.findall(
+            r"(?:/opt/ess/|`)((?:deploy|docs|bench|tests|assets|db|core)/[\w./@-]*\w|"
+            r"README\.md|requirements\.txt|manage\.py|Makefile)",
+            text,
+        )
+    )
     assert "deploy/nginx/ess.conf" in named
     missing = sorted(n for n in named if not (ROOT / n).exists())
     assert not missing, f"fichiers nommés par DEPLOYMENT.md absents du dépôt : {missing}"
@@ -318,8 +356,12 @@ def test_variables_named_by_the_guide_exist() -> None:
     text = GUIDE.read_text(encoding="utf-8")
     named = {n for n in re.findall(r"\b(ESS_[A-Z0-9_]*[A-Z0-9])\b", text)}
     deploy_text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "deploy").rglob("*") if p.is_file())
+    settings = _settings_names()
+    # A family named by its prefix (ESS_ADDRESS_*) counts when some setting starts with it.
     unknown = sorted(
-        n for n in named if n not in _settings_names() and n not in deploy_text and f"{n}_" not in " ".join(_settings_names())
+        n
+        for n in named
+        if n not in settings and n not in deploy_text and not any(s.startswith(f"{n}_") for s in settings)
     )
     assert not unknown, f"variables nommées par DEPLOYMENT.md inconnues de core/config.py et de deploy/ : {unknown}"
     assert "FORWARDED_ALLOW_IPS" in text and "FORWARDED_ALLOW_IPS" in (ROOT / "core" / "config.py").read_text()
