@@ -1,0 +1,460 @@
+"""Two app replicas on one PostgreSQL behind a real nginx (deploy/nginx/ess.conf), driven over HTTPS by Chromium.
+
+The module starts and stops everything itself: a throwaway PostgreSQL cluster (tests/pg.py), the store migrated,
+two `streamlit run` replicas on free ports, and Debian's nginx with the production site config rendered by
+envsubst (a self-signed certificate, free ports, its own prefix, pid and logs in a temporary folder). What only
+the test adds, in a snippet the production config includes from a glob: a response header naming the replica
+that answered (X-Ess-Upstream), and the client address taken from an X-Test-Client header (nginx's realip
+module), so that Chromium's contexts can play phones behind different addresses, as nginx would see them.
+
+A browser context is pinned to a replica as a phone is: by its `ess_route` cookie (a value that hashes to it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import tomllib
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import create_engine, func, text
+from sqlmodel import col, select
+
+from db.engine import build_engine, session_scope
+from models import Contribution, LoginAttempt
+from services import auth
+from services.bootstrap import prepare_store
+from services.permissions import CONSOLE_ACTOR
+from tests.e2e.conftest import (
+    DEFAULT_TIMEOUT_MS,
+    LAPTOP,
+    PHONE,
+    LiveApp,
+    open_menu_page,
+    start_app,
+    stop_app,
+    wait_for_app,
+)
+from tests.e2e.test_shell_browser import _login
+from tests.pg import own_cluster
+
+pytestmark = [pytest.mark.postgres, pytest.mark.serial]
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE_CONF = ROOT / "deploy" / "nginx" / "ess.conf"
+PLACEHOLDERS = (
+    "ESS_DOMAIN",
+    "ESS_TLS_CERT",
+    "ESS_TLS_KEY",
+    "ESS_HTTP_PORT",
+    "ESS_HTTPS_PORT",
+    "ESS_UPSTREAM_SERVERS",
+    "ESS_NGINX_SNIPPETS",
+    "ESS_NGINX_LOG_DIR",
+)
+# Test-only additions, read by the production config's snippet glob; never in deploy/.
+TEST_SNIPPET = """
+add_header X-Ess-Upstream $upstream_addr always;
+set_real_ip_from 127.0.0.1;
+real_ip_header X-Test-Client;
+"""
+PASSWORD = "un-mot-de-passe-solide-2016"
+# Small windows, so the throttles fill in a few tries (the same on both replicas, as in production).
+REPLICA_ENV = {"ESS_LOGIN_MAX_ATTEMPTS": "3", "ESS_RESTORE_FAILURES_PER_ADDRESS": "3"}
+ROOM = "198.51.100.7"  # the venue's address (documentation range), as nginx sees it
+OTHER_ROOM = "198.51.100.8"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    url: str
+    http_port: int
+    database_url: str
+    replicas: dict[str, LiveApp]
+    routes: dict[str, str]  # replica name -> an ess_route cookie value that nginx hashes to it
+    nginx_log: Path
+
+    def port(self, name: str) -> int:
+        return int(self.replicas[name].url.rsplit(":", 1)[1])
+
+
+def _unverified() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def request(
+    url: str, path: str, headers: dict[str, str] | None = None, *, tls: bool = True
+) -> tuple[int, dict[str, str], bytes]:
+    """One request straight to nginx: status, headers (lower-case names), body."""
+    host, port = url.split("://", 1)[1].split(":")
+    conn: http.client.HTTPConnection = (
+        http.client.HTTPSConnection(host, int(port), context=_unverified(), timeout=10)
+        if tls
+        else http.client.HTTPConnection(host, int(port), timeout=10)
+    )
+    try:
+        conn.request("GET", path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def _render_site(root: Path, https_port: int, http_port: int, upstreams: list[int]) -> Path:
+    """deploy/nginx/ess.conf rendered with envsubst, restricted to its own placeholders (as the header says)."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    (root / "snippets").mkdir()
+    (root / "snippets" / "test.conf").write_text(TEST_SNIPPET, encoding="utf-8")
+    (root / "logs").mkdir()
+    values = {
+        "ESS_DOMAIN": "127.0.0.1",
+        "ESS_TLS_CERT": str(root / "cert.pem"),
+        "ESS_TLS_KEY": str(root / "key.pem"),
+        "ESS_HTTP_PORT": str(http_port),
+        "ESS_HTTPS_PORT": str(https_port),
+        "ESS_UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{p};" for p in upstreams),
+        "ESS_NGINX_SNIPPETS": str(root / "snippets" / "*.conf"),
+        "ESS_NGINX_LOG_DIR": str(root / "logs"),
+    }
+    shell_format = " ".join(f"${{{name}}}" for name in PLACEHOLDERS)
+    rendered = subprocess.run(
+        ["envsubst", shell_format],
+        input=SITE_CONF.read_text(encoding="utf-8"),
+        env={**os.environ, **values},
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert "${ESS_" not in rendered.split("\n# ---", 1)[1], "a placeholder was left unrendered"
+    site = root / "ess.conf"
+    site.write_text(rendered, encoding="utf-8")
+    # The main file a Debian nginx.conf would be, reduced to what the site needs, every path in the folder.
+    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must reach the temporary folder (0700)
+    temp = " ".join(f"{kind}_temp_path {root / ('tmp_' + kind)};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    main = root / "nginx.conf"
+    main.write_text(
+        f"{user}worker_processes 1;\npid {root / 'nginx.pid'};\nerror_log {root / 'logs' / 'error.log'};\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{\n  include /etc/nginx/mime.types;\n  {temp}\n  access_log {root / 'logs' / 'access.log'};\n"
+        f"  include {site};\n}}\n",
+        encoding="utf-8",
+    )
+    return main
+
+
+def _start_nginx(root: Path, main: Path, https_port: int) -> subprocess.Popen[bytes]:
+    test = subprocess.run(["nginx", "-t", "-p", str(root), "-c", str(main)], capture_output=True, text=True)
+    assert test.returncode == 0, test.stderr
+    process = subprocess.Popen(
+        ["nginx", "-p", str(root), "-c", str(main), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+        stderr=(root / "logs" / "stderr.log").open("wb"),
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", https_port), timeout=0.5):
+            return process
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"nginx n'a pas démarré : {(root / 'logs' / 'error.log').read_text(errors='replace')}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _route_to(url: str, port: int) -> str:
+    """An ess_route cookie value that nginx's consistent hash sends to the replica on `port`."""
+    for n in range(200):
+        value = f"route-{n}"
+        _, headers, _ = request(url, "/_stcore/health", {"Cookie": f"ess_route={value}"})
+        if headers.get("x-ess-upstream") == f"127.0.0.1:{port}":
+            return value
+    raise AssertionError(f"no route cookie hashes to port {port}")
+
+
+def _start_replicas(database_url: str, root: Path, stack: contextlib.ExitStack) -> dict[str, LiveApp]:
+    """Both replicas started at once; each one that started is stopped at the end, even if the other failed."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            name: pool.submit(start_app, database_url, root / f"replica-{name}.log", REPLICA_ENV) for name in "AB"
+        }
+    replicas: dict[str, LiveApp] = {}
+    errors = []
+    for name, future in futures.items():
+        try:
+            replicas[name] = future.result()
+            stack.callback(stop_app, replicas[name])
+        except RuntimeError as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+    return replicas
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if shutil.which("nginx") is None:
+        pytest.fail("nginx introuvable : lancez `make test`, qui installe le paquet Debian `nginx`.")
+    root = tmp_path_factory.mktemp("two-replicas")
+    with contextlib.ExitStack() as cleanup:
+        cluster = cleanup.enter_context(own_cluster())
+        admin = create_engine(f"{cluster.url}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE DATABASE ess"))
+        admin.dispose()
+        database_url = f"{cluster.url}/ess"
+        engine = build_engine(database_url)
+        prepare_store(engine)
+        engine.dispose()
+        replicas = _start_replicas(database_url, root, cleanup)
+        https_port, http_port = _free_port(), _free_port()
+        main = _render_site(root, https_port, http_port, [int(app.url.rsplit(":", 1)[1]) for app in replicas.values()])
+        nginx = _start_nginx(root, main, https_port)
+        cleanup.callback(_stop, nginx)
+        url = f"https://127.0.0.1:{https_port}"
+        routes = {name: _route_to(url, int(app.url.rsplit(":", 1)[1])) for name, app in replicas.items()}
+        yield Stack(url, http_port, database_url, replicas, routes, root / "logs" / "access.log")
+
+
+def phone_on(browser: Browser, stack: Stack, replica: str | None, *, address: str = ROOM, laptop: bool = False) -> Page:
+    """A browser context pinned to `replica` by its route cookie (None: no cookie yet), behind `address`."""
+    options: dict[str, object] = (
+        {"viewport": LAPTOP} if laptop else {"viewport": PHONE, "is_mobile": True, "has_touch": True}
+    )
+    context: BrowserContext = browser.new_context(
+        **options,  # type: ignore[arg-type]
+        locale="fr-FR",
+        ignore_https_errors=True,
+        extra_http_headers={"X-Test-Client": address},
+    )
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    if replica is not None:
+        context.add_cookies([{"name": "ess_route", "value": stack.routes[replica], "url": stack.url}])
+    return context.new_page()
+
+
+def contribute(page: Page, stack: Stack, body: str) -> str:
+    """Send a contribution from the form; the receipt code the phone shows."""
+    page.goto(f"{stack.url}/contribuer")
+    wait_for_app(page)
+    page.get_by_role("radio", name="Emploi").click()
+    wait_for_app(page)
+    page.get_by_test_id("stTextArea").locator("textarea").fill(body)
+    page.get_by_role("button", name="Envoyer ma contribution").click()
+    expect(page.get_by_text("Contribution enregistrée. Merci !")).to_be_visible()
+    return page.get_by_test_id("stMetricValue").inner_text().strip()
+
+
+def stored_receipts(stack: Stack) -> set[str]:
+    engine = build_engine(stack.database_url)
+    try:
+        with session_scope(engine) as session:
+            return set(session.exec(select(Contribution.receipt_code)).all())
+    finally:
+        engine.dispose()
+
+
+def create_account(stack: Stack, username: str, role: str) -> None:
+    engine = build_engine(stack.database_url)
+    try:
+        with session_scope(engine, write=True) as session:
+            auth.create_user(
+                session=session, username=username, password=PASSWORD, role=role, name=username, actor=CONSOLE_ACTOR
+            )
+    finally:
+        engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_the_proxy_redirects_to_https_compresses_the_bundle_and_sends_its_headers(stack: Stack) -> None:
+    status, headers, _ = request(f"http://127.0.0.1:{stack.http_port}", "/contribuer?x=1", tls=False)
+    assert status == 301 and headers["location"] == "https://127.0.0.1/contribuer?x=1"
+
+    status, headers, page = request(stack.url, "/")
+    assert status == 200
+    assert headers["server"] == "nginx"  # server_tokens off: no version
+    assert headers["strict-transport-security"].startswith("max-age=")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+    assert "ess_route=" in headers["set-cookie"] and "Secure" in headers["set-cookie"]
+    assert "HttpOnly" in headers["set-cookie"] and "SameSite=Lax" in headers["set-cookie"]
+
+    # The bundle: Streamlit sends it uncompressed, nginx gzips it.
+    script = page.decode().split('src="./static/js/', 1)[1].split('"', 1)[0]
+    _, plain_headers, plain = request(stack.url, f"/static/js/{script}")
+    _, gz_headers, gz = request(stack.url, f"/static/js/{script}", {"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in plain_headers
+    assert gz_headers["content-encoding"] == "gzip"
+    assert len(gz) < len(plain) / 2, (len(gz), len(plain))
+
+    # Uploads: nginx accepts what Streamlit accepts (maxUploadSize, in MB), and a little more for the envelope.
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    limit = int(SITE_CONF.read_text(encoding="utf-8").split("client_max_body_size ", 1)[1].split("m;", 1)[0])
+    assert config["server"]["maxUploadSize"] <= limit <= config["server"]["maxUploadSize"] + 2
+
+
+def test_every_request_of_a_browser_reaches_the_replica_its_first_request_was_sent_to(
+    stack: Stack, browser: Browser
+) -> None:
+    for _ in range(2):  # two fresh browsers: each keeps to its replica, from its very first request on
+        page = phone_on(browser, stack, None)
+        seen: list[tuple[str, str]] = []
+        page.on("response", lambda r: seen.append((r.url, r.headers.get("x-ess-upstream", ""))))
+        page.goto(f"{stack.url}/contribuer")
+        wait_for_app(page)
+        page.get_by_role("radio", name="Emploi").click()
+        wait_for_app(page)
+        page.reload()
+        wait_for_app(page)
+        upstreams = {upstream for url, upstream in seen if url.startswith(stack.url)}
+        assert len(seen) > 10 and len(upstreams) == 1, upstreams
+        # The cookie nginx set on the first answer hashes to the replica that gave that answer.
+        (cookie,) = (c["value"] for c in page.context.cookies() if c["name"] == "ess_route")
+        _, headers, _ = request(stack.url, "/_stcore/health", {"Cookie": f"ess_route={cookie}"})
+        assert {headers["x-ess-upstream"]} == upstreams
+        page.context.close()
+
+
+def test_a_contribution_sent_through_one_replica_shows_on_the_dashboard_of_the_other_within_3_s(
+    stack: Stack, browser: Browser
+) -> None:
+    create_account(stack, "orga", "organizer")
+    organiser = phone_on(browser, stack, "B", laptop=True)
+    organiser.goto(stack.url)
+    wait_for_app(organiser)
+    _login(organiser, "orga", PASSWORD)
+    open_menu_page(organiser, "Tableau de bord", "En direct")
+    metric = organiser.get_by_test_id("stMetric").filter(has_text="Contributions").first.get_by_test_id(
+        "stMetricValue"
+    )
+    before = int(metric.inner_text().replace("\u202f", "").replace(" ", ""))
+
+    phone = phone_on(browser, stack, "A")
+    receipt = contribute(phone, stack, "Un guichet unique pour les aides régionales aux associations employeuses.")
+    saved = time.monotonic()
+    expect(metric).to_have_text(str(before + 1), timeout=3_000)
+    assert time.monotonic() - saved < 3.0
+    assert receipt in stored_receipts(stack)
+    phone.context.close()
+    organiser.context.close()
+
+
+def test_the_login_throttle_holds_across_both_replicas(stack: Stack, browser: Browser) -> None:
+    create_account(stack, "cible", "staff")
+    attacker = phone_on(browser, stack, "A", laptop=True)
+    attacker.goto(stack.url)
+    wait_for_app(attacker)
+    for n in range(3):
+        _login(attacker, "cible", f"devine-{n}")
+        expect(attacker.get_by_text("Identifiant ou mot de passe incorrect.")).to_be_visible()
+    engine = build_engine(stack.database_url)
+    with session_scope(engine) as session:
+        failures = session.exec(
+            select(func.count()).select_from(LoginAttempt).where(col(LoginAttempt.username) == "cible")
+        ).one()
+    engine.dispose()
+    assert failures == 3
+    attacker.context.close()
+
+    # The owner, on a browser that the other replica serves, with the right password: held back by the window.
+    owner = phone_on(browser, stack, "B", laptop=True)
+    owner.goto(stack.url)
+    wait_for_app(owner)
+    _login(owner, "cible", PASSWORD)
+    expect(owner.get_by_text("Trop de tentatives de connexion.")).to_be_visible()
+    owner.context.close()
+
+
+def _restore(page: Page, stack: Stack, code: str) -> None:
+    page.goto(f"{stack.url}/passeport")
+    wait_for_app(page)
+    page.get_by_text("Vous avez changé de téléphone ?").click()
+    page.get_by_role("textbox", name="Code du passeport").fill(code)
+    page.get_by_role("button", name="Retrouver mon passeport").click()
+    wait_for_app(page)
+
+
+def test_the_passport_restore_throttle_counts_each_address_across_both_replicas(
+    stack: Stack, browser: Browser
+) -> None:
+    guesser = phone_on(browser, stack, "A", address=ROOM)
+    for code in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC"):
+        _restore(guesser, stack, code)
+        expect(guesser.get_by_text("Aucun passeport ne porte ce code.")).to_be_visible()
+    guesser.context.close()
+
+    # Another phone behind the same address, served by the other replica: the address's window is full.
+    same_room = phone_on(browser, stack, "B", address=ROOM)
+    _restore(same_room, stack, "DDDD-DDDD")
+    expect(same_room.get_by_text("Trop d'essais avec des codes inconnus.")).to_be_visible()
+    same_room.context.close()
+
+    # A phone behind another address is counted apart: the replicas see each phone's address, not the proxy's.
+    elsewhere = phone_on(browser, stack, "B", address=OTHER_ROOM)
+    _restore(elsewhere, stack, "EEEE-EEEE")
+    expect(elsewhere.get_by_text("Aucun passeport ne porte ce code.")).to_be_visible()
+    elsewhere.context.close()
+
+
+def test_killing_a_replica_loses_no_acknowledged_write_and_the_other_keeps_serving(
+    stack: Stack, browser: Browser
+) -> None:
+    on_a = phone_on(browser, stack, "A")
+    on_b = phone_on(browser, stack, "B")
+    receipts = [
+        contribute(on_a, stack, "Avant la panne, depuis le premier serveur : des locaux partagés pour les associations."),
+        contribute(on_b, stack, "Avant la panne, depuis le second serveur : un fonds de garantie pour les coopératives."),
+        contribute(on_a, stack, "Avant la panne, encore le premier serveur : des achats publics plus ouverts à l'ESS."),
+    ]
+    stack.replicas["A"].process.send_signal(signal.SIGKILL)
+    stack.replicas["A"].process.wait(timeout=10)
+    assert set(receipts) <= stored_receipts(stack)
+
+    # The phone whose replica died: its page reconnects through nginx to the live replica (a fresh session there).
+    wait_for_app(on_a, timeout=30_000)
+    after = contribute(on_a, stack, "Après la panne, le même téléphone : une maison de l'ESS dans chaque département.")
+    # A new phone whose route cookie names the dead replica, and one with no cookie yet: both served.
+    newcomer = phone_on(browser, stack, "A")
+    fresh = phone_on(browser, stack, None)
+    late = [
+        contribute(newcomer, stack, "Après la panne, un nouveau téléphone : des tiers-lieux pour les coopératives."),
+        contribute(fresh, stack, "Après la panne, un téléphone sans cookie : un annuaire régional des structures."),
+    ]
+    assert {after, *late} <= stored_receipts(stack)
+    for page in (on_a, on_b, newcomer, fresh):
+        page.context.close()
