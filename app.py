@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, errors, layout, store
+from ui import auth, errors, layout, run_log, store
 from ui.navigation import build_navigation
 
 st.set_page_config(
@@ -32,4 +32,6 @@ with errors.unexpected_errors_reported(), store.storage_faults_reported():
     page = st.navigation(build_navigation(account), expanded=True)
     store.start_background_work()
     layout.render_sidebar(account)
-    page.run()
+    # One JSON line per page run on stderr (ui/run_log.py): its path, duration and outcome, nothing personal.
+    with run_log.page_run_logged(page.url_path):
+        page.run()

@@ -388,6 +388,45 @@ def cmd_open_data(args: argparse.Namespace) -> None:
     print(f"Données ouvertes écrites : {args.file} ({format_number(len(data))} octets, {open_data.LICENCE}).")
 
 
+def cmd_health(args: argparse.Namespace) -> None:
+    """`health [--timeout S]`: one French line and exit 0 when the store takes a write and gives it back, else 1."""
+    from core.config import get_settings
+    from services import health
+
+    if args.timeout <= 0:
+        raise CommandError("--timeout : un nombre de secondes positif")
+    engine = health.probe_engine(get_settings().database_url, timeout_s=args.timeout)
+    try:
+        report = health.check_store(engine, probe=health.prober_name(), timeout_s=args.timeout)
+    finally:
+        engine.dispose()
+    if report.ok:
+        print(report.message)
+        return
+    print(report.message + (f" (détail : {report.detail})" if report.detail else ""), file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _add_health(sub: Any) -> None:
+    p = sub.add_parser(
+        "health", help="vérifie la base par une écriture relue (code de sortie 0 si elle répond, 1 sinon)"
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDES",
+        help="au-delà, la base est déclarée en erreur (verrouillée ou injoignable) ; 3 s par défaut",
+    )
+    p.set_defaults(func=cmd_health)
+
+
+def _add_seed_demo(sub: Any) -> None:
+    p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
+    p.add_argument("--remove", action="store_true")
+    p.set_defaults(func=cmd_seed_demo)
+
+
 def _add_open_data(sub: Any) -> None:
     p = sub.add_parser("open-data", help="écrit les données ouvertes des résultats publics d'une édition (zip)")
     p.add_argument("file", metavar="FICHIER", help="le fichier zip à écrire")
@@ -487,9 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_embed)
 
     _add_open_data(sub)
-    p = sub.add_parser("seed-demo", help="ajoute (ou retire avec --remove) une journée de démonstration")
-    p.add_argument("--remove", action="store_true")
-    p.set_defaults(func=cmd_seed_demo)
+    _add_health(sub)
+    _add_seed_demo(sub)
     return parser
 
 

@@ -27,6 +27,7 @@ from models.contribution import (
     Tag,
 )
 from models.edition import Edition, EditionStatus
+from models.health import HealthProbe
 from models.orientation import Orientation, OrientationComment, OrientationLink, OrientationVersion
 from models.participant import Participant
 from models.questionnaire import (
@@ -61,6 +62,7 @@ __all__ = [
     "Edition",
     "EditionStatus",
     "GroupStatus",
+    "HealthProbe",
     "ImportBatch",
     "ImportMapping",
     "KeyFigure",

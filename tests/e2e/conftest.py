@@ -62,6 +62,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# What the servers run: app.py, or ESS_E2E_ENTRY=asgi.py to drive the same journeys through the ASGI entry point
+# (st.App with the health route and the request log) that `make run` and the deployment use.
+ENTRY = os.environ.get("ESS_E2E_ENTRY", "app.py")
+
+
 def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = None) -> LiveApp:
     """Start a fresh server process (fresh = no session has run app.py yet) and wait until healthy."""
     port = _free_port()
@@ -73,7 +78,7 @@ def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = N
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            ENTRY,
             "--server.port",
             str(port),
             "--server.address",
