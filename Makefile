@@ -29,13 +29,15 @@ migrate: secrets
 
 run: migrate
 	@$(PY) manage.py ensure-admin
-	$(PY) -m streamlit run app.py --server.port $(PORT)
+	$(PY) -m streamlit run asgi.py --server.port $(PORT)
 
-# Debian packages the tests need: Chromium for browser tests, PostgreSQL for the store tests.
+# Debian packages the tests need: Chromium for browser tests, PostgreSQL for the store tests, nginx for the
+# two replicas behind the proxy (tests/deploy; the test runs its own nginx, never the system's).
 sysdeps-test:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installation des paquets Debian :$$missing"; \

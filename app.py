@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import auth, errors, layout, run_log, store
-from ui.navigation import build_navigation
+from ui.navigation import run_menu
 
 st.set_page_config(
     # The edition's own name is shown on the pages (ui/layout.py): the tab title stays generic.
@@ -16,6 +16,8 @@ st.set_page_config(
 # A store that cannot be reached (disk full, database restarting) gives a French message and a retry;
 # any other unexpected error a French message too, its trace only in the server's log.
 with errors.unexpected_errors_reported(), store.storage_faults_reported():
+    # The menu's place, kept at the sidebar's top: it is filled once the session's role is known (ui/navigation).
+    menu = st.sidebar.container(key="ess_menu")
     # Login (in the form's callback, before this run) and logout happen before st.navigation, so the menu
     # matches the session in this very run, with no st.rerun() that could cut off the cookie being written.
     account = auth.current_account()
@@ -28,8 +30,7 @@ with errors.unexpected_errors_reported(), store.storage_faults_reported():
         if auth.render_logout_button(account):
             account = None
 
-    # expanded: with a dozen pages Streamlit would otherwise fold the staff pages under "View more".
-    page = st.navigation(build_navigation(account), expanded=True)
+    page = run_menu(account, menu)
     store.start_background_work()
     layout.render_sidebar(account)
     # One JSON line per page run on stderr (ui/run_log.py): its path, duration and outcome, nothing personal.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -31,7 +32,22 @@ HEALTH_TIMEOUT_S = 3.0
 NO_STORE = {"Cache-Control": "no-store, max-age=0"}
 
 configure_logging()
+# uvicorn's own access line names the client's address and the query string (receipt codes travel there):
+# the JSON line of core.logs replaces it.
+logging.getLogger("uvicorn.access").disabled = True
+
+
+class _NoWebsocketAccessLine(logging.Filter):
+    """uvicorn also writes each websocket's address and query string (« WebSocket /_stcore/stream?… [accepted] »)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return '"WebSocket ' not in str(record.msg)
+
+
+logging.getLogger("uvicorn.error").addFilter(_NoWebsocketAccessLine())
 log = logging.getLogger("ess.health")
+# Absolute: started by uvicorn from another folder, the app and its .streamlit/config.toml are still found.
+SCRIPT = Path(__file__).resolve().with_name("app.py")
 
 
 @functools.cache
@@ -55,7 +71,7 @@ async def store_health(_request: Request) -> JSONResponse:
 
 
 app = st.App(
-    "app.py",
+    SCRIPT,
     routes=[Route(HEALTH_PATH, store_health, methods=["GET"])],
     middleware=[Middleware(RequestLogMiddleware)],
 )

@@ -162,9 +162,13 @@ def cmd_ensure_admin(args: argparse.Namespace) -> None:
 def cmd_backup(args: argparse.Namespace) -> None:
     from core.config import get_settings
     from services.backup import backup_sqlite, sqlite_path_from_url
+    from services.pg_backup import backup_postgres, is_postgres
 
-    source = sqlite_path_from_url(get_settings().database_url)
-    report = backup_sqlite(source, Path(args.dest))
+    url = get_settings().database_url
+    if is_postgres(url):
+        report = backup_postgres(url, Path(args.dest))
+    else:
+        report = backup_sqlite(sqlite_path_from_url(url), Path(args.dest))
     _note_backup(report)
     print(
         f"Sauvegarde écrite : {report.destination} ({format_number(report.bytes)} octets, "
@@ -192,13 +196,17 @@ def _note_backup(report: BackupReport) -> None:
 def cmd_restore(args: argparse.Namespace) -> None:
     from core.config import get_settings
     from services.backup import restore_sqlite, sqlite_path_from_url
+    from services.pg_backup import is_postgres, restore_postgres
 
-    target = sqlite_path_from_url(get_settings().database_url)
-    report = restore_sqlite(Path(args.backup), target, replace=args.remplacer)
+    url = get_settings().database_url
+    if is_postgres(url):
+        report = restore_postgres(Path(args.backup), url, replace=args.remplacer)
+    else:
+        report = restore_sqlite(Path(args.backup), sqlite_path_from_url(url), replace=args.remplacer)
     if report.replaced_copy is not None:
         print(f"Base remplacée gardée dans : {report.replaced_copy}")
     counts = ", ".join(f"{table} {format_number(n)}" for table, n in report.counts.items())
-    print(f"Base restaurée : {report.target} (intégrité : ok ; {counts}). Relancez l'application (make run).")
+    print(f"Base restaurée : {report.target} (intégrité : ok ; {counts}). Relancez l'application.")
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> None:
@@ -465,13 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_ensure_admin
     )
 
-    p = sub.add_parser("backup", help="sauvegarde à chaud de la base SQLite, vérifiée")
+    p = sub.add_parser("backup", help="sauvegarde à chaud de la base (SQLite, ou PostgreSQL par pg_dump), vérifiée")
     p.add_argument("dest", help="fichier (ou dossier) de destination")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser(
-        "restore", help="remet une sauvegarde SQLite vérifiée à la place de la base (application arrêtée)"
-    )
+    p = sub.add_parser("restore", help="remet une sauvegarde vérifiée à la place de la base (application arrêtée)")
     p.add_argument("backup", metavar="SAUVEGARDE", help="fichier écrit par `manage.py backup`")
     p.add_argument(
         "--remplacer",

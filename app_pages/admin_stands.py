@@ -10,7 +10,7 @@ from services import exports
 from services.circuit import StandImportReport, StandPage, StandValues
 from services.errors import ValidationError
 from services.permissions import Permission
-from services.qrcodes import edition_base_url, stand_poster_png, stand_url
+from services.qrcodes import edition_base_url, local_address_problem, stand_poster_png, stand_url
 from ui import auth, circuit, edition, store, uploads
 
 account = auth.require(Permission.STANDS)
@@ -30,6 +30,8 @@ theme_codes = {t.code: t.short_label for t in themes}
 theme_code_by_id = {t.id: t.code for t in themes}
 # The edition's own public address when it has one (its QR codes may be printed for another server).
 base_url = edition_base_url(this_edition.public_base_url, get_settings().base_url)
+# A local address (the default http://localhost:8501): the addresses are listed, nothing is printed (services.qrcodes).
+address_problem = local_address_problem(this_edition.public_base_url, get_settings().base_url)
 
 
 def _after_change() -> None:
@@ -196,7 +198,9 @@ with tab_import:
 with tab_qr:
     posters = store.read(circuit_service.poster_stands, edition_id=EDITION_ID)
     st.caption("Chaque QR code ouvre la page du stand ; l'adresse est aussi écrite en clair sur l'affiche.")
-    if posters:
+    if address_problem:
+        st.error(address_problem, icon=":material/wifi_off:")
+    elif posters:
         st.download_button(
             "Télécharger les affiches A4 (PDF, une page par stand)",
             data=circuit.posters_pdf(tuple(posters), base_url),
@@ -209,10 +213,11 @@ with tab_qr:
         left, right = st.columns([3, 1], vertical_alignment="center")
         left.text(f"{poster.position} · {poster.name}")
         left.caption(exports.md_escape(stand_url(base_url, poster.code, poster.edition)))
-        right.download_button(
-            "PNG",
-            data=stand_poster_png(poster, base_url),
-            file_name=f"qr-stand-{this_edition.slug}-{poster.code}.png",
-            mime="image/png",
-            key=f"admin_stands_png_{poster.code}",
-        )
+        if not address_problem:
+            right.download_button(
+                "PNG",
+                data=stand_poster_png(poster, base_url),
+                file_name=f"qr-stand-{this_edition.slug}-{poster.code}.png",
+                mime="image/png",
+                key=f"admin_stands_png_{poster.code}",
+            )

@@ -12,7 +12,7 @@ import streamlit as st
 from core.config import get_settings
 from services import contributions
 from services.formatting import format_number
-from services.qrcodes import edition_base_url, page_url, qr_png, short_address
+from services.qrcodes import edition_base_url, local_address_problem, page_url, qr_png, short_address
 from ui import edition, store
 
 # Shown on the room's projector: the whole width, the menu folded away (calls to set_page_config add up).
@@ -43,6 +43,10 @@ typed = url if not current.is_default else page_url(base, "contribuer")
 address = re.sub(r"([\\`*_{}\[\]()#+!|<>~])", r"\\\1", short_address(typed))
 
 st.title("Participez à la stratégie régionale de l'ESS")
+# A local address (the default http://localhost:8501) is drawn all the same, as a preview, under a warning.
+local = local_address_problem(current.public_base_url, get_settings().base_url, on_screen=True)
+if local:
+    st.warning(local, icon=":material/wifi_off:")
 left, right = st.columns([1, 1], gap="large", vertical_alignment="center")
 with left:
     st.image(_qr(url), width="stretch", alt=f"QR code vers {short_address(typed)}")

@@ -11,7 +11,7 @@ import streamlit as st
 from services import privacy, throttle
 from services.errors import ValidationError
 from services.formatting import format_number
-from services.labels import DISPLAY_MODE_LABELS, MODERATION_LABELS, label
+from services.labels import DISPLAY_MODE_LABELS, MODERATION_LABELS, REJECTION_CATEGORY_LABELS, label
 from services.privacy.self_service import UNKNOWN_CODE
 from ui import participant, store
 
@@ -78,11 +78,14 @@ def _draw(data: privacy.PersonalData) -> None:
         f"visites de stands : {format_number(data.visits)}"
     )
     if data.contributions:
+        with_category = any(c.rejection_category for c in data.contributions)
         rows = [
             {
                 # The text first after the code: on a phone the later columns are a swipe away.
                 "Reçu": c.receipt_code,
                 "Statut": label(MODERATION_LABELS, c.status),
+                # The category staff chose when rejecting (never their internal note).
+                **({"Motif": label(REJECTION_CATEGORY_LABELS, c.rejection_category, "")} if with_category else {}),
                 "Texte": c.text,
                 "Nom": c.author_name,
                 "Organisation": c.organisation,

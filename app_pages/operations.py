@@ -136,10 +136,7 @@ def _charts(board: OperationsBoard) -> None:
 def _health(board: OperationsBoard) -> None:
     st.subheader("Santé de la base")
     health = board.health
-    if not health.backup_tracked:
-        backup = "non suivie"
-        backup_help = "PostgreSQL : les sauvegardes se font avec pg_dump, que l'application ne voit pas."
-    elif health.last_backup_at is None:
+    if health.last_backup_at is None:
         backup, backup_help = "aucune", "Aucune sauvegarde notée par « manage.py backup » dans cette base."
     else:
         backup = format_datetime(health.last_backup_at)

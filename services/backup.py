@@ -62,7 +62,7 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(destination.name + ".partial")
     # What a run killed midway left behind: never a backup, and in the way of this one.
-    _remove_partial(tmp)
+    remove_partial(tmp)
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         try:
@@ -83,13 +83,13 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
             raise ServiceError(f"La copie ne passe pas le contrôle d'intégrité : {integrity}")
     except sqlite3.Error as exc:
         # A full disk or USB key, a base that is not one: said in one line, and no half-written copy left.
-        _remove_partial(tmp)
+        remove_partial(tmp)
         raise ServiceError(f"Sauvegarde impossible, aucune copie écrite : {exc}") from exc
     except BaseException:
-        _remove_partial(tmp)
+        remove_partial(tmp)
         raise
     tmp.rename(destination)
-    _fsync_directory(destination.parent)
+    fsync_directory(destination.parent)
     return BackupReport(
         destination, integrity, int(count), destination.stat().st_size, copied - started, checked - copied
     )
@@ -125,12 +125,12 @@ def last_backup_at(session: Session) -> datetime | None:
     ).first()
 
 
-def _remove_partial(tmp: Path) -> None:
+def remove_partial(tmp: Path) -> None:
     for path in (tmp, tmp.with_name(tmp.name + "-journal"), tmp.with_name(tmp.name + "-wal")):
         path.unlink(missing_ok=True)
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     # The rename is durable only once the directory entry is on disk (a power cut right after « écrite »).
     fd = os.open(directory, os.O_RDONLY)
     try:

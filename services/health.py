@@ -88,12 +88,10 @@ def probe_engine(url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Engine:
     return build_engine(parsed.render_as_string(hide_password=False))
 
 
-def _round_trip(engine: Engine, probe: str, timeout_s: float) -> None:
-    nonce = secrets.token_hex(16)
+def _write(engine: Engine, probe: str, nonce: str, timeout_s: float) -> None:
     dialect = engine.dialect.name
-    values = {"probe": probe, "nonce": nonce, "written_at": utcnow()}
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(HealthProbe).values(**values)
+    statement = insert(HealthProbe).values(probe=probe, nonce=nonce, written_at=utcnow())
     statement = statement.on_conflict_do_update(
         index_elements=["probe"], set_={"nonce": statement.excluded.nonce, "written_at": statement.excluded.written_at}
     )
@@ -105,9 +103,17 @@ def _round_trip(engine: Engine, probe: str, timeout_s: float) -> None:
             session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_s * 1000)}"))
         session.execute(statement)
         session.commit()
-    with Session(engine) as session:
-        read = session.exec(select(HealthProbe.nonce).where(HealthProbe.probe == probe)).first()
-    if read != nonce:
+
+
+def _read(engine: Engine, probe: str) -> str | None:
+    with Session(engine) as session:  # a new session: what the store kept, not what this one remembers
+        return session.exec(select(HealthProbe.nonce).where(HealthProbe.probe == probe)).first()
+
+
+def _round_trip(engine: Engine, probe: str, timeout_s: float) -> None:
+    nonce = secrets.token_hex(16)
+    _write(engine, probe, nonce, timeout_s)
+    if _read(engine, probe) != nonce:
         raise _ReadBackMismatch
 
 

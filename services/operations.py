@@ -101,7 +101,6 @@ class StoreHealth:
     dialect: str  # "sqlite" or "postgresql"
     size_bytes: int
     last_backup_at: datetime | None
-    backup_tracked: bool  # False on PostgreSQL: its backups (pg_dump) are not noted in the store
     write_latency_s: float
 
 
@@ -241,7 +240,6 @@ def store_health(
         dialect=dialect,
         size_bytes=store_size(session),
         last_backup_at=_aware(last_backup_at(session)),
-        backup_tracked=dialect == "sqlite",
         write_latency_s=probe(session, edition_id=edition_id),
     )
 
@@ -345,24 +343,23 @@ def _event_alerts(now: datetime, idle_stands: list[StandIdle], health: StoreHeal
                 f"{format_duration(STAND_IDLE)}\u00a0: {names}.",
             )
         )
-    if health.backup_tracked:
-        if health.last_backup_at is None:
-            alerts.append(
-                Alert(
-                    AlertLevel.ERROR,
-                    "backup",
-                    "Aucune sauvegarde notée pour cette base\u00a0: lancez « manage.py backup » (voir le README).",
-                )
+    if health.last_backup_at is None:
+        alerts.append(
+            Alert(
+                AlertLevel.ERROR,
+                "backup",
+                "Aucune sauvegarde notée pour cette base\u00a0: lancez « manage.py backup » (voir le README).",
             )
-        elif now - health.last_backup_at > BACKUP_MAX_AGE:
-            alerts.append(
-                Alert(
-                    AlertLevel.WARNING,
-                    "backup",
-                    f"Dernière sauvegarde il y a {format_duration(now - health.last_backup_at)} "
-                    f"(normal\u00a0: moins de {format_duration(BACKUP_MAX_AGE)} pendant la conférence).",
-                )
+        )
+    elif now - health.last_backup_at > BACKUP_MAX_AGE:
+        alerts.append(
+            Alert(
+                AlertLevel.WARNING,
+                "backup",
+                f"Dernière sauvegarde il y a {format_duration(now - health.last_backup_at)} "
+                f"(normal\u00a0: moins de {format_duration(BACKUP_MAX_AGE)} pendant la conférence).",
             )
+        )
     return alerts
 
 

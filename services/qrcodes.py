@@ -7,6 +7,7 @@ that edition (ui/edition.py), so a stand S01 of one conference never opens the S
 from __future__ import annotations
 
 import io
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 
 import segno
 from PIL import Image, ImageDraw, ImageFont
+
+from services.errors import ValidationError
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
@@ -29,6 +32,52 @@ def page_url(base_url: str, url_path: str, **query: str) -> str:
 def edition_base_url(edition_base_url: str, server_base_url: str) -> str:
     """Where an edition's QR codes point: its own public address when it has one, else the server's."""
     return (edition_base_url or "").strip() or server_base_url
+
+
+# ---------------------------------------------------------------------------------------------
+# A printed QR code is read by phones: an address that only this machine can open (the default
+# http://localhost:8501 of ESS_BASE_URL) makes every poster useless, and nobody notices before the day.
+
+EXAMPLE_PUBLIC_URL = "https://conference.region.fr"
+
+
+def is_local_address(base_url: str) -> bool:
+    """True for an address phones cannot reach: localhost, 127.x, ::1, 0.0.0.0 (or no host at all)."""
+    host = (urlsplit(base_url.strip()).hostname or "").lower().rstrip(".")
+    if not host or host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
+
+
+def local_address_problem(edition_base_url: str, server_base_url: str, *, on_screen: bool = False) -> str | None:
+    """Why the posters of this edition cannot be printed (its address or ESS_BASE_URL is local), else None.
+
+    `on_screen`: the same warning for a QR code drawn on a screen (the join page), which stays drawn.
+    """
+    own = (edition_base_url or "").strip()
+    base = own or server_base_url
+    if not is_local_address(base):
+        return None
+    where = (
+        "corrigez l'« Adresse publique de l'application (QR codes) » de l'édition (page « Éditions »), par exemple "
+        f"{EXAMPLE_PUBLIC_URL}, ou videz-la pour prendre celle du serveur."
+        if own
+        else f"donnez l'adresse publique du site dans ESS_BASE_URL (par exemple {EXAMPLE_PUBLIC_URL}) puis "
+        "relancez l'application."
+    )
+    subject = "Ce QR code renvoie" if on_screen else "Les affiches renvoient"
+    return f"{subject} vers {base.rstrip('/')}, que les téléphones ne peuvent pas joindre : {where}"
+
+
+def require_phone_reachable(base_url: str) -> None:
+    """Refuse to print a QR code that phones cannot open (the rule behind every poster and exported QR code)."""
+    problem = local_address_problem("", base_url)
+    if problem:
+        raise ValidationError({"base_url": problem})
 
 
 def short_address(url: str) -> str:
@@ -132,13 +181,20 @@ def stand_poster(stand: PosterStand, base_url: str) -> Image.Image:
     return page
 
 
-def stand_poster_png(stand: PosterStand, base_url: str) -> bytes:
-    """The stand's QR code alone, as a PNG (for a screen, a badge, a slide)."""
+def stand_poster_png(stand: PosterStand, base_url: str, *, allow_local: bool = False) -> bytes:
+    """The stand's QR code alone, as a PNG (for a screen, a badge, a slide).
+
+    A local address is refused (ValidationError) unless `allow_local`: a test whose phone is on this machine.
+    """
+    if not allow_local:
+        require_phone_reachable(base_url)
     return qr_png(stand_url(base_url, stand.code, stand.edition), scale=16, border=2)
 
 
-def stand_posters_pdf(stands: list[PosterStand], base_url: str) -> bytes:
-    """Every stand's A4 poster in one PDF, one page per stand, in circuit order."""
+def stand_posters_pdf(stands: list[PosterStand], base_url: str, *, allow_local: bool = False) -> bytes:
+    """Every stand's A4 poster in one PDF, one page per stand, in circuit order (a local address refused)."""
+    if not allow_local:
+        require_phone_reachable(base_url)
     if not stands:
         raise ValueError("no stand to print")
     pages = [stand_poster(s, base_url) for s in stands]

@@ -10,9 +10,11 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Cli, copy_sqlite
 
@@ -192,17 +194,64 @@ def test_backup_under_write_load_is_consistent_and_restorable(db: Path, tmp_path
     assert again.returncode == 1 and "existe déjà" in again.stderr
 
 
-def test_backup_of_postgres_points_to_pg_dump(tmp_path: Path) -> None:
-    env = {**os.environ, "ESS_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/x"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "backup", str(tmp_path / "x")],
-        cwd=ROOT,
-        env=env,
-        text=True,
-        capture_output=True,
-        timeout=60,
+def run_on(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ESS_DATABASE_URL": url}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, text=True, capture_output=True, timeout=300
     )
-    assert result.returncode == 1 and "pg_dump" in result.stderr
+
+
+@pytest.mark.postgres
+def test_backup_and_restore_of_postgres_with_its_own_tools(pg_engine: Engine, tmp_path: Path) -> None:
+    """On PostgreSQL `backup` writes a checked pg_dump archive and notes it for the operations panel; `restore`
+    puts it back in one transaction, only with --remplacer over a store that holds tables, keeping a copy."""
+    from db.engine import session_scope
+    from services.backup import last_backup_at
+    from services.contributions import ContributionDraft, submit_contribution
+
+    url = pg_engine.url.render_as_string(hide_password=False)
+
+    def contributions() -> int:
+        with pg_engine.connect() as conn:
+            return int(conn.exec_driver_sql("SELECT count(*) FROM contribution").scalar_one())
+
+    def add(body: str) -> None:
+        with session_scope(pg_engine, write=True) as session:
+            draft = ContributionDraft(theme_id=1, body=body, idempotency_key=uuid.uuid4().hex)
+            submit_contribution(session=session, draft=draft)
+
+    add("Mutualiser les achats des structures de l'ESS.")
+    kept = contributions()
+    folder = tmp_path / "sauvegardes"
+    folder.mkdir()
+    made = run_on(url, "backup", str(folder))
+    assert made.returncode == 0, made.stderr
+    archive = folder / f"{pg_engine.url.database}-sauvegarde.dump"
+    assert archive.is_file() and not list(folder.glob("*.partial"))
+    assert f"{kept} contributions, intégrité : ok" in made.stdout.replace("\u202f", " ")
+    with session_scope(pg_engine) as session:
+        assert last_backup_at(session) is not None
+
+    add("Un texte écrit après la sauvegarde.")
+    refused = run_on(url, "restore", str(archive))
+    assert refused.returncode == 1 and "--remplacer" in refused.stderr
+    assert contributions() == kept + 1
+
+    pg_engine.dispose()  # the app stopped, as the command asks
+    restored = run_on(url, "restore", str(archive), "--remplacer")
+    assert restored.returncode == 0, restored.stderr
+    assert contributions() == kept
+    copies = list(folder.glob("*-remplacee-*.dump"))
+    assert len(copies) == 1 and "Base remplacée gardée dans" in restored.stdout
+
+    again = run_on(url, "backup", str(archive))
+    assert again.returncode == 1 and "existe déjà" in again.stderr
+
+
+def test_backup_of_an_unreachable_postgres_says_so_and_writes_nothing(tmp_path: Path) -> None:
+    result = run_on("postgresql+psycopg://u@127.0.0.1:1/x", "backup", str(tmp_path / "x.dump"))
+    assert result.returncode == 1 and "Sauvegarde impossible, aucune copie écrite" in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_migrate_keeps_a_ptce_edited_in_the_app_and_says_so(db: Path, manage_in_process: Cli) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from services.auth import StaffAccount
 from services.permissions import Permission, role_allows
@@ -246,3 +247,28 @@ def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] |
     if len(sections) == 1:
         return next(iter(sections.values()))
     return sections
+
+
+def run_menu(account: StaffAccount | None, slot: DeltaGenerator) -> st.Page:
+    """Register this session's pages, draw its menu in `slot` (the sidebar's top), and return the page to run.
+
+    Streamlit draws a menu of several sections as <ul><div><header/><li>…</li></div>…</ul>: the <ul> holds
+    non-<li> children (axe-core's `list` and `listitem` rules, a malformed list for screen readers). A staff
+    menu (several sections) is therefore drawn by the app: each section's name, then its pages as links
+    (st.page_link marks the current one), with Streamlit's own menu hidden. A participant's single section is
+    handed over as a plain list, which Streamlit draws as a well-formed <ul> of <li>.
+    """
+    pages = build_navigation(account)
+    if isinstance(pages, list):
+        # expanded: Streamlit would otherwise fold a long list under "View more".
+        return st.navigation(pages, expanded=True)
+    page = st.navigation(pages, position="hidden")
+    with slot:
+        for section, entries in pages.items():
+            listed = [entry for entry in entries if entry.visibility == "visible"]
+            if not listed:
+                continue
+            st.caption(section)
+            for entry in listed:
+                st.page_link(entry, label=entry.title, icon=entry.icon)
+    return page

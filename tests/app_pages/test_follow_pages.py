@@ -73,6 +73,11 @@ def test_an_unknown_code_and_a_rejected_one_tell_nothing_more() -> None:
     assert "✗ Non publiée" in [t.value for t in at.text]
     assert "Motif : Autre motif de la charte de participation" in texts(at)
     assert "Parmentier" not in texts(at) + " ".join(t.value for t in at.text)
+    # « Mes données » shows the same category beside the status, never the note either.
+    mine = look_up(open_page(MY_DATA), "my_data_code", receipt.receipt_code)
+    table = mine.dataframe[0].value
+    assert table["Motif"].tolist() == ["Autre motif de la charte de participation"]
+    assert "Parmentier" not in table.to_string()
 
 
 def test_my_contributions_leads_to_each_journey() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -67,7 +67,9 @@ def _free_port() -> int:
 ENTRY = os.environ.get("ESS_E2E_ENTRY", "app.py")
 
 
-def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = None) -> LiveApp:
+def start_app(
+    database_url: str, log: Path, extra_env: dict[str, str] | None = None, *, entry: str = ENTRY
+) -> LiveApp:
     """Start a fresh server process (fresh = no session has run app.py yet) and wait until healthy."""
     port = _free_port()
     env = {**os.environ, "ESS_DATABASE_URL": database_url, **(extra_env or {})}
@@ -78,7 +80,7 @@ def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = N
             "-m",
             "streamlit",
             "run",
-            ENTRY,
+            entry,
             "--server.port",
             str(port),
             "--server.address",
@@ -198,14 +200,19 @@ def staff_login(page: Page, app: LiveApp, username: str, *, role: str = "staff",
     page.get_by_role("textbox", name="Mot de passe").fill(STAFF_PASSWORD)
     page.get_by_test_id("stFormSubmitButton").get_by_role("button").click()
     wait_for_app(page)
-    expect(page.get_by_test_id("stSidebarNav").get_by_text(menu_entry, exact=True)).to_be_visible()
+    expect(menu(page).get_by_text(menu_entry, exact=True)).to_be_visible()
+
+
+def menu(page: Page) -> Locator:
+    """The side menu: Streamlit's own for a participant (one section), the app's for staff (ui/navigation.py)."""
+    return page.locator("[data-testid=stSidebarNav], .st-key-ess_menu")
 
 
 def open_menu_page(page: Page, title: str, heading_name: str | None = None) -> None:
     """Open a page from the side menu and wait for its heading (the menu title unless told otherwise)."""
     heading = page.get_by_role("heading", name=heading_name or title, exact=True)
     for _ in range(3):  # on a saturated machine a click can land during a rerun and be dropped: click again
-        page.get_by_test_id("stSidebarNav").get_by_text(title, exact=True).click()
+        menu(page).get_by_text(title, exact=True).click()
         wait_for_app(page, timeout=40_000)
         try:
             expect(heading).to_be_visible()

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from services.auth import StaffAccount
-from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LAPTOP, LiveApp, wait_for_app
+from tests.e2e.conftest import DEFAULT_TIMEOUT_MS, LAPTOP, LiveApp, menu, wait_for_app
 from tests.e2e.test_shell_browser import _login
 from ui.navigation import PAGES, PageSpec, visible_pages
 
@@ -148,7 +148,7 @@ def test_every_url_shows_content_only_to_the_roles_allowed_to_see_it(app: LiveAp
                 # It lands on the home page, and its menu does not offer the page either.
                 if not page.get_by_role("heading", name=MARKERS["accueil"], exact=True).count():
                     failures.append(f"{role or 'anonyme'} sur /{spec.url_path} n'arrive pas à l'accueil")
-                nav = page.get_by_test_id("stSidebarNav")
+                nav = menu(page)
                 if nav.count() and nav.get_by_text(spec.title, exact=True).count():
                     failures.append(f"{role or 'anonyme'} a /{spec.url_path} dans son menu")
         page.context.close()

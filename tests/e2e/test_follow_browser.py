@@ -23,7 +23,7 @@ from models import Contribution, ContributionGroup, ContributionGroupMember, Ori
 from services import auth, drafting, grouping, moderation, publication
 from services.contributions import ContributionDraft, submit_contribution
 from services.permissions import CONSOLE_ACTOR
-from tests.e2e.conftest import PHONE, LiveApp, wait_for_app
+from tests.e2e.conftest import PHONE, LiveApp, open_menu_page, staff_login, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -160,3 +160,44 @@ def test_follow_a_contribution_to_an_orientation_then_erase_it(live_app: LiveApp
     with store(live_app) as session:
         row = session.get(Contribution, mine_id)
         assert row is not None and row.participant_id is None and row.personal_data_erased_at is not None
+
+
+NOTE = "Note interne : relire avec Mme Parmentier avant lundi"
+
+
+def test_a_moderator_rejects_with_a_motif_the_author_then_reads_without_the_note(
+    live_app: LiveApp, phone: Page, page: Page, tmp_path: Path
+) -> None:
+    """Through the moderation page on a laptop: the code typed in « Sélection », a motif chosen, an internal note
+    typed, « Rejeter »; the author's phone then reads « Non publiée » and the motif, never the note."""
+    folder = Path(SHOTS) if SHOTS else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    code = send_from_phone(phone, live_app)
+
+    staff_login(page, live_app, "test-moderation", menu_entry="Modération")
+    open_menu_page(page, "Modération")
+    selection = page.get_by_role("combobox", name="Sélection")
+    selection.click()
+    selection.press_sequentially(code)
+    page.get_by_role("option", name=re.compile(re.escape(code))).first.click()
+    page.keyboard.press("Escape")
+    wait_for_app(page)
+    expect(page.get_by_text("Actions sur la sélection (1)")).to_be_visible()
+    page.get_by_role("combobox", name="Motif du rejet (lu par l'auteur)").click()
+    page.get_by_role("option", name="Hors sujet pour la conférence").click()
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Note interne à l'équipe").fill(NOTE)
+    page.get_by_role("textbox", name="Note interne à l'équipe").press("Tab")
+    wait_for_app(page)
+    page.get_by_role("button", name="Rejeter").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Contributions rejetées : 1.")).to_be_visible()
+    page.screenshot(path=str(folder / "moderation-rejected-1366x900.png"))
+
+    shown = follow(phone, live_app, code)
+    assert "Non publiée" in shown and "Motif : Hors sujet pour la conférence" in shown
+    assert "Parmentier" not in shown and "Note interne" not in shown
+    phone.screenshot(path=str(folder / "follow-rejected-390x844.png"))
+    with store(live_app) as session:
+        row = session.exec(select(Contribution).where(Contribution.receipt_code == code)).one()
+        assert (row.status, row.rejection_category) == ("rejected", "off_topic")

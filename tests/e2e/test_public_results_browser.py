@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from db.engine import build_engine
-from tests.e2e.conftest import LiveApp, open_menu_page, staff_login, wait_for_app
+from tests.e2e.conftest import LiveApp, menu, open_menu_page, staff_login, wait_for_app
 from tests.public_seed import PENDING_MARKER, PUBLISHED_MARKER, REJECTED_MARKER, PublicSeed, seed_public
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def _main_text(page: Page) -> str:
 
 
 def _results_links(page: Page) -> int:
-    return page.get_by_test_id("stSidebarNavLink").filter(has_text="Résultats").count()
+    return menu(page).get_by_role("link").filter(has_text="Résultats").count()
 
 
 def test_an_anonymous_visitor_sees_the_results_only_once_staff_publish_them(

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from db.engine import build_engine
 from services import auth
-from tests.e2e.conftest import LAPTOP, LiveApp, open_menu_page, wait_for_app
+from tests.e2e.conftest import LAPTOP, LiveApp, menu, open_menu_page, wait_for_app
 from ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
@@ -42,7 +42,7 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     expect(page.get_by_text("Identifiant ou mot de passe incorrect.")).to_be_visible()
 
     _login(page, "claire", PASSWORD)
-    nav = page.get_by_test_id("stSidebarNav")
+    nav = menu(page)
     expect(nav.get_by_text("Comptes de l'équipe")).to_be_visible()
     # The login's own run, no other click: who is logged in, the way out, and no password left in the page.
     sidebar = page.get_by_test_id("stSidebar")
@@ -56,7 +56,7 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
 
     page.reload()
     wait_for_app(page)
-    expect(page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe")).to_be_visible()
+    expect(menu(page).get_by_text("Comptes de l'équipe")).to_be_visible()
     open_menu_page(page, "Comptes de l'équipe")
 
     page.get_by_role("button", name="Se déconnecter").click()
@@ -96,4 +96,4 @@ def test_login_survives_reload_and_logout_revokes_the_cookie_and_an_attack_canno
     page.reload()
     wait_for_app(page)
     _login(page, "claire", PASSWORD)
-    expect(page.get_by_test_id("stSidebarNav").get_by_text("Comptes de l'équipe")).to_be_visible()
+    expect(menu(page).get_by_text("Comptes de l'équipe")).to_be_visible()

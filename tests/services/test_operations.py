@@ -208,7 +208,6 @@ def test_store_health_reads_size_backup_and_a_write_latency_that_stores_nothing(
     assert health.size_bytes > 0
     assert health.write_latency_s > 0
     assert health.last_backup_at is None
-    assert health.backup_tracked is (store_engine.dialect.name == "sqlite")
     with session_scope(store_engine) as session:
         assert session.get(Edition, EDITION).updated_at == stamp  # type: ignore[union-attr]
     report = BackupReport(tmp_path / "ess-sauvegarde.db", "ok", 3, 4096, 0.1, 0.1)
@@ -224,8 +223,8 @@ def test_store_health_reads_size_backup_and_a_write_latency_that_stores_nothing(
 # Each alert, at its threshold
 
 
-def health(*, latency: float = 0.001, backup: datetime | None = None, tracked: bool = True) -> StoreHealth:
-    return StoreHealth("sqlite", 1_000_000, backup, tracked, latency)
+def health(*, latency: float = 0.001, backup: datetime | None = None) -> StoreHealth:
+    return StoreHealth("sqlite", 1_000_000, backup, latency)
 
 
 def assess(now: datetime, **changes: object) -> list[operations.Alert]:
@@ -281,8 +280,6 @@ def test_idle_stands_and_backups_alert_only_while_the_event_runs() -> None:
     )
     assert assess(NOW, event_running=False, idle_stands=idle, health=old) == []
     assert figures(assess(NOW, health=health(backup=None))) == [("backup", "error")]
-    # PostgreSQL's backups (pg_dump) are not noted in the store: no alert can be raised for them.
-    assert assess(NOW, health=health(backup=None, tracked=False)) == []
 
 
 def test_a_burst_of_new_devices_alerts() -> None:
@@ -301,9 +298,7 @@ def test_the_board_raises_the_alerts_of_its_figures(store_engine: Engine) -> Non
     add(store_engine, now - timedelta(minutes=25))
     found = board(store_engine, now, latency=0.8)
     assert found.event_running
-    assert {a.figure for a in found.alerts} == {"backlog", "latency", "stands"} | (
-        {"backup"} if store_engine.dialect.name == "sqlite" else set()
-    )
+    assert {a.figure for a in found.alerts} == {"backlog", "latency", "stands", "backup"}
     # The day after the conference: the circuit and the backups no longer matter.
     later = board(store_engine, now + timedelta(days=3))
     assert not later.event_running
