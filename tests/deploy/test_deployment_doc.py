@@ -3,7 +3,7 @@
 No clean Debian image can be built here (no container engine, no debootstrap, no network beyond the package
 registries), so the guide runs in a sandbox that keeps the machine intact: an overlayfs root over the real one,
 in private mount, network and PID namespaces (`unshare`), entered with `chroot`. Writes to /etc, /opt, /var, the
-new `ess` account, PostgreSQL's cluster, nginx, ports 80/443/8601…, all land in the overlay's upper folder and
+new `ess` account, PostgreSQL's cluster, nginx, ports 80/443/8501…, all land in the overlay's upper folder and
 vanish with it; every process started inside dies with the namespace.
 
 Every command of every ```bash / ```sh block is classified by RULES (first match wins):
@@ -15,8 +15,7 @@ A command no rule knows fails the test, so the guide and this test cannot drift 
 
 The sandbox also stands in for what is outside the guide: the guide's DNS name resolves to 127.0.0.1, the Région's
 certificate is a self-signed one for that name (curl trusts it through CURL_CA_BUNDLE), the code's `.venv` is this
-project's (pip would need the network and minutes), and the SQLite backup commands run with a copy of the settings
-whose ESS_DATABASE_URL is a SQLite file (the guide's service runs on PostgreSQL).
+project's (pip would need the network and minutes).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,12 +105,6 @@ RULES = [
         "substitute",
         "the code's .venv is this project's (linked), then `make venv` runs and finds it up to date",
     ),
-    Rule(
-        "sqlite-backup",
-        r"ess-manage (backup|restore) ",
-        "substitute",
-        "run as written, with settings whose ESS_DATABASE_URL is a SQLite file (migrated first)",
-    ),
     Rule("certbot", r"certbot ", "skip", "certbot is optional and needs the Internet (Let's Encrypt)"),
     Rule(
         "systemctl",
@@ -128,6 +122,7 @@ RULES = [
     Rule("manage", r"(echo .* \| )?ess-manage ", "run", ""),
     Rule("http", r"(curl|timeout \d+ sh -c 'until curl)", "run", "through nginx (the DNS name is 127.0.0.1)"),
     Rule("git-pull", r"git pull --ff-only$", "run", ""),
+    Rule("compile", r"\.venv/bin/python -m compileall -q -x '/\\\.venv/' /opt/ess$", "run", "the venv left out"),
 ]
 
 
@@ -160,13 +155,6 @@ def _substitute(rule: Rule, text: str) -> str:
         )
     if rule.name == "make-venv":
         return "ln -sfn /sandbox/venv .venv && touch .venv/.installed && make venv"
-    if rule.name == "sqlite-backup":
-        return (
-            "cp -p /etc/ess/ess.env /sandbox/ess.env.pg && "
-            "sed -i 's|^ESS_DATABASE_URL=.*|ESS_DATABASE_URL=sqlite:////var/lib/ess/ess.db|' /etc/ess/ess.env && "
-            "{ [ -f /var/lib/ess/ess.db ] || ess-manage migrate >/dev/null; } && "
-            f"{{ {text}; }}; rc=$?; cp -p /sandbox/ess.env.pg /etc/ess/ess.env; (exit $rc)"
-        )
     raise AssertionError(rule.name)
 
 
@@ -194,11 +182,16 @@ def sandbox_script(commands: list[tuple[Command, Rule]], domain: str) -> str:
         text = command.text if rule.kind in ("run", "stand-in") else ""
         if rule.kind == "substitute":
             text = _substitute(rule, command.text)
-        out.append(f"echo '@@BEGIN {i}'")
+        out.append(f"echo '@@BEGIN {i}'; t0=$EPOCHREALTIME")
         out.append(text if rule.kind != "skip" else "true")
-        out.append(f'echo "@@END {i} $?"')
+        # A newline first: the command's output may not end with one (curl prints the JSON body bare).
+        out.append(f'printf "\\n@@END {i} %s %s %s\\n" $? $t0 $EPOCHREALTIME')
     return "\n".join(out) + "\n"
 
+
+# Private mount, network and PID namespaces: every process started inside dies with the namespace's first one,
+# which unshare kills if it is killed itself (--kill-child); the mounts vanish with the last process.
+UNSHARE = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--propagation", "private"]
 
 OUTER = r"""
 set -e
@@ -228,6 +221,7 @@ class Step:
     rule: Rule
     rc: int | None
     output: str
+    seconds: float
 
 
 def run_guide(tmp: Path, commands: list[tuple[Command, Rule]], domain: str) -> tuple[list[Step], Path]:
@@ -246,19 +240,7 @@ def run_guide(tmp: Path, commands: list[tuple[Command, Rule]], domain: str) -> t
         script=script,
     )
     done = subprocess.run(
-        [
-            "unshare",
-            "--mount",
-            "--net",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "--propagation",
-            "private",
-            "bash",
-            "-c",
-            outer,
-        ],
+        [*UNSHARE, "bash", "-c", outer],
         capture_output=True,
         text=True,
         timeout=400,
@@ -267,18 +249,88 @@ def run_guide(tmp: Path, commands: list[tuple[Command, Rule]], domain: str) -> t
     text = done.stdout + done.stderr
     steps: list[Step] = []
     for i, (command, rule) in enumerate(commands):
-        m = re.search(rf"^@@BEGIN {i}\n(.*?)^@@END {i} (\d+)$", done.stdout, re.S | re.M)
-        steps.append(Step(command, rule, int(m.group(2)) if m else None, m.group(1) if m else text[-3000:]))
+        m = re.search(rf"^@@BEGIN {i}\n(.*?)^@@END {i} (\d+) ([\d.]+) ([\d.]+)$", done.stdout, re.S | re.M)
+        if m is None:
+            steps.append(Step(command, rule, None, text[-3000:], 0.0))
+            continue
+        seconds = float(m.group(4)) - float(m.group(3))
+        steps.append(Step(command, rule, int(m.group(2)), m.group(1)[:-1], seconds))
     return steps, upper
 
 
-def _needs() -> str | None:
-    if os.geteuid() != 0:
-        return "needs root (overlay mounts and namespaces)"
-    for tool in ("unshare", "nginx", "pg_ctlcluster", "systemd-analyze", "envsubst", "openssl", "curl"):
-        if shutil.which(tool) is None:
-            return f"{tool} missing (make sysdeps-test installs nginx and postgresql)"
-    return None
+TOOLS = ("unshare", "chroot", "nginx", "pg_ctlcluster", "systemd-analyze", "envsubst", "openssl", "curl", "git")
+# The sandbox's own mounts, tried once before the guide: what a kernel or a container may refuse.
+PROBE = r"""
+set -e
+mount -t overlay overlay -o lowerdir=/,upperdir={tmp}/upper,workdir={tmp}/work {tmp}/root
+mount -t proc proc {tmp}/root/proc
+"""
+
+
+def _kernel_refusal(tmp: Path) -> str | None:
+    """Why the kernel (or this account) refuses the sandbox's namespaces or overlay, in French; None if it allows."""
+    for d in ("upper", "work", "root"):
+        (tmp / d).mkdir()
+    try:
+        done = subprocess.run(
+            [*UNSHARE, "bash", "-c", PROBE.format(tmp=tmp)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        for d in ("upper", "work", "root"):
+            shutil.rmtree(tmp / d, ignore_errors=True)
+    if done.returncode == 0:
+        return None
+    return (
+        "le noyau refuse la copie jetable de la machine (espaces de noms unshare ou montage overlayfs "
+        f"par-dessus /) : {done.stderr.strip()[-300:] or done.returncode} ; ce test tourne en root sur un noyau qui "
+        "les autorise (une machine Debian 12 ou une VM, pas un conteneur non privilégié)"
+    )
+
+
+def _missing_tools() -> list[str]:
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+def _leftovers(tmp: Path) -> list[str]:
+    """Processes still running inside the sandbox's root (seen from here, their root lies under tmp)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            root = os.readlink(proc / "root")
+            comm = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if root.startswith(str(tmp)):
+            found.append(f"{proc.name} {comm}")
+    return found
+
+
+def _host_state() -> tuple[str, str]:
+    """What the guide changes on a real server and must not change here: the accounts, and the mounts."""
+    accounts = subprocess.run(["getent", "passwd", "ess"], capture_output=True, text=True).stdout
+    return accounts, Path("/proc/self/mountinfo").read_text()
+
+
+def _check_clean(tmp: Path, before: tuple[str, str]) -> None:
+    for _ in range(50):
+        if not _leftovers(tmp):
+            break
+        time.sleep(0.2)
+    left = _leftovers(tmp)
+    accounts, mounts = _host_state()
+    problems = []
+    if left:
+        problems.append(f"processus restés dans la copie : {left}")
+    if accounts != before[0]:
+        problems.append(f"compte `ess` changé sur la machine : {accounts!r}")
+    if str(tmp) in mounts:
+        problems.append("montage de la copie resté sur la machine")
+    assert not problems, " ; ".join(problems)
 
 
 def test_every_command_is_classified() -> None:
@@ -288,33 +340,77 @@ def test_every_command_is_classified() -> None:
         classify(command)
 
 
+def _json_body(step: Step) -> dict[str, object]:
+    try:
+        body = json.loads(step.output.strip())
+    except json.JSONDecodeError:
+        body = None
+    assert isinstance(body, dict), (
+        f"DEPLOYMENT.md ligne {step.command.line} : la réponse n'est pas la sonde de la base (JSON attendu, "
+        f"Streamlit répond 200 sur toute adresse) : {step.output[-500:]!r}"
+    )
+    return body
+
+
+def _journal(upper: Path, unit: str) -> list[dict[str, object]]:
+    text = (upper / "var/log/sandbox-journal" / f"{unit}.log").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def _check_outcome(steps: list[Step], upper: Path) -> None:
+    # GET /_ess/sante through nginx (HTTPS, the guide's DNS name) and on each replica reached the store's probe.
+    health = [s for s in steps if s.command.text.startswith("curl") and "/_ess/sante" in s.command.text]
+    assert any("$ESS_DOMAIN" in s.command.text for s in health)
+    for step in health:
+        assert _json_body(step).get("base") == "ok", step.output
+    updates = [s for s in steps if "until curl" in s.command.text and "/_ess/sante" in s.command.text]
+    assert len(updates) == 2
+    for step in updates:
+        assert '"base":"ok"' in step.output.replace(" ", ""), step.output
+    # One JSON line per request in each replica's journal, named by its replica, the health checks among them.
+    for port in (8501, 8502):
+        records = _journal(upper, f"ess-app@{port}.service")
+        probes = [r for r in records if r.get("event") == "http" and r.get("path") == "/_ess/sante"]
+        assert probes, f"ess-app@{port} : aucune ligne JSON pour /_ess/sante"
+        assert all(r.get("replica") == f"app-{port}" and r.get("status") == 200 for r in probes), probes
+    # The hourly backup (ess-backup.service) and the manual one are PostgreSQL archives; the restore kept the
+    # replaced content beside them.
+    names = sorted(p.name for p in (upper / "var/backups/ess").iterdir())
+    assert any(re.fullmatch(r"ess-\d{8}-\d{6}\.dump", n) for n in names), names
+    assert any(n.startswith("ess-manuelle-") for n in names), names
+    assert any(n.startswith("ess-remplacee-") for n in names), names
+
+
 def test_deployment_guide_runs_in_a_throwaway_copy_of_this_machine() -> None:
-    reason = _needs()
-    if reason:
-        pytest.skip(reason)
+    missing = _missing_tools()
+    assert not missing, f"outils absents : {missing} (`make sysdeps-test` installe nginx et postgresql)"
     commands = [(c, classify(c)) for c in guide_commands(GUIDE.read_text(encoding="utf-8"))]
     domain = next(re.search(r"ESS_DOMAIN=(\S+)", c.text).group(1) for c, _ in commands if "ESS_DOMAIN=" in c.text)  # type: ignore[union-attr]
     tmp = Path(tempfile.mkdtemp(prefix="ess-deploy-doc-", dir="/var/tmp"))
+    before = _host_state()
     try:
+        refusal = _kernel_refusal(tmp)
+        if refusal:
+            pytest.skip(refusal)
         steps, upper = run_guide(tmp, commands, domain)
-        report = "\n".join(
-            f"{s.rule.kind:10} {s.rule.name:13} rc={s.rc} l.{s.command.line}: {s.command.text.splitlines()[0][:90]}"
-            for s in steps
+        print(
+            "\n".join(
+                f"{s.rule.kind:10} {s.rule.name:13} rc={s.rc} {s.seconds:5.1f} s l.{s.command.line}: "
+                f"{s.command.text.splitlines()[0][:80]}"
+                for s in steps
+            )
         )
-        print(report)
         failed = [s for s in steps if s.rc != 0 and s.rule.kind != "skip"]
         assert not failed, "\n\n".join(
             f"DEPLOYMENT.md ligne {s.command.line} ({s.rule.name}, rc={s.rc}) : {s.command.text}\n{s.output[-4000:]}"
             for s in failed
         )
-        # One JSON line per request in the app's journal, the health check among them.
-        journal = (upper / "var/log/sandbox-journal/ess-app@8601.service.log").read_text(encoding="utf-8")
-        records = [json.loads(line) for line in journal.splitlines() if line.startswith("{")]
-        assert any("/_ess/sante" in json.dumps(r) for r in records), journal[-3000:]
-        # The nightly backup left a PostgreSQL dump, and the restore step used one.
-        assert list((upper / "var/backups/ess").glob("*")), "aucune sauvegarde écrite"
+        _check_outcome(steps, upper)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            _check_clean(tmp, before)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 # --- Links: what the guide names exists ---------------------------------------------------------------------------
