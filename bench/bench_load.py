@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.common import cpu_seconds
 from bench.inpage import TAP_UNTIL_JS, shown_mark_js
 from services.permissions import CONSOLE_ACTOR
 
@@ -230,12 +231,6 @@ async def _organiser(n: int, page: Any, base_url: str, m: Measures, until: float
             m.failures.append(f"organisateur {n} : {str(exc).splitlines()[0][:160]}")
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds used so far by a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _sample_rss(pid: int, m: Measures, started: float, until: float) -> None:
     from bench.common import rss_mb
 
@@ -285,7 +280,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
         renice_browsers(pid)
         marks["open"] = rss_mb(pid)
         marks["load_start"] = os.getloadavg()[0]
-        marks["cpu_start"] = _cpu_s(pid)
+        marks["cpu_start"] = cpu_seconds(pid)
 
         started = time.monotonic()
         m.started = started
@@ -297,7 +292,7 @@ async def _session(base_url: str, pid: int, stands: list[tuple[str, str]]) -> tu
             *(_organiser(n, pg, base_url, m, until) for n, pg in enumerate(organisers)),
         )
         marks["wall"] = time.monotonic() - started
-        marks["server_cpu"] = (_cpu_s(pid) - marks["cpu_start"]) / marks["wall"]
+        marks["server_cpu"] = (cpu_seconds(pid) - marks["cpu_start"]) / marks["wall"]
         marks["load_end"] = os.getloadavg()[0]
         marks["after"] = rss_mb(pid)
         # Any page showing Streamlit's exception box counts as an error.

@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import prepare_store, quantile, rss_mb
+from bench.common import cpu_seconds, prepare_store, quantile, rss_mb, view_page
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Page publique « Résultats » : 200 visiteurs anonymes simultanés (protocole), à côté du tableau de bord"
@@ -37,7 +37,6 @@ ORGANISER = "bench-orga"
 VIEW_TIMEOUT_S = 600
 # The same 200 arriving one after the other over this long (10 a second), rather than in the same instant.
 SPREAD_S = 20.0
-RERUN_EARLY = 3  # ScriptFinishedStatus FINISHED_EARLY_FOR_RERUN: the script goes on
 
 
 @dataclass
@@ -59,38 +58,15 @@ class Burst:
         )
 
 
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _view(ws_url: str, page: str, cookie: str | None, expected: bytes) -> float:
     """One visitor: connect, ask for `page`, wait for the end of the run; the seconds from request to end."""
     import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     headers = {"Cookie": cookie} if cookie else None
     async with websockets.connect(
         ws_url, subprotocols=[websockets.Subprotocol("streamlit")], additional_headers=headers, max_size=None
     ) as ws:
-        request = BackMsg()
-        request.rerun_script.query_string = ""
-        request.rerun_script.page_name = page
-        started = time.perf_counter()
-        await ws.send(request.SerializeToString())
-        seen = False
-        while True:
-            raw = await ws.recv()
-            data = raw if isinstance(raw, bytes) else raw.encode()
-            seen = seen or expected in data
-            message = ForwardMsg()
-            message.ParseFromString(data)
-            if message.WhichOneof("type") == "script_finished" and message.script_finished != RERUN_EARLY:
-                elapsed = time.perf_counter() - started
-                if not seen:
-                    raise RuntimeError(f"page {page}: {expected!r} never sent")
-                return elapsed
+        return await view_page(ws, page, "", expected)
 
 
 async def _arriving(delay: float, ws_url: str, page: str, cookie: str | None, expected: bytes) -> float:
@@ -116,10 +92,10 @@ async def _burst_async(
 def _burst(
     label: str, ws_url: str, pid: int, page: str, cookie: str | None, expected: bytes, spread: float = 0.0
 ) -> Burst:
-    cpu = _cpu_seconds(pid)
+    cpu = cpu_seconds(pid)
     started = time.perf_counter()
     times, failures = asyncio.run(_burst_async(ws_url, page, cookie, expected, spread))
-    return Burst(label, times, failures, time.perf_counter() - started, _cpu_seconds(pid) - cpu)
+    return Burst(label, times, failures, time.perf_counter() - started, cpu_seconds(pid) - cpu)
 
 
 def _seed(url: str) -> str:

@@ -39,8 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bench_public import RERUN_EARLY, _cpu_seconds
-from bench.common import fr, prepare_store, quantile, rss_mb
+from bench.common import cpu_seconds, fr, prepare_store, quantile, rss_mb, view_page
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Sessions par processus : mémoire par session inactive et CPU par vue d'arrivée (page du QR code)"
@@ -164,29 +163,12 @@ async def _ask_probe(server: Server, name: str) -> str:
 async def _open(ws_url: str, page: str, query: str, mark: bytes, sockets: list[Any]) -> float:
     """One phone: open the socket, ask for the page, read until the run ends; the socket stays open."""
     import websockets
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     ws = await websockets.connect(
         ws_url, subprotocols=[websockets.Subprotocol("streamlit")], max_size=None, open_timeout=VIEW_TIMEOUT_S
     )
     sockets.append(ws)
-    request = BackMsg()
-    request.rerun_script.query_string = query
-    request.rerun_script.page_name = page
-    started = time.perf_counter()
-    await ws.send(request.SerializeToString())
-    seen = False
-    while True:
-        raw = await ws.recv()
-        data = raw if isinstance(raw, bytes) else raw.encode()
-        seen = seen or mark in data
-        message = ForwardMsg()
-        message.ParseFromString(data)
-        if message.WhichOneof("type") == "script_finished" and message.script_finished != RERUN_EARLY:
-            if not seen:
-                raise RuntimeError(f"{page}: {mark!r} jamais envoyé")
-            return time.perf_counter() - started
+    return await view_page(ws, page, query, mark)
 
 
 async def _arrive(delay: float, ws_url: str, page: str, query: str, mark: bytes, sockets: list[Any]) -> float:
@@ -209,12 +191,12 @@ async def _steps(server: Server, page: str, query: str, mark: bytes) -> list[Ste
         count = target - steps[-1].sessions
         if server.probe is not None and target == STEPS[-1]:
             await _ask_probe(server, "start.prof")
-        cpu = _cpu_seconds(pid)
+        cpu = cpu_seconds(pid)
         results = await asyncio.gather(
             *(_arrive(n / RATE, server.ws_url, page, query, mark, sockets) for n in range(count)),
             return_exceptions=True,
         )
-        spent = _cpu_seconds(pid) - cpu
+        spent = cpu_seconds(pid) - cpu
         if server.probe is not None and target == STEPS[-1]:
             print(f"--- {server.label}: profil des exécutions\n{await _ask_probe(server, 'stop.prof')}", flush=True)
         await asyncio.sleep(SETTLE_S)

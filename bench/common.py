@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import os
 import random
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,38 @@ TAP_JS = """
   setTimeout(() => { observer.disconnect(); resolve({ ms: null }); }, 60000);
 })
 """
+
+
+def cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def view_page(ws: Any, page: str, query: str, mark: bytes) -> float:
+    """Ask an open Streamlit websocket for `page` (a `rerun_script`, as the frontend sends) and read until the
+    run's `script_finished`; the seconds from the request to it. Fails if `mark` was never sent (the page did
+    not draw what it should). A run cut short for another rerun is not the end (bench.protocol has the rest)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    request = BackMsg()
+    request.rerun_script.query_string = query
+    request.rerun_script.page_name = page
+    started = time.perf_counter()
+    await ws.send(request.SerializeToString())
+    seen = False
+    while True:
+        raw = await ws.recv()
+        data = raw if isinstance(raw, bytes) else raw.encode()
+        seen = seen or mark in data
+        message = ForwardMsg()
+        message.ParseFromString(data)
+        if message.WhichOneof("type") == "script_finished" and message.script_finished in (
+            ForwardMsg.FINISHED_SUCCESSFULLY,
+            ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+        ):
+            elapsed = time.perf_counter() - started
+            if not seen:
+                raise RuntimeError(f"page {page} : {mark!r} jamais envoyé")
+            return elapsed

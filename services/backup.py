@@ -42,6 +42,20 @@ def sqlite_path_from_url(url: str) -> Path:
     return Path(parsed.database)
 
 
+def backup_target(destination: Path, name_in_folder: str) -> tuple[Path, Path]:
+    """Where a backup goes (`destination`, or `name_in_folder` inside it when it is a folder) and the partial file
+    it is written to first; refuses to write over an existing file, removes what a killed run left behind."""
+    if destination.exists() and destination.is_dir():
+        destination = destination / name_in_folder
+    if destination.exists():
+        raise ServiceError(f"La destination existe déjà : {destination}")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(destination.name + ".partial")
+    # What a run killed midway left behind: never a backup, and in the way of this one.
+    remove_partial(tmp)
+    return destination, tmp
+
+
 def backup_sqlite(source: Path, destination: Path) -> BackupReport:
     """Copy a live database with SQLite's online backup API, in one step, then check the copy.
 
@@ -55,14 +69,7 @@ def backup_sqlite(source: Path, destination: Path) -> BackupReport:
     """
     if not source.exists():
         raise ServiceError(f"Base introuvable : {source}")
-    if destination.exists() and destination.is_dir():
-        destination = destination / f"{source.stem}-sauvegarde.db"
-    if destination.exists():
-        raise ServiceError(f"La destination existe déjà : {destination}")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(destination.name + ".partial")
-    # What a run killed midway left behind: never a backup, and in the way of this one.
-    remove_partial(tmp)
+    destination, tmp = backup_target(destination, f"{source.stem}-sauvegarde.db")
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, timeout=30)
         try:

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from services.backup import COUNTED_TABLES, BackupReport, RestoreReport, fsync_directory, remove_partial
+from services.backup import (
+    COUNTED_TABLES,
+    BackupReport,
+    RestoreReport,
+    backup_target,
+    fsync_directory,
+    remove_partial,
+)
 from services.errors import ServiceError
 
 DUMP_SUFFIX = ".dump"
@@ -103,13 +110,7 @@ def backup_postgres(database_url: str, destination: Path) -> BackupReport:
     url = make_url(database_url)
     if not url.database:
         raise ServiceError("L'adresse de la base PostgreSQL ne nomme pas de base de données.")
-    if destination.exists() and destination.is_dir():
-        destination = destination / f"{url.database}-sauvegarde{DUMP_SUFFIX}"
-    if destination.exists():
-        raise ServiceError(f"La destination existe déjà : {destination}")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(destination.name + ".partial")
-    remove_partial(tmp)
+    destination, tmp = backup_target(destination, f"{url.database}-sauvegarde{DUMP_SUFFIX}")
     env = _connection_env(url)
     try:
         started = time.perf_counter()

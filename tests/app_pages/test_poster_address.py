@@ -26,16 +26,21 @@ MESSAGE = (
 )
 
 
-def _stands_page(monkeypatch: pytest.MonkeyPatch, base_url: str | None) -> AppTest:
+def _page(monkeypatch: pytest.MonkeyPatch, base_url: str | None, path: str, role: str | None = "admin") -> AppTest:
+    """`path` opened by `role` with ESS_BASE_URL set to `base_url` (None: unset, the localhost default)."""
     if base_url is None:
         monkeypatch.delenv("ESS_BASE_URL", raising=False)
     else:
         monkeypatch.setenv("ESS_BASE_URL", base_url)
     get_settings.cache_clear()
-    at = app_as("admin").run()
-    at.switch_page("app_pages/admin_stands.py").run()
+    at = app_as(role).run()
+    at.switch_page(path).run()
     assert not at.exception
     return at
+
+
+def _stands_page(monkeypatch: pytest.MonkeyPatch, base_url: str | None) -> AppTest:
+    return _page(monkeypatch, base_url, "app_pages/admin_stands.py")
 
 
 def _downloads(at: AppTest) -> list[str]:
@@ -74,11 +79,7 @@ def test_an_edition_with_a_local_address_of_its_own_is_told_where_to_fix_it(monk
 def test_the_join_page_draws_its_qr_code_under_a_warning_while_the_address_is_local(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.delenv("ESS_BASE_URL", raising=False)
-    get_settings.cache_clear()
-    at = app_as(None).run()
-    at.switch_page("app_pages/join.py").run()
-    assert not at.exception
+    at = _page(monkeypatch, None, "app_pages/join.py", role=None)
     assert [w.value for w in at.warning] == [MESSAGE.replace("Les affiches renvoient", "Ce QR code renvoie")]
     assert at.get("image") or at.get("imgs")  # the QR code is still drawn: a preview on this machine
 
@@ -116,13 +117,6 @@ def test_public_and_venue_network_addresses_are_accepted(url: str) -> None:
 def test_the_room_screen_warns_under_its_qr_code_while_the_address_is_local(monkeypatch: pytest.MonkeyPatch) -> None:
     """The projector's QR code to contribute: drawn all the same, under the warning, as on the join page."""
     for base_url, warned in ((None, True), ("https://ess.example/", False)):
-        if base_url is None:
-            monkeypatch.delenv("ESS_BASE_URL", raising=False)
-        else:
-            monkeypatch.setenv("ESS_BASE_URL", base_url)
-        get_settings.cache_clear()
-        at = app_as("organizer").run()
-        at.switch_page("app_pages/projector.py").run()
-        assert not at.exception
+        at = _page(monkeypatch, base_url, "app_pages/projector.py", role="organizer")
         expected = [MESSAGE.replace("Les affiches renvoient", "Ce QR code renvoie")] if warned else []
         assert [w.value for w in at.warning] == expected
