@@ -33,6 +33,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,7 @@ ORGANISERS = 3
 THINK_S = (20.0, 60.0)  # a person's pause between two actions
 TYPING_S = (8.0, 20.0)
 COOKIE_KEY = "bench-cookie-key-" + "r" * 40
+ROUTE_COOKIE = "ess_route"  # deploy/nginx/ess.conf's sticky-session cookie
 ORGANISER = "bench-salle"
 JOURNEYS = (("contribute", 4), ("vote", 3), ("stand", 2), ("mine", 1))
 VOTE_KEY = re.compile(r"-vote_(\d+)_([a-z_]+)$")
@@ -82,12 +84,16 @@ class Ledger:
     joined: int = 0  # phones whose first page (the join QR code) was drawn
     timings: list[tuple[str, Timing]] = field(default_factory=list)  # (role, timing)
     sessions: dict[str, str] = field(default_factory=dict)  # server session id -> role
+    # Behind nginx (bench_room2): a client's route cookie -> (role, the replicas that answered its page loads).
+    routes: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
 
     def keep(self, role: str, phone: Phone) -> None:
         self.timings.extend((role, t) for t in phone.timings)
         phone.timings.clear()
         if phone.session_id:
             self.sessions[phone.session_id] = role
+        if route := phone.cookies.get(ROUTE_COOKIE):
+            self.routes.setdefault(route, (role, set()))[1].add(phone.upstream)
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,7 @@ class Room:
     started: float  # time.time() of the wave's start
     arrival: float
     end: float
+    tls: ssl.SSLContext | None = None  # behind nginx over HTTPS (bench_room2): its self-signed certificate
 
     @property
     def token_cookie(self) -> str:
@@ -168,7 +175,7 @@ async def _mine(phone: Phone, room: Room, ledger: Ledger) -> None:
 async def _phone(n: int, room: Room, ledger: Ledger) -> None:
     rng = random.Random(n)  # reproducible, not a secret
     await asyncio.sleep(max(0.0, room.started + rng.uniform(0, room.arrival) - time.time()))
-    phone = Phone(room.base_url)
+    phone = Phone(room.base_url, tls=room.tls)
     try:
         await phone.open("contribuer", f"edition={room.slug}", what="Arrivée par le QR code « Rejoindre »")
     except Exception as error:
@@ -211,7 +218,7 @@ async def _phone(n: int, room: Room, ledger: Ledger) -> None:
 
 async def _screen(role: str, page: str, cookie: str, room: Room, ledger: Ledger) -> None:
     """An organiser's dashboard or the projector: the page once, then its fragments on their own intervals."""
-    phone = Phone(room.base_url, cookies={"ess_staff_auth": cookie})
+    phone = Phone(room.base_url, cookies={"ess_staff_auth": cookie}, tls=room.tls)
     await phone.open(page)
     ledger.keep(role, phone)
     due = {fragment: time.time() + interval for fragment, interval in phone.page.auto_reruns.items()}
@@ -249,7 +256,7 @@ async def _hello_phone(n: int, room: Room, ledger: Ledger) -> None:
 # --- the server, its store, its measures ------------------------------------------------------------------------
 
 
-def _seed(url: str) -> tuple[str, str, list[str]]:
+def seed_room(url: str) -> tuple[str, str, list[str]]:
     """The demo day (open vote, open stands), an organiser; (edition slug, login cookie, stand codes)."""
     from sqlmodel import col, select
 
@@ -290,24 +297,29 @@ def _seed(url: str) -> tuple[str, str, list[str]]:
     return slug, issue_login_cookie(username=ORGANISER, cookie_key=COOKIE_KEY, expiry_days=1), stands
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
 class Watch:
-    """The server process and the machine, sampled every 5 s while the room runs."""
+    """The server processes (by name) and the machine, sampled every 5 s while the room runs."""
 
-    pid: int
-    rss: list[tuple[float, float]] = field(default_factory=list)  # (time, MB)
+    pids: dict[str, int]
+    rss: dict[str, list[float]] = field(default_factory=dict)  # name -> MB, one sample every 5 s
     loads: list[float] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self) -> None:
         while not self.stop.wait(5):
-            self.rss.append((time.time(), rss_mb(self.pid)))
+            for name, pid in self.pids.items():
+                self.rss.setdefault(name, []).append(rss_mb(pid))
             self.loads.append(os.getloadavg()[0])
+
+    def snapshot(self) -> dict[str, tuple[float, float]]:
+        """Each server's memory (MB) and processor time so far (s)."""
+        return {name: (rss_mb(pid), cpu_seconds(pid)) for name, pid in self.pids.items()}
 
 
 @dataclass
@@ -327,6 +339,39 @@ class Measure:
     loads: list[float]
     connected: int
 
+    @classmethod
+    def of(
+        cls,
+        ledger: Ledger,
+        server: list[tuple[float, float, str]],
+        room: Room,
+        seen: Observed,
+        watch: Watch,
+        *,
+        with_screens: bool,
+    ) -> Measure:
+        """The room's figures, memory and CPU summed over the servers watched (one, or the replicas)."""
+        names = list(watch.pids)
+        samples = [sum(column) for column in zip(*(watch.rss.get(n, []) for n in names), strict=False)]
+        rss_end = sum(seen.end[n][0] for n in names)
+        cpu_wave = sum(seen.wave[n][1] - seen.before[n][1] for n in names)
+        return cls(
+            ledger=ledger,
+            server=server,
+            room=room,
+            rss_before=sum(seen.before[n][0] for n in names),
+            rss_wave=sum(seen.wave[n][0] for n in names),
+            rss_end=rss_end,
+            rss_max=max([*samples, rss_end]),
+            cpu_wave=cpu_wave,
+            cpu_day=sum(seen.end[n][1] - seen.before[n][1] for n in names) - cpu_wave,
+            client_cpu=seen.client_cpu,
+            loads=watch.loads,
+            # Open when the wave ended: every phone that arrived, the organisers' screens (a stand's scan later
+            # replaces a phone's session by a new one, not counted twice).
+            connected=ledger.joined + (ORGANISERS + 1 if with_screens else 0),
+        )
+
     def client(self, role: str, *, wave: bool, what: str | None = None) -> list[float]:
         cut = self.room.started + self.room.arrival
         return [
@@ -342,7 +387,7 @@ class Measure:
         ]
 
 
-def _read_probe(path: Path) -> list[tuple[float, float, str]]:
+def read_probe(path: Path) -> list[tuple[float, float, str]]:
     if not path.exists():
         return []
     rows = []
@@ -352,7 +397,7 @@ def _read_probe(path: Path) -> list[tuple[float, float, str]]:
     return rows
 
 
-async def _crowd(room: Room, ledger: Ledger, phones: int, cookie: str | None) -> None:
+async def crowd(room: Room, ledger: Ledger, phones: int, cookie: str | None) -> None:
     if cookie is None:
         tasks = [_hello_phone(n, room, ledger) for n in range(phones)]
     else:
@@ -362,11 +407,10 @@ async def _crowd(room: Room, ledger: Ledger, phones: int, cookie: str | None) ->
     await asyncio.gather(*tasks)
 
 
-async def _connected_after_wave(room: Room, watch: Watch, out: dict[str, float]) -> None:
-    """Memory once every phone has arrived and the wave's runs are done (10 s after the window)."""
+async def connected_after_wave(room: Room, watch: Watch, out: dict[str, tuple[float, float]]) -> None:
+    """Memory and CPU once every phone has arrived and the wave's runs are done (10 s after the window)."""
     await asyncio.sleep(max(0.0, room.started + room.arrival + 10 - time.time()))
-    out["rss"] = rss_mb(watch.pid)
-    out["cpu"] = _cpu_seconds(watch.pid)
+    out.update(watch.snapshot())
 
 
 def _start(script: str, database_url: str, log: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -413,7 +457,26 @@ def _room(
     seed: tuple[str, str, list[str]] | None,
 ) -> Measure:
     probe = work / f"probe-{Path(script).stem}.tsv"
-    env = {
+    process, base_url = _start(script, url, work / f"{Path(script).stem}.log", server_env(probe))
+    slug, cookie, stands = seed if seed is not None else ("", None, [])
+    try:
+        # One visit first: imports and first computations, not what a phone waits for in the room.
+        first = Room(base_url, slug, stands, time.time(), 0.0, time.time())
+        asyncio.run(warm(first, app=seed is not None))
+        probe.write_text("", encoding="utf-8")
+        watch = Watch({"app": process.pid})
+        start = time.time() + 1.0
+        room = Room(base_url, slug, stands, start, arrival, start + arrival + duration)
+        ledger = Ledger()
+        seen = observe(room, ledger, phones, cookie, watch)
+    finally:
+        _stop(process)
+    return Measure.of(ledger, read_probe(probe), room, seen, watch, with_screens=cookie is not None)
+
+
+def server_env(probe: Path) -> dict[str, str]:
+    """What a measured server runs with: the room's cookie key, the probe (bench/probe_room) writing to `probe`."""
+    return {
         "ESS_COOKIE_KEY": COOKIE_KEY,
         "PYTHONPATH": str(PROBE_DIR),
         "ESS_ROOM_PROBE": str(probe),
@@ -423,55 +486,36 @@ def _room(
         **{f"ESS_ADDRESS_{s}": "1000000" for s in ("WRITES_PER_10S", "WRITES_PER_HOUR")},
         **{f"ESS_ADDRESS_{s}": "1000000" for s in ("STANCES_PER_10S", "STANCES_PER_HOUR")},
     }
-    process, base_url = _start(script, url, work / f"{Path(script).stem}.log", env)
-    slug, cookie, stands = seed if seed is not None else ("", None, [])
-    try:
-        # One visit first: imports and first computations, not what a phone waits for in the room.
-        warm = Room(base_url, slug, stands, time.time(), 0.0, time.time())
-        asyncio.run(_warm(warm, script))
-        probe.write_text("", encoding="utf-8")
-        pid = process.pid
-        watch = Watch(pid)
-        sampler = threading.Thread(target=watch.run, daemon=True)
-        rss_before, cpu_start = rss_mb(pid), _cpu_seconds(pid)
-        client_cpu = time.process_time()
-        start = time.time() + 1.0
-        room = Room(base_url, slug, stands, start, arrival, start + arrival + duration)
-        ledger = Ledger()
-        after_wave: dict[str, float] = {}
-        sampler.start()
-
-        async def both() -> None:
-            await asyncio.gather(_crowd(room, ledger, phones, cookie), _connected_after_wave(room, watch, after_wave))
-
-        asyncio.run(both())
-        watch.stop.set()
-        rss_end, cpu_end = rss_mb(pid), _cpu_seconds(pid)
-        # Open when the wave ended: every phone that arrived, the organisers' screens (a stand's scan later
-        # replaces a phone's session by a new one, not counted twice).
-        connected = ledger.joined + (ORGANISERS + 1 if cookie is not None else 0)
-    finally:
-        _stop(process)
-    cpu_wave = after_wave.get("cpu", cpu_end) - cpu_start
-    return Measure(
-        ledger=ledger,
-        server=_read_probe(probe),
-        room=room,
-        rss_before=rss_before,
-        rss_wave=after_wave.get("rss", rss_end),
-        rss_end=rss_end,
-        rss_max=max([m for _, m in watch.rss] + [rss_end]),
-        cpu_wave=cpu_wave,
-        cpu_day=cpu_end - cpu_start - cpu_wave,
-        client_cpu=time.process_time() - client_cpu,
-        loads=watch.loads,
-        connected=connected,
-    )
 
 
-async def _warm(room: Room, script: str) -> None:
-    phone = Phone(room.base_url)
-    if script == "app.py":
+@dataclass(frozen=True)
+class Observed:
+    """Each server's (memory MB, CPU s) before the wave, after it, at the end; this process's CPU (the clients)."""
+
+    before: dict[str, tuple[float, float]]
+    wave: dict[str, tuple[float, float]]
+    end: dict[str, tuple[float, float]]
+    client_cpu: float
+
+
+def observe(room: Room, ledger: Ledger, phones: int, cookie: str | None, watch: Watch) -> Observed:
+    """The crowd in this process's event loop, the servers of `watch` sampled meanwhile."""
+    before, client_cpu = watch.snapshot(), time.process_time()
+    after_wave: dict[str, tuple[float, float]] = {}
+    threading.Thread(target=watch.run, daemon=True).start()
+
+    async def both() -> None:
+        await asyncio.gather(crowd(room, ledger, phones, cookie), connected_after_wave(room, watch, after_wave))
+
+    asyncio.run(both())
+    watch.stop.set()
+    end = watch.snapshot()
+    return Observed(before, after_wave or end, end, time.process_time() - client_cpu)
+
+
+async def warm(room: Room, *, app: bool) -> None:
+    phone = Phone(room.base_url, tls=room.tls)
+    if app:
         await phone.open("contribuer", f"edition={room.slug}")
         await phone.navigate("avis", what="Ouverture de « Donner mon avis »")
         await phone.navigate("stand", f"code={room.stands[0]}&edition={room.slug}")
@@ -483,7 +527,7 @@ async def _warm(room: Room, script: str) -> None:
 # --- the writes, checked against the store -------------------------------------------------------------------
 
 
-def _check(url: str, ledger: Ledger) -> dict[str, int]:
+def check_writes(url: str, ledger: Ledger) -> dict[str, int]:
     from sqlalchemy import func
     from sqlmodel import select
 
@@ -532,7 +576,7 @@ def _check(url: str, ledger: Ledger) -> dict[str, int]:
 # --- the section -----------------------------------------------------------------------------------------------
 
 
-def _row(label: str, values: list[float]) -> str:
+def row(label: str, values: list[float]) -> str:
     if not values:
         return f"| {label} | 0 | — | — | — |"
     return (
@@ -541,33 +585,20 @@ def _row(label: str, values: list[float]) -> str:
     )
 
 
-def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) -> str:
-    wave_s, day_s = app.room.arrival, app.room.end - app.room.started - app.room.arrival
-    per_session = (app.rss_wave - app.rss_before) / max(1, app.connected) * 1024
-    hello_session = (hello.rss_wave - hello.rss_before) / max(1, hello.connected) * 1024
-    loads = app.loads or [float("nan")]
-    fails = sum(app.ledger.failures.values())
+def interaction_tables(app: Measure) -> list[str]:
+    """Wave and day, client and server side, then the day's gestures: the room's timing tables."""
     lines = [
-        f"{fr(phones, 0)} téléphones (clients du protocole Streamlit, bench/protocol.py, dans un seul processus "
-        f"Python à côté du serveur) arrivant au hasard sur {fr(wave_s, 0)} s par le lien du QR code « Rejoindre », "
-        f"puis {fr(day_s, 0)} s au rythme d'une personne (une action toutes les {fr(THINK_S[0], 0)} à "
-        f"{fr(THINK_S[1], 0)} s : contribuer, donner son avis, scanner un stand, « Mes contributions ») ; "
-        f"{ORGANISERS} tableaux de bord et un écran de projection rafraîchis par leurs fragments. Un serveur "
-        "`streamlit run`, une base SQLite (2 000 contributions de fond, la journée de démonstration). "
-        f"Charge moyenne (1 min) pendant la salle : {fr(min(loads), 1)} à {fr(max(loads), 1)} "
-        f"(moyenne {fr(statistics.fmean(loads), 1)}) : d'autres programmes partageaient les 2 cœurs.",
-        "",
         "Temps par interaction, en secondes : côté client (requête envoyée → `script_finished` reçu) et côté "
         "serveur (message arrivé dans la session → `script_finished` mis en file).",
         "",
         "| interactions | nombre | médiane (s) | p95 (s) | max (s) |",
         "|---|---:|---:|---:|---:|",
-        _row("Vague d'arrivée, téléphones, client", app.client("phone", wave=True)),
-        _row("Vague d'arrivée, téléphones, serveur", app.on_server("phone", wave=True)),
-        _row("Journée, téléphones, client", app.client("phone", wave=False)),
-        _row("Journée, téléphones, serveur", app.on_server("phone", wave=False)),
-        _row("Journée, organisateurs (fragments), client", app.client("organiser", wave=False)),
-        _row("Journée, écran de projection (fragments), client", app.client("projector", wave=False)),
+        row("Vague d'arrivée, téléphones, client", app.client("phone", wave=True)),
+        row("Vague d'arrivée, téléphones, serveur", app.on_server("phone", wave=True)),
+        row("Journée, téléphones, client", app.client("phone", wave=False)),
+        row("Journée, téléphones, serveur", app.on_server("phone", wave=False)),
+        row("Journée, organisateurs (fragments), client", app.client("organiser", wave=False)),
+        row("Journée, écran de projection (fragments), client", app.client("projector", wave=False)),
         "",
         "Journée, côté client, par geste :",
         "",
@@ -576,20 +607,13 @@ def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) 
     ]
     for gesture in dict.fromkeys(t.what for r, t in app.ledger.timings if r == "phone"):
         if values := app.client("phone", wave=False, what=gesture):
-            lines.append(_row(gesture, values))
-    lines += [
-        "",
-        f"Mémoire du serveur : {fr(app.rss_before, 0)} Mo avant la vague, {fr(app.rss_wave, 0)} Mo après "
-        f"({fr(app.connected, 0)} sessions ouvertes), {fr(app.rss_end, 0)} Mo à la fin (max {fr(app.rss_max, 0)} Mo) : "
-        f"{fr(per_session, 0)} Ko par session. CPU du serveur : {fr(app.cpu_wave, 0)} s pendant la vague "
-        f"({fr(app.cpu_wave / max(1.0, wave_s + 10) * 100, 0)} % d'un cœur), {fr(app.cpu_day, 0)} s pendant la journée "
-        f"({fr(app.cpu_day / max(1.0, day_s - 10) * 100, 0)} % d'un cœur). CPU des clients (ce processus) : "
-        f"{fr(app.client_cpu, 0)} s.",
-        "",
-        f"Échecs : {fr(fails, 0)}"
-        + (f" ({', '.join(f'{k} : {v}' for k, v in app.ledger.failures.items())})" if fails else "")
-        + f". Reçus absents de « Mes contributions » : {app.ledger.unlisted}.",
-        "",
+            lines.append(row(gesture, values))
+    return lines
+
+
+def writes_table(checks: dict[str, int]) -> list[str]:
+    """The acknowledged writes against the store (check_writes)."""
+    return [
         "Écritures acquittées, vérifiées dans la base après la salle :",
         "",
         "| écriture | acquittées | perdues | en double |",
@@ -607,6 +631,47 @@ def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) 
         f"Contributions des téléphones dans la base : {fr(checks.get('contributions_stored', 0), 0)} "
         f"(acquittées : {fr(checks.get('receipts', 0), 0)} ; l'écart est ce qui a été enregistré sans que le reçu "
         "ne soit lu, après un échec côté client).",
+    ]
+
+
+def failures_line(ledger: Ledger) -> str:
+    fails = sum(ledger.failures.values())
+    return (
+        f"Échecs : {fr(fails, 0)}"
+        + (f" ({', '.join(f'{k} : {v}' for k, v in ledger.failures.items())})" if fails else "")
+        + f". Reçus absents de « Mes contributions » : {ledger.unlisted}."
+    )
+
+
+def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) -> str:
+    wave_s, day_s = app.room.arrival, app.room.end - app.room.started - app.room.arrival
+    per_session = (app.rss_wave - app.rss_before) / max(1, app.connected) * 1024
+    hello_session = (hello.rss_wave - hello.rss_before) / max(1, hello.connected) * 1024
+    loads = app.loads or [float("nan")]
+    lines = [
+        f"{fr(phones, 0)} téléphones (clients du protocole Streamlit, bench/protocol.py, dans un seul processus "
+        f"Python à côté du serveur) arrivant au hasard sur {fr(wave_s, 0)} s par le lien du QR code « Rejoindre », "
+        f"puis {fr(day_s, 0)} s au rythme d'une personne (une action toutes les {fr(THINK_S[0], 0)} à "
+        f"{fr(THINK_S[1], 0)} s : contribuer, donner son avis, scanner un stand, « Mes contributions ») ; "
+        f"{ORGANISERS} tableaux de bord et un écran de projection rafraîchis par leurs fragments. Un serveur "
+        "`streamlit run`, une base SQLite (2 000 contributions de fond, la journée de démonstration). "
+        f"Charge moyenne (1 min) pendant la salle : {fr(min(loads), 1)} à {fr(max(loads), 1)} "
+        f"(moyenne {fr(statistics.fmean(loads), 1)}) : d'autres programmes partageaient les 2 cœurs.",
+        "",
+        *interaction_tables(app),
+    ]
+    lines += [
+        "",
+        f"Mémoire du serveur : {fr(app.rss_before, 0)} Mo avant la vague, {fr(app.rss_wave, 0)} Mo après "
+        f"({fr(app.connected, 0)} sessions ouvertes), {fr(app.rss_end, 0)} Mo à la fin (max {fr(app.rss_max, 0)} Mo) : "
+        f"{fr(per_session, 0)} Ko par session. CPU du serveur : {fr(app.cpu_wave, 0)} s pendant la vague "
+        f"({fr(app.cpu_wave / max(1.0, wave_s + 10) * 100, 0)} % d'un cœur), {fr(app.cpu_day, 0)} s pendant la journée "
+        f"({fr(app.cpu_day / max(1.0, day_s - 10) * 100, 0)} % d'un cœur). CPU des clients (ce processus) : "
+        f"{fr(app.client_cpu, 0)} s.",
+        "",
+        failures_line(app.ledger),
+        "",
+        *writes_table(checks),
         "",
         f"Témoin, dans la même exécution : les mêmes {fr(phones, 0)} téléphones arrivant de la même façon sur une "
         "page Streamlit nue (un titre, un champ, un bouton), servie par le même Streamlit, puis un champ et un bouton "
@@ -615,10 +680,10 @@ def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) 
         "",
         "| témoin | nombre | médiane (s) | p95 (s) | max (s) |",
         "|---|---:|---:|---:|---:|",
-        _row("Vague d'arrivée, client", hello.client("phone", wave=True)),
-        _row("Vague d'arrivée, serveur", hello.on_server("phone", wave=True)),
-        _row("Journée, client", hello.client("phone", wave=False)),
-        _row("Journée, serveur", hello.on_server("phone", wave=False)),
+        row("Vague d'arrivée, client", hello.client("phone", wave=True)),
+        row("Vague d'arrivée, serveur", hello.on_server("phone", wave=True)),
+        row("Journée, client", hello.client("phone", wave=False)),
+        row("Journée, serveur", hello.on_server("phone", wave=False)),
         "",
         f"Mémoire du témoin : {fr(hello.rss_before, 0)} Mo avant, {fr(hello.rss_wave, 0)} Mo après la vague "
         f"({fr(hello.connected, 0)} sessions) : {fr(hello_session, 0)} Ko par session ; CPU {fr(hello.cpu_wave, 0)} s "
@@ -633,9 +698,9 @@ def _section(app: Measure, hello: Measure, checks: dict[str, int], phones: int) 
 def run(work_dir: Path, *, phones: int = PHONES, duration: float = DURATION_S, arrival: float = ARRIVAL_S) -> str:
     sys.path.insert(0, str(ROOT))
     url = prepare_store(work_dir / "room.db")
-    seed = _seed(url)
+    seed = seed_room(url)
     app = _room(work_dir, url, "app.py", phones=phones, duration=duration, arrival=arrival, seed=seed)
-    checks = _check(url, app.ledger)
+    checks = check_writes(url, app.ledger)
     hello_script = work_dir / "hello.py"
     hello_script.write_text(HELLO, encoding="utf-8")
     hello = _room(

@@ -45,12 +45,17 @@ def demo_texts() -> list[str]:
 
 
 def prepare_store(path: Path) -> str:
-    """A migrated store with the reference data and BACKGROUND contributions (Core inserts, seeded)."""
+    """A migrated SQLite store at `path` with the reference data and BACKGROUND contributions; its URL."""
+    return prepare_store_at(f"sqlite:///{path}")
+
+
+def prepare_store_at(url: str) -> str:
+    """prepare_store on any store URL (an empty PostgreSQL database as well): migrated, reference data,
+    BACKGROUND contributions (Core inserts, seeded); the URL."""
     from db.engine import build_engine
     from models import Contribution
     from services.bootstrap import prepare_store
 
-    url = f"sqlite:///{path}"
     engine = build_engine(url)
     prepare_store(engine)
     rng = random.Random(2016)  # reproducible, not a secret

@@ -1,9 +1,11 @@
 """A phone without a browser: Streamlit's own websocket protocol, spoken as the frontend speaks it.
 
 What a browser does, and what this client does the same way:
-- it loads the page's HTML (GET /<page>?<query>), then asks `/_stcore/health`, whose answer sets Streamlit's
-  XSRF cookie `_streamlit_xsrf`; the static bundle (JavaScript, fonts) is not fetched: a proxy or the
-  browser's cache serves it, not the app's script runs;
+- it loads the page's HTML (GET /<page>?<query>), keeping the cookies the answer sets (behind nginx, its
+  `ess_route` cookie: every later request of this phone, the websocket's handshake included, reaches the same
+  replica), then asks `/_stcore/health`, whose answer sets Streamlit's XSRF cookie `_streamlit_xsrf`; the
+  static bundle (JavaScript, fonts) is not fetched: a proxy or the browser's cache serves it, not the app's
+  script runs;
 - it opens `/_stcore/stream` with the subprotocols « streamlit », the XSRF token and, when it reconnects, the
   previous session's id (the server then resumes that session: its st.session_state is kept), sending the
   page's cookies on the handshake: that is what `st.context.cookies` reads for the whole session;
@@ -21,6 +23,9 @@ What a browser does, and what this client does the same way:
 Widget states: the frontend sends every widget's value at each rerun; this client sends the values it changed
 since the last run (and the triggers). The server keeps each widget's last value in the session (an absent
 widget keeps its value), so the script sees the same state; the message is only smaller.
+Over HTTPS (a base URL `https://…`), the page loads and the websocket (`wss://`) use the TLS context given (an
+unverified one for a self-signed certificate). `upstream` keeps the last X-Ess-Upstream header an answer carried
+(the test-only header naming the replica behind nginx; empty without it).
 `cached_message_hashes` is left empty (a browser lists what its cache holds): the server sends every message
 in full, a little more than it sends a browser that has already seen the page.
 """
@@ -30,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -186,8 +192,17 @@ class Timing:
 class Phone:
     """One browser tab on the app: a cookie jar, a websocket session, the page it shows."""
 
-    def __init__(self, base_url: str, *, cookies: dict[str, str] | None = None, timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        cookies: dict[str, str] | None = None,
+        timeout: float = 120.0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.tls = tls
+        self.upstream = ""
         self.cookies: dict[str, str] = dict(cookies or {})
         self.timeout = timeout
         self.page = PageModel()
@@ -204,8 +219,9 @@ class Phone:
         opens the websocket: its answer sets the XSRF cookie."""
         for url in (f"{self.base_url}/{path}", f"{self.base_url}/_stcore/health"):
             request = urllib.request.Request(url, headers={"Cookie": self._cookie_header()})
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout, context=self.tls) as response:
                 response.read()
+                self.upstream = response.headers.get("X-Ess-Upstream", self.upstream)
                 for header in response.headers.get_all("Set-Cookie") or []:
                     jar: SimpleCookie = SimpleCookie()
                     jar.load(header)
@@ -221,8 +237,10 @@ class Phone:
         protocols = ["streamlit", self.cookies.get(XSRF_COOKIE, "")]
         if self.session_id:
             protocols.append(self.session_id)
+        secure = parts.scheme == "https"
         self._ws = await websockets.connect(
-            f"ws://{parts.netloc}{parts.path}/_stcore/stream",
+            f"{'wss' if secure else 'ws'}://{parts.netloc}{parts.path}/_stcore/stream",
+            ssl=self.tls if secure else None,  # None over wss: the default, verified
             subprotocols=[websockets.Subprotocol(p) for p in protocols],
             additional_headers={"Cookie": self._cookie_header(), "Origin": f"{parts.scheme}://{parts.netloc}"},
             max_size=None,

@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import http.client
 import json
 import os
 import shutil
 import signal
-import socket
-import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +34,15 @@ from models import Contribution, HealthProbe, LoginAttempt
 from services import auth
 from services.bootstrap import prepare_store
 from services.permissions import CONSOLE_ACTOR
+from tests.deploy.nginx_stack import (
+    free_port,
+    render_site,
+    request,
+    route_to,
+    start_nginx,
+    start_replicas,
+    stop_process,
+)
 from tests.e2e.conftest import (
     DEFAULT_TIMEOUT_MS,
     LAPTOP,
@@ -45,8 +50,6 @@ from tests.e2e.conftest import (
     LiveApp,
     menu,
     open_menu_page,
-    start_app,
-    stop_app,
     wait_for_app,
 )
 from tests.pg import own_cluster
@@ -54,23 +57,6 @@ from tests.pg import own_cluster
 pytestmark = [pytest.mark.postgres, pytest.mark.serial]
 
 ROOT = Path(__file__).resolve().parents[2]
-SITE_CONF = ROOT / "deploy" / "nginx" / "ess.conf"
-PLACEHOLDERS = (
-    "ESS_DOMAIN",
-    "ESS_TLS_CERT",
-    "ESS_TLS_KEY",
-    "ESS_HTTP_PORT",
-    "ESS_HTTPS_PORT",
-    "ESS_UPSTREAM_SERVERS",
-    "ESS_NGINX_SNIPPETS",
-    "ESS_NGINX_LOG_DIR",
-)
-# Test-only additions, read by the production config's snippet glob; never in deploy/.
-TEST_SNIPPET = """
-add_header X-Ess-Upstream $upstream_addr always;
-set_real_ip_from 127.0.0.1;
-real_ip_header X-Test-Client;
-"""
 PASSWORD = "un-mot-de-passe-solide-2016"
 # Every connection state the page goes through (the reconnection may take less than a polling interval).
 WATCH_CONNECTION = """() => {
@@ -91,12 +77,6 @@ ROOM = "198.51.100.7"  # the venue's address (documentation range), as nginx see
 OTHER_ROOM = "198.51.100.8"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Stack:
     url: str
@@ -108,143 +88,6 @@ class Stack:
 
     def port(self, name: str) -> int:
         return int(self.replicas[name].url.rsplit(":", 1)[1])
-
-
-def _unverified() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def request(
-    url: str, path: str, headers: dict[str, str] | None = None, *, tls: bool = True
-) -> tuple[int, dict[str, str], bytes]:
-    """One request straight to nginx: status, headers (lower-case names), body."""
-    host, port = url.split("://", 1)[1].split(":")
-    conn: http.client.HTTPConnection = (
-        http.client.HTTPSConnection(host, int(port), context=_unverified(), timeout=10)
-        if tls
-        else http.client.HTTPConnection(host, int(port), timeout=10)
-    )
-    try:
-        conn.request("GET", path, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
-    finally:
-        conn.close()
-
-
-def _render_site(root: Path, https_port: int, http_port: int, upstreams: list[int]) -> Path:
-    """deploy/nginx/ess.conf rendered with envsubst, restricted to its own placeholders (as the header says)."""
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    (root / "snippets").mkdir()
-    (root / "snippets" / "test.conf").write_text(TEST_SNIPPET, encoding="utf-8")
-    (root / "logs").mkdir()
-    values = {
-        "ESS_DOMAIN": "127.0.0.1",
-        "ESS_TLS_CERT": str(root / "cert.pem"),
-        "ESS_TLS_KEY": str(root / "key.pem"),
-        "ESS_HTTP_PORT": str(http_port),
-        "ESS_HTTPS_PORT": str(https_port),
-        "ESS_UPSTREAM_SERVERS": " ".join(f"server 127.0.0.1:{p};" for p in upstreams),
-        "ESS_NGINX_SNIPPETS": str(root / "snippets" / "*.conf"),
-        "ESS_NGINX_LOG_DIR": str(root / "logs"),
-    }
-    shell_format = " ".join(f"${{{name}}}" for name in PLACEHOLDERS)
-    rendered = subprocess.run(
-        ["envsubst", shell_format],
-        input=SITE_CONF.read_text(encoding="utf-8"),
-        env={**os.environ, **values},
-        text=True,
-        capture_output=True,
-        check=True,
-    ).stdout
-    assert "${ESS_" not in rendered.split("\n# ---", 1)[1], "a placeholder was left unrendered"
-    site = root / "ess.conf"
-    site.write_text(rendered, encoding="utf-8")
-    # The main file a Debian nginx.conf would be, reduced to what the site needs, every path in the folder.
-    user = "user root;\n" if os.geteuid() == 0 else ""  # workers must reach the temporary folder (0700)
-    kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-    temp = " ".join(f"{kind}_temp_path {root / ('tmp_' + kind)};" for kind in kinds)
-    main = root / "nginx.conf"
-    main.write_text(
-        f"{user}worker_processes 1;\npid {root / 'nginx.pid'};\nerror_log {root / 'logs' / 'error.log'};\n"
-        "events { worker_connections 1024; }\n"
-        f"http {{\n  include /etc/nginx/mime.types;\n  {temp}\n  access_log {root / 'logs' / 'access.log'};\n"
-        f"  include {site};\n}}\n",
-        encoding="utf-8",
-    )
-    return main
-
-
-def _start_nginx(root: Path, main: Path, https_port: int) -> subprocess.Popen[bytes]:
-    test = subprocess.run(["nginx", "-t", "-p", str(root), "-c", str(main)], capture_output=True, text=True)
-    assert test.returncode == 0, test.stderr
-    process = subprocess.Popen(
-        ["nginx", "-p", str(root), "-c", str(main), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=(root / "logs" / "stderr.log").open("wb"),
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", https_port), timeout=0.5):
-            return process
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"nginx n'a pas démarré : {(root / 'logs' / 'error.log').read_text(errors='replace')}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def _route_to(url: str, port: int) -> str:
-    """An ess_route cookie value that nginx's consistent hash sends to the replica on `port`."""
-    for n in range(200):
-        value = f"route-{n}"
-        _, headers, _ = request(url, "/_stcore/health", {"Cookie": f"ess_route={value}"})
-        if headers.get("x-ess-upstream") == f"127.0.0.1:{port}":
-            return value
-    raise AssertionError(f"no route cookie hashes to port {port}")
-
-
-def _start_replicas(database_url: str, root: Path, stack: contextlib.ExitStack) -> dict[str, LiveApp]:
-    """Both replicas started at once; each one that started is stopped at the end, even if the other failed."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {
-            # As deploy/systemd/ess-app@.service starts them: through asgi.py (health route, JSON logs), named.
-            name: pool.submit(
-                start_app,
-                database_url,
-                root / f"replica-{name}.log",
-                {**REPLICA_ENV, "ESS_REPLICA": f"app-{name}"},
-                entry="asgi.py",
-            )
-            for name in "AB"
-        }
-    replicas: dict[str, LiveApp] = {}
-    errors = []
-    for name, future in futures.items():
-        try:
-            replicas[name] = future.result()
-            stack.callback(stop_app, replicas[name])
-        except RuntimeError as exc:
-            errors.append(exc)
-    if errors:
-        raise errors[0]
-    return replicas
 
 
 @pytest.fixture(scope="module")
@@ -262,13 +105,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         engine = build_engine(database_url)
         prepare_store(engine)
         engine.dispose()
-        replicas = _start_replicas(database_url, root, cleanup)
-        https_port, http_port = _free_port(), _free_port()
-        main = _render_site(root, https_port, http_port, [int(app.url.rsplit(":", 1)[1]) for app in replicas.values()])
-        nginx = _start_nginx(root, main, https_port)
-        cleanup.callback(_stop, nginx)
+        replicas = start_replicas(
+            database_url, root, cleanup, lambda name, _: {**REPLICA_ENV, "ESS_REPLICA": f"app-{name}"}
+        )
+        https_port, http_port = free_port(), free_port()
+        main = render_site(root, https_port, http_port, [int(app.url.rsplit(":", 1)[1]) for app in replicas.values()])
+        nginx = start_nginx(root, main, https_port)
+        cleanup.callback(stop_process, nginx)
         url = f"https://127.0.0.1:{https_port}"
-        routes = {name: _route_to(url, int(app.url.rsplit(":", 1)[1])) for name, app in replicas.items()}
+        routes = {name: route_to(url, int(app.url.rsplit(":", 1)[1])) for name, app in replicas.items()}
         yield Stack(url, http_port, database_url, replicas, routes, root / "logs" / "access.log")
 
 

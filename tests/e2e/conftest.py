@@ -67,9 +67,17 @@ def _free_port() -> int:
 ENTRY = os.environ.get("ESS_E2E_ENTRY", "app.py")
 
 
-def start_app(database_url: str, log: Path, extra_env: dict[str, str] | None = None, *, entry: str = ENTRY) -> LiveApp:
-    """Start a fresh server process (fresh = no session has run app.py yet) and wait until healthy."""
-    port = _free_port()
+def start_app(
+    database_url: str,
+    log: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    entry: str = ENTRY,
+    port: int | None = None,
+) -> LiveApp:
+    """Start a fresh server process (fresh = no session has run app.py yet) on `port` (a free one by default) and
+    wait until healthy."""
+    port = port or _free_port()
     env = {**os.environ, "ESS_DATABASE_URL": database_url, **(extra_env or {})}
     handle = log.open("wb")
     process = subprocess.Popen(
