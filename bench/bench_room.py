@@ -41,6 +41,7 @@ import threading
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -709,17 +710,22 @@ def run(work_dir: Path, *, phones: int = PHONES, duration: float = DURATION_S, a
     return _section(app, hello, checks, phones)
 
 
-def main(argv: list[str]) -> int:
+def command_line(argv: list[str], title: str, room: Callable[..., str], prefix: str) -> int:
+    """`python -m bench.<room bench> --phones … --arrival … --duration …`: prints the section, writes nothing."""
     import tempfile
 
-    parser = argparse.ArgumentParser(description=TITLE)
+    parser = argparse.ArgumentParser(description=title)
     parser.add_argument("--phones", type=int, default=PHONES)
     parser.add_argument("--duration", type=float, default=DURATION_S)
     parser.add_argument("--arrival", type=float, default=ARRIVAL_S)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-room-") as tmp:
-        print(run(Path(tmp), phones=args.phones, duration=args.duration, arrival=args.arrival))
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        print(room(Path(tmp), phones=args.phones, duration=args.duration, arrival=args.arrival))
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return command_line(argv, TITLE, run, "bench-room-")
 
 
 if __name__ == "__main__":

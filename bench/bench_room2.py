@@ -19,7 +19,6 @@ X-Ess-Upstream on their page loads; a client seen on two replicas would have los
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import statistics
@@ -40,6 +39,7 @@ from bench.bench_room import (
     Room,
     Watch,
     check_writes,
+    command_line,
     failures_line,
     interaction_tables,
     observe,
@@ -223,16 +223,7 @@ def run(work_dir: Path, *, phones: int = PHONES, duration: float = DURATION_S, a
 
 
 def main(argv: list[str]) -> int:
-    import tempfile
-
-    parser = argparse.ArgumentParser(description=TITLE)
-    parser.add_argument("--phones", type=int, default=PHONES)
-    parser.add_argument("--duration", type=float, default=DURATION_S)
-    parser.add_argument("--arrival", type=float, default=ARRIVAL_S)
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="bench-room2-") as tmp:
-        print(run(Path(tmp), phones=args.phones, duration=args.duration, arrival=args.arrival))
-    return 0
+    return command_line(argv, TITLE, run, "bench-room2-")
 
 
 if __name__ == "__main__":
