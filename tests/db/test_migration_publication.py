@@ -13,7 +13,7 @@ from services import publication
 from services.demo import seed_demo
 from services.permissions import CONSOLE_ACTOR
 from services.scope import resolve_edition_id
-from tests.db.test_migration_editions import compare, snapshot
+from tests.db.test_migration_editions import HEALTH_TABLE, compare, snapshot
 
 
 @pytest.mark.slow
@@ -27,6 +27,7 @@ def test_the_publication_columns_go_down_and_up_again(store_engine: Engine) -> N
     columns = {
         name: [c for c in cols if not (name == "edition" and c in new) and (name, c) not in later]
         for name, (_, _, cols) in snapshot(store_engine).items()
+        if name != HEALTH_TABLE  # 0015's, gone at 0012 too
     }
     before = snapshot(store_engine, columns)
 

@@ -15,7 +15,7 @@ from models import Contribution, ContributionTally, ModerationStatus
 from services import moderation
 from services.demo import seed_demo
 from services.permissions import CONSOLE_ACTOR
-from tests.db.test_migration_editions import compare, snapshot
+from tests.db.test_migration_editions import HEALTH_TABLE, compare, snapshot
 
 
 def _triggers(engine: Engine) -> list[str]:
@@ -61,6 +61,7 @@ def test_the_rejection_category_column_goes_down_and_up_again(store_engine: Engi
     columns = {
         name: [c for c in cols if not (name == "contribution" and c == "rejection_category")]
         for name, (_, _, cols) in snapshot(store_engine).items()
+        if name != HEALTH_TABLE  # 0015's, gone at 0013 too
     }
     before = snapshot(store_engine, columns)
 

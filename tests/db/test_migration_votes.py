@@ -10,11 +10,12 @@ from db.engine import session_scope
 from db.migrate import alembic_config, upgrade_schema
 from services import votes
 from services.codes import device_token
-from tests.db.test_migration_editions import compare, snapshot
+from tests.db.test_migration_editions import HEALTH_TABLE, compare, snapshot
 
 VOTE_TABLES = {"orientationvote", "paperballot", "voteevent", "votetally", "votetallytime"}
 # Tables of migrations after 0009, gone too once the store is at 0008.
-LATER_TABLES = {"contributionvector"}
+# Tables later migrations added, gone at 0008 too: 0011's sentence vectors, 0015's health probe.
+LATER_TABLES = {"contributionvector", HEALTH_TABLE}
 # Columns later migrations added, gone too at 0008: 0013's publication of an edition, 0014's rejection category.
 LATER_COLUMNS = {
     "edition": {"results_published_at", "results_published_by", "strategy_published_at", "strategy_published_by"},
