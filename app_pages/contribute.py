@@ -13,9 +13,10 @@ import uuid
 from typing import Any, Final
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from core.config import get_settings
-from services import contributions, notices, reference
+from services import contributions, notices
 from services.contributions import (
     BODY_MAX_CHARS,
     BODY_MIN_CHARS,
@@ -32,6 +33,7 @@ from services.votes import VoteOrigin
 from ui import edition, forms, participant, store
 from ui import votes as vote_cards
 from ui.components import about_you, similar, typing
+from ui.fragments import interactive_fragment
 
 # Session keys of this page, all prefixed.
 KEY = "contribute"
@@ -252,7 +254,7 @@ def _theme(edition_id: int) -> int | None:
 
 
 def _orientation(theme_id: int, edition_id: int) -> None:
-    listed = store.read(reference.list_orientation_infos, theme_id=theme_id, edition_id=edition_id)
+    listed = store.orientation_infos(theme_id, edition_id)
     titles = {o.id: o.title for o in listed if o.presented}
     labels = {NO_ORIENTATION: "Aucune en particulier : une idée nouvelle", **titles}
     if st.session_state.get(K_ORIENTATION) not in titles:
@@ -297,7 +299,7 @@ def _counter(body: str) -> None:
     st.caption(counter)
 
 
-@st.fragment
+@interactive_fragment
 def _suggestions(theme_id: int | None) -> None:
     """The text's counter and message, then similar published contributions, for the text as typed so far: a
     pause in the typing reruns this fragment only (ui/components/typing.py), never the page or the text area,
@@ -334,12 +336,12 @@ def _about_you(edition_id: int) -> None:
         )
 
 
-def _send_bar() -> None:
+def _send_bar(bar: DeltaGenerator) -> None:
     # « Envoyer » is pinned to the bottom of the screen: always within a thumb's reach, and nothing drawn
     # above (suggestions appearing when the text is committed, a message going away) can slide another
     # element under the finger between touchstart and click. Measured: with the button in the flow, a
     # tap in the benchmark landed on a suggestion that had just appeared.
-    with st.bottom:
+    with bar:
         FORM.show_rest(FIELD_ERRORS | ABOUT_YOU_ERRORS, summary=NOT_SENT)
         st.button(
             "Envoyer ma contribution",
@@ -351,7 +353,15 @@ def _send_bar() -> None:
         )
 
 
+@interactive_fragment
 def _form() -> None:
+    """The form, or the receipt of what was just sent: a fragment, so that choosing a theme, leaving the text
+    area, « Envoyer » and « Écrire une autre contribution » rerun this part only, not the whole app (the menu,
+    the staff login, the page's title): what a room of phones asks of one server (bench/bench_gestures.py)."""
+    # The send bar's place at the bottom of the screen, taken in every run even when left empty: a fragment
+    # can write outside itself only where it wrote in the page's last full run (« Écrire une autre contribution »
+    # after a receipt drawn by a full run).
+    bar = st.bottom.container()
     receipt = st.session_state.get(K_RECEIPT)
     if receipt:
         _render_receipt(receipt)
@@ -382,7 +392,7 @@ def _form() -> None:
     _about_you(current.id)
     st.caption(notices.contribution_notice(current))
     st.page_link("app_pages/my_contributions.py", label="Mes contributions", icon=":material/inbox:")
-    _send_bar()
+    _send_bar(bar)
 
 
 participant.device_token()

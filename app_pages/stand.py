@@ -13,6 +13,7 @@ from services import circuit as circuit_service
 from services.exports import md_escape
 from services.votes import VoteOrigin
 from ui import circuit, edition, forms, participant, store, votes
+from ui.fragments import interactive_fragment
 
 K_NOTE = "stand_note"
 K_HELD = "stand_held_message"
@@ -71,53 +72,63 @@ if stand.carrier:
     st.caption("Porté par")
     st.text(stand.carrier)
 
-# The stand's one action first, within a thumb's reach before any long text.
-note = st.session_state.pop(K_NOTE, None)
-visited = store.read(
-    circuit_service.has_visited,
-    device_token=participant.device_token(),
-    stand_code=stand.code,
-    edition_id=current.id,
-)
-if note == "treasure":
-    st.balloons()
-    st.success(
-        "Bravo, vous avez trouvé le trésor ! Ouvrez votre passeport pour voir votre code.", icon=":material/star:"
+
+@interactive_fragment
+def _visit_block(stand_code: str, edition_id: int, archived: bool) -> None:
+    """The visit's button and what it says once tapped: a fragment, so the tap reruns this part only."""
+    note = st.session_state.pop(K_NOTE, None)
+    visited = store.read(
+        circuit_service.has_visited,
+        device_token=participant.device_token(),
+        stand_code=stand_code,
+        edition_id=edition_id,
     )
-elif note == "closed":
-    st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
-elif note == "held":
-    st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/hourglass_top:")
-elif note == "refused":
-    st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/block:")
-elif note == "unavailable":
-    st.error(
-        "La visite n'a pas pu être enregistrée (incident technique). Touchez de nouveau le bouton dans un instant.",
-        icon=":material/error:",
-    )
-elif visited:
-    st.success(
-        "Visite enregistrée dans votre passeport." if note != "again" else "Ce stand était déjà dans votre passeport.",
-        icon=":material/check_circle:",
-    )
-if current.archived:
-    st.info(
-        "Cette édition de la conférence est terminée : le circuit se consulte, les visites ne s'enregistrent plus.",
-        icon=":material/inventory_2:",
-    )
-elif not visited:
-    st.button(
-        "J'ai visité ce stand",
-        type="primary",
-        width="stretch",
-        key="stand_visit",
-        on_click=_visit,
-        args=(stand.code, current.id),
-        icon=":material/where_to_vote:",
-    )
-# The adequacy check, right after the visit: the stand's theme's proposed orientations, one tap each.
-ballot = votes.ballot(current.id, stand.theme_id)
-if ballot:
+    if note == "treasure":
+        st.balloons()
+        st.success(
+            "Bravo, vous avez trouvé le trésor ! Ouvrez votre passeport pour voir votre code.", icon=":material/star:"
+        )
+    elif note == "closed":
+        st.warning("Ce stand vient d'être fermé : la visite n'a pas pu être enregistrée.")
+    elif note == "held":
+        st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/hourglass_top:")
+    elif note == "refused":
+        st.warning(str(st.session_state.pop(K_HELD, "")), icon=":material/block:")
+    elif note == "unavailable":
+        st.error(
+            "La visite n'a pas pu être enregistrée (incident technique). Touchez de nouveau le bouton dans un instant.",
+            icon=":material/error:",
+        )
+    elif visited:
+        st.success(
+            "Visite enregistrée dans votre passeport."
+            if note != "again"
+            else "Ce stand était déjà dans votre passeport.",
+            icon=":material/check_circle:",
+        )
+    if archived:
+        st.info(
+            "Cette édition de la conférence est terminée : le circuit se consulte, les visites ne s'enregistrent plus.",
+            icon=":material/inventory_2:",
+        )
+    elif not visited:
+        st.button(
+            "J'ai visité ce stand",
+            type="primary",
+            width="stretch",
+            key="stand_visit",
+            on_click=_visit,
+            args=(stand_code, edition_id),
+            icon=":material/where_to_vote:",
+        )
+
+
+@interactive_fragment
+def _stand_cards(stand_code: str, theme_id: int, edition_id: int) -> None:
+    """The stand's theme's proposed orientations, one tap each: a fragment too (a tap reruns the cards only)."""
+    ballot = votes.ballot(edition_id, theme_id)
+    if not ballot:
+        return
     votes.inject_css()
     st.markdown("**Votre avis sur les orientations de ce thème**")
     st.caption("Une touche suffit : votre avis est enregistré aussitôt et reste modifiable.")
@@ -125,13 +136,19 @@ if ballot:
         ballot,
         origin=VoteOrigin.STAND.value,
         key="stand_vote",
-        edition_id=current.id,
-        stand_code=stand.code,
+        edition_id=edition_id,
+        stand_code=stand_code,
         show_theme=False,
         compact=True,
     )
     if not all(item.open for item in ballot):
         st.caption(votes.HONEST_RESULTS)
+
+
+# The stand's one action first, within a thumb's reach before any long text.
+_visit_block(stand.code, current.id, current.archived)
+# The adequacy check, right after the visit: the stand's theme's proposed orientations, one tap each.
+_stand_cards(stand.code, stand.theme_id, current.id)
 if stand.question:
     with st.container(border=True):
         st.caption("La question de ce stand")

@@ -19,6 +19,7 @@ from ui import edition, forms, participant, store
 from ui import votes as cards
 from ui.circuit import theme_band
 from ui.components import about_you
+from ui.fragments import interactive_fragment
 from ui.scrolling import scroll_to_top_on_step
 
 KEY = "vote"  # the cards' prefix (ui/votes.py)
@@ -258,6 +259,35 @@ def _theme_picker(items: list[BallotItem], stances: dict[int, str], index: int) 
         )
 
 
+@interactive_fragment
+def _ballot(edition_id: int, *, archived: bool) -> None:
+    """The card shown (or the summary) and the theme picker: a fragment, so a tap reruns this part only, not
+    the whole app nor the profile below (ui/fragments.py). Ballot and stances are read at each of its runs."""
+    items = cards.ballot(edition_id)
+    if not items:
+        st.info("Aucune orientation n'est encore soumise à l'avis des participants.", icon=":material/info:")
+        return
+    cards.inject_css()
+    stances = cards.my_stances(edition_id)
+    st.session_state[K_ORDER] = [i.id for i in items]
+    asked = st.query_params.get(QUERY_THEME)
+    index = _position(items, stances, asked)
+    if archived:
+        st.info(ARCHIVED, icon=":material/inventory_2:")
+    elif not any(i.open for i in items):
+        st.info(ALL_CLOSED, icon=":material/lock:")
+    saved = cards.pop_saved(KEY)
+    if index < len(items):
+        _card(items, index, stances, edition_id=edition_id, asked=asked, saved=saved)
+    else:
+        if saved:
+            st.caption(saved)
+        _summary(items, stances)
+    _theme_picker(items, stances, index)
+    # A tap at the bottom of a long card lands at the top of the next one, under the progress bar.
+    scroll_to_top_on_step(f"card-{index}" if index < len(items) else "summary")
+
+
 def _page() -> None:
     current = edition.active_edition()
     participant.device_token()
@@ -265,32 +295,12 @@ def _page() -> None:
     if not current.open and not current.archived:
         st.info(NOT_OPEN, icon=":material/event_busy:")
         return
-    items = cards.ballot(current.id)
-    if not items:
-        st.info("Aucune orientation n'est encore soumise à l'avis des participants.", icon=":material/info:")
+    _ballot(current.id, archived=current.archived)
+    if not cards.ballot(current.id):
         return
-    cards.inject_css()
-    stances = cards.my_stances(current.id)
-    st.session_state[K_ORDER] = [i.id for i in items]
-    asked = st.query_params.get(QUERY_THEME)
-    index = _position(items, stances, asked)
-    if current.archived:
-        st.info(ARCHIVED, icon=":material/inventory_2:")
-    elif not any(i.open for i in items):
-        st.info(ALL_CLOSED, icon=":material/lock:")
-    saved = cards.pop_saved(KEY)
-    if index < len(items):
-        _card(items, index, stances, edition_id=current.id, asked=asked, saved=saved)
-    else:
-        if saved:
-            st.caption(saved)
-        _summary(items, stances)
-    _theme_picker(items, stances, index)
     if current.open:
         _profile(current.id)
     st.caption(f"{HOW} {TIED_TO_PHONE}")
-    # A tap at the bottom of a long card lands at the top of the next one, under the progress bar.
-    scroll_to_top_on_step(f"card-{index}" if index < len(items) else "summary")
 
 
 _page()

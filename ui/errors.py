@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.errors import FragmentHandledException
 
 from services.errors import PermissionDenied
 
@@ -26,6 +27,9 @@ def unexpected_errors_reported() -> Iterator[None]:
     """
     try:
         yield
+    except FragmentHandledException:
+        # Raised by st.fragment once its own error is shown in its place (ui/fragments.py): said once, not twice.
+        raise
     except PermissionDenied as exc:
         # A service refused: the account lost its right since the page was drawn (see services.permissions).
         log.warning("permission denied while running a page: %s", exc)

@@ -102,9 +102,18 @@ def departements(edition_id: int | None = None) -> list[tuple[str, str]]:
     return read(reference.list_departements, edition_id=edition_id)
 
 
+# A theme's orientations as the contribution form lists them: staff mark them presented during the plenary, so
+# the TTL is short (a new one is offered on every phone within seconds); the vote's ballot is never cached (a
+# closed vote must show closed at the next run). One read per theme every few seconds instead of one per tap.
+@st.cache_data(ttl=10, max_entries=64, show_spinner=False)
+def orientation_infos(theme_id: int, edition_id: int) -> list[reference.OrientationInfo]:
+    return read(reference.list_orientation_infos, theme_id=theme_id, edition_id=edition_id)
+
+
 def clear_shared_caches() -> None:
     """After an edit of reference data, so this process shows it at once."""
     themes.clear()
+    orientation_infos.clear()
     key_figures.clear()
     departements.clear()
 
@@ -117,12 +126,13 @@ def write_or_report(fn: Service[P, T], /, *args: P.args, **kwargs: P.kwargs) -> 
 
 
 @contextmanager
-def storage_faults_reported(*, retry: bool = True) -> Iterator[None]:
+def storage_faults_reported(*, retry: bool = True, retry_key: str = "store_unavailable_retry") -> Iterator[None]:
     """Around a whole page run: a store that cannot be reached gives a French message and a retry, not a trace.
 
     Widget values live in session state, so whatever the user was typing is drawn again on the next run.
     Also a decorator for the self-refreshing fragments (`retry=False`: their next refresh is the retry,
-    and a fragment's rerun does not pass through app.py's guard).
+    and a fragment's rerun does not pass through app.py's guard). `retry_key` tells apart a fragment's retry
+    button from the page's.
     """
     try:
         yield
@@ -130,4 +140,4 @@ def storage_faults_reported(*, retry: bool = True) -> Iterator[None]:
         log.error("store unavailable: %s", exc)
         st.error(UNAVAILABLE, icon=":material/cloud_off:")
         if retry:
-            st.button("Réessayer", key="store_unavailable_retry", type="primary", icon=":material/refresh:")
+            st.button("Réessayer", key=retry_key, type="primary", icon=":material/refresh:")

@@ -86,3 +86,29 @@ def test_one_contribution_through_the_protocol_is_stored_and_found_again_by_its_
         engine.dispose()
     assert rows == [(TEXT, tokens[0])]
     assert any(code in text for text in shown), shown  # the same device on a new connection
+
+
+async def _form_in_fragments(base_url: str) -> tuple[dict[str, str], str, list[str]]:
+    phone = Phone(base_url, timeout=60)
+    await phone.open("contribuer")
+    keys = ("contribute_theme", "contribute_body", "contribute_send")
+    fragments = {key: phone.page.widget(key=key).fragment_id for key in keys}
+    theme = phone.page.widget(key="contribute_theme")
+    await phone.commit(theme, theme.options()[0])  # answered by the fragment's run (Phone waits for its end)
+    await phone.commit(phone.page.widget(key="contribute_body"), TEXT)
+    await phone.click(key="contribute_send")
+    code = phone.page.metric("Votre code de reçu") or ""
+    shown = phone.page.texts()
+    await phone.close()
+    return fragments, code, shown
+
+
+@pytest.mark.slow
+def test_the_contribution_form_reruns_alone_when_a_phone_uses_it(live_app: LiveApp) -> None:
+    """A room of phones pays app.py (login, menu) at every tap outside a fragment (bench/bench_gestures.py):
+    the form's widgets belong to a fragment, and a whole contribution goes through fragment runs only, the
+    page's title staying in place from the first run."""
+    fragments, code, shown = asyncio.run(_form_in_fragments(live_app.url))
+    assert all(fragments.values()), fragments
+    assert code
+    assert "Contribuer" in shown
