@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from services.auth import StaffAccount
 from services.exports import md_escape
@@ -226,6 +230,30 @@ def visible_pages(account: StaffAccount | None) -> list[PageSpec]:
     return [p for p in PAGES if p.permission is None or role_allows(role, p.permission)]
 
 
+# st.Page resolves its file on the disk when it is made (a path, a stat, the file's name parsed): a dozen pages at
+# every run of every session was a sixth of a landing view's CPU (bench/bench_sessions.py). Each page is made
+# once per process and description, then each run takes a shallow copy: st.navigation marks the page it runs on
+# the object itself, which must therefore stay the session's own.
+_PAGE_TEMPLATES: dict[tuple[str, ...], st.Page] = {}
+_PAGE_TEMPLATES_LOCK = threading.Lock()
+
+
+def _page(spec: PageSpec, title: str, *, visible: bool) -> st.Page:
+    visibility: Literal["visible", "hidden"] = "visible" if visible else "hidden"
+    ctx = get_script_run_ctx()
+    home = str(ctx.pages_manager.main_script_parent) if ctx is not None else ""  # where st.Page resolves paths
+    key = (home, spec.path, title, spec.icon, spec.url_path, str(spec.default), visibility)
+    with _PAGE_TEMPLATES_LOCK:
+        template = _PAGE_TEMPLATES.get(key)
+    if template is None:
+        template = st.Page(
+            spec.path, title=title, icon=spec.icon, url_path=spec.url_path, default=spec.default, visibility=visibility
+        )
+        with _PAGE_TEMPLATES_LOCK:
+            _PAGE_TEMPLATES.setdefault(key, template)
+    return copy.copy(template)
+
+
 def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] | list[st.Page]:
     """Only the pages this session may open are registered: any other URL falls back to the home page.
 
@@ -235,16 +263,8 @@ def build_navigation(account: StaffAccount | None) -> dict[str, list[st.Page]] |
     """
     sections: dict[str, list[st.Page]] = {}
     for spec in visible_pages(account):
-        sections.setdefault(spec.section, []).append(
-            st.Page(
-                spec.path,
-                title=page_title(spec),
-                icon=spec.icon,
-                url_path=spec.url_path,
-                default=spec.default,
-                visibility="visible" if spec.listed is None or spec.listed() else "hidden",
-            )
-        )
+        visible = spec.listed is None or spec.listed()
+        sections.setdefault(spec.section, []).append(_page(spec, page_title(spec), visible=visible))
     if len(sections) == 1:
         return next(iter(sections.values()))
     return sections
