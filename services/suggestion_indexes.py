@@ -30,7 +30,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from db.engine import session_scope
-from models import Contribution
+from models import Contribution, Edition, Theme
+from models.edition import EditionStatus
 from services import semantics
 from services.published import is_published, published_text
 from services.semantics import model
@@ -242,3 +243,19 @@ def forget_all() -> None:
     """Drop every index of this process (tests)."""
     with _lock:
         _indexes.clear()
+
+
+def warm(engine: Engine) -> int:
+    """Build the index of every theme of the open editions now (the background pass calls it once at start):
+    the first participant of each theme, after a restart, is then not the one who waits for the libraries to
+    load and the index to be built (about 1,4 s on these 2 cores). Returns how many indexes were built."""
+    with session_scope(engine) as session:
+        theme_ids = session.exec(
+            select(Theme.id)
+            .join(Edition, col(Edition.id) == col(Theme.edition_id))
+            .where(Edition.status == EditionStatus.OPEN.value)
+        ).all()
+        for theme_id in theme_ids:
+            if theme_id is not None:
+                theme_index(session, theme_id)
+    return len(theme_ids)
