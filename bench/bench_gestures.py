@@ -238,8 +238,6 @@ def _table(costs: Costs) -> list[str]:
 
 def run(work_dir: Path, *, repeat: int = REPEAT, reuse: Path | None = None) -> str:
     sys.path.insert(0, str(ROOT))
-    from bench.run import machine_line
-
     load = os.getloadavg()[0]
     url, (slug, cookie, stands) = _prepared(work_dir, reuse)
     env = server_env(work_dir / "probe.tsv")
@@ -260,8 +258,6 @@ def run(work_dir: Path, *, repeat: int = REPEAT, reuse: Path | None = None) -> s
         _stop(process)
     per_s, per_interaction = _room_load(app)
     lines = [
-        machine_line(),
-        "",
         f"Un téléphone à la fois (bench/protocol.py) joue {repeat} fois chaque geste des parcours de la salle "
         "sur un serveur au repos (`streamlit run asgi.py`, base SQLite : 2 000 contributions de fond, la journée "
         "de démonstration) ; le CPU du serveur (utilisateur + système, /proc, tous ses fils) est lu avant et "
