@@ -12,7 +12,6 @@ services.semantics.vectors makes that harmless.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 
@@ -32,8 +31,6 @@ log = logging.getLogger(__name__)
 BATCH = 32
 # What is compared and shown: contributions waiting for moderation (grouping) and published ones (suggestions).
 _WANTED = (ModerationStatus.PENDING.value, ModerationStatus.PUBLISHED.value)
-# The background thread's nice value (0 the process's own, 19 the lowest): it runs when no page run needs a core.
-BACKGROUND_NICE = 10
 
 
 def stale(session: Session, *, limit: int = BATCH) -> list[tuple[int, str]]:
@@ -90,15 +87,6 @@ class _Worker:
 _worker = _Worker()
 
 
-def _lower_priority() -> None:
-    """This thread yields the processor to the page runs (Linux: a thread has its own nice value): the vectors
-    are computed ahead for grouping, nobody waits for them, while a phone waits for each page run."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except (AttributeError, OSError):  # not Linux, or not allowed: the thread runs at the process's priority
-        log.info("semantics: background pass at the process's own priority")
-
-
 def start_in_background(engine: Engine, *, period: float = 10.0) -> bool:
     """Start this process's background pass for `engine`'s store (once per store); False without the model."""
     key = str(engine.url)
@@ -110,7 +98,6 @@ def start_in_background(engine: Engine, *, period: float = 10.0) -> bool:
         _worker.started.add(key)
 
     def run() -> None:
-        _lower_priority()
         try:
             from services import suggestion_indexes  # noqa: PLC0415  # it imports this package
 

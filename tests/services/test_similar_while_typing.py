@@ -4,8 +4,6 @@ the model the word method answers."""
 
 from __future__ import annotations
 
-import os
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +19,6 @@ from services import contributions, moderation, similar, suggestion_indexes
 from services.codes import device_token
 from services.contributions import ContributionDraft
 from services.semantics import model
-from services.semantics.backfill import BACKGROUND_NICE, _lower_priority
 
 THEME = 4
 IDEA = "Mutualiser un poste de comptable entre plusieurs petites associations du même territoire."
@@ -190,18 +187,3 @@ def test_warming_builds_every_open_themes_index_so_no_participant_waits_for_it(s
     before = suggestion_indexes.builds
     assert [f.contribution_id for f in find(sqlite_engine, REWORDED)] == [idea]
     assert suggestion_indexes.builds == before  # answered from the index built ahead
-
-
-def test_the_background_pass_yields_the_processor_to_the_page_runs() -> None:
-    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    seen: dict[str, int] = {}
-
-    def background() -> None:
-        _lower_priority()
-        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    thread = threading.Thread(target=background)
-    thread.start()
-    thread.join()
-    assert seen["nice"] == max(own, BACKGROUND_NICE)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own  # the calling thread is untouched
